@@ -1,0 +1,167 @@
+#ifndef GENESYS_DETAIL_FAILURE_HPP
+#define GENESYS_DETAIL_FAILURE_HPP
+
+// Building `genesys::error` values: one place decides what a failure says and what it keeps.
+
+#include <genesys/detail/ascii.hpp>
+#include <genesys/detail/json_codec.hpp>
+#include <genesys/error.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/error_body.hpp>
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace genesys::detail {
+
+/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
+inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
+{
+    if (text.size() > limit)
+        text = text.substr(0, limit);
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
+    }
+    if (text.size() == limit)
+        out += "...";
+}
+
+/// Parses a 2xx body into `out`; on failure says why in `why`.
+template <class T>
+bool decode_body(std::string_view body, T& out, std::string& why)
+{
+    if (body.empty()) {
+        why = "the body is empty";
+        return false;
+    }
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::system::error_code ec;
+    boost::json::value jv = boost::json::parse(body, ec, &scratch);
+    if (ec) {
+        why = "the body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    decode_context ctx;
+    if (!decode(jv, out, ctx)) {
+        why = ctx.describe();
+        return false;
+    }
+    return true;
+}
+
+/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
+/// `message`, `code` or `status`.
+inline std::optional<error_body> parse_error_body(std::string_view body)
+{
+    if (body.empty() || body.front() != '{')
+        return std::nullopt;
+    error_body out;
+    std::string why;
+    if (!decode_body(body, out, why) || (!out.message && !out.code && !out.status))
+        return std::nullopt;
+    return out;
+}
+
+inline void append_correlation(std::string& msg, std::string_view correlation_id)
+{
+    if (correlation_id.empty())
+        return;
+    msg += " (correlation id: ";
+    append_one_line(msg, correlation_id, 100);
+    msg += ')';
+}
+
+/// Removes the secret from everything the error keeps as text.
+inline error finish(error e, std::string_view secret)
+{
+    redact(e.message, secret);
+    redact(e.raw_body, secret);
+    return e;
+}
+
+inline error invalid_argument(std::string_view operation, std::string_view what, std::string_view secret = {})
+{
+    error e;
+    e.kind = error_kind::invalid_argument;
+    e.code = make_error_code(errc::invalid_argument);
+    e.operation = std::string(operation);
+    e.message = e.operation + " rejected before sending: ";
+    append_one_line(e.message, what);
+    return finish(std::move(e), secret);
+}
+
+inline error network_failure(std::string_view operation, boost::system::error_code ec, std::string_view detail_text,
+                             std::string_view secret)
+{
+    error e;
+    e.kind = error_kind::network;
+    e.code = ec;
+    e.operation = std::string(operation);
+    e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
+    if (!detail_text.empty()) {
+        e.message += ": ";
+        append_one_line(e.message, detail_text);
+    }
+    return finish(std::move(e), secret);
+}
+
+inline std::string correlation_of(const http_headers& headers)
+{
+    return std::string(headers.get(correlation_id_header).value_or(""));
+}
+
+/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
+inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
+{
+    error e;
+    e.kind = error_kind::api;
+    e.code = make_error_code(errc::http_status);
+    e.operation = std::string(operation);
+    e.status = res.status;
+    e.correlation_id = correlation_of(res.headers);
+    e.raw_body = std::move(res.body);
+    redact(e.raw_body, secret);
+    e.body = parse_error_body(e.raw_body);
+    e.headers = std::move(res.headers);
+    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
+    if (e.body && e.body->code) {
+        e.message += ' ';
+        append_one_line(e.message, *e.body->code, 100);
+    }
+    if (e.body && e.body->message) {
+        e.message += ": ";
+        append_one_line(e.message, *e.body->message);
+    }
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+/// A 2xx response whose body is not `model_name`.
+inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
+                            http_response&& res, std::string_view secret)
+{
+    error e;
+    e.kind = error_kind::decode;
+    e.code = make_error_code(errc::decode_failed);
+    e.operation = std::string(operation);
+    e.status = res.status;
+    e.correlation_id = correlation_of(res.headers);
+    e.raw_body = std::move(res.body);
+    e.headers = std::move(res.headers);
+    e.message = e.operation + " failed: HTTP " + std::to_string(e.status) + " response is not a valid ";
+    e.message += model_name;
+    e.message += ": ";
+    append_one_line(e.message, why);
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+} // namespace genesys::detail
+
+#endif

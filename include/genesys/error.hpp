@@ -1,0 +1,162 @@
+#ifndef GENESYS_ERROR_HPP
+#define GENESYS_ERROR_HPP
+
+/// @file
+/// How a call fails: the `genesys::error` value and the exceptions thrown from it.
+
+#include <genesys/error_code.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/error_body.hpp>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace genesys {
+
+/// What kind of failure an `error` describes; each kind has its own exception type.
+enum class error_kind {
+    /// Rejected before anything was sent: a bad argument or configuration. Thrown as `invalid_argument_error`.
+    invalid_argument,
+    /// The transport could not deliver the request or read the response. Thrown as `network_error`.
+    network,
+    /// The server answered with a non-2xx status. Thrown as `api_error`.
+    api,
+    /// A 2xx response whose body is not the operation's model. Thrown as `decode_error`.
+    decode,
+};
+
+/// The kind's name: `"invalid argument"`, `"network"`, `"api"` or `"decode"`.
+constexpr std::string_view to_string(error_kind k) noexcept
+{
+    switch (k) {
+    case error_kind::invalid_argument: return "invalid argument";
+    case error_kind::network: return "network";
+    case error_kind::api: return "api";
+    case error_kind::decode: return "decode";
+    }
+    return "unknown";
+}
+
+/** Everything known about a failed call.
+
+    The non-throwing operations return it inside `genesys::result<T>`; the
+    throwing ones throw the exception matching `kind`, which carries the same value.
+    Secrets (the access token) never appear in `message` or `raw_body`: they are
+    replaced by `[REDACTED]`.
+
+    @code
+    auto r = api.try_get_tokens_me();
+    if (!r && r.error().kind == genesys::error_kind::api && r.error().status == 404) { ... }
+    @endcode
+*/
+struct error {
+    error_kind kind = error_kind::invalid_argument;
+    /// `genesys::errc` for library errors; the transport's own code for network errors.
+    boost::system::error_code code{};
+    /// A readable, one-line description that names the operation.
+    std::string message{};
+    /// The operation that failed, e.g. `"getTokensMe"`.
+    std::string operation{};
+    /// The HTTP status, or 0 when there was no response.
+    int status = 0;
+    /// The `ININ-Correlation-Id` of the response, or empty.
+    std::string correlation_id{};
+    /// The platform's `ErrorBody`, when the response body is one.
+    std::optional<error_body> body{};
+    /// The response body as received (empty when there was no response).
+    std::string raw_body{};
+    /// The response headers (empty when there was no response).
+    http_headers headers{};
+};
+
+/// Writes `e.message`.
+inline std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
+
+/** The base of every exception the library throws; `info()` is the full `genesys::error`.
+
+    @code
+    try { api.delete_token(id); }
+    catch (const genesys::api_error& e) { log(e.status(), e.correlation_id()); }
+    catch (const genesys::exception& e) { log(e.what()); }
+    @endcode
+*/
+class exception : public std::runtime_error {
+public:
+    explicit exception(error e)
+        : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
+    {
+    }
+
+    /// Everything known about the failure.
+    const error& info() const noexcept { return *info_; }
+    /// The error code (`genesys::errc`, or the transport's code for network errors).
+    const boost::system::error_code& code() const noexcept { return info_->code; }
+    /// The operation that failed, e.g. `"deleteToken"`.
+    const std::string& operation() const noexcept { return info_->operation; }
+
+private:
+    std::shared_ptr<const error> info_; // shared: exceptions must copy without throwing
+};
+
+/// The server answered with a non-2xx status.
+class api_error : public exception {
+public:
+    using exception::exception;
+
+    /// The HTTP status, e.g. 404.
+    int status() const noexcept { return info().status; }
+    /// The response's `ININ-Correlation-Id`, or empty.
+    const std::string& correlation_id() const noexcept { return info().correlation_id; }
+    /// The platform's `ErrorBody`, when the response carried one.
+    const std::optional<error_body>& body() const noexcept { return info().body; }
+    /// The response body exactly as received.
+    const std::string& raw_body() const noexcept { return info().raw_body; }
+    /// The response headers (e.g. `Retry-After` on a 429).
+    const http_headers& headers() const noexcept { return info().headers; }
+};
+
+/// The transport could not send the request or receive the response.
+class network_error : public exception {
+public:
+    using exception::exception;
+};
+
+/// A 2xx response whose body is not valid JSON or not the operation's model.
+class decode_error : public exception {
+public:
+    using exception::exception;
+
+    int status() const noexcept { return info().status; }
+    const std::string& correlation_id() const noexcept { return info().correlation_id; }
+    const std::string& raw_body() const noexcept { return info().raw_body; }
+};
+
+/// An argument or the configuration was rejected; nothing was sent.
+class invalid_argument_error : public exception {
+public:
+    using exception::exception;
+};
+
+/// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
+[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& = {})
+{
+    switch (e.kind) {
+    case error_kind::api: throw api_error(e);
+    case error_kind::network: throw network_error(e);
+    case error_kind::decode: throw decode_error(e);
+    case error_kind::invalid_argument: break;
+    }
+    throw invalid_argument_error(e);
+}
+
+} // namespace genesys
+
+#endif

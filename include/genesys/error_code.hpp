@@ -1,0 +1,70 @@
+#ifndef GENESYS_ERROR_CODE_HPP
+#define GENESYS_ERROR_CODE_HPP
+
+/// @file
+/// The library's error codes (`genesys::errc`) and their `boost::system` category.
+
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace genesys {
+
+/** Error codes produced by the library itself.
+
+    Network failures keep the transport's own `error_code` instead.
+*/
+enum class errc {
+    /// The server answered with a non-2xx status (see `api_error`).
+    http_status = 1,
+    /// A 2xx body could not be decoded as the operation's model (see `decode_error`).
+    decode_failed,
+    /// An argument or the configuration was rejected before sending (see `invalid_argument_error`).
+    invalid_argument,
+    /// The transport threw an exception instead of returning a response (see `network_error`).
+    transport_exception,
+};
+
+namespace detail {
+
+class error_category_impl final : public boost::system::error_category {
+public:
+    constexpr error_category_impl() noexcept : boost::system::error_category(0x6e5c1d2a7b3f4e91ULL) {}
+
+    const char* name() const noexcept override { return "genesys.tokens"; }
+
+    std::string message(int ev) const override
+    {
+        switch (static_cast<errc>(ev)) {
+        case errc::http_status: return "the server answered with an error status";
+        case errc::decode_failed: return "the response body could not be decoded";
+        case errc::invalid_argument: return "invalid argument or configuration";
+        case errc::transport_exception: return "the transport threw an exception";
+        }
+        return "unknown genesys.tokens error";
+    }
+};
+
+} // namespace detail
+
+/// The category of `genesys::errc`, named `"genesys.tokens"`.
+inline const boost::system::error_category& tokens_category() noexcept
+{
+    static const detail::error_category_impl instance;
+    return instance;
+}
+
+/// Makes an `error_code` from a `genesys::errc`, so `ec == genesys::errc::decode_failed` works.
+inline boost::system::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), tokens_category()};
+}
+
+} // namespace genesys
+
+template <>
+struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
+
+#endif

@@ -1,0 +1,159 @@
+#ifndef GENESYS_HTTP_HPP
+#define GENESYS_HTTP_HPP
+
+/// @file
+/// The HTTP messages exchanged with a transport: methods, headers, requests and responses.
+
+#include <genesys/detail/ascii.hpp>
+
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+/// An HTTP request method.
+enum class http_method { get, head, put, post, delete_, patch };
+
+/// The method's name as it appears on the request line, e.g. `"DELETE"`.
+constexpr std::string_view to_string(http_method m) noexcept
+{
+    switch (m) {
+    case http_method::get: return "GET";
+    case http_method::head: return "HEAD";
+    case http_method::put: return "PUT";
+    case http_method::post: return "POST";
+    case http_method::delete_: return "DELETE";
+    case http_method::patch: return "PATCH";
+    }
+    return "GET";
+}
+
+/// One HTTP header field.
+struct http_header {
+    std::string name{};
+    std::string value{};
+
+    friend bool operator==(const http_header&, const http_header&) = default;
+};
+
+/** An ordered sequence of header fields with case-insensitive lookup.
+
+    Order and duplicates are kept as given; lookups compare names ASCII
+    case-insensitively, so `get("inin-correlation-id")` finds `ININ-Correlation-Id`.
+
+    @code
+    genesys::http_headers h{{"Content-Type", "application/json"}};
+    h.set("Accept", "application/json");
+    assert(h.get("content-type") == "application/json");
+    @endcode
+*/
+class http_headers {
+public:
+    using value_type = http_header;
+    using container_type = std::vector<http_header>;
+    using iterator = container_type::iterator;
+    using const_iterator = container_type::const_iterator;
+    using size_type = std::size_t;
+
+    http_headers() = default;
+
+    /// Constructs from a list of `{name, value}` pairs, kept in order.
+    http_headers(std::initializer_list<http_header> fields) : fields_(fields) {}
+
+    iterator begin() noexcept { return fields_.begin(); }
+    iterator end() noexcept { return fields_.end(); }
+    const_iterator begin() const noexcept { return fields_.begin(); }
+    const_iterator end() const noexcept { return fields_.end(); }
+    size_type size() const noexcept { return fields_.size(); }
+    bool empty() const noexcept { return fields_.empty(); }
+    void reserve(size_type n) { fields_.reserve(n); }
+    void clear() noexcept { fields_.clear(); }
+
+    /// The first field named `name` (any case), or `nullptr`.
+    const http_header* find(std::string_view name) const noexcept
+    {
+        for (const auto& f : fields_)
+            if (detail::iequals(f.name, name))
+                return &f;
+        return nullptr;
+    }
+
+    /// The value of the first field named `name` (any case), if there is one.
+    std::optional<std::string_view> get(std::string_view name) const noexcept
+    {
+        if (const auto* f = find(name))
+            return std::string_view(f->value);
+        return std::nullopt;
+    }
+
+    /// True when a field named `name` (any case) is present.
+    bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
+
+    /// Appends a field, keeping any existing field of the same name.
+    void add(std::string name, std::string value) { fields_.push_back({std::move(name), std::move(value)}); }
+
+    /// Appends a field (sequence-container spelling of `add`).
+    void push_back(http_header field) { fields_.push_back(std::move(field)); }
+
+    /// Replaces the value of the first field named `name` and removes the others, or appends it.
+    void set(std::string_view name, std::string value)
+    {
+        bool seen = false;
+        std::erase_if(fields_, [&](http_header& f) {
+            if (!detail::iequals(f.name, name))
+                return false;
+            if (seen)
+                return true;
+            seen = true;
+            f.value = std::move(value);
+            return false;
+        });
+        if (!seen)
+            fields_.push_back({std::string(name), std::move(value)});
+    }
+
+    /// Removes every field named `name` (any case); returns how many were removed.
+    size_type erase(std::string_view name)
+    {
+        return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
+    }
+
+    friend bool operator==(const http_headers&, const http_headers&) = default;
+
+private:
+    container_type fields_;
+};
+
+/// An HTTP request as handed to a transport. `url` is absolute and includes the query string.
+struct http_request {
+    http_method method = http_method::get;
+    std::string url{};
+    http_headers headers{};
+    std::string body{};
+};
+
+/** An HTTP response as returned by a transport.
+
+    An error status (4xx, 5xx) is a normal response at this layer.
+
+    @code
+    genesys::http_response r{200, {{"Content-Type", "application/json"}}, "{}"};
+    @endcode
+*/
+struct http_response {
+    int status = 0;
+    http_headers headers{};
+    std::string body{};
+};
+
+/// The name of the header carrying the platform's correlation id.
+inline constexpr std::string_view correlation_id_header = "ININ-Correlation-Id";
+
+} // namespace genesys
+
+#endif

@@ -1,0 +1,84 @@
+#ifndef GENESYS_MODELS_ENTITIES_HPP
+#define GENESYS_MODELS_ENTITIES_HPP
+
+/// @file
+/// The small reference models shared by the others: `entity`, `named_entity`,
+/// `domain_entity_ref` and `role_division`.
+
+#include <genesys/detail/json_codec.hpp>
+
+#include <optional>
+#include <string>
+#include <tuple>
+
+namespace genesys {
+
+/// A reference to an object by id (`Entity`).
+struct entity {
+    std::optional<std::string> id{};
+
+    friend bool operator==(const entity&, const entity&) = default;
+};
+
+/// A reference to an object by id, with its name (`NamedEntity`).
+struct named_entity {
+    std::optional<std::string> id{};
+    std::optional<std::string> name{};
+
+    friend bool operator==(const named_entity&, const named_entity&) = default;
+};
+
+/// A reference to a domain object with its URI (`DomainEntityRef`).
+struct domain_entity_ref {
+    std::optional<std::string> id{};
+    std::optional<std::string> name{};
+    std::optional<std::string> self_uri{};
+
+    friend bool operator==(const domain_entity_ref&, const domain_entity_ref&) = default;
+};
+
+/** A role granted in a division (`RoleDivision`).
+
+    Both fields are required by the platform: they are always written, and read
+    as empty strings if a response leaves them out.
+*/
+struct role_division {
+    std::string role_id{};
+    std::string division_id{};
+
+    friend bool operator==(const role_division&, const role_division&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<entity> {
+    static constexpr std::string_view name = "Entity";
+    static constexpr auto fields = std::tuple{field("id", &entity::id)};
+};
+
+template <>
+struct model_traits<named_entity> {
+    static constexpr std::string_view name = "NamedEntity";
+    static constexpr auto fields = std::tuple{field("id", &named_entity::id), field("name", &named_entity::name)};
+};
+
+template <>
+struct model_traits<domain_entity_ref> {
+    static constexpr std::string_view name = "DomainEntityRef";
+    static constexpr auto fields = std::tuple{field("id", &domain_entity_ref::id),
+                                              field("name", &domain_entity_ref::name),
+                                              field("selfUri", &domain_entity_ref::self_uri)};
+};
+
+template <>
+struct model_traits<role_division> {
+    static constexpr std::string_view name = "RoleDivision";
+    static constexpr auto fields =
+        std::tuple{field("roleId", &role_division::role_id), field("divisionId", &role_division::division_id)};
+};
+
+} // namespace detail
+} // namespace genesys
+
+#endif

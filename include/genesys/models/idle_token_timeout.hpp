@@ -1,0 +1,76 @@
+#ifndef GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
+#define GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
+
+/// @file
+/// `idle_token_timeout`: the organization's idle-token settings (`IdleTokenTimeout`).
+
+#include <genesys/detail/json_codec.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace genesys {
+
+/// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
+struct inactivity_timeout_group_bundle {
+    std::int64_t priority = 0;
+    std::int64_t timeout_seconds = 0;
+    std::optional<std::string> inactivity_timeout_unit{};
+    std::vector<std::string> groups{};
+
+    friend bool operator==(const inactivity_timeout_group_bundle&, const inactivity_timeout_group_bundle&) = default;
+};
+
+/** The organization's idle-token timeout settings (`IdleTokenTimeout`).
+
+    @code
+    genesys::idle_token_timeout t;
+    t.enable_idle_token_timeout = true;
+    t.idle_token_timeout_seconds = 900;
+    api.put_tokens_timeout(t);
+    @endcode
+*/
+struct idle_token_timeout {
+    std::optional<std::int64_t> idle_token_timeout_seconds{};
+    std::optional<bool> enable_idle_token_timeout{};
+    std::optional<std::string> inactivity_timeout_unit{};
+    std::optional<bool> inactivity_timeout_groups_enabled{};
+    std::optional<std::vector<inactivity_timeout_group_bundle>> inactivity_timeout_group_bundles{};
+
+    friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<inactivity_timeout_group_bundle> {
+    using T = inactivity_timeout_group_bundle;
+    static constexpr std::string_view name = "InactivityTimeoutGroupBundle";
+    static constexpr auto fields = std::tuple{
+        field("priority", &T::priority),
+        field("timeoutSeconds", &T::timeout_seconds),
+        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
+        field("groups", &T::groups),
+    };
+};
+
+template <>
+struct model_traits<idle_token_timeout> {
+    using T = idle_token_timeout;
+    static constexpr std::string_view name = "IdleTokenTimeout";
+    static constexpr auto fields = std::tuple{
+        field("idleTokenTimeoutSeconds", &T::idle_token_timeout_seconds),
+        field("enableIdleTokenTimeout", &T::enable_idle_token_timeout),
+        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
+        field("inactivityTimeoutGroupsEnabled", &T::inactivity_timeout_groups_enabled),
+        field("inactivityTimeoutGroupBundles", &T::inactivity_timeout_group_bundles),
+    };
+};
+
+} // namespace detail
+} // namespace genesys
+
+#endif

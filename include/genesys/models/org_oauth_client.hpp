@@ -1,0 +1,69 @@
+#ifndef GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
+#define GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
+
+/// @file
+/// `org_oauth_client`: the OAuth client a token was issued to (`OrgOAuthClient`).
+
+#include <genesys/date_time.hpp>
+#include <genesys/detail/json_codec.hpp>
+#include <genesys/models/entities.hpp>
+
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace genesys {
+
+/** The OAuth client a token was issued to (`OrgOAuthClient`).
+
+    `authorized_grant_type` and `state` stay strings: the platform has changed
+    their values over time (`CLIENT_CREDENTIALS` became `CLIENT-CREDENTIALS`), and
+    an unknown value must not fail decoding. `name` and `authorized_grant_type`
+    are required by the platform; a response that leaves them out reads as empty.
+*/
+struct org_oauth_client {
+    std::optional<std::string> id{};
+    std::string name{};
+    std::optional<date_time> date_created{};
+    std::optional<date_time> date_modified{};
+    std::optional<domain_entity_ref> created_by{};
+    std::optional<domain_entity_ref> modified_by{};
+    /// `CODE`, `TOKEN`, `SAML2-BEARER`, `PASSWORD`, `CLIENT-CREDENTIALS`, or a newer value.
+    std::string authorized_grant_type{};
+    std::optional<std::vector<std::string>> scope{};
+    std::optional<std::vector<role_division>> role_divisions{};
+    /// `active`, `disabled`, `inactive`, or a newer value.
+    std::optional<std::string> state{};
+    std::optional<date_time> date_to_delete{};
+    std::optional<named_entity> organization{};
+
+    friend bool operator==(const org_oauth_client&, const org_oauth_client&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<org_oauth_client> {
+    using T = org_oauth_client;
+    static constexpr std::string_view name = "OrgOAuthClient";
+    static constexpr auto fields = std::tuple{
+        field("id", &T::id),
+        field("name", &T::name),
+        field("dateCreated", &T::date_created),
+        field("dateModified", &T::date_modified),
+        field("createdBy", &T::created_by),
+        field("modifiedBy", &T::modified_by),
+        field("authorizedGrantType", &T::authorized_grant_type),
+        field("scope", &T::scope),
+        field("roleDivisions", &T::role_divisions),
+        field("state", &T::state),
+        field("dateToDelete", &T::date_to_delete),
+        field("organization", &T::organization),
+    };
+};
+
+} // namespace detail
+} // namespace genesys
+
+#endif

@@ -1,0 +1,77 @@
+#ifndef GENESYS_MODELS_TOKEN_INFO_HPP
+#define GENESYS_MODELS_TOKEN_INFO_HPP
+
+/// @file
+/// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
+
+#include <genesys/date_time.hpp>
+#include <genesys/detail/json_codec.hpp>
+#include <genesys/models/entities.hpp>
+#include <genesys/models/org_oauth_client.hpp>
+
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace genesys {
+
+/// The native user a cloned user was made from, in the trustor organization (`TokenInfoClonedUser`).
+struct token_info_cloned_user {
+    std::optional<std::string> id{};
+    std::optional<entity> organization{};
+
+    friend bool operator==(const token_info_cloned_user&, const token_info_cloned_user&) = default;
+};
+
+/** Information about the access token used for the request (`TokenInfo`).
+
+    Every field is optional: the platform has added fields over the years, and an
+    older or newer server may send fewer or more. `authorized_scope` is empty-but-present
+    when the server sends `[]`, and absent when it sends nothing.
+
+    @code
+    genesys::token_info info = api.get_tokens_me();
+    if (info.oauth_client)
+        std::cout << info.oauth_client->name << '\n';
+    @endcode
+*/
+struct token_info {
+    std::optional<named_entity> organization{};
+    std::optional<named_entity> home_organization{};
+    std::optional<std::vector<std::string>> authorized_scope{};
+    std::optional<token_info_cloned_user> cloned_user{};
+    std::optional<date_time> date_token_idles{};
+    /// JSON key `OAuthClient` (capital O).
+    std::optional<org_oauth_client> oauth_client{};
+
+    friend bool operator==(const token_info&, const token_info&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<token_info_cloned_user> {
+    static constexpr std::string_view name = "TokenInfoClonedUser";
+    static constexpr auto fields = std::tuple{field("id", &token_info_cloned_user::id),
+                                              field("organization", &token_info_cloned_user::organization)};
+};
+
+template <>
+struct model_traits<token_info> {
+    using T = token_info;
+    static constexpr std::string_view name = "TokenInfo";
+    static constexpr auto fields = std::tuple{
+        field("organization", &T::organization),
+        field("homeOrganization", &T::home_organization),
+        field("authorizedScope", &T::authorized_scope),
+        field("clonedUser", &T::cloned_user),
+        field("dateTokenIdles", &T::date_token_idles),
+        field("OAuthClient", &T::oauth_client),
+    };
+};
+
+} // namespace detail
+} // namespace genesys
+
+#endif

@@ -1,0 +1,29 @@
+#ifndef GENESYS_TOKENS_HPP
+#define GENESYS_TOKENS_HPP
+
+/// @file
+/// The whole library: include this one header.
+///
+/// Boost.JSON has a compiled part. Link `Boost::json` (the CMake target `genesys::tokens`
+/// does), or define `GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION` in exactly one translation
+/// unit before including this header to compile Boost.JSON's implementation there.
+
+#include <genesys/client_config.hpp>
+#include <genesys/date_time.hpp>
+#include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/entities.hpp>
+#include <genesys/models/error_body.hpp>
+#include <genesys/models/idle_token_timeout.hpp>
+#include <genesys/models/org_oauth_client.hpp>
+#include <genesys/models/token_info.hpp>
+#include <genesys/region.hpp>
+#include <genesys/result.hpp>
+#include <genesys/routes.hpp>
+#include <genesys/testing/fake_transport.hpp>
+#include <genesys/tokens_api.hpp>
+#include <genesys/transport.hpp>
+#include <genesys/version.hpp>
+
+#endif

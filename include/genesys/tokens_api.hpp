@@ -1,0 +1,258 @@
+#ifndef GENESYS_TOKENS_API_HPP
+#define GENESYS_TOKENS_API_HPP
+
+/// @file
+/// `tokens_api<Transport>`: the operations of the Tokens resource.
+
+#include <genesys/client_config.hpp>
+#include <genesys/detail/config_check.hpp>
+#include <genesys/detail/failure.hpp>
+#include <genesys/error.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/idle_token_timeout.hpp>
+#include <genesys/models/token_info.hpp>
+#include <genesys/result.hpp>
+#include <genesys/routes.hpp>
+#include <genesys/transport.hpp>
+
+#include <boost/json.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <array>
+#include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace genesys {
+
+namespace detail {
+
+/// Sends through any transport and returns a result: exceptions thrown by a transport that
+/// returns a plain `http_response` become error codes, their text kept in `what`.
+template <class Transport>
+boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
+{
+    try {
+        return t.send(req);
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const boost::system::system_error& e) {
+        what = e.what();
+        return e.code();
+    } catch (const std::system_error& e) {
+        what = e.what();
+        return boost::system::error_code(e.code());
+    } catch (const std::exception& e) {
+        what = e.what();
+        return make_error_code(errc::transport_exception);
+    }
+}
+
+} // namespace detail
+
+/** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
+
+    Each operation comes in two forms: a throwing one (`get_tokens_me`) that returns
+    the data and throws `api_error`, `network_error`, `decode_error` or
+    `invalid_argument_error`; and a non-throwing one (`try_get_tokens_me`) that returns
+    `result<api_response<T>>`, which holds the data with the status, headers and
+    correlation id, or the `genesys::error`.
+
+    Bad input and a bad configuration are reported before anything is sent.
+
+    @code
+    genesys::tokens_api api{my_transport{}, {.access_token = token}};
+    if (api.verify_token())
+        std::cout << api.get_tokens_me().organization->name.value_or("?") << '\n';
+    @endcode
+*/
+template <transport Transport>
+class tokens_api {
+public:
+    using transport_type = Transport;
+
+    /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
+    tokens_api(Transport transport, client_config config)
+        : transport_(std::move(transport)), config_(std::move(config))
+    {
+        std::string problem = detail::config_problem(config_, base_url_);
+        if (!problem.empty()) {
+            config_problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        headers_.add("Authorization", "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
+    /// The transport the client sends through.
+    Transport& transport() noexcept { return transport_; }
+    const Transport& transport() const noexcept { return transport_; }
+    /// The configuration the client was made with.
+    const client_config& config() const noexcept { return config_; }
+
+    /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
+
+        `user_id` is sent percent-encoded as one path segment. An empty id, `.`, `..`,
+        an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
+        rejected before sending. Requires the `oauth:token:delete` permission.
+    */
+    result<api_response<void>> try_delete_token(std::string_view user_id)
+    {
+        return call(routes::delete_token, {}, {}, user_id);
+    }
+    /// Throwing form of `try_delete_token`.
+    void delete_token(std::string_view user_id) { try_delete_token(user_id).value(); }
+
+    /// `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+    result<api_response<void>> try_delete_tokens_me() { return call(routes::delete_tokens_me, {}, {}); }
+    /// Throwing form of `try_delete_tokens_me`.
+    void delete_tokens_me() { try_delete_tokens_me().value(); }
+
+    /** `GET /api/v2/tokens/me`: information about the current token.
+
+        @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
+        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset.
+    */
+    result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    {
+        std::string query;
+        if (preserve_idle_ttl) {
+            query = routes::get_tokens_me.query[0];
+            query += *preserve_idle_ttl ? "=true" : "=false";
+        }
+        return call(routes::get_tokens_me, query, {});
+    }
+    /// Throwing form of `try_get_tokens_me`.
+    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    {
+        auto r = try_get_tokens_me(preserve_idle_ttl);
+        return std::move(r.value().data);
+    }
+
+    /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
+    result<api_response<void>> try_head_tokens_me() { return call(routes::head_tokens_me, {}, {}); }
+    /// Throwing form of `try_head_tokens_me`.
+    void head_tokens_me() { try_head_tokens_me().value(); }
+
+    /** Verifies the token with `HEAD /api/v2/tokens/me`.
+
+        `data` is true on any 2xx and false on 401; any other answer is an error.
+    */
+    result<api_response<bool>> try_verify_token()
+    {
+        auto r = try_head_tokens_me();
+        if (r)
+            return api_response<bool>{{r->status, std::move(r->headers)}, true};
+        error e = r.error();
+        if (e.kind == error_kind::api && e.status == 401)
+            return api_response<bool>{{e.status, std::move(e.headers)}, false};
+        return {boost::system::in_place_error, std::move(e)};
+    }
+    /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
+    bool verify_token() { return try_verify_token().value().data; }
+
+    /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
+    result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    {
+        return call(routes::get_tokens_timeout, {}, {});
+    }
+    /// Throwing form of `try_get_tokens_timeout`.
+    idle_token_timeout get_tokens_timeout()
+    {
+        auto r = try_get_tokens_timeout();
+        return std::move(r.value().data);
+    }
+
+    /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
+
+        The body is the model's JSON, absent fields omitted. Requires the
+        `directory:organization:admin` permission.
+    */
+    result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    {
+        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+    }
+    /// Throwing form of `try_put_tokens_timeout`.
+    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
+    {
+        auto r = try_put_tokens_timeout(settings);
+        return std::move(r.value().data);
+    }
+
+private:
+    template <class Route, class... Params>
+    result<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
+                                                             std::string body, const Params&... params)
+    {
+        using response_t = typename Route::response_type;
+        const std::string_view op = route.operation_id;
+        if (!config_problem_.empty())
+            return detail::invalid_argument(op, config_problem_, config_.access_token);
+
+        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (auto why = detail::path_segment_problem(values[i]); !why.empty())
+                return detail::invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
+                                                config_.access_token);
+        }
+
+        http_request req{route.method, {}, headers_, std::move(body)};
+        req.url.reserve(base_url_.size() + route.path.text().size() + query.size() + 64);
+        req.url = base_url_;
+        route.path.append_to(req.url, params...);
+        if constexpr (sizeof...(Params) > 0) {
+            std::string_view path = std::string_view(req.url).substr(base_url_.size());
+            if (const auto* other = detail::shadowing_route(op, route.method, path))
+                return detail::invalid_argument(op,
+                                                std::string(route.path.param_name(0)) + " would address " +
+                                                    std::string(other->operation_id) + " (" +
+                                                    std::string(other->path) + "), not this operation",
+                                                config_.access_token);
+        }
+        if (!query.empty()) {
+            req.url += '?';
+            req.url += query;
+        }
+
+        std::string what;
+        auto sent = detail::send_through(transport_, req, what);
+        if (!sent)
+            return detail::network_failure(op, sent.error(), what, config_.access_token);
+        http_response& res = *sent;
+
+        if (res.status < 200 || res.status > 299)
+            return detail::api_failure(op, std::move(res), config_.access_token);
+        if constexpr (std::is_void_v<response_t>) {
+            return api_response<void>{{res.status, std::move(res.headers)}};
+        } else {
+            api_response<response_t> out{{res.status, {}}, {}};
+            std::string why;
+            if (!detail::decode_body(res.body, out.data, why))
+                return detail::decode_failure(op, detail::model_traits<response_t>::name, why, std::move(res),
+                                              config_.access_token);
+            out.headers = std::move(res.headers);
+            return out;
+        }
+    }
+
+    Transport transport_;
+    client_config config_;
+    std::string base_url_;
+    std::string config_problem_;
+    http_headers headers_;
+};
+
+} // namespace genesys
+
+#endif

@@ -1,0 +1,46 @@
+#ifndef GENESYS_TRANSPORT_HPP
+#define GENESYS_TRANSPORT_HPP
+
+/// @file
+/// The `genesys::transport` concept: what the library needs from an HTTP stack.
+
+#include <genesys/http.hpp>
+
+#include <boost/system/result.hpp>
+
+#include <concepts>
+#include <type_traits>
+
+namespace genesys {
+
+namespace detail {
+
+template <class R>
+concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_response> ||
+                                std::same_as<std::remove_cvref_t<R>, boost::system::result<http_response>>;
+
+} // namespace detail
+
+/** A type that sends one HTTP request and returns its response.
+
+    `t.send(request)` returns either `http_response` (a network failure is then
+    thrown as an exception derived from `std::exception`) or
+    `boost::system::result<http_response>` (a network failure is an `error_code`).
+    An HTTP error status is a normal response at this layer: the library turns it
+    into an `api_error`.
+
+    @code
+    struct my_transport {
+        genesys::http_response send(const genesys::http_request& req);
+    };
+    static_assert(genesys::transport<my_transport>);
+    @endcode
+*/
+template <class T>
+concept transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
+    { t.send(request) } -> detail::transport_send_result;
+};
+
+} // namespace genesys
+
+#endif
