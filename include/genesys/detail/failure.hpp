@@ -111,25 +111,29 @@ inline error network_failure(std::string_view operation, boost::system::error_co
     return finish(std::move(e), secret);
 }
 
-inline std::string correlation_of(const http_headers& headers)
+/// The part every failure with a response shares: status, correlation id, headers, the raw body
+/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
+inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
+                              std::string_view secret)
 {
-    return std::string(headers.get(correlation_id_header).value_or(""));
+    error e;
+    e.kind = kind;
+    e.code = make_error_code(code);
+    e.operation = std::string(operation);
+    e.status = res.status;
+    e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
+    e.raw_body = std::move(res.body);
+    redact(e.raw_body, secret);
+    e.headers = std::move(res.headers);
+    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
+    return e;
 }
 
 /// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
 inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
 {
-    error e;
-    e.kind = error_kind::api;
-    e.code = make_error_code(errc::http_status);
-    e.operation = std::string(operation);
-    e.status = res.status;
-    e.correlation_id = correlation_of(res.headers);
-    e.raw_body = std::move(res.body);
-    redact(e.raw_body, secret);
+    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
     e.body = parse_error_body(e.raw_body);
-    e.headers = std::move(res.headers);
-    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
     if (e.body && e.body->code) {
         e.message += ' ';
         append_one_line(e.message, *e.body->code, 100);
@@ -146,15 +150,8 @@ inline error api_failure(std::string_view operation, http_response&& res, std::s
 inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
                             http_response&& res, std::string_view secret)
 {
-    error e;
-    e.kind = error_kind::decode;
-    e.code = make_error_code(errc::decode_failed);
-    e.operation = std::string(operation);
-    e.status = res.status;
-    e.correlation_id = correlation_of(res.headers);
-    e.raw_body = std::move(res.body);
-    e.headers = std::move(res.headers);
-    e.message = e.operation + " failed: HTTP " + std::to_string(e.status) + " response is not a valid ";
+    error e = response_failure(error_kind::decode, errc::decode_failed, operation, std::move(res), secret);
+    e.message += " response is not a valid ";
     e.message += model_name;
     e.message += ": ";
     append_one_line(e.message, why);
