@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/lib/packages.sh
-ensure_packages cmake make g++ clang libboost-json1.81-dev doctest-dev
+ensure_packages cmake make g++ clang libboost-json1.81-dev doctest-dev libcurl4-openssl-dev libssl-dev openssl
 
 tools/amalgamate.sh --check
 

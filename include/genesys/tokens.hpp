@@ -18,6 +18,7 @@
 #include <genesys/models/idle_token_timeout.hpp>
 #include <genesys/models/org_oauth_client.hpp>
 #include <genesys/models/token_info.hpp>
+#include <genesys/oauth.hpp>
 #include <genesys/region.hpp>
 #include <genesys/result.hpp>
 #include <genesys/routes.hpp>

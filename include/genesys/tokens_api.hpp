@@ -38,7 +38,12 @@ template <class Transport>
 boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
 {
     try {
-        return t.send(req);
+        boost::system::result<http_response> r = t.send(req);
+        if constexpr (transport_with_error_detail<Transport>) {
+            if (!r)
+                what = std::string(t.last_error_message());
+        }
+        return r;
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const boost::system::system_error& e) {

@@ -9,6 +9,7 @@
 #include <boost/system/result.hpp>
 
 #include <concepts>
+#include <string_view>
 #include <type_traits>
 
 namespace genesys {
@@ -39,6 +40,16 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
 template <class T>
 concept transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
     { t.send(request) } -> detail::transport_send_result;
+};
+
+/** A transport that can say more about its last network failure than its `error_code` does.
+
+    Optional: when a transport has `last_error_message()`, the library appends it to the
+    message of a network error (e.g. libcurl's "Failed to connect to 127.0.0.1 port 1").
+*/
+template <class T>
+concept transport_with_error_detail = transport<T> && requires(const T& t) {
+    { t.last_error_message() } -> std::convertible_to<std::string_view>;
 };
 
 } // namespace genesys

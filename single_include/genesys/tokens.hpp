@@ -1538,6 +1538,221 @@ struct model_traits<token_info> {
 
 #endif
 // ---- end <genesys/models/token_info.hpp> ----
+// ---- begin <genesys/oauth.hpp> ----
+#ifndef GENESYS_OAUTH_HPP
+#define GENESYS_OAUTH_HPP
+
+/// @file
+/// Getting an access token: the OAuth client-credentials grant against the login host.
+
+// ---- begin <genesys/detail/failure.hpp> ----
+#ifndef GENESYS_DETAIL_FAILURE_HPP
+#define GENESYS_DETAIL_FAILURE_HPP
+
+// Building `genesys::error` values: one place decides what a failure says and what it keeps.
+
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace genesys::detail {
+
+/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
+inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
+{
+    if (text.size() > limit)
+        text = text.substr(0, limit);
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
+    }
+    if (text.size() == limit)
+        out += "...";
+}
+
+/// Parses a 2xx body into `out`; on failure says why in `why`.
+template <class T>
+bool decode_body(std::string_view body, T& out, std::string& why)
+{
+    if (body.empty()) {
+        why = "the body is empty";
+        return false;
+    }
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::system::error_code ec;
+    boost::json::value jv = boost::json::parse(body, ec, &scratch);
+    if (ec) {
+        why = "the body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    decode_context ctx;
+    if (!decode(jv, out, ctx)) {
+        why = ctx.describe();
+        return false;
+    }
+    return true;
+}
+
+/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
+/// `message`, `code` or `status`.
+inline std::optional<error_body> parse_error_body(std::string_view body)
+{
+    if (body.empty() || body.front() != '{')
+        return std::nullopt;
+    error_body out;
+    std::string why;
+    if (!decode_body(body, out, why) || (!out.message && !out.code && !out.status))
+        return std::nullopt;
+    return out;
+}
+
+inline void append_correlation(std::string& msg, std::string_view correlation_id)
+{
+    if (correlation_id.empty())
+        return;
+    msg += " (correlation id: ";
+    append_one_line(msg, correlation_id, 100);
+    msg += ')';
+}
+
+/// Removes the secret from everything the error keeps as text.
+inline error finish(error e, std::string_view secret)
+{
+    redact(e.message, secret);
+    redact(e.raw_body, secret);
+    return e;
+}
+
+inline error invalid_argument(std::string_view operation, std::string_view what, std::string_view secret = {})
+{
+    error e;
+    e.kind = error_kind::invalid_argument;
+    e.code = make_error_code(errc::invalid_argument);
+    e.operation = std::string(operation);
+    e.message = e.operation + " rejected before sending: ";
+    append_one_line(e.message, what);
+    return finish(std::move(e), secret);
+}
+
+inline error network_failure(std::string_view operation, boost::system::error_code ec, std::string_view detail_text,
+                             std::string_view secret)
+{
+    error e;
+    e.kind = error_kind::network;
+    e.code = ec;
+    e.operation = std::string(operation);
+    e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
+    if (!detail_text.empty()) {
+        e.message += ": ";
+        append_one_line(e.message, detail_text);
+    }
+    return finish(std::move(e), secret);
+}
+
+/// The part every failure with a response shares: status, correlation id, headers, the raw body
+/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
+inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
+                              std::string_view secret)
+{
+    error e;
+    e.kind = kind;
+    e.code = make_error_code(code);
+    e.operation = std::string(operation);
+    e.status = res.status;
+    e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
+    e.raw_body = std::move(res.body);
+    redact(e.raw_body, secret);
+    e.headers = std::move(res.headers);
+    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
+    return e;
+}
+
+/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
+inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
+{
+    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
+    e.body = parse_error_body(e.raw_body);
+    if (e.body && e.body->code) {
+        e.message += ' ';
+        append_one_line(e.message, *e.body->code, 100);
+    }
+    if (e.body && e.body->message) {
+        e.message += ": ";
+        append_one_line(e.message, *e.body->message);
+    }
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+/// A 2xx response whose body is not `model_name`.
+inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
+                            http_response&& res, std::string_view secret)
+{
+    error e = response_failure(error_kind::decode, errc::decode_failed, operation, std::move(res), secret);
+    e.message += " response is not a valid ";
+    e.message += model_name;
+    e.message += ": ";
+    append_one_line(e.message, why);
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/failure.hpp> ----
+// ---- begin <genesys/detail/percent_encode.hpp> ----
+#ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
+#define GENESYS_DETAIL_PERCENT_ENCODE_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~".
+constexpr bool is_unreserved(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
+/// Appends `s` with every byte but the unreserved ones written as `%XX` (upper-case hex), so
+/// the result is one path segment or one query value whatever `s` holds (`/`, `?`, `#`, `%`,
+/// `+`, `=`, space, control characters, UTF-8).
+inline void append_percent_encoded(std::string& out, std::string_view s)
+{
+    constexpr char hex[] = "0123456789ABCDEF";
+    for (char c : s) {
+        if (is_unreserved(c)) {
+            out.push_back(c);
+        } else {
+            auto u = static_cast<unsigned char>(c);
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0x0f]);
+        }
+    }
+}
+
+inline std::string percent_encode(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    append_percent_encoded(out, s);
+    return out;
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/percent_encode.hpp> ----
 // ---- begin <genesys/result.hpp> ----
 #ifndef GENESYS_RESULT_HPP
 #define GENESYS_RESULT_HPP
@@ -1589,6 +1804,112 @@ struct api_response<void> : response_info {};
 
 #endif
 // ---- end <genesys/result.hpp> ----
+// ---- begin <genesys/tokens_api.hpp> ----
+#ifndef GENESYS_TOKENS_API_HPP
+#define GENESYS_TOKENS_API_HPP
+
+/// @file
+/// `tokens_api<Transport>`: the operations of the Tokens resource.
+
+// ---- begin <genesys/detail/config_check.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
+#define GENESYS_DETAIL_CONFIG_CHECK_HPP
+
+// Checks a client_config once, when a client is made from it.
+
+
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
+/// holds it without trailing slashes.
+inline std::string base_url_problem(std::string_view url, std::string& normalized)
+{
+    std::size_t scheme_len = 0;
+    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
+        scheme_len = 8;
+    else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
+        scheme_len = 7;
+    else
+        return "base_url must start with https:// or http://";
+    if (url.find_first_of("?#") != std::string_view::npos)
+        return "base_url must not have a query or a fragment";
+    std::string_view rest = url.substr(scheme_len);
+    std::string_view authority = rest.substr(0, rest.find('/'));
+    std::string_view path = rest.substr(authority.size());
+    if (authority.find('@') != std::string_view::npos)
+        return "base_url must not contain user-info (user:password@host)";
+    std::string_view host = authority;
+    std::string_view port;
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        if (close == std::string_view::npos)
+            return "base_url has an unterminated IPv6 address";
+        port = host.substr(close + 1);
+        host = host.substr(0, close + 1);
+        if (!port.empty() && port.front() != ':')
+            return "base_url has an invalid port";
+    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
+        port = host.substr(colon);
+        host = host.substr(0, colon);
+    }
+    if (host.empty() || host == "[]")
+        return "base_url has no host";
+    for (char c : host)
+        if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
+            return "base_url host contains a character not allowed in a host name";
+    if (!port.empty()) {
+        port.remove_prefix(1);
+        if (port.empty() || port.size() > 5)
+            return "base_url has an invalid port";
+        unsigned value = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9')
+                return "base_url has an invalid port";
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535)
+            return "base_url has an invalid port";
+    }
+    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
+    for (char c : path)
+        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
+            return "base_url path contains a character that must be percent-encoded";
+    while (!path.empty() && path.back() == '/')
+        path.remove_suffix(1);
+    normalized.assign(url.substr(0, scheme_len + authority.size()));
+    normalized.append(path);
+    return {};
+}
+
+/// Why `cfg` cannot be used, or an empty string. Never quotes the access token.
+inline std::string config_problem(const client_config& cfg, std::string& normalized_base)
+{
+    if (auto why = base_url_problem(cfg.base_url, normalized_base); !why.empty())
+        return why;
+    if (cfg.access_token.empty())
+        return "access_token is empty";
+    if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos)
+        return "access_token contains a space or a control character";
+    if (!is_header_value(cfg.user_agent))
+        return "user_agent contains a control character";
+    for (const auto& h : cfg.default_headers) {
+        if (!is_header_name(h.name))
+            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        if (iequals(h.name, "Authorization"))
+            return "default_headers must not set Authorization: use access_token";
+        if (!is_header_value(h.value))
+            return "default header \"" + h.name + "\" has a control character in its value";
+    }
+    return {};
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/config_check.hpp> ----
 // ---- begin <genesys/routes.hpp> ----
 #ifndef GENESYS_ROUTES_HPP
 #define GENESYS_ROUTES_HPP
@@ -1596,53 +1917,6 @@ struct api_response<void> : response_info {};
 /// @file
 /// The Tokens resource as a table of `constexpr` route descriptors.
 
-// ---- begin <genesys/detail/percent_encode.hpp> ----
-#ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
-#define GENESYS_DETAIL_PERCENT_ENCODE_HPP
-
-#include <cstddef>
-#include <string>
-#include <string_view>
-
-namespace genesys::detail {
-
-/// RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~".
-constexpr bool is_unreserved(char c) noexcept
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
-}
-
-/// Appends `s` with every byte but the unreserved ones written as `%XX` (upper-case hex), so
-/// the result is one path segment or one query value whatever `s` holds (`/`, `?`, `#`, `%`,
-/// `+`, `=`, space, control characters, UTF-8).
-inline void append_percent_encoded(std::string& out, std::string_view s)
-{
-    constexpr char hex[] = "0123456789ABCDEF";
-    for (char c : s) {
-        if (is_unreserved(c)) {
-            out.push_back(c);
-        } else {
-            auto u = static_cast<unsigned char>(c);
-            out.push_back('%');
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0x0f]);
-        }
-    }
-}
-
-inline std::string percent_encode(std::string_view s)
-{
-    std::string out;
-    out.reserve(s.size());
-    append_percent_encoded(out, s);
-    return out;
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/percent_encode.hpp> ----
 
 #include <array>
 #include <cstddef>
@@ -1886,436 +2160,6 @@ constexpr const route_summary* shadowing_route(std::string_view self, http_metho
 
 #endif
 // ---- end <genesys/routes.hpp> ----
-// ---- begin <genesys/testing/fake_transport.hpp> ----
-#ifndef GENESYS_TESTING_FAKE_TRANSPORT_HPP
-#define GENESYS_TESTING_FAKE_TRANSPORT_HPP
-
-/// @file
-/// `testing::fake_transport`: canned responses and a request log, for testing code that uses the library.
-
-
-#include <boost/system/errc.hpp>
-#include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
-
-#include <cstddef>
-#include <deque>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <utility>
-#include <variant>
-#include <vector>
-
-namespace genesys::testing {
-
-/** A transport that answers from a queue of canned responses and records every request.
-
-    Copies share one state, so a test can keep a copy and hand another to `tokens_api`.
-    Thread-safe. When the queue is empty and no default response is set, `send`
-    fails with `boost::system::errc::no_message_available`.
-
-    @code
-    genesys::testing::fake_transport fake;
-    fake.respond(200, R"({"organization":{"name":"Acme"}})");
-    genesys::tokens_api api{fake, {.access_token = "test-token"}};
-    assert(api.get_tokens_me().organization->name == "Acme");
-    assert(fake.last_request().url == "https://api.mypurecloud.com/api/v2/tokens/me");
-    @endcode
-*/
-class fake_transport {
-public:
-    fake_transport() : state_(std::make_shared<state>()) {}
-
-    /// Queues a response.
-    fake_transport& respond(http_response response)
-    {
-        std::lock_guard lock(state_->mutex);
-        state_->queue.emplace_back(std::move(response));
-        return *this;
-    }
-
-    /// Queues a response with `status`, `body` and `headers`.
-    fake_transport& respond(int status, std::string body = {}, http_headers headers = {})
-    {
-        return respond(http_response{status, std::move(headers), std::move(body)});
-    }
-
-    /// Queues a network failure.
-    fake_transport& fail(boost::system::error_code ec)
-    {
-        std::lock_guard lock(state_->mutex);
-        state_->queue.emplace_back(ec);
-        return *this;
-    }
-
-    /// Makes the `n`-th call of `send` (counting from 1 over the fake's life) fail with `ec`,
-    /// without taking anything from the queue.
-    fake_transport& fail_on(std::size_t n, boost::system::error_code ec)
-    {
-        std::lock_guard lock(state_->mutex);
-        state_->fail_on[n] = ec;
-        return *this;
-    }
-
-    /// The response given when the queue is empty; without one, an empty queue is an error.
-    fake_transport& respond_by_default(http_response response)
-    {
-        std::lock_guard lock(state_->mutex);
-        state_->fallback = std::move(response);
-        return *this;
-    }
-
-    /// Records `request` and answers with the next canned response or failure.
-    boost::system::result<http_response> send(const http_request& request)
-    {
-        std::lock_guard lock(state_->mutex);
-        state_->log.push_back(request);
-        if (auto it = state_->fail_on.find(state_->log.size()); it != state_->fail_on.end())
-            return it->second;
-        if (state_->queue.empty()) {
-            if (state_->fallback)
-                return *state_->fallback;
-            return boost::system::errc::make_error_code(boost::system::errc::no_message_available);
-        }
-        auto next = std::move(state_->queue.front());
-        state_->queue.pop_front();
-        if (auto* ec = std::get_if<boost::system::error_code>(&next))
-            return *ec;
-        return std::move(std::get<http_response>(next));
-    }
-
-    /// Every request sent so far, oldest first.
-    std::vector<http_request> requests() const
-    {
-        std::lock_guard lock(state_->mutex);
-        return state_->log;
-    }
-
-    /// The number of requests sent so far.
-    std::size_t request_count() const
-    {
-        std::lock_guard lock(state_->mutex);
-        return state_->log.size();
-    }
-
-    /// The most recent request; `std::nullopt` before the first.
-    std::optional<http_request> last_request() const
-    {
-        std::lock_guard lock(state_->mutex);
-        if (state_->log.empty())
-            return std::nullopt;
-        return state_->log.back();
-    }
-
-    /// The number of canned responses and failures not yet used.
-    std::size_t pending() const
-    {
-        std::lock_guard lock(state_->mutex);
-        return state_->queue.size();
-    }
-
-    /// Forgets the queue, the log, the failures and the default response.
-    void reset()
-    {
-        std::lock_guard lock(state_->mutex);
-        *state_ = {};
-    }
-
-private:
-    struct state {
-        std::mutex mutex;
-        std::deque<std::variant<http_response, boost::system::error_code>> queue;
-        std::vector<http_request> log;
-        std::map<std::size_t, boost::system::error_code> fail_on;
-        std::optional<http_response> fallback;
-
-        state() = default;
-        state& operator=(state&& other) noexcept
-        {
-            queue = std::move(other.queue);
-            log = std::move(other.log);
-            fail_on = std::move(other.fail_on);
-            fallback = std::move(other.fallback);
-            return *this;
-        }
-    };
-    std::shared_ptr<state> state_;
-};
-
-} // namespace genesys::testing
-
-#endif
-// ---- end <genesys/testing/fake_transport.hpp> ----
-// ---- begin <genesys/tokens_api.hpp> ----
-#ifndef GENESYS_TOKENS_API_HPP
-#define GENESYS_TOKENS_API_HPP
-
-/// @file
-/// `tokens_api<Transport>`: the operations of the Tokens resource.
-
-// ---- begin <genesys/detail/config_check.hpp> ----
-#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
-#define GENESYS_DETAIL_CONFIG_CHECK_HPP
-
-// Checks a client_config once, when a client is made from it.
-
-
-#include <string>
-#include <string_view>
-
-namespace genesys::detail {
-
-/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
-/// holds it without trailing slashes.
-inline std::string base_url_problem(std::string_view url, std::string& normalized)
-{
-    std::size_t scheme_len = 0;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
-        scheme_len = 8;
-    else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
-        scheme_len = 7;
-    else
-        return "base_url must start with https:// or http://";
-    if (url.find_first_of("?#") != std::string_view::npos)
-        return "base_url must not have a query or a fragment";
-    std::string_view rest = url.substr(scheme_len);
-    std::string_view authority = rest.substr(0, rest.find('/'));
-    std::string_view path = rest.substr(authority.size());
-    if (authority.find('@') != std::string_view::npos)
-        return "base_url must not contain user-info (user:password@host)";
-    std::string_view host = authority;
-    std::string_view port;
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        if (close == std::string_view::npos)
-            return "base_url has an unterminated IPv6 address";
-        port = host.substr(close + 1);
-        host = host.substr(0, close + 1);
-        if (!port.empty() && port.front() != ':')
-            return "base_url has an invalid port";
-    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
-        port = host.substr(colon);
-        host = host.substr(0, colon);
-    }
-    if (host.empty() || host == "[]")
-        return "base_url has no host";
-    for (char c : host)
-        if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
-            return "base_url host contains a character not allowed in a host name";
-    if (!port.empty()) {
-        port.remove_prefix(1);
-        if (port.empty() || port.size() > 5)
-            return "base_url has an invalid port";
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9')
-                return "base_url has an invalid port";
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535)
-            return "base_url has an invalid port";
-    }
-    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
-    for (char c : path)
-        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
-            return "base_url path contains a character that must be percent-encoded";
-    while (!path.empty() && path.back() == '/')
-        path.remove_suffix(1);
-    normalized.assign(url.substr(0, scheme_len + authority.size()));
-    normalized.append(path);
-    return {};
-}
-
-/// Why `cfg` cannot be used, or an empty string. Never quotes the access token.
-inline std::string config_problem(const client_config& cfg, std::string& normalized_base)
-{
-    if (auto why = base_url_problem(cfg.base_url, normalized_base); !why.empty())
-        return why;
-    if (cfg.access_token.empty())
-        return "access_token is empty";
-    if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos)
-        return "access_token contains a space or a control character";
-    if (!is_header_value(cfg.user_agent))
-        return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        if (!is_header_name(h.name))
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-        if (!is_header_value(h.value))
-            return "default header \"" + h.name + "\" has a control character in its value";
-    }
-    return {};
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/config_check.hpp> ----
-// ---- begin <genesys/detail/failure.hpp> ----
-#ifndef GENESYS_DETAIL_FAILURE_HPP
-#define GENESYS_DETAIL_FAILURE_HPP
-
-// Building `genesys::error` values: one place decides what a failure says and what it keeps.
-
-
-#include <boost/json.hpp>
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-
-namespace genesys::detail {
-
-/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
-inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
-{
-    if (text.size() > limit)
-        text = text.substr(0, limit);
-    for (char c : text) {
-        auto u = static_cast<unsigned char>(c);
-        out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
-    }
-    if (text.size() == limit)
-        out += "...";
-}
-
-/// Parses a 2xx body into `out`; on failure says why in `why`.
-template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why)
-{
-    if (body.empty()) {
-        why = "the body is empty";
-        return false;
-    }
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
-    boost::system::error_code ec;
-    boost::json::value jv = boost::json::parse(body, ec, &scratch);
-    if (ec) {
-        why = "the body is not valid JSON (" + ec.message() + ")";
-        return false;
-    }
-    decode_context ctx;
-    if (!decode(jv, out, ctx)) {
-        why = ctx.describe();
-        return false;
-    }
-    return true;
-}
-
-/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
-/// `message`, `code` or `status`.
-inline std::optional<error_body> parse_error_body(std::string_view body)
-{
-    if (body.empty() || body.front() != '{')
-        return std::nullopt;
-    error_body out;
-    std::string why;
-    if (!decode_body(body, out, why) || (!out.message && !out.code && !out.status))
-        return std::nullopt;
-    return out;
-}
-
-inline void append_correlation(std::string& msg, std::string_view correlation_id)
-{
-    if (correlation_id.empty())
-        return;
-    msg += " (correlation id: ";
-    append_one_line(msg, correlation_id, 100);
-    msg += ')';
-}
-
-/// Removes the secret from everything the error keeps as text.
-inline error finish(error e, std::string_view secret)
-{
-    redact(e.message, secret);
-    redact(e.raw_body, secret);
-    return e;
-}
-
-inline error invalid_argument(std::string_view operation, std::string_view what, std::string_view secret = {})
-{
-    error e;
-    e.kind = error_kind::invalid_argument;
-    e.code = make_error_code(errc::invalid_argument);
-    e.operation = std::string(operation);
-    e.message = e.operation + " rejected before sending: ";
-    append_one_line(e.message, what);
-    return finish(std::move(e), secret);
-}
-
-inline error network_failure(std::string_view operation, boost::system::error_code ec, std::string_view detail_text,
-                             std::string_view secret)
-{
-    error e;
-    e.kind = error_kind::network;
-    e.code = ec;
-    e.operation = std::string(operation);
-    e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
-    if (!detail_text.empty()) {
-        e.message += ": ";
-        append_one_line(e.message, detail_text);
-    }
-    return finish(std::move(e), secret);
-}
-
-/// The part every failure with a response shares: status, correlation id, headers, the raw body
-/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
-inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
-                              std::string_view secret)
-{
-    error e;
-    e.kind = kind;
-    e.code = make_error_code(code);
-    e.operation = std::string(operation);
-    e.status = res.status;
-    e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
-    e.raw_body = std::move(res.body);
-    redact(e.raw_body, secret);
-    e.headers = std::move(res.headers);
-    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
-    return e;
-}
-
-/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
-inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
-{
-    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
-    e.body = parse_error_body(e.raw_body);
-    if (e.body && e.body->code) {
-        e.message += ' ';
-        append_one_line(e.message, *e.body->code, 100);
-    }
-    if (e.body && e.body->message) {
-        e.message += ": ";
-        append_one_line(e.message, *e.body->message);
-    }
-    append_correlation(e.message, e.correlation_id);
-    return finish(std::move(e), secret);
-}
-
-/// A 2xx response whose body is not `model_name`.
-inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
-                            http_response&& res, std::string_view secret)
-{
-    error e = response_failure(error_kind::decode, errc::decode_failed, operation, std::move(res), secret);
-    e.message += " response is not a valid ";
-    e.message += model_name;
-    e.message += ": ";
-    append_one_line(e.message, why);
-    append_correlation(e.message, e.correlation_id);
-    return finish(std::move(e), secret);
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/failure.hpp> ----
 // ---- begin <genesys/transport.hpp> ----
 #ifndef GENESYS_TRANSPORT_HPP
 #define GENESYS_TRANSPORT_HPP
@@ -2327,6 +2171,7 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
 #include <boost/system/result.hpp>
 
 #include <concepts>
+#include <string_view>
 #include <type_traits>
 
 namespace genesys {
@@ -2359,6 +2204,16 @@ concept transport = std::move_constructible<T> && requires(T& t, const http_requ
     { t.send(request) } -> detail::transport_send_result;
 };
 
+/** A transport that can say more about its last network failure than its `error_code` does.
+
+    Optional: when a transport has `last_error_message()`, the library appends it to the
+    message of a network error (e.g. libcurl's "Failed to connect to 127.0.0.1 port 1").
+*/
+template <class T>
+concept transport_with_error_detail = transport<T> && requires(const T& t) {
+    { t.last_error_message() } -> std::convertible_to<std::string_view>;
+};
+
 } // namespace genesys
 
 #endif
@@ -2387,7 +2242,12 @@ template <class Transport>
 boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
 {
     try {
-        return t.send(req);
+        boost::system::result<http_response> r = t.send(req);
+        if constexpr (transport_with_error_detail<Transport>) {
+            if (!r)
+                what = std::string(t.last_error_message());
+        }
+        return r;
     } catch (const std::bad_alloc&) {
         throw;
     } catch (const boost::system::system_error& e) {
@@ -2606,6 +2466,370 @@ private:
 
 #endif
 // ---- end <genesys/tokens_api.hpp> ----
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace genesys {
+
+/// A token response of the login host.
+struct oauth_token {
+    std::string access_token{};
+    std::string token_type{};
+    /// Lifetime in seconds from when the response was sent.
+    std::optional<std::int64_t> expires_in{};
+    std::optional<std::string> refresh_token{};
+
+    friend bool operator==(const oauth_token&, const oauth_token&) = default;
+};
+
+/// The login host's error body: `{"error": "invalid_client", "error_description": "..."}`.
+struct oauth_error_body {
+    std::optional<std::string> error{};
+    std::optional<std::string> description{};
+    std::optional<std::string> error_description{};
+
+    friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<oauth_token> {
+    static constexpr std::string_view name = "OAuth token response";
+    static constexpr auto fields = std::tuple{
+        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
+        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
+};
+
+template <>
+struct model_traits<oauth_error_body> {
+    static constexpr std::string_view name = "OAuth error";
+    static constexpr auto fields = std::tuple{field("error", &oauth_error_body::error),
+                                              field("description", &oauth_error_body::description),
+                                              field("error_description", &oauth_error_body::error_description)};
+};
+
+inline std::string base64_encode(std::string_view in)
+{
+    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                     static_cast<unsigned char>(in[i + 2]);
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], alphabet[v & 63]};
+    }
+    if (i + 1 == in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], '=', '='};
+    } else if (i + 2 == in.size()) {
+        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], '='};
+    }
+    return out;
+}
+
+} // namespace detail
+
+/** The login base URL that goes with an API base URL.
+
+    `https://api.<host>` becomes `https://login.<host>` for every region; any other base
+    (a gateway, a loopback emulator) is its own login base.
+*/
+inline std::string login_url_for(std::string_view api_base_url)
+{
+    std::string url(api_base_url);
+    for (std::string_view scheme : {"https://api.", "http://api."}) {
+        if (url.size() > scheme.size() && detail::iequals(std::string_view(url).substr(0, scheme.size()), scheme)) {
+            url.replace(scheme.size() - 4, 3, "login");
+            break;
+        }
+    }
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    return url;
+}
+
+/// Where and as whom to ask for tokens.
+struct oauth_config {
+    /// The login base URL, e.g. `login_base_url(region::eu_west_1)` or `login_url_for(api_base)`.
+    std::string login_url = "https://login.mypurecloud.com";
+    std::string client_id{};
+    /// Sent only in the `Authorization: Basic` header; never logged or shown.
+    std::string client_secret{};
+    std::string user_agent = std::string(default_user_agent);
+};
+
+/** An OAuth client of the login host, over any `genesys::transport`.
+
+    @code
+    genesys::oauth_client login{transport, {.login_url = genesys::login_base_url(genesys::region::eu_west_1),
+                                            .client_id = id, .client_secret = secret}};
+    genesys::oauth_token token = login.client_credentials();
+    @endcode
+*/
+template <transport Transport>
+class oauth_client {
+public:
+    oauth_client(Transport transport, oauth_config config)
+        : transport_(std::move(transport)), config_(std::move(config))
+    {
+    }
+
+    Transport& transport() noexcept { return transport_; }
+    const oauth_config& config() const noexcept { return config_; }
+
+    /** `POST /oauth/token` with `grant_type=client_credentials`.
+
+        A non-2xx answer is an `api_error` whose `body()` carries the OAuth `error` as
+        `code` and its `error_description` as `message`.
+    */
+    result<api_response<oauth_token>> try_client_credentials()
+    {
+        return request_token("grant_type=client_credentials");
+    }
+    /// Throwing form of `try_client_credentials`.
+    oauth_token client_credentials()
+    {
+        auto r = try_client_credentials();
+        return std::move(r.value().data);
+    }
+
+private:
+    result<api_response<oauth_token>> request_token(std::string form)
+    {
+        constexpr std::string_view op = "requestToken";
+        const std::string_view secret = config_.client_secret;
+        std::string base;
+        if (auto why = detail::base_url_problem(config_.login_url, base); !why.empty())
+            return detail::invalid_argument(op, "login_url: " + why, secret);
+        if (config_.client_id.empty() || config_.client_secret.empty())
+            return detail::invalid_argument(op, "client_id and client_secret are required", secret);
+        const std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
+        http_request req{http_method::post,
+                         base + "/oauth/token",
+                         {{"Authorization", "Basic " + basic},
+                          {"Content-Type", "application/x-www-form-urlencoded"},
+                          {"Accept", "application/json"},
+                          {"User-Agent", config_.user_agent}},
+                         std::move(form)};
+        for (const auto& h : req.headers)
+            if (!detail::is_header_value(h.value))
+                return detail::invalid_argument(op, h.name + " would contain a control character", secret);
+
+        std::string what;
+        auto sent = detail::send_through(transport_, req, what);
+        if (!sent)
+            return detail::network_failure(op, sent.error(), what, secret);
+        http_response& res = *sent;
+        if (res.status < 200 || res.status > 299) {
+            error e = detail::api_failure(op, http_response(res), secret);
+            oauth_error_body oauth;
+            std::string ignored;
+            if (!e.body && detail::decode_body(e.raw_body, oauth, ignored) && oauth.error) {
+                error_body body;
+                body.code = oauth.error;
+                body.message = oauth.error_description ? oauth.error_description : oauth.description;
+                body.status = res.status;
+                e.body = body;
+                e.message = std::string(op) + " failed: HTTP " + std::to_string(res.status) + " " + *oauth.error;
+                if (body.message) {
+                    e.message += ": ";
+                    detail::append_one_line(e.message, *body.message);
+                }
+                detail::redact(e.message, secret);
+            }
+            return e;
+        }
+        api_response<oauth_token> out{{res.status, {}}, {}};
+        std::string why;
+        if (!detail::decode_body(res.body, out.data, why) || out.data.access_token.empty()) {
+            if (why.empty())
+                why = "access_token is missing";
+            res.body.clear(); // it may hold a token: never keep it in an error
+            return detail::decode_failure(op, detail::model_traits<oauth_token>::name, why, std::move(res), secret);
+        }
+        out.headers = std::move(res.headers);
+        return out;
+    }
+
+    Transport transport_;
+    oauth_config config_;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/oauth.hpp> ----
+// ---- begin <genesys/testing/fake_transport.hpp> ----
+#ifndef GENESYS_TESTING_FAKE_TRANSPORT_HPP
+#define GENESYS_TESTING_FAKE_TRANSPORT_HPP
+
+/// @file
+/// `testing::fake_transport`: canned responses and a request log, for testing code that uses the library.
+
+
+#include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace genesys::testing {
+
+/** A transport that answers from a queue of canned responses and records every request.
+
+    Copies share one state, so a test can keep a copy and hand another to `tokens_api`.
+    Thread-safe. When the queue is empty and no default response is set, `send`
+    fails with `boost::system::errc::no_message_available`.
+
+    @code
+    genesys::testing::fake_transport fake;
+    fake.respond(200, R"({"organization":{"name":"Acme"}})");
+    genesys::tokens_api api{fake, {.access_token = "test-token"}};
+    assert(api.get_tokens_me().organization->name == "Acme");
+    assert(fake.last_request().url == "https://api.mypurecloud.com/api/v2/tokens/me");
+    @endcode
+*/
+class fake_transport {
+public:
+    fake_transport() : state_(std::make_shared<state>()) {}
+
+    /// Queues a response.
+    fake_transport& respond(http_response response)
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->queue.emplace_back(std::move(response));
+        return *this;
+    }
+
+    /// Queues a response with `status`, `body` and `headers`.
+    fake_transport& respond(int status, std::string body = {}, http_headers headers = {})
+    {
+        return respond(http_response{status, std::move(headers), std::move(body)});
+    }
+
+    /// Queues a network failure.
+    fake_transport& fail(boost::system::error_code ec)
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->queue.emplace_back(ec);
+        return *this;
+    }
+
+    /// Makes the `n`-th call of `send` (counting from 1 over the fake's life) fail with `ec`,
+    /// without taking anything from the queue.
+    fake_transport& fail_on(std::size_t n, boost::system::error_code ec)
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->fail_on[n] = ec;
+        return *this;
+    }
+
+    /// The response given when the queue is empty; without one, an empty queue is an error.
+    fake_transport& respond_by_default(http_response response)
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->fallback = std::move(response);
+        return *this;
+    }
+
+    /// Records `request` and answers with the next canned response or failure.
+    boost::system::result<http_response> send(const http_request& request)
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->log.push_back(request);
+        if (auto it = state_->fail_on.find(state_->log.size()); it != state_->fail_on.end())
+            return it->second;
+        if (state_->queue.empty()) {
+            if (state_->fallback)
+                return *state_->fallback;
+            return boost::system::errc::make_error_code(boost::system::errc::no_message_available);
+        }
+        auto next = std::move(state_->queue.front());
+        state_->queue.pop_front();
+        if (auto* ec = std::get_if<boost::system::error_code>(&next))
+            return *ec;
+        return std::move(std::get<http_response>(next));
+    }
+
+    /// Every request sent so far, oldest first.
+    std::vector<http_request> requests() const
+    {
+        std::lock_guard lock(state_->mutex);
+        return state_->log;
+    }
+
+    /// The number of requests sent so far.
+    std::size_t request_count() const
+    {
+        std::lock_guard lock(state_->mutex);
+        return state_->log.size();
+    }
+
+    /// The most recent request; `std::nullopt` before the first.
+    std::optional<http_request> last_request() const
+    {
+        std::lock_guard lock(state_->mutex);
+        if (state_->log.empty())
+            return std::nullopt;
+        return state_->log.back();
+    }
+
+    /// The number of canned responses and failures not yet used.
+    std::size_t pending() const
+    {
+        std::lock_guard lock(state_->mutex);
+        return state_->queue.size();
+    }
+
+    /// Forgets the queue, the log, the failures and the default response.
+    void reset()
+    {
+        std::lock_guard lock(state_->mutex);
+        *state_ = {};
+    }
+
+private:
+    struct state {
+        std::mutex mutex;
+        std::deque<std::variant<http_response, boost::system::error_code>> queue;
+        std::vector<http_request> log;
+        std::map<std::size_t, boost::system::error_code> fail_on;
+        std::optional<http_response> fallback;
+
+        state() = default;
+        state& operator=(state&& other) noexcept
+        {
+            queue = std::move(other.queue);
+            log = std::move(other.log);
+            fail_on = std::move(other.fail_on);
+            fallback = std::move(other.fallback);
+            return *this;
+        }
+    };
+    std::shared_ptr<state> state_;
+};
+
+} // namespace genesys::testing
+
+#endif
+// ---- end <genesys/testing/fake_transport.hpp> ----
 
 #endif
 // ---- end <genesys/tokens.hpp> ----

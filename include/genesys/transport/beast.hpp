@@ -1,0 +1,736 @@
+#ifndef GENESYS_TRANSPORT_BEAST_HPP
+#define GENESYS_TRANSPORT_BEAST_HPP
+
+/// @file
+/// `beast_transport`: a synchronous HTTP/1.1 transport over Boost.Beast, with TLS (OpenSSL) and keep-alive.
+///
+/// Not included by `<genesys/tokens.hpp>`: include it yourself, and link OpenSSL
+/// (`-lssl -lcrypto`, or `OpenSSL::SSL`) and threads (`-pthread`). Boost.System is header-only.
+
+#include <genesys/detail/ascii.hpp>
+#include <genesys/http.hpp>
+#include <genesys/transport.hpp>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/ssl/verify_mode.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+/** Options of a `beast_transport`.
+
+    An aggregate: name only what you change.
+
+    @code
+    genesys::beast_transport t{{.timeout = std::chrono::seconds(30), .ca_file = "/etc/my-ca.pem"}};
+    @endcode
+*/
+struct beast_options {
+    /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
+    /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution is a
+    /// blocking `getaddrinfo` that cannot be interrupted: its time counts, and is checked after it.
+    std::chrono::milliseconds connect_timeout{10'000};
+
+    /// Time allowed for a whole `send`: connecting (or reconnecting once), writing the request and
+    /// reading the whole response. Zero or less: no limit. Either timeout fails with
+    /// `boost::beast::error::timeout`.
+    std::chrono::milliseconds timeout{16'000};
+
+    /// Verify the server's certificate chain and that it names the URL's host (or IP address).
+    /// Turn off only against a test server.
+    bool verify_peer = true;
+
+    /// A PEM file of trusted CA certificates. With `ca_path`, replaces the system's default trust store.
+    std::string ca_file{};
+
+    /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
+    /// system's default trust store.
+    std::string ca_path{};
+
+    /// The largest response body accepted; a larger one fails with `boost::beast::http::error::body_limit`.
+    std::size_t max_body_size = 8 * 1024 * 1024;
+
+    /// The largest response header (status line and fields) accepted; a larger one fails with
+    /// `boost::beast::http::error::header_limit`.
+    std::uint32_t max_header_size = 64 * 1024;
+
+    /// Keep a connection open between calls and reuse it. When false, every request carries
+    /// `Connection: close` (unless it has a `Connection` field) and the connection is closed after it.
+    bool keep_alive = true;
+};
+
+namespace detail {
+
+/// The parts of an absolute `http://` or `https://` URL that a connection and a request line need.
+struct beast_url {
+    /// True for `https`.
+    bool tls = false;
+    /// The host, lower-cased; an IPv6 literal without its brackets.
+    std::string host{};
+    /// The explicit port, or the scheme's default (80, 443).
+    std::uint16_t port = 0;
+    /// The request target: path and query, at least `"/"`. A fragment is dropped.
+    std::string target{};
+    /// True when `host` is an IPv4 or IPv6 address rather than a name.
+    bool ip_literal = false;
+
+    friend bool operator==(const beast_url&, const beast_url&) = default;
+};
+
+/// The scheme's default port.
+constexpr std::uint16_t beast_default_port(bool tls) noexcept { return tls ? 443 : 80; }
+
+/// `host[:port]` as the `Host` field spells it: an IPv6 literal in brackets, no port when it is the default.
+inline std::string beast_host_field(const beast_url& u)
+{
+    std::string s = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+    if (u.port != beast_default_port(u.tls))
+        s += ":" + std::to_string(u.port);
+    return s;
+}
+
+/** Splits an absolute URL into scheme, host, port and target.
+
+    Accepts `http://` and `https://` (any case), a host name (letters, digits, `-`, `.`, `_`), an
+    IPv4 address or a bracketed IPv6 address, an optional port (1 to 65535; empty means the
+    default) and a path and query of printable ASCII. User-info, a zone id, an empty host, a bad
+    port, and spaces or control characters anywhere fail with `errc::invalid_argument`.
+*/
+inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
+{
+    const auto bad = [] { return boost::system::errc::make_error_code(boost::system::errc::invalid_argument); };
+    beast_url u;
+    std::string_view rest;
+    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
+        u.tls = true;
+        rest = url.substr(8);
+    } else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://")) {
+        rest = url.substr(7);
+    } else {
+        return bad();
+    }
+
+    const auto authority_end = rest.find_first_of("/?#");
+    const std::string_view authority = rest.substr(0, authority_end);
+    std::string_view tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+    if (authority.find('@') != std::string_view::npos)
+        return bad();
+
+    std::string_view host;
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos)
+            return bad();
+        host = authority.substr(1, close - 1);
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':')
+                return bad();
+            port = after.substr(1);
+        }
+        if (host.empty() || host.find('%') != std::string_view::npos)
+            return bad();
+        boost::system::error_code ec;
+        boost::asio::ip::make_address_v6(std::string(host), ec);
+        if (ec)
+            return bad();
+        u.ip_literal = true;
+    } else {
+        const auto colon = authority.rfind(':');
+        host = authority.substr(0, colon);
+        if (colon != std::string_view::npos)
+            port = authority.substr(colon + 1);
+        if (host.empty())
+            return bad();
+        for (char c : host) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '.' || c == '_';
+            if (!ok)
+                return bad();
+        }
+    }
+    u.host.reserve(host.size());
+    for (char c : host)
+        u.host.push_back(ascii_lower(c));
+    if (!u.ip_literal) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address_v4(u.host, ec);
+        u.ip_literal = !ec;
+    }
+
+    if (port.empty()) {
+        u.port = beast_default_port(u.tls);
+    } else {
+        if (port.size() > 5)
+            return bad();
+        unsigned value = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9')
+                return bad();
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535)
+            return bad();
+        u.port = static_cast<std::uint16_t>(value);
+    }
+
+    tail = tail.substr(0, tail.find('#'));
+    for (char c : tail) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b <= 0x20 || b >= 0x7f)
+            return bad();
+    }
+    if (tail.empty() || tail.front() == '?')
+        u.target = "/";
+    u.target.append(tail);
+    return u;
+}
+
+/// The Beast verb of a method.
+constexpr boost::beast::http::verb beast_verb(http_method m) noexcept
+{
+    using boost::beast::http::verb;
+    switch (m) {
+    case http_method::get: return verb::get;
+    case http_method::head: return verb::head;
+    case http_method::put: return verb::put;
+    case http_method::post: return verb::post;
+    case http_method::delete_: return verb::delete_;
+    case http_method::patch: return verb::patch;
+    }
+    return verb::get;
+}
+
+/// True for the errors a server's closing of an idle keep-alive connection shows up as.
+inline bool beast_stale_connection_error(const boost::system::error_code& ec) noexcept
+{
+    namespace asio = boost::asio;
+    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
+           ec == asio::error::broken_pipe || ec == boost::beast::http::error::end_of_stream ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+/// The state behind a `beast_transport`: an `io_context`, the TLS context and at most one open
+/// connection. Not movable (the streams refer to the `io_context`); owned through a `unique_ptr`.
+class beast_session {
+public:
+    explicit beast_session(beast_options options) : options_(std::move(options)) {}
+    beast_session(const beast_session&) = delete;
+    beast_session& operator=(const beast_session&) = delete;
+    ~beast_session() { close(true, clock::time_point::max()); }
+
+    boost::system::result<http_response> send(const http_request& request);
+
+    std::string_view last_error_message() const noexcept { return last_error_; }
+
+    bool is_open() const noexcept { return plain_.has_value() || tls_.has_value(); }
+
+    /// Closes the connection, if any. Graceful: a TLS `close_notify` is sent (without waiting for
+    /// the server's), a plain socket is shut down for sending. Never fails.
+    void close(bool graceful, std::chrono::steady_clock::time_point deadline) noexcept;
+
+private:
+    using clock = std::chrono::steady_clock;
+    using tcp = boost::asio::ip::tcp;
+    using plain_stream = boost::beast::tcp_stream;
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+    using request_type = boost::beast::http::request<boost::beast::http::string_body>;
+
+    /// How long a graceful close may take (it only writes a TLS alert).
+    static constexpr std::chrono::milliseconds close_timeout{500};
+
+    static clock::time_point deadline_after(clock::time_point from, std::chrono::milliseconds d) noexcept
+    {
+        return d.count() > 0 ? from + d : clock::time_point::max();
+    }
+
+    plain_stream& lowest() noexcept { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
+
+    void arm(clock::time_point deadline)
+    {
+        if (deadline == clock::time_point::max())
+            lowest().expires_never();
+        else
+            lowest().expires_at(deadline);
+    }
+
+    /// Starts one asynchronous operation and runs the `io_context` until it completes.
+    template <class Start>
+    boost::system::error_code run(Start&& start)
+    {
+        boost::system::error_code result = boost::asio::error::operation_aborted;
+        std::forward<Start>(start)([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+        io_.restart();
+        io_.run();
+        return result;
+    }
+
+    /// Runs `f` on the open stream, TLS or plain.
+    template <class F>
+    void with_stream(F&& f)
+    {
+        if (tls_)
+            f(*tls_);
+        else
+            f(*plain_);
+    }
+
+    boost::system::error_code build_request(const http_request& request, const beast_url& url, request_type& out);
+    boost::system::error_code tls_context(std::string& why);
+    boost::system::error_code connect(const beast_url& url, clock::time_point deadline);
+    bool idle_connection_usable() noexcept;
+    boost::system::error_code fail(std::string_view what, const beast_url& url, boost::system::error_code ec,
+                                   std::string_view detail = {});
+
+    beast_options options_;
+    boost::asio::io_context io_{1};
+    std::optional<boost::asio::ssl::context> tls_context_{};
+    std::optional<plain_stream> plain_{};
+    std::optional<tls_stream> tls_{};
+    boost::beast::flat_buffer buffer_{};
+    bool conn_tls_ = false;
+    std::string conn_host_{};
+    std::uint16_t conn_port_ = 0;
+    std::string last_error_{};
+};
+
+inline boost::system::error_code beast_session::fail(std::string_view what, const beast_url& url,
+                                                     boost::system::error_code ec, std::string_view detail)
+{
+    last_error_.assign(what);
+    last_error_ += ' ';
+    const bool v6 = url.host.find(':') != std::string::npos;
+    last_error_ += v6 ? "[" + url.host + "]:" : url.host + ":";
+    last_error_ += std::to_string(url.port);
+    last_error_ += ": ";
+    last_error_ += ec.message();
+    if (!detail.empty()) {
+        last_error_ += " (";
+        last_error_ += detail;
+        last_error_ += ')';
+    }
+    if (ec == boost::beast::error::timeout) {
+        last_error_ += " (connect_timeout " + std::to_string(options_.connect_timeout.count()) + " ms, timeout " +
+                       std::to_string(options_.timeout.count()) + " ms)";
+    }
+    close(false, clock::time_point::max());
+    return ec;
+}
+
+inline boost::system::error_code beast_session::build_request(const http_request& request, const beast_url& url,
+                                                              request_type& out)
+{
+    namespace http = boost::beast::http;
+    const auto invalid = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    try {
+        out.version(11);
+        out.method(beast_verb(request.method));
+        out.target(url.target);
+        const auto user_host = request.headers.get("Host");
+        if (user_host && !is_header_value(*user_host)) {
+            last_error_ = "the request's Host field has an invalid value";
+            return invalid;
+        }
+        out.insert(http::field::host, user_host ? std::string(*user_host) : beast_host_field(url));
+        for (const auto& h : request.headers) {
+            if (!is_header_name(h.name)) {
+                last_error_ = "a request header field has an invalid name";
+                return invalid;
+            }
+            if (!is_header_value(h.value)) {
+                last_error_ = "request header field " + h.name + " has an invalid value";
+                return invalid;
+            }
+            // The transport frames the body itself; a second Host would be a bad request.
+            if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding"))
+                continue;
+            out.insert(h.name, h.value);
+        }
+        if (!options_.keep_alive && !request.headers.contains("Connection"))
+            out.insert(http::field::connection, "close");
+        const bool sends_body = !request.body.empty() || request.method == http_method::put ||
+                                request.method == http_method::post || request.method == http_method::patch;
+        if (sends_body) {
+            out.content_length(request.body.size());
+            out.body() = request.body;
+        }
+    } catch (const std::length_error&) {
+        last_error_ = "a request header field or the target is too long";
+        return boost::system::errc::make_error_code(boost::system::errc::value_too_large);
+    }
+    return {};
+}
+
+inline boost::system::error_code beast_session::tls_context(std::string& why)
+{
+    if (tls_context_)
+        return {};
+    namespace ssl = boost::asio::ssl;
+    boost::system::error_code ec;
+    try {
+        ssl::context ctx(ssl::context::tls_client);
+        if (::SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) {
+            why = "cannot require TLS 1.2";
+            return {static_cast<int>(::ERR_get_error()), boost::asio::error::get_ssl_category()};
+        }
+        if (!options_.verify_peer) {
+            ctx.set_verify_mode(ssl::verify_none, ec);
+        } else {
+            ctx.set_verify_mode(ssl::verify_peer, ec);
+            if (!ec && options_.ca_file.empty() && options_.ca_path.empty()) {
+                ctx.set_default_verify_paths(ec);
+                why = "loading the default CA certificates";
+            }
+            if (!ec && !options_.ca_file.empty()) {
+                ctx.load_verify_file(options_.ca_file, ec);
+                why = "loading ca_file " + options_.ca_file;
+            }
+            if (!ec && !options_.ca_path.empty()) {
+                ctx.add_verify_path(options_.ca_path, ec);
+                why = "loading ca_path " + options_.ca_path;
+            }
+        }
+        if (ec)
+            return ec;
+        tls_context_.emplace(std::move(ctx));
+    } catch (const boost::system::system_error& e) {
+        why = "creating the TLS context";
+        return e.code();
+    }
+    why.clear();
+    return {};
+}
+
+inline boost::system::error_code beast_session::connect(const beast_url& url, clock::time_point deadline)
+{
+    namespace asio = boost::asio;
+    close(false, deadline);
+    if (url.tls) {
+        std::string why;
+        if (auto ec = tls_context(why))
+            return fail("TLS setup for", url, ec, why);
+    }
+
+    std::vector<tcp::endpoint> endpoints;
+    if (url.ip_literal) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(url.host, ec);
+        if (ec)
+            return fail("parse address of", url, ec);
+        endpoints.emplace_back(address, url.port);
+    } else {
+        // getaddrinfo cannot be interrupted: its time counts against the deadline, checked after it.
+        tcp::resolver resolver(io_);
+        boost::system::error_code ec;
+        const auto results = resolver.resolve(url.host, std::to_string(url.port), tcp::resolver::numeric_service, ec);
+        if (ec)
+            return fail("resolve", url, ec);
+        if (clock::now() >= deadline)
+            return fail("resolve", url, boost::beast::error::timeout);
+        for (const auto& entry : results)
+            endpoints.push_back(entry.endpoint());
+    }
+
+    try {
+        if (url.tls)
+            tls_.emplace(io_, *tls_context_);
+        else
+            plain_.emplace(io_);
+    } catch (const boost::system::system_error& e) { // SSL_new failed
+        return fail("set up a connection to", url, e.code());
+    }
+    conn_tls_ = url.tls;
+    conn_host_ = url.host;
+    conn_port_ = url.port;
+
+    arm(deadline);
+    if (auto ec = run([&](auto handler) { lowest().async_connect(endpoints, handler); }))
+        return fail("connect to", url, ec);
+    boost::system::error_code ignored;
+    lowest().socket().set_option(tcp::no_delay(true), ignored);
+
+    if (url.tls) {
+        SSL* ssl = tls_->native_handle();
+        // SNI carries a host name, never an address (RFC 6066, section 3). This is the expansion
+        // of SSL_set_tlsext_host_name, without its C-style cast (for users' -Wold-style-cast).
+        if (!url.ip_literal && ::SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                          const_cast<char*>(url.host.c_str())) != 1)
+            return fail("set TLS server name for", url,
+                        {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
+        if (options_.verify_peer) {
+            // The RFC 6125 check of asio::ssl::host_name_verification, done by OpenSSL during chain
+            // verification so that a mismatch is reported as such ("hostname mismatch").
+            X509_VERIFY_PARAM* param = ::SSL_get0_param(ssl);
+            const int set = url.ip_literal ? ::X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
+                                           : ::X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), url.host.size());
+            if (set != 1)
+                return fail("set TLS host name check for", url,
+                            {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
+            ::X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        }
+        if (auto ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, handler); })) {
+            const long verify = ::SSL_get_verify_result(ssl);
+            std::string detail;
+            if (options_.verify_peer && verify != X509_V_OK)
+                detail = std::string("certificate: ") + ::X509_verify_cert_error_string(verify);
+            return fail("TLS handshake with", url, ec, detail);
+        }
+    }
+    return {};
+}
+
+inline bool beast_session::idle_connection_usable() noexcept
+{
+    if (buffer_.size() != 0)
+        return false;
+    auto& socket = lowest().socket();
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec)
+        return false;
+    char byte = 0;
+    const std::size_t n = socket.receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    boost::system::error_code ignored;
+    socket.non_blocking(false, ignored);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+        return true; // nothing to read: the server has not closed it
+    if (!ec && n > 0)
+        return tls_.has_value(); // a TLS record (e.g. a session ticket) may come unasked; HTTP bytes may not
+    return false;                // end of stream or an error
+}
+
+inline boost::system::result<http_response> beast_session::send(const http_request& request)
+{
+    namespace http = boost::beast::http;
+    last_error_.clear();
+    const auto start = clock::now();
+    const auto deadline = deadline_after(start, options_.timeout);
+
+    auto url = parse_beast_url(request.url);
+    if (!url) {
+        last_error_ = "invalid URL: expected http:// or https://, a host, an optional port and a path";
+        return url.error();
+    }
+    request_type req;
+    if (auto ec = build_request(request, *url, req))
+        return ec;
+    const bool idempotent = request.method != http_method::post && request.method != http_method::patch;
+
+    if (is_open() && (conn_tls_ != url->tls || conn_port_ != url->port || conn_host_ != url->host))
+        close(true, std::min(deadline, clock::now() + close_timeout));
+    if (is_open() && !idle_connection_usable())
+        close(false, deadline);
+
+    for (int attempt = 0;; ++attempt) {
+        const bool reused = is_open();
+        if (!reused) {
+            if (clock::now() >= deadline)
+                return fail("connect to", *url, boost::beast::error::timeout);
+            if (auto ec = connect(*url, std::min(deadline, deadline_after(clock::now(), options_.connect_timeout))))
+                return ec;
+        }
+
+        arm(deadline);
+        if (auto ec = run([&](auto handler) { with_stream([&](auto& s) { http::async_write(s, req, handler); }); })) {
+            if (reused && attempt == 0 && beast_stale_connection_error(ec)) {
+                close(false, deadline);
+                continue;
+            }
+            return fail("write request to", *url, ec);
+        }
+
+        std::optional<http::response_parser<http::string_body>> parser;
+        bool first = true;
+        for (;;) {
+            parser.emplace();
+            parser->header_limit(options_.max_header_size);
+            parser->body_limit(std::uint64_t{options_.max_body_size});
+            if (request.method == http_method::head)
+                parser->skip(true);
+            auto ec = run([&](auto handler) {
+                with_stream([&](auto& s) { http::async_read(s, buffer_, *parser, handler); });
+            });
+            if (ec) {
+                const bool nothing_read = first && !parser->got_some() && buffer_.size() == 0;
+                if (reused && attempt == 0 && nothing_read && idempotent && beast_stale_connection_error(ec))
+                    break;
+                return fail("read response from", *url, ec);
+            }
+            first = false;
+            const unsigned status = parser->get().result_int();
+            if (status / 100 != 1 || status == 101)
+                break; // a final response; 1xx ones (e.g. 100 Continue) are skipped
+        }
+        if (!parser->is_done()) { // the reused connection was stale: reconnect and resend once
+            close(false, deadline);
+            continue;
+        }
+
+        auto& message = parser->get();
+        http_response response;
+        response.status = static_cast<int>(message.result_int());
+        for (const auto& field : message)
+            response.headers.add(std::string(field.name_string()), std::string(field.value()));
+        response.body = std::move(message.body());
+
+        const bool keep = options_.keep_alive && req.keep_alive() && parser->keep_alive() && buffer_.size() == 0 &&
+                          response.status != 101;
+        if (!keep)
+            close(true, std::min(deadline, clock::now() + close_timeout));
+        return response;
+    }
+}
+
+inline void beast_session::close(bool graceful, clock::time_point deadline) noexcept
+{
+    try {
+        boost::system::error_code ignored;
+        if (tls_) {
+            if (graceful) {
+                // Sends close_notify without waiting for the server's (RFC 8446, section 6.1);
+                // errors are of no interest once the response is in.
+                ::SSL_set_shutdown(tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
+                arm(std::min(deadline, clock::now() + close_timeout));
+                run([&](auto handler) { tls_->async_shutdown(handler); });
+            }
+            auto& socket = boost::beast::get_lowest_layer(*tls_).socket();
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+            boost::beast::get_lowest_layer(*tls_).close();
+            tls_.reset();
+        }
+        if (plain_) {
+            plain_->socket().shutdown(graceful ? tcp::socket::shutdown_send : tcp::socket::shutdown_both, ignored);
+            plain_->close();
+            plain_.reset();
+        }
+    } catch (...) {
+        tls_.reset();
+        plain_.reset();
+    }
+    buffer_.clear();
+}
+
+} // namespace detail
+
+/** A synchronous HTTP/1.1 transport over Boost.Beast, for `http://` and `https://` URLs.
+
+    `send` blocks the calling thread; no thread is started. It keeps the connection open when
+    the response allows it and reuses it for the next request to the same scheme, host and port.
+    When a reused connection turns out to have been closed by the server (the write fails, or the
+    response ends before its first byte with end of stream or a reset), it reconnects once and
+    resends: for any method when the write failed, only for GET, HEAD, PUT and DELETE otherwise.
+
+    Every network failure is an `error_code`, never an exception or a made-up status; after one the
+    connection is closed. A timeout is `boost::beast::error::timeout`, which compares equal to
+    `boost::beast::condition::timeout` (not to `boost::system::errc::timed_out`). `https` verifies
+    the certificate and host name by default (see `beast_options`).
+
+    Move-only and not thread-safe: use one per thread.
+
+    @code
+    genesys::tokens_api api{genesys::beast_transport{}, {.access_token = token}};
+    if (api.verify_token())
+        std::cout << "token is valid\n";
+    @endcode
+*/
+class beast_transport {
+public:
+    /// Makes a transport. Nothing is connected (nor OpenSSL set up) before the first `send`.
+    explicit beast_transport(beast_options options = {})
+        : session_(std::make_unique<detail::beast_session>(std::move(options)))
+    {
+    }
+
+    /// Takes over the other transport's connection; the moved-from one can only be assigned or destroyed.
+    beast_transport(beast_transport&&) noexcept = default;
+    /// Closes this transport's connection and takes over the other's.
+    beast_transport& operator=(beast_transport&&) noexcept = default;
+    beast_transport(const beast_transport&) = delete;
+    beast_transport& operator=(const beast_transport&) = delete;
+    /// Closes the connection, if any.
+    ~beast_transport() = default;
+
+    /** Sends `request` and reads the whole response.
+
+        Sends exactly the request's method, target, fields and body, plus `Host` (unless the
+        request has one) and `Content-Length` (when there is a body, and always for PUT, POST and
+        PATCH); `Content-Length` and `Transfer-Encoding` fields of the request are ignored.
+
+        Fails with `errc::invalid_argument` for a bad URL or header field, with the
+        `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a network failure,
+        `boost::beast::http::error::body_limit` for a body over `max_body_size`, and
+        `errc::operation_not_permitted` on a moved-from transport.
+    */
+    boost::system::result<http_response> send(const http_request& request)
+    {
+        if (!session_)
+            return boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted);
+        return session_->send(request);
+    }
+
+    /// What the last failed `send` was doing, e.g. `"connect to 127.0.0.1:1: Connection refused"`;
+    /// empty after a success.
+    std::string_view last_error_message() const noexcept
+    {
+        return session_ ? session_->last_error_message() : std::string_view{};
+    }
+
+    /// True while a kept-alive connection is open.
+    bool connected() const noexcept { return session_ && session_->is_open(); }
+
+    /// Closes the kept-alive connection, if any; the next `send` connects anew.
+    void close() noexcept
+    {
+        if (session_)
+            session_->close(true, std::chrono::steady_clock::time_point::max());
+    }
+
+private:
+    std::unique_ptr<detail::beast_session> session_;
+};
+
+static_assert(transport<beast_transport>);
+static_assert(transport_with_error_detail<beast_transport>);
+
+} // namespace genesys
+
+#endif

@@ -1,0 +1,537 @@
+#ifndef GENESYS_TRANSPORT_CURL_HPP
+#define GENESYS_TRANSPORT_CURL_HPP
+
+/// @file
+/// `curl_transport`: a `genesys::transport` over one libcurl easy handle. Link with `-lcurl`.
+///
+/// This header is not included by `<genesys/tokens.hpp>`: the rest of the library
+/// builds without libcurl.
+
+#include <genesys/detail/ascii.hpp>
+#include <genesys/http.hpp>
+#include <genesys/transport.hpp>
+
+#include <curl/curl.h>
+
+#include <boost/system/errc.hpp>
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/error_condition.hpp>
+#include <boost/system/result.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#if LIBCURL_VERSION_NUM < 0x074400
+#error "<genesys/transport/curl.hpp> needs libcurl 7.68 or later"
+#endif
+
+namespace genesys {
+
+/** Settings of a `curl_transport`, fixed for its life.
+
+    Every member has a default, so designated initializers can name only what changes.
+
+    @code
+    genesys::curl_transport t{{.timeout = std::chrono::seconds(30), .ca_file = "/etc/ssl/my-ca.pem"}};
+    @endcode
+*/
+struct curl_options {
+    /// Longest time to establish a connection (TCP and TLS). Zero: libcurl's default, 300 s.
+    std::chrono::milliseconds connect_timeout{10'000};
+
+    /// Longest time for a whole request, connection included, as the official SDKs. Zero: no limit.
+    std::chrono::milliseconds timeout{16'000};
+
+    /// Verify the server's certificate chain against the CA store. Turn off only for testing.
+    bool verify_peer = true;
+
+    /// Verify that the server's certificate matches the host name. Turn off only for testing.
+    bool verify_host = true;
+
+    /// A PEM file of CA certificates to trust instead of libcurl's default bundle; empty: the default.
+    std::string ca_file{};
+
+    /// A directory of hashed CA certificates (`c_rehash`) to trust; empty: libcurl's default.
+    std::string ca_path{};
+
+    /// The proxy URL, e.g. `"http://proxy.example:3128"`; empty: libcurl's default, which honours
+    /// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` from the environment.
+    std::string proxy{};
+
+    /// Hosts reached without the proxy, comma-separated (e.g. `"localhost,.internal.example"`;
+    /// `"*"`: every host); empty: libcurl's default, the `no_proxy` environment variable.
+    std::string no_proxy{};
+
+    /// Largest response body accepted, in bytes; a larger one fails with `CURLE_FILESIZE_EXCEEDED`
+    /// (equivalent to `errc::message_size`). Zero: no limit. The default is Boost.Beast's body limit.
+    std::size_t max_response_size = 8 * 1024 * 1024;
+};
+
+namespace detail {
+
+class curl_category_impl final : public boost::system::error_category {
+public:
+    constexpr curl_category_impl() noexcept : boost::system::error_category(0x8a3c5e71d2f94b06ULL) {}
+
+    const char* name() const noexcept override { return "libcurl"; }
+
+    std::string message(int ev) const override { return curl_easy_strerror(static_cast<CURLcode>(ev)); }
+
+    boost::system::error_condition default_error_condition(int ev) const noexcept override
+    {
+        namespace errc = boost::system::errc;
+        switch (static_cast<CURLcode>(ev)) {
+        case CURLE_COULDNT_CONNECT: return errc::make_error_condition(errc::connection_refused);
+        case CURLE_OPERATION_TIMEDOUT: return errc::make_error_condition(errc::timed_out);
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY: return errc::make_error_condition(errc::host_unreachable);
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR: return errc::make_error_condition(errc::connection_reset);
+        case CURLE_GOT_NOTHING:
+        case CURLE_PARTIAL_FILE: return errc::make_error_condition(errc::connection_aborted);
+        // TLS: handshake, certificate verification, CA store and client certificate failures.
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+#if LIBCURL_VERSION_NUM >= 0x074d00
+        case CURLE_SSL_CLIENTCERT:
+#endif
+        // The peer spoke something other than the expected protocol.
+        case CURLE_WEIRD_SERVER_REPLY:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_HTTP3:
+#if LIBCURL_VERSION_NUM >= 0x074900
+        case CURLE_PROXY:
+#endif
+            return errc::make_error_condition(errc::protocol_error);
+        case CURLE_UNSUPPORTED_PROTOCOL: return errc::make_error_condition(errc::protocol_not_supported);
+        case CURLE_URL_MALFORMAT:
+        case CURLE_BAD_FUNCTION_ARGUMENT: return errc::make_error_condition(errc::invalid_argument);
+        case CURLE_OUT_OF_MEMORY: return errc::make_error_condition(errc::not_enough_memory);
+        case CURLE_FILESIZE_EXCEEDED: return errc::make_error_condition(errc::message_size);
+        case CURLE_ABORTED_BY_CALLBACK: return errc::make_error_condition(errc::operation_canceled);
+        case CURLE_WRITE_ERROR:
+        case CURLE_READ_ERROR: return errc::make_error_condition(errc::io_error);
+        default: return {ev, *this};
+        }
+    }
+};
+
+/// Calls `curl_global_init` once per program, thread-safely; returns its result.
+/// `curl_global_cleanup` is never called: other code may still use libcurl at exit.
+inline CURLcode curl_global_init_once() noexcept
+{
+    static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    return rc;
+}
+
+/// Frees a header list after overwriting its strings (best effort: it holds `Authorization`).
+struct curl_slist_deleter {
+    void operator()(curl_slist* list) const noexcept
+    {
+        for (curl_slist* p = list; p != nullptr; p = p->next)
+            if (p->data != nullptr)
+                std::memset(p->data, 0, std::strlen(p->data));
+        curl_slist_free_all(list);
+    }
+};
+
+using curl_slist_ptr = std::unique_ptr<curl_slist, curl_slist_deleter>;
+
+constexpr std::string_view trim_ows(std::string_view s) noexcept
+{
+    constexpr std::string_view ws = " \t\r\n";
+    const auto first = s.find_first_not_of(ws);
+    if (first == std::string_view::npos)
+        return {};
+    return s.substr(first, s.find_last_not_of(ws) - first + 1);
+}
+
+/// What the libcurl callbacks of one call fill in.
+struct curl_receive_state {
+    http_response response{};
+    std::size_t max_body = 0;
+    bool body_too_large = false;
+    bool head_complete = false; // the blank line ending the last header block arrived
+    std::exception_ptr exception{};
+
+    void header_line(std::string_view raw)
+    {
+        auto& fields = response.headers;
+        if (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) {
+            // Obsolete line folding: the line continues the previous field's value.
+            const std::string_view more = trim_ows(raw);
+            if (!more.empty() && !fields.empty()) {
+                std::string& value = std::prev(fields.end())->value;
+                if (!value.empty())
+                    value += ' ';
+                value += more;
+            }
+            return;
+        }
+        const std::string_view line = trim_ows(raw);
+        if (line.starts_with("HTTP/")) {
+            // A new status line (after a 1xx, a proxy's CONNECT answer, ...): only the last block counts.
+            fields.clear();
+            head_complete = false;
+            return;
+        }
+        if (line.empty()) {
+            head_complete = true;
+            return;
+        }
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos || colon == 0)
+            return; // the blank line ending a block, or not a field
+        fields.add(std::string(trim_ows(line.substr(0, colon))), std::string(trim_ows(line.substr(colon + 1))));
+    }
+
+    static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept
+    {
+        auto& self = *static_cast<curl_receive_state*>(user);
+        const std::size_t n = size * count;
+        try {
+            self.header_line(std::string_view(data, n));
+        } catch (...) {
+            self.exception = std::current_exception();
+            return 0; // aborts the transfer with CURLE_WRITE_ERROR
+        }
+        return n;
+    }
+
+    static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept
+    {
+        auto& self = *static_cast<curl_receive_state*>(user);
+        const std::size_t n = size * count;
+        std::string& body = self.response.body;
+        if (self.max_body != 0 && n > self.max_body - std::min(self.max_body, body.size())) {
+            self.body_too_large = true;
+            return 0;
+        }
+        try {
+            body.append(data, n);
+        } catch (...) {
+            self.exception = std::current_exception();
+            return 0;
+        }
+        return n;
+    }
+};
+
+inline long curl_millis(std::chrono::milliseconds d) noexcept
+{
+    const auto count = d.count();
+    if (count <= 0)
+        return 0;
+    return static_cast<long>(std::min<decltype(d.count())>(count, std::numeric_limits<long>::max()));
+}
+
+} // namespace detail
+
+/** The category of libcurl's `CURLcode`, named `"libcurl"`; messages are `curl_easy_strerror`'s.
+
+    Common codes map to portable conditions, so `ec == boost::system::errc::timed_out` works:
+
+    | `CURLcode` | condition |
+    |---|---|
+    | `CURLE_COULDNT_CONNECT` | `connection_refused` |
+    | `CURLE_OPERATION_TIMEDOUT` | `timed_out` |
+    | `CURLE_COULDNT_RESOLVE_HOST`, `CURLE_COULDNT_RESOLVE_PROXY` | `host_unreachable` |
+    | `CURLE_SEND_ERROR`, `CURLE_RECV_ERROR` | `connection_reset` |
+    | `CURLE_GOT_NOTHING`, `CURLE_PARTIAL_FILE` | `connection_aborted` |
+    | TLS failures (`CURLE_SSL_*`, `CURLE_PEER_FAILED_VERIFICATION`) | `protocol_error` |
+    | `CURLE_WEIRD_SERVER_REPLY`, `CURLE_HTTP2`, `CURLE_HTTP2_STREAM`, `CURLE_HTTP3`, `CURLE_PROXY` | `protocol_error` |
+    | `CURLE_ABORTED_BY_CALLBACK` | `operation_canceled` |
+    | `CURLE_WRITE_ERROR`, `CURLE_READ_ERROR` | `io_error` |
+    | `CURLE_UNSUPPORTED_PROTOCOL` | `protocol_not_supported` |
+    | `CURLE_URL_MALFORMAT`, `CURLE_BAD_FUNCTION_ARGUMENT` | `invalid_argument` |
+    | `CURLE_OUT_OF_MEMORY` | `not_enough_memory` |
+    | `CURLE_FILESIZE_EXCEEDED` | `message_size` |
+*/
+inline const boost::system::error_category& curl_category() noexcept
+{
+    static const detail::curl_category_impl instance;
+    return instance;
+}
+
+/// Makes an `error_code` of `curl_category()` from a `CURLcode`.
+inline boost::system::error_code make_curl_error_code(CURLcode code) noexcept
+{
+    return {static_cast<int>(code), curl_category()};
+}
+
+/** A `genesys::transport` that sends each request with libcurl.
+
+    It owns one easy handle, reused for every call, so connections (and TLS sessions and
+    DNS answers) are kept alive from one call to the next. Not thread-safe: use one per
+    thread. Move-only: a moved-from transport may be destroyed or assigned to; sending with
+    it opens a new handle, with unspecified options.
+
+    `send` sends exactly the request's method, URL and headers, plus what HTTP requires
+    (`Host`, and `Content-Length` when there is a body or the method is PUT, POST or PATCH);
+    the headers libcurl would add on its own (a catch-all `Accept`, `Expect: 100-continue`,
+    a form `Content-Type`) are suppressed, and the URL's path is sent as is (no `..` squashing).
+    Only `http` and `https` URLs are fetched; a HEAD request's body, if any, is not sent.
+    Redirects are not followed: a 3xx is returned like any response. The response's status,
+    headers (those of the final response only, in order, trimmed) and body are returned as
+    received; a `Content-Encoding` is not decoded.
+
+    A network failure is returned as an `error_code` of `curl_category()` and libcurl's
+    detailed message is kept until the next call (`last_error_message()`). Requests and
+    their headers are never logged nor kept after the call.
+
+    @code
+    genesys::tokens_api api{genesys::curl_transport{}, {.access_token = token}};
+    if (api.verify_token())
+        std::cout << "token is valid\n";
+    @endcode
+*/
+class curl_transport {
+public:
+    /// Creates the easy handle (calling `curl_global_init` first, once per program).
+    explicit curl_transport(curl_options options = {}) : options_(std::move(options))
+    {
+        if (detail::curl_global_init_once() == CURLE_OK)
+            handle_ = curl_easy_init();
+    }
+
+    curl_transport(const curl_transport&) = delete;
+    curl_transport& operator=(const curl_transport&) = delete;
+
+    /// Takes the handle and its live connections; `other` is left without a handle.
+    curl_transport(curl_transport&& other) noexcept
+        : handle_(std::exchange(other.handle_, nullptr)), options_(std::move(other.options_)),
+          last_error_(std::move(other.last_error_))
+    {
+    }
+
+    /// Closes this transport's connections and takes `other`'s.
+    curl_transport& operator=(curl_transport&& other) noexcept
+    {
+        if (this != &other) {
+            if (handle_ != nullptr)
+                curl_easy_cleanup(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+            options_ = std::move(other.options_);
+            last_error_ = std::move(other.last_error_);
+        }
+        return *this;
+    }
+
+    /// Closes the connections and frees the handle.
+    ~curl_transport()
+    {
+        if (handle_ != nullptr)
+            curl_easy_cleanup(handle_);
+    }
+
+    /** Sends `request` and waits for the whole response.
+
+        @return the response (any status, 3xx and errors included), or an `error_code` of
+        `curl_category()` when no complete response was received: refused, timed out,
+        TLS failure, body over `max_response_size`, ... A header with an invalid name or
+        value, or a URL holding a NUL, is `boost::system::errc::invalid_argument` and
+        nothing is sent.
+
+        @throws std::bad_alloc when memory runs out while receiving.
+    */
+    boost::system::result<http_response> send(const http_request& request)
+    {
+        last_error_.clear();
+        if (const CURLcode rc = detail::curl_global_init_once(); rc != CURLE_OK)
+            return fail(rc, "curl_global_init failed");
+        if (handle_ == nullptr) {
+            handle_ = curl_easy_init();
+            if (handle_ == nullptr)
+                return fail(CURLE_FAILED_INIT, "curl_easy_init failed");
+        }
+        if (request.url.find('\0') != std::string::npos)
+            return fail_invalid("curl_transport: the URL holds a NUL character");
+
+        const bool has_body_method = request.method == http_method::put || request.method == http_method::post ||
+                                     request.method == http_method::patch;
+        const bool sends_body = request.method != http_method::head && (has_body_method || !request.body.empty());
+
+        // The header list, built for this call only and wiped when it ends.
+        detail::curl_slist_ptr headers;
+        std::size_t index = 0;
+        for (const auto& field : request.headers) {
+            ++index;
+            if (!detail::is_header_name(field.name))
+                return fail_invalid("curl_transport: request header #" + std::to_string(index) +
+                                    " has an invalid name");
+            if (!detail::is_header_value(field.value))
+                return fail_invalid("curl_transport: the value of request header '" + field.name +
+                                    "' holds a control character");
+            // "Name:" would tell libcurl to remove the header; "Name;" sends it with an empty value.
+            std::string line = field.name;
+            if (field.value.empty()) {
+                line += ';';
+            } else {
+                line += ": ";
+                line += field.value;
+            }
+            const bool appended = append(headers, line.c_str());
+            std::fill(line.begin(), line.end(), '\0'); // best effort: the line may hold a secret
+            if (!appended)
+                return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
+        }
+        // Headers libcurl would add on its own: "Name:" removes them.
+        if (!request.headers.contains("Accept") && !append(headers, "Accept:"))
+            return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
+        if (!request.headers.contains("Expect") && !append(headers, "Expect:"))
+            return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
+        if (sends_body && !request.headers.contains("Content-Type") && !append(headers, "Content-Type:"))
+            return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
+
+        detail::curl_receive_state state;
+        state.max_body = options_.max_response_size;
+        char error_buffer[CURL_ERROR_SIZE] = {};
+
+        // Every option is set again on each call, from libcurl's defaults: curl_easy_reset()
+        // keeps the live connections, TLS sessions and DNS cache, and the reset after the call
+        // leaves the handle holding no pointer to this call's request, headers or buffers.
+        struct reset_on_exit {
+            CURL* handle;
+            ~reset_on_exit() { curl_easy_reset(handle); }
+        } reset{handle_};
+        curl_easy_reset(handle_);
+
+        CURLcode rc = CURLE_OK;
+        auto set = [&](CURLoption option, auto value) {
+            if (rc == CURLE_OK)
+                rc = curl_easy_setopt(handle_, option, value);
+        };
+        set(CURLOPT_ERRORBUFFER, static_cast<char*>(error_buffer));
+        set(CURLOPT_NOSIGNAL, 1L);
+        set(CURLOPT_URL, request.url.c_str());
+#if LIBCURL_VERSION_NUM >= 0x075500
+        set(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        set(CURLOPT_PATH_AS_IS, 1L);
+        set(CURLOPT_FOLLOWLOCATION, 0L);
+        set(CURLOPT_HTTPHEADER, headers.get());
+        // The request's headers go to the server only, never to a proxy in its CONNECT request.
+        set(CURLOPT_HEADEROPT, static_cast<long>(CURLHEADER_SEPARATE));
+        set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+
+        switch (request.method) {
+        case http_method::get: set(CURLOPT_HTTPGET, 1L); break;
+        case http_method::head: set(CURLOPT_NOBODY, 1L); break;
+        case http_method::post: break;
+        case http_method::put:
+        case http_method::delete_:
+        case http_method::patch: set(CURLOPT_CUSTOMREQUEST, to_string(request.method).data()); break;
+        }
+        if (sends_body) {
+            if (request.method == http_method::get)
+                set(CURLOPT_CUSTOMREQUEST, "GET");
+            // The size first: it must not be taken with strlen(), the body may hold NULs.
+            set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+            set(CURLOPT_POSTFIELDS, static_cast<const void*>(request.body.data()));
+        }
+
+        if (const long ms = detail::curl_millis(options_.connect_timeout); ms != 0)
+            set(CURLOPT_CONNECTTIMEOUT_MS, ms);
+        if (const long ms = detail::curl_millis(options_.timeout); ms != 0)
+            set(CURLOPT_TIMEOUT_MS, ms);
+        set(CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
+        set(CURLOPT_SSL_VERIFYHOST, options_.verify_host ? 2L : 0L);
+        if (!options_.ca_file.empty())
+            set(CURLOPT_CAINFO, options_.ca_file.c_str());
+        if (!options_.ca_path.empty())
+            set(CURLOPT_CAPATH, options_.ca_path.c_str());
+        if (!options_.proxy.empty())
+            set(CURLOPT_PROXY, options_.proxy.c_str());
+        if (!options_.no_proxy.empty())
+            set(CURLOPT_NOPROXY, options_.no_proxy.c_str());
+        set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
+        set(CURLOPT_HEADERDATA, static_cast<void*>(&state));
+        set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
+        set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
+
+        if (rc != CURLE_OK)
+            return fail(rc, error_buffer);
+
+        rc = curl_easy_perform(handle_);
+        if (state.exception)
+            std::rethrow_exception(state.exception);
+        if (state.body_too_large)
+            return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_size");
+        if (rc != CURLE_OK)
+            return fail(rc, error_buffer);
+        // libcurl accepts a response whose head was cut off by the connection closing.
+        if (!state.head_complete)
+            return fail(CURLE_PARTIAL_FILE, "curl_transport: the connection closed inside the response head");
+
+        long status = 0;
+        if (curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status <= 0)
+            return fail(CURLE_WEIRD_SERVER_REPLY, "curl_transport: no HTTP status was received");
+        state.response.status = static_cast<int>(status);
+        return std::move(state.response);
+    }
+
+    /// libcurl's message about the last call's failure (e.g. "Failed to connect to 127.0.0.1
+    /// port 1 after 0 ms: Connection refused"); empty after a success.
+    std::string_view last_error_message() const noexcept { return last_error_; }
+
+    /// The options given at construction.
+    const curl_options& options() const noexcept { return options_; }
+
+private:
+    static bool append(detail::curl_slist_ptr& list, const char* line) noexcept
+    {
+        curl_slist* grown = curl_slist_append(list.get(), line);
+        if (grown == nullptr)
+            return false;
+        static_cast<void>(list.release());
+        list.reset(grown);
+        return true;
+    }
+
+    boost::system::error_code fail(CURLcode code, std::string_view message)
+    {
+        last_error_ = message.empty() ? std::string_view(curl_easy_strerror(code)) : message;
+        return make_curl_error_code(code);
+    }
+
+    boost::system::error_code fail_invalid(std::string message)
+    {
+        last_error_ = std::move(message);
+        return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    }
+
+    CURL* handle_ = nullptr;
+    curl_options options_;
+    std::string last_error_;
+};
+
+static_assert(transport<curl_transport>);
+static_assert(transport_with_error_detail<curl_transport>);
+
+} // namespace genesys
+
+#endif

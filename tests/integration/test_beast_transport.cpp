@@ -1,0 +1,1132 @@
+// Tests of <genesys/transport/beast.hpp> against an in-test loopback server (plain and TLS).
+// Self-contained: no emulator, no network beyond 127.0.0.1 / ::1.
+
+#include <genesys/transport/beast.hpp>
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/completion_condition.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/system/errc.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using namespace std::chrono_literals;
+
+// ---- the loopback server ---------------------------------------------------------------------
+
+/// What the server does with the next request it reads.
+struct step {
+    enum class kind {
+        reply,            ///< write `raw`, keep the connection and read the next request
+        reply_then_close, ///< write `raw`, then close (no `Connection: close` unless `raw` has it)
+        drop,             ///< close without answering
+        hang,             ///< never answer; wait for the client to close
+        garbage,          ///< on a new connection: read whatever comes first, write `raw`, close
+        reset_after_head, ///< after reading the request head (not its body), reset the connection
+    };
+    kind what = kind::reply;
+    std::string raw{};
+};
+
+step reply(std::string raw) { return {step::kind::reply, std::move(raw)}; }
+step reply_then_close(std::string raw) { return {step::kind::reply_then_close, std::move(raw)}; }
+step drop() { return {step::kind::drop, {}}; }
+step hang() { return {step::kind::hang, {}}; }
+step garbage(std::string raw) { return {step::kind::garbage, std::move(raw)}; }
+step reset_after_head() { return {step::kind::reset_after_head, {}}; }
+
+/// A complete `200 OK` with `Content-Length`; `extra` is inserted as is (each field ends in CRLF).
+std::string ok(std::string_view body = "", std::string_view extra = "")
+{
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" +
+           std::string(body);
+}
+
+struct server_state {
+    std::mutex mutex;
+    std::deque<step> script;
+    std::vector<std::string> requests;
+    std::vector<std::string> server_names; // the SNI of each TLS connection ("" for none)
+    int accepts = 0;
+    int closes = 0;
+
+    std::optional<step> pop()
+    {
+        std::lock_guard lock(mutex);
+        if (script.empty())
+            return std::nullopt;
+        step s = std::move(script.front());
+        script.pop_front();
+        return s;
+    }
+    std::optional<step> pop_if(step::kind what)
+    {
+        std::lock_guard lock(mutex);
+        if (script.empty() || script.front().what != what)
+            return std::nullopt;
+        step s = std::move(script.front());
+        script.pop_front();
+        return s;
+    }
+};
+
+std::size_t content_length_of(std::string_view header)
+{
+    std::string lower;
+    for (char c : header)
+        lower.push_back(genesys::detail::ascii_lower(c));
+    const auto at = lower.find("\r\ncontent-length:");
+    if (at == std::string::npos)
+        return 0;
+    std::size_t i = at + 17;
+    while (i < lower.size() && lower[i] == ' ')
+        ++i;
+    std::size_t n = 0;
+    while (i < lower.size() && lower[i] >= '0' && lower[i] <= '9')
+        n = n * 10 + static_cast<std::size_t>(lower[i++] - '0');
+    return n;
+}
+
+/// One accepted connection, plain (`tcp::socket`) or TLS (`ssl::stream<tcp::socket>`).
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
+public:
+    static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+
+    template <class... Args>
+    explicit session(server_state& state, Args&&... args) : state_(state), stream_(std::forward<Args>(args)...)
+    {
+    }
+
+    void start()
+    {
+        if constexpr (is_tls) {
+            auto self = this->shared_from_this();
+            stream_.async_handshake(ssl::stream_base::server, [self](error_code ec) {
+                if (ec)
+                    return self->close();
+                const char* name = SSL_get_servername(self->stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
+                {
+                    std::lock_guard lock(self->state_.mutex);
+                    self->state_.server_names.emplace_back(name ? name : "");
+                }
+                self->read_request();
+            });
+        } else if (auto g = state_.pop_if(step::kind::garbage)) {
+            out_ = std::move(g->raw);
+            auto self = this->shared_from_this();
+            stream_.async_read_some(asio::buffer(scratch_), [self](error_code ec, std::size_t) {
+                if (ec)
+                    return self->close();
+                asio::async_write(self->stream_, asio::buffer(self->out_),
+                                  [self](error_code, std::size_t) { self->close(); });
+            });
+        } else {
+            read_request();
+        }
+    }
+
+private:
+    void read_request()
+    {
+        auto self = this->shared_from_this();
+        asio::async_read_until(stream_, asio::dynamic_buffer(buf_), "\r\n\r\n", [self](error_code ec, std::size_t head) {
+            if (ec)
+                return self->close();
+            if (self->state_.pop_if(step::kind::reset_after_head)) {
+                {
+                    std::lock_guard lock(self->state_.mutex);
+                    self->state_.requests.push_back(self->buf_.substr(0, head));
+                }
+                return self->close(true);
+            }
+            const std::size_t body = content_length_of(std::string_view(self->buf_).substr(0, head));
+            const std::size_t have = self->buf_.size() - head;
+            if (have >= body)
+                return self->on_request(head + body);
+            asio::async_read(self->stream_, asio::dynamic_buffer(self->buf_), asio::transfer_exactly(body - have),
+                             [self, total = head + body](error_code ec2, std::size_t) {
+                                 if (ec2)
+                                     return self->close();
+                                 self->on_request(total);
+                             });
+        });
+    }
+
+    void on_request(std::size_t size)
+    {
+        {
+            std::lock_guard lock(state_.mutex);
+            state_.requests.push_back(buf_.substr(0, size));
+        }
+        buf_.erase(0, size);
+        auto next = state_.pop();
+        if (!next)
+            return close();
+        auto self = this->shared_from_this();
+        switch (next->what) {
+        case step::kind::reply:
+            out_ = std::move(next->raw);
+            asio::async_write(stream_, asio::buffer(out_), [self](error_code ec, std::size_t) {
+                if (ec)
+                    return self->close();
+                self->read_request();
+            });
+            return;
+        case step::kind::reply_then_close:
+        case step::kind::garbage:
+        case step::kind::reset_after_head:
+            out_ = std::move(next->raw);
+            asio::async_write(stream_, asio::buffer(out_), [self](error_code, std::size_t) { self->close(); });
+            return;
+        case step::kind::drop: return close();
+        case step::kind::hang: return wait_for_close();
+        }
+    }
+
+    void wait_for_close()
+    {
+        auto self = this->shared_from_this();
+        stream_.async_read_some(asio::buffer(scratch_), [self](error_code ec, std::size_t) {
+            if (ec)
+                return self->close();
+            self->wait_for_close();
+        });
+    }
+
+    void close(bool reset = false)
+    {
+        error_code ignored;
+        auto& socket = stream_.lowest_layer();
+        if (!socket.is_open())
+            return;
+        if (reset)
+            socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        else
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        std::lock_guard lock(state_.mutex);
+        ++state_.closes;
+    }
+
+    server_state& state_;
+    Stream stream_;
+    std::string buf_;
+    std::string out_;
+    char scratch_[512]{};
+};
+
+/** A scripted HTTP/1.1 server on a loopback address and an ephemeral port, run by one thread.
+
+    Each request it reads is recorded raw and answered by the next step of the script; with the
+    script exhausted it closes the connection. The thread stops after 20 s at the latest and is
+    always joined by the destructor.
+*/
+class loopback_server {
+public:
+    explicit loopback_server(std::vector<step> script, std::shared_ptr<ssl::context> tls = nullptr,
+                             const char* address = "127.0.0.1")
+        : tls_(std::move(tls))
+    {
+        state_.script.assign(script.begin(), script.end());
+        const tcp::endpoint endpoint(asio::ip::make_address(address), 0);
+        acceptor_.open(endpoint.protocol());
+        acceptor_.bind(endpoint);
+        acceptor_.listen();
+        port_ = acceptor_.local_endpoint().port();
+        accept();
+        thread_ = std::thread([this] { io_.run_for(20s); });
+    }
+    loopback_server(const loopback_server&) = delete;
+    loopback_server& operator=(const loopback_server&) = delete;
+    ~loopback_server()
+    {
+        io_.stop();
+        thread_.join();
+    }
+
+    std::uint16_t port() const { return port_; }
+    /// `http://127.0.0.1:<port><target>` (or `https://`).
+    std::string url(std::string_view target = "/", bool https = false, std::string_view host = "127.0.0.1") const
+    {
+        return std::string(https ? "https://" : "http://") + std::string(host) + ":" + std::to_string(port_) +
+               std::string(target);
+    }
+    int accepts()
+    {
+        std::lock_guard lock(state_.mutex);
+        return state_.accepts;
+    }
+    std::vector<std::string> requests()
+    {
+        std::lock_guard lock(state_.mutex);
+        return state_.requests;
+    }
+    /// Waits (at most 5 s) until the server has closed `n` connections; returns whether it has.
+    bool wait_for_closes(int n)
+    {
+        for (int i = 0; i < 500; ++i) {
+            {
+                std::lock_guard lock(state_.mutex);
+                if (state_.closes >= n)
+                    return true;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+    std::vector<std::string> server_names()
+    {
+        std::lock_guard lock(state_.mutex);
+        return state_.server_names;
+    }
+
+private:
+    void accept()
+    {
+        acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
+            if (ec)
+                return;
+            {
+                std::lock_guard lock(state_.mutex);
+                ++state_.accepts;
+            }
+            if (tls_)
+                std::make_shared<session<ssl::stream<tcp::socket>>>(state_, std::move(socket), *tls_)->start();
+            else
+                std::make_shared<session<tcp::socket>>(state_, std::move(socket))->start();
+            accept();
+        });
+    }
+
+    std::shared_ptr<ssl::context> tls_;
+    server_state state_;
+    asio::io_context io_{1};
+    tcp::acceptor acceptor_{io_};
+    std::uint16_t port_ = 0;
+    std::thread thread_;
+};
+
+// ---- a self-signed certificate, made with OpenSSL ----------------------------------------------
+
+struct test_identity {
+    std::string cert_pem;
+    std::string key_pem;
+};
+
+std::string bio_string(BIO* bio)
+{
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<std::size_t>(n));
+}
+
+/// A self-signed P-256 certificate valid for `san` (e.g. "IP:127.0.0.1,DNS:localhost").
+test_identity make_identity(const char* san)
+{
+    static std::atomic<long> serial{1};
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    REQUIRE(key != nullptr);
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), serial++);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("genesys test"), -1,
+                               -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, san);
+    REQUIRE(ext != nullptr);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
+
+    test_identity id;
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert);
+    id.cert_pem = bio_string(bio);
+    BIO_free(bio);
+    bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    id.key_pem = bio_string(bio);
+    BIO_free(bio);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return id;
+}
+
+std::shared_ptr<ssl::context> server_context(const test_identity& id)
+{
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    ctx->use_certificate_chain(asio::buffer(id.cert_pem));
+    ctx->use_private_key(asio::buffer(id.key_pem), ssl::context::pem);
+    return ctx;
+}
+
+/// A PEM file removed at the end of the test.
+struct temp_pem {
+    std::filesystem::path path;
+    explicit temp_pem(const std::string& pem)
+    {
+        static std::atomic<int> n{0};
+        path = std::filesystem::temp_directory_path() /
+               ("genesys-beast-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem");
+        std::ofstream(path) << pem;
+    }
+    temp_pem(const temp_pem&) = delete;
+    temp_pem& operator=(const temp_pem&) = delete;
+    ~temp_pem()
+    {
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+    }
+};
+
+// ---- client helpers ------------------------------------------------------------------------------
+
+genesys::http_request make_request(genesys::http_method method, std::string url, genesys::http_headers headers = {},
+                                   std::string body = {})
+{
+    return {method, std::move(url), std::move(headers), std::move(body)};
+}
+
+genesys::http_request get(std::string url) { return make_request(genesys::http_method::get, std::move(url)); }
+
+/// Options with bounds that keep a broken test from hanging.
+genesys::beast_options quick()
+{
+    return {.connect_timeout = 5000ms, .timeout = 5000ms};
+}
+
+std::string body_of(const boost::system::result<genesys::http_response>& r)
+{
+    return r ? r->body : "error: " + r.error().message();
+}
+
+using clock_type = std::chrono::steady_clock;
+
+} // namespace
+
+// ---- URL parsing ---------------------------------------------------------------------------------
+
+TEST_CASE("beast: parse_beast_url splits scheme, host, port and target")
+{
+    using genesys::detail::parse_beast_url;
+
+    auto u = parse_beast_url("http://example.com/api/v2/tokens/me");
+    REQUIRE(u.has_value());
+    CHECK_FALSE(u->tls);
+    CHECK(u->host == "example.com");
+    CHECK(u->port == 80);
+    CHECK(u->target == "/api/v2/tokens/me");
+    CHECK_FALSE(u->ip_literal);
+
+    u = parse_beast_url("HTTPS://API.MyPureCloud.com");
+    REQUIRE(u.has_value());
+    CHECK(u->tls);
+    CHECK(u->host == "api.mypurecloud.com");
+    CHECK(u->port == 443);
+    CHECK(u->target == "/");
+
+    u = parse_beast_url("https://h.example:8443/a/b?preserveIdleTTL=true&x=%20#fragment");
+    REQUIRE(u.has_value());
+    CHECK(u->port == 8443);
+    CHECK(u->target == "/a/b?preserveIdleTTL=true&x=%20");
+
+    u = parse_beast_url("http://h?x=1");
+    REQUIRE(u.has_value());
+    CHECK(u->target == "/?x=1");
+
+    u = parse_beast_url("http://h:/x");
+    REQUIRE(u.has_value());
+    CHECK(u->port == 80);
+
+    u = parse_beast_url("http://127.0.0.1:8080/x");
+    REQUIRE(u.has_value());
+    CHECK(u->ip_literal);
+    CHECK(u->host == "127.0.0.1");
+    CHECK(u->port == 8080);
+
+    u = parse_beast_url("http://[::1]:8443/p?q=1");
+    REQUIRE(u.has_value());
+    CHECK(u->ip_literal);
+    CHECK(u->host == "::1");
+    CHECK(u->port == 8443);
+    CHECK(u->target == "/p?q=1");
+
+    u = parse_beast_url("https://[2001:DB8::1]");
+    REQUIRE(u.has_value());
+    CHECK(u->host == "2001:db8::1");
+    CHECK(u->port == 443);
+    CHECK(u->target == "/");
+
+    u = parse_beast_url("http://localhost:65535");
+    REQUIRE(u.has_value());
+    CHECK(u->port == 65535);
+    CHECK_FALSE(u->ip_literal);
+}
+
+TEST_CASE("beast: parse_beast_url rejects what it cannot send")
+{
+    using genesys::detail::parse_beast_url;
+    const char* bad[] = {
+        "",
+        "example.com/path",
+        "//example.com/",
+        "ftp://example.com/",
+        "http:/example.com/",
+        "http://",
+        "http:///path",
+        "http://:80/",
+        "http://user@example.com/",
+        "https://user:secret@example.com/",
+        "http://example.com:0/",
+        "http://example.com:65536/",
+        "http://example.com:123456/",
+        "http://example.com:8a/",
+        "http://example.com:-1/",
+        "http://exa mple.com/",
+        "http://example.com/pa th",
+        "http://example.com/a\r\nX-Injected: 1",
+        "http://example.com/caf\xc3\xa9",
+        "http://[::1/",
+        "http://[::1]x/",
+        "http://[]/",
+        "http://[not-an-address]/",
+        "http://[fe80::1%25eth0]/",
+        "http://::1/",
+    };
+    for (const char* url : bad) {
+        CAPTURE(url);
+        auto r = parse_beast_url(url);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == boost::system::errc::invalid_argument);
+    }
+}
+
+TEST_CASE("beast: the Host field omits the default port and brackets an IPv6 literal")
+{
+    using genesys::detail::beast_host_field;
+    using genesys::detail::parse_beast_url;
+    CHECK(beast_host_field(*parse_beast_url("https://api.mypurecloud.com/x")) == "api.mypurecloud.com");
+    CHECK(beast_host_field(*parse_beast_url("http://h:80/")) == "h");
+    CHECK(beast_host_field(*parse_beast_url("http://h:443/")) == "h:443");
+    CHECK(beast_host_field(*parse_beast_url("https://h:8443/")) == "h:8443");
+    CHECK(beast_host_field(*parse_beast_url("http://[::1]/")) == "[::1]");
+    CHECK(beast_host_field(*parse_beast_url("https://[::1]:8443/")) == "[::1]:8443");
+}
+
+TEST_CASE("beast: beast_options is an aggregate with defaults")
+{
+    genesys::beast_options o{.timeout = 1000ms};
+    CHECK(o.connect_timeout == 10'000ms);
+    CHECK(o.timeout == 1000ms);
+    CHECK(o.verify_peer);
+    CHECK(o.ca_file.empty());
+    CHECK(o.ca_path.empty());
+    CHECK(o.max_body_size == 8u * 1024 * 1024);
+    CHECK(o.keep_alive);
+    static_assert(genesys::transport<genesys::beast_transport>);
+    static_assert(genesys::transport_with_error_detail<genesys::beast_transport>);
+    static_assert(!std::is_copy_constructible_v<genesys::beast_transport>);
+    static_assert(std::is_nothrow_move_constructible_v<genesys::beast_transport>);
+}
+
+// ---- requests and responses ------------------------------------------------------------------------
+
+TEST_CASE("beast: a bad URL or header field is an error code and nothing is sent")
+{
+    loopback_server server({reply(ok())});
+    genesys::beast_transport t{quick()};
+
+    for (std::string url : {std::string("ftp://127.0.0.1/"), "http://user:pw@127.0.0.1:" + std::to_string(server.port()),
+                            std::string("not a url")}) {
+        CAPTURE(url);
+        boost::system::result<genesys::http_response> r = genesys::http_response{};
+        CHECK_NOTHROW(r = t.send(get(url)));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == boost::system::errc::invalid_argument);
+        CHECK(t.last_error_message().find("invalid URL") != std::string_view::npos);
+    }
+
+    auto r = t.send(make_request(genesys::http_method::get, server.url(), {{"X-Evil", "a\r\nX-Injected: 1"}}));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::system::errc::invalid_argument);
+    r = t.send(make_request(genesys::http_method::get, server.url(), {{"Bad Name", "v"}}));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::system::errc::invalid_argument);
+    CHECK(server.accepts() == 0);
+}
+
+TEST_CASE("beast: GET sends exactly its request line and fields; the response is collected as received")
+{
+    loopback_server server({reply("HTTP/1.1 201 Created\r\n"
+                                  "Content-Length: 5\r\n"
+                                  "ININ-Correlation-Id: c-1\r\n"
+                                  "Set-Cookie: a=1\r\n"
+                                  "set-cookie: b=2\r\n"
+                                  "X-Empty: \r\n"
+                                  "\r\n"
+                                  "hello")});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(make_request(genesys::http_method::get, server.url("/api/v2/tokens/me?preserveIdleTTL=true"),
+                                 {{"Authorization", "Bearer t0k3n"},
+                                  {"Accept", "application/json"},
+                                  {"User-Agent", "genesys-tokens-cpp/test"}}));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 201);
+    CHECK(r->body == "hello");
+    const genesys::http_headers expected{{"Content-Length", "5"},
+                                         {"ININ-Correlation-Id", "c-1"},
+                                         {"Set-Cookie", "a=1"},
+                                         {"set-cookie", "b=2"},
+                                         {"X-Empty", ""}};
+    CHECK(r->headers == expected);
+    CHECK(t.last_error_message().empty());
+
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0] == "GET /api/v2/tokens/me?preserveIdleTTL=true HTTP/1.1\r\n"
+                         "Host: 127.0.0.1:" +
+                             std::to_string(server.port()) +
+                             "\r\n"
+                             "Authorization: Bearer t0k3n\r\n"
+                             "Accept: application/json\r\n"
+                             "User-Agent: genesys-tokens-cpp/test\r\n"
+                             "\r\n");
+}
+
+TEST_CASE("beast: HEAD does not wait for a body even when Content-Length is set")
+{
+    loopback_server server({reply("HTTP/1.1 401 Unauthorized\r\nContent-Length: 1234\r\n"
+                                  "Content-Type: application/json\r\n\r\n"),
+                            reply(ok("after"))});
+    genesys::beast_transport t{{.connect_timeout = 3000ms, .timeout = 3000ms}};
+    const auto started = clock_type::now();
+    auto r = t.send(make_request(genesys::http_method::head, server.url("/api/v2/tokens/me"),
+                                 {{"Authorization", "Bearer x"}}));
+    REQUIRE(r.has_value());
+    CHECK(clock_type::now() - started < 2s);
+    CHECK(r->status == 401);
+    CHECK(r->body.empty());
+    CHECK(r->headers.get("content-length") == "1234");
+
+    // The connection is still framed correctly: the next request reads its own response on it.
+    auto next = t.send(get(server.url("/next")));
+    CHECK(body_of(next) == "after");
+    CHECK(server.accepts() == 1);
+
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0] == "HEAD /api/v2/tokens/me HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) +
+                             "\r\nAuthorization: Bearer x\r\n\r\n");
+}
+
+TEST_CASE("beast: PUT sends its body with Content-Length; the request's own framing fields are replaced")
+{
+    const std::string body = R"({"idleTokenTimeoutSeconds":600})";
+    loopback_server server({reply(ok(body, "Content-Type: application/json\r\n")), reply(ok())});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(make_request(genesys::http_method::put, server.url("/api/v2/tokens/timeout"),
+                                 {{"Content-Type", "application/json"},
+                                  {"Content-Length", "999"},
+                                  {"Transfer-Encoding", "chunked"}},
+                                 body));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 200);
+    CHECK(r->body == body);
+
+    auto empty = t.send(make_request(genesys::http_method::put, server.url("/empty")));
+    REQUIRE(empty.has_value());
+
+    const std::string host = "Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n";
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0] == "PUT /api/v2/tokens/timeout HTTP/1.1\r\n" + host +
+                             "Content-Type: application/json\r\n"
+                             "Content-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(requests[1] == "PUT /empty HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n");
+}
+
+TEST_CASE("beast: DELETE without a body sends no Content-Length; 204 has no body")
+{
+    loopback_server server({reply("HTTP/1.1 204 No Content\r\nININ-Correlation-Id: d-1\r\n\r\n"), reply(ok("{}"))});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(make_request(genesys::http_method::delete_, server.url("/api/v2/tokens/user%2F1"),
+                                 {{"Authorization", "Bearer x"}}));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 204);
+    CHECK(r->body.empty());
+    CHECK(r->headers.get("ININ-Correlation-Id") == "d-1");
+
+    auto me = t.send(make_request(genesys::http_method::delete_, server.url("/api/v2/tokens/me")));
+    CHECK(body_of(me) == "{}");
+    CHECK(server.accepts() == 1);
+
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0] == "DELETE /api/v2/tokens/user%2F1 HTTP/1.1\r\nHost: 127.0.0.1:" +
+                             std::to_string(server.port()) + "\r\nAuthorization: Bearer x\r\n\r\n");
+}
+
+TEST_CASE("beast: a chunked body is assembled and 1xx interim responses are skipped")
+{
+    loopback_server server({reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+                            reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"),
+                            reply(ok("third"))});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get(server.url("/chunked")));
+    REQUIRE(r.has_value());
+    CHECK(r->body == "hello world");
+    CHECK(r->headers.get("Transfer-Encoding") == "chunked");
+
+    r = t.send(get(server.url("/interim")));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 202);
+    CHECK(r->body == "ok");
+
+    CHECK(body_of(t.send(get(server.url("/third")))) == "third");
+    CHECK(server.accepts() == 1);
+}
+
+// ---- keep-alive and reconnection -----------------------------------------------------------------
+
+TEST_CASE("beast: keep-alive: sequential calls to one host share one connection")
+{
+    loopback_server server({reply(ok("1")), reply("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n"), reply(ok("3"))});
+    genesys::beast_transport t{quick()};
+    CHECK_FALSE(t.connected());
+    CHECK(body_of(t.send(get(server.url("/a")))) == "1");
+    CHECK(t.connected());
+    CHECK(body_of(t.send(make_request(genesys::http_method::head, server.url("/b")))).empty());
+    CHECK(body_of(t.send(get(server.url("/c")))) == "3");
+    CHECK(server.accepts() == 1);
+    CHECK(server.requests().size() == 3);
+    CHECK(t.connected());
+}
+
+TEST_CASE("beast: keep-alive: a connection the server closed after its response is replaced")
+{
+    // The server closes without saying `Connection: close`.
+    loopback_server server({reply_then_close(ok("one")), reply(ok("two"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    CHECK(body_of(t.send(get(server.url("/2")))) == "two");
+    CHECK(server.accepts() == 2);
+    CHECK(t.last_error_message().empty());
+}
+
+TEST_CASE("beast: keep-alive: an idle connection the server closed is noticed before anything is sent on it")
+{
+    loopback_server server({reply_then_close(ok("one")), reply(ok("two"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    REQUIRE(server.wait_for_closes(1));
+    // A POST is never resent after a read failure: it succeeds only if the dead connection is not used.
+    auto r = t.send(make_request(genesys::http_method::post, server.url("/2"), {}, "{}"));
+    CHECK(body_of(r) == "two");
+    CHECK(server.accepts() == 2);
+    CHECK(server.requests().size() == 2);
+}
+
+TEST_CASE("beast: keep-alive: a write that fails on a reused connection is resent once, whatever the method")
+{
+    // The server resets the connection after reading the head of the second request, so writing
+    // its 32 MiB body fails (connection reset or broken pipe) long before it is all sent.
+    loopback_server server({reply(ok("one")), reset_after_head(), reply(ok("two"))});
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 10'000ms}};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    auto r = t.send(make_request(genesys::http_method::post, server.url("/big"), {}, std::string(32 << 20, 'p')));
+    CHECK(body_of(r) == "two");
+    CHECK(server.accepts() == 2);
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 3);
+    CHECK(requests[1].starts_with("POST /big HTTP/1.1\r\n"));
+    CHECK(requests[2].size() > (32u << 20));
+}
+
+TEST_CASE("beast: keep-alive: a request the server drops on a reused connection is resent once on a new one")
+{
+    loopback_server server({reply(ok("one")), drop(), reply(ok("two"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    auto r = t.send(make_request(genesys::http_method::put, server.url("/2"), {}, "{}"));
+    CHECK(body_of(r) == "two");
+    CHECK(server.accepts() == 2);
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 3);
+    CHECK(requests[1] == requests[2]);
+    CHECK(requests[2].starts_with("PUT /2 HTTP/1.1\r\n"));
+}
+
+TEST_CASE("beast: keep-alive: a non-idempotent request whose response never started is not resent")
+{
+    loopback_server server({reply(ok("one")), drop(), reply(ok("two"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    auto r = t.send(make_request(genesys::http_method::post, server.url("/2"), {}, "{}"));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::end_of_stream);
+    CHECK(server.accepts() == 1);
+    CHECK(server.requests().size() == 2);
+}
+
+TEST_CASE("beast: keep-alive: the resend happens once; its failure is returned")
+{
+    loopback_server server({reply(ok("one")), drop(), drop(), reply(ok("never"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "one");
+    auto r = t.send(get(server.url("/2")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::end_of_stream);
+    CHECK(server.accepts() == 2);
+    CHECK(server.requests().size() == 3);
+    CHECK_FALSE(t.connected());
+}
+
+TEST_CASE("beast: a failure on a fresh connection is returned as is, and the connection is closed")
+{
+    loopback_server server({drop(), reply(ok("later"))});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get(server.url("/1")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::end_of_stream);
+    CHECK(server.accepts() == 1);
+    CHECK_FALSE(t.connected());
+    CHECK(t.last_error_message().find("read response from 127.0.0.1:" + std::to_string(server.port())) == 0);
+
+    CHECK(body_of(t.send(get(server.url("/2")))) == "later");
+    CHECK(t.last_error_message().empty());
+}
+
+TEST_CASE("beast: Connection: close from the server makes the next call open a new connection")
+{
+    // The server leaves the connection open: the client must close it on its own.
+    loopback_server server({reply(ok("a", "Connection: close\r\n")), reply(ok("b"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "a");
+    CHECK_FALSE(t.connected());
+    CHECK(body_of(t.send(get(server.url("/2")))) == "b");
+    CHECK(server.accepts() == 2);
+}
+
+TEST_CASE("beast: bytes after a complete response make the connection unusable")
+{
+    loopback_server server({reply(ok("a") + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale"), reply(ok("b"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "a");
+    CHECK(body_of(t.send(get(server.url("/2")))) == "b");
+    CHECK(server.accepts() == 2);
+}
+
+TEST_CASE("beast: an HTTP/1.0 response without keep-alive closes the connection")
+{
+    loopback_server server({reply("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na"), reply(ok("b"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "a");
+    CHECK_FALSE(t.connected());
+    CHECK(body_of(t.send(get(server.url("/2")))) == "b");
+    CHECK(server.accepts() == 2);
+}
+
+TEST_CASE("beast: another host or port replaces the connection")
+{
+    loopback_server a({reply(ok("a1")), reply(ok("a2"))});
+    loopback_server b({reply(ok("b1"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(a.url()))) == "a1");
+    CHECK(body_of(t.send(get(b.url()))) == "b1");
+    CHECK(body_of(t.send(get(a.url()))) == "a2");
+    CHECK(a.accepts() == 2);
+    CHECK(b.accepts() == 1);
+}
+
+TEST_CASE("beast: keep_alive = false sends Connection: close and connects for every call")
+{
+    loopback_server server({reply(ok("1")), reply(ok("2"))});
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .keep_alive = false}};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "1");
+    CHECK_FALSE(t.connected());
+    CHECK(body_of(t.send(get(server.url("/2")))) == "2");
+    CHECK(server.accepts() == 2);
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].ends_with("\r\nConnection: close\r\n\r\n"));
+}
+
+TEST_CASE("beast: close() and moving keep or drop the connection as documented")
+{
+    loopback_server server({reply(ok("1")), reply(ok("2")), reply(ok("3"))});
+    genesys::beast_transport t{quick()};
+    CHECK(body_of(t.send(get(server.url("/1")))) == "1");
+
+    genesys::beast_transport moved{std::move(t)};
+    CHECK(moved.connected());
+    CHECK(body_of(moved.send(get(server.url("/2")))) == "2");
+    CHECK(server.accepts() == 1);
+
+    CHECK_FALSE(t.connected()); // NOLINT(bugprone-use-after-move): documented state
+    auto r = t.send(get(server.url("/x")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::system::errc::operation_not_permitted);
+
+    moved.close();
+    CHECK_FALSE(moved.connected());
+    CHECK(body_of(moved.send(get(server.url("/3")))) == "3");
+    CHECK(server.accepts() == 2);
+}
+
+TEST_CASE("beast: a host name is resolved (localhost)")
+{
+    loopback_server server({reply(ok("by name"))});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get(server.url("/n", false, "localhost")));
+    CHECK(body_of(r) == "by name");
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(requests[0].find("\r\nHost: localhost:" + std::to_string(server.port()) + "\r\n") != std::string::npos);
+}
+
+TEST_CASE("beast: an IPv6 literal URL reaches [::1]")
+{
+    std::optional<loopback_server> server;
+    try {
+        server.emplace(std::vector<step>{reply(ok("six"))}, nullptr, "::1");
+    } catch (const boost::system::system_error& e) {
+        MESSAGE("no IPv6 loopback here (" << e.what() << "): checking that the failure is an error code");
+    }
+    genesys::beast_transport t{quick()};
+    if (server) {
+        auto r = t.send(get(server->url("/v6", false, "[::1]")));
+        CHECK(body_of(r) == "six");
+        const auto requests = server->requests();
+        REQUIRE(requests.size() == 1);
+        CHECK(requests[0].find("\r\nHost: [::1]:" + std::to_string(server->port()) + "\r\n") != std::string::npos);
+    } else {
+        auto r = t.send(get("http://[::1]:9/"));
+        CHECK_FALSE(r.has_value());
+    }
+}
+
+// ---- failures -----------------------------------------------------------------------------------
+
+TEST_CASE("beast: connection refused on a closed port is errc::connection_refused")
+{
+    std::uint16_t port = 0;
+    {
+        asio::io_context io;
+        tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        port = acceptor.local_endpoint().port();
+    }
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get("http://127.0.0.1:" + std::to_string(port) + "/"));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::system::errc::connection_refused);
+    CHECK(r.error() == asio::error::connection_refused);
+    CHECK(t.last_error_message().find("connect to 127.0.0.1:" + std::to_string(port)) == 0);
+    CHECK_FALSE(t.connected());
+}
+
+TEST_CASE("beast: the total timeout fires against a server that never answers")
+{
+    loopback_server server({hang(), reply(ok("fresh"))});
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 300ms}};
+    const auto started = clock_type::now();
+    auto r = t.send(get(server.url("/slow")));
+    const auto elapsed = clock_type::now() - started;
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::error::timeout);
+    CHECK(r.error() == boost::beast::condition::timeout);
+    CHECK(r.error() != boost::system::errc::timed_out); // documented: Beast's own code, not errc
+    CHECK(elapsed < 5s);
+    CHECK(server.requests().size() == 1);
+    CHECK_FALSE(t.connected());
+    CHECK(t.last_error_message().find("timeout 300 ms") != std::string_view::npos);
+
+    // Nothing is left over: the next call starts fresh.
+    CHECK(body_of(t.send(get(server.url("/next")))) == "fresh");
+    CHECK(server.accepts() == 2);
+}
+
+TEST_CASE("beast: connect_timeout bounds the TLS handshake")
+{
+    loopback_server server({}); // accepts, reads, never answers a ClientHello
+    genesys::beast_transport t{{.connect_timeout = 300ms, .timeout = 30'000ms, .verify_peer = false}};
+    const auto started = clock_type::now();
+    auto r = t.send(get(server.url("/", true)));
+    const auto elapsed = clock_type::now() - started;
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::error::timeout);
+    CHECK(elapsed < 5s);
+    CHECK(t.last_error_message().find("TLS handshake") == 0);
+}
+
+TEST_CASE("beast: a body larger than max_body_size is an error and drops the connection")
+{
+    loopback_server server({reply(ok(std::string(100, 'x'))),
+                            reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "28\r\n" +
+                                  std::string(40, 'c') + "\r\n28\r\n" + std::string(40, 'c') + "\r\n0\r\n\r\n"),
+                            reply(ok(std::string(64, 'y')))});
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .max_body_size = 64}};
+    auto r = t.send(get(server.url("/big")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::body_limit);
+    CHECK_FALSE(t.connected());
+
+    r = t.send(get(server.url("/big-chunked")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::body_limit);
+
+    r = t.send(get(server.url("/just-fits")));
+    CHECK(body_of(r) == std::string(64, 'y'));
+    CHECK(server.accepts() == 3);
+}
+
+TEST_CASE("beast: https to a plain HTTP port fails in the TLS handshake, not with a status")
+{
+    loopback_server server({garbage("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")});
+    genesys::beast_transport t{quick()};
+    const auto started = clock_type::now();
+    auto r = t.send(get(server.url("/", true)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(clock_type::now() - started < 5s);
+    CHECK(r.error() != boost::beast::error::timeout);
+    CHECK(r.error().category() == asio::error::get_ssl_category());
+    CHECK(t.last_error_message().find("TLS handshake with 127.0.0.1:" + std::to_string(server.port())) == 0);
+    CHECK(server.accepts() == 1);
+}
+
+// ---- TLS --------------------------------------------------------------------------------------------
+
+TEST_CASE("beast: https verifies the certificate by default")
+{
+    const auto id = make_identity("IP:127.0.0.1,DNS:localhost");
+    loopback_server server({reply(ok("secret"))}, server_context(id));
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get(server.url("/", true)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().category() == asio::error::get_ssl_category());
+    CHECK(t.last_error_message().find("self-signed certificate") != std::string_view::npos);
+    CHECK(server.requests().empty());
+}
+
+TEST_CASE("beast: https with a trusted ca_file: SNI for a name, none for an address, keep-alive")
+{
+    const auto id = make_identity("IP:127.0.0.1,DNS:localhost");
+    const temp_pem ca(id.cert_pem);
+    loopback_server server({reply(ok("one")), reply(ok("two")), reply(ok("three"))}, server_context(id));
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .ca_file = ca.path.string()}};
+
+    auto r = t.send(get(server.url("/1", true, "localhost")));
+    CHECK(body_of(r) == "one");
+    r = t.send(make_request(genesys::http_method::put, server.url("/2", true, "localhost"), {}, "{}"));
+    CHECK(body_of(r) == "two");
+    CHECK(server.accepts() == 1);
+
+    r = t.send(get(server.url("/3", true, "127.0.0.1")));
+    CHECK(body_of(r) == "three");
+    CHECK(server.accepts() == 2);
+    CHECK(server.server_names() == std::vector<std::string>{"localhost", ""});
+
+    const auto requests = server.requests();
+    REQUIRE(requests.size() == 3);
+    CHECK(requests[1] == "PUT /2 HTTP/1.1\r\nHost: localhost:" + std::to_string(server.port()) +
+                             "\r\nContent-Length: 2\r\n\r\n{}");
+}
+
+TEST_CASE("beast: https rejects a certificate for another host name or address")
+{
+    const auto id = make_identity("DNS:example.com");
+    const temp_pem ca(id.cert_pem);
+    loopback_server server({reply(ok()), reply(ok())}, server_context(id));
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .ca_file = ca.path.string()}};
+
+    auto r = t.send(get(server.url("/", true, "localhost")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().category() == asio::error::get_ssl_category());
+    CHECK(t.last_error_message().find("hostname mismatch") != std::string_view::npos);
+
+    r = t.send(get(server.url("/", true, "127.0.0.1")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(t.last_error_message().find("IP address mismatch") != std::string_view::npos);
+    CHECK(server.requests().empty());
+}
+
+TEST_CASE("beast: verify_peer = false accepts an untrusted certificate")
+{
+    const auto id = make_identity("DNS:example.com");
+    loopback_server server({reply(ok("insecure"))}, server_context(id));
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .verify_peer = false}};
+    CHECK(body_of(t.send(get(server.url("/", true)))) == "insecure");
+}
+
+TEST_CASE("beast: https reconnects when the server closed the idle TLS connection")
+{
+    const auto id = make_identity("IP:127.0.0.1");
+    const temp_pem ca(id.cert_pem);
+    loopback_server server({reply_then_close(ok("one")), reply(ok("two")), drop(), reply(ok("three"))},
+                           server_context(id));
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .ca_file = ca.path.string()}};
+    CHECK(body_of(t.send(get(server.url("/1", true)))) == "one");
+    CHECK(body_of(t.send(get(server.url("/2", true)))) == "two");
+    CHECK(body_of(t.send(get(server.url("/3", true)))) == "three"); // dropped on the reused one, resent
+    CHECK(server.accepts() == 3);
+    CHECK(server.requests().size() == 4);
+}
+
+TEST_CASE("beast: a missing ca_file is an error code, not an exception")
+{
+    genesys::beast_transport t{{.connect_timeout = 5000ms,
+                                .timeout = 5000ms,
+                                .ca_file = "/nonexistent/genesys-beast-test-ca.pem"}};
+    boost::system::result<genesys::http_response> r = genesys::http_response{};
+    CHECK_NOTHROW(r = t.send(get("https://127.0.0.1:9/")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(t.last_error_message().find("ca_file") != std::string_view::npos);
+}

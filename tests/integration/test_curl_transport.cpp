@@ -1,0 +1,724 @@
+// Tests of <genesys/transport/curl.hpp> against a tiny loopback HTTP server (no emulator needed).
+
+#include <genesys/transport/curl.hpp>
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace errc = boost::system::errc;
+
+/** A loopback HTTP/1.1 server on 127.0.0.1 (port 0) run by one thread, for one test.
+
+    - `answer`: reads each request (headers, then `Content-Length` bytes), records its raw
+      bytes and writes the next canned response on the same connection (keep-alive); a
+      canned response holding "Connection: close" closes the connection after it. With no
+      canned response left, the connection is closed.
+    - `silent`: accepts and reads, never answers.
+    - `close_at_once`: closes each connection as soon as it is accepted.
+    - `answer_first_bytes`: writes the first canned response as soon as any byte arrives,
+      whatever it is (e.g. a TLS ClientHello), then closes.
+
+    The thread stops within ~20 ms of destruction and after 20 s in any case; it is always joined.
+*/
+class loopback_server {
+public:
+    enum class mode { answer, silent, close_at_once, answer_first_bytes };
+
+    explicit loopback_server(std::vector<std::string> responses = {}, mode m = mode::answer)
+        : mode_(m), responses_(responses.begin(), responses.end())
+    {
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (listener_ < 0)
+            throw std::runtime_error("socket failed");
+        int one = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        socklen_t len = sizeof addr;
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 16) != 0 ||
+            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+            ::close(listener_);
+            throw std::runtime_error("bind/listen failed");
+        }
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { run(); });
+    }
+
+    loopback_server(const loopback_server&) = delete;
+    loopback_server& operator=(const loopback_server&) = delete;
+
+    ~loopback_server()
+    {
+        stop_ = true;
+        thread_.join();
+        ::close(listener_);
+    }
+
+    unsigned short port() const { return port_; }
+
+    std::string url(std::string_view path = "/", std::string_view scheme = "http") const
+    {
+        return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
+    }
+
+    /// The raw bytes of each complete request received, in order.
+    std::vector<std::string> requests() const
+    {
+        std::lock_guard lock(mutex_);
+        return requests_;
+    }
+
+    /// How many connections were accepted.
+    int accepts() const { return accepts_.load(); }
+
+private:
+    struct connection {
+        int fd;
+        std::string in;
+    };
+
+    static bool write_all(int fd, std::string_view data)
+    {
+        while (!data.empty()) {
+            const auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            data.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+
+    /// The length of the first complete request in `in`, if there is one.
+    static std::optional<std::size_t> complete_request(const std::string& in)
+    {
+        const auto end = in.find("\r\n\r\n");
+        if (end == std::string::npos)
+            return std::nullopt;
+        std::size_t length = 0;
+        std::string head = in.substr(0, end + 2);
+        for (char& c : head)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (const auto at = head.find("\r\ncontent-length:"); at != std::string::npos)
+            length = std::stoul(head.substr(at + 17));
+        if (in.size() < end + 4 + length)
+            return std::nullopt;
+        return end + 4 + length;
+    }
+
+    /// Handles the bytes buffered on `c`; false when the connection must be closed.
+    bool serve(connection& c)
+    {
+        if (mode_ == mode::silent)
+            return true;
+        if (mode_ == mode::answer_first_bytes) {
+            if (!responses_.empty())
+                write_all(c.fd, responses_.front());
+            return false;
+        }
+        while (auto n = complete_request(c.in)) {
+            std::string response;
+            {
+                std::lock_guard lock(mutex_);
+                requests_.push_back(c.in.substr(0, *n));
+                if (responses_.empty())
+                    return false;
+                response = std::move(responses_.front());
+                responses_.pop_front();
+            }
+            c.in.erase(0, *n);
+            if (!write_all(c.fd, response) || response.find("Connection: close\r\n") != std::string::npos)
+                return false;
+        }
+        return true;
+    }
+
+    void run()
+    {
+        std::vector<connection> connections;
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+            std::vector<pollfd> fds{{listener_, POLLIN, 0}};
+            for (const auto& c : connections)
+                fds.push_back({c.fd, POLLIN, 0});
+            if (::poll(fds.data(), fds.size(), 20) <= 0)
+                continue;
+            // Connections first (their indexes match fds[1..]), then the listener.
+            for (std::size_t i = connections.size(); i-- > 0;) {
+                if ((fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+                    continue;
+                char buffer[65536];
+                const auto n = ::recv(connections[i].fd, buffer, sizeof buffer, 0);
+                bool keep = n > 0;
+                if (keep) {
+                    connections[i].in.append(buffer, static_cast<std::size_t>(n));
+                    keep = serve(connections[i]);
+                }
+                if (!keep) {
+                    ::close(connections[i].fd);
+                    connections.erase(connections.begin() + static_cast<std::ptrdiff_t>(i));
+                }
+            }
+            if (fds[0].revents & POLLIN) {
+                const int fd = ::accept(listener_, nullptr, nullptr);
+                if (fd >= 0) {
+                    ++accepts_;
+                    if (mode_ == mode::close_at_once)
+                        ::close(fd);
+                    else
+                        connections.push_back({fd, {}});
+                }
+            }
+        }
+        for (const auto& c : connections)
+            ::close(c.fd);
+    }
+
+    mode mode_;
+    int listener_ = -1;
+    unsigned short port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> accepts_{0};
+    mutable std::mutex mutex_;
+    std::deque<std::string> responses_;
+    std::vector<std::string> requests_;
+    std::thread thread_;
+};
+
+/// A raw request split into its request line, header lines and body.
+struct parsed_request {
+    std::string line;
+    std::vector<std::string> headers; // "Name: value", as sent
+    std::string body;
+
+    bool has(std::string_view name) const
+    {
+        return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
+            return h.size() > name.size() && h[name.size()] == ':' &&
+                   genesys::detail::iequals(std::string_view(h).substr(0, name.size()), name);
+        });
+    }
+};
+
+parsed_request parse(const std::string& raw)
+{
+    parsed_request out;
+    const auto end = raw.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    std::string_view head(raw.data(), end);
+    out.body = raw.substr(end + 4);
+    std::size_t pos = 0;
+    bool first = true;
+    while (pos <= head.size()) {
+        auto eol = head.find("\r\n", pos);
+        if (eol == std::string_view::npos)
+            eol = head.size();
+        std::string line(head.substr(pos, eol - pos));
+        if (first)
+            out.line = std::move(line);
+        else
+            out.headers.push_back(std::move(line));
+        first = false;
+        pos = eol + 2;
+    }
+    return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v)
+{
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+std::vector<std::string> sorted_headers(const parsed_request& r)
+{
+    return sorted(r.headers);
+}
+
+std::string ok(std::string_view body = "", std::string_view extra_headers = "")
+{
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra_headers) +
+           "\r\n" + std::string(body);
+}
+
+/// Options for tests: bounded timeouts, and no proxy from the environment for 127.0.0.1.
+genesys::curl_options opts(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout)
+{
+    return {.connect_timeout = connect_timeout, .timeout = timeout, .no_proxy = "*"};
+}
+
+genesys::curl_options quick()
+{
+    return opts(5'000ms, 5'000ms);
+}
+
+/// A TCP port on 127.0.0.1 that is bound but not listening: connecting to it is refused.
+class refusing_port {
+public:
+    refusing_port()
+    {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port_ = ntohs(addr.sin_port);
+    }
+    refusing_port(const refusing_port&) = delete;
+    refusing_port& operator=(const refusing_port&) = delete;
+    ~refusing_port() { ::close(fd_); }
+    unsigned short port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    unsigned short port_ = 0;
+};
+
+const genesys::http_headers api_headers{{"Authorization", "Bearer secret-token-123"},
+                                        {"Accept", "application/json"},
+                                        {"Content-Type", "application/json"},
+                                        {"User-Agent", "genesys-tokens-cpp/test"}};
+
+} // namespace
+
+static_assert(genesys::transport<genesys::curl_transport>);
+static_assert(genesys::transport_with_error_detail<genesys::curl_transport>);
+static_assert(!std::is_copy_constructible_v<genesys::curl_transport>);
+static_assert(std::is_nothrow_move_constructible_v<genesys::curl_transport>);
+
+TEST_CASE("curl_transport: one handle sends GET, HEAD, PUT, DELETE, POST, PATCH exactly, on one connection")
+{
+    loopback_server server({ok("g"), ok(), ok("p"), ok(), ok("o"), ok("a"), ok("g2")});
+    genesys::curl_transport t{quick()};
+    const std::string host = "Host: 127.0.0.1:" + std::to_string(server.port());
+    // What every request must carry: exactly its own headers, plus Host (and Content-Length).
+    auto expected = [&](std::vector<std::string> extra) {
+        std::vector<std::string> all{host, "Accept: application/json", "Authorization: Bearer secret-token-123",
+                                     "Content-Type: application/json", "User-Agent: genesys-tokens-cpp/test"};
+        all.insert(all.end(), extra.begin(), extra.end());
+        return sorted(std::move(all));
+    };
+
+    using genesys::http_method;
+    auto send = [&](http_method m, std::string path, std::string body) {
+        auto r = t.send({m, server.url(path), api_headers, std::move(body)});
+        REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+        CHECK(r->status == 200);
+        return *r;
+    };
+    CHECK(send(http_method::get, "/api/v2/tokens/me?preserveIdleTTL=true", "").body == "g");
+    CHECK(send(http_method::head, "/api/v2/tokens/me", "").body.empty());
+    CHECK(send(http_method::put, "/api/v2/tokens/timeout", R"({"idleSessionTimeout":3600})").body == "p");
+    send(http_method::delete_, "/api/v2/tokens/u%2F1", "");
+    CHECK(send(http_method::post, "/x", "post-body").body == "o");
+    CHECK(send(http_method::patch, "/y", "").body == "a");
+    CHECK(send(http_method::get, "/again", "").body == "g2");
+
+    const auto raw = server.requests();
+    REQUIRE(raw.size() == 7);
+    std::vector<parsed_request> req;
+    for (const auto& r : raw)
+        req.push_back(parse(r));
+
+    CHECK(req[0].line == "GET /api/v2/tokens/me?preserveIdleTTL=true HTTP/1.1");
+    CHECK(sorted_headers(req[0]) == expected({}));
+    CHECK(req[0].body.empty());
+
+    CHECK(req[1].line == "HEAD /api/v2/tokens/me HTTP/1.1");
+    CHECK(sorted_headers(req[1]) == expected({}));
+
+    CHECK(req[2].line == "PUT /api/v2/tokens/timeout HTTP/1.1");
+    CHECK(sorted_headers(req[2]) == expected({"Content-Length: 27"}));
+    CHECK(req[2].body == R"({"idleSessionTimeout":3600})");
+
+    CHECK(req[3].line == "DELETE /api/v2/tokens/u%2F1 HTTP/1.1");
+    CHECK(sorted_headers(req[3]) == expected({}));
+    CHECK(req[3].body.empty());
+
+    CHECK(req[4].line == "POST /x HTTP/1.1");
+    CHECK(sorted_headers(req[4]) == expected({"Content-Length: 9"}));
+    CHECK(req[4].body == "post-body");
+
+    // PATCH without a body still says it has none.
+    CHECK(req[5].line == "PATCH /y HTTP/1.1");
+    CHECK(sorted_headers(req[5]) == expected({"Content-Length: 0"}));
+
+    // After PUT, POST and PATCH, a GET is a plain GET again.
+    CHECK(req[6].line == "GET /again HTTP/1.1");
+    CHECK_FALSE(req[6].has("Content-Length"));
+    CHECK(req[6].body.empty());
+
+    for (const auto& r : req)
+        CHECK_FALSE(r.has("Expect"));
+    CHECK(server.accepts() == 1);
+    CHECK(t.last_error_message().empty());
+}
+
+TEST_CASE("curl_transport: adds no Accept, Content-Type, Expect or User-Agent the request lacks")
+{
+    // Over libcurl's 1 MiB threshold for "Expect: 100-continue" on a POST.
+    const std::string big(1'500'000, 'b');
+    loopback_server server({ok(), ok(), ok()});
+    genesys::curl_transport t{quick()};
+
+    auto r = t.send({genesys::http_method::post, server.url("/form"), {}, "a=1"});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    r = t.send({genesys::http_method::post, server.url("/big"), {{"X-Empty", ""}}, big});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    r = t.send({genesys::http_method::get, server.url("/a/../b/./c"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+
+    const auto raw = server.requests();
+    REQUIRE(raw.size() == 3);
+    const auto form = parse(raw[0]);
+    CHECK(form.line == "POST /form HTTP/1.1");
+    CHECK(sorted_headers(form) == sorted({"Content-Length: 3", "Host: 127.0.0.1:" + std::to_string(server.port())}));
+    CHECK(form.body == "a=1");
+
+    const auto large = parse(raw[1]);
+    CHECK_FALSE(large.has("Expect"));
+    CHECK(std::count(large.headers.begin(), large.headers.end(), "X-Empty: ") +
+              std::count(large.headers.begin(), large.headers.end(), "X-Empty:") ==
+          1);
+    CHECK(large.body.size() == big.size());
+    CHECK(large.body == big);
+
+    // The path is sent as given, not normalised.
+    CHECK(parse(raw[2]).line == "GET /a/../b/./c HTTP/1.1");
+}
+
+TEST_CASE("curl_transport: sends a binary body byte for byte")
+{
+    loopback_server server({ok()});
+    genesys::curl_transport t{quick()};
+    const std::string body("a\0b\r\n\0", 6);
+    auto r = t.send({genesys::http_method::put, server.url("/bin"), {}, body});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    const auto raw = server.requests();
+    REQUIRE(raw.size() == 1);
+    CHECK(parse(raw[0]).body == body);
+    CHECK(parse(raw[0]).has("Content-Length"));
+}
+
+TEST_CASE("curl_transport: parses status, headers and body; 100 Continue headers are dropped")
+{
+    loopback_server server({"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
+                            "HTTP/1.1 404 Not Found\r\n"
+                            "Content-Type: application/json\r\n"
+                            "ININ-Correlation-Id:   c-42  \r\n"
+                            "X-Dup: 1\r\n"
+                            "X-Dup: 2\r\n"
+                            "X-Folded: first\r\n"
+                            " second\r\n"
+                            "Content-Length: 18\r\n"
+                            "\r\n"
+                            R"({"status":404,"x"})",
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"});
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, server.url("/x"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->status == 404);
+    CHECK_FALSE(r->headers.contains("X-Interim"));
+    CHECK(r->headers.get("content-type") == "application/json");
+    CHECK(r->headers.get(genesys::correlation_id_header) == "c-42");
+    CHECK(r->headers.get("X-Folded") == "first second");
+    std::vector<std::string> dups;
+    for (const auto& h : r->headers)
+        if (h.name == "X-Dup")
+            dups.push_back(h.value);
+    CHECK(dups == std::vector<std::string>{"1", "2"});
+    CHECK(r->headers.size() == 6);
+    CHECK(r->body == R"({"status":404,"x"})");
+
+    r = t.send({genesys::http_method::get, server.url("/chunked"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->status == 200);
+    CHECK(r->body == "hello world");
+    CHECK(r->headers.get("Transfer-Encoding") == "chunked");
+    CHECK(r->headers.size() == 1);
+}
+
+TEST_CASE("curl_transport: HEAD does not wait for the body a Content-Length announces")
+{
+    loopback_server server({"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: application/json\r\n\r\n",
+                            ok("after")});
+    genesys::curl_transport t{opts(2'000ms, 2'000ms)};
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t.send({genesys::http_method::head, server.url("/h"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(std::chrono::steady_clock::now() - start < 1'500ms);
+    CHECK(r->status == 200);
+    CHECK(r->headers.get("Content-Length") == "1000");
+    CHECK(r->body.empty());
+
+    // The connection is still usable: the next call reuses it.
+    r = t.send({genesys::http_method::get, server.url("/g"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "after");
+    CHECK(server.accepts() == 1);
+}
+
+TEST_CASE("curl_transport: keeps one connection alive across calls, and across a move")
+{
+    loopback_server server({ok("1"), ok("2"), ok("3"), ok("4", "Connection: close\r\n"), ok("5"), ok("6"), ok("7")});
+    genesys::curl_transport t{quick()};
+    for (const char* expected : {"1", "2", "3"}) {
+        auto r = t.send({genesys::http_method::get, server.url("/k"), api_headers, ""});
+        REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+        CHECK(r->body == expected);
+    }
+    CHECK(server.accepts() == 1);
+
+    genesys::curl_transport moved{std::move(t)};
+    auto r = moved.send({genesys::http_method::get, server.url("/k"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), moved.last_error_message());
+    CHECK(r->body == "4");
+    CHECK(server.accepts() == 1);
+
+    // The server closed that connection: the next call opens another.
+    r = moved.send({genesys::http_method::get, server.url("/k"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), moved.last_error_message());
+    CHECK(r->body == "5");
+    CHECK(server.accepts() == 2);
+
+    // Move assignment takes the handle with its live connection.
+    genesys::curl_transport other{quick()};
+    other = std::move(moved);
+    r = other.send({genesys::http_method::get, server.url("/k"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), other.last_error_message());
+    CHECK(r->body == "6");
+    CHECK(server.accepts() == 2);
+
+    // A moved-from transport can be assigned to (and destroyed: `t` is, at the end).
+    moved = genesys::curl_transport{quick()};
+    r = moved.send({genesys::http_method::get, server.url("/k"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), moved.last_error_message());
+    CHECK(r->body == "7");
+    CHECK(server.accepts() == 3);
+}
+
+TEST_CASE("curl_transport: a refused connection is connection_refused, with libcurl's message")
+{
+    refusing_port closed;
+    genesys::curl_transport t{quick()};
+    const std::string url = "http://127.0.0.1:" + std::to_string(closed.port()) + "/";
+    auto r = t.send({genesys::http_method::get, url, api_headers, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::connection_refused);
+    CHECK(r.error() == genesys::make_curl_error_code(CURLE_COULDNT_CONNECT));
+    CHECK(&r.error().category() == &genesys::curl_category());
+    CHECK_FALSE(t.last_error_message().empty());
+    CHECK(t.last_error_message().find(std::to_string(closed.port())) != std::string_view::npos);
+    CHECK(t.last_error_message().find("secret-token-123") == std::string_view::npos);
+
+    // A success afterwards clears the message.
+    loopback_server server({ok()});
+    REQUIRE(t.send({genesys::http_method::get, server.url(), {}, ""}).has_value());
+    CHECK(t.last_error_message().empty());
+}
+
+TEST_CASE("curl_transport: the total timeout fires against a server that never answers")
+{
+    loopback_server server({}, loopback_server::mode::silent);
+    genesys::curl_transport t{opts(2'000ms, 300ms)};
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t.send({genesys::http_method::get, server.url("/slow"), {}, ""});
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::timed_out);
+    CHECK(r.error() == genesys::make_curl_error_code(CURLE_OPERATION_TIMEDOUT));
+    CHECK(elapsed >= 250ms);
+    CHECK(elapsed < 5s);
+    CHECK_FALSE(t.last_error_message().empty());
+    CHECK(server.accepts() == 1);
+}
+
+TEST_CASE("curl_transport: a connection closed without an answer is an error, not a status")
+{
+    loopback_server server({}, loopback_server::mode::close_at_once);
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, server.url("/"), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK((r.error() == errc::connection_aborted || r.error() == errc::connection_reset));
+    CHECK_FALSE(t.last_error_message().empty());
+}
+
+TEST_CASE("curl_transport: https to a plain-http port fails with a TLS error")
+{
+    loopback_server server({"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
+                           loopback_server::mode::answer_first_bytes);
+    genesys::curl_transport t{opts(3'000ms, 3'000ms)};
+    auto r = t.send({genesys::http_method::get, server.url("/", "https"), api_headers, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(&r.error().category() == &genesys::curl_category());
+    CHECK(r.error() == errc::protocol_error);
+    CHECK(r.error() != errc::timed_out);
+    CHECK_FALSE(t.last_error_message().empty());
+}
+
+TEST_CASE("curl_transport: goes through the proxy option, except for no_proxy hosts")
+{
+    loopback_server proxy({ok("via proxy")});
+    loopback_server origin({ok("direct")});
+    genesys::curl_options o = quick();
+    o.proxy = proxy.url("");
+    o.no_proxy.clear();
+    genesys::curl_transport t{o};
+    auto r = t.send({genesys::http_method::get, "http://api.example.invalid/api/v2/tokens/me", {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "via proxy");
+    const auto raw = proxy.requests();
+    REQUIRE(raw.size() == 1);
+    CHECK(parse(raw[0]).line == "GET http://api.example.invalid/api/v2/tokens/me HTTP/1.1");
+
+    o.no_proxy = "127.0.0.1";
+    genesys::curl_transport direct{o};
+    r = direct.send({genesys::http_method::get, origin.url("/d"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), direct.last_error_message());
+    CHECK(r->body == "direct");
+    CHECK(proxy.requests().size() == 1);
+    CHECK(proxy.accepts() == 1);
+}
+
+TEST_CASE("curl_transport: a 3xx is returned as is, no redirect is followed")
+{
+    loopback_server server({"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n", ok("no")});
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, server.url("/start"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->status == 302);
+    CHECK(r->headers.get("Location") == "/elsewhere");
+    CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("curl_transport: a body over max_response_size is message_size")
+{
+    loopback_server server({ok(std::string(100, 'x')),
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "40\r\n" + std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n"});
+    genesys::curl_options o = quick();
+    o.max_response_size = 99;
+    genesys::curl_transport t{o};
+    auto r = t.send({genesys::http_method::get, server.url("/known-length"), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::message_size);
+    CHECK(r.error() == genesys::make_curl_error_code(CURLE_FILESIZE_EXCEEDED));
+    CHECK_FALSE(t.last_error_message().empty());
+
+    genesys::curl_transport t2{o};
+    r = t2.send({genesys::http_method::get, server.url("/chunked"), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::message_size);
+
+    // A HEAD announcing a large body is fine: no body is read.
+    loopback_server head_server({"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"});
+    genesys::curl_transport t3{o};
+    r = t3.send({genesys::http_method::head, head_server.url("/h"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t3.last_error_message());
+    CHECK(r->status == 200);
+}
+
+TEST_CASE("curl_transport: a header that could inject lines is rejected before anything is sent")
+{
+    loopback_server server({ok()});
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, server.url(), {{"Authorization", "Bearer x\r\nX-Injected: 1"}}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::invalid_argument);
+    CHECK(t.last_error_message().find("Authorization") != std::string_view::npos);
+    CHECK(t.last_error_message().find("X-Injected") == std::string_view::npos);
+
+    r = t.send({genesys::http_method::get, server.url(), {{"Bad Name", "v"}}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::invalid_argument);
+
+    r = t.send({genesys::http_method::get, std::string("http://127.0.0.1:1/\0x", 21), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::invalid_argument);
+    CHECK(server.accepts() == 0);
+}
+
+TEST_CASE("curl_transport: only http and https URLs are fetched")
+{
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, "file:///etc/passwd", {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::protocol_not_supported);
+}
+
+TEST_CASE("curl_transport: curl_category names and maps libcurl's codes")
+{
+    const auto& cat = genesys::curl_category();
+    CHECK(std::string_view(cat.name()) == "libcurl");
+    CHECK(&cat == &genesys::curl_category());
+    CHECK(cat.message(CURLE_COULDNT_CONNECT) == curl_easy_strerror(CURLE_COULDNT_CONNECT));
+    CHECK(cat.message(CURLE_OPERATION_TIMEDOUT) == curl_easy_strerror(CURLE_OPERATION_TIMEDOUT));
+    CHECK(cat.message(CURLE_OPERATION_TIMEDOUT) != cat.message(CURLE_COULDNT_CONNECT));
+
+    using genesys::make_curl_error_code;
+    CHECK(make_curl_error_code(CURLE_OPERATION_TIMEDOUT).category() == cat);
+    CHECK(make_curl_error_code(CURLE_OPERATION_TIMEDOUT).value() == CURLE_OPERATION_TIMEDOUT);
+    CHECK(make_curl_error_code(CURLE_COULDNT_CONNECT) == errc::connection_refused);
+    CHECK(make_curl_error_code(CURLE_OPERATION_TIMEDOUT) == errc::timed_out);
+    CHECK(make_curl_error_code(CURLE_COULDNT_RESOLVE_HOST) == errc::host_unreachable);
+    CHECK(make_curl_error_code(CURLE_SEND_ERROR) == errc::connection_reset);
+    CHECK(make_curl_error_code(CURLE_RECV_ERROR) == errc::connection_reset);
+    CHECK(make_curl_error_code(CURLE_GOT_NOTHING) == errc::connection_aborted);
+    CHECK(make_curl_error_code(CURLE_SSL_CONNECT_ERROR) == errc::protocol_error);
+    CHECK(make_curl_error_code(CURLE_PEER_FAILED_VERIFICATION) == errc::protocol_error);
+    CHECK(make_curl_error_code(CURLE_OUT_OF_MEMORY) == errc::not_enough_memory);
+    CHECK(make_curl_error_code(CURLE_OPERATION_TIMEDOUT) != errc::connection_refused);
+    CHECK(make_curl_error_code(CURLE_COULDNT_CONNECT) != errc::timed_out);
+    CHECK(make_curl_error_code(CURLE_FAILED_INIT) != errc::timed_out);
+    CHECK(make_curl_error_code(CURLE_FAILED_INIT).message() == curl_easy_strerror(CURLE_FAILED_INIT));
+    CHECK(make_curl_error_code(CURLE_FAILED_INIT).default_error_condition().category() == cat);
+    CHECK(make_curl_error_code(CURLE_FAILED_INIT));
+    // Converts to std::error_code with the same meaning.
+    const std::error_code std_ec = make_curl_error_code(CURLE_OPERATION_TIMEDOUT);
+    CHECK(std_ec == std::errc::timed_out);
+}
+
+TEST_CASE("curl_transport: default options are the documented ones")
+{
+    const genesys::curl_options o;
+    CHECK(o.connect_timeout == 10s);
+    CHECK(o.timeout == 16s);
+    CHECK(o.verify_peer);
+    CHECK(o.verify_host);
+    CHECK(o.ca_file.empty());
+    CHECK(o.ca_path.empty());
+    CHECK(o.proxy.empty());
+    CHECK(o.no_proxy.empty());
+    CHECK(o.max_response_size == 8u * 1024 * 1024);
+    CHECK(genesys::curl_transport{}.options().timeout == 16s);
+}

@@ -1,0 +1,670 @@
+#include "emulator.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+namespace genesys_emulator {
+
+namespace {
+
+constexpr std::string_view builtin_seed = R"({
+  "organizations": [
+    {"id": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "name": "Acme Contact Centre",
+     "idleTokenTimeout": {"idleTokenTimeoutSeconds": 900, "enableIdleTokenTimeout": true}}
+  ],
+  "users": [
+    {"id": "8a1c5e2f-0b3d-4e6a-9c7f-1d2e3f4a5b6c", "name": "Ada Admin",
+     "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55",
+     "permissions": ["oauth:token:delete", "directory:organization:admin"]},
+    {"id": "0d6f2a31-5b7c-4e8d-9f10-1a2b3c4d5e6f", "name": "Alan Agent",
+     "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "permissions": []}
+  ],
+  "clients": [
+    {"id": "client-service", "secret": "service-secret-5b2d", "name": "Token Service",
+     "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "authorizedGrantType": "CLIENT-CREDENTIALS",
+     "scope": ["oauth", "organization"], "permissions": ["oauth:token:delete", "directory:organization:admin"]},
+    {"id": "client-readonly", "secret": "readonly-secret-8e4a", "name": "Read-only Reporter",
+     "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "authorizedGrantType": "CLIENT-CREDENTIALS",
+     "scope": ["users:readonly"], "permissions": []},
+    {"id": "client-desktop", "name": "Agent Desktop", "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55",
+     "authorizedGrantType": "CODE", "scope": ["users", "oauth"]}
+  ],
+  "tokens": [
+    {"token": "emulator-admin-token-7c1f", "user": "8a1c5e2f-0b3d-4e6a-9c7f-1d2e3f4a5b6c", "client": "client-desktop"},
+    {"token": "emulator-agent-token-3e9a", "user": "0d6f2a31-5b7c-4e8d-9f10-1a2b3c4d5e6f", "client": "client-desktop"}
+  ]
+})";
+
+constexpr auto token_lifetime = std::chrono::seconds(86399);
+
+std::string get_string(const boost::json::object& o, std::string_view key)
+{
+    if (const auto* v = o.if_contains(key); v && v->is_string())
+        return std::string(v->get_string());
+    return {};
+}
+
+std::set<std::string> get_string_set(const boost::json::object& o, std::string_view key)
+{
+    std::set<std::string> out;
+    if (const auto* v = o.if_contains(key); v && v->is_array())
+        for (const auto& item : v->get_array())
+            if (item.is_string())
+                out.insert(std::string(item.get_string()));
+    return out;
+}
+
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space)
+{
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+            i += 2;
+        } else if (plus_is_space && s[i] == '+') {
+            out.push_back(' ');
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+std::map<std::string, std::string> parse_form(std::string_view body)
+{
+    std::map<std::string, std::string> out;
+    while (!body.empty()) {
+        auto amp = body.find('&');
+        std::string_view pair = body.substr(0, amp);
+        auto eq = pair.find('=');
+        out[percent_decode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
+        if (amp == std::string_view::npos)
+            break;
+        body.remove_prefix(amp + 1);
+    }
+    return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view in)
+{
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (char c : in) {
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == '=')
+            break;
+        else
+            return std::nullopt;
+        buffer = (buffer << 6) | static_cast<unsigned>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+        }
+    }
+    return out;
+}
+
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name)
+{
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name)
+            return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        if (amp == std::string_view::npos)
+            break;
+        query.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+genesys::date_time to_date_time(clock::time_point t)
+{
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(t);
+}
+
+/// True when the Content-Type's media type (parameters ignored, any case) is `type`.
+bool media_type_is(std::string_view content_type, std::string_view type)
+{
+    std::string_view media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
+        media.remove_suffix(1);
+    return genesys::detail::iequals(media, type);
+}
+
+std::optional<int> parse_int(std::string_view s)
+{
+    int value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return std::nullopt;
+    return value;
+}
+
+std::string normalize_mode(std::string_view s)
+{
+    std::string out(s);
+    std::replace(out.begin(), out.end(), '-', '_');
+    return out;
+}
+
+} // namespace
+
+std::string_view default_seed() { return builtin_seed; }
+
+std::optional<fault> parse_fault(std::string_view text)
+{
+    static const std::map<std::string, fault_mode, std::less<>> modes{
+        {"none", fault_mode::none},
+        {"delay", fault_mode::delay},
+        {"close_before", fault_mode::close_before},
+        {"close_mid", fault_mode::close_mid},
+        {"truncate", fault_mode::truncate},
+        {"invalid_json", fault_mode::invalid_json},
+        {"wrong_content_type", fault_mode::wrong_content_type},
+        {"server_error", fault_mode::server_error},
+        {"rate_limited", fault_mode::rate_limited},
+    };
+    fault f;
+    auto semi = text.find(';');
+    auto it = modes.find(normalize_mode(text.substr(0, semi)));
+    if (it == modes.end())
+        return std::nullopt;
+    f.mode = it->second;
+    std::string_view rest = semi == std::string_view::npos ? std::string_view() : text.substr(semi + 1);
+    while (!rest.empty()) {
+        auto next = rest.find(';');
+        std::string_view kv = rest.substr(0, next);
+        auto eq = kv.find('=');
+        if (eq == std::string_view::npos)
+            return std::nullopt;
+        std::string_view key = kv.substr(0, eq);
+        auto value = parse_int(kv.substr(eq + 1));
+        if (!value)
+            return std::nullopt;
+        if (key == "ms")
+            f.ms = *value;
+        else if (key == "count")
+            f.count = *value;
+        else
+            return std::nullopt;
+        if (next == std::string_view::npos)
+            break;
+        rest.remove_prefix(next + 1);
+    }
+    return f;
+}
+
+service::service(options opts) : initial_(opts), opts_(std::move(opts)), rng_(std::random_device{}())
+{
+    load_seed(opts_.seed_json.empty() ? builtin_seed : std::string_view(opts_.seed_json));
+}
+
+void service::load_seed(std::string_view json)
+{
+    auto doc = boost::json::parse(json);
+    const auto& root = doc.as_object();
+    orgs_.clear();
+    users_.clear();
+    clients_.clear();
+    tokens_.clear();
+    const auto start = now();
+    if (const auto* list = root.if_contains("organizations"))
+        for (const auto& v : list->as_array()) {
+            const auto& o = v.as_object();
+            org entry{get_string(o, "id"), get_string(o, "name"), {}};
+            if (const auto* t = o.if_contains("idleTokenTimeout"))
+                entry.timeout = boost::json::value_to<genesys::idle_token_timeout>(*t);
+            orgs_[entry.id] = entry;
+        }
+    if (const auto* list = root.if_contains("users"))
+        for (const auto& v : list->as_array()) {
+            const auto& o = v.as_object();
+            users_[get_string(o, "id")] = {get_string(o, "id"), get_string(o, "name"), get_string(o, "organization"),
+                                           get_string_set(o, "permissions")};
+        }
+    if (const auto* list = root.if_contains("clients"))
+        for (const auto& v : list->as_array()) {
+            const auto& o = v.as_object();
+            auto scope = get_string_set(o, "scope");
+            clients_[get_string(o, "id")] = {get_string(o, "id"),
+                                             get_string(o, "secret"),
+                                             get_string(o, "name"),
+                                             get_string(o, "organization"),
+                                             get_string(o, "authorizedGrantType"),
+                                             {scope.begin(), scope.end()},
+                                             get_string_set(o, "permissions"),
+                                             *genesys::parse_date_time("2024-03-01T09:30:00.000Z")};
+        }
+    if (const auto* list = root.if_contains("tokens"))
+        for (const auto& v : list->as_array()) {
+            const auto& o = v.as_object();
+            token t;
+            t.user = get_string(o, "user");
+            t.client = get_string(o, "client");
+            t.expires = start + token_lifetime;
+            reset_idle(t);
+            tokens_[get_string(o, "token")] = t;
+        }
+}
+
+std::string service::new_correlation_id()
+{
+    std::uniform_int_distribution<unsigned> hex(0, 15);
+    std::string id = "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx";
+    for (char& c : id) {
+        if (c == 'x')
+            c = "0123456789abcdef"[hex(rng_)];
+        else if (c == 'y')
+            c = "89ab"[hex(rng_) % 4];
+    }
+    return id;
+}
+
+std::string service::new_token_value()
+{
+    std::uniform_int_distribution<unsigned> pick(0, 63);
+    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string t;
+    for (int i = 0; i < 48; ++i)
+        t.push_back(alphabet[pick(rng_)]);
+    return t;
+}
+
+const service::org* service::org_of(const token& t) const
+{
+    std::string org_id;
+    if (auto u = users_.find(t.user); u != users_.end())
+        org_id = u->second.org;
+    else if (auto c = clients_.find(t.client); c != clients_.end())
+        org_id = c->second.org;
+    auto o = orgs_.find(org_id);
+    return o == orgs_.end() ? nullptr : &o->second;
+}
+
+std::set<std::string> service::permissions_of(const token& t) const
+{
+    if (auto u = users_.find(t.user); u != users_.end())
+        return u->second.permissions;
+    if (auto c = clients_.find(t.client); c != clients_.end())
+        return c->second.permissions;
+    return {};
+}
+
+void service::reset_idle(token& t)
+{
+    const org* o = org_of(t);
+    auto seconds = o ? o->timeout.idle_token_timeout_seconds.value_or(0) : 0;
+    t.idles = now() + std::chrono::seconds(seconds);
+}
+
+genesys::http_response service::json_response(int status, const boost::json::value& body)
+{
+    return {status, {{"Content-Type", "application/json"}}, boost::json::serialize(body)};
+}
+
+genesys::http_response service::error_response(int status, std::string_view code, std::string_view message,
+                                               const std::string& correlation_id)
+{
+    genesys::error_body body;
+    body.message = std::string(message);
+    body.code = std::string(code);
+    body.status = status;
+    body.context_id = correlation_id;
+    body.details = std::vector<genesys::error_detail>{};
+    body.errors = std::vector<genesys::error_body>{};
+    return json_response(status, boost::json::value_from(body));
+}
+
+reply service::handle(const genesys::http_request& request)
+{
+    std::lock_guard lock(mutex_);
+    const std::string cid = new_correlation_id();
+    reply r = handle_locked(request, cid);
+    r.response.headers.set("ININ-Correlation-Id", cid);
+    return r;
+}
+
+reply service::handle_locked(const genesys::http_request& request, const std::string& cid)
+{
+    std::string_view target = request.url;
+    auto qpos = target.find('?');
+    std::string_view path = target.substr(0, qpos);
+    std::string_view query = qpos == std::string_view::npos ? std::string_view() : target.substr(qpos + 1);
+
+    if (path.starts_with("/__emulator/"))
+        return handle_control(request, path, cid);
+    ++requests_;
+
+    std::optional<fault> f;
+    if (auto header = request.headers.get("X-Emulator-Fault")) {
+        f = parse_fault(*header);
+        if (!f)
+            return {error_response(400, "bad.request", "unknown X-Emulator-Fault", cid)};
+    } else if (!scheduled_.empty()) {
+        f = scheduled_.front();
+        if (--scheduled_.front().count <= 0)
+            scheduled_.erase(scheduled_.begin());
+    } else if (opts_.run_fault) {
+        f = opts_.run_fault;
+    }
+    if (f) {
+        if (auto r = apply_fault(*f, cid))
+            return *r;
+    }
+
+    reply r = path == "/oauth/token" ? handle_oauth(request, cid) : handle_api(request, path, query, cid);
+    if (f && (f->mode == fault_mode::delay || f->mode == fault_mode::close_before || f->mode == fault_mode::close_mid ||
+              f->mode == fault_mode::truncate)) {
+        r.transport_fault = f->mode;
+        r.delay_ms = f->ms;
+    }
+    return r;
+}
+
+std::optional<reply> service::apply_fault(const fault& f, const std::string& cid)
+{
+    switch (f.mode) {
+    case fault_mode::invalid_json:
+        return reply{{200, {{"Content-Type", "application/json"}}, R"({"organization": {"id": "6f0b3c4e", "na)"}};
+    case fault_mode::wrong_content_type:
+        return reply{{200, {{"Content-Type", "text/html"}}, "<html><body>Maintenance</body></html>"}};
+    case fault_mode::server_error:
+        return reply{error_response(503, "service.unavailable", "The service is currently unavailable.", cid)};
+    case fault_mode::rate_limited: {
+        int seconds = std::max(1, (f.ms + 999) / 1000);
+        reply r{error_response(429, "too.many.requests.retry.after",
+                               "Rate limit exceeded the maximum. Retry the request in [" + std::to_string(seconds) +
+                                   "] seconds",
+                               cid)};
+        r.response.headers.add("Retry-After", std::to_string(seconds));
+        return r;
+    }
+    default: return std::nullopt;
+    }
+}
+
+reply service::handle_control(const genesys::http_request& request, std::string_view path, const std::string& cid)
+{
+    using genesys::http_method;
+    boost::system::error_code ec;
+    boost::json::value body = request.body.empty() ? boost::json::value(boost::json::object())
+                                                    : boost::json::parse(request.body, ec);
+    if (ec || !body.is_object())
+        return {error_response(400, "bad.request", "control body must be a JSON object", cid)};
+    const auto& o = body.as_object();
+    auto integer = [&](std::string_view key, std::int64_t fallback) -> std::int64_t {
+        const auto* v = o.if_contains(key);
+        return v && v->is_int64() ? v->get_int64() : fallback;
+    };
+
+    if (path == "/__emulator/faults" && request.method == http_method::post) {
+        auto f = parse_fault(get_string(o, "mode"));
+        if (!f)
+            return {error_response(400, "bad.request", "unknown fault mode", cid)};
+        f->ms = static_cast<int>(integer("ms", f->ms)); // the body's fields win over the mode string's
+        f->count = static_cast<int>(integer("count", f->count));
+        if (f->count > 0)
+            scheduled_.push_back(*f);
+        return {{204, {}, {}}};
+    }
+    if (path == "/__emulator/faults" && request.method == http_method::delete_) {
+        scheduled_.clear();
+        return {{204, {}, {}}};
+    }
+    if (path == "/__emulator/clock" && request.method == http_method::post) {
+        offset_ += std::chrono::seconds(integer("advanceSeconds", 0));
+        return {json_response(200, {{"now", genesys::format_date_time(to_date_time(now()))}})};
+    }
+    if (path == "/__emulator/config" && request.method == http_method::post) {
+        opts_.rate_limit = static_cast<int>(integer("rateLimit", opts_.rate_limit));
+        opts_.rate_window_seconds = static_cast<int>(integer("rateWindowSeconds", opts_.rate_window_seconds));
+        return {{204, {}, {}}};
+    }
+    if (path == "/__emulator/tokens" && request.method == http_method::post) {
+        token t;
+        t.user = get_string(o, "user");
+        t.client = get_string(o, "client");
+        if (t.client.empty() || !clients_.contains(t.client) || (!t.user.empty() && !users_.contains(t.user)))
+            return {error_response(400, "bad.request", "unknown user or client", cid)};
+        t.expires = now() + token_lifetime;
+        reset_idle(t);
+        std::string value = new_token_value();
+        tokens_[value] = t;
+        return {json_response(200, {{"access_token", value}})};
+    }
+    if (path == "/__emulator/stats" && request.method == http_method::get) {
+        std::int64_t live = std::count_if(tokens_.begin(), tokens_.end(), [](const auto& kv) { return !kv.second.revoked; });
+        return {json_response(200,
+                              {{"connections", connections_.load()}, {"requests", requests_}, {"liveTokens", live}})};
+    }
+    if (path == "/__emulator/reset" && request.method == http_method::post) {
+        offset_ = {};
+        scheduled_.clear();
+        requests_ = 0;
+        opts_ = initial_;
+        load_seed(opts_.seed_json.empty() ? builtin_seed : std::string_view(opts_.seed_json));
+        return {{204, {}, {}}};
+    }
+    return {error_response(404, "not.found", "no such emulator control", cid)};
+}
+
+reply service::handle_oauth(const genesys::http_request& request, const std::string& cid)
+{
+    auto oauth_error = [&](int status, std::string_view error, std::string_view description) {
+        boost::json::object body{{"error", error}, {"description", description}, {"error_description", description}};
+        return reply{json_response(status, body)};
+    };
+    if (request.method != genesys::http_method::post)
+        return {error_response(404, "not.found", "The requested resource was not found.", cid)};
+    auto content_type = request.headers.get("Content-Type").value_or("");
+    if (!media_type_is(content_type, "application/x-www-form-urlencoded"))
+        return oauth_error(400, "invalid_request", "expected application/x-www-form-urlencoded");
+
+    auto auth = request.headers.get("Authorization").value_or("");
+    std::optional<std::string> credentials;
+    if (auth.size() > 6 && genesys::detail::iequals(auth.substr(0, 6), "Basic "))
+        credentials = base64_decode(auth.substr(6));
+    auto colon = credentials ? credentials->find(':') : std::string::npos;
+    if (colon == std::string::npos)
+        return oauth_error(401, "invalid_client", "authentication failed");
+    // Basic base64(id:secret), as the platform takes it (platform-facts.md): no percent-decoding.
+    const std::string id = credentials->substr(0, colon);
+    const std::string secret = credentials->substr(colon + 1);
+    auto c = clients_.find(id);
+    if (c == clients_.end() || c->second.secret.empty() || c->second.secret != secret)
+        return oauth_error(401, "invalid_client", "authentication failed");
+
+    auto form = parse_form(request.body);
+    if (form["grant_type"] != "client_credentials")
+        return oauth_error(400, "unsupported_grant_type", "grant type not supported");
+    if (c->second.grant_type != "CLIENT-CREDENTIALS")
+        return oauth_error(400, "unauthorized_client", "client is not allowed to use this grant");
+
+    token t;
+    t.client = id;
+    t.expires = now() + token_lifetime;
+    reset_idle(t);
+    std::string value = new_token_value();
+    tokens_[value] = t;
+    boost::json::object body{{"access_token", value},
+                             {"token_type", "bearer"},
+                             {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(token_lifetime).count()}};
+    return {json_response(200, body)};
+}
+
+reply service::handle_api(const genesys::http_request& request, std::string_view path, std::string_view query,
+                          const std::string& cid)
+{
+    using genesys::http_method;
+    constexpr std::string_view prefix = "/api/v2/tokens/";
+    if (!path.starts_with(prefix) || path.size() == prefix.size() ||
+        path.substr(prefix.size()).find('/') != std::string_view::npos)
+        return {error_response(404, "not.found", "The requested resource was not found.", cid)};
+    const std::string_view segment = path.substr(prefix.size());
+
+    // Authentication.
+    auto auth = request.headers.get("Authorization").value_or("");
+    if (auth.size() <= 7 || !genesys::detail::iequals(auth.substr(0, 7), "Bearer "))
+        return {error_response(401, "authentication.required",
+                               "No authentication bearer token specified in authorization header.", cid)};
+    auto it = tokens_.find(std::string(auth.substr(7)));
+    const org* o = it == tokens_.end() ? nullptr : org_of(it->second);
+    const bool idle_expired = o && o->timeout.enable_idle_token_timeout.value_or(false) && now() > it->second.idles;
+    if (it == tokens_.end() || it->second.revoked || now() > it->second.expires || idle_expired)
+        return {error_response(401, "bad.credentials", "Invalid login credentials.", cid)};
+    token& tok = it->second;
+
+    // Rate limit, per token.
+    const auto window = std::chrono::seconds(opts_.rate_window_seconds);
+    if (now() - tok.window_start >= window) {
+        tok.window_start = now();
+        tok.window_count = 0;
+    }
+    ++tok.window_count;
+    // Rounded up: Retry-After is the least a client must wait.
+    const auto left_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(tok.window_start + window - now()).count();
+    const std::int64_t reset_in = std::max<std::int64_t>(1, (left_ms + 999) / 1000);
+    auto with_limits = [&](genesys::http_response res) {
+        res.headers.add("inin-ratelimit-count", std::to_string(std::min(tok.window_count, opts_.rate_limit)));
+        res.headers.add("inin-ratelimit-allowed", std::to_string(opts_.rate_limit));
+        res.headers.add("inin-ratelimit-reset", std::to_string(reset_in));
+        return reply{std::move(res)};
+    };
+    if (tok.window_count > opts_.rate_limit) {
+        auto res = error_response(429, "too.many.requests.retry.after",
+                                  "Rate limit exceeded the maximum. Retry the request in [" + std::to_string(reset_in) +
+                                      "] seconds",
+                                  cid);
+        res.headers.add("Retry-After", std::to_string(reset_in));
+        return with_limits(std::move(res));
+    }
+
+    auto forbidden = [&](std::string_view permission) {
+        return with_limits(error_response(
+            403, "missing.any.permissions",
+            "Unable to perform the requested action. You are missing the following permission(s): [" +
+                std::string(permission) + "]",
+            cid));
+    };
+    auto not_found = [&] {
+        return with_limits(error_response(404, "not.found", "The requested resource was not found.", cid));
+    };
+
+    if (segment == "me") {
+        switch (request.method) {
+        case http_method::get: {
+            if (query_param(query, "preserveIdleTTL") != "true")
+                reset_idle(tok);
+            const client* c = clients_.contains(tok.client) ? &clients_.at(tok.client) : nullptr;
+            genesys::token_info info;
+            if (o) {
+                info.organization = genesys::named_entity{o->id, o->name};
+                info.home_organization = info.organization;
+                if (o->timeout.enable_idle_token_timeout.value_or(false))
+                    info.date_token_idles = to_date_time(tok.idles);
+            }
+            if (c) {
+                info.authorized_scope = c->scope;
+                genesys::org_oauth_client oc;
+                oc.id = c->id;
+                oc.name = c->name;
+                oc.date_created = c->created;
+                oc.authorized_grant_type = c->grant_type;
+                oc.scope = c->scope;
+                oc.state = "active";
+                if (o)
+                    oc.organization = genesys::named_entity{o->id, o->name};
+                info.oauth_client = oc;
+            }
+            return with_limits(json_response(200, boost::json::value_from(info)));
+        }
+        case http_method::head: reset_idle(tok); return with_limits({200, {{"Content-Type", "application/json"}}, {}});
+        case http_method::delete_: tok.revoked = true; return with_limits({200, {}, {}});
+        default: return not_found();
+        }
+    }
+
+    if (segment == "timeout") {
+        if (!o)
+            return not_found();
+        org& settings = orgs_.at(o->id);
+        if (request.method == http_method::get) {
+            reset_idle(tok);
+            return with_limits(json_response(200, boost::json::value_from(settings.timeout)));
+        }
+        if (request.method != http_method::put)
+            return not_found();
+        if (!permissions_of(tok).contains("directory:organization:admin"))
+            return forbidden("directory:organization:admin");
+        if (!media_type_is(request.headers.get("Content-Type").value_or(""), "application/json"))
+            return with_limits(error_response(415, "unsupported.media.type", "Unsupported Media Type", cid));
+        boost::system::error_code ec;
+        auto jv = boost::json::parse(request.body, ec);
+        auto wanted = ec ? boost::system::result<genesys::idle_token_timeout>(ec)
+                         : boost::json::try_value_to<genesys::idle_token_timeout>(jv);
+        if (!wanted)
+            return with_limits(error_response(
+                400, "bad.request", "The request could not be understood by the server due to malformed syntax.", cid));
+        if (auto s = wanted->idle_token_timeout_seconds; s && (*s < 300 || *s > 172800))
+            return with_limits(error_response(
+                400, "invalid.value", "idleTokenTimeoutSeconds must be between 300 and 172800", cid));
+        auto& t = settings.timeout;
+        if (wanted->idle_token_timeout_seconds)
+            t.idle_token_timeout_seconds = wanted->idle_token_timeout_seconds;
+        if (wanted->enable_idle_token_timeout)
+            t.enable_idle_token_timeout = wanted->enable_idle_token_timeout;
+        if (wanted->inactivity_timeout_unit)
+            t.inactivity_timeout_unit = wanted->inactivity_timeout_unit;
+        if (wanted->inactivity_timeout_groups_enabled)
+            t.inactivity_timeout_groups_enabled = wanted->inactivity_timeout_groups_enabled;
+        if (wanted->inactivity_timeout_group_bundles)
+            t.inactivity_timeout_group_bundles = wanted->inactivity_timeout_group_bundles;
+        reset_idle(tok);
+        return with_limits(json_response(200, boost::json::value_from(t)));
+    }
+
+    // DELETE /api/v2/tokens/{userId}
+    if (request.method != http_method::delete_)
+        return not_found();
+    if (!permissions_of(tok).contains("oauth:token:delete"))
+        return forbidden("oauth:token:delete");
+    reset_idle(tok);
+    const std::string user_id = percent_decode(segment, false);
+    if (!users_.contains(user_id))
+        return with_limits(error_response(404, "not.found", "User " + user_id.substr(0, 64) + " was not found.", cid));
+    for (auto& [value, t] : tokens_)
+        if (t.user == user_id)
+            t.revoked = true;
+    return with_limits({204, {}, {}});
+}
+
+} // namespace genesys_emulator

@@ -1,0 +1,107 @@
+// genesys-tokens-emulator: the Genesys Cloud Tokens API and OAuth token endpoint on loopback,
+// for integration tests and demos. See --help.
+
+#include "emulator.hpp"
+#include "server.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: genesys-tokens-emulator [options]
+
+Serves the Genesys Cloud Tokens API (/api/v2/tokens/...) and POST /oauth/token on 127.0.0.1.
+
+options:
+  --port N             port to listen on; 0 (the default) picks a free one
+  --port-file FILE     write the chosen port to FILE once listening
+  --seed FILE          JSON seed of organizations, users, clients and tokens (default: built in)
+  --tls-cert FILE      serve https with this PEM certificate chain ...
+  --tls-key FILE       ... and this PEM private key
+  --fault SPEC         a fault for every API request: MODE[;ms=N][;count=N], MODE one of
+                       delay, close-before, close-mid, truncate, invalid-json,
+                       wrong-content-type, server-error, rate-limited
+  --rate-limit N       requests per token per window (default 300)
+  --rate-window S      the window in seconds (default 60)
+  --help               this text
+
+Per request, the header `X-Emulator-Fault: SPEC` applies a fault to that request alone.
+Control endpoints: POST /__emulator/faults {"mode","ms","count"}, DELETE /__emulator/faults,
+POST /__emulator/clock {"advanceSeconds"}, POST /__emulator/config {"rateLimit","rateWindowSeconds"},
+POST /__emulator/tokens {"user","client"}, GET /__emulator/stats, POST /__emulator/reset.
+Stops cleanly on SIGINT or SIGTERM.
+)";
+
+std::string read_file(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot read " + path);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    genesys_emulator::options opts;
+    genesys_emulator::server_options server_opts;
+    std::string port_file;
+    try {
+        for (int i = 1; i < argc; ++i) {
+            std::string_view arg = argv[i];
+            auto value = [&]() -> std::string {
+                if (i + 1 >= argc)
+                    throw std::runtime_error(std::string(arg) + " needs a value");
+                return argv[++i];
+            };
+            if (arg == "--help" || arg == "-h") {
+                std::cout << usage;
+                return 0;
+            } else if (arg == "--port") {
+                server_opts.port = static_cast<unsigned short>(std::stoi(value()));
+            } else if (arg == "--port-file") {
+                port_file = value();
+            } else if (arg == "--seed") {
+                opts.seed_json = read_file(value());
+            } else if (arg == "--tls-cert") {
+                server_opts.tls_cert = value();
+            } else if (arg == "--tls-key") {
+                server_opts.tls_key = value();
+            } else if (arg == "--fault") {
+                auto spec = value();
+                opts.run_fault = genesys_emulator::parse_fault(spec);
+                if (!opts.run_fault)
+                    throw std::runtime_error("bad --fault " + spec);
+            } else if (arg == "--rate-limit") {
+                opts.rate_limit = std::stoi(value());
+            } else if (arg == "--rate-window") {
+                opts.rate_window_seconds = std::stoi(value());
+            } else {
+                throw std::runtime_error("unknown option " + std::string(arg));
+            }
+        }
+
+        genesys_emulator::service svc(opts);
+        genesys_emulator::server srv(svc, server_opts);
+        if (!port_file.empty()) {
+            std::ofstream(port_file + ".tmp") << srv.port() << '\n';
+            std::rename((port_file + ".tmp").c_str(), port_file.c_str()); // appears whole or not at all
+        }
+        std::cout << "genesys-tokens-emulator listening on " << (srv.tls() ? "https" : "http") << "://127.0.0.1:"
+                  << srv.port() << std::endl;
+        srv.run();
+        std::cout << "genesys-tokens-emulator stopped" << std::endl;
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "genesys-tokens-emulator: " << e.what() << "\n\n" << usage;
+        return 2;
+    }
+}
