@@ -1,21 +1,47 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole suite with ctest, under g++ and clang.
-#   scripts/test.sh                      both compilers
-#   GENESYS_COMPILERS=g++ scripts/test.sh one compiler
+# Builds everything and runs the whole suite with ctest:
+#   - g++, Debug, -Werror: every test;
+#   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test, plus the
+#     libFuzzer targets, each run for a bounded time;
+#   - clang++ with ThreadSanitizer: the concurrency tests.
+# Knobs: GENESYS_COMPILERS="g++ clang++" (either or both), GENESYS_SANITIZE=0 (plain clang, no
+# TSan stage), GENESYS_FUZZ_SECONDS=10 (per fuzz target).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/lib/packages.sh
-ensure_packages cmake make g++ clang libboost-json1.81-dev doctest-dev libcurl4-openssl-dev libssl-dev openssl
+ensure_packages cmake make g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
+    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen
 
 tools/amalgamate.sh --check
 
 jobs=$(nproc 2>/dev/null || echo 2)
-for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
-    build="build/${cxx%++}"
-    echo "==== ${cxx}: configure, build, test in ${build}"
-    cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug >/dev/null
+sanitize=${GENESYS_SANITIZE:-1}
+asan_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+
+stage() { # name compiler flags targets ctest-filter [cmake args...]
+    local name=$1 cxx=$2 flags=$3 targets=$4 filter=$5
+    shift 5
+    local build="build/$name"
+    echo "==== $name: $cxx $flags"
+    cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
+        -DCMAKE_CXX_FLAGS="$flags" "$@" >/dev/null
     # all_verify_interface_header_sets compiles each public header on its own.
-    cmake --build "$build" -j "$jobs" --target all all_verify_interface_header_sets
-    ctest --test-dir "$build" --output-on-failure -j "$jobs"
+    cmake --build "$build" -j "$jobs" --target $targets
+    ctest --test-dir "$build" --output-on-failure -j "$jobs" ${filter:+-R "$filter"}
+}
+
+for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
+    if [[ $cxx == clang* && $sanitize == 1 ]]; then
+        stage clang-asan "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
+            -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
+            -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
+        stage clang-tsan "$cxx" "-fsanitize=thread" "genesys_concurrency_tests" "^tsan: " \
+            -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
+    else
+        stage "${cxx%++}" "$cxx" "" "all all_verify_interface_header_sets" ""
+    fi
 done

@@ -332,3 +332,12 @@ TEST_CASE("parse_date_time of other spellings, formatted, gives the canonical fo
         CHECK(format_date_time(*t) == r.out);
     }
 }
+
+TEST_CASE("parse_date_time: instants outside the years 0000 to 9999 are refused (format could not write them)")
+{
+    CHECK_FALSE(genesys::parse_date_time("0000-01-01T00:00:00+00:01").has_value());
+    CHECK_FALSE(genesys::parse_date_time("9999-12-31T23:59:59-01:00").has_value());
+    CHECK_FALSE(genesys::parse_date_time("9999-12-31T23:59:60.999Z").has_value());
+    CHECK(genesys::format_date_time(*genesys::parse_date_time("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00.000Z");
+    CHECK(genesys::format_date_time(*genesys::parse_date_time("9999-12-31T23:59:59.999Z")) == "9999-12-31T23:59:59.999Z");
+}

@@ -5,20 +5,27 @@
 /// `client_config`: where and as whom a client calls the API.
 
 #include <genesys/http.hpp>
+#include <genesys/logging.hpp>
 #include <genesys/region.hpp>
+#include <genesys/retry.hpp>
 #include <genesys/version.hpp>
 
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 
 namespace genesys {
 
+class token_source; // <genesys/token_source.hpp>
+
 /** Where and as whom a client calls the API.
 
     `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
     host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
-    `http(s)://host[:port][/prefix]`, without user-info, query or fragment; a bad one is
-    reported as an `invalid_argument` error by every call, before anything is sent.
+    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
+    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set. A
+    bad one is reported as an `invalid_argument` error by every call, before anything is sent.
 
     @code
     genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
@@ -29,12 +36,28 @@ struct client_config {
     /// The API base URL; the default is the `us_east_1` region.
     std::string base_url = "https://api.mypurecloud.com";
     /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
+    /// Leave it empty when `token_source` is set.
     std::string access_token{};
     /// The `User-Agent` header; the default names this library and its version.
     std::string user_agent = std::string(default_user_agent);
     /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
     /// but may not set `Authorization` (use `access_token`).
     http_headers default_headers{};
+    /// When and how to retry; off by default. See `retry_policy::standard()`.
+    retry_policy retry{};
+    /// Receives one event per attempt; no cost when empty.
+    genesys::logger logger{};
+    /// A response body larger than this is an error, not a string to parse (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
+    bool allow_insecure_http = false;
+    /** Where the token comes from instead of `access_token` (which must then be empty): each call
+        takes the source's current token, and a call answered 401 drops that token, gets a fresh
+        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
+        source between clients and threads: it refreshes once for all of them. */
+    std::shared_ptr<genesys::token_source> token_source{};
 
     /// A configuration for a region's API host.
     static client_config for_region(region r, std::string access_token)
@@ -42,6 +65,15 @@ struct client_config {
         client_config cfg;
         cfg.base_url = api_base_url(r);
         cfg.access_token = std::move(access_token);
+        return cfg;
+    }
+
+    /// A configuration for a region's API host whose token comes from `source`.
+    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.token_source = std::move(source);
         return cfg;
     }
 };

@@ -48,7 +48,9 @@ constexpr bool read_char(std::string_view s, std::size_t& pos, char expected) no
 
     Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
     milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    Returns `std::nullopt` for anything else, including impossible dates.
+    Returns `std::nullopt` for anything else, including impossible dates and instants that
+    an offset or a leap second would move outside the years 0000 to 9999 (which
+    `format_date_time` could not write back).
 
     @code
     auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
@@ -104,8 +106,13 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok() || h > 23 || mi > 59 || sec > 60)
         return std::nullopt;
-    return date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
-           minutes{offset_minutes};
+    const date_time t = date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
+                        minutes{offset_minutes};
+    constexpr date_time first{sys_days{year{0} / January / 1}};
+    constexpr date_time last{sys_days{year{10000} / January / 1} - milliseconds{1}};
+    if (t < first || t > last)
+        return std::nullopt;
+    return t;
 }
 
 /** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.

@@ -58,6 +58,7 @@ constexpr std::string_view to_string(error_kind k) noexcept
     @endcode
 */
 struct error {
+    /// What kind of failure this is; selects the exception type.
     error_kind kind = error_kind::invalid_argument;
     /// `genesys::errc` for library errors; the transport's own code for network errors.
     boost::system::error_code code{};
@@ -75,6 +76,8 @@ struct error {
     std::string raw_body{};
     /// The response headers (empty when there was no response).
     http_headers headers{};
+    /// How many attempts were made (more than 1 when the retry policy retried).
+    int attempts = 1;
 };
 
 /// Writes `e.message`.
@@ -90,6 +93,7 @@ inline std::ostream& operator<<(std::ostream& os, const error& e) { return os <<
 */
 class exception : public std::runtime_error {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     explicit exception(error e)
         : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
     {
@@ -109,6 +113,7 @@ private:
 /// The server answered with a non-2xx status.
 class api_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 
     /// The HTTP status, e.g. 404.
@@ -126,22 +131,28 @@ public:
 /// The transport could not send the request or receive the response.
 class network_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 };
 
 /// A 2xx response whose body is not valid JSON or not the operation's model.
 class decode_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 
+    /// The HTTP status of the undecodable response, e.g. 200.
     int status() const noexcept { return info().status; }
+    /// The response's `ININ-Correlation-Id`, or empty.
     const std::string& correlation_id() const noexcept { return info().correlation_id; }
+    /// The response body exactly as received.
     const std::string& raw_body() const noexcept { return info().raw_body; }
 };
 
 /// An argument or the configuration was rejected; nothing was sent.
 class invalid_argument_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 };
 

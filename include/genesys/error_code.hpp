@@ -25,6 +25,8 @@ enum class errc {
     invalid_argument,
     /// The transport threw an exception instead of returning a response (see `network_error`).
     transport_exception,
+    /// The response body is larger than `client_config::max_response_bytes`.
+    response_too_large,
 };
 
 namespace detail {
@@ -42,6 +44,7 @@ public:
         case errc::decode_failed: return "the response body could not be decoded";
         case errc::invalid_argument: return "invalid argument or configuration";
         case errc::transport_exception: return "the transport threw an exception";
+        case errc::response_too_large: return "the response body is larger than the limit";
         }
         return "unknown genesys.tokens error";
     }
@@ -64,7 +67,11 @@ inline boost::system::error_code make_error_code(errc e) noexcept
 
 } // namespace genesys
 
+// Makes genesys::errc convertible to boost::system::error_code. Hidden from Doxygen,
+// which cannot place a specialization declared outside its namespace.
+/// @cond
 template <>
 struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
+/// @endcond
 
 #endif

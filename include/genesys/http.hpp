@@ -33,11 +33,18 @@ constexpr std::string_view to_string(http_method m) noexcept
     return "GET";
 }
 
+/// True for the methods RFC 9110 defines as idempotent among these: GET, HEAD, PUT, DELETE.
+constexpr bool is_idempotent(http_method m) noexcept
+{
+    return m == http_method::get || m == http_method::head || m == http_method::put || m == http_method::delete_;
+}
+
 /// One HTTP header field.
 struct http_header {
-    std::string name{};
-    std::string value{};
+    std::string name{};  ///< The field name, e.g. `Content-Type`.
+    std::string value{}; ///< The field value, e.g. `application/json`.
 
+    /// Compares every field.
     friend bool operator==(const http_header&, const http_header&) = default;
 };
 
@@ -54,24 +61,33 @@ struct http_header {
 */
 class http_headers {
 public:
-    using value_type = http_header;
-    using container_type = std::vector<http_header>;
-    using iterator = container_type::iterator;
-    using const_iterator = container_type::const_iterator;
-    using size_type = std::size_t;
+    using value_type = http_header;                       ///< The element type.
+    using container_type = std::vector<http_header>;      ///< The underlying storage.
+    using iterator = container_type::iterator;             ///< Iterates the fields in order.
+    using const_iterator = container_type::const_iterator; ///< Iterates the fields in order, read-only.
+    using size_type = std::size_t;                         ///< A count of fields.
 
+    /// Constructs an empty sequence.
     http_headers() = default;
 
     /// Constructs from a list of `{name, value}` pairs, kept in order.
     http_headers(std::initializer_list<http_header> fields) : fields_(fields) {}
 
+    /// The first field.
     iterator begin() noexcept { return fields_.begin(); }
+    /// Past the last field.
     iterator end() noexcept { return fields_.end(); }
+    /// The first field.
     const_iterator begin() const noexcept { return fields_.begin(); }
+    /// Past the last field.
     const_iterator end() const noexcept { return fields_.end(); }
+    /// The number of fields, duplicates included.
     size_type size() const noexcept { return fields_.size(); }
+    /// True when there are no fields.
     bool empty() const noexcept { return fields_.empty(); }
+    /// Reserves room for `n` fields.
     void reserve(size_type n) { fields_.reserve(n); }
+    /// Removes every field.
     void clear() noexcept { fields_.clear(); }
 
     /// The first field named `name` (any case), or `nullptr`.
@@ -123,6 +139,7 @@ public:
         return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
     }
 
+    /// Compares the fields in order, names case-sensitively.
     friend bool operator==(const http_headers&, const http_headers&) = default;
 
 private:
@@ -131,10 +148,10 @@ private:
 
 /// An HTTP request as handed to a transport. `url` is absolute and includes the query string.
 struct http_request {
-    http_method method = http_method::get;
-    std::string url{};
-    http_headers headers{};
-    std::string body{};
+    http_method method = http_method::get; ///< The request method.
+    std::string url{};                     ///< The absolute URL, query string included.
+    http_headers headers{};                ///< The header fields to send.
+    std::string body{};                    ///< The request body; empty when there is none.
 };
 
 /** An HTTP response as returned by a transport.
@@ -146,9 +163,9 @@ struct http_request {
     @endcode
 */
 struct http_response {
-    int status = 0;
-    http_headers headers{};
-    std::string body{};
+    int status = 0;          ///< The HTTP status code, e.g. 200.
+    http_headers headers{};  ///< The response headers, in the order received.
+    std::string body{};      ///< The response body as received.
 };
 
 /// The name of the header carrying the platform's correlation id.

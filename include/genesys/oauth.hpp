@@ -2,56 +2,53 @@
 #define GENESYS_OAUTH_HPP
 
 /// @file
-/// Getting an access token: the OAuth client-credentials grant against the login host.
+/// Getting an access token: the OAuth grants of the login host, PKCE helpers, and token
+/// sources that keep a token fresh.
 
+#include <genesys/detail/ascii.hpp>
+#include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/json_codec.hpp>
 #include <genesys/detail/percent_encode.hpp>
+#include <genesys/detail/sha256.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
+#include <genesys/region.hpp>
 #include <genesys/result.hpp>
+#include <genesys/retry.hpp>
+#include <genesys/token_source.hpp>
 #include <genesys/tokens_api.hpp>
 #include <genesys/transport.hpp>
 #include <genesys/version.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace genesys {
 
-/// A token response of the login host.
-struct oauth_token {
-    std::string access_token{};
-    std::string token_type{};
-    /// Lifetime in seconds from when the response was sent.
-    std::optional<std::int64_t> expires_in{};
-    std::optional<std::string> refresh_token{};
-
-    friend bool operator==(const oauth_token&, const oauth_token&) = default;
-};
-
-/// The login host's error body: `{"error": "invalid_client", "error_description": "..."}`.
+/// The login host's error body: `{"error": "invalid_client", "description": "...", "error_description": "..."}`.
 struct oauth_error_body {
+    /// The OAuth error code: `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
     std::optional<std::string> error{};
+    /// What went wrong, as the Genesys login host words it.
     std::optional<std::string> description{};
+    /// The RFC 6749 description (usually the same text as `description`).
     std::optional<std::string> error_description{};
 
+    /// Field-by-field equality.
     friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
 };
 
 namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
 
 template <>
 struct model_traits<oauth_error_body> {
@@ -61,9 +58,10 @@ struct model_traits<oauth_error_body> {
                                               field("error_description", &oauth_error_body::error_description)};
 };
 
-inline std::string base64_encode(std::string_view in)
+inline std::string base64_encode(std::string_view in, bool url_alphabet = false, bool pad = true)
 {
-    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* alphabet = url_alphabet ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     out.reserve((in.size() + 2) / 3 * 4);
     std::size_t i = 0;
@@ -74,15 +72,89 @@ inline std::string base64_encode(std::string_view in)
     }
     if (i + 1 == in.size()) {
         unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], '=', '='};
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63]};
+        if (pad)
+            out += "==";
     } else if (i + 2 == in.size()) {
         unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], '='};
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63]};
+        if (pad)
+            out += '=';
     }
     return out;
 }
 
+/// Appends `name=value` to a form body, both percent-encoded (every byte but the unreserved ones).
+inline void append_form_field(std::string& form, std::string_view name, std::string_view value)
+{
+    if (!form.empty())
+        form += '&';
+    append_percent_encoded(form, name);
+    form += '=';
+    append_percent_encoded(form, value);
+}
+
+/// RFC 7636 section 4.1: 43 to 128 characters, each unreserved.
+inline std::string_view code_verifier_problem(std::string_view verifier) noexcept
+{
+    if (verifier.size() < 43 || verifier.size() > 128)
+        return "code_verifier must be 43 to 128 characters long";
+    for (char c : verifier)
+        if (!is_unreserved(c))
+            return "code_verifier may hold only letters, digits, '-', '.', '_' and '~'";
+    return {};
+}
+
+/// True when every character of `s` belongs to the base64 or base64url alphabet (with padding).
+constexpr bool is_base64_text(std::string_view s) noexcept
+{
+    for (char c : s)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+              c == '-' || c == '_' || c == '='))
+            return false;
+    return true;
+}
+
 } // namespace detail
+
+/// Base64 (RFC 4648 section 4, padded): e.g. for a SAML assertion, which the grant takes encoded.
+inline std::string base64_encode(std::string_view data) { return detail::base64_encode(data); }
+
+/// Base64url without padding (RFC 4648 section 5, RFC 7636 appendix A).
+inline std::string base64url_encode(std::string_view data) { return detail::base64_encode(data, true, false); }
+
+/** A new PKCE code verifier: `length` characters drawn uniformly from the 66 unreserved
+    characters by `std::random_device`. RFC 7636 allows 43 to 128; any other length throws
+    `invalid_argument_error`. */
+inline std::string make_code_verifier(std::size_t length = 64)
+{
+    if (length < 43 || length > 128)
+        throw_exception_from_error(detail::invalid_argument(
+            "makeCodeVerifier", "a code verifier is 43 to 128 characters long, not " + std::to_string(length)));
+    constexpr std::string_view unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    std::random_device device;
+    std::uniform_int_distribution<std::size_t> pick(0, unreserved.size() - 1);
+    std::string out(length, '\0');
+    for (char& c : out)
+        c = unreserved[pick(device)];
+    return out;
+}
+
+/** The PKCE S256 code challenge of `verifier`: base64url(SHA-256(verifier)) without padding.
+    A verifier that is not 43 to 128 unreserved characters throws `invalid_argument_error`.
+
+    @code
+    assert(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
+           "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"); // RFC 7636 appendix B
+    @endcode
+*/
+inline std::string code_challenge_s256(std::string_view verifier)
+{
+    if (auto why = detail::code_verifier_problem(verifier); !why.empty())
+        throw_exception_from_error(detail::invalid_argument("codeChallengeS256", why));
+    const auto digest = detail::sha256_digest(verifier);
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
 
 /** The login base URL that goes with an API base URL.
 
@@ -105,102 +177,318 @@ inline std::string login_url_for(std::string_view api_base_url)
 
 /// Where and as whom to ask for tokens.
 struct oauth_config {
-    /// The login base URL, e.g. `login_base_url(region::eu_west_1)` or `login_url_for(api_base)`.
+    /// The login base URL, e.g. `login_base_url(region::eu_west_1)`, `login_url_for(api_base)`, or
+    /// a gateway's login prefix (`https://gw.example.com/login`).
     std::string login_url = "https://login.mypurecloud.com";
+    /// The OAuth client's id.
     std::string client_id{};
-    /// Sent only in the `Authorization: Basic` header; never logged or shown.
+    /// Sent only in the `Authorization: Basic` header; never logged or shown. May be empty for
+    /// a public client (authorization code with PKCE, refresh token): `client_id` then goes in the form.
     std::string client_secret{};
+    /// The `User-Agent` header; the default names this library and its version.
     std::string user_agent = std::string(default_user_agent);
+    /// Allows `http://` to a host that is not loopback (see `client_config::allow_insecure_http`).
+    bool allow_insecure_http = false;
+    /// How token requests are retried, when `retry_token_requests` is set.
+    retry_policy retry{};
+    /// `POST /oauth/token` is not idempotent, so it is never retried unless this is set; then
+    /// `retry` applies (429, 502, 503, 504 and network failures, within its budget).
+    bool retry_token_requests = false;
+    /// A response body larger than this is an error (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+
+    /// The configuration for a region's login host.
+    static oauth_config for_region(region r, std::string client_id, std::string client_secret)
+    {
+        oauth_config cfg;
+        cfg.login_url = login_base_url(r);
+        cfg.client_id = std::move(client_id);
+        cfg.client_secret = std::move(client_secret);
+        return cfg;
+    }
 };
+
+/** The OAuth error of a failed token request: the login host's `error`, `description` and
+    `error_description`, or `std::nullopt` when `e` is not one (another operation, a network
+    failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
+
+    The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
+*/
+inline std::optional<oauth_error_body> oauth_error_of(const error& e)
+{
+    if (e.kind != error_kind::api || e.operation != detail::request_token_operation || e.raw_body.empty())
+        return std::nullopt;
+    oauth_error_body out;
+    std::string ignored;
+    if (!detail::decode_body(e.raw_body, out, ignored) || !out.error)
+        return std::nullopt;
+    return out;
+}
+
+/// `oauth_error_of(ex.info())`.
+inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
 
 /** An OAuth client of the login host, over any `genesys::transport`.
 
+    Every grant is `POST <login_url>/oauth/token` with `Content-Type:
+    application/x-www-form-urlencoded`, every form value percent-encoded, and the client
+    authenticated with `Authorization: Basic base64(client_id:client_secret)` (or, for a public
+    client without a secret, `client_id` in the form). Each has a throwing form and a `try_`
+    form returning `result<api_response<oauth_token>>`.
+
+    A non-2xx answer is an `api_error` with the HTTP status whose `body()` carries the OAuth
+    `error` as `code` and its `error_description` as `message`; `oauth_error_of(e)` gives the
+    OAuth body itself. The secret, the Basic credential, refresh tokens, codes, verifiers and
+    assertions never appear in an error.
+
+    Not thread-safe by itself (its transport may not be); a `token_source` serializes its calls.
+
     @code
-    genesys::oauth_client login{transport, {.login_url = genesys::login_base_url(genesys::region::eu_west_1),
-                                            .client_id = id, .client_secret = secret}};
+    genesys::oauth_client login{transport, genesys::oauth_config::for_region(genesys::region::eu_west_1, id, secret)};
     genesys::oauth_token token = login.client_credentials();
     @endcode
 */
 template <transport Transport>
 class oauth_client {
 public:
+    /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
     oauth_client(Transport transport, oauth_config config)
         : transport_(std::move(transport)), config_(std::move(config))
     {
     }
 
+    /// The transport the client sends through.
     Transport& transport() noexcept { return transport_; }
+    /// The configuration the client was made with.
     const oauth_config& config() const noexcept { return config_; }
 
-    /** `POST /oauth/token` with `grant_type=client_credentials`.
-
-        A non-2xx answer is an `api_error` whose `body()` carries the OAuth `error` as
-        `code` and its `error_description` as `message`.
-    */
+    /// The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
     result<api_response<oauth_token>> try_client_credentials()
     {
-        return request_token("grant_type=client_credentials");
+        std::string form;
+        detail::append_form_field(form, "grant_type", "client_credentials");
+        return request_token(std::move(form), {}, true);
     }
     /// Throwing form of `try_client_credentials`.
-    oauth_token client_credentials()
+    oauth_token client_credentials() { return take(try_client_credentials()); }
+
+    /// The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+    result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
-        auto r = try_client_credentials();
-        return std::move(r.value().data);
+        if (refresh_token.empty())
+            return reject("refresh_token is empty");
+        std::string form;
+        detail::append_form_field(form, "grant_type", "refresh_token");
+        detail::append_form_field(form, "refresh_token", refresh_token);
+        return request_token(std::move(form), {refresh_token}, false);
+    }
+    /// Throwing form of `try_refresh_token`.
+    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+
+    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
+        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
+        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
+        have a secret. */
+    result<api_response<oauth_token>> try_authorization_code(std::string_view code, std::string_view redirect_uri,
+                                                             std::string_view code_verifier = {})
+    {
+        if (code.empty())
+            return reject("code is empty");
+        if (redirect_uri.empty())
+            return reject("redirect_uri is empty");
+        if (!code_verifier.empty()) {
+            if (auto why = detail::code_verifier_problem(code_verifier); !why.empty())
+                return reject(why);
+        } else if (config_.client_secret.empty()) {
+            return reject("without a code_verifier (PKCE) the authorization-code grant needs client_secret");
+        }
+        std::string form;
+        detail::append_form_field(form, "grant_type", "authorization_code");
+        detail::append_form_field(form, "code", code);
+        detail::append_form_field(form, "redirect_uri", redirect_uri);
+        if (!code_verifier.empty())
+            detail::append_form_field(form, "code_verifier", code_verifier);
+        return request_token(std::move(form), {code, code_verifier}, false);
+    }
+    /// Throwing form of `try_authorization_code`.
+    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
+                                   std::string_view code_verifier = {})
+    {
+        return take(try_authorization_code(code, redirect_uri, code_verifier));
     }
 
-private:
-    result<api_response<oauth_token>> request_token(std::string form)
+    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
+        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
+        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
+        base64 alphabets is rejected before sending. Needs `client_secret`. */
+    result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
-        constexpr std::string_view op = "requestToken";
-        const std::string_view secret = config_.client_secret;
-        std::string base;
-        if (auto why = detail::base_url_problem(config_.login_url, base); !why.empty())
-            return detail::invalid_argument(op, "login_url: " + why, secret);
-        if (config_.client_id.empty() || config_.client_secret.empty())
-            return detail::invalid_argument(op, "client_id and client_secret are required", secret);
-        const std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
-        http_request req{http_method::post,
-                         base + "/oauth/token",
-                         {{"Authorization", "Basic " + basic},
-                          {"Content-Type", "application/x-www-form-urlencoded"},
-                          {"Accept", "application/json"},
-                          {"User-Agent", config_.user_agent}},
-                         std::move(form)};
-        for (const auto& h : req.headers)
-            if (!detail::is_header_value(h.value))
-                return detail::invalid_argument(op, h.name + " would contain a control character", secret);
+        if (org_name.empty())
+            return reject("org_name is empty");
+        if (assertion.empty())
+            return reject("assertion is empty");
+        if (!detail::is_base64_text(assertion))
+            return reject("assertion must be base64-encoded (genesys::base64_encode encodes a SAML assertion)");
+        std::string form;
+        detail::append_form_field(form, "grant_type", saml2_bearer_grant_type);
+        detail::append_form_field(form, "orgName", org_name);
+        detail::append_form_field(form, "assertion", assertion);
+        return request_token(std::move(form), {assertion}, true);
+    }
+    /// Throwing form of `try_saml2_bearer`.
+    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return take(try_saml2_bearer(org_name, assertion));
+    }
 
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        if (!sent)
-            return detail::network_failure(op, sent.error(), what, secret);
-        http_response& res = *sent;
-        if (res.status < 200 || res.status > 299) {
-            error e = detail::api_failure(op, http_response(res), secret);
-            oauth_error_body oauth;
-            std::string ignored;
-            if (!e.body && detail::decode_body(e.raw_body, oauth, ignored) && oauth.error) {
-                error_body body;
-                body.code = oauth.error;
-                body.message = oauth.error_description ? oauth.error_description : oauth.description;
-                body.status = res.status;
-                e.body = body;
-                e.message = std::string(op) + " failed: HTTP " + std::to_string(res.status) + " " + *oauth.error;
-                if (body.message) {
-                    e.message += ": ";
-                    detail::append_one_line(e.message, *body.message);
-                }
-                detail::redact(e.message, secret);
+    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
+    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
+private:
+    static constexpr std::string_view op = detail::request_token_operation;
+
+    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
+
+    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
+
+    /// Everything an error must not show: the secret, the Basic credential, the grant's own
+    /// secrets, each also as it looks percent-encoded.
+    struct secrets {
+        std::vector<std::string> values;
+
+        void add(std::string_view s)
+        {
+            if (s.empty())
+                return;
+            values.emplace_back(s);
+            std::string encoded = detail::percent_encode(s);
+            if (encoded != s)
+                values.push_back(std::move(encoded));
+        }
+        void scrub_text(std::string& text) const
+        {
+            for (const auto& s : values)
+                detail::redact(text, s);
+        }
+        error scrub(error e) const
+        {
+            scrub_text(e.message);
+            scrub_text(e.raw_body);
+            if (e.body) {
+                if (e.body->message)
+                    scrub_text(*e.body->message);
+                if (e.body->code)
+                    scrub_text(*e.body->code);
+                if (e.body->message_with_params)
+                    scrub_text(*e.body->message_with_params);
             }
             return e;
         }
+    };
+
+    result<api_response<oauth_token>> request_token(std::string form, std::initializer_list<std::string_view> grant_secrets,
+                                                    bool secret_required)
+    {
+        secrets hidden;
+        hidden.add(config_.client_secret);
+        for (auto s : grant_secrets)
+            hidden.add(s);
+
+        std::string base;
+        if (auto why = detail::base_url_problem(config_.login_url, base, config_.allow_insecure_http); !why.empty())
+            return hidden.scrub(detail::invalid_argument(op, "login_url: " + why));
+        if (config_.client_id.empty() || (secret_required && config_.client_secret.empty()))
+            return hidden.scrub(detail::invalid_argument(op, "client_id and client_secret are required"));
+        if (config_.client_id.find(':') != std::string::npos)
+            return hidden.scrub(detail::invalid_argument(op, "client_id must not contain ':'"));
+
+        http_request req{http_method::post, base + "/oauth/token", {}, std::move(form)};
+        req.headers.reserve(4);
+        if (!config_.client_secret.empty()) {
+            std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
+            hidden.add(basic);
+            req.headers.add("Authorization", "Basic " + basic);
+        } else {
+            detail::append_form_field(req.body, "client_id", config_.client_id);
+        }
+        req.headers.add("Content-Type", "application/x-www-form-urlencoded");
+        req.headers.add("Accept", "application/json");
+        req.headers.add("User-Agent", config_.user_agent);
+        for (const auto& h : req.headers)
+            if (!detail::is_header_value(h.value))
+                return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
+
+        int attempts = 0;
+        auto r = detail::with_retries(
+            config_.retry, config_.retry_token_requests,
+            [&](int attempt) {
+                attempts = attempt;
+                return attempt_once(req, hidden);
+            },
+            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
+        if (!r && attempts > 1) {
+            error e = r.error();
+            e.attempts = attempts;
+            e.message += " (after " + std::to_string(attempts) + " attempts)";
+            return e;
+        }
+        return r;
+    }
+
+    result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)
+    {
+        std::string what;
+        auto sent = detail::send_through(transport_, req, what);
+        if (!sent) {
+            hidden.scrub_text(what);
+            return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
+        }
+        http_response& res = *sent;
+        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
+
+        if (res.status < 200 || res.status > 299) {
+            const bool too_large = res.body.size() > limits.max_bytes;
+            hidden.scrub_text(res.body); // before anything is parsed out of it
+            error e = detail::api_failure(op, std::move(res), {}, limits);
+            oauth_error_body oauth;
+            std::string ignored;
+            if (!too_large && detail::decode_body(e.raw_body, oauth, ignored, limits.max_depth) && oauth.error) {
+                error_body body = e.body.value_or(error_body{});
+                body.code = oauth.error;
+                if (oauth.error_description || oauth.description)
+                    body.message = oauth.error_description ? oauth.error_description : oauth.description;
+                body.status = e.status;
+                e.body = std::move(body);
+                e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+                detail::append_one_line(e.message, *oauth.error, 100);
+                if (e.body->message) {
+                    e.message += ": ";
+                    detail::append_one_line(e.message, *e.body->message);
+                }
+                detail::append_correlation(e.message, e.correlation_id);
+            }
+            return hidden.scrub(std::move(e));
+        }
+
+        const auto name = detail::model_traits<oauth_token>::name;
+        if (res.body.size() > limits.max_bytes) {
+            const auto size = res.body.size();
+            res.body.clear(); // it may hold a token: never keep it in an error
+            return hidden.scrub(detail::decode_failure(op, name,
+                                                       "the body is " + std::to_string(size) +
+                                                           " bytes, over the limit of " +
+                                                           std::to_string(limits.max_bytes),
+                                                       std::move(res), {}, errc::response_too_large));
+        }
         api_response<oauth_token> out{{res.status, {}}, {}};
         std::string why;
-        if (!detail::decode_body(res.body, out.data, why) || out.data.access_token.empty()) {
+        if (!detail::decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
             if (why.empty())
                 why = "access_token is missing";
             res.body.clear(); // it may hold a token: never keep it in an error
-            return detail::decode_failure(op, detail::model_traits<oauth_token>::name, why, std::move(res), secret);
+            return hidden.scrub(detail::decode_failure(op, name, why, std::move(res), {}));
         }
         out.headers = std::move(res.headers);
         return out;
@@ -209,6 +497,44 @@ private:
     Transport transport_;
     oauth_config config_;
 };
+
+/** A token source that gets its tokens with the client-credentials grant of `client`: the
+    usual choice for a service.
+
+    @code
+    auto source = genesys::make_client_credentials_source(
+        genesys::oauth_client{genesys::curl_transport{}, genesys::oauth_config::for_region(r, id, secret)},
+        {.refresh_margin = std::chrono::minutes(5)});
+    @endcode
+*/
+template <transport Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>([shared] { return shared->try_client_credentials(); }, std::move(options));
+}
+
+/** A token source that starts with `initial` (e.g. from `authorization_code` or `saml2_bearer`)
+    and renews it with the refresh-token grant of `client`, using the newest refresh token the
+    login host sent. Without a refresh token, renewing fails with `invalid_argument`. */
+template <transport Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    struct state {
+        oauth_client<Transport> client;
+        std::string refresh_token;
+    };
+    auto shared = std::make_shared<state>(state{std::move(client), initial.refresh_token.value_or("")});
+    auto fetch = [shared]() -> result<api_response<oauth_token>> {
+        auto r = shared->client.try_refresh_token(shared->refresh_token);
+        if (r && r->data.refresh_token && !r->data.refresh_token->empty())
+            shared->refresh_token = *r->data.refresh_token;
+        return r;
+    };
+    return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
+}
 
 } // namespace genesys
 

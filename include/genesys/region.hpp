@@ -35,9 +35,9 @@ enum class region {
 
 /// A region's name as the SDKs spell it and its host (API at `api.<host>`, login at `login.<host>`).
 struct region_info {
-    region id;
-    std::string_view name;
-    std::string_view host;
+    region id;             ///< The region this entry describes.
+    std::string_view name; ///< The SDKs' name, e.g. `"eu_west_1"`.
+    std::string_view host; ///< The base host, e.g. `"mypurecloud.ie"`.
 };
 
 /// Every known region, in the order of `genesys::region`. `us_east_1` is the platform default.

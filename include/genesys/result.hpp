@@ -23,8 +23,8 @@ using result = boost::system::result<T, error>;
 
 /// The HTTP details of a successful call, like the official SDKs' `WithHttpInfo` forms.
 struct response_info {
-    int status = 0;
-    http_headers headers{};
+    int status = 0;         ///< The HTTP status, e.g. 200.
+    http_headers headers{}; ///< The response headers.
 
     /// The response's `ININ-Correlation-Id` (any case), or empty.
     std::string_view correlation_id() const noexcept { return headers.get(correlation_id_header).value_or(""); }
@@ -39,7 +39,7 @@ struct response_info {
 */
 template <class T>
 struct api_response : response_info {
-    T data{};
+    T data{}; ///< The decoded response body.
 };
 
 /// A successful call of an operation without a response body.

@@ -53,8 +53,10 @@ constexpr std::string_view path_segment_problem(std::string_view value) noexcept
 template <class T, std::size_t Capacity>
 class static_list {
 public:
+    /// Constructs an empty list.
     constexpr static_list() noexcept = default;
 
+    /// Constructs from `items`; more than `Capacity` of them is a compile-time error.
     constexpr static_list(std::initializer_list<T> items)
     {
         if (items.size() > Capacity)
@@ -63,12 +65,18 @@ public:
             items_[size_++] = item;
     }
 
+    /// The first element.
     constexpr const T* begin() const noexcept { return items_.data(); }
+    /// Past the last element.
     constexpr const T* end() const noexcept { return items_.data() + size_; }
+    /// The number of elements.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// True when there are no elements.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Element `i`; `i` must be less than `size()`.
     constexpr const T& operator[](std::size_t i) const noexcept { return items_[i]; }
 
+    /// True when an element equals `value`.
     constexpr bool contains(const T& value) const noexcept
     {
         for (const T& item : *this)
@@ -91,6 +99,7 @@ private:
 template <std::size_t N>
 class path_template {
 public:
+    /// Checks and keeps the string literal `text`; a malformed template does not compile.
     template <std::size_t M>
     consteval path_template(const char (&text)[M]) : text_(text, M - 1)
     {
@@ -165,10 +174,12 @@ private:
 */
 template <class Response, std::size_t NParams = 0, class Request = void>
 struct route {
-    using response_type = Response;
-    using request_type = Request;
+    using response_type = Response; ///< The model of a 2xx body, or `void`.
+    using request_type = Request;   ///< The model of the request body, or `void`.
 
+    /// The HTTP method.
     http_method method;
+    /// The path below the API base URL, e.g. `/api/v2/tokens/{userId}`.
     path_template<NParams> path;
     /// The platform's operationId, e.g. `"deleteToken"`; it names the operation in errors.
     std::string_view operation_id;
@@ -188,12 +199,13 @@ struct route {
 
 /// The shape of any route, for scanning the whole table.
 struct route_summary {
-    std::string_view operation_id;
-    http_method method;
-    std::string_view path;
-    std::size_t param_count;
+    std::string_view operation_id; ///< The platform's operationId, e.g. `"deleteToken"`.
+    http_method method;            ///< The HTTP method.
+    std::string_view path;         ///< The path template as written.
+    std::size_t param_count;       ///< The number of `{parameters}` in the path.
 };
 
+/// The shape of `r`, for `routes::table`.
 template <class Response, std::size_t NParams, class Request>
 constexpr route_summary summary(const route<Response, NParams, Request>& r) noexcept
 {

@@ -13,6 +13,7 @@
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
+#include <genesys/logging.hpp>
 #include <genesys/models/entities.hpp>
 #include <genesys/models/error_body.hpp>
 #include <genesys/models/idle_token_timeout.hpp>
@@ -21,8 +22,10 @@
 #include <genesys/oauth.hpp>
 #include <genesys/region.hpp>
 #include <genesys/result.hpp>
+#include <genesys/retry.hpp>
 #include <genesys/routes.hpp>
 #include <genesys/testing/fake_transport.hpp>
+#include <genesys/token_source.hpp>
 #include <genesys/tokens_api.hpp>
 #include <genesys/transport.hpp>
 #include <genesys/version.hpp>

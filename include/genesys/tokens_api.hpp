@@ -9,16 +9,21 @@
 #include <genesys/detail/failure.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
+#include <genesys/logging.hpp>
 #include <genesys/models/idle_token_timeout.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
+#include <genesys/retry.hpp>
 #include <genesys/routes.hpp>
+#include <genesys/token_source.hpp>
 #include <genesys/transport.hpp>
 
 #include <boost/json.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <exception>
 #include <new>
 #include <optional>
@@ -58,6 +63,29 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     }
 }
 
+/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
+inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
+{
+    if (e.kind == error_kind::network)
+        return {policy.retry_network_errors, std::nullopt};
+    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
+                                         policy.retry_statuses.end()) {
+        auto retry_after = e.headers.get("Retry-After");
+        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
+    }
+    return {};
+}
+
+/// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
+inline std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "the token source gave an empty token";
+    if (!is_header_value(token) || token.find(' ') != std::string_view::npos)
+        return "the token source gave a token with a space or a control character";
+    return {};
+}
+
 } // namespace detail
 
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
@@ -79,19 +107,30 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
 template <transport Transport>
 class tokens_api {
 public:
+    /// The transport type the client sends through.
     using transport_type = Transport;
 
     /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
     tokens_api(Transport transport, client_config config)
         : transport_(std::move(transport)), config_(std::move(config))
     {
-        std::string problem = detail::config_problem(config_, base_url_);
+        std::string problem;
+        if (!config_.token_source) {
+            problem = detail::config_problem(config_, base_url_);
+        } else if (!config_.access_token.empty()) {
+            problem = "set access_token or token_source, not both";
+        } else {
+            client_config checked = config_; // every other check, with a stand-in for the token
+            checked.access_token = "from-token-source";
+            problem = detail::config_problem(checked, base_url_);
+        }
         if (!problem.empty()) {
             config_problem_ = "invalid client_config: " + problem;
             return;
         }
         headers_.reserve(4 + config_.default_headers.size());
-        headers_.add("Authorization", "Bearer " + config_.access_token);
+        // With a token source the value is filled in per call, in this same position.
+        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
         headers_.add("Accept", "application/json");
         headers_.add("Content-Type", "application/json");
         headers_.add("User-Agent", config_.user_agent);
@@ -101,6 +140,7 @@ public:
 
     /// The transport the client sends through.
     Transport& transport() noexcept { return transport_; }
+    /// The transport the client sends through.
     const Transport& transport() const noexcept { return transport_; }
     /// The configuration the client was made with.
     const client_config& config() const noexcept { return config_; }
@@ -118,7 +158,12 @@ public:
     /// Throwing form of `try_delete_token`.
     void delete_token(std::string_view user_id) { try_delete_token(user_id).value(); }
 
-    /// `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+    /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+
+        Through a token source, success also drops that token from the source (the next call
+        gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
+        call would only delete).
+    */
     result<api_response<void>> try_delete_tokens_me() { return call(routes::delete_tokens_me, {}, {}); }
     /// Throwing form of `try_delete_tokens_me`.
     void delete_tokens_me() { try_delete_tokens_me().value(); }
@@ -200,7 +245,6 @@ private:
     result<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
                                                              std::string body, const Params&... params)
     {
-        using response_t = typename Route::response_type;
         const std::string_view op = route.operation_id;
         if (!config_problem_.empty())
             return detail::invalid_argument(op, config_problem_, config_.access_token);
@@ -230,24 +274,136 @@ private:
             req.url += query;
         }
 
+        if (!config_.token_source)
+            return send<typename Route::response_type>(op, route.method, req, config_.access_token);
+        return send_with_token_source<typename Route::response_type>(op, route.method, req);
+    }
+
+    /// Sends `req` with a token from the token source; on a 401, drops that token and sends
+    /// once more with a fresh one.
+    template <class Response>
+    result<api_response<Response>> send_with_token_source(std::string_view op, http_method method, http_request& req)
+    {
+        token_source& source = *config_.token_source;
+        const bool revokes_own_token = op == routes::delete_tokens_me.operation_id;
+        std::string token;
+        for (int pass = 1;; ++pass) {
+            auto fresh = source.try_token();
+            if (!fresh)
+                return no_token(op, fresh.error());
+            token = std::move(*fresh);
+            if (auto why = detail::bearer_token_problem(token); !why.empty())
+                return detail::invalid_argument(op, why, token);
+            req.headers.set("Authorization", "Bearer " + token);
+            auto r = send<Response>(op, method, req, token);
+            if (r) {
+                if (revokes_own_token)
+                    source.invalidate(token);
+                return r;
+            }
+            if (const error e = r.error(); e.kind != error_kind::api || e.status != 401)
+                return r;
+            source.invalidate(token);
+            if (pass == 2 || revokes_own_token)
+                return r;
+        }
+    }
+
+    /// The error of a call that could not get a token: the grant's error, named as this call's.
+    static error no_token(std::string_view op, error e)
+    {
+        e.message = std::string(op) + " could not get a token: " + e.message;
+        return e;
+    }
+
+    /// The attempts of one request, as the retry policy allows; `token` is what the request carries.
+    template <class Response>
+    result<api_response<Response>> send(std::string_view op, http_method method, const http_request& req,
+                                        std::string_view token)
+    {
+        int attempts = 0;
+        auto r = detail::with_retries(
+            config_.retry, is_idempotent(method),
+            [&](int attempt) {
+                attempts = attempt;
+                return attempt_once<Response>(op, req, attempt, token);
+            },
+            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
+        if (!r && attempts > 1) {
+            error e = r.error();
+            e.attempts = attempts;
+            e.message += " (after " + std::to_string(attempts) + " attempts)";
+            return e;
+        }
+        return r;
+    }
+
+    /// One send and the interpretation of its response.
+    template <class Response>
+    result<api_response<Response>> attempt_once(std::string_view op, const http_request& req, int attempt,
+                                                std::string_view secret)
+    {
+        const auto started = std::chrono::steady_clock::now();
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
+        if (config_.logger)
+            log(op, req, attempt, started, sent, what, secret);
         if (!sent)
-            return detail::network_failure(op, sent.error(), what, config_.access_token);
+            return detail::network_failure(op, sent.error(), what, secret);
         http_response& res = *sent;
 
+        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
         if (res.status < 200 || res.status > 299)
-            return detail::api_failure(op, std::move(res), config_.access_token);
-        if constexpr (std::is_void_v<response_t>) {
+            return detail::api_failure(op, std::move(res), secret, limits);
+        if constexpr (std::is_void_v<Response>) {
             return api_response<void>{{res.status, std::move(res.headers)}};
         } else {
-            api_response<response_t> out{{res.status, {}}, {}};
+            const auto name = detail::model_traits<Response>::name;
+            if (res.body.size() > limits.max_bytes)
+                return detail::decode_failure(op, name,
+                                              "the body is " + std::to_string(res.body.size()) +
+                                                  " bytes, over the limit of " + std::to_string(limits.max_bytes),
+                                              std::move(res), secret, errc::response_too_large);
+            api_response<Response> out{{res.status, {}}, {}};
             std::string why;
-            if (!detail::decode_body(res.body, out.data, why))
-                return detail::decode_failure(op, detail::model_traits<response_t>::name, why, std::move(res),
-                                              config_.access_token);
+            if (!detail::decode_body(res.body, out.data, why, limits.max_depth))
+                return detail::decode_failure(op, name, why, std::move(res), secret);
             out.headers = std::move(res.headers);
             return out;
+        }
+    }
+
+    void log(std::string_view op, const http_request& req, int attempt, std::chrono::steady_clock::time_point started,
+             const boost::system::result<http_response>& sent, std::string_view what, std::string_view secret) const
+    {
+        log_event e;
+        e.operation = op;
+        e.method = req.method;
+        e.url = req.url;
+        e.request_headers = req.headers;
+        e.request_headers.set("Authorization", "[REDACTED]");
+        e.attempt = attempt;
+        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        std::string error_text;
+        if (sent) {
+            e.status = sent->status;
+            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
+            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
+            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
+            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
+        } else {
+            error_text = sent.error().message();
+            if (!what.empty()) {
+                error_text += ": ";
+                detail::append_one_line(error_text, what);
+            }
+            detail::redact(error_text, secret);
+            e.error = error_text;
+        }
+        try {
+            config_.logger(e);
+        } catch (...) {
+            // A logger must not change the outcome of a call.
         }
     }
 

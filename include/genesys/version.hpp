@@ -6,9 +6,13 @@
 
 #include <string_view>
 
+/// The major version number.
 #define GENESYS_TOKENS_VERSION_MAJOR 0
+/// The minor version number.
 #define GENESYS_TOKENS_VERSION_MINOR 1
+/// The patch version number.
 #define GENESYS_TOKENS_VERSION_PATCH 0
+/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
 #define GENESYS_TOKENS_VERSION_STRING "0.1.0"
 
 namespace genesys {

@@ -126,11 +126,18 @@ constexpr std::string_view to_string(http_method m) noexcept
     return "GET";
 }
 
+/// True for the methods RFC 9110 defines as idempotent among these: GET, HEAD, PUT, DELETE.
+constexpr bool is_idempotent(http_method m) noexcept
+{
+    return m == http_method::get || m == http_method::head || m == http_method::put || m == http_method::delete_;
+}
+
 /// One HTTP header field.
 struct http_header {
-    std::string name{};
-    std::string value{};
+    std::string name{};  ///< The field name, e.g. `Content-Type`.
+    std::string value{}; ///< The field value, e.g. `application/json`.
 
+    /// Compares every field.
     friend bool operator==(const http_header&, const http_header&) = default;
 };
 
@@ -147,24 +154,33 @@ struct http_header {
 */
 class http_headers {
 public:
-    using value_type = http_header;
-    using container_type = std::vector<http_header>;
-    using iterator = container_type::iterator;
-    using const_iterator = container_type::const_iterator;
-    using size_type = std::size_t;
+    using value_type = http_header;                       ///< The element type.
+    using container_type = std::vector<http_header>;      ///< The underlying storage.
+    using iterator = container_type::iterator;             ///< Iterates the fields in order.
+    using const_iterator = container_type::const_iterator; ///< Iterates the fields in order, read-only.
+    using size_type = std::size_t;                         ///< A count of fields.
 
+    /// Constructs an empty sequence.
     http_headers() = default;
 
     /// Constructs from a list of `{name, value}` pairs, kept in order.
     http_headers(std::initializer_list<http_header> fields) : fields_(fields) {}
 
+    /// The first field.
     iterator begin() noexcept { return fields_.begin(); }
+    /// Past the last field.
     iterator end() noexcept { return fields_.end(); }
+    /// The first field.
     const_iterator begin() const noexcept { return fields_.begin(); }
+    /// Past the last field.
     const_iterator end() const noexcept { return fields_.end(); }
+    /// The number of fields, duplicates included.
     size_type size() const noexcept { return fields_.size(); }
+    /// True when there are no fields.
     bool empty() const noexcept { return fields_.empty(); }
+    /// Reserves room for `n` fields.
     void reserve(size_type n) { fields_.reserve(n); }
+    /// Removes every field.
     void clear() noexcept { fields_.clear(); }
 
     /// The first field named `name` (any case), or `nullptr`.
@@ -216,6 +232,7 @@ public:
         return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
     }
 
+    /// Compares the fields in order, names case-sensitively.
     friend bool operator==(const http_headers&, const http_headers&) = default;
 
 private:
@@ -224,10 +241,10 @@ private:
 
 /// An HTTP request as handed to a transport. `url` is absolute and includes the query string.
 struct http_request {
-    http_method method = http_method::get;
-    std::string url{};
-    http_headers headers{};
-    std::string body{};
+    http_method method = http_method::get; ///< The request method.
+    std::string url{};                     ///< The absolute URL, query string included.
+    http_headers headers{};                ///< The header fields to send.
+    std::string body{};                    ///< The request body; empty when there is none.
 };
 
 /** An HTTP response as returned by a transport.
@@ -239,9 +256,9 @@ struct http_request {
     @endcode
 */
 struct http_response {
-    int status = 0;
-    http_headers headers{};
-    std::string body{};
+    int status = 0;          ///< The HTTP status code, e.g. 200.
+    http_headers headers{};  ///< The response headers, in the order received.
+    std::string body{};      ///< The response body as received.
 };
 
 /// The name of the header carrying the platform's correlation id.
@@ -251,6 +268,89 @@ inline constexpr std::string_view correlation_id_header = "ININ-Correlation-Id";
 
 #endif
 // ---- end <genesys/http.hpp> ----
+// ---- begin <genesys/logging.hpp> ----
+#ifndef GENESYS_LOGGING_HPP
+#define GENESYS_LOGGING_HPP
+
+/// @file
+/// The logging hook: one structured event per attempt, with secrets redacted.
+
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/** One attempt of a call, as handed to `client_config::logger`.
+
+    The `Authorization` header in `request_headers` reads `[REDACTED]`; the URL holds no
+    secret (the token travels only in that header). The views are valid during the call
+    of the logger only.
+*/
+struct log_event {
+    std::string_view operation{};  ///< e.g. "getTokensMe"
+    http_method method = http_method::get; ///< the request method
+    std::string_view url{};        ///< absolute, with its query string
+    http_headers request_headers{}; ///< as sent, `Authorization: [REDACTED]`
+    int attempt = 1;               ///< 1 for the first attempt, 2 for the first retry, ...
+    int status = 0;                ///< the HTTP status, or 0 when no response came
+    std::chrono::microseconds duration{}; ///< from sending the request to having the response
+    std::string_view correlation_id{};    ///< `ININ-Correlation-Id`, or empty
+    std::string_view ratelimit_count{};   ///< `inin-ratelimit-count`, or empty
+    std::string_view ratelimit_allowed{}; ///< `inin-ratelimit-allowed`, or empty
+    std::string_view ratelimit_reset{};   ///< `inin-ratelimit-reset` (seconds), or empty
+    std::string_view error{};             ///< the network failure's message, or empty
+};
+
+/// Receives every `log_event`. Called on the calling thread; must not throw.
+using logger = std::function<void(const log_event&)>;
+
+/** One line describing the event, e.g.
+    `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
+    correlation id 5f..., rate limit 1/300, reset 59 s)`. */
+inline std::string to_string(const log_event& e)
+{
+    std::string out;
+    out.reserve(160 + e.url.size());
+    out += e.operation;
+    out += ' ';
+    out += to_string(e.method);
+    out += ' ';
+    out += e.url;
+    out += " -> ";
+    out += e.status ? std::to_string(e.status) : std::string("no response");
+    const auto tenths = e.duration.count() / 100;
+    out += " in " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms (attempt " +
+           std::to_string(e.attempt);
+    if (!e.correlation_id.empty()) {
+        out += ", correlation id ";
+        out += e.correlation_id;
+    }
+    if (!e.ratelimit_count.empty() || !e.ratelimit_allowed.empty()) {
+        out += ", rate limit ";
+        out += e.ratelimit_count;
+        out += '/';
+        out += e.ratelimit_allowed;
+        if (!e.ratelimit_reset.empty()) {
+            out += ", reset ";
+            out += e.ratelimit_reset;
+            out += " s";
+        }
+    }
+    out += ')';
+    if (!e.error.empty()) {
+        out += ": ";
+        out += e.error;
+    }
+    return out;
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/logging.hpp> ----
 // ---- begin <genesys/region.hpp> ----
 #ifndef GENESYS_REGION_HPP
 #define GENESYS_REGION_HPP
@@ -289,9 +389,9 @@ enum class region {
 
 /// A region's name as the SDKs spell it and its host (API at `api.<host>`, login at `login.<host>`).
 struct region_info {
-    region id;
-    std::string_view name;
-    std::string_view host;
+    region id;             ///< The region this entry describes.
+    std::string_view name; ///< The SDKs' name, e.g. `"eu_west_1"`.
+    std::string_view host; ///< The base host, e.g. `"mypurecloud.ie"`.
 };
 
 /// Every known region, in the order of `genesys::region`. `us_east_1` is the platform default.
@@ -358,75 +458,13 @@ inline std::string login_base_url(region r) { return login_base_url(info(r).host
 
 #endif
 // ---- end <genesys/region.hpp> ----
-// ---- begin <genesys/version.hpp> ----
-#ifndef GENESYS_VERSION_HPP
-#define GENESYS_VERSION_HPP
+// ---- begin <genesys/retry.hpp> ----
+#ifndef GENESYS_RETRY_HPP
+#define GENESYS_RETRY_HPP
 
 /// @file
-/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
+/// `retry_policy`: when and how long to wait before trying a failed call again.
 
-#include <string_view>
-
-#define GENESYS_TOKENS_VERSION_MAJOR 0
-#define GENESYS_TOKENS_VERSION_MINOR 1
-#define GENESYS_TOKENS_VERSION_PATCH 0
-#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
-
-namespace genesys {
-
-/// The library version as `"MAJOR.MINOR.PATCH"`.
-inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
-
-/// The default `User-Agent` sent with every request, naming this library and its version.
-inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/version.hpp> ----
-
-#include <string>
-#include <utility>
-
-namespace genesys {
-
-/** Where and as whom a client calls the API.
-
-    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
-    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
-    `http(s)://host[:port][/prefix]`, without user-info, query or fragment; a bad one is
-    reported as an `invalid_argument` error by every call, before anything is sent.
-
-    @code
-    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
-                               .access_token = token};
-    @endcode
-*/
-struct client_config {
-    /// The API base URL; the default is the `us_east_1` region.
-    std::string base_url = "https://api.mypurecloud.com";
-    /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
-    std::string access_token{};
-    /// The `User-Agent` header; the default names this library and its version.
-    std::string user_agent = std::string(default_user_agent);
-    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
-    /// but may not set `Authorization` (use `access_token`).
-    http_headers default_headers{};
-
-    /// A configuration for a region's API host.
-    static client_config for_region(region r, std::string access_token)
-    {
-        client_config cfg;
-        cfg.base_url = api_base_url(r);
-        cfg.access_token = std::move(access_token);
-        return cfg;
-    }
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/client_config.hpp> ----
 // ---- begin <genesys/date_time.hpp> ----
 #ifndef GENESYS_DATE_TIME_HPP
 #define GENESYS_DATE_TIME_HPP
@@ -478,7 +516,9 @@ constexpr bool read_char(std::string_view s, std::size_t& pos, char expected) no
 
     Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
     milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    Returns `std::nullopt` for anything else, including impossible dates.
+    Returns `std::nullopt` for anything else, including impossible dates and instants that
+    an offset or a leap second would move outside the years 0000 to 9999 (which
+    `format_date_time` could not write back).
 
     @code
     auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
@@ -534,8 +574,13 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok() || h > 23 || mi > 59 || sec > 60)
         return std::nullopt;
-    return date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
-           minutes{offset_minutes};
+    const date_time t = date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
+                        minutes{offset_minutes};
+    constexpr date_time first{sys_days{year{0} / January / 1}};
+    constexpr date_time last{sys_days{year{10000} / January / 1} - milliseconds{1}};
+    if (t < first || t > last)
+        return std::nullopt;
+    return t;
 }
 
 /** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.
@@ -562,6 +607,382 @@ inline std::string format_date_time(date_time t)
 
 #endif
 // ---- end <genesys/date_time.hpp> ----
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace genesys {
+
+namespace detail {
+
+constexpr std::optional<int> month_number(std::string_view m) noexcept
+{
+    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (names[i] == m)
+            return i + 1;
+    return std::nullopt;
+}
+
+constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
+                           int& out) noexcept
+{
+    std::size_t n = 0;
+    int v = 0;
+    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
+        v = v * 10 + (s[pos + n] - '0');
+        ++n;
+    }
+    if (n < min_digits)
+        return false;
+    pos += n;
+    out = v;
+    return true;
+}
+
+constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
+{
+    if (s.substr(pos, what.size()) != what)
+        return false;
+    pos += what.size();
+    return true;
+}
+
+constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
+{
+    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
+           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
+}
+
+/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
+    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
+    and asctime (`Sun Nov  6 08:49:37 1994`). */
+constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
+{
+    using namespace std::chrono;
+    const auto comma = s.find(',');
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::size_t pos = 0;
+    if (comma == 3) { // IMF-fixdate
+        pos = 4;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, " "))
+            return std::nullopt;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
+        pos = comma + 1;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, "-"))
+            return std::nullopt;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, "-") || !read_number(s, pos, 2, 2, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
+    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
+        pos = 4;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " "))
+            return std::nullopt;
+        if (s[pos] == ' ')
+            ++pos;
+        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
+            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else {
+        return std::nullopt;
+    }
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
+}
+
+} // namespace detail
+
+/** How long a `Retry-After` value asks to wait, measured from `now`.
+
+    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
+    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
+    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
+
+    @code
+    auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
+    @endcode
+*/
+constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                                     std::chrono::system_clock::time_point now) noexcept
+{
+    using namespace std::chrono;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty())
+        return std::nullopt;
+    if (value.front() >= '0' && value.front() <= '9') {
+        std::int64_t secs = 0;
+        for (char c : value) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            secs = std::min<std::int64_t>(secs * 10 + (c - '0'), std::int64_t{1} << 40); // ~35,000 years
+        }
+        return milliseconds(secs * 1000);
+    }
+    auto date = detail::parse_http_date(value);
+    if (!date)
+        return std::nullopt;
+    // In seconds first: sys_seconds of year 0..9999 minus a nanosecond clock would overflow.
+    const auto whole = floor<seconds>(now);
+    const auto wait = duration_cast<milliseconds>(*date - time_point_cast<seconds>(whole)) -
+                      duration_cast<milliseconds>(now - whole);
+    return wait.count() > 0 ? wait : milliseconds(0);
+}
+
+/** When and how long to wait before trying a failed call again.
+
+    Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
+    `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
+    for idempotent operations only (all six Tokens operations are). The wait is the
+    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else
+    exponential backoff with jitter. Retrying stops, returning the last error at once, when
+    the attempts are used up, when a wait would exceed `max_wait`, or when it would end
+    past the `max_elapsed` budget: there is never a hidden multi-minute sleep.
+
+    The clocks, the sleep and the random source are injectable, so tests are exact and
+    instant.
+
+    @code
+    genesys::client_config cfg{.access_token = token};
+    cfg.retry = genesys::retry_policy::standard(); // 4 attempts within 60 s
+    @endcode
+*/
+struct retry_policy {
+    /// Attempts in all, the first included; 1 turns retrying off.
+    int max_attempts = 1;
+    /// The time all attempts and waits together may take, from the first attempt.
+    std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
+    /// The longest single wait. A `Retry-After` asking for more ends retrying.
+    std::chrono::milliseconds max_wait = std::chrono::seconds(30);
+    /// The backoff before the first retry when there is no `Retry-After`; doubled (by
+    /// `backoff_multiplier`) for each further one, up to `max_backoff`.
+    std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(500);
+    /// The cap on the backoff, before jitter.
+    std::chrono::milliseconds max_backoff = std::chrono::seconds(10);
+    /// The factor from one backoff to the next.
+    double backoff_multiplier = 2.0;
+    /// The statuses that are retried.
+    std::vector<int> retry_statuses = {429, 502, 503, 504};
+    /// Whether a network failure (no response) is retried.
+    bool retry_network_errors = true;
+
+    /// The monotonic clock the budget is measured with (default `steady_clock::now`).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+    /// The wall clock an HTTP-date `Retry-After` is measured against (default `system_clock::now`).
+    std::function<std::chrono::system_clock::time_point()> wall_clock{};
+    /// How to wait (default `std::this_thread::sleep_for`).
+    std::function<void(std::chrono::milliseconds)> sleep{};
+    /// A uniform random number in [0, 1) for jitter (default: a per-thread generator).
+    std::function<double()> random{};
+
+    /// `max_attempts` attempts (4 by default) with the other settings at their defaults.
+    static retry_policy standard(int max_attempts = 4)
+    {
+        retry_policy p;
+        p.max_attempts = max_attempts;
+        return p;
+    }
+
+    /// True when retrying is on.
+    bool enabled() const noexcept { return max_attempts > 1; }
+};
+
+namespace detail {
+
+/// What the retry loop needs to know about one failed attempt.
+struct attempt_outcome {
+    bool retryable = false;                         ///< a retried status, or a network failure
+    std::optional<std::string> retry_after{};       ///< the response's Retry-After, if any (a copy:
+                                                    ///< `result::error()` returns a temporary)
+};
+
+/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop.
+inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
+                                                           const attempt_outcome& outcome,
+                                                           std::chrono::milliseconds elapsed)
+{
+    using namespace std::chrono;
+    if (!outcome.retryable || next_attempt > p.max_attempts)
+        return std::nullopt;
+    std::optional<milliseconds> wait;
+    if (outcome.retry_after) {
+        const auto wall = p.wall_clock ? p.wall_clock() : system_clock::now();
+        wait = parse_retry_after(*outcome.retry_after, wall);
+    }
+    if (!wait) {
+        double backoff = static_cast<double>(p.initial_backoff.count());
+        for (int i = 2; i < next_attempt; ++i)
+            backoff *= p.backoff_multiplier;
+        backoff = std::min(backoff, static_cast<double>(p.max_backoff.count()));
+        // Equal jitter: between half the backoff and all of it.
+        thread_local std::mt19937_64 engine{std::random_device{}()};
+        const double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * std::clamp(r, 0.0, 1.0)));
+    }
+    if (*wait > p.max_wait || elapsed + *wait > p.max_elapsed)
+        return std::nullopt;
+    return wait;
+}
+
+/// Runs `attempt(n)` until it succeeds or `retry_wait` says stop. `classify(result)` tells a
+/// failure's outcome; `on_give_up(result, attempts)` may annotate the last failure.
+template <class Attempt, class Classify>
+auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt, Classify&& classify)
+{
+    using namespace std::chrono;
+    const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
+    const auto start = now();
+    for (int n = 1;; ++n) {
+        auto r = attempt(n);
+        if (r || !idempotent || !p.enabled())
+            return r;
+        const auto elapsed = duration_cast<milliseconds>(now() - start);
+        auto wait = retry_wait(p, n + 1, classify(r), elapsed);
+        if (!wait)
+            return r;
+        if (p.sleep)
+            p.sleep(*wait);
+        else
+            std::this_thread::sleep_for(*wait);
+    }
+}
+
+} // namespace detail
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/retry.hpp> ----
+// ---- begin <genesys/version.hpp> ----
+#ifndef GENESYS_VERSION_HPP
+#define GENESYS_VERSION_HPP
+
+/// @file
+/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
+
+#include <string_view>
+
+/// The major version number.
+#define GENESYS_TOKENS_VERSION_MAJOR 0
+/// The minor version number.
+#define GENESYS_TOKENS_VERSION_MINOR 1
+/// The patch version number.
+#define GENESYS_TOKENS_VERSION_PATCH 0
+/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
+#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
+
+namespace genesys {
+
+/// The library version as `"MAJOR.MINOR.PATCH"`.
+inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
+
+/// The default `User-Agent` sent with every request, naming this library and its version.
+inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/version.hpp> ----
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace genesys {
+
+class token_source; // <genesys/token_source.hpp>
+
+/** Where and as whom a client calls the API.
+
+    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
+    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
+    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
+    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set. A
+    bad one is reported as an `invalid_argument` error by every call, before anything is sent.
+
+    @code
+    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
+                               .access_token = token};
+    @endcode
+*/
+struct client_config {
+    /// The API base URL; the default is the `us_east_1` region.
+    std::string base_url = "https://api.mypurecloud.com";
+    /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
+    /// Leave it empty when `token_source` is set.
+    std::string access_token{};
+    /// The `User-Agent` header; the default names this library and its version.
+    std::string user_agent = std::string(default_user_agent);
+    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
+    /// but may not set `Authorization` (use `access_token`).
+    http_headers default_headers{};
+    /// When and how to retry; off by default. See `retry_policy::standard()`.
+    retry_policy retry{};
+    /// Receives one event per attempt; no cost when empty.
+    genesys::logger logger{};
+    /// A response body larger than this is an error, not a string to parse (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
+    bool allow_insecure_http = false;
+    /** Where the token comes from instead of `access_token` (which must then be empty): each call
+        takes the source's current token, and a call answered 401 drops that token, gets a fresh
+        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
+        source between clients and threads: it refreshes once for all of them. */
+    std::shared_ptr<genesys::token_source> token_source{};
+
+    /// A configuration for a region's API host.
+    static client_config for_region(region r, std::string access_token)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.access_token = std::move(access_token);
+        return cfg;
+    }
+
+    /// A configuration for a region's API host whose token comes from `source`.
+    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.token_source = std::move(source);
+        return cfg;
+    }
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/client_config.hpp> ----
 // ---- begin <genesys/error.hpp> ----
 #ifndef GENESYS_ERROR_HPP
 #define GENESYS_ERROR_HPP
@@ -597,6 +1018,8 @@ enum class errc {
     invalid_argument,
     /// The transport threw an exception instead of returning a response (see `network_error`).
     transport_exception,
+    /// The response body is larger than `client_config::max_response_bytes`.
+    response_too_large,
 };
 
 namespace detail {
@@ -614,6 +1037,7 @@ public:
         case errc::decode_failed: return "the response body could not be decoded";
         case errc::invalid_argument: return "invalid argument or configuration";
         case errc::transport_exception: return "the transport threw an exception";
+        case errc::response_too_large: return "the response body is larger than the limit";
         }
         return "unknown genesys.tokens error";
     }
@@ -636,8 +1060,12 @@ inline boost::system::error_code make_error_code(errc e) noexcept
 
 } // namespace genesys
 
+// Makes genesys::errc convertible to boost::system::error_code. Hidden from Doxygen,
+// which cannot place a specialization declared outside its namespace.
+/// @cond
 template <>
 struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
+/// @endcond
 
 #endif
 // ---- end <genesys/error_code.hpp> ----
@@ -995,20 +1423,22 @@ namespace genesys {
 
 /// One detail of an error (`Detail`).
 struct error_detail {
-    std::optional<std::string> error_code{};
-    std::optional<std::string> field_name{};
-    std::optional<std::string> entity_id{};
-    std::optional<std::string> entity_name{};
+    std::optional<std::string> error_code{};  ///< The machine-readable reason; JSON key `errorCode`.
+    std::optional<std::string> field_name{};  ///< The request field it concerns; JSON key `fieldName`.
+    std::optional<std::string> entity_id{};   ///< The id of the object it concerns; JSON key `entityId`.
+    std::optional<std::string> entity_name{}; ///< The name of the object it concerns; JSON key `entityName`.
 
+    /// Compares every field.
     friend bool operator==(const error_detail&, const error_detail&) = default;
 };
 
 /// The limit an error ran into (`Limit`). `namespace_` is JSON key `namespace`, kept as a string.
 struct error_limit {
-    std::optional<std::string> key{};
-    std::optional<std::string> namespace_{};
-    std::optional<std::int64_t> value{};
+    std::optional<std::string> key{};        ///< The limit's name within its namespace.
+    std::optional<std::string> namespace_{}; ///< The limit's namespace; JSON key `namespace`.
+    std::optional<std::int64_t> value{};     ///< The limit's value.
 
+    /// Compares every field.
     friend bool operator==(const error_limit&, const error_limit&) = default;
 };
 
@@ -1018,18 +1448,30 @@ struct error_limit {
     `context_id` equals the response's correlation id. `errors` nests further error bodies.
 */
 struct error_body {
+    /// A readable description of the error.
     std::optional<std::string> message{};
+    /// The machine-readable reason, e.g. `not.found`.
     std::optional<std::string> code{};
+    /// The HTTP status.
     std::optional<int> status{};
+    /// The id of the object it concerns; JSON key `entityId`.
     std::optional<std::string> entity_id{};
+    /// The name of the object it concerns; JSON key `entityName`.
     std::optional<std::string> entity_name{};
+    /// `message` with `{name}` placeholders; JSON key `messageWithParams`.
     std::optional<std::string> message_with_params{};
+    /// The placeholders' values; JSON key `messageParams`.
     std::optional<std::map<std::string, std::string>> message_params{};
+    /// The response's correlation id; JSON key `contextId`.
     std::optional<std::string> context_id{};
+    /// Further details, e.g. per field.
     std::optional<std::vector<error_detail>> details{};
+    /// Nested error bodies.
     std::optional<std::vector<error_body>> errors{};
+    /// The limit that was reached, if one was.
     std::optional<error_limit> limit{};
 
+    /// Compares every field.
     friend bool operator==(const error_body&, const error_body&) = default;
 };
 
@@ -1130,6 +1572,7 @@ constexpr std::string_view to_string(error_kind k) noexcept
     @endcode
 */
 struct error {
+    /// What kind of failure this is; selects the exception type.
     error_kind kind = error_kind::invalid_argument;
     /// `genesys::errc` for library errors; the transport's own code for network errors.
     boost::system::error_code code{};
@@ -1147,6 +1590,8 @@ struct error {
     std::string raw_body{};
     /// The response headers (empty when there was no response).
     http_headers headers{};
+    /// How many attempts were made (more than 1 when the retry policy retried).
+    int attempts = 1;
 };
 
 /// Writes `e.message`.
@@ -1162,6 +1607,7 @@ inline std::ostream& operator<<(std::ostream& os, const error& e) { return os <<
 */
 class exception : public std::runtime_error {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     explicit exception(error e)
         : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
     {
@@ -1181,6 +1627,7 @@ private:
 /// The server answered with a non-2xx status.
 class api_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 
     /// The HTTP status, e.g. 404.
@@ -1198,22 +1645,28 @@ public:
 /// The transport could not send the request or receive the response.
 class network_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 };
 
 /// A 2xx response whose body is not valid JSON or not the operation's model.
 class decode_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 
+    /// The HTTP status of the undecodable response, e.g. 200.
     int status() const noexcept { return info().status; }
+    /// The response's `ININ-Correlation-Id`, or empty.
     const std::string& correlation_id() const noexcept { return info().correlation_id; }
+    /// The response body exactly as received.
     const std::string& raw_body() const noexcept { return info().raw_body; }
 };
 
 /// An argument or the configuration was rejected; nothing was sent.
 class invalid_argument_error : public exception {
 public:
+    /// Constructs from the failure; `what()` is `e.message`.
     using exception::exception;
 };
 
@@ -1250,25 +1703,28 @@ namespace genesys {
 
 /// A reference to an object by id (`Entity`).
 struct entity {
-    std::optional<std::string> id{};
+    std::optional<std::string> id{}; ///< The object's id.
 
+    /// Compares every field.
     friend bool operator==(const entity&, const entity&) = default;
 };
 
 /// A reference to an object by id, with its name (`NamedEntity`).
 struct named_entity {
-    std::optional<std::string> id{};
-    std::optional<std::string> name{};
+    std::optional<std::string> id{};   ///< The object's id.
+    std::optional<std::string> name{}; ///< The object's name.
 
+    /// Compares every field.
     friend bool operator==(const named_entity&, const named_entity&) = default;
 };
 
 /// A reference to a domain object with its URI (`DomainEntityRef`).
 struct domain_entity_ref {
-    std::optional<std::string> id{};
-    std::optional<std::string> name{};
-    std::optional<std::string> self_uri{};
+    std::optional<std::string> id{};       ///< The object's id.
+    std::optional<std::string> name{};     ///< The object's name.
+    std::optional<std::string> self_uri{}; ///< The object's API path, e.g. `/api/v2/users/{id}`; JSON key `selfUri`.
 
+    /// Compares every field.
     friend bool operator==(const domain_entity_ref&, const domain_entity_ref&) = default;
 };
 
@@ -1278,9 +1734,10 @@ struct domain_entity_ref {
     as empty strings if a response leaves them out.
 */
 struct role_division {
-    std::string role_id{};
-    std::string division_id{};
+    std::string role_id{};     ///< The role's id; JSON key `roleId`.
+    std::string division_id{}; ///< The division's id; JSON key `divisionId`.
 
+    /// Compares every field.
     friend bool operator==(const role_division&, const role_division&) = default;
 };
 
@@ -1336,11 +1793,16 @@ namespace genesys {
 
 /// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
 struct inactivity_timeout_group_bundle {
+    /// The bundle's priority among the others.
     std::int64_t priority = 0;
+    /// The timeout for members of `groups`, in seconds; JSON key `timeoutSeconds`.
     std::int64_t timeout_seconds = 0;
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
+    /// The ids of the groups it applies to.
     std::vector<std::string> groups{};
 
+    /// Compares every field.
     friend bool operator==(const inactivity_timeout_group_bundle&, const inactivity_timeout_group_bundle&) = default;
 };
 
@@ -1354,12 +1816,18 @@ struct inactivity_timeout_group_bundle {
     @endcode
 */
 struct idle_token_timeout {
+    /// How long a token may stay unused, in seconds; JSON key `idleTokenTimeoutSeconds`.
     std::optional<std::int64_t> idle_token_timeout_seconds{};
+    /// Whether unused tokens expire; JSON key `enableIdleTokenTimeout`.
     std::optional<bool> enable_idle_token_timeout{};
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
+    /// Whether the group-specific timeouts apply; JSON key `inactivityTimeoutGroupsEnabled`.
     std::optional<bool> inactivity_timeout_groups_enabled{};
+    /// The group-specific timeouts; JSON key `inactivityTimeoutGroupBundles`.
     std::optional<std::vector<inactivity_timeout_group_bundle>> inactivity_timeout_group_bundles{};
 
+    /// Compares every field.
     friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
 };
 
@@ -1418,21 +1886,33 @@ namespace genesys {
     are required by the platform; a response that leaves them out reads as empty.
 */
 struct org_oauth_client {
+    /// The client id.
     std::optional<std::string> id{};
+    /// The client's display name.
     std::string name{};
+    /// When it was created; JSON key `dateCreated`.
     std::optional<date_time> date_created{};
+    /// When it was last changed; JSON key `dateModified`.
     std::optional<date_time> date_modified{};
+    /// Who created it; JSON key `createdBy`.
     std::optional<domain_entity_ref> created_by{};
+    /// Who last changed it; JSON key `modifiedBy`.
     std::optional<domain_entity_ref> modified_by{};
-    /// `CODE`, `TOKEN`, `SAML2-BEARER`, `PASSWORD`, `CLIENT-CREDENTIALS`, or a newer value.
+    /// `CODE`, `TOKEN`, `SAML2-BEARER`, `PASSWORD`, `CLIENT-CREDENTIALS`, or a newer value;
+    /// JSON key `authorizedGrantType`.
     std::string authorized_grant_type{};
+    /// The scopes the client may request.
     std::optional<std::vector<std::string>> scope{};
+    /// The roles it holds, each in a division; JSON key `roleDivisions`.
     std::optional<std::vector<role_division>> role_divisions{};
     /// `active`, `disabled`, `inactive`, or a newer value.
     std::optional<std::string> state{};
+    /// When it is due to be deleted; JSON key `dateToDelete`.
     std::optional<date_time> date_to_delete{};
+    /// The organization it belongs to.
     std::optional<named_entity> organization{};
 
+    /// Compares every field.
     friend bool operator==(const org_oauth_client&, const org_oauth_client&) = default;
 };
 
@@ -1480,9 +1960,10 @@ namespace genesys {
 
 /// The native user a cloned user was made from, in the trustor organization (`TokenInfoClonedUser`).
 struct token_info_cloned_user {
-    std::optional<std::string> id{};
-    std::optional<entity> organization{};
+    std::optional<std::string> id{};      ///< The native user's id.
+    std::optional<entity> organization{}; ///< The native user's organization.
 
+    /// Compares every field.
     friend bool operator==(const token_info_cloned_user&, const token_info_cloned_user&) = default;
 };
 
@@ -1499,14 +1980,20 @@ struct token_info_cloned_user {
     @endcode
 */
 struct token_info {
+    /// The organization the token acts in.
     std::optional<named_entity> organization{};
+    /// The user's own organization; JSON key `homeOrganization`.
     std::optional<named_entity> home_organization{};
+    /// The scopes the token was granted; JSON key `authorizedScope`.
     std::optional<std::vector<std::string>> authorized_scope{};
+    /// The native user, when the token's user is a clone; JSON key `clonedUser`.
     std::optional<token_info_cloned_user> cloned_user{};
+    /// When the token expires if left unused; JSON key `dateTokenIdles`.
     std::optional<date_time> date_token_idles{};
     /// JSON key `OAuthClient` (capital O).
     std::optional<org_oauth_client> oauth_client{};
 
+    /// Compares every field.
     friend bool operator==(const token_info&, const token_info&) = default;
 };
 
@@ -1543,169 +2030,15 @@ struct model_traits<token_info> {
 #define GENESYS_OAUTH_HPP
 
 /// @file
-/// Getting an access token: the OAuth client-credentials grant against the login host.
+/// Getting an access token: the OAuth grants of the login host, PKCE helpers, and token
+/// sources that keep a token fresh.
 
-// ---- begin <genesys/detail/failure.hpp> ----
-#ifndef GENESYS_DETAIL_FAILURE_HPP
-#define GENESYS_DETAIL_FAILURE_HPP
+// ---- begin <genesys/detail/config_check.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
+#define GENESYS_DETAIL_CONFIG_CHECK_HPP
 
-// Building `genesys::error` values: one place decides what a failure says and what it keeps.
+// Checks a client_config once, when a client is made from it.
 
-
-#include <boost/json.hpp>
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-
-namespace genesys::detail {
-
-/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
-inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
-{
-    if (text.size() > limit)
-        text = text.substr(0, limit);
-    for (char c : text) {
-        auto u = static_cast<unsigned char>(c);
-        out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
-    }
-    if (text.size() == limit)
-        out += "...";
-}
-
-/// Parses a 2xx body into `out`; on failure says why in `why`.
-template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why)
-{
-    if (body.empty()) {
-        why = "the body is empty";
-        return false;
-    }
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
-    boost::system::error_code ec;
-    boost::json::value jv = boost::json::parse(body, ec, &scratch);
-    if (ec) {
-        why = "the body is not valid JSON (" + ec.message() + ")";
-        return false;
-    }
-    decode_context ctx;
-    if (!decode(jv, out, ctx)) {
-        why = ctx.describe();
-        return false;
-    }
-    return true;
-}
-
-/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
-/// `message`, `code` or `status`.
-inline std::optional<error_body> parse_error_body(std::string_view body)
-{
-    if (body.empty() || body.front() != '{')
-        return std::nullopt;
-    error_body out;
-    std::string why;
-    if (!decode_body(body, out, why) || (!out.message && !out.code && !out.status))
-        return std::nullopt;
-    return out;
-}
-
-inline void append_correlation(std::string& msg, std::string_view correlation_id)
-{
-    if (correlation_id.empty())
-        return;
-    msg += " (correlation id: ";
-    append_one_line(msg, correlation_id, 100);
-    msg += ')';
-}
-
-/// Removes the secret from everything the error keeps as text.
-inline error finish(error e, std::string_view secret)
-{
-    redact(e.message, secret);
-    redact(e.raw_body, secret);
-    return e;
-}
-
-inline error invalid_argument(std::string_view operation, std::string_view what, std::string_view secret = {})
-{
-    error e;
-    e.kind = error_kind::invalid_argument;
-    e.code = make_error_code(errc::invalid_argument);
-    e.operation = std::string(operation);
-    e.message = e.operation + " rejected before sending: ";
-    append_one_line(e.message, what);
-    return finish(std::move(e), secret);
-}
-
-inline error network_failure(std::string_view operation, boost::system::error_code ec, std::string_view detail_text,
-                             std::string_view secret)
-{
-    error e;
-    e.kind = error_kind::network;
-    e.code = ec;
-    e.operation = std::string(operation);
-    e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
-    if (!detail_text.empty()) {
-        e.message += ": ";
-        append_one_line(e.message, detail_text);
-    }
-    return finish(std::move(e), secret);
-}
-
-/// The part every failure with a response shares: status, correlation id, headers, the raw body
-/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
-inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
-                              std::string_view secret)
-{
-    error e;
-    e.kind = kind;
-    e.code = make_error_code(code);
-    e.operation = std::string(operation);
-    e.status = res.status;
-    e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
-    e.raw_body = std::move(res.body);
-    redact(e.raw_body, secret);
-    e.headers = std::move(res.headers);
-    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
-    return e;
-}
-
-/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
-inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
-{
-    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
-    e.body = parse_error_body(e.raw_body);
-    if (e.body && e.body->code) {
-        e.message += ' ';
-        append_one_line(e.message, *e.body->code, 100);
-    }
-    if (e.body && e.body->message) {
-        e.message += ": ";
-        append_one_line(e.message, *e.body->message);
-    }
-    append_correlation(e.message, e.correlation_id);
-    return finish(std::move(e), secret);
-}
-
-/// A 2xx response whose body is not `model_name`.
-inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
-                            http_response&& res, std::string_view secret)
-{
-    error e = response_failure(error_kind::decode, errc::decode_failed, operation, std::move(res), secret);
-    e.message += " response is not a valid ";
-    e.message += model_name;
-    e.message += ": ";
-    append_one_line(e.message, why);
-    append_correlation(e.message, e.correlation_id);
-    return finish(std::move(e), secret);
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/failure.hpp> ----
 // ---- begin <genesys/detail/percent_encode.hpp> ----
 #ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
 #define GENESYS_DETAIL_PERCENT_ENCODE_HPP
@@ -1753,79 +2086,39 @@ inline std::string percent_encode(std::string_view s)
 
 #endif
 // ---- end <genesys/detail/percent_encode.hpp> ----
-// ---- begin <genesys/result.hpp> ----
-#ifndef GENESYS_RESULT_HPP
-#define GENESYS_RESULT_HPP
-
-/// @file
-/// What the non-throwing operations return: `genesys::result<api_response<T>>`.
-
-
-#include <boost/system/result.hpp>
-
-#include <string_view>
-
-namespace genesys {
-
-/** A value or a `genesys::error`.
-
-    `value()` throws the exception matching the error's kind (`api_error`, ...),
-    so `api.try_get_tokens_me().value()` behaves like `api.get_tokens_me()`.
-*/
-template <class T>
-using result = boost::system::result<T, error>;
-
-/// The HTTP details of a successful call, like the official SDKs' `WithHttpInfo` forms.
-struct response_info {
-    int status = 0;
-    http_headers headers{};
-
-    /// The response's `ININ-Correlation-Id` (any case), or empty.
-    std::string_view correlation_id() const noexcept { return headers.get(correlation_id_header).value_or(""); }
-};
-
-/** A successful call: its decoded `data` plus status and headers.
-
-    @code
-    auto r = api.try_get_tokens_me();
-    if (r) std::cout << r->status << ' ' << r->correlation_id() << '\n';
-    @endcode
-*/
-template <class T>
-struct api_response : response_info {
-    T data{};
-};
-
-/// A successful call of an operation without a response body.
-template <>
-struct api_response<void> : response_info {};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/result.hpp> ----
-// ---- begin <genesys/tokens_api.hpp> ----
-#ifndef GENESYS_TOKENS_API_HPP
-#define GENESYS_TOKENS_API_HPP
-
-/// @file
-/// `tokens_api<Transport>`: the operations of the Tokens resource.
-
-// ---- begin <genesys/detail/config_check.hpp> ----
-#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
-#define GENESYS_DETAIL_CONFIG_CHECK_HPP
-
-// Checks a client_config once, when a client is made from it.
-
 
 #include <string>
 #include <string_view>
 
 namespace genesys::detail {
 
+/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
+constexpr bool is_loopback_host(std::string_view host) noexcept
+{
+    if (iequals(host, "localhost") || host == "[::1]")
+        return true;
+    if (!host.starts_with("127."))
+        return false;
+    int dots = 0, digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0 || digits > 3)
+                return false;
+            ++dots;
+            digits = 0;
+        } else if (c >= '0' && c <= '9') {
+            ++digits;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0 && digits <= 3;
+}
+
 /// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
-/// holds it without trailing slashes.
-inline std::string base_url_problem(std::string_view url, std::string& normalized)
+/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
+/// `allow_insecure_http` is set.
+inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
 {
     std::size_t scheme_len = 0;
     if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
@@ -1857,6 +2150,8 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
     }
     if (host.empty() || host == "[]")
         return "base_url has no host";
+    if (scheme_len == 7 && !allow_insecure_http && !is_loopback_host(host))
+        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
     for (char c : host)
         if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
             return "base_url host contains a character not allowed in a host name";
@@ -1887,7 +2182,7 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
 /// Why `cfg` cannot be used, or an empty string. Never quotes the access token.
 inline std::string config_problem(const client_config& cfg, std::string& normalized_base)
 {
-    if (auto why = base_url_problem(cfg.base_url, normalized_base); !why.empty())
+    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
         return why;
     if (cfg.access_token.empty())
         return "access_token is empty";
@@ -1910,6 +2205,695 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
 
 #endif
 // ---- end <genesys/detail/config_check.hpp> ----
+// ---- begin <genesys/detail/failure.hpp> ----
+#ifndef GENESYS_DETAIL_FAILURE_HPP
+#define GENESYS_DETAIL_FAILURE_HPP
+
+// Building `genesys::error` values: one place decides what a failure says and what it keeps.
+
+
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace genesys::detail {
+
+/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
+inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
+{
+    if (text.size() > limit)
+        text = text.substr(0, limit);
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
+    }
+    if (text.size() == limit)
+        out += "...";
+}
+
+/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
+/// `max_depth` is refused by the parser before it builds anything deeper.
+template <class T>
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
+{
+    if (body.empty()) {
+        why = "the body is empty";
+        return false;
+    }
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::json::parse_options options;
+    options.max_depth = max_depth;
+    boost::system::error_code ec;
+    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
+    if (ec == boost::json::error::too_deep) {
+        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+    }
+    if (ec) {
+        why = "the body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    decode_context ctx;
+    if (!decode(jv, out, ctx)) {
+        why = ctx.describe();
+        return false;
+    }
+    return true;
+}
+
+/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
+/// `message`, `code` or `status`.
+inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
+{
+    if (body.empty() || body.front() != '{')
+        return std::nullopt;
+    error_body out;
+    std::string why;
+    if (!decode_body(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
+        return std::nullopt;
+    return out;
+}
+
+inline void append_correlation(std::string& msg, std::string_view correlation_id)
+{
+    if (correlation_id.empty())
+        return;
+    msg += " (correlation id: ";
+    append_one_line(msg, correlation_id, 100);
+    msg += ')';
+}
+
+/// Removes the secret from everything the error keeps as text.
+inline error finish(error e, std::string_view secret)
+{
+    redact(e.message, secret);
+    redact(e.raw_body, secret);
+    redact(e.correlation_id, secret);
+    return e;
+}
+
+inline error invalid_argument(std::string_view operation, std::string_view what, std::string_view secret = {})
+{
+    error e;
+    e.kind = error_kind::invalid_argument;
+    e.code = make_error_code(errc::invalid_argument);
+    e.operation = std::string(operation);
+    e.message = e.operation + " rejected before sending: ";
+    append_one_line(e.message, what);
+    return finish(std::move(e), secret);
+}
+
+inline error network_failure(std::string_view operation, boost::system::error_code ec, std::string_view detail_text,
+                             std::string_view secret)
+{
+    error e;
+    e.kind = error_kind::network;
+    e.code = ec;
+    e.operation = std::string(operation);
+    e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
+    if (!detail_text.empty()) {
+        e.message += ": ";
+        append_one_line(e.message, detail_text);
+    }
+    return finish(std::move(e), secret);
+}
+
+/// The part every failure with a response shares: status, correlation id, headers, the raw body
+/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
+inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
+                              std::string_view secret)
+{
+    error e;
+    e.kind = kind;
+    e.code = make_error_code(code);
+    e.operation = std::string(operation);
+    e.status = res.status;
+    e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
+    e.raw_body = std::move(res.body);
+    redact(e.raw_body, secret);
+    e.headers = std::move(res.headers);
+    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
+    return e;
+}
+
+/// Limits on what is parsed out of a response.
+struct response_limits {
+    std::size_t max_bytes = static_cast<std::size_t>(-1);
+    std::size_t max_depth = 32;
+};
+
+/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody
+/// (not parsed when the body is over the size limit).
+inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret,
+                         response_limits limits = {})
+{
+    const bool too_large = res.body.size() > limits.max_bytes;
+    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
+    if (too_large)
+        e.message += " (body of " + std::to_string(e.raw_body.size()) + " bytes, over the limit: not parsed)";
+    else
+        e.body = parse_error_body(e.raw_body, limits.max_depth);
+    if (e.body && e.body->code) {
+        e.message += ' ';
+        append_one_line(e.message, *e.body->code, 100);
+    }
+    if (e.body && e.body->message) {
+        e.message += ": ";
+        append_one_line(e.message, *e.body->message);
+    }
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+/// A 2xx response whose body is not `model_name`.
+inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
+                            http_response&& res, std::string_view secret, errc code = errc::decode_failed)
+{
+    error e = response_failure(error_kind::decode, code, operation, std::move(res), secret);
+    e.message += " response is not a valid ";
+    e.message += model_name;
+    e.message += ": ";
+    append_one_line(e.message, why);
+    append_correlation(e.message, e.correlation_id);
+    return finish(std::move(e), secret);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/failure.hpp> ----
+// ---- begin <genesys/detail/sha256.hpp> ----
+#ifndef GENESYS_DETAIL_SHA256_HPP
+#define GENESYS_DETAIL_SHA256_HPP
+
+// SHA-256 (FIPS 180-4), for the PKCE S256 code challenge. Small and dependency-free: the core
+// library does not link OpenSSL. Not constant-time and not meant for anything but hashing
+// public values such as a code verifier.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace genesys::detail {
+
+class sha256 {
+public:
+    using digest_type = std::array<unsigned char, 32>;
+
+    sha256& update(std::string_view data) noexcept
+    {
+        for (char c : data) {
+            block_[fill_++] = static_cast<unsigned char>(c);
+            if (fill_ == 64) {
+                compress();
+                fill_ = 0;
+            }
+        }
+        bytes_ += data.size();
+        return *this;
+    }
+
+    /// Pads, processes the last block(s) and returns the digest. The object is spent afterwards.
+    digest_type finish() noexcept
+    {
+        const std::uint64_t bits = bytes_ * 8;
+        block_[fill_++] = 0x80;
+        if (fill_ > 56) {
+            while (fill_ < 64)
+                block_[fill_++] = 0;
+            compress();
+            fill_ = 0;
+        }
+        while (fill_ < 56)
+            block_[fill_++] = 0;
+        for (int i = 7; i >= 0; --i)
+            block_[fill_++] = static_cast<unsigned char>(bits >> (i * 8));
+        compress();
+        digest_type out{};
+        for (std::size_t i = 0; i < 8; ++i)
+            for (std::size_t j = 0; j < 4; ++j)
+                out[i * 4 + j] = static_cast<unsigned char>(state_[i] >> (24 - 8 * j));
+        return out;
+    }
+
+private:
+    static constexpr std::uint32_t rotr(std::uint32_t x, int n) noexcept { return (x >> n) | (x << (32 - n)); }
+
+    void compress() noexcept
+    {
+        static constexpr std::uint32_t k[64] = {
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+            0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+            0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+            0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+            0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+            0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+            0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+        std::uint32_t w[64];
+        for (std::size_t i = 0; i < 16; ++i)
+            w[i] = (std::uint32_t{block_[i * 4]} << 24) | (std::uint32_t{block_[i * 4 + 1]} << 16) |
+                   (std::uint32_t{block_[i * 4 + 2]} << 8) | std::uint32_t{block_[i * 4 + 3]};
+        for (std::size_t i = 16; i < 64; ++i) {
+            const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4], f = state_[5],
+                      g = state_[6], h = state_[7];
+        for (std::size_t i = 0; i < 64; ++i) {
+            const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+            const std::uint32_t ch = (e & f) ^ (~e & g);
+            const std::uint32_t t1 = h + s1 + ch + k[i] + w[i];
+            const std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+            const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+            const std::uint32_t t2 = s0 + maj;
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
+        }
+        state_[0] += a;
+        state_[1] += b;
+        state_[2] += c;
+        state_[3] += d;
+        state_[4] += e;
+        state_[5] += f;
+        state_[6] += g;
+        state_[7] += h;
+    }
+
+    std::uint32_t state_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    unsigned char block_[64] = {};
+    std::size_t fill_ = 0;
+    std::uint64_t bytes_ = 0;
+};
+
+/// The SHA-256 digest of `data`.
+inline sha256::digest_type sha256_digest(std::string_view data) noexcept { return sha256().update(data).finish(); }
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/sha256.hpp> ----
+// ---- begin <genesys/result.hpp> ----
+#ifndef GENESYS_RESULT_HPP
+#define GENESYS_RESULT_HPP
+
+/// @file
+/// What the non-throwing operations return: `genesys::result<api_response<T>>`.
+
+
+#include <boost/system/result.hpp>
+
+#include <string_view>
+
+namespace genesys {
+
+/** A value or a `genesys::error`.
+
+    `value()` throws the exception matching the error's kind (`api_error`, ...),
+    so `api.try_get_tokens_me().value()` behaves like `api.get_tokens_me()`.
+*/
+template <class T>
+using result = boost::system::result<T, error>;
+
+/// The HTTP details of a successful call, like the official SDKs' `WithHttpInfo` forms.
+struct response_info {
+    int status = 0;         ///< The HTTP status, e.g. 200.
+    http_headers headers{}; ///< The response headers.
+
+    /// The response's `ININ-Correlation-Id` (any case), or empty.
+    std::string_view correlation_id() const noexcept { return headers.get(correlation_id_header).value_or(""); }
+};
+
+/** A successful call: its decoded `data` plus status and headers.
+
+    @code
+    auto r = api.try_get_tokens_me();
+    if (r) std::cout << r->status << ' ' << r->correlation_id() << '\n';
+    @endcode
+*/
+template <class T>
+struct api_response : response_info {
+    T data{}; ///< The decoded response body.
+};
+
+/// A successful call of an operation without a response body.
+template <>
+struct api_response<void> : response_info {};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/result.hpp> ----
+// ---- begin <genesys/token_source.hpp> ----
+#ifndef GENESYS_TOKEN_SOURCE_HPP
+#define GENESYS_TOKEN_SOURCE_HPP
+
+/// @file
+/// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
+
+
+#include <boost/system/errc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace genesys {
+
+/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
+struct oauth_token {
+    /// The token to send as `Authorization: Bearer <access_token>`.
+    std::string access_token{};
+    /// `bearer`.
+    std::string token_type{};
+    /// Lifetime in seconds from when the response was sent.
+    std::optional<std::int64_t> expires_in{};
+    /// Present for the authorization-code and refresh-token grants.
+    std::optional<std::string> refresh_token{};
+
+    /// Field-by-field equality.
+    friend bool operator==(const oauth_token&, const oauth_token&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<oauth_token> {
+    static constexpr std::string_view name = "OAuth token response";
+    static constexpr auto fields = std::tuple{
+        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
+        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
+};
+
+/// The operation named by errors about getting a token.
+inline constexpr std::string_view request_token_operation = "requestToken";
+
+} // namespace detail
+
+/// How a `token_source` keeps its token.
+struct token_source_options {
+    /// A token is refreshed this long before it expires. When it lives less than twice the
+    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call).
+    std::chrono::seconds refresh_margin = std::chrono::seconds(60);
+    /// The longest a call waits for a refresh that another call started. A call that waits
+    /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
+    /// in real time, whatever `clock` says.
+    std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
+    /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+};
+
+/** An access token that is fetched when first needed, cached, and fetched again before it expires.
+
+    Built from any callable that gets a token (a grant): `make_client_credentials_source` and
+    `make_refresh_token_source` (in `<genesys/oauth.hpp>`) wrap an `oauth_client`. Set it as
+    `client_config::token_source` and every `tokens_api` call takes its token from it; on a
+    401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
+
+    Thread-safe. When many threads need a fresh token at once, exactly one of them calls the
+    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token,
+    or the same `genesys::error` when the grant failed. The grant is never called concurrently
+    with itself, so it may keep state (a rotating refresh token). A failed fetch is not cached:
+    the next call tries again.
+
+    @code
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
+    genesys::tokens_api api{transport, {.base_url = base, .token_source = source}};
+    @endcode
+*/
+class token_source {
+public:
+    /// The clock of `expires_at` and `token_source_options::clock`.
+    using clock_type = std::chrono::steady_clock;
+    /// Gets a new token: a grant. Errors it returns are handed to the callers waiting for it.
+    using fetch_function = std::function<result<api_response<oauth_token>>()>;
+
+    /// A source that fetches its first token when first asked.
+    explicit token_source(fetch_function fetch, token_source_options options = {})
+        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+    {
+    }
+
+    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
+    /// lifetime counted from now, and uses `fetch` when it is due.
+    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
+        : token_source(std::move(fetch), std::move(options))
+    {
+        if (!initial.access_token.empty())
+            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+    }
+
+    token_source(const token_source&) = delete;
+    token_source& operator=(const token_source&) = delete;
+
+    /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
+        call already fetching (waited for, at most `wait_timeout`). */
+    result<std::string> try_token()
+    {
+        std::unique_lock lock(mutex_);
+        const auto started = now();
+        if (cached_ && is_fresh(*cached_, started))
+            return cached_->value;
+        if (fetching_) {
+            const std::uint64_t seen = generation_;
+            ++waiting_;
+            const bool done = cv_.wait_for(lock, options_.wait_timeout, [&] { return generation_ != seen; });
+            --waiting_;
+            if (!done) {
+                lock.unlock();
+                return wait_timed_out();
+            }
+            const auto outcome = outcome_; // the fetch this call waited for, or a later one
+            lock.unlock();
+            return *outcome;
+        }
+        fetching_ = true;
+        ++fetches_;
+        lock.unlock();
+
+        // Everything that may throw happens before the lock is taken again; an exception
+        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
+        fetch_guard guard{*this};
+        std::optional<std::int64_t> expires_in;
+        const auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
+        std::optional<cached_token> fresh;
+        if (*outcome)
+            fresh = make_cached(**outcome, expires_in, started);
+
+        lock.lock(); // from here to unlock nothing throws
+        if (fresh)
+            cached_ = std::move(*fresh);
+        outcome_ = outcome;
+        fetching_ = false;
+        ++generation_;
+        guard.done = true;
+        lock.unlock();
+        cv_.notify_all();
+        return *outcome;
+    }
+
+    /// Throwing form of `try_token`.
+    std::string token() { return try_token().value(); }
+
+    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
+        fetched since, by another call, is kept. */
+    void invalidate(std::string_view rejected_token)
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_ && cached_->value == rejected_token)
+            cached_.reset();
+    }
+
+    /// Drops the cached token, whatever it is: the next call fetches a new one.
+    void clear()
+    {
+        std::lock_guard lock(mutex_);
+        cached_.reset();
+    }
+
+    /// True when a token is cached and not yet due for a refresh.
+    bool has_fresh_token() const
+    {
+        std::lock_guard lock(mutex_);
+        return cached_ && is_fresh(*cached_, now());
+    }
+
+    /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
+    std::optional<clock_type::time_point> expires_at() const
+    {
+        std::lock_guard lock(mutex_);
+        if (!cached_)
+            return std::nullopt;
+        return cached_->expires_at;
+    }
+
+    /// How many times the grant has been called.
+    std::uint64_t fetch_count() const
+    {
+        std::lock_guard lock(mutex_);
+        return fetches_;
+    }
+
+    /// How many calls are waiting, right now, for a fetch another call started.
+    std::size_t waiting() const
+    {
+        std::lock_guard lock(mutex_);
+        return waiting_;
+    }
+
+    /// The options the source was made with.
+    const token_source_options& options() const noexcept { return options_; }
+
+private:
+    struct cached_token {
+        std::string value;
+        std::optional<clock_type::time_point> expires_at;
+        std::optional<clock_type::time_point> refresh_at; // empty: no known lifetime, kept until rejected
+    };
+
+    /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
+    /// advance (nothing is allocated while unwinding), not a hang.
+    struct fetch_guard {
+        token_source& self;
+        bool done = false;
+        ~fetch_guard()
+        {
+            if (done)
+                return;
+            {
+                std::lock_guard lock(self.mutex_);
+                self.outcome_ = self.out_of_memory_;
+                self.fetching_ = false;
+                ++self.generation_;
+            }
+            self.cv_.notify_all();
+        }
+    };
+
+    static std::shared_ptr<const result<std::string>> make_out_of_memory()
+    {
+        error e;
+        e.kind = error_kind::network;
+        e.code = make_error_code(errc::transport_exception);
+        e.operation = std::string(detail::request_token_operation);
+        e.message = e.operation + " failed: out of memory while fetching a token";
+        return std::make_shared<const result<std::string>>(std::move(e));
+    }
+
+    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+
+    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
+    {
+        return !t.refresh_at || at < *t.refresh_at;
+    }
+
+    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
+                             clock_type::time_point started) const
+    {
+        cached_token t{std::move(value), std::nullopt, std::nullopt};
+        if (!expires_in)
+            return t;
+        using std::chrono::seconds;
+        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
+        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
+        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
+        t.expires_at = started + lifetime;
+        t.refresh_at = started + lifetime - margin;
+        return t;
+    }
+
+    /// Calls the grant; every failure, a thrown one included, becomes an error.
+    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
+    {
+        const std::string_view op = detail::request_token_operation;
+        if (!fetch_)
+            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
+        try {
+            auto r = fetch_();
+            if (!r)
+                return r.error();
+            if (r->data.access_token.empty()) {
+                error e;
+                e.kind = error_kind::decode;
+                e.code = make_error_code(errc::decode_failed);
+                e.operation = std::string(op);
+                e.status = r->status;
+                e.message = e.operation + " failed: the token response has no access_token";
+                return e;
+            }
+            expires_in = r->data.expires_in;
+            return std::move(r->data.access_token);
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const exception& e) {
+            return e.info();
+        } catch (const std::exception& e) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           std::string("the grant threw: ") + e.what(), {});
+        } catch (...) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           "the grant threw a non-standard exception", {});
+        }
+    }
+
+    error wait_timed_out() const
+    {
+        return detail::network_failure(detail::request_token_operation,
+                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                                       "waited " + std::to_string(options_.wait_timeout.count()) +
+                                           " ms for the token refresh another call started",
+                                       {});
+    }
+
+    fetch_function fetch_;
+    token_source_options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::shared_ptr<const result<std::string>> out_of_memory_;
+    std::optional<cached_token> cached_;
+    std::shared_ptr<const result<std::string>> outcome_; // of the last fetch, for its waiters
+    bool fetching_ = false;
+    std::uint64_t generation_ = 0;
+    std::uint64_t fetches_ = 0;
+    std::size_t waiting_ = 0;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/token_source.hpp> ----
+// ---- begin <genesys/tokens_api.hpp> ----
+#ifndef GENESYS_TOKENS_API_HPP
+#define GENESYS_TOKENS_API_HPP
+
+/// @file
+/// `tokens_api<Transport>`: the operations of the Tokens resource.
+
 // ---- begin <genesys/routes.hpp> ----
 #ifndef GENESYS_ROUTES_HPP
 #define GENESYS_ROUTES_HPP
@@ -1962,8 +2946,10 @@ constexpr std::string_view path_segment_problem(std::string_view value) noexcept
 template <class T, std::size_t Capacity>
 class static_list {
 public:
+    /// Constructs an empty list.
     constexpr static_list() noexcept = default;
 
+    /// Constructs from `items`; more than `Capacity` of them is a compile-time error.
     constexpr static_list(std::initializer_list<T> items)
     {
         if (items.size() > Capacity)
@@ -1972,12 +2958,18 @@ public:
             items_[size_++] = item;
     }
 
+    /// The first element.
     constexpr const T* begin() const noexcept { return items_.data(); }
+    /// Past the last element.
     constexpr const T* end() const noexcept { return items_.data() + size_; }
+    /// The number of elements.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// True when there are no elements.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Element `i`; `i` must be less than `size()`.
     constexpr const T& operator[](std::size_t i) const noexcept { return items_[i]; }
 
+    /// True when an element equals `value`.
     constexpr bool contains(const T& value) const noexcept
     {
         for (const T& item : *this)
@@ -2000,6 +2992,7 @@ private:
 template <std::size_t N>
 class path_template {
 public:
+    /// Checks and keeps the string literal `text`; a malformed template does not compile.
     template <std::size_t M>
     consteval path_template(const char (&text)[M]) : text_(text, M - 1)
     {
@@ -2074,10 +3067,12 @@ private:
 */
 template <class Response, std::size_t NParams = 0, class Request = void>
 struct route {
-    using response_type = Response;
-    using request_type = Request;
+    using response_type = Response; ///< The model of a 2xx body, or `void`.
+    using request_type = Request;   ///< The model of the request body, or `void`.
 
+    /// The HTTP method.
     http_method method;
+    /// The path below the API base URL, e.g. `/api/v2/tokens/{userId}`.
     path_template<NParams> path;
     /// The platform's operationId, e.g. `"deleteToken"`; it names the operation in errors.
     std::string_view operation_id;
@@ -2097,12 +3092,13 @@ struct route {
 
 /// The shape of any route, for scanning the whole table.
 struct route_summary {
-    std::string_view operation_id;
-    http_method method;
-    std::string_view path;
-    std::size_t param_count;
+    std::string_view operation_id; ///< The platform's operationId, e.g. `"deleteToken"`.
+    http_method method;            ///< The HTTP method.
+    std::string_view path;         ///< The path template as written.
+    std::size_t param_count;       ///< The number of `{parameters}` in the path.
 };
 
+/// The shape of `r`, for `routes::table`.
 template <class Response, std::size_t NParams, class Request>
 constexpr route_summary summary(const route<Response, NParams, Request>& r) noexcept
 {
@@ -2222,7 +3218,9 @@ concept transport_with_error_detail = transport<T> && requires(const T& t) {
 #include <boost/json.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <exception>
 #include <new>
 #include <optional>
@@ -2262,6 +3260,29 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     }
 }
 
+/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
+inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
+{
+    if (e.kind == error_kind::network)
+        return {policy.retry_network_errors, std::nullopt};
+    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
+                                         policy.retry_statuses.end()) {
+        auto retry_after = e.headers.get("Retry-After");
+        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
+    }
+    return {};
+}
+
+/// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
+inline std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "the token source gave an empty token";
+    if (!is_header_value(token) || token.find(' ') != std::string_view::npos)
+        return "the token source gave a token with a space or a control character";
+    return {};
+}
+
 } // namespace detail
 
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
@@ -2283,19 +3304,30 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
 template <transport Transport>
 class tokens_api {
 public:
+    /// The transport type the client sends through.
     using transport_type = Transport;
 
     /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
     tokens_api(Transport transport, client_config config)
         : transport_(std::move(transport)), config_(std::move(config))
     {
-        std::string problem = detail::config_problem(config_, base_url_);
+        std::string problem;
+        if (!config_.token_source) {
+            problem = detail::config_problem(config_, base_url_);
+        } else if (!config_.access_token.empty()) {
+            problem = "set access_token or token_source, not both";
+        } else {
+            client_config checked = config_; // every other check, with a stand-in for the token
+            checked.access_token = "from-token-source";
+            problem = detail::config_problem(checked, base_url_);
+        }
         if (!problem.empty()) {
             config_problem_ = "invalid client_config: " + problem;
             return;
         }
         headers_.reserve(4 + config_.default_headers.size());
-        headers_.add("Authorization", "Bearer " + config_.access_token);
+        // With a token source the value is filled in per call, in this same position.
+        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
         headers_.add("Accept", "application/json");
         headers_.add("Content-Type", "application/json");
         headers_.add("User-Agent", config_.user_agent);
@@ -2305,6 +3337,7 @@ public:
 
     /// The transport the client sends through.
     Transport& transport() noexcept { return transport_; }
+    /// The transport the client sends through.
     const Transport& transport() const noexcept { return transport_; }
     /// The configuration the client was made with.
     const client_config& config() const noexcept { return config_; }
@@ -2322,7 +3355,12 @@ public:
     /// Throwing form of `try_delete_token`.
     void delete_token(std::string_view user_id) { try_delete_token(user_id).value(); }
 
-    /// `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+    /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+
+        Through a token source, success also drops that token from the source (the next call
+        gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
+        call would only delete).
+    */
     result<api_response<void>> try_delete_tokens_me() { return call(routes::delete_tokens_me, {}, {}); }
     /// Throwing form of `try_delete_tokens_me`.
     void delete_tokens_me() { try_delete_tokens_me().value(); }
@@ -2404,7 +3442,6 @@ private:
     result<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
                                                              std::string body, const Params&... params)
     {
-        using response_t = typename Route::response_type;
         const std::string_view op = route.operation_id;
         if (!config_problem_.empty())
             return detail::invalid_argument(op, config_problem_, config_.access_token);
@@ -2434,24 +3471,136 @@ private:
             req.url += query;
         }
 
+        if (!config_.token_source)
+            return send<typename Route::response_type>(op, route.method, req, config_.access_token);
+        return send_with_token_source<typename Route::response_type>(op, route.method, req);
+    }
+
+    /// Sends `req` with a token from the token source; on a 401, drops that token and sends
+    /// once more with a fresh one.
+    template <class Response>
+    result<api_response<Response>> send_with_token_source(std::string_view op, http_method method, http_request& req)
+    {
+        token_source& source = *config_.token_source;
+        const bool revokes_own_token = op == routes::delete_tokens_me.operation_id;
+        std::string token;
+        for (int pass = 1;; ++pass) {
+            auto fresh = source.try_token();
+            if (!fresh)
+                return no_token(op, fresh.error());
+            token = std::move(*fresh);
+            if (auto why = detail::bearer_token_problem(token); !why.empty())
+                return detail::invalid_argument(op, why, token);
+            req.headers.set("Authorization", "Bearer " + token);
+            auto r = send<Response>(op, method, req, token);
+            if (r) {
+                if (revokes_own_token)
+                    source.invalidate(token);
+                return r;
+            }
+            if (const error e = r.error(); e.kind != error_kind::api || e.status != 401)
+                return r;
+            source.invalidate(token);
+            if (pass == 2 || revokes_own_token)
+                return r;
+        }
+    }
+
+    /// The error of a call that could not get a token: the grant's error, named as this call's.
+    static error no_token(std::string_view op, error e)
+    {
+        e.message = std::string(op) + " could not get a token: " + e.message;
+        return e;
+    }
+
+    /// The attempts of one request, as the retry policy allows; `token` is what the request carries.
+    template <class Response>
+    result<api_response<Response>> send(std::string_view op, http_method method, const http_request& req,
+                                        std::string_view token)
+    {
+        int attempts = 0;
+        auto r = detail::with_retries(
+            config_.retry, is_idempotent(method),
+            [&](int attempt) {
+                attempts = attempt;
+                return attempt_once<Response>(op, req, attempt, token);
+            },
+            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
+        if (!r && attempts > 1) {
+            error e = r.error();
+            e.attempts = attempts;
+            e.message += " (after " + std::to_string(attempts) + " attempts)";
+            return e;
+        }
+        return r;
+    }
+
+    /// One send and the interpretation of its response.
+    template <class Response>
+    result<api_response<Response>> attempt_once(std::string_view op, const http_request& req, int attempt,
+                                                std::string_view secret)
+    {
+        const auto started = std::chrono::steady_clock::now();
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
+        if (config_.logger)
+            log(op, req, attempt, started, sent, what, secret);
         if (!sent)
-            return detail::network_failure(op, sent.error(), what, config_.access_token);
+            return detail::network_failure(op, sent.error(), what, secret);
         http_response& res = *sent;
 
+        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
         if (res.status < 200 || res.status > 299)
-            return detail::api_failure(op, std::move(res), config_.access_token);
-        if constexpr (std::is_void_v<response_t>) {
+            return detail::api_failure(op, std::move(res), secret, limits);
+        if constexpr (std::is_void_v<Response>) {
             return api_response<void>{{res.status, std::move(res.headers)}};
         } else {
-            api_response<response_t> out{{res.status, {}}, {}};
+            const auto name = detail::model_traits<Response>::name;
+            if (res.body.size() > limits.max_bytes)
+                return detail::decode_failure(op, name,
+                                              "the body is " + std::to_string(res.body.size()) +
+                                                  " bytes, over the limit of " + std::to_string(limits.max_bytes),
+                                              std::move(res), secret, errc::response_too_large);
+            api_response<Response> out{{res.status, {}}, {}};
             std::string why;
-            if (!detail::decode_body(res.body, out.data, why))
-                return detail::decode_failure(op, detail::model_traits<response_t>::name, why, std::move(res),
-                                              config_.access_token);
+            if (!detail::decode_body(res.body, out.data, why, limits.max_depth))
+                return detail::decode_failure(op, name, why, std::move(res), secret);
             out.headers = std::move(res.headers);
             return out;
+        }
+    }
+
+    void log(std::string_view op, const http_request& req, int attempt, std::chrono::steady_clock::time_point started,
+             const boost::system::result<http_response>& sent, std::string_view what, std::string_view secret) const
+    {
+        log_event e;
+        e.operation = op;
+        e.method = req.method;
+        e.url = req.url;
+        e.request_headers = req.headers;
+        e.request_headers.set("Authorization", "[REDACTED]");
+        e.attempt = attempt;
+        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        std::string error_text;
+        if (sent) {
+            e.status = sent->status;
+            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
+            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
+            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
+            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
+        } else {
+            error_text = sent.error().message();
+            if (!what.empty()) {
+                error_text += ": ";
+                detail::append_one_line(error_text, what);
+            }
+            detail::redact(error_text, secret);
+            e.error = error_text;
+        }
+        try {
+            config_.logger(e);
+        } catch (...) {
+            // A logger must not change the outcome of a call.
         }
     }
 
@@ -2467,44 +3616,34 @@ private:
 #endif
 // ---- end <genesys/tokens_api.hpp> ----
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace genesys {
 
-/// A token response of the login host.
-struct oauth_token {
-    std::string access_token{};
-    std::string token_type{};
-    /// Lifetime in seconds from when the response was sent.
-    std::optional<std::int64_t> expires_in{};
-    std::optional<std::string> refresh_token{};
-
-    friend bool operator==(const oauth_token&, const oauth_token&) = default;
-};
-
-/// The login host's error body: `{"error": "invalid_client", "error_description": "..."}`.
+/// The login host's error body: `{"error": "invalid_client", "description": "...", "error_description": "..."}`.
 struct oauth_error_body {
+    /// The OAuth error code: `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
     std::optional<std::string> error{};
+    /// What went wrong, as the Genesys login host words it.
     std::optional<std::string> description{};
+    /// The RFC 6749 description (usually the same text as `description`).
     std::optional<std::string> error_description{};
 
+    /// Field-by-field equality.
     friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
 };
 
 namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
 
 template <>
 struct model_traits<oauth_error_body> {
@@ -2514,9 +3653,10 @@ struct model_traits<oauth_error_body> {
                                               field("error_description", &oauth_error_body::error_description)};
 };
 
-inline std::string base64_encode(std::string_view in)
+inline std::string base64_encode(std::string_view in, bool url_alphabet = false, bool pad = true)
 {
-    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char* alphabet = url_alphabet ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     out.reserve((in.size() + 2) / 3 * 4);
     std::size_t i = 0;
@@ -2527,15 +3667,89 @@ inline std::string base64_encode(std::string_view in)
     }
     if (i + 1 == in.size()) {
         unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], '=', '='};
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63]};
+        if (pad)
+            out += "==";
     } else if (i + 2 == in.size()) {
         unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], '='};
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63]};
+        if (pad)
+            out += '=';
     }
     return out;
 }
 
+/// Appends `name=value` to a form body, both percent-encoded (every byte but the unreserved ones).
+inline void append_form_field(std::string& form, std::string_view name, std::string_view value)
+{
+    if (!form.empty())
+        form += '&';
+    append_percent_encoded(form, name);
+    form += '=';
+    append_percent_encoded(form, value);
+}
+
+/// RFC 7636 section 4.1: 43 to 128 characters, each unreserved.
+inline std::string_view code_verifier_problem(std::string_view verifier) noexcept
+{
+    if (verifier.size() < 43 || verifier.size() > 128)
+        return "code_verifier must be 43 to 128 characters long";
+    for (char c : verifier)
+        if (!is_unreserved(c))
+            return "code_verifier may hold only letters, digits, '-', '.', '_' and '~'";
+    return {};
+}
+
+/// True when every character of `s` belongs to the base64 or base64url alphabet (with padding).
+constexpr bool is_base64_text(std::string_view s) noexcept
+{
+    for (char c : s)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+              c == '-' || c == '_' || c == '='))
+            return false;
+    return true;
+}
+
 } // namespace detail
+
+/// Base64 (RFC 4648 section 4, padded): e.g. for a SAML assertion, which the grant takes encoded.
+inline std::string base64_encode(std::string_view data) { return detail::base64_encode(data); }
+
+/// Base64url without padding (RFC 4648 section 5, RFC 7636 appendix A).
+inline std::string base64url_encode(std::string_view data) { return detail::base64_encode(data, true, false); }
+
+/** A new PKCE code verifier: `length` characters drawn uniformly from the 66 unreserved
+    characters by `std::random_device`. RFC 7636 allows 43 to 128; any other length throws
+    `invalid_argument_error`. */
+inline std::string make_code_verifier(std::size_t length = 64)
+{
+    if (length < 43 || length > 128)
+        throw_exception_from_error(detail::invalid_argument(
+            "makeCodeVerifier", "a code verifier is 43 to 128 characters long, not " + std::to_string(length)));
+    constexpr std::string_view unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    std::random_device device;
+    std::uniform_int_distribution<std::size_t> pick(0, unreserved.size() - 1);
+    std::string out(length, '\0');
+    for (char& c : out)
+        c = unreserved[pick(device)];
+    return out;
+}
+
+/** The PKCE S256 code challenge of `verifier`: base64url(SHA-256(verifier)) without padding.
+    A verifier that is not 43 to 128 unreserved characters throws `invalid_argument_error`.
+
+    @code
+    assert(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
+           "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"); // RFC 7636 appendix B
+    @endcode
+*/
+inline std::string code_challenge_s256(std::string_view verifier)
+{
+    if (auto why = detail::code_verifier_problem(verifier); !why.empty())
+        throw_exception_from_error(detail::invalid_argument("codeChallengeS256", why));
+    const auto digest = detail::sha256_digest(verifier);
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
 
 /** The login base URL that goes with an API base URL.
 
@@ -2558,102 +3772,318 @@ inline std::string login_url_for(std::string_view api_base_url)
 
 /// Where and as whom to ask for tokens.
 struct oauth_config {
-    /// The login base URL, e.g. `login_base_url(region::eu_west_1)` or `login_url_for(api_base)`.
+    /// The login base URL, e.g. `login_base_url(region::eu_west_1)`, `login_url_for(api_base)`, or
+    /// a gateway's login prefix (`https://gw.example.com/login`).
     std::string login_url = "https://login.mypurecloud.com";
+    /// The OAuth client's id.
     std::string client_id{};
-    /// Sent only in the `Authorization: Basic` header; never logged or shown.
+    /// Sent only in the `Authorization: Basic` header; never logged or shown. May be empty for
+    /// a public client (authorization code with PKCE, refresh token): `client_id` then goes in the form.
     std::string client_secret{};
+    /// The `User-Agent` header; the default names this library and its version.
     std::string user_agent = std::string(default_user_agent);
+    /// Allows `http://` to a host that is not loopback (see `client_config::allow_insecure_http`).
+    bool allow_insecure_http = false;
+    /// How token requests are retried, when `retry_token_requests` is set.
+    retry_policy retry{};
+    /// `POST /oauth/token` is not idempotent, so it is never retried unless this is set; then
+    /// `retry` applies (429, 502, 503, 504 and network failures, within its budget).
+    bool retry_token_requests = false;
+    /// A response body larger than this is an error (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+
+    /// The configuration for a region's login host.
+    static oauth_config for_region(region r, std::string client_id, std::string client_secret)
+    {
+        oauth_config cfg;
+        cfg.login_url = login_base_url(r);
+        cfg.client_id = std::move(client_id);
+        cfg.client_secret = std::move(client_secret);
+        return cfg;
+    }
 };
+
+/** The OAuth error of a failed token request: the login host's `error`, `description` and
+    `error_description`, or `std::nullopt` when `e` is not one (another operation, a network
+    failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
+
+    The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
+*/
+inline std::optional<oauth_error_body> oauth_error_of(const error& e)
+{
+    if (e.kind != error_kind::api || e.operation != detail::request_token_operation || e.raw_body.empty())
+        return std::nullopt;
+    oauth_error_body out;
+    std::string ignored;
+    if (!detail::decode_body(e.raw_body, out, ignored) || !out.error)
+        return std::nullopt;
+    return out;
+}
+
+/// `oauth_error_of(ex.info())`.
+inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
 
 /** An OAuth client of the login host, over any `genesys::transport`.
 
+    Every grant is `POST <login_url>/oauth/token` with `Content-Type:
+    application/x-www-form-urlencoded`, every form value percent-encoded, and the client
+    authenticated with `Authorization: Basic base64(client_id:client_secret)` (or, for a public
+    client without a secret, `client_id` in the form). Each has a throwing form and a `try_`
+    form returning `result<api_response<oauth_token>>`.
+
+    A non-2xx answer is an `api_error` with the HTTP status whose `body()` carries the OAuth
+    `error` as `code` and its `error_description` as `message`; `oauth_error_of(e)` gives the
+    OAuth body itself. The secret, the Basic credential, refresh tokens, codes, verifiers and
+    assertions never appear in an error.
+
+    Not thread-safe by itself (its transport may not be); a `token_source` serializes its calls.
+
     @code
-    genesys::oauth_client login{transport, {.login_url = genesys::login_base_url(genesys::region::eu_west_1),
-                                            .client_id = id, .client_secret = secret}};
+    genesys::oauth_client login{transport, genesys::oauth_config::for_region(genesys::region::eu_west_1, id, secret)};
     genesys::oauth_token token = login.client_credentials();
     @endcode
 */
 template <transport Transport>
 class oauth_client {
 public:
+    /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
     oauth_client(Transport transport, oauth_config config)
         : transport_(std::move(transport)), config_(std::move(config))
     {
     }
 
+    /// The transport the client sends through.
     Transport& transport() noexcept { return transport_; }
+    /// The configuration the client was made with.
     const oauth_config& config() const noexcept { return config_; }
 
-    /** `POST /oauth/token` with `grant_type=client_credentials`.
-
-        A non-2xx answer is an `api_error` whose `body()` carries the OAuth `error` as
-        `code` and its `error_description` as `message`.
-    */
+    /// The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
     result<api_response<oauth_token>> try_client_credentials()
     {
-        return request_token("grant_type=client_credentials");
+        std::string form;
+        detail::append_form_field(form, "grant_type", "client_credentials");
+        return request_token(std::move(form), {}, true);
     }
     /// Throwing form of `try_client_credentials`.
-    oauth_token client_credentials()
+    oauth_token client_credentials() { return take(try_client_credentials()); }
+
+    /// The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+    result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
-        auto r = try_client_credentials();
-        return std::move(r.value().data);
+        if (refresh_token.empty())
+            return reject("refresh_token is empty");
+        std::string form;
+        detail::append_form_field(form, "grant_type", "refresh_token");
+        detail::append_form_field(form, "refresh_token", refresh_token);
+        return request_token(std::move(form), {refresh_token}, false);
+    }
+    /// Throwing form of `try_refresh_token`.
+    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+
+    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
+        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
+        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
+        have a secret. */
+    result<api_response<oauth_token>> try_authorization_code(std::string_view code, std::string_view redirect_uri,
+                                                             std::string_view code_verifier = {})
+    {
+        if (code.empty())
+            return reject("code is empty");
+        if (redirect_uri.empty())
+            return reject("redirect_uri is empty");
+        if (!code_verifier.empty()) {
+            if (auto why = detail::code_verifier_problem(code_verifier); !why.empty())
+                return reject(why);
+        } else if (config_.client_secret.empty()) {
+            return reject("without a code_verifier (PKCE) the authorization-code grant needs client_secret");
+        }
+        std::string form;
+        detail::append_form_field(form, "grant_type", "authorization_code");
+        detail::append_form_field(form, "code", code);
+        detail::append_form_field(form, "redirect_uri", redirect_uri);
+        if (!code_verifier.empty())
+            detail::append_form_field(form, "code_verifier", code_verifier);
+        return request_token(std::move(form), {code, code_verifier}, false);
+    }
+    /// Throwing form of `try_authorization_code`.
+    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
+                                   std::string_view code_verifier = {})
+    {
+        return take(try_authorization_code(code, redirect_uri, code_verifier));
     }
 
-private:
-    result<api_response<oauth_token>> request_token(std::string form)
+    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
+        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
+        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
+        base64 alphabets is rejected before sending. Needs `client_secret`. */
+    result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
-        constexpr std::string_view op = "requestToken";
-        const std::string_view secret = config_.client_secret;
-        std::string base;
-        if (auto why = detail::base_url_problem(config_.login_url, base); !why.empty())
-            return detail::invalid_argument(op, "login_url: " + why, secret);
-        if (config_.client_id.empty() || config_.client_secret.empty())
-            return detail::invalid_argument(op, "client_id and client_secret are required", secret);
-        const std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
-        http_request req{http_method::post,
-                         base + "/oauth/token",
-                         {{"Authorization", "Basic " + basic},
-                          {"Content-Type", "application/x-www-form-urlencoded"},
-                          {"Accept", "application/json"},
-                          {"User-Agent", config_.user_agent}},
-                         std::move(form)};
-        for (const auto& h : req.headers)
-            if (!detail::is_header_value(h.value))
-                return detail::invalid_argument(op, h.name + " would contain a control character", secret);
+        if (org_name.empty())
+            return reject("org_name is empty");
+        if (assertion.empty())
+            return reject("assertion is empty");
+        if (!detail::is_base64_text(assertion))
+            return reject("assertion must be base64-encoded (genesys::base64_encode encodes a SAML assertion)");
+        std::string form;
+        detail::append_form_field(form, "grant_type", saml2_bearer_grant_type);
+        detail::append_form_field(form, "orgName", org_name);
+        detail::append_form_field(form, "assertion", assertion);
+        return request_token(std::move(form), {assertion}, true);
+    }
+    /// Throwing form of `try_saml2_bearer`.
+    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return take(try_saml2_bearer(org_name, assertion));
+    }
 
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        if (!sent)
-            return detail::network_failure(op, sent.error(), what, secret);
-        http_response& res = *sent;
-        if (res.status < 200 || res.status > 299) {
-            error e = detail::api_failure(op, http_response(res), secret);
-            oauth_error_body oauth;
-            std::string ignored;
-            if (!e.body && detail::decode_body(e.raw_body, oauth, ignored) && oauth.error) {
-                error_body body;
-                body.code = oauth.error;
-                body.message = oauth.error_description ? oauth.error_description : oauth.description;
-                body.status = res.status;
-                e.body = body;
-                e.message = std::string(op) + " failed: HTTP " + std::to_string(res.status) + " " + *oauth.error;
-                if (body.message) {
-                    e.message += ": ";
-                    detail::append_one_line(e.message, *body.message);
-                }
-                detail::redact(e.message, secret);
+    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
+    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
+private:
+    static constexpr std::string_view op = detail::request_token_operation;
+
+    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
+
+    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
+
+    /// Everything an error must not show: the secret, the Basic credential, the grant's own
+    /// secrets, each also as it looks percent-encoded.
+    struct secrets {
+        std::vector<std::string> values;
+
+        void add(std::string_view s)
+        {
+            if (s.empty())
+                return;
+            values.emplace_back(s);
+            std::string encoded = detail::percent_encode(s);
+            if (encoded != s)
+                values.push_back(std::move(encoded));
+        }
+        void scrub_text(std::string& text) const
+        {
+            for (const auto& s : values)
+                detail::redact(text, s);
+        }
+        error scrub(error e) const
+        {
+            scrub_text(e.message);
+            scrub_text(e.raw_body);
+            if (e.body) {
+                if (e.body->message)
+                    scrub_text(*e.body->message);
+                if (e.body->code)
+                    scrub_text(*e.body->code);
+                if (e.body->message_with_params)
+                    scrub_text(*e.body->message_with_params);
             }
             return e;
         }
+    };
+
+    result<api_response<oauth_token>> request_token(std::string form, std::initializer_list<std::string_view> grant_secrets,
+                                                    bool secret_required)
+    {
+        secrets hidden;
+        hidden.add(config_.client_secret);
+        for (auto s : grant_secrets)
+            hidden.add(s);
+
+        std::string base;
+        if (auto why = detail::base_url_problem(config_.login_url, base, config_.allow_insecure_http); !why.empty())
+            return hidden.scrub(detail::invalid_argument(op, "login_url: " + why));
+        if (config_.client_id.empty() || (secret_required && config_.client_secret.empty()))
+            return hidden.scrub(detail::invalid_argument(op, "client_id and client_secret are required"));
+        if (config_.client_id.find(':') != std::string::npos)
+            return hidden.scrub(detail::invalid_argument(op, "client_id must not contain ':'"));
+
+        http_request req{http_method::post, base + "/oauth/token", {}, std::move(form)};
+        req.headers.reserve(4);
+        if (!config_.client_secret.empty()) {
+            std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
+            hidden.add(basic);
+            req.headers.add("Authorization", "Basic " + basic);
+        } else {
+            detail::append_form_field(req.body, "client_id", config_.client_id);
+        }
+        req.headers.add("Content-Type", "application/x-www-form-urlencoded");
+        req.headers.add("Accept", "application/json");
+        req.headers.add("User-Agent", config_.user_agent);
+        for (const auto& h : req.headers)
+            if (!detail::is_header_value(h.value))
+                return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
+
+        int attempts = 0;
+        auto r = detail::with_retries(
+            config_.retry, config_.retry_token_requests,
+            [&](int attempt) {
+                attempts = attempt;
+                return attempt_once(req, hidden);
+            },
+            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
+        if (!r && attempts > 1) {
+            error e = r.error();
+            e.attempts = attempts;
+            e.message += " (after " + std::to_string(attempts) + " attempts)";
+            return e;
+        }
+        return r;
+    }
+
+    result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)
+    {
+        std::string what;
+        auto sent = detail::send_through(transport_, req, what);
+        if (!sent) {
+            hidden.scrub_text(what);
+            return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
+        }
+        http_response& res = *sent;
+        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
+
+        if (res.status < 200 || res.status > 299) {
+            const bool too_large = res.body.size() > limits.max_bytes;
+            hidden.scrub_text(res.body); // before anything is parsed out of it
+            error e = detail::api_failure(op, std::move(res), {}, limits);
+            oauth_error_body oauth;
+            std::string ignored;
+            if (!too_large && detail::decode_body(e.raw_body, oauth, ignored, limits.max_depth) && oauth.error) {
+                error_body body = e.body.value_or(error_body{});
+                body.code = oauth.error;
+                if (oauth.error_description || oauth.description)
+                    body.message = oauth.error_description ? oauth.error_description : oauth.description;
+                body.status = e.status;
+                e.body = std::move(body);
+                e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+                detail::append_one_line(e.message, *oauth.error, 100);
+                if (e.body->message) {
+                    e.message += ": ";
+                    detail::append_one_line(e.message, *e.body->message);
+                }
+                detail::append_correlation(e.message, e.correlation_id);
+            }
+            return hidden.scrub(std::move(e));
+        }
+
+        const auto name = detail::model_traits<oauth_token>::name;
+        if (res.body.size() > limits.max_bytes) {
+            const auto size = res.body.size();
+            res.body.clear(); // it may hold a token: never keep it in an error
+            return hidden.scrub(detail::decode_failure(op, name,
+                                                       "the body is " + std::to_string(size) +
+                                                           " bytes, over the limit of " +
+                                                           std::to_string(limits.max_bytes),
+                                                       std::move(res), {}, errc::response_too_large));
+        }
         api_response<oauth_token> out{{res.status, {}}, {}};
         std::string why;
-        if (!detail::decode_body(res.body, out.data, why) || out.data.access_token.empty()) {
+        if (!detail::decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
             if (why.empty())
                 why = "access_token is missing";
             res.body.clear(); // it may hold a token: never keep it in an error
-            return detail::decode_failure(op, detail::model_traits<oauth_token>::name, why, std::move(res), secret);
+            return hidden.scrub(detail::decode_failure(op, name, why, std::move(res), {}));
         }
         out.headers = std::move(res.headers);
         return out;
@@ -2662,6 +4092,44 @@ private:
     Transport transport_;
     oauth_config config_;
 };
+
+/** A token source that gets its tokens with the client-credentials grant of `client`: the
+    usual choice for a service.
+
+    @code
+    auto source = genesys::make_client_credentials_source(
+        genesys::oauth_client{genesys::curl_transport{}, genesys::oauth_config::for_region(r, id, secret)},
+        {.refresh_margin = std::chrono::minutes(5)});
+    @endcode
+*/
+template <transport Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>([shared] { return shared->try_client_credentials(); }, std::move(options));
+}
+
+/** A token source that starts with `initial` (e.g. from `authorization_code` or `saml2_bearer`)
+    and renews it with the refresh-token grant of `client`, using the newest refresh token the
+    login host sent. Without a refresh token, renewing fails with `invalid_argument`. */
+template <transport Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    struct state {
+        oauth_client<Transport> client;
+        std::string refresh_token;
+    };
+    auto shared = std::make_shared<state>(state{std::move(client), initial.refresh_token.value_or("")});
+    auto fetch = [shared]() -> result<api_response<oauth_token>> {
+        auto r = shared->client.try_refresh_token(shared->refresh_token);
+        if (r && r->data.refresh_token && !r->data.refresh_token->empty())
+            shared->refresh_token = *r->data.refresh_token;
+        return r;
+    };
+    return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
+}
 
 } // namespace genesys
 

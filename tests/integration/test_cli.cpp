@@ -63,7 +63,9 @@ TEST_CASE("usage errors exit 2 and say what is wrong")
         {{"--token", "t-123456789", "revoke", ".."}, "userId must not be"},
         {{"login"}, "login needs --client-id"},
     };
-    for (const auto& [args, message] : cases) {
+    for (const auto& c : cases) {
+        const auto& args = c.first;
+        const std::string& message = c.second; // not a structured binding: clang 14 can't CAPTURE one
         CAPTURE(message);
         auto r = cli(args);
         CHECK(r.exit_code == 2);

@@ -27,7 +27,7 @@ namespace {
 namespace emu = genesys_emulator;
 using genesys::http_method;
 
-constexpr std::string_view base = "http://emulator.test";
+constexpr std::string_view base = "http://localhost:8080"; // loopback: plain http is allowed
 
 /// The request target (path and query) of an absolute URL.
 std::string target_of(std::string_view url)

@@ -12,9 +12,33 @@
 
 namespace genesys::detail {
 
+/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
+constexpr bool is_loopback_host(std::string_view host) noexcept
+{
+    if (iequals(host, "localhost") || host == "[::1]")
+        return true;
+    if (!host.starts_with("127."))
+        return false;
+    int dots = 0, digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0 || digits > 3)
+                return false;
+            ++dots;
+            digits = 0;
+        } else if (c >= '0' && c <= '9') {
+            ++digits;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0 && digits <= 3;
+}
+
 /// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
-/// holds it without trailing slashes.
-inline std::string base_url_problem(std::string_view url, std::string& normalized)
+/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
+/// `allow_insecure_http` is set.
+inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
 {
     std::size_t scheme_len = 0;
     if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
@@ -46,6 +70,8 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
     }
     if (host.empty() || host == "[]")
         return "base_url has no host";
+    if (scheme_len == 7 && !allow_insecure_http && !is_loopback_host(host))
+        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
     for (char c : host)
         if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
             return "base_url host contains a character not allowed in a host name";
@@ -76,7 +102,7 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
 /// Why `cfg` cannot be used, or an empty string. Never quotes the access token.
 inline std::string config_problem(const client_config& cfg, std::string& normalized_base)
 {
-    if (auto why = base_url_problem(cfg.base_url, normalized_base); !why.empty())
+    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
         return why;
     if (cfg.access_token.empty())
         return "access_token is empty";

@@ -31,9 +31,10 @@ inline void append_one_line(std::string& out, std::string_view text, std::size_t
         out += "...";
 }
 
-/// Parses a 2xx body into `out`; on failure says why in `why`.
+/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
+/// `max_depth` is refused by the parser before it builds anything deeper.
 template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why)
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
 {
     if (body.empty()) {
         why = "the body is empty";
@@ -41,8 +42,14 @@ bool decode_body(std::string_view body, T& out, std::string& why)
     }
     unsigned char buffer[4096];
     boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::json::parse_options options;
+    options.max_depth = max_depth;
     boost::system::error_code ec;
-    boost::json::value jv = boost::json::parse(body, ec, &scratch);
+    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
+    if (ec == boost::json::error::too_deep) {
+        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+    }
     if (ec) {
         why = "the body is not valid JSON (" + ec.message() + ")";
         return false;
@@ -57,13 +64,13 @@ bool decode_body(std::string_view body, T& out, std::string& why)
 
 /// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
 /// `message`, `code` or `status`.
-inline std::optional<error_body> parse_error_body(std::string_view body)
+inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
 {
     if (body.empty() || body.front() != '{')
         return std::nullopt;
     error_body out;
     std::string why;
-    if (!decode_body(body, out, why) || (!out.message && !out.code && !out.status))
+    if (!decode_body(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
         return std::nullopt;
     return out;
 }
@@ -82,6 +89,7 @@ inline error finish(error e, std::string_view secret)
 {
     redact(e.message, secret);
     redact(e.raw_body, secret);
+    redact(e.correlation_id, secret);
     return e;
 }
 
@@ -129,11 +137,23 @@ inline error response_failure(error_kind kind, errc code, std::string_view opera
     return e;
 }
 
-/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody.
-inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret)
+/// Limits on what is parsed out of a response.
+struct response_limits {
+    std::size_t max_bytes = static_cast<std::size_t>(-1);
+    std::size_t max_depth = 32;
+};
+
+/// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody
+/// (not parsed when the body is over the size limit).
+inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret,
+                         response_limits limits = {})
 {
+    const bool too_large = res.body.size() > limits.max_bytes;
     error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
-    e.body = parse_error_body(e.raw_body);
+    if (too_large)
+        e.message += " (body of " + std::to_string(e.raw_body.size()) + " bytes, over the limit: not parsed)";
+    else
+        e.body = parse_error_body(e.raw_body, limits.max_depth);
     if (e.body && e.body->code) {
         e.message += ' ';
         append_one_line(e.message, *e.body->code, 100);
@@ -148,9 +168,9 @@ inline error api_failure(std::string_view operation, http_response&& res, std::s
 
 /// A 2xx response whose body is not `model_name`.
 inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
-                            http_response&& res, std::string_view secret)
+                            http_response&& res, std::string_view secret, errc code = errc::decode_failed)
 {
-    error e = response_failure(error_kind::decode, errc::decode_failed, operation, std::move(res), secret);
+    error e = response_failure(error_kind::decode, code, operation, std::move(res), secret);
     e.message += " response is not a valid ";
     e.message += model_name;
     e.message += ": ";

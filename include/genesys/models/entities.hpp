@@ -15,25 +15,28 @@ namespace genesys {
 
 /// A reference to an object by id (`Entity`).
 struct entity {
-    std::optional<std::string> id{};
+    std::optional<std::string> id{}; ///< The object's id.
 
+    /// Compares every field.
     friend bool operator==(const entity&, const entity&) = default;
 };
 
 /// A reference to an object by id, with its name (`NamedEntity`).
 struct named_entity {
-    std::optional<std::string> id{};
-    std::optional<std::string> name{};
+    std::optional<std::string> id{};   ///< The object's id.
+    std::optional<std::string> name{}; ///< The object's name.
 
+    /// Compares every field.
     friend bool operator==(const named_entity&, const named_entity&) = default;
 };
 
 /// A reference to a domain object with its URI (`DomainEntityRef`).
 struct domain_entity_ref {
-    std::optional<std::string> id{};
-    std::optional<std::string> name{};
-    std::optional<std::string> self_uri{};
+    std::optional<std::string> id{};       ///< The object's id.
+    std::optional<std::string> name{};     ///< The object's name.
+    std::optional<std::string> self_uri{}; ///< The object's API path, e.g. `/api/v2/users/{id}`; JSON key `selfUri`.
 
+    /// Compares every field.
     friend bool operator==(const domain_entity_ref&, const domain_entity_ref&) = default;
 };
 
@@ -43,9 +46,10 @@ struct domain_entity_ref {
     as empty strings if a response leaves them out.
 */
 struct role_division {
-    std::string role_id{};
-    std::string division_id{};
+    std::string role_id{};     ///< The role's id; JSON key `roleId`.
+    std::string division_id{}; ///< The division's id; JSON key `divisionId`.
 
+    /// Compares every field.
     friend bool operator==(const role_division&, const role_division&) = default;
 };
 

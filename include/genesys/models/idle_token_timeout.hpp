@@ -16,11 +16,16 @@ namespace genesys {
 
 /// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
 struct inactivity_timeout_group_bundle {
+    /// The bundle's priority among the others.
     std::int64_t priority = 0;
+    /// The timeout for members of `groups`, in seconds; JSON key `timeoutSeconds`.
     std::int64_t timeout_seconds = 0;
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
+    /// The ids of the groups it applies to.
     std::vector<std::string> groups{};
 
+    /// Compares every field.
     friend bool operator==(const inactivity_timeout_group_bundle&, const inactivity_timeout_group_bundle&) = default;
 };
 
@@ -34,12 +39,18 @@ struct inactivity_timeout_group_bundle {
     @endcode
 */
 struct idle_token_timeout {
+    /// How long a token may stay unused, in seconds; JSON key `idleTokenTimeoutSeconds`.
     std::optional<std::int64_t> idle_token_timeout_seconds{};
+    /// Whether unused tokens expire; JSON key `enableIdleTokenTimeout`.
     std::optional<bool> enable_idle_token_timeout{};
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
+    /// Whether the group-specific timeouts apply; JSON key `inactivityTimeoutGroupsEnabled`.
     std::optional<bool> inactivity_timeout_groups_enabled{};
+    /// The group-specific timeouts; JSON key `inactivityTimeoutGroupBundles`.
     std::optional<std::vector<inactivity_timeout_group_bundle>> inactivity_timeout_group_bundles{};
 
+    /// Compares every field.
     friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
 };
 

@@ -18,9 +18,10 @@ namespace genesys {
 
 /// The native user a cloned user was made from, in the trustor organization (`TokenInfoClonedUser`).
 struct token_info_cloned_user {
-    std::optional<std::string> id{};
-    std::optional<entity> organization{};
+    std::optional<std::string> id{};      ///< The native user's id.
+    std::optional<entity> organization{}; ///< The native user's organization.
 
+    /// Compares every field.
     friend bool operator==(const token_info_cloned_user&, const token_info_cloned_user&) = default;
 };
 
@@ -37,14 +38,20 @@ struct token_info_cloned_user {
     @endcode
 */
 struct token_info {
+    /// The organization the token acts in.
     std::optional<named_entity> organization{};
+    /// The user's own organization; JSON key `homeOrganization`.
     std::optional<named_entity> home_organization{};
+    /// The scopes the token was granted; JSON key `authorizedScope`.
     std::optional<std::vector<std::string>> authorized_scope{};
+    /// The native user, when the token's user is a clone; JSON key `clonedUser`.
     std::optional<token_info_cloned_user> cloned_user{};
+    /// When the token expires if left unused; JSON key `dateTokenIdles`.
     std::optional<date_time> date_token_idles{};
     /// JSON key `OAuthClient` (capital O).
     std::optional<org_oauth_client> oauth_client{};
 
+    /// Compares every field.
     friend bool operator==(const token_info&, const token_info&) = default;
 };
 

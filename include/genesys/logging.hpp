@@ -1,0 +1,82 @@
+#ifndef GENESYS_LOGGING_HPP
+#define GENESYS_LOGGING_HPP
+
+/// @file
+/// The logging hook: one structured event per attempt, with secrets redacted.
+
+#include <genesys/http.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/** One attempt of a call, as handed to `client_config::logger`.
+
+    The `Authorization` header in `request_headers` reads `[REDACTED]`; the URL holds no
+    secret (the token travels only in that header). The views are valid during the call
+    of the logger only.
+*/
+struct log_event {
+    std::string_view operation{};  ///< e.g. "getTokensMe"
+    http_method method = http_method::get; ///< the request method
+    std::string_view url{};        ///< absolute, with its query string
+    http_headers request_headers{}; ///< as sent, `Authorization: [REDACTED]`
+    int attempt = 1;               ///< 1 for the first attempt, 2 for the first retry, ...
+    int status = 0;                ///< the HTTP status, or 0 when no response came
+    std::chrono::microseconds duration{}; ///< from sending the request to having the response
+    std::string_view correlation_id{};    ///< `ININ-Correlation-Id`, or empty
+    std::string_view ratelimit_count{};   ///< `inin-ratelimit-count`, or empty
+    std::string_view ratelimit_allowed{}; ///< `inin-ratelimit-allowed`, or empty
+    std::string_view ratelimit_reset{};   ///< `inin-ratelimit-reset` (seconds), or empty
+    std::string_view error{};             ///< the network failure's message, or empty
+};
+
+/// Receives every `log_event`. Called on the calling thread; must not throw.
+using logger = std::function<void(const log_event&)>;
+
+/** One line describing the event, e.g.
+    `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
+    correlation id 5f..., rate limit 1/300, reset 59 s)`. */
+inline std::string to_string(const log_event& e)
+{
+    std::string out;
+    out.reserve(160 + e.url.size());
+    out += e.operation;
+    out += ' ';
+    out += to_string(e.method);
+    out += ' ';
+    out += e.url;
+    out += " -> ";
+    out += e.status ? std::to_string(e.status) : std::string("no response");
+    const auto tenths = e.duration.count() / 100;
+    out += " in " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms (attempt " +
+           std::to_string(e.attempt);
+    if (!e.correlation_id.empty()) {
+        out += ", correlation id ";
+        out += e.correlation_id;
+    }
+    if (!e.ratelimit_count.empty() || !e.ratelimit_allowed.empty()) {
+        out += ", rate limit ";
+        out += e.ratelimit_count;
+        out += '/';
+        out += e.ratelimit_allowed;
+        if (!e.ratelimit_reset.empty()) {
+            out += ", reset ";
+            out += e.ratelimit_reset;
+            out += " s";
+        }
+    }
+    out += ')';
+    if (!e.error.empty()) {
+        out += ": ";
+        out += e.error;
+    }
+    return out;
+}
+
+} // namespace genesys
+
+#endif

@@ -1,0 +1,333 @@
+#ifndef GENESYS_TOKEN_SOURCE_HPP
+#define GENESYS_TOKEN_SOURCE_HPP
+
+/// @file
+/// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
+
+#include <genesys/detail/failure.hpp>
+#include <genesys/detail/json_codec.hpp>
+#include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
+#include <genesys/result.hpp>
+
+#include <boost/system/errc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+namespace genesys {
+
+/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
+struct oauth_token {
+    /// The token to send as `Authorization: Bearer <access_token>`.
+    std::string access_token{};
+    /// `bearer`.
+    std::string token_type{};
+    /// Lifetime in seconds from when the response was sent.
+    std::optional<std::int64_t> expires_in{};
+    /// Present for the authorization-code and refresh-token grants.
+    std::optional<std::string> refresh_token{};
+
+    /// Field-by-field equality.
+    friend bool operator==(const oauth_token&, const oauth_token&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<oauth_token> {
+    static constexpr std::string_view name = "OAuth token response";
+    static constexpr auto fields = std::tuple{
+        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
+        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
+};
+
+/// The operation named by errors about getting a token.
+inline constexpr std::string_view request_token_operation = "requestToken";
+
+} // namespace detail
+
+/// How a `token_source` keeps its token.
+struct token_source_options {
+    /// A token is refreshed this long before it expires. When it lives less than twice the
+    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call).
+    std::chrono::seconds refresh_margin = std::chrono::seconds(60);
+    /// The longest a call waits for a refresh that another call started. A call that waits
+    /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
+    /// in real time, whatever `clock` says.
+    std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
+    /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+};
+
+/** An access token that is fetched when first needed, cached, and fetched again before it expires.
+
+    Built from any callable that gets a token (a grant): `make_client_credentials_source` and
+    `make_refresh_token_source` (in `<genesys/oauth.hpp>`) wrap an `oauth_client`. Set it as
+    `client_config::token_source` and every `tokens_api` call takes its token from it; on a
+    401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
+
+    Thread-safe. When many threads need a fresh token at once, exactly one of them calls the
+    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token,
+    or the same `genesys::error` when the grant failed. The grant is never called concurrently
+    with itself, so it may keep state (a rotating refresh token). A failed fetch is not cached:
+    the next call tries again.
+
+    @code
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
+    genesys::tokens_api api{transport, {.base_url = base, .token_source = source}};
+    @endcode
+*/
+class token_source {
+public:
+    /// The clock of `expires_at` and `token_source_options::clock`.
+    using clock_type = std::chrono::steady_clock;
+    /// Gets a new token: a grant. Errors it returns are handed to the callers waiting for it.
+    using fetch_function = std::function<result<api_response<oauth_token>>()>;
+
+    /// A source that fetches its first token when first asked.
+    explicit token_source(fetch_function fetch, token_source_options options = {})
+        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+    {
+    }
+
+    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
+    /// lifetime counted from now, and uses `fetch` when it is due.
+    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
+        : token_source(std::move(fetch), std::move(options))
+    {
+        if (!initial.access_token.empty())
+            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+    }
+
+    token_source(const token_source&) = delete;
+    token_source& operator=(const token_source&) = delete;
+
+    /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
+        call already fetching (waited for, at most `wait_timeout`). */
+    result<std::string> try_token()
+    {
+        std::unique_lock lock(mutex_);
+        const auto started = now();
+        if (cached_ && is_fresh(*cached_, started))
+            return cached_->value;
+        if (fetching_) {
+            const std::uint64_t seen = generation_;
+            ++waiting_;
+            const bool done = cv_.wait_for(lock, options_.wait_timeout, [&] { return generation_ != seen; });
+            --waiting_;
+            if (!done) {
+                lock.unlock();
+                return wait_timed_out();
+            }
+            const auto outcome = outcome_; // the fetch this call waited for, or a later one
+            lock.unlock();
+            return *outcome;
+        }
+        fetching_ = true;
+        ++fetches_;
+        lock.unlock();
+
+        // Everything that may throw happens before the lock is taken again; an exception
+        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
+        fetch_guard guard{*this};
+        std::optional<std::int64_t> expires_in;
+        const auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
+        std::optional<cached_token> fresh;
+        if (*outcome)
+            fresh = make_cached(**outcome, expires_in, started);
+
+        lock.lock(); // from here to unlock nothing throws
+        if (fresh)
+            cached_ = std::move(*fresh);
+        outcome_ = outcome;
+        fetching_ = false;
+        ++generation_;
+        guard.done = true;
+        lock.unlock();
+        cv_.notify_all();
+        return *outcome;
+    }
+
+    /// Throwing form of `try_token`.
+    std::string token() { return try_token().value(); }
+
+    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
+        fetched since, by another call, is kept. */
+    void invalidate(std::string_view rejected_token)
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_ && cached_->value == rejected_token)
+            cached_.reset();
+    }
+
+    /// Drops the cached token, whatever it is: the next call fetches a new one.
+    void clear()
+    {
+        std::lock_guard lock(mutex_);
+        cached_.reset();
+    }
+
+    /// True when a token is cached and not yet due for a refresh.
+    bool has_fresh_token() const
+    {
+        std::lock_guard lock(mutex_);
+        return cached_ && is_fresh(*cached_, now());
+    }
+
+    /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
+    std::optional<clock_type::time_point> expires_at() const
+    {
+        std::lock_guard lock(mutex_);
+        if (!cached_)
+            return std::nullopt;
+        return cached_->expires_at;
+    }
+
+    /// How many times the grant has been called.
+    std::uint64_t fetch_count() const
+    {
+        std::lock_guard lock(mutex_);
+        return fetches_;
+    }
+
+    /// How many calls are waiting, right now, for a fetch another call started.
+    std::size_t waiting() const
+    {
+        std::lock_guard lock(mutex_);
+        return waiting_;
+    }
+
+    /// The options the source was made with.
+    const token_source_options& options() const noexcept { return options_; }
+
+private:
+    struct cached_token {
+        std::string value;
+        std::optional<clock_type::time_point> expires_at;
+        std::optional<clock_type::time_point> refresh_at; // empty: no known lifetime, kept until rejected
+    };
+
+    /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
+    /// advance (nothing is allocated while unwinding), not a hang.
+    struct fetch_guard {
+        token_source& self;
+        bool done = false;
+        ~fetch_guard()
+        {
+            if (done)
+                return;
+            {
+                std::lock_guard lock(self.mutex_);
+                self.outcome_ = self.out_of_memory_;
+                self.fetching_ = false;
+                ++self.generation_;
+            }
+            self.cv_.notify_all();
+        }
+    };
+
+    static std::shared_ptr<const result<std::string>> make_out_of_memory()
+    {
+        error e;
+        e.kind = error_kind::network;
+        e.code = make_error_code(errc::transport_exception);
+        e.operation = std::string(detail::request_token_operation);
+        e.message = e.operation + " failed: out of memory while fetching a token";
+        return std::make_shared<const result<std::string>>(std::move(e));
+    }
+
+    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+
+    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
+    {
+        return !t.refresh_at || at < *t.refresh_at;
+    }
+
+    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
+                             clock_type::time_point started) const
+    {
+        cached_token t{std::move(value), std::nullopt, std::nullopt};
+        if (!expires_in)
+            return t;
+        using std::chrono::seconds;
+        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
+        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
+        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
+        t.expires_at = started + lifetime;
+        t.refresh_at = started + lifetime - margin;
+        return t;
+    }
+
+    /// Calls the grant; every failure, a thrown one included, becomes an error.
+    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
+    {
+        const std::string_view op = detail::request_token_operation;
+        if (!fetch_)
+            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
+        try {
+            auto r = fetch_();
+            if (!r)
+                return r.error();
+            if (r->data.access_token.empty()) {
+                error e;
+                e.kind = error_kind::decode;
+                e.code = make_error_code(errc::decode_failed);
+                e.operation = std::string(op);
+                e.status = r->status;
+                e.message = e.operation + " failed: the token response has no access_token";
+                return e;
+            }
+            expires_in = r->data.expires_in;
+            return std::move(r->data.access_token);
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const exception& e) {
+            return e.info();
+        } catch (const std::exception& e) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           std::string("the grant threw: ") + e.what(), {});
+        } catch (...) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           "the grant threw a non-standard exception", {});
+        }
+    }
+
+    error wait_timed_out() const
+    {
+        return detail::network_failure(detail::request_token_operation,
+                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                                       "waited " + std::to_string(options_.wait_timeout.count()) +
+                                           " ms for the token refresh another call started",
+                                       {});
+    }
+
+    fetch_function fetch_;
+    token_source_options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::shared_ptr<const result<std::string>> out_of_memory_;
+    std::optional<cached_token> cached_;
+    std::shared_ptr<const result<std::string>> outcome_; // of the last fetch, for its waiters
+    bool fetching_ = false;
+    std::uint64_t generation_ = 0;
+    std::uint64_t fetches_ = 0;
+    std::size_t waiting_ = 0;
+};
+
+} // namespace genesys
+
+#endif

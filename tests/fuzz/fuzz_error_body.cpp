@@ -1,0 +1,104 @@
+// libFuzzer target: an error response's body, with a secret planted in it.
+//
+// Input: two bytes (big-endian) give the position at which the fixed secret is inserted into
+// the body (modulo the body's length + 1); one byte of flags picks the status and the
+// correlation-id header; the rest is the body.
+//
+// Invariants (a violation traps):
+// - detail::parse_error_body returns a value only for a body that starts with '{' and has a
+//   message, code or status;
+// - detail::api_failure(op, response, secret) makes an api error with the response's status and
+//   correlation id, whose message starts "<op> failed: HTTP <status>" and is one line (no CR, LF
+//   or other control character), whose raw_body is the body with the secret replaced by
+//   [REDACTED], and whose parsed body is parse_error_body(raw_body);
+// - neither error.message nor error.raw_body contains the secret.
+
+#include <genesys/tokens.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#define FUZZ_CHECK(cond)                                                                                           \
+    do {                                                                                                           \
+        if (!(cond)) {                                                                                             \
+            std::fprintf(stderr, "fuzz_error_body: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            __builtin_trap();                                                                                      \
+        }                                                                                                          \
+    } while (0)
+
+namespace {
+
+constexpr std::string_view secret = "SECRET-TOKEN-5f0c2d1e9a7b";
+constexpr std::string_view operation = "getTokensMe";
+constexpr std::array<int, 16> statuses{400, 401, 403, 404, 408, 409, 413, 415, 429, 500, 503, 504, 0, 199, 302, 999};
+
+bool contains(std::string_view haystack, std::string_view needle)
+{
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+bool one_line(std::string_view s)
+{
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    if (size < 3)
+        return 0;
+    const std::size_t where = (static_cast<std::size_t>(data[0]) << 8) | data[1];
+    const std::uint8_t flags = data[2];
+    const std::string_view input(reinterpret_cast<const char*>(data) + 3, size - 3);
+    const std::size_t pos = where % (input.size() + 1);
+
+    std::string body;
+    body.reserve(input.size() + secret.size());
+    body.append(input.substr(0, pos));
+    body.append(secret);
+    body.append(input.substr(pos));
+
+    // parse_error_body on its own.
+    const auto parsed = genesys::detail::parse_error_body(body);
+    if (parsed) {
+        FUZZ_CHECK(!body.empty() && body.front() == '{');
+        FUZZ_CHECK(parsed->message || parsed->code || parsed->status);
+    }
+
+    // api_failure, as every operation builds it for a non-2xx response.
+    const int status = statuses[flags & 0x0f];
+    genesys::http_response res{status, {{"Content-Type", "application/json"}}, body};
+    std::string correlation;
+    if (flags & 0x10) {
+        correlation = (flags & 0x20) ? "corr-" + std::string(secret) : std::string("corr-429");
+        res.headers.add((flags & 0x40) ? "inin-correlation-id" : "ININ-Correlation-Id", correlation);
+    }
+
+    const genesys::error e = genesys::detail::api_failure(operation, std::move(res), secret);
+
+    FUZZ_CHECK(e.kind == genesys::error_kind::api);
+    FUZZ_CHECK(e.code == genesys::errc::http_status);
+    FUZZ_CHECK(e.operation == operation);
+    FUZZ_CHECK(e.status == status);
+    FUZZ_CHECK(e.correlation_id == correlation);
+    FUZZ_CHECK(e.message.rfind(std::string(operation) + " failed: HTTP " + std::to_string(status), 0) == 0);
+    FUZZ_CHECK(one_line(e.message));
+    FUZZ_CHECK(!contains(e.message, secret));
+    FUZZ_CHECK(!contains(e.raw_body, secret));
+
+    std::string expected_raw = body;
+    genesys::detail::redact(expected_raw, secret);
+    FUZZ_CHECK(e.raw_body == expected_raw);
+    FUZZ_CHECK(e.body == genesys::detail::parse_error_body(e.raw_body));
+    return 0;
+}

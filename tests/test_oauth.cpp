@@ -1,0 +1,447 @@
+// The OAuth client: every grant's request as the login host takes it, token responses and OAuth
+// errors, retry opt-in, limits and URL checks; and the PKCE helpers with their SHA-256.
+
+#include "fixtures.hpp"
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using genesys::testing::fake_transport;
+
+namespace {
+
+std::string hex(const genesys::detail::sha256::digest_type& d)
+{
+    constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : d) {
+        out += digits[b >> 4];
+        out += digits[b & 15];
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view s) { return hex(genesys::detail::sha256_digest(s)); }
+
+const std::string secret = "svc-secret-0123456789";
+
+genesys::oauth_config config(std::string login_url = "https://login.mypurecloud.ie")
+{
+    return {.login_url = std::move(login_url), .client_id = "svc-client", .client_secret = secret};
+}
+
+std::string token_json(std::string_view token, int expires_in = 86399)
+{
+    return R"({"access_token":")" + std::string(token) + R"(","token_type":"bearer","expires_in":)" +
+           std::to_string(expires_in) + "}";
+}
+
+} // namespace
+
+TEST_CASE("sha256: the FIPS 180-2 vectors and every padding boundary")
+{
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmno"
+                     "pqrstnopqrstu") == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+
+    // One million 'a', fed in uneven pieces: the streaming interface must not depend on chunking.
+    genesys::detail::sha256 h;
+    const std::string chunk(997, 'a');
+    std::size_t fed = 0;
+    while (fed + chunk.size() <= 1000000) {
+        h.update(chunk);
+        fed += chunk.size();
+    }
+    h.update(std::string(1000000 - fed, 'a'));
+    CHECK(hex(h.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+
+    // Lengths around the 56-byte padding limit and the 64-byte block.
+    const std::pair<std::size_t, std::string_view> boundaries[] = {
+        {55, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"},
+        {56, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"},
+        {63, "75220b47218278e656f2013bb8f0c455a25eaf01e86c64924e9d48d89776d6f2"},
+        {64, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"},
+        {65, "9537c5fdf120482f7d58d25e9ed583f52c02b4e304ea814db1633ad565aed7e9"},
+        {119, "000b48d4edf0fa7bee3c6236ecd2785baa5db4eeb8bb54341b029e0d9fa5fb0c"},
+        {120, "13f05a0b594787f5ecd315edc96141bd3243203d1b7d4f0836f37308b276ba98"}};
+    for (const auto& b : boundaries) {
+        CAPTURE(b.first);
+        CHECK(sha256_hex(std::string(b.first, 'x')) == b.second);
+    }
+}
+
+TEST_CASE("base64 and base64url: the RFC 4648 vectors, padding only where asked")
+{
+    const std::pair<std::string_view, std::string_view> vectors[] = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"}};
+    for (const auto& v : vectors) {
+        CHECK(genesys::base64_encode(v.first) == v.second);
+        std::string unpadded(v.second);
+        while (!unpadded.empty() && unpadded.back() == '=')
+            unpadded.pop_back();
+        CHECK(genesys::base64url_encode(v.first) == unpadded);
+    }
+    // The two alphabets differ in their last two characters.
+    CHECK(genesys::base64_encode("\xfb\xff\xbf") == "+/+/");
+    CHECK(genesys::base64url_encode("\xfb\xff\xbf") == "-_-_");
+    CHECK(genesys::base64url_encode("\xfb\xff") == "-_8");
+}
+
+TEST_CASE("PKCE: the RFC 7636 appendix B challenge, and verifiers checked")
+{
+    CHECK(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
+          "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    // 43 and 128 characters are the limits; every unreserved character is allowed.
+    CHECK(genesys::code_challenge_s256(std::string(43, 'a')) == genesys::base64url_encode([] {
+              auto d = genesys::detail::sha256_digest(std::string(43, 'a'));
+              return std::string(d.begin(), d.end());
+          }()));
+    CHECK(genesys::code_challenge_s256(std::string(128, '~')).size() == 43);
+    CHECK(genesys::code_challenge_s256("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~").size() == 43);
+    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(42, 'a')), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(129, 'a')), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(50, 'a') + "+"), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(50, 'a') + "="), genesys::invalid_argument_error);
+}
+
+TEST_CASE("make_code_verifier: 43 to 128 unreserved characters, fresh each time")
+{
+    for (std::size_t n : {43u, 64u, 100u, 128u}) {
+        const std::string v = genesys::make_code_verifier(n);
+        CHECK(v.size() == n);
+        for (char c : v)
+            CHECK(genesys::detail::is_unreserved(c));
+        CHECK_NOTHROW(genesys::code_challenge_s256(v));
+    }
+    CHECK(genesys::make_code_verifier().size() == 64);
+    CHECK_THROWS_AS(genesys::make_code_verifier(42), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(genesys::make_code_verifier(129), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(genesys::make_code_verifier(0), genesys::invalid_argument_error);
+
+    // 20 verifiers of 128 characters: all different, and together they use most of the alphabet.
+    std::set<std::string> seen;
+    std::set<char> chars;
+    for (int i = 0; i < 20; ++i) {
+        auto v = genesys::make_code_verifier(128);
+        chars.insert(v.begin(), v.end());
+        seen.insert(std::move(v));
+    }
+    CHECK(seen.size() == 20);
+    CHECK(chars.size() >= 60);
+}
+
+TEST_CASE("login_url_for: login.<host> for every region; a gateway or emulator is its own login base")
+{
+    for (const auto& r : genesys::regions) {
+        CAPTURE(r.host);
+        CHECK(genesys::login_url_for(genesys::api_base_url(r.host)) == genesys::login_base_url(r.host));
+    }
+    CHECK(genesys::login_url_for("https://API.mypurecloud.de/") == "https://login.mypurecloud.de");
+    CHECK(genesys::login_url_for("https://gw.example.com/genesys") == "https://gw.example.com/genesys");
+    CHECK(genesys::login_url_for("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
+    const auto cfg = genesys::oauth_config::for_region(genesys::region::ap_southeast_2, "id", "secret-1");
+    CHECK(cfg.login_url == "https://login.mypurecloud.com.au");
+    CHECK(cfg.client_id == "id");
+    CHECK(cfg.client_secret == "secret-1");
+}
+
+TEST_CASE("client credentials: the request exactly as the platform takes it, the token decoded")
+{
+    fake_transport fake;
+    fake.respond(200, R"({"access_token":"tok-1","token_type":"bearer","expires_in":86399,"extra":[1]})",
+                 {{"ININ-Correlation-Id", "c-1"}});
+    genesys::oauth_client login{fake, config()};
+    auto r = login.try_client_credentials();
+    REQUIRE(r.has_value());
+    CHECK(r->status == 200);
+    CHECK(r->correlation_id() == "c-1");
+    CHECK(r->data == genesys::oauth_token{"tok-1", "bearer", 86399, std::nullopt});
+
+    const auto req = *fake.last_request();
+    CHECK(req.method == genesys::http_method::post);
+    CHECK(req.url == "https://login.mypurecloud.ie/oauth/token");
+    CHECK(req.body == "grant_type=client_credentials");
+    CHECK(req.headers.get("Authorization") == "Basic " + genesys::base64_encode("svc-client:" + secret));
+    CHECK(req.headers.get("Content-Type") == "application/x-www-form-urlencoded");
+    CHECK(req.headers.get("Accept") == "application/json");
+    CHECK(req.headers.get("User-Agent") == genesys::default_user_agent);
+
+    fake.respond(200, token_json("tok-2", 60));
+    CHECK(login.client_credentials().access_token == "tok-2");
+
+    genesys::oauth_client no_secret{fake, {.login_url = "https://login.mypurecloud.ie", .client_id = "svc-client"}};
+    auto rejected = no_secret.try_client_credentials();
+    REQUIRE(rejected.has_error());
+    CHECK(rejected.error().kind == genesys::error_kind::invalid_argument);
+    CHECK(fake.request_count() == 2);
+}
+
+TEST_CASE("refresh token: every form value percent-encoded; a public client sends client_id in the form")
+{
+    fake_transport fake;
+    fake.respond(200, R"({"access_token":"a2","token_type":"bearer","expires_in":3600,"refresh_token":"r2"})");
+    genesys::oauth_client login{fake, config()};
+    const auto token = login.refresh_token("r1/+= &%~x");
+    CHECK(token.refresh_token == "r2");
+    auto req = *fake.last_request();
+    CHECK(req.body == "grant_type=refresh_token&refresh_token=r1%2F%2B%3D%20%26%25~x");
+    CHECK(req.headers.get("Authorization") == "Basic " + genesys::base64_encode("svc-client:" + secret));
+
+    genesys::oauth_client public_client{fake, {.login_url = "https://login.mypurecloud.ie", .client_id = "pub id"}};
+    fake.respond(200, token_json("a3"));
+    CHECK(public_client.refresh_token("r2").access_token == "a3");
+    req = *fake.last_request();
+    CHECK_FALSE(req.headers.contains("Authorization"));
+    CHECK(req.body == "grant_type=refresh_token&refresh_token=r2&client_id=pub%20id");
+
+    CHECK_THROWS_AS(login.refresh_token(""), genesys::invalid_argument_error);
+    CHECK(fake.request_count() == 2);
+}
+
+TEST_CASE("authorization code: with a PKCE verifier, with a secret, and the checks before sending")
+{
+    fake_transport fake;
+    const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    genesys::oauth_client pkce{fake, {.login_url = "https://login.mypurecloud.ie", .client_id = "spa"}};
+    fake.respond(200, R"({"access_token":"a1","token_type":"bearer","expires_in":3600,"refresh_token":"r1"})");
+    const auto token = pkce.authorization_code("code/1", "https://app.example.com/cb?x=1", verifier);
+    CHECK(token.access_token == "a1");
+    CHECK(token.refresh_token == "r1");
+    auto req = *fake.last_request();
+    CHECK_FALSE(req.headers.contains("Authorization"));
+    CHECK(req.body == "grant_type=authorization_code&code=code%2F1&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb%3Fx%3D1"
+                      "&code_verifier=" +
+                          verifier + "&client_id=spa");
+
+    genesys::oauth_client confidential{fake, config()};
+    fake.respond(200, token_json("a2"));
+    CHECK(confidential.authorization_code("c2", "https://app/cb").access_token == "a2");
+    req = *fake.last_request();
+    CHECK(req.body == "grant_type=authorization_code&code=c2&redirect_uri=https%3A%2F%2Fapp%2Fcb");
+    CHECK(req.headers.get("Authorization") == "Basic " + genesys::base64_encode("svc-client:" + secret));
+
+    // Rejected before sending: nothing more goes out.
+    CHECK_THROWS_AS(pkce.authorization_code("c", "https://app/cb"), genesys::invalid_argument_error); // no secret, no verifier
+    CHECK_THROWS_AS(pkce.authorization_code("c", "https://app/cb", "short"), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(pkce.authorization_code("c", "https://app/cb", verifier + "!"), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(pkce.authorization_code("", "https://app/cb", verifier), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(pkce.authorization_code("c", "", verifier), genesys::invalid_argument_error);
+    CHECK(fake.request_count() == 2);
+}
+
+TEST_CASE("saml2 bearer: the RFC 7522 grant type, orgName and the base64-encoded assertion")
+{
+    fake_transport fake;
+    genesys::oauth_client login{fake, config()};
+    const std::string xml = R"(<saml:Assertion ID="a&b">x</saml:Assertion>)";
+    const std::string encoded = genesys::base64_encode(xml);
+    fake.respond(200, token_json("a1"));
+    CHECK(login.saml2_bearer("Acme Org", encoded).access_token == "a1");
+    const auto req = *fake.last_request();
+    CHECK(req.body == "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Asaml2-bearer&orgName=Acme%20Org&assertion=" +
+                          genesys::detail::percent_encode(encoded));
+    CHECK(req.headers.get("Authorization") == "Basic " + genesys::base64_encode("svc-client:" + secret));
+
+    CHECK_THROWS_AS(login.saml2_bearer("Acme", xml), genesys::invalid_argument_error); // not encoded
+    CHECK_THROWS_AS(login.saml2_bearer("", encoded), genesys::invalid_argument_error);
+    CHECK_THROWS_AS(login.saml2_bearer("Acme", ""), genesys::invalid_argument_error);
+    genesys::oauth_client public_client{fake, {.login_url = "https://login.mypurecloud.ie", .client_id = "pub"}};
+    CHECK_THROWS_AS(public_client.saml2_bearer("Acme", encoded), genesys::invalid_argument_error);
+    CHECK(fake.request_count() == 1);
+}
+
+TEST_CASE("token responses: what is decoded and what is a decode error")
+{
+    fake_transport fake;
+    genesys::oauth_config cfg = config();
+    cfg.max_response_bytes = 200;
+    cfg.max_json_depth = 4;
+    genesys::oauth_client login{fake, cfg};
+
+    fake.respond(200, R"({"access_token":"a","token_type":"bearer"})"); // expires_in is optional
+    auto ok = login.try_client_credentials();
+    REQUIRE(ok.has_value());
+    CHECK_FALSE(ok->data.expires_in.has_value());
+
+    struct bad_case {
+        std::string body;
+        genesys::errc code;
+    };
+    const bad_case cases[] = {
+        {R"({"token_type":"bearer","expires_in":60})", genesys::errc::decode_failed},         // no access_token
+        {R"({"access_token":"","token_type":"bearer"})", genesys::errc::decode_failed},       // empty
+        {R"({"access_token":"tok-secret-1","expires_in":"soon"})", genesys::errc::decode_failed}, // wrong type
+        {R"({"access_token":"tok-secret-1","x":[[[[[1]]]]]})", genesys::errc::decode_failed},  // too deep
+        {"not json tok-secret-1", genesys::errc::decode_failed},
+        {R"({"access_token":"tok-secret-1","pad":")" + std::string(300, 'p') + "\"}", genesys::errc::response_too_large},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.body);
+        fake.respond(200, c.body);
+        auto r = login.try_client_credentials();
+        REQUIRE(r.has_error());
+        CHECK(r.error().kind == genesys::error_kind::decode);
+        CHECK(r.error().code == c.code);
+        CHECK(r.error().status == 200);
+        CHECK(r.error().raw_body.empty()); // a body that may hold a token is not kept
+        CHECK(r.error().message.find("tok-secret-1") == std::string::npos);
+    }
+}
+
+TEST_CASE("OAuth error bodies: an api_error with the HTTP status, the OAuth error typed and readable")
+{
+    fake_transport fake;
+    genesys::oauth_client login{fake, config()};
+
+    fake.respond(400, R"({"error":"invalid_grant","description":"refresh token expired","error_description":"refresh token expired"})",
+                 {{"ININ-Correlation-Id", "corr-9"}});
+    auto r = login.try_refresh_token("r-old");
+    REQUIRE(r.has_error());
+    const genesys::error e = r.error();
+    CHECK(e.kind == genesys::error_kind::api);
+    CHECK(e.status == 400);
+    CHECK(e.operation == "requestToken");
+    CHECK(e.correlation_id == "corr-9");
+    REQUIRE(e.body.has_value());
+    CHECK(e.body->code == "invalid_grant");
+    CHECK(e.body->message == "refresh token expired");
+    CHECK(e.body->status == 400);
+    CHECK(e.message == "requestToken failed: HTTP 400 invalid_grant: refresh token expired (correlation id: corr-9)");
+    const auto oauth = genesys::oauth_error_of(e);
+    REQUIRE(oauth.has_value());
+    CHECK(*oauth == genesys::oauth_error_body{"invalid_grant", "refresh token expired", "refresh token expired"});
+
+    // Only `description`, as older login hosts send it.
+    fake.respond(401, R"({"error":"invalid_client","description":"authentication failed"})");
+    try {
+        login.client_credentials();
+        FAIL("no exception");
+    } catch (const genesys::api_error& ex) {
+        CHECK(ex.status() == 401);
+        CHECK(ex.body()->code == "invalid_client");
+        CHECK(ex.body()->message == "authentication failed");
+        REQUIRE(genesys::oauth_error_of(ex).has_value());
+        CHECK(genesys::oauth_error_of(ex)->description == "authentication failed");
+        CHECK_FALSE(genesys::oauth_error_of(ex)->error_description.has_value());
+    }
+
+    // A platform ErrorBody (a gateway in front of the login host) stays an ErrorBody.
+    fake.respond(503, R"({"message":"The service is currently unavailable.","code":"service.unavailable","status":503})");
+    auto platform = login.try_client_credentials();
+    REQUIRE(platform.has_error());
+    CHECK(platform.error().body->code == "service.unavailable");
+    CHECK_FALSE(genesys::oauth_error_of(platform.error()).has_value());
+
+    // Not JSON at all: the status and the raw body, no parsed body.
+    fake.respond(502, "<html>Bad gateway</html>");
+    auto html = login.try_client_credentials();
+    REQUIRE(html.has_error());
+    CHECK(html.error().status == 502);
+    CHECK_FALSE(html.error().body.has_value());
+    CHECK(html.error().raw_body == "<html>Bad gateway</html>");
+
+    // An error of another operation is not an OAuth error.
+    genesys::error other = e;
+    other.operation = "getTokensMe";
+    CHECK_FALSE(genesys::oauth_error_of(other).has_value());
+}
+
+TEST_CASE("token requests are not retried unless the caller opts in")
+{
+    fake_transport fake;
+    genesys::oauth_config cfg = config();
+    cfg.retry = genesys::retry_policy::standard(3);
+    std::vector<std::chrono::milliseconds> slept;
+    cfg.retry.sleep = [&](std::chrono::milliseconds d) { slept.push_back(d); };
+
+    {
+        genesys::oauth_client login{fake, cfg};
+        fake.respond(503).respond(200, token_json("a1"));
+        auto r = login.try_client_credentials();
+        REQUIRE(r.has_error());
+        CHECK(r.error().status == 503);
+        CHECK(r.error().attempts == 1);
+        CHECK(fake.request_count() == 1);
+        CHECK(slept.empty());
+        fake.reset();
+    }
+    cfg.retry_token_requests = true;
+    genesys::oauth_client login{fake, cfg};
+    fake.respond(429, R"({"error":"too_many_requests"})", {{"Retry-After", "2"}}).respond(200, token_json("a1"));
+    CHECK(login.client_credentials().access_token == "a1");
+    CHECK(fake.request_count() == 2);
+    CHECK(slept == std::vector<std::chrono::milliseconds>{std::chrono::seconds(2)});
+
+    // A 401 is an answer, not a transient failure: never retried.
+    fake.respond(401, R"({"error":"invalid_client"})");
+    auto r = login.try_client_credentials();
+    REQUIRE(r.has_error());
+    CHECK(r.error().status == 401);
+    CHECK(fake.request_count() == 3);
+
+    // Retried to the end: the last error, annotated with the attempts.
+    fake.fail(boost::system::errc::make_error_code(boost::system::errc::connection_reset))
+        .respond(503)
+        .respond(503);
+    auto exhausted = login.try_client_credentials();
+    REQUIRE(exhausted.has_error());
+    CHECK(exhausted.error().attempts == 3);
+    CHECK(exhausted.error().message.find("(after 3 attempts)") != std::string::npos);
+}
+
+TEST_CASE("login_url: checked like base_url, http only to loopback unless allowed")
+{
+    fake_transport fake;
+    for (std::string bad : {"login.mypurecloud.com", "http://login.example.com", "https://user:pw@login.example.com",
+                            "https://login.example.com/?q=1", ""}) {
+        CAPTURE(bad);
+        genesys::oauth_client login{fake, config(bad)};
+        auto r = login.try_client_credentials();
+        REQUIRE(r.has_error());
+        CHECK(r.error().kind == genesys::error_kind::invalid_argument);
+        CHECK(r.error().message.find("login_url") != std::string::npos);
+    }
+    CHECK(fake.request_count() == 0);
+
+    fake.respond_by_default({200, {}, token_json("a")});
+    genesys::oauth_client loopback{fake, config("http://127.0.0.1:9000/")};
+    CHECK(loopback.client_credentials().access_token == "a");
+    CHECK(fake.last_request()->url == "http://127.0.0.1:9000/oauth/token");
+
+    genesys::oauth_config insecure = config("http://login.internal.example:8080/prefix");
+    insecure.allow_insecure_http = true;
+    genesys::oauth_client allowed{fake, insecure};
+    CHECK(allowed.client_credentials().access_token == "a");
+    CHECK(fake.last_request()->url == "http://login.internal.example:8080/prefix/oauth/token");
+
+    genesys::oauth_config bad_agent = config();
+    bad_agent.user_agent = "agent\r\nX-Injected: 1";
+    genesys::oauth_client injected{fake, bad_agent};
+    CHECK_THROWS_AS(injected.client_credentials(), genesys::invalid_argument_error);
+    genesys::oauth_client colon{fake, {.login_url = "https://login.mypurecloud.com", .client_id = "a:b", .client_secret = secret}};
+    CHECK_THROWS_AS(colon.client_credentials(), genesys::invalid_argument_error);
+    CHECK(fake.request_count() == 2);
+}
+
+TEST_CASE("a network failure is a network_error; over-large error bodies are not parsed")
+{
+    fake_transport fake;
+    genesys::oauth_config cfg = config();
+    cfg.max_response_bytes = 64;
+    genesys::oauth_client login{fake, cfg};
+    fake.fail(boost::system::errc::make_error_code(boost::system::errc::connection_refused));
+    CHECK_THROWS_AS(login.client_credentials(), genesys::network_error);
+
+    fake.respond(400, R"({"error":"invalid_request","error_description":")" + std::string(100, 'x') + "\"}");
+    auto r = login.try_client_credentials();
+    REQUIRE(r.has_error());
+    CHECK(r.error().status == 400);
+    CHECK_FALSE(r.error().body.has_value());
+    CHECK(r.error().message.find("over the limit") != std::string::npos);
+}
