@@ -420,21 +420,8 @@ private:
             if (!detail::is_header_value(h.value))
                 return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
 
-        int attempts = 0;
-        auto r = detail::with_retries(
-            config_.retry, config_.retry_token_requests,
-            [&](int attempt) {
-                attempts = attempt;
-                return attempt_once(req, hidden);
-            },
-            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
-        if (!r && attempts > 1) {
-            error e = r.error();
-            e.attempts = attempts;
-            e.message += " (after " + std::to_string(attempts) + " attempts)";
-            return e;
-        }
-        return r;
+        return detail::with_retries(config_.retry, config_.retry_token_requests,
+                                    [&](int) { return attempt_once(req, hidden); });
     }
 
     result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)

@@ -5,6 +5,9 @@
 /// `retry_policy`: when and how long to wait before trying a failed call again.
 
 #include <genesys/date_time.hpp>
+#include <genesys/error.hpp>
+
+#include <boost/system/result.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -249,10 +252,23 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
     return wait;
 }
 
-/// Runs `attempt(n)` until it succeeds or `retry_wait` says stop. `classify(result)` tells a
-/// failure's outcome; `on_give_up(result, attempts)` may annotate the last failure.
-template <class Attempt, class Classify>
-auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt, Classify&& classify)
+/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
+inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
+{
+    if (e.kind == error_kind::network)
+        return {policy.retry_network_errors, std::nullopt};
+    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
+                                         policy.retry_statuses.end()) {
+        auto retry_after = e.headers.get("Retry-After");
+        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
+    }
+    return {};
+}
+
+/// Runs `attempt(n)` (returning a `result<T>`) until it succeeds or `retry_wait` says stop. A
+/// failure after several attempts says how many (`error::attempts`).
+template <class Attempt>
+auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
 {
     using namespace std::chrono;
     const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
@@ -262,9 +278,15 @@ auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt, Cla
         if (r || !idempotent || !p.enabled())
             return r;
         const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, classify(r), elapsed);
-        if (!wait)
-            return r;
+        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);
+        if (!wait) {
+            if (n == 1)
+                return r;
+            error e = r.error();
+            e.attempts = n;
+            e.message += " (after " + std::to_string(n) + " attempts)";
+            return decltype(r){boost::system::in_place_error, std::move(e)};
+        }
         if (p.sleep)
             p.sleep(*wait);
         else

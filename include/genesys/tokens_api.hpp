@@ -63,19 +63,6 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     }
 }
 
-/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
-inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
-{
-    if (e.kind == error_kind::network)
-        return {policy.retry_network_errors, std::nullopt};
-    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
-                                         policy.retry_statuses.end()) {
-        auto retry_after = e.headers.get("Retry-After");
-        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
-    }
-    return {};
-}
-
 /// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
 inline std::string_view bearer_token_problem(std::string_view token) noexcept
 {
@@ -321,21 +308,8 @@ private:
     result<api_response<Response>> send(std::string_view op, http_method method, const http_request& req,
                                         std::string_view token)
     {
-        int attempts = 0;
-        auto r = detail::with_retries(
-            config_.retry, is_idempotent(method),
-            [&](int attempt) {
-                attempts = attempt;
-                return attempt_once<Response>(op, req, attempt, token);
-            },
-            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
-        if (!r && attempts > 1) {
-            error e = r.error();
-            e.attempts = attempts;
-            e.message += " (after " + std::to_string(attempts) + " attempts)";
-            return e;
-        }
-        return r;
+        return detail::with_retries(config_.retry, is_idempotent(method),
+                                    [&](int attempt) { return attempt_once<Response>(op, req, attempt, token); });
     }
 
     /// One send and the interpretation of its response.

@@ -607,382 +607,6 @@ inline std::string format_date_time(date_time t)
 
 #endif
 // ---- end <genesys/date_time.hpp> ----
-
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
-#include <functional>
-#include <initializer_list>
-#include <optional>
-#include <random>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <vector>
-
-namespace genesys {
-
-namespace detail {
-
-constexpr std::optional<int> month_number(std::string_view m) noexcept
-{
-    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    for (int i = 0; i < 12; ++i)
-        if (names[i] == m)
-            return i + 1;
-    return std::nullopt;
-}
-
-constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
-                           int& out) noexcept
-{
-    std::size_t n = 0;
-    int v = 0;
-    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
-        v = v * 10 + (s[pos + n] - '0');
-        ++n;
-    }
-    if (n < min_digits)
-        return false;
-    pos += n;
-    out = v;
-    return true;
-}
-
-constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
-{
-    if (s.substr(pos, what.size()) != what)
-        return false;
-    pos += what.size();
-    return true;
-}
-
-constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
-{
-    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
-           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
-}
-
-/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
-    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
-    and asctime (`Sun Nov  6 08:49:37 1994`). */
-constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
-{
-    using namespace std::chrono;
-    const auto comma = s.find(',');
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    std::size_t pos = 0;
-    if (comma == 3) { // IMF-fixdate
-        pos = 4;
-        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, " "))
-            return std::nullopt;
-        auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || !expect(s, pos, " ") ||
-            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
-            return std::nullopt;
-        mo = *m;
-    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
-        pos = comma + 1;
-        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, "-"))
-            return std::nullopt;
-        auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, "-") || !read_number(s, pos, 2, 2, y) || !expect(s, pos, " ") ||
-            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
-            return std::nullopt;
-        mo = *m;
-        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
-    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
-        pos = 4;
-        auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, " "))
-            return std::nullopt;
-        if (s[pos] == ' ')
-            ++pos;
-        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
-            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
-            return std::nullopt;
-        mo = *m;
-    } else {
-        return std::nullopt;
-    }
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok())
-        return std::nullopt;
-    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
-}
-
-} // namespace detail
-
-/** How long a `Retry-After` value asks to wait, measured from `now`.
-
-    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
-    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
-    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
-
-    @code
-    auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
-    @endcode
-*/
-constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                                     std::chrono::system_clock::time_point now) noexcept
-{
-    using namespace std::chrono;
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
-    if (value.empty())
-        return std::nullopt;
-    if (value.front() >= '0' && value.front() <= '9') {
-        std::int64_t secs = 0;
-        for (char c : value) {
-            if (c < '0' || c > '9')
-                return std::nullopt;
-            secs = std::min<std::int64_t>(secs * 10 + (c - '0'), std::int64_t{1} << 40); // ~35,000 years
-        }
-        return milliseconds(secs * 1000);
-    }
-    auto date = detail::parse_http_date(value);
-    if (!date)
-        return std::nullopt;
-    // In seconds first: sys_seconds of year 0..9999 minus a nanosecond clock would overflow.
-    const auto whole = floor<seconds>(now);
-    const auto wait = duration_cast<milliseconds>(*date - time_point_cast<seconds>(whole)) -
-                      duration_cast<milliseconds>(now - whole);
-    return wait.count() > 0 ? wait : milliseconds(0);
-}
-
-/** When and how long to wait before trying a failed call again.
-
-    Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
-    `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
-    for idempotent operations only (all six Tokens operations are). The wait is the
-    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else
-    exponential backoff with jitter. Retrying stops, returning the last error at once, when
-    the attempts are used up, when a wait would exceed `max_wait`, or when it would end
-    past the `max_elapsed` budget: there is never a hidden multi-minute sleep.
-
-    The clocks, the sleep and the random source are injectable, so tests are exact and
-    instant.
-
-    @code
-    genesys::client_config cfg{.access_token = token};
-    cfg.retry = genesys::retry_policy::standard(); // 4 attempts within 60 s
-    @endcode
-*/
-struct retry_policy {
-    /// Attempts in all, the first included; 1 turns retrying off.
-    int max_attempts = 1;
-    /// The time all attempts and waits together may take, from the first attempt.
-    std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
-    /// The longest single wait. A `Retry-After` asking for more ends retrying.
-    std::chrono::milliseconds max_wait = std::chrono::seconds(30);
-    /// The backoff before the first retry when there is no `Retry-After`; doubled (by
-    /// `backoff_multiplier`) for each further one, up to `max_backoff`.
-    std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(500);
-    /// The cap on the backoff, before jitter.
-    std::chrono::milliseconds max_backoff = std::chrono::seconds(10);
-    /// The factor from one backoff to the next.
-    double backoff_multiplier = 2.0;
-    /// The statuses that are retried.
-    std::vector<int> retry_statuses = {429, 502, 503, 504};
-    /// Whether a network failure (no response) is retried.
-    bool retry_network_errors = true;
-
-    /// The monotonic clock the budget is measured with (default `steady_clock::now`).
-    std::function<std::chrono::steady_clock::time_point()> clock{};
-    /// The wall clock an HTTP-date `Retry-After` is measured against (default `system_clock::now`).
-    std::function<std::chrono::system_clock::time_point()> wall_clock{};
-    /// How to wait (default `std::this_thread::sleep_for`).
-    std::function<void(std::chrono::milliseconds)> sleep{};
-    /// A uniform random number in [0, 1) for jitter (default: a per-thread generator).
-    std::function<double()> random{};
-
-    /// `max_attempts` attempts (4 by default) with the other settings at their defaults.
-    static retry_policy standard(int max_attempts = 4)
-    {
-        retry_policy p;
-        p.max_attempts = max_attempts;
-        return p;
-    }
-
-    /// True when retrying is on.
-    bool enabled() const noexcept { return max_attempts > 1; }
-};
-
-namespace detail {
-
-/// What the retry loop needs to know about one failed attempt.
-struct attempt_outcome {
-    bool retryable = false;                         ///< a retried status, or a network failure
-    std::optional<std::string> retry_after{};       ///< the response's Retry-After, if any (a copy:
-                                                    ///< `result::error()` returns a temporary)
-};
-
-/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop.
-inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
-                                                           const attempt_outcome& outcome,
-                                                           std::chrono::milliseconds elapsed)
-{
-    using namespace std::chrono;
-    if (!outcome.retryable || next_attempt > p.max_attempts)
-        return std::nullopt;
-    std::optional<milliseconds> wait;
-    if (outcome.retry_after) {
-        const auto wall = p.wall_clock ? p.wall_clock() : system_clock::now();
-        wait = parse_retry_after(*outcome.retry_after, wall);
-    }
-    if (!wait) {
-        double backoff = static_cast<double>(p.initial_backoff.count());
-        for (int i = 2; i < next_attempt; ++i)
-            backoff *= p.backoff_multiplier;
-        backoff = std::min(backoff, static_cast<double>(p.max_backoff.count()));
-        // Equal jitter: between half the backoff and all of it.
-        thread_local std::mt19937_64 engine{std::random_device{}()};
-        const double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * std::clamp(r, 0.0, 1.0)));
-    }
-    if (*wait > p.max_wait || elapsed + *wait > p.max_elapsed)
-        return std::nullopt;
-    return wait;
-}
-
-/// Runs `attempt(n)` until it succeeds or `retry_wait` says stop. `classify(result)` tells a
-/// failure's outcome; `on_give_up(result, attempts)` may annotate the last failure.
-template <class Attempt, class Classify>
-auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt, Classify&& classify)
-{
-    using namespace std::chrono;
-    const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
-    const auto start = now();
-    for (int n = 1;; ++n) {
-        auto r = attempt(n);
-        if (r || !idempotent || !p.enabled())
-            return r;
-        const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, classify(r), elapsed);
-        if (!wait)
-            return r;
-        if (p.sleep)
-            p.sleep(*wait);
-        else
-            std::this_thread::sleep_for(*wait);
-    }
-}
-
-} // namespace detail
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/retry.hpp> ----
-// ---- begin <genesys/version.hpp> ----
-#ifndef GENESYS_VERSION_HPP
-#define GENESYS_VERSION_HPP
-
-/// @file
-/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
-
-#include <string_view>
-
-/// The major version number.
-#define GENESYS_TOKENS_VERSION_MAJOR 0
-/// The minor version number.
-#define GENESYS_TOKENS_VERSION_MINOR 1
-/// The patch version number.
-#define GENESYS_TOKENS_VERSION_PATCH 0
-/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
-#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
-
-namespace genesys {
-
-/// The library version as `"MAJOR.MINOR.PATCH"`.
-inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
-
-/// The default `User-Agent` sent with every request, naming this library and its version.
-inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/version.hpp> ----
-
-#include <cstddef>
-#include <memory>
-#include <string>
-#include <utility>
-
-namespace genesys {
-
-class token_source; // <genesys/token_source.hpp>
-
-/** Where and as whom a client calls the API.
-
-    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
-    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
-    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
-    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set. A
-    bad one is reported as an `invalid_argument` error by every call, before anything is sent.
-
-    @code
-    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
-                               .access_token = token};
-    @endcode
-*/
-struct client_config {
-    /// The API base URL; the default is the `us_east_1` region.
-    std::string base_url = "https://api.mypurecloud.com";
-    /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
-    /// Leave it empty when `token_source` is set.
-    std::string access_token{};
-    /// The `User-Agent` header; the default names this library and its version.
-    std::string user_agent = std::string(default_user_agent);
-    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
-    /// but may not set `Authorization` (use `access_token`).
-    http_headers default_headers{};
-    /// When and how to retry; off by default. See `retry_policy::standard()`.
-    retry_policy retry{};
-    /// Receives one event per attempt; no cost when empty.
-    genesys::logger logger{};
-    /// A response body larger than this is an error, not a string to parse (default 4 MiB).
-    std::size_t max_response_bytes = 4 * 1024 * 1024;
-    /// JSON nested deeper than this is an error (default 32 levels).
-    std::size_t max_json_depth = 32;
-    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
-    bool allow_insecure_http = false;
-    /** Where the token comes from instead of `access_token` (which must then be empty): each call
-        takes the source's current token, and a call answered 401 drops that token, gets a fresh
-        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
-        source between clients and threads: it refreshes once for all of them. */
-    std::shared_ptr<genesys::token_source> token_source{};
-
-    /// A configuration for a region's API host.
-    static client_config for_region(region r, std::string access_token)
-    {
-        client_config cfg;
-        cfg.base_url = api_base_url(r);
-        cfg.access_token = std::move(access_token);
-        return cfg;
-    }
-
-    /// A configuration for a region's API host whose token comes from `source`.
-    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
-    {
-        client_config cfg;
-        cfg.base_url = api_base_url(r);
-        cfg.token_source = std::move(source);
-        return cfg;
-    }
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/client_config.hpp> ----
 // ---- begin <genesys/error.hpp> ----
 #ifndef GENESYS_ERROR_HPP
 #define GENESYS_ERROR_HPP
@@ -1686,6 +1310,403 @@ public:
 
 #endif
 // ---- end <genesys/error.hpp> ----
+
+#include <boost/system/result.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace genesys {
+
+namespace detail {
+
+constexpr std::optional<int> month_number(std::string_view m) noexcept
+{
+    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (names[i] == m)
+            return i + 1;
+    return std::nullopt;
+}
+
+constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
+                           int& out) noexcept
+{
+    std::size_t n = 0;
+    int v = 0;
+    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
+        v = v * 10 + (s[pos + n] - '0');
+        ++n;
+    }
+    if (n < min_digits)
+        return false;
+    pos += n;
+    out = v;
+    return true;
+}
+
+constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
+{
+    if (s.substr(pos, what.size()) != what)
+        return false;
+    pos += what.size();
+    return true;
+}
+
+constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
+{
+    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
+           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
+}
+
+/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
+    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
+    and asctime (`Sun Nov  6 08:49:37 1994`). */
+constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
+{
+    using namespace std::chrono;
+    const auto comma = s.find(',');
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::size_t pos = 0;
+    if (comma == 3) { // IMF-fixdate
+        pos = 4;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, " "))
+            return std::nullopt;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
+        pos = comma + 1;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, "-"))
+            return std::nullopt;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, "-") || !read_number(s, pos, 2, 2, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
+    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
+        pos = 4;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " "))
+            return std::nullopt;
+        if (s[pos] == ' ')
+            ++pos;
+        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
+            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else {
+        return std::nullopt;
+    }
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
+}
+
+} // namespace detail
+
+/** How long a `Retry-After` value asks to wait, measured from `now`.
+
+    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
+    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
+    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
+
+    @code
+    auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
+    @endcode
+*/
+constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                                     std::chrono::system_clock::time_point now) noexcept
+{
+    using namespace std::chrono;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty())
+        return std::nullopt;
+    if (value.front() >= '0' && value.front() <= '9') {
+        std::int64_t secs = 0;
+        for (char c : value) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            secs = std::min<std::int64_t>(secs * 10 + (c - '0'), std::int64_t{1} << 40); // ~35,000 years
+        }
+        return milliseconds(secs * 1000);
+    }
+    auto date = detail::parse_http_date(value);
+    if (!date)
+        return std::nullopt;
+    // In seconds first: sys_seconds of year 0..9999 minus a nanosecond clock would overflow.
+    const auto whole = floor<seconds>(now);
+    const auto wait = duration_cast<milliseconds>(*date - time_point_cast<seconds>(whole)) -
+                      duration_cast<milliseconds>(now - whole);
+    return wait.count() > 0 ? wait : milliseconds(0);
+}
+
+/** When and how long to wait before trying a failed call again.
+
+    Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
+    `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
+    for idempotent operations only (all six Tokens operations are). The wait is the
+    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else
+    exponential backoff with jitter. Retrying stops, returning the last error at once, when
+    the attempts are used up, when a wait would exceed `max_wait`, or when it would end
+    past the `max_elapsed` budget: there is never a hidden multi-minute sleep.
+
+    The clocks, the sleep and the random source are injectable, so tests are exact and
+    instant.
+
+    @code
+    genesys::client_config cfg{.access_token = token};
+    cfg.retry = genesys::retry_policy::standard(); // 4 attempts within 60 s
+    @endcode
+*/
+struct retry_policy {
+    /// Attempts in all, the first included; 1 turns retrying off.
+    int max_attempts = 1;
+    /// The time all attempts and waits together may take, from the first attempt.
+    std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
+    /// The longest single wait. A `Retry-After` asking for more ends retrying.
+    std::chrono::milliseconds max_wait = std::chrono::seconds(30);
+    /// The backoff before the first retry when there is no `Retry-After`; doubled (by
+    /// `backoff_multiplier`) for each further one, up to `max_backoff`.
+    std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(500);
+    /// The cap on the backoff, before jitter.
+    std::chrono::milliseconds max_backoff = std::chrono::seconds(10);
+    /// The factor from one backoff to the next.
+    double backoff_multiplier = 2.0;
+    /// The statuses that are retried.
+    std::vector<int> retry_statuses = {429, 502, 503, 504};
+    /// Whether a network failure (no response) is retried.
+    bool retry_network_errors = true;
+
+    /// The monotonic clock the budget is measured with (default `steady_clock::now`).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+    /// The wall clock an HTTP-date `Retry-After` is measured against (default `system_clock::now`).
+    std::function<std::chrono::system_clock::time_point()> wall_clock{};
+    /// How to wait (default `std::this_thread::sleep_for`).
+    std::function<void(std::chrono::milliseconds)> sleep{};
+    /// A uniform random number in [0, 1) for jitter (default: a per-thread generator).
+    std::function<double()> random{};
+
+    /// `max_attempts` attempts (4 by default) with the other settings at their defaults.
+    static retry_policy standard(int max_attempts = 4)
+    {
+        retry_policy p;
+        p.max_attempts = max_attempts;
+        return p;
+    }
+
+    /// True when retrying is on.
+    bool enabled() const noexcept { return max_attempts > 1; }
+};
+
+namespace detail {
+
+/// What the retry loop needs to know about one failed attempt.
+struct attempt_outcome {
+    bool retryable = false;                         ///< a retried status, or a network failure
+    std::optional<std::string> retry_after{};       ///< the response's Retry-After, if any (a copy:
+                                                    ///< `result::error()` returns a temporary)
+};
+
+/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop.
+inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
+                                                           const attempt_outcome& outcome,
+                                                           std::chrono::milliseconds elapsed)
+{
+    using namespace std::chrono;
+    if (!outcome.retryable || next_attempt > p.max_attempts)
+        return std::nullopt;
+    std::optional<milliseconds> wait;
+    if (outcome.retry_after) {
+        const auto wall = p.wall_clock ? p.wall_clock() : system_clock::now();
+        wait = parse_retry_after(*outcome.retry_after, wall);
+    }
+    if (!wait) {
+        double backoff = static_cast<double>(p.initial_backoff.count());
+        for (int i = 2; i < next_attempt; ++i)
+            backoff *= p.backoff_multiplier;
+        backoff = std::min(backoff, static_cast<double>(p.max_backoff.count()));
+        // Equal jitter: between half the backoff and all of it.
+        thread_local std::mt19937_64 engine{std::random_device{}()};
+        const double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * std::clamp(r, 0.0, 1.0)));
+    }
+    if (*wait > p.max_wait || elapsed + *wait > p.max_elapsed)
+        return std::nullopt;
+    return wait;
+}
+
+/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
+inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
+{
+    if (e.kind == error_kind::network)
+        return {policy.retry_network_errors, std::nullopt};
+    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
+                                         policy.retry_statuses.end()) {
+        auto retry_after = e.headers.get("Retry-After");
+        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
+    }
+    return {};
+}
+
+/// Runs `attempt(n)` (returning a `result<T>`) until it succeeds or `retry_wait` says stop. A
+/// failure after several attempts says how many (`error::attempts`).
+template <class Attempt>
+auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
+{
+    using namespace std::chrono;
+    const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
+    const auto start = now();
+    for (int n = 1;; ++n) {
+        auto r = attempt(n);
+        if (r || !idempotent || !p.enabled())
+            return r;
+        const auto elapsed = duration_cast<milliseconds>(now() - start);
+        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);
+        if (!wait) {
+            if (n == 1)
+                return r;
+            error e = r.error();
+            e.attempts = n;
+            e.message += " (after " + std::to_string(n) + " attempts)";
+            return decltype(r){boost::system::in_place_error, std::move(e)};
+        }
+        if (p.sleep)
+            p.sleep(*wait);
+        else
+            std::this_thread::sleep_for(*wait);
+    }
+}
+
+} // namespace detail
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/retry.hpp> ----
+// ---- begin <genesys/version.hpp> ----
+#ifndef GENESYS_VERSION_HPP
+#define GENESYS_VERSION_HPP
+
+/// @file
+/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
+
+#include <string_view>
+
+/// The major version number.
+#define GENESYS_TOKENS_VERSION_MAJOR 0
+/// The minor version number.
+#define GENESYS_TOKENS_VERSION_MINOR 1
+/// The patch version number.
+#define GENESYS_TOKENS_VERSION_PATCH 0
+/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
+#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
+
+namespace genesys {
+
+/// The library version as `"MAJOR.MINOR.PATCH"`.
+inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
+
+/// The default `User-Agent` sent with every request, naming this library and its version.
+inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/version.hpp> ----
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace genesys {
+
+class token_source; // <genesys/token_source.hpp>
+
+/** Where and as whom a client calls the API.
+
+    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
+    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
+    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
+    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set. A
+    bad one is reported as an `invalid_argument` error by every call, before anything is sent.
+
+    @code
+    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
+                               .access_token = token};
+    @endcode
+*/
+struct client_config {
+    /// The API base URL; the default is the `us_east_1` region.
+    std::string base_url = "https://api.mypurecloud.com";
+    /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
+    /// Leave it empty when `token_source` is set.
+    std::string access_token{};
+    /// The `User-Agent` header; the default names this library and its version.
+    std::string user_agent = std::string(default_user_agent);
+    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
+    /// but may not set `Authorization` (use `access_token`).
+    http_headers default_headers{};
+    /// When and how to retry; off by default. See `retry_policy::standard()`.
+    retry_policy retry{};
+    /// Receives one event per attempt; no cost when empty.
+    genesys::logger logger{};
+    /// A response body larger than this is an error, not a string to parse (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
+    bool allow_insecure_http = false;
+    /** Where the token comes from instead of `access_token` (which must then be empty): each call
+        takes the source's current token, and a call answered 401 drops that token, gets a fresh
+        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
+        source between clients and threads: it refreshes once for all of them. */
+    std::shared_ptr<genesys::token_source> token_source{};
+
+    /// A configuration for a region's API host.
+    static client_config for_region(region r, std::string access_token)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.access_token = std::move(access_token);
+        return cfg;
+    }
+
+    /// A configuration for a region's API host whose token comes from `source`.
+    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.token_source = std::move(source);
+        return cfg;
+    }
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/client_config.hpp> ----
 // ---- begin <genesys/models/entities.hpp> ----
 #ifndef GENESYS_MODELS_ENTITIES_HPP
 #define GENESYS_MODELS_ENTITIES_HPP
@@ -3260,19 +3281,6 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     }
 }
 
-/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
-inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
-{
-    if (e.kind == error_kind::network)
-        return {policy.retry_network_errors, std::nullopt};
-    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
-                                         policy.retry_statuses.end()) {
-        auto retry_after = e.headers.get("Retry-After");
-        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
-    }
-    return {};
-}
-
 /// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
 inline std::string_view bearer_token_problem(std::string_view token) noexcept
 {
@@ -3518,21 +3526,8 @@ private:
     result<api_response<Response>> send(std::string_view op, http_method method, const http_request& req,
                                         std::string_view token)
     {
-        int attempts = 0;
-        auto r = detail::with_retries(
-            config_.retry, is_idempotent(method),
-            [&](int attempt) {
-                attempts = attempt;
-                return attempt_once<Response>(op, req, attempt, token);
-            },
-            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
-        if (!r && attempts > 1) {
-            error e = r.error();
-            e.attempts = attempts;
-            e.message += " (after " + std::to_string(attempts) + " attempts)";
-            return e;
-        }
-        return r;
+        return detail::with_retries(config_.retry, is_idempotent(method),
+                                    [&](int attempt) { return attempt_once<Response>(op, req, attempt, token); });
     }
 
     /// One send and the interpretation of its response.
@@ -4015,21 +4010,8 @@ private:
             if (!detail::is_header_value(h.value))
                 return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
 
-        int attempts = 0;
-        auto r = detail::with_retries(
-            config_.retry, config_.retry_token_requests,
-            [&](int attempt) {
-                attempts = attempt;
-                return attempt_once(req, hidden);
-            },
-            [&](const auto& failed) { return detail::retry_outcome(config_.retry, failed.error()); });
-        if (!r && attempts > 1) {
-            error e = r.error();
-            e.attempts = attempts;
-            e.message += " (after " + std::to_string(attempts) + " attempts)";
-            return e;
-        }
-        return r;
+        return detail::with_retries(config_.retry, config_.retry_token_requests,
+                                    [&](int) { return attempt_once(req, hidden); });
     }
 
     result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)

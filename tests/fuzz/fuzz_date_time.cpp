@@ -7,6 +7,8 @@
 // - when it succeeds, format_date_time(t) is `yyyy-MM-ddTHH:mm:ss.mmmZ` (24 characters) and
 //   parse_date_time(format_date_time(t)) == t.
 
+#include "fuzz_check.hpp"
+
 #include <genesys/tokens.hpp>
 
 #include <cstddef>
@@ -15,13 +17,6 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(cond)                                                                                          \
-    do {                                                                                                          \
-        if (!(cond)) {                                                                                            \
-            std::fprintf(stderr, "fuzz_date_time: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            __builtin_trap();                                                                                     \
-        }                                                                                                         \
-    } while (0)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

@@ -10,6 +10,8 @@
 // - the serialized value_from text goes through decode_body again, to an equal object, and
 //   encoding is deterministic (the second encoding serializes to the same text).
 
+#include "fuzz_check.hpp"
+
 #include <genesys/tokens.hpp>
 
 #include <boost/json.hpp>
@@ -20,13 +22,6 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(cond)                                                                                       \
-    do {                                                                                                       \
-        if (!(cond)) {                                                                                         \
-            std::fprintf(stderr, "fuzz_models: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            __builtin_trap();                                                                                  \
-        }                                                                                                      \
-    } while (0)
 
 namespace {
 

@@ -12,6 +12,8 @@
 // - an error message is one line (no CR, LF or other control character) and never contains
 //   the access token.
 
+#include "fuzz_check.hpp"
+
 #include <genesys/tokens.hpp>
 
 #include <cstddef>
@@ -21,15 +23,11 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(cond)                                                                                     \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            std::fprintf(stderr, "fuzz_path: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            __builtin_trap();                                                                                \
-        }                                                                                                    \
-    } while (0)
 
 namespace {
+
+using fuzz::contains;
+using fuzz::one_line;
 
 constexpr std::string_view base = "https://api.mypurecloud.com";
 constexpr std::string_view prefix = "/api/v2/tokens/";
@@ -67,16 +65,6 @@ std::optional<std::string> decode_segment(std::string_view seg)
         i += 2;
     }
     return out;
-}
-
-bool one_line(std::string_view s)
-{
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
 }
 
 } // namespace

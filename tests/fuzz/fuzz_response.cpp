@@ -19,6 +19,8 @@
 // - a decode error of the token request keeps no body (it may hold a token);
 //   a client_credentials success has a non-empty access_token.
 
+#include "fuzz_check.hpp"
+
 #include <genesys/tokens.hpp>
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -30,35 +32,16 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(cond)                                                                                         \
-    do {                                                                                                         \
-        if (!(cond)) {                                                                                           \
-            std::fprintf(stderr, "fuzz_response: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            __builtin_trap();                                                                                    \
-        }                                                                                                        \
-    } while (0)
 
 namespace {
+
+using fuzz::contains;
+using fuzz::one_line;
 
 constexpr std::string_view access_token = "SECRET-TOKEN-5f0c2d1e9a7b";
 constexpr std::string_view client_secret = "CLIENT-SECRET-8c1d2e3f4a5b";
 constexpr std::array<std::string_view, 6> header_names{"ININ-Correlation-Id", "inin-correlation-id", "Retry-After",
                                                       "Content-Type", "inin-ratelimit-count", "X-Fuzz"};
-
-bool contains(std::string_view haystack, std::string_view needle)
-{
-    return haystack.find(needle) != std::string_view::npos;
-}
-
-bool one_line(std::string_view s)
-{
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f)
-            return false;
-    }
-    return true;
-}
 
 void report(std::string_view what, const genesys::error& e)
 {

@@ -14,6 +14,8 @@
 //   four digits, the only ones IMF-fixdate can write).
 
 #include <genesys/retry.hpp>
+#include "fuzz_check.hpp"
+
 #include <genesys/tokens.hpp>
 
 #include <chrono>
@@ -24,13 +26,6 @@
 #include <string>
 #include <string_view>
 
-#define FUZZ_CHECK(cond)                                                                                            \
-    do {                                                                                                            \
-        if (!(cond)) {                                                                                              \
-            std::fprintf(stderr, "fuzz_retry_after: invariant violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            __builtin_trap();                                                                                       \
-        }                                                                                                           \
-    } while (0)
 
 namespace {
 
