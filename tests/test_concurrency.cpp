@@ -3,7 +3,10 @@
 #include "fixtures.hpp"
 
 #include <atomic>
+#include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -44,27 +47,53 @@ TEST_CASE("concurrency: many threads share one tokens_api, with retries and a lo
     CHECK(logged == static_cast<std::size_t>(threads * calls));
 }
 
+namespace {
+
+/// Fails the first send of every URL with a network error and answers the rest: every call
+/// needs exactly one retry, however the threads interleave.
+struct first_attempt_fails {
+    struct state {
+        std::mutex mutex;
+        std::set<std::string> seen;
+    };
+    fake_transport inner;
+    std::shared_ptr<state> shared = std::make_shared<state>();
+
+    boost::system::result<genesys::http_response> send(const genesys::http_request& req)
+    {
+        {
+            std::lock_guard lock(shared->mutex);
+            if (shared->seen.insert(req.url).second)
+                return boost::system::errc::make_error_code(boost::system::errc::connection_reset);
+        }
+        return inner.send(req);
+    }
+};
+
+} // namespace
+
 TEST_CASE("concurrency: failures and retries on many threads stay independent")
 {
     fake_transport fake;
-    // Every third send fails at the network level; the retry makes every call succeed.
-    for (std::size_t n = 3; n <= 600; n += 3)
-        fake.fail_on(n, boost::system::errc::make_error_code(boost::system::errc::connection_reset));
     fake.respond_by_default({204, {}, {}});
     genesys::client_config cfg{.access_token = std::string(fixtures::secret_token)};
-    cfg.retry = genesys::retry_policy::standard(4);
+    cfg.retry = genesys::retry_policy::standard(2);
     cfg.retry.sleep = [](std::chrono::milliseconds) {};
-    genesys::tokens_api api{fake, cfg};
+    std::atomic<int> attempts_seen{0};
+    cfg.logger = [&](const genesys::log_event& e) { attempts_seen += e.attempt; };
+    genesys::tokens_api api{first_attempt_fails{fake}, cfg};
 
+    constexpr int threads = 6, calls = 50;
     std::atomic<int> ok{0};
     std::vector<std::thread> pool;
-    for (int t = 0; t < 6; ++t)
-        pool.emplace_back([&] {
-            for (int i = 0; i < 50; ++i)
-                ok += api.try_delete_token("u-" + std::to_string(i)).has_value();
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < calls; ++i)
+                ok += api.try_delete_token("t" + std::to_string(t) + "-u" + std::to_string(i)).has_value();
         });
     for (auto& th : pool)
         th.join();
-    CHECK(ok == 300);
-    CHECK(fake.request_count() >= 300 + 100);
+    CHECK(ok == threads * calls);
+    CHECK(fake.request_count() == threads * calls);   // the successful second attempts
+    CHECK(attempts_seen == threads * calls * (1 + 2)); // attempt 1 and attempt 2 of every call
 }
