@@ -101,16 +101,7 @@ public:
     tokens_api(Transport transport, client_config config)
         : transport_(std::move(transport)), config_(std::move(config))
     {
-        std::string problem;
-        if (!config_.token_source) {
-            problem = detail::config_problem(config_, base_url_);
-        } else if (!config_.access_token.empty()) {
-            problem = "set access_token or token_source, not both";
-        } else {
-            client_config checked = config_; // every other check, with a stand-in for the token
-            checked.access_token = "from-token-source";
-            problem = detail::config_problem(checked, base_url_);
-        }
+        std::string problem = detail::config_problem(config_, base_url_, config_.token_source != nullptr);
         if (!problem.empty()) {
             config_problem_ = "invalid client_config: " + problem;
             return;

@@ -99,15 +99,20 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
     return {};
 }
 
-/// Why `cfg` cannot be used, or an empty string. Never quotes the access token.
-inline std::string config_problem(const client_config& cfg, std::string& normalized_base)
+/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
+/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
+inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
 {
     if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
         return why;
-    if (cfg.access_token.empty())
+    if (token_from_source) {
+        if (!cfg.access_token.empty())
+            return "set access_token or token_source, not both";
+    } else if (cfg.access_token.empty()) {
         return "access_token is empty";
-    if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos)
+    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
         return "access_token contains a space or a control character";
+    }
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
     for (const auto& h : cfg.default_headers) {
