@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole suite with ctest:
-#   - g++, Debug, -Werror: every test;
+#   - g++, Debug, -Werror: every test, and the benchmarks built (their allocation budget checked);
 #   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test, plus the
 #     libFuzzer targets, each run for a bounded time;
 #   - clang++ with ThreadSanitizer: the concurrency tests.
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/lib/packages.sh
 ensure_packages cmake make g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
-    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen
+    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev
 
 tools/amalgamate.sh --check
 
@@ -42,6 +42,7 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
         stage clang-tsan "$cxx" "-fsanitize=thread" "genesys_concurrency_tests" "^tsan:" \
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
-        stage "${cxx%++}" "$cxx" "" "all all_verify_interface_header_sets" ""
+        # The benchmarks are built here, and their allocation budget and loopback smoke run tested.
+        stage "${cxx%++}" "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON
     fi
 done

@@ -1,0 +1,26 @@
+#ifndef GENESYS_BENCHMARKS_ALLOC_COUNTER_HPP
+#define GENESYS_BENCHMARKS_ALLOC_COUNTER_HPP
+
+// Counts the heap allocations made through operator new in this process (alloc_counter.cpp
+// replaces the global operator new and delete). malloc called directly (libcurl does) is not
+// counted.
+
+#include <cstdint>
+
+namespace bench {
+
+/// Allocations through any operator new since the process started.
+std::uint64_t allocations() noexcept;
+
+/// The allocations `f()` makes.
+template <class F>
+std::uint64_t allocations_of(F&& f)
+{
+    const std::uint64_t before = allocations();
+    f();
+    return allocations() - before;
+}
+
+} // namespace bench
+
+#endif
