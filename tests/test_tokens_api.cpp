@@ -2,9 +2,13 @@
 
 #include <boost/json.hpp>
 
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 using genesys::http_method;
 using genesys::testing::fake_transport;
@@ -602,4 +606,79 @@ TEST_CASE("tokens_api is built from a transport and a config; CTAD works")
     CHECK(fake.pending() == 1); // the api holds a copy that shares the fake's state
     const auto& capi = api;
     CHECK(capi.transport().pending() == 1);
+}
+
+namespace {
+
+/// Records what it is sent; on its first send, first makes another call through `api` (a call
+/// made from inside a call, as a transport or a logger might).
+struct reentrant_transport {
+    struct shared {
+        std::vector<genesys::http_request> log;
+        std::function<void()> on_first_send;
+    };
+    std::shared_ptr<shared> state = std::make_shared<shared>();
+
+    genesys::http_response send(const genesys::http_request& request)
+    {
+        if (auto inner = std::exchange(state->on_first_send, nullptr))
+            inner();
+        state->log.push_back(request);
+        return {request.method == http_method::head ? 200 : 204, {}, {}};
+    }
+};
+
+} // namespace
+
+TEST_CASE("a call made while another call of the same client is in flight builds its own request")
+{
+    reentrant_transport transport;
+    auto state = transport.state;
+    genesys::tokens_api api{transport, {.access_token = std::string(fixtures::secret_token)}};
+
+    state->on_first_send = [&] { api.delete_token("inner-user"); };
+    api.delete_token("outer-user");
+
+    REQUIRE(state->log.size() == 2);
+    // The inner call's request did not overwrite the outer one, which was sent after it.
+    CHECK(state->log[0].url == "https://api.mypurecloud.com/api/v2/tokens/inner-user");
+    CHECK(state->log[1].url == "https://api.mypurecloud.com/api/v2/tokens/outer-user");
+    for (const auto& r : state->log) {
+        CHECK(r.method == http_method::delete_);
+        CHECK(r.headers.get("Authorization") == "Bearer " + std::string(fixtures::secret_token));
+        CHECK(r.headers.size() == 4);
+    }
+
+    // Later calls reuse the client's request: the URL, method and headers are this call's only.
+    CHECK(api.verify_token());
+    api.delete_token("third-user");
+    REQUIRE(state->log.size() == 4);
+    CHECK(state->log[2].url == "https://api.mypurecloud.com/api/v2/tokens/me");
+    CHECK(state->log[2].method == http_method::head);
+    CHECK(state->log[3].url == "https://api.mypurecloud.com/api/v2/tokens/third-user");
+    CHECK(state->log[3].headers == state->log[0].headers);
+    CHECK(state->log[3].body.empty());
+}
+
+TEST_CASE("a copy of a client sends its own requests; a body does not outlive its call")
+{
+    fake_transport fake;
+    fake.respond_by_default({204, {}, {}});
+    genesys::tokens_api api{fake, {.access_token = "token-a"}};
+    fake.respond(fixtures::json_response(200, fixtures::idle_timeout_json));
+    api.put_tokens_timeout({.idle_token_timeout_seconds = 900});
+    api.delete_token("user-1");
+    auto copy = api;
+    copy.delete_token("user-2");
+    api.delete_token("user-3");
+    const auto sent = fake.requests();
+    REQUIRE(sent.size() == 4);
+    CHECK(sent[0].method == http_method::put);
+    CHECK(!sent[0].body.empty());
+    CHECK(sent[1].url == "https://api.mypurecloud.com/api/v2/tokens/user-1");
+    CHECK(sent[1].body.empty());
+    CHECK(sent[2].url == "https://api.mypurecloud.com/api/v2/tokens/user-2");
+    CHECK(sent[3].url == "https://api.mypurecloud.com/api/v2/tokens/user-3");
+    CHECK(sent[2].headers == sent[1].headers);
+    CHECK(sent[3].headers == sent[1].headers);
 }

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <new>
@@ -62,6 +63,47 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
         return make_error_code(errc::transport_exception);
     }
 }
+
+/** The request a client reuses from one call to the next, so that steady calls build theirs in
+    buffers already allocated.
+
+    A call takes the slot when it is free and gives it back when done; a call that finds it taken
+    (by another thread, or by a call made from inside a transport or logger) uses a request of its
+    own. A copy of a client gets a slot of its own.
+*/
+class request_slot {
+public:
+    request_slot() = default;
+    request_slot(const request_slot&) noexcept {}
+    request_slot& operator=(const request_slot&) noexcept { return *this; }
+    ~request_slot() = default;
+
+    /// The slot's request for the time of one call, or a request of the call's own.
+    class lease {
+    public:
+        explicit lease(request_slot& slot) noexcept
+            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
+        {
+        }
+        ~lease()
+        {
+            if (slot_)
+                slot_->busy_.clear(std::memory_order_release);
+        }
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+
+        http_request& request() noexcept { return slot_ ? slot_->request_ : own_; }
+
+    private:
+        request_slot* slot_;
+        http_request own_;
+    };
+
+private:
+    std::atomic_flag busy_; // clear
+    http_request request_;
+};
 
 /// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
 inline std::string_view bearer_token_problem(std::string_view token) noexcept
@@ -153,11 +195,10 @@ public:
     */
     result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        std::string query;
-        if (preserve_idle_ttl) {
-            query = routes::get_tokens_me.query[0];
-            query += *preserve_idle_ttl ? "=true" : "=false";
-        }
+        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+        std::string_view query;
+        if (preserve_idle_ttl)
+            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
         return call(routes::get_tokens_me, query, {});
     }
     /// Throwing form of `try_get_tokens_me`.
@@ -234,9 +275,13 @@ private:
                                                 config_.access_token);
         }
 
-        http_request req{route.method, {}, headers_, std::move(body)};
-        req.url.reserve(base_url_.size() + route.path.text().size() + query.size() + 64);
-        req.url = base_url_;
+        detail::request_slot::lease lease(slot_);
+        http_request& req = lease.request();
+        if (req.headers.empty())
+            req.headers = headers_; // kept from call to call in the slot
+        req.method = route.method;
+        req.body = std::move(body);
+        req.url.assign(base_url_);
         route.path.append_to(req.url, params...);
         if constexpr (sizeof...(Params) > 0) {
             std::string_view path = std::string_view(req.url).substr(base_url_.size());
@@ -252,19 +297,24 @@ private:
             req.url += query;
         }
 
-        if (!config_.token_source)
-            return send<typename Route::response_type>(op, route.method, req, config_.access_token);
-        return send_with_token_source<typename Route::response_type>(op, route.method, req);
+        std::string source_token;
+        auto sent = exchange(op, req, source_token);
+        const std::string_view secret = config_.token_source ? std::string_view(source_token) : config_.access_token;
+        if (!sent)
+            return {boost::system::in_place_error, sent.error()};
+        return to_api_response<typename Route::response_type>(op, std::move(*sent), secret);
     }
 
-    /// Sends `req` with a token from the token source; on a 401, drops that token and sends
-    /// once more with a fresh one.
-    template <class Response>
-    result<api_response<Response>> send_with_token_source(std::string_view op, http_method method, http_request& req)
+    /// Sends `req`, with a token from the token source when there is one (kept in `token`): the
+    /// 2xx response, or the error. Not a template of the operation: one copy serves them all.
+    result<http_response> exchange(std::string_view op, http_request& req, std::string& token)
     {
+        if (!config_.token_source)
+            return send(op, req, config_.access_token);
+
+        // On a 401, drop the token and send once more with a fresh one.
         token_source& source = *config_.token_source;
         const bool revokes_own_token = op == routes::delete_tokens_me.operation_id;
-        std::string token;
         for (int pass = 1;; ++pass) {
             auto fresh = source.try_token();
             if (!fresh)
@@ -273,7 +323,7 @@ private:
             if (auto why = detail::bearer_token_problem(token); !why.empty())
                 return detail::invalid_argument(op, why, token);
             req.headers.set("Authorization", "Bearer " + token);
-            auto r = send<Response>(op, method, req, token);
+            auto r = send(op, req, token);
             if (r) {
                 if (revokes_own_token)
                     source.invalidate(token);
@@ -294,48 +344,62 @@ private:
         return e;
     }
 
-    /// The attempts of one request, as the retry policy allows; `token` is what the request carries.
-    template <class Response>
-    result<api_response<Response>> send(std::string_view op, http_method method, const http_request& req,
-                                        std::string_view token)
+    /// The attempts of one request, as the retry policy allows; `secret` is the token it carries.
+    result<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
     {
-        return detail::with_retries(config_.retry, is_idempotent(method),
-                                    [&](int attempt) { return attempt_once<Response>(op, req, attempt, token); });
+        return detail::with_retries(config_.retry, is_idempotent(req.method),
+                                    [&](int attempt) { return attempt_once(op, req, attempt, secret); });
     }
 
-    /// One send and the interpretation of its response.
-    template <class Response>
-    result<api_response<Response>> attempt_once(std::string_view op, const http_request& req, int attempt,
-                                                std::string_view secret)
+    /// One send: the 2xx response, or the error it makes.
+    result<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
+                                       std::string_view secret)
     {
-        const auto started = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::time_point started{};
+        if (config_.logger)
+            started = std::chrono::steady_clock::now();
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
         if (config_.logger)
             log(op, req, attempt, started, sent, what, secret);
         if (!sent)
             return detail::network_failure(op, sent.error(), what, secret);
-        http_response& res = *sent;
+        if (sent->status < 200 || sent->status > 299)
+            return detail::api_failure(op, std::move(*sent), secret, limits());
+        return std::move(*sent);
+    }
 
-        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
-        if (res.status < 200 || res.status > 299)
-            return detail::api_failure(op, std::move(res), secret, limits);
+    /// The operation's result from a 2xx response: its body decoded as `Response`.
+    template <class Response>
+    result<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
+                                                   std::string_view secret) const
+    {
         if constexpr (std::is_void_v<Response>) {
             return api_response<void>{{res.status, std::move(res.headers)}};
         } else {
+            // Decoded in place, and every path returns `out`, so the model is never moved.
             const auto name = detail::model_traits<Response>::name;
-            if (res.body.size() > limits.max_bytes)
-                return detail::decode_failure(op, name,
-                                              "the body is " + std::to_string(res.body.size()) +
-                                                  " bytes, over the limit of " + std::to_string(limits.max_bytes),
-                                              std::move(res), secret, errc::response_too_large);
-            api_response<Response> out{{res.status, {}}, {}};
+            const detail::response_limits lim = limits();
+            result<api_response<Response>> out{boost::system::in_place_value};
             std::string why;
-            if (!detail::decode_body(res.body, out.data, why, limits.max_depth))
-                return detail::decode_failure(op, name, why, std::move(res), secret);
-            out.headers = std::move(res.headers);
+            if (res.body.size() > lim.max_bytes)
+                out = detail::decode_failure(op, name,
+                                             "the body is " + std::to_string(res.body.size()) +
+                                                 " bytes, over the limit of " + std::to_string(lim.max_bytes),
+                                             std::move(res), secret, errc::response_too_large);
+            else if (!detail::decode_body(res.body, out->data, why, lim.max_depth))
+                out = detail::decode_failure(op, name, why, std::move(res), secret);
+            else {
+                out->status = res.status;
+                out->headers = std::move(res.headers);
+            }
             return out;
         }
+    }
+
+    detail::response_limits limits() const noexcept
+    {
+        return {config_.max_response_bytes, config_.max_json_depth};
     }
 
     void log(std::string_view op, const http_request& req, int attempt, std::chrono::steady_clock::time_point started,
@@ -377,6 +441,7 @@ private:
     std::string base_url_;
     std::string config_problem_;
     http_headers headers_;
+    detail::request_slot slot_;
 };
 
 } // namespace genesys
