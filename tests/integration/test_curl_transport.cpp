@@ -383,6 +383,43 @@ TEST_CASE("curl_transport: one handle sends GET, HEAD, PUT, DELETE, POST, PATCH 
     CHECK(t.last_error_message().empty());
 }
 
+TEST_CASE("curl_transport: each call's method holds only for that call (HEAD, then DELETE, GET, PUT)")
+{
+    // The handle keeps its options from call to call: a HEAD must not make the next call bodiless,
+    // and a PUT's body must not go out with the next GET.
+    loopback_server server({ok(), ok("d"), ok(), ok("g"), ok("p"), ok(), ok("g2")});
+    genesys::curl_transport t{quick()};
+    using genesys::http_method;
+    auto send = [&](http_method m, std::string body = {}) {
+        auto r = t.send({m, server.url("/r"), api_headers, std::move(body)});
+        REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+        return r->body;
+    };
+    CHECK(send(http_method::head).empty());
+    CHECK(send(http_method::delete_) == "d");
+    CHECK(send(http_method::head).empty());
+    CHECK(send(http_method::get) == "g");
+    CHECK(send(http_method::put, "put-body") == "p");
+    CHECK(send(http_method::head).empty());
+    CHECK(send(http_method::get) == "g2");
+
+    const auto raw = server.requests();
+    REQUIRE(raw.size() == 7);
+    const char* lines[] = {"HEAD", "DELETE", "HEAD", "GET", "PUT", "HEAD", "GET"};
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        const auto req = parse(raw[i]);
+        CAPTURE(i);
+        CHECK(req.line == std::string(lines[i]) + " /r HTTP/1.1");
+        if (i == 4) {
+            CHECK(req.body == "put-body");
+        } else {
+            CHECK(req.body.empty());
+            CHECK_FALSE(req.has("Content-Length"));
+        }
+    }
+    CHECK(server.accepts() == 1);
+}
+
 TEST_CASE("curl_transport: adds no Accept, Content-Type, Expect or User-Agent the request lacks")
 {
     // Over libcurl's 1 MiB threshold for "Expect: 100-continue" on a POST.

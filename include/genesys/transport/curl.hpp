@@ -204,6 +204,8 @@ struct curl_receive_state {
         const auto colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0)
             return; // the blank line ending a block, or not a field
+        if (fields.empty())
+            fields.reserve(16); // a platform response has about a dozen fields: grow once
         fields.add(std::string(trim_ows(line.substr(0, colon))), std::string(trim_ows(line.substr(colon + 1))));
     }
 
@@ -321,8 +323,8 @@ public:
 
     /// Takes the handle and its live connections; `other` is left without a handle.
     curl_transport(curl_transport&& other) noexcept
-        : handle_(std::exchange(other.handle_, nullptr)), options_(std::move(other.options_)),
-          last_error_(std::move(other.last_error_))
+        : handle_(std::exchange(other.handle_, nullptr)), configured_(std::exchange(other.configured_, false)),
+          options_(std::move(other.options_)), last_error_(std::move(other.last_error_))
     {
     }
 
@@ -333,6 +335,7 @@ public:
             if (handle_ != nullptr)
                 curl_easy_cleanup(handle_);
             handle_ = std::exchange(other.handle_, nullptr);
+            configured_ = std::exchange(other.configured_, false);
             options_ = std::move(other.options_);
             last_error_ = std::move(other.last_error_);
         }
@@ -409,37 +412,42 @@ public:
         state.max_body = options_.max_response_size;
         char error_buffer[CURL_ERROR_SIZE] = {};
 
-        // Every option is set again on each call, from libcurl's defaults: curl_easy_reset()
-        // keeps the live connections, TLS sessions and DNS cache, and the reset after the call
-        // leaves the handle holding no pointer to this call's request, headers or buffers.
-        struct reset_on_exit {
-            CURL* handle;
-            ~reset_on_exit() { curl_easy_reset(handle); }
-        } reset{handle_};
-        curl_easy_reset(handle_);
-
+        // The options that never change are set once per handle (after a curl_easy_reset(),
+        // which keeps the live connections, TLS sessions and DNS cache); the method, URL,
+        // headers, body and buffers are set on every call, from a plain GET; and the options
+        // that point into this call's memory are cleared when it ends, so the handle never
+        // holds a pointer to a request, header list or buffer that is gone.
         CURLcode rc = CURLE_OK;
         auto set = [&](CURLoption option, auto value) {
             if (rc == CURLE_OK)
                 rc = curl_easy_setopt(handle_, option, value);
         };
-        set(CURLOPT_ERRORBUFFER, static_cast<char*>(error_buffer));
-        set(CURLOPT_NOSIGNAL, 1L);
-        set(CURLOPT_URL, request.url.c_str());
-#if LIBCURL_VERSION_NUM >= 0x075500
-        set(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-        set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-        set(CURLOPT_PATH_AS_IS, 1L);
-        set(CURLOPT_FOLLOWLOCATION, 0L);
-        set(CURLOPT_HTTPHEADER, headers.get());
-        // The request's headers go to the server only, never to a proxy in its CONNECT request.
-        set(CURLOPT_HEADEROPT, static_cast<long>(CURLHEADER_SEPARATE));
-        set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+        if (!configured_) {
+            curl_easy_reset(handle_);
+            set_fixed_options(set);
+            if (rc != CURLE_OK)
+                return fail(rc, "curl_easy_setopt failed");
+            configured_ = true;
+        }
+        struct release_on_exit {
+            CURL* handle;
+            ~release_on_exit()
+            {
+                curl_easy_setopt(handle, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
+                curl_easy_setopt(handle, CURLOPT_POSTFIELDS, static_cast<const void*>(nullptr));
+                curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+                curl_easy_setopt(handle, CURLOPT_HEADERDATA, static_cast<void*>(nullptr));
+                curl_easy_setopt(handle, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+            }
+        } release{handle_};
 
+        set(CURLOPT_ERRORBUFFER, static_cast<char*>(error_buffer));
+        set(CURLOPT_URL, request.url.c_str());
+        set(CURLOPT_HTTPHEADER, headers.get());
+        set(CURLOPT_HTTPGET, 1L); // a plain GET, whatever the last call was: no body, no HEAD
+        set(CURLOPT_CUSTOMREQUEST, static_cast<const char*>(nullptr));
         switch (request.method) {
-        case http_method::get: set(CURLOPT_HTTPGET, 1L); break;
+        case http_method::get: break;
         case http_method::head: set(CURLOPT_NOBODY, 1L); break;
         case http_method::post: break;
         case http_method::put:
@@ -453,24 +461,7 @@ public:
             set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
             set(CURLOPT_POSTFIELDS, static_cast<const void*>(request.body.data()));
         }
-
-        if (const long ms = detail::curl_millis(options_.connect_timeout); ms != 0)
-            set(CURLOPT_CONNECTTIMEOUT_MS, ms);
-        if (const long ms = detail::curl_millis(options_.timeout); ms != 0)
-            set(CURLOPT_TIMEOUT_MS, ms);
-        set(CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
-        set(CURLOPT_SSL_VERIFYHOST, options_.verify_host ? 2L : 0L);
-        if (!options_.ca_file.empty())
-            set(CURLOPT_CAINFO, options_.ca_file.c_str());
-        if (!options_.ca_path.empty())
-            set(CURLOPT_CAPATH, options_.ca_path.c_str());
-        if (!options_.proxy.empty())
-            set(CURLOPT_PROXY, options_.proxy.c_str());
-        if (!options_.no_proxy.empty())
-            set(CURLOPT_NOPROXY, options_.no_proxy.c_str());
-        set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
         set(CURLOPT_HEADERDATA, static_cast<void*>(&state));
-        set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
         set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
 
         if (rc != CURLE_OK)
@@ -502,6 +493,39 @@ public:
     const curl_options& options() const noexcept { return options_; }
 
 private:
+    /// Sets the options that are the same for every call of this transport.
+    template <class Set>
+    void set_fixed_options(Set& set) const
+    {
+        set(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+        set(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+        set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+        set(CURLOPT_PATH_AS_IS, 1L);
+        set(CURLOPT_FOLLOWLOCATION, 0L);
+        // The request's headers go to the server only, never to a proxy in its CONNECT request.
+        set(CURLOPT_HEADEROPT, static_cast<long>(CURLHEADER_SEPARATE));
+        set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+        if (const long ms = detail::curl_millis(options_.connect_timeout); ms != 0)
+            set(CURLOPT_CONNECTTIMEOUT_MS, ms);
+        if (const long ms = detail::curl_millis(options_.timeout); ms != 0)
+            set(CURLOPT_TIMEOUT_MS, ms);
+        set(CURLOPT_SSL_VERIFYPEER, options_.verify_peer ? 1L : 0L);
+        set(CURLOPT_SSL_VERIFYHOST, options_.verify_host ? 2L : 0L);
+        if (!options_.ca_file.empty())
+            set(CURLOPT_CAINFO, options_.ca_file.c_str());
+        if (!options_.ca_path.empty())
+            set(CURLOPT_CAPATH, options_.ca_path.c_str());
+        if (!options_.proxy.empty())
+            set(CURLOPT_PROXY, options_.proxy.c_str());
+        if (!options_.no_proxy.empty())
+            set(CURLOPT_NOPROXY, options_.no_proxy.c_str());
+        set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
+        set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
+    }
+
     static bool append(detail::curl_slist_ptr& list, const char* line) noexcept
     {
         curl_slist* grown = curl_slist_append(list.get(), line);
@@ -525,6 +549,7 @@ private:
     }
 
     CURL* handle_ = nullptr;
+    bool configured_ = false; // the handle has the fixed options
     curl_options options_;
     std::string last_error_;
 };
