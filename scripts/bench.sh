@@ -59,8 +59,8 @@ if command -v valgrind >/dev/null; then
 fi
 
 echo "loopback against the emulator ..."
-"$build/benchmarks/bench_loopback" --benchmark_min_time=$([ "$quick" = 1 ] && echo 0.2 || echo 1) \
-    --benchmark_repetitions=$([ "$quick" = 1 ] && echo 1 || echo 3) "${common[@]}" >"$out/loopback.txt"
+"$build/benchmarks/bench_loopback" --benchmark_min_time=$([ "$quick" = 1 ] && echo 0.2 || echo 0.5) \
+    --benchmark_repetitions=$([ "$quick" = 1 ] && echo 1 || echo 10) "${common[@]}" >"$out/loopback.txt"
 
 echo "compile cost ..."
 benchmarks/compile_cost.sh "$compile_runs" >"$out/compile.txt"
