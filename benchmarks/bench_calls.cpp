@@ -420,8 +420,12 @@ bool check_allocations()
     for (std::size_t i = 0; i < std::size(call_targets); ++i) {
         const auto& t = call_targets[i];
         const bool within = t.max_allocations < 0 || counts[i] <= static_cast<std::uint64_t>(t.max_allocations);
-        std::printf("%-15s %3llu allocations per call (budget %d): %s\n", t.operation,
-                    static_cast<unsigned long long>(counts[i]), t.max_allocations, within ? "ok" : "OVER BUDGET");
+        const auto n = static_cast<unsigned long long>(counts[i]);
+        if (t.max_allocations < 0)
+            std::printf("%-15s %3llu allocations per call (no budget)\n", t.operation, n);
+        else
+            std::printf("%-15s %3llu allocations per call (budget %d): %s\n", t.operation, n, t.max_allocations,
+                        within ? "ok" : "OVER BUDGET");
         ok = ok && within;
     }
     return ok;

@@ -271,11 +271,13 @@ template <class Attempt>
 auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
 {
     using namespace std::chrono;
+    if (!idempotent || !p.enabled())
+        return attempt(1); // no retry: no clock either
     const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
     const auto start = now();
     for (int n = 1;; ++n) {
         auto r = attempt(n);
-        if (r || !idempotent || !p.enabled())
+        if (r)
             return r;
         const auto elapsed = duration_cast<milliseconds>(now() - start);
         auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);

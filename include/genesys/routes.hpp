@@ -149,15 +149,14 @@ public:
     {
         static_assert(sizeof...(Values) == N, "every path parameter needs exactly one value");
         const std::array<std::string_view, N> vals{std::string_view(values)...};
-        std::size_t next = 0;
-        std::string_view s = text_;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            if (s[i] != '{') {
-                out.push_back(s[i]);
-                continue;
-            }
-            detail::append_percent_encoded(out, vals[next++]);
-            i = s.find('}', i);
+        std::string_view rest = text_;
+        for (std::size_t next = 0;; ++next) {
+            const auto open = rest.find('{');
+            out.append(rest.substr(0, open));
+            if (open == std::string_view::npos)
+                return;
+            detail::append_percent_encoded(out, vals[next]);
+            rest.remove_prefix(rest.find('}', open) + 1);
         }
     }
 

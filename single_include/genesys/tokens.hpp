@@ -1583,11 +1583,13 @@ template <class Attempt>
 auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
 {
     using namespace std::chrono;
+    if (!idempotent || !p.enabled())
+        return attempt(1); // no retry: no clock either
     const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
     const auto start = now();
     for (int n = 1;; ++n) {
         auto r = attempt(n);
-        if (r || !idempotent || !p.enabled())
+        if (r)
             return r;
         const auto elapsed = duration_cast<milliseconds>(now() - start);
         auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);
@@ -3076,15 +3078,14 @@ public:
     {
         static_assert(sizeof...(Values) == N, "every path parameter needs exactly one value");
         const std::array<std::string_view, N> vals{std::string_view(values)...};
-        std::size_t next = 0;
-        std::string_view s = text_;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            if (s[i] != '{') {
-                out.push_back(s[i]);
-                continue;
-            }
-            detail::append_percent_encoded(out, vals[next++]);
-            i = s.find('}', i);
+        std::string_view rest = text_;
+        for (std::size_t next = 0;; ++next) {
+            const auto open = rest.find('{');
+            out.append(rest.substr(0, open));
+            if (open == std::string_view::npos)
+                return;
+            detail::append_percent_encoded(out, vals[next]);
+            rest.remove_prefix(rest.find('}', open) + 1);
         }
     }
 

@@ -161,11 +161,12 @@ using curl_slist_ptr = std::unique_ptr<curl_slist, curl_slist_deleter>;
 
 constexpr std::string_view trim_ows(std::string_view s) noexcept
 {
-    constexpr std::string_view ws = " \t\r\n";
-    const auto first = s.find_first_not_of(ws);
-    if (first == std::string_view::npos)
-        return {};
-    return s.substr(first, s.find_last_not_of(ws) - first + 1);
+    constexpr auto ows = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!s.empty() && ows(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && ows(s.back()))
+        s.remove_suffix(1);
+    return s;
 }
 
 /// What the libcurl callbacks of one call fill in.
