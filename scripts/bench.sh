@@ -8,7 +8,7 @@
 #   4. calls per second over loopback against the emulator: the curl and Beast adapters against
 #      a hand-written libcurl loop;
 #   5. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
-# Takes about 3 to 4 minutes on 2 cores once built. QUICK=1 shortens every measurement.
+# Takes about 3 minutes on 2 cores from a clean clone, build included. QUICK=1 shortens every run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
