@@ -427,7 +427,7 @@ public:
             curl_easy_reset(handle_);
             set_fixed_options(set);
             if (rc != CURLE_OK)
-                return fail(rc, "curl_easy_setopt failed");
+                return fail(rc, {}); // libcurl's text for the code
             configured_ = true;
         }
         struct release_on_exit {
