@@ -76,7 +76,6 @@ public:
     request_slot() = default;
     request_slot(const request_slot&) noexcept {}
     request_slot& operator=(const request_slot&) noexcept { return *this; }
-    ~request_slot() = default;
 
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {

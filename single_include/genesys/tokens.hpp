@@ -937,15 +937,7 @@ bool decode_field(const boost::json::object& o, C& out, const field_t<C, M>& f, 
         return true; // absent: optional members stay empty, required ones keep their default
     M& member = out.*f.member;
     bool ok = false;
-    if constexpr (std::is_same_v<M, std::optional<std::string>>) {
-        if (const auto* s = p->if_string()) {
-            member.emplace(s->data(), s->size()); // the common case, built in place
-            return true;
-        }
-        ok = decode(*p, member.emplace(), ctx);
-        if (!ok)
-            member.reset();
-    } else if constexpr (is_optional_v<M>) {
+    if constexpr (is_optional_v<M>) {
         ok = decode(*p, member.emplace(), ctx);
         if (!ok)
             member.reset();
@@ -3308,7 +3300,6 @@ public:
     request_slot() = default;
     request_slot(const request_slot&) noexcept {}
     request_slot& operator=(const request_slot&) noexcept { return *this; }
-    ~request_slot() = default;
 
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {

@@ -45,7 +45,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -609,7 +608,6 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
         auto& message = parser->get();
         http_response response;
         response.status = static_cast<int>(message.result_int());
-        response.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
         for (const auto& field : message)
             response.headers.add(std::string(field.name_string()), std::string(field.value()));
         response.body = std::move(message.body());
