@@ -12,6 +12,18 @@ namespace bench {
 /// Allocations through any operator new since the process started.
 std::uint64_t allocations() noexcept;
 
+/// Bytes requested through any operator new since the process started.
+std::uint64_t allocated_bytes() noexcept;
+
+/// The bytes `f()` asks operator new for.
+template <class F>
+std::uint64_t bytes_of(F&& f)
+{
+    const std::uint64_t before = allocated_bytes();
+    f();
+    return allocated_bytes() - before;
+}
+
 /// The allocations `f()` makes.
 template <class F>
 std::uint64_t allocations_of(F&& f)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole suite with ctest:
 #   - g++, Debug, -Werror: every test, and the benchmarks built (their allocation budget checked);
+#   - g++, Release, -Werror: every test again, optimized;
 #   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test, plus the
 #     libFuzzer targets, each run for a bounded time;
 #   - clang++ with ThreadSanitizer: the concurrency tests.
@@ -22,13 +23,14 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 
-stage() { # name compiler flags targets ctest-filter [cmake args...]
-    local name=$1 cxx=$2 flags=$3 targets=$4 filter=$5
-    shift 5
+stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
+    local name=$1 type=$2 cxx=$3 flags=$4 targets=$5 filter=$6
+    shift 6
     local build="build/$name"
-    echo "==== $name: $cxx $flags"
-    cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=Debug \
-        -DCMAKE_CXX_FLAGS="$flags" "$@" >/dev/null
+    echo "==== $name ($type): $cxx $flags"
+    # Warnings are errors here (and for developers), never in a user's build of the project.
+    cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$type" \
+        -DGENESYS_TOKENS_WARNINGS_AS_ERRORS=ON -DCMAKE_CXX_FLAGS="$flags" "$@" >/dev/null
     # all_verify_interface_header_sets compiles each public header on its own.
     cmake --build "$build" -j "$jobs" --target $targets
     ctest --test-dir "$build" --output-on-failure --no-tests=error -j "$jobs" ${filter:+-R "$filter"}
@@ -36,13 +38,16 @@ stage() { # name compiler flags targets ctest-filter [cmake args...]
 
 for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
     if [[ $cxx == clang* && $sanitize == 1 ]]; then
-        stage clang-asan "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
+        stage clang-asan Debug "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
             -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
             -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
-        stage clang-tsan "$cxx" "-fsanitize=thread" "genesys_concurrency_tests" "^tsan:" \
+        stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests" "^tsan:" \
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
         # The benchmarks are built here, and their allocation budget and loopback smoke run tested.
-        stage "${cxx%++}" "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON
+        stage "${cxx%++}" Debug "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON
+        # Release: where optimizer warnings (g++ 12's -Wrestrict, -Wstringop-overflow) and
+        # optimizer-exposed bugs show. The consumer builds are the same in both: once is enough.
+        stage "${cxx%++}-release" Release "$cxx" "" "all" "" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     fi
 done

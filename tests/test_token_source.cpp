@@ -168,12 +168,14 @@ TEST_CASE("token_source: the margin is configurable; short lifetimes refresh at 
         source.invalidate("T1");
         CHECK(source.token() == "T2");
     }
-    SUBCASE("a zero lifetime is handed to its caller, and the next call fetches again")
+    SUBCASE("a zero lifetime is no lifetime: kept until rejected, not a grant call per call")
     {
         counting_grant grant;
         grant.expires_in = 0;
         genesys::token_source source{grant.fn(), {.clock = clock.fn()}};
         CHECK(source.token() == "T1");
+        CHECK(source.token() == "T1");
+        source.invalidate("T1");
         CHECK(source.token() == "T2");
     }
 }
@@ -522,8 +524,9 @@ TEST_CASE("tokens_api through a token source: the configuration and the token ar
     genesys::tokens_api bad_token{api_fake, {.token_source = injected}};
     auto rejected = bad_token.try_get_tokens_me();
     REQUIRE(rejected.has_error());
-    CHECK(rejected.error().kind == genesys::error_kind::invalid_argument);
+    CHECK(rejected.error().kind == genesys::error_kind::decode); // the source refuses it: not cached
     CHECK(rejected.error().message.find("X-Injected") == std::string::npos);
+    CHECK_FALSE(injected->has_fresh_token());
 
     CHECK(api_fake.request_count() == 0);
     CHECK(login.request_count() == 0);

@@ -156,16 +156,26 @@ public:
     using exception::exception;
 };
 
+namespace detail {
+
+/// Throws the exception of `e.kind`, moving `e` into it.
+[[noreturn]] inline void throw_error(error&& e)
+{
+    switch (e.kind) {
+    case error_kind::api: throw api_error(std::move(e));
+    case error_kind::network: throw network_error(std::move(e));
+    case error_kind::decode: throw decode_error(std::move(e));
+    case error_kind::invalid_argument: break;
+    }
+    throw invalid_argument_error(std::move(e));
+}
+
+} // namespace detail
+
 /// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
 [[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& = {})
 {
-    switch (e.kind) {
-    case error_kind::api: throw api_error(e);
-    case error_kind::network: throw network_error(e);
-    case error_kind::decode: throw decode_error(e);
-    case error_kind::invalid_argument: break;
-    }
-    throw invalid_argument_error(e);
+    detail::throw_error(error(e));
 }
 
 } // namespace genesys

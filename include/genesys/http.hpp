@@ -6,6 +6,7 @@
 
 #include <genesys/detail/ascii.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -119,18 +120,16 @@ public:
     /// Replaces the value of the first field named `name` and removes the others, or appends it.
     void set(std::string_view name, std::string value)
     {
-        bool seen = false;
-        std::erase_if(fields_, [&](http_header& f) {
-            if (!detail::iequals(f.name, name))
-                return false;
-            if (seen)
-                return true;
-            seen = true;
-            f.value = std::move(value);
-            return false;
-        });
-        if (!seen)
+        auto first = std::find_if(fields_.begin(), fields_.end(),
+                                  [&](const http_header& f) { return detail::iequals(f.name, name); });
+        if (first == fields_.end()) {
             fields_.push_back({std::string(name), std::move(value)});
+            return;
+        }
+        first->value = std::move(value);
+        fields_.erase(std::remove_if(first + 1, fields_.end(),
+                                     [&](const http_header& f) { return detail::iequals(f.name, name); }),
+                      fields_.end());
     }
 
     /// Removes every field named `name` (any case); returns how many were removed.
@@ -170,6 +169,22 @@ struct http_response {
 
 /// The name of the header carrying the platform's correlation id.
 inline constexpr std::string_view correlation_id_header = "ININ-Correlation-Id";
+
+namespace detail {
+
+/// True for the fields that frame a message or belong to one connection (RFC 9110 section 7.6.1,
+/// RFC 9112): a transport sets them itself, and a caller's value would desynchronize the connection.
+constexpr bool is_framing_header(std::string_view name) noexcept
+{
+    constexpr std::string_view names[] = {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+                                           "Proxy-Connection", "Expect", "TE", "Trailer", "Upgrade", "Host"};
+    for (auto n : names)
+        if (iequals(name, n))
+            return true;
+    return false;
+}
+
+} // namespace detail
 
 } // namespace genesys
 

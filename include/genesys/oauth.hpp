@@ -9,6 +9,8 @@
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/log_attempt.hpp>
+#include <genesys/detail/outcome.hpp>
 #include <genesys/detail/percent_encode.hpp>
 #include <genesys/detail/sha256.hpp>
 #include <genesys/error.hpp>
@@ -21,6 +23,7 @@
 #include <genesys/transport.hpp>
 #include <genesys/version.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -198,6 +201,9 @@ struct oauth_config {
     std::size_t max_response_bytes = 4 * 1024 * 1024;
     /// JSON nested deeper than this is an error (default 32 levels).
     std::size_t max_json_depth = 32;
+    /// Receives one event per attempt of a token request, as `client_config::logger` does;
+    /// `Authorization` (the Basic credential) reads `[REDACTED]`. No cost when empty.
+    genesys::logger logger{};
 
     /// The configuration for a region's login host.
     static oauth_config for_region(region r, std::string client_id, std::string client_secret)
@@ -420,16 +426,27 @@ private:
             if (!detail::is_header_value(h.value))
                 return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
 
+        if (config_.retry_token_requests)
+            if (auto why = detail::retry_policy_problem(config_.retry); !why.empty())
+                return hidden.scrub(detail::invalid_argument(op, why));
+
         return detail::with_retries(config_.retry, config_.retry_token_requests,
-                                    [&](int) { return attempt_once(req, hidden); });
+                                    [&](int attempt) { return attempt_once(req, hidden, attempt); })
+            .to_result();
     }
 
-    result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)
+    detail::outcome<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden,
+                                                            int attempt)
     {
+        std::chrono::steady_clock::time_point started{};
+        if (config_.logger)
+            started = std::chrono::steady_clock::now();
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
+        hidden.scrub_text(what);
+        if (config_.logger)
+            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, {});
         if (!sent) {
-            hidden.scrub_text(what);
             return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
         }
         http_response& res = *sent;
@@ -449,12 +466,12 @@ private:
                 body.status = e.status;
                 e.body = std::move(body);
                 e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
-                detail::append_one_line(e.message, *oauth.error, 100);
+                detail::append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
                 if (e.body->message) {
                     e.message += ": ";
-                    detail::append_one_line(e.message, *e.body->message);
+                    detail::append_one_line(e.message, *e.body->message, {});
                 }
-                detail::append_correlation(e.message, e.correlation_id);
+                detail::append_correlation(e.message, e.correlation_id, {});
             }
             return hidden.scrub(std::move(e));
         }

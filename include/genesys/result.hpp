@@ -9,6 +9,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <string>
 #include <string_view>
 
 namespace genesys {
@@ -26,8 +27,11 @@ struct response_info {
     int status = 0;         ///< The HTTP status, e.g. 200.
     http_headers headers{}; ///< The response headers.
 
-    /// The response's `ININ-Correlation-Id` (any case), or empty.
-    std::string_view correlation_id() const noexcept { return headers.get(correlation_id_header).value_or(""); }
+    /** The response's `ININ-Correlation-Id` (any case), or empty.
+
+        A copy, not a view: `api.try_get_tokens_me()->correlation_id()` outlives the temporary
+        result it came from. */
+    std::string correlation_id() const { return std::string(headers.get(correlation_id_header).value_or("")); }
 };
 
 /** A successful call: its decoded `data` plus status and headers.

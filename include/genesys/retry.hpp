@@ -178,7 +178,11 @@ constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string
 struct retry_policy {
     /// Attempts in all, the first included; 1 turns retrying off.
     int max_attempts = 1;
-    /// The time all attempts and waits together may take, from the first attempt.
+    /** The budget of a call's retrying, from the start of its first attempt: a retry is made
+        only when its wait ends before the budget is spent, so no attempt starts at or past it.
+        The attempts made so far count, as do the waits. An attempt under way is not cut short
+        (a blocking transport cannot be interrupted): the transport's own timeout bounds it, so
+        a call ends at most one transport timeout after `max_elapsed`. */
     std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
     /// The longest single wait. A `Retry-After` asking for more ends retrying.
     std::chrono::milliseconds max_wait = std::chrono::seconds(30);
@@ -191,7 +195,9 @@ struct retry_policy {
     double backoff_multiplier = 2.0;
     /// The statuses that are retried.
     std::vector<int> retry_statuses = {429, 502, 503, 504};
-    /// Whether a network failure (no response) is retried.
+    /// Whether a network failure (no response) is retried. Only failures that may succeed on a
+    /// second try are (a refused or reset connection, a timeout): never a TLS verification
+    /// failure, a rejected argument, a body over the transport's limit or a cancelled operation.
     bool retry_network_errors = true;
 
     /// The monotonic clock the budget is measured with (default `steady_clock::now`).
@@ -216,6 +222,23 @@ struct retry_policy {
 };
 
 namespace detail {
+
+/// Why `p` cannot be used, or empty: counts and durations must not be negative, the multiplier
+/// must be a finite number of at least 1, and the statuses must be HTTP statuses.
+inline std::string retry_policy_problem(const retry_policy& p)
+{
+    if (p.max_attempts < 1)
+        return "retry.max_attempts must be at least 1 (1 turns retrying off)";
+    if (p.max_elapsed.count() < 0 || p.max_wait.count() < 0 || p.initial_backoff.count() < 0 ||
+        p.max_backoff.count() < 0)
+        return "retry durations (max_elapsed, max_wait, initial_backoff, max_backoff) must not be negative";
+    if (!(p.backoff_multiplier >= 1.0) || !(p.backoff_multiplier <= 1e6))
+        return "retry.backoff_multiplier must be a finite number from 1 to 1e6";
+    for (int status : p.retry_statuses)
+        if (status < 100 || status > 599)
+            return "retry.retry_statuses holds " + std::to_string(status) + ", which is not an HTTP status";
+    return {};
+}
 
 /// What the retry loop needs to know about one failed attempt.
 struct attempt_outcome {
@@ -244,19 +267,44 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
         backoff = std::min(backoff, static_cast<double>(p.max_backoff.count()));
         // Equal jitter: between half the backoff and all of it.
         thread_local std::mt19937_64 engine{std::random_device{}()};
-        const double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * std::clamp(r, 0.0, 1.0)));
+        double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        r = r >= 0.0 ? std::min(r, 1.0) : 0.0; // NaN too
+        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * r));
     }
-    if (*wait > p.max_wait || elapsed + *wait > p.max_elapsed)
-        return std::nullopt;
+    if (*wait > p.max_wait || elapsed + *wait >= p.max_elapsed)
+        return std::nullopt; // the next attempt would start at or past the budget
     return wait;
+}
+
+/** True when a network failure with code `ec` may succeed on a second try.
+
+    Failures that would fail the same way again are not: a rejected argument, a body over the
+    transport's size limit, a cancelled operation, a protocol the transport does not speak, no
+    memory, a protocol error (curl's TLS handshake and certificate verification failures), an
+    OpenSSL error (Asio's `asio.ssl` category: Beast's TLS failures), a transport that threw. A
+    refused or reset connection, a timeout or an unreachable host may be transient. */
+inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
+{
+    namespace errc = boost::system::errc;
+    constexpr errc::errc_t deterministic[] = {errc::invalid_argument,       errc::message_size,
+                                              errc::operation_canceled,     errc::protocol_not_supported,
+                                              errc::not_enough_memory,      errc::protocol_error,
+                                              errc::permission_denied,      errc::value_too_large,
+                                              errc::address_family_not_supported};
+    for (auto c : deterministic)
+        if (ec == c)
+            return false;
+    if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
+        ec == genesys::errc::response_too_large)
+        return false;
+    return std::string_view(ec.category().name()) != "asio.ssl";
 }
 
 /// Whether and how long to wait before retrying a failed attempt, as `policy` says.
 inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
 {
     if (e.kind == error_kind::network)
-        return {policy.retry_network_errors, std::nullopt};
+        return {policy.retry_network_errors && is_transient_network_error(e.code), std::nullopt};
     if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
                                          policy.retry_statuses.end()) {
         auto retry_after = e.headers.get("Retry-After");
@@ -265,8 +313,12 @@ inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
     return {};
 }
 
-/// Runs `attempt(n)` (returning a `result<T>`) until it succeeds or `retry_wait` says stop. A
-/// failure after several attempts says how many (`error::attempts`).
+/** Runs `attempt(n)` (returning a `detail::outcome<T>`) until it succeeds or `retry_wait` says
+    stop. A failure after several attempts says how many (`error::attempts`).
+
+    `max_elapsed` is measured from the start of the first attempt: a retry is made only when its
+    wait ends before the budget does, so no attempt starts at or past it. An attempt under way
+    is not interrupted (a blocking transport cannot be): its own timeout bounds it. */
 template <class Attempt>
 auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
 {
@@ -280,14 +332,14 @@ auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
         if (r)
             return r;
         const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);
+        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.failure()), elapsed);
         if (!wait) {
-            if (n == 1)
-                return r;
-            error e = r.error();
-            e.attempts = n;
-            e.message += " (after " + std::to_string(n) + " attempts)";
-            return decltype(r){boost::system::in_place_error, std::move(e)};
+            if (n > 1) {
+                error& e = r.failure();
+                e.attempts = n;
+                e.message += " (after " + std::to_string(n) + " attempts)";
+            }
+            return r;
         }
         if (p.sleep)
             p.sleep(*wait);

@@ -185,6 +185,8 @@ struct route {
     /// Permissions of which ANY one is required; empty when none are.
     static_list<std::string_view, 4> permissions;
     /// The documented success statuses; empty means any 2xx (the spec's "default" response).
+    /// Documentation only: the client takes any 2xx as a success, as the official SDKs do, so a
+    /// platform that answers 200 where the spec says 204 does not break a call.
     static_list<int, 4> success;
     /// The names of the optional query parameters.
     static_list<std::string_view, 4> query;

@@ -55,6 +55,19 @@ struct model_traits<oauth_token> {
         field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
 };
 
+/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
+constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "is empty";
+    for (char c : token) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return "has a space, a control character or a non-ASCII byte";
+    }
+    return {};
+}
+
 /// The operation named by errors about getting a token.
 inline constexpr std::string_view request_token_operation = "requestToken";
 
@@ -63,11 +76,13 @@ inline constexpr std::string_view request_token_operation = "requestToken";
 /// How a `token_source` keeps its token.
 struct token_source_options {
     /// A token is refreshed this long before it expires. When it lives less than twice the
-    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call).
+    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call). A
+    /// token whose `expires_in` is missing, zero or negative is kept until the API rejects it.
     std::chrono::seconds refresh_margin = std::chrono::seconds(60);
     /// The longest a call waits for a refresh that another call started. A call that waits
     /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
-    /// in real time, whatever `clock` says.
+    /// in real time, whatever `clock` says. `milliseconds::max()` waits without a limit; zero
+    /// or less does not wait.
     std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
     /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
@@ -109,7 +124,7 @@ public:
     token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
-        if (!initial.access_token.empty())
+        if (detail::bearer_token_problem(initial.access_token).empty())
             cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
     }
 
@@ -127,7 +142,12 @@ public:
         if (fetching_) {
             const std::uint64_t seen = generation_;
             ++waiting_;
-            const bool done = cv_.wait_for(lock, options_.wait_timeout, [&] { return generation_ != seen; });
+            const auto fetched = [&] { return generation_ != seen; };
+            bool done = true;
+            if (const auto deadline = wait_deadline())
+                done = cv_.wait_until(lock, *deadline, fetched);
+            else
+                cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
             --waiting_;
             if (!done) {
                 lock.unlock();
@@ -252,6 +272,19 @@ private:
 
     clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
+    /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
+    /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
+    std::optional<clock_type::time_point> wait_deadline() const
+    {
+        using std::chrono::milliseconds;
+        const auto start = clock_type::now();
+        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
+        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
+        if (timeout >= headroom - milliseconds(1))
+            return std::nullopt;
+        return start + timeout;
+    }
+
     static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
     {
         return !t.refresh_at || at < *t.refresh_at;
@@ -261,8 +294,8 @@ private:
                              clock_type::time_point started) const
     {
         cached_token t{std::move(value), std::nullopt, std::nullopt};
-        if (!expires_in)
-            return t;
+        if (!expires_in || *expires_in <= 0)
+            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
         using std::chrono::seconds;
         constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
         const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
@@ -282,14 +315,14 @@ private:
             auto r = fetch_();
             if (!r)
                 return r.error();
-            if (r->data.access_token.empty()) {
+            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
                 error e;
                 e.kind = error_kind::decode;
                 e.code = make_error_code(errc::decode_failed);
                 e.operation = std::string(op);
                 e.status = r->status;
-                e.message = e.operation + " failed: the token response has no access_token";
-                return e;
+                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
+                return e; // never cached: the next call fetches again
             }
             expires_in = r->data.expires_in;
             return std::move(r->data.access_token);

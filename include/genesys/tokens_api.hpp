@@ -7,6 +7,8 @@
 #include <genesys/client_config.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
+#include <genesys/detail/log_attempt.hpp>
+#include <genesys/detail/outcome.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/logging.hpp>
@@ -25,6 +27,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <exception>
 #include <new>
 #include <optional>
@@ -39,7 +42,8 @@ namespace genesys {
 namespace detail {
 
 /// Sends through any transport and returns a result: exceptions thrown by a transport that
-/// returns a plain `http_response` become error codes, their text kept in `what`.
+/// returns a plain `http_response` become error codes, their text kept in `what`; so does a
+/// thrown object that is not a `std::exception`. Only `std::bad_alloc` propagates.
 template <class Transport>
 boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
 {
@@ -61,6 +65,9 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     } catch (const std::exception& e) {
         what = e.what();
         return make_error_code(errc::transport_exception);
+    } catch (...) {
+        what = "the transport threw an object that is not a std::exception";
+        return make_error_code(errc::transport_exception);
     }
 }
 
@@ -69,13 +76,20 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
 
     A call takes the slot when it is free and gives it back when done; a call that finds it taken
     (by another thread, or by a call made from inside a transport or logger) uses a request of its
-    own. A copy of a client gets a slot of its own.
+    own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
+    a client copied or assigned from another builds its headers anew, from its own configuration.
 */
 class request_slot {
 public:
     request_slot() = default;
     request_slot(const request_slot&) noexcept {}
-    request_slot& operator=(const request_slot&) noexcept { return *this; }
+    /// Forgets the request kept for the client assigned over; assigning a client while one of its
+    /// calls is under way is a data race, as for any object.
+    request_slot& operator=(const request_slot&) noexcept
+    {
+        request_ = http_request{};
+        return *this;
+    }
 
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {
@@ -104,15 +118,12 @@ private:
     http_request request_;
 };
 
-/// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
-inline std::string_view bearer_token_problem(std::string_view token) noexcept
-{
-    if (token.empty())
-        return "the token source gave an empty token";
-    if (!is_header_value(token) || token.find(' ') != std::string_view::npos)
-        return "the token source gave a token with a space or a control character";
-    return {};
-}
+/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
+/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
+template <class T>
+concept is_preserve_idle_ttl_argument =
+    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
+    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
 
 } // namespace detail
 
@@ -170,12 +181,12 @@ public:
         an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
         rejected before sending. Requires the `oauth:token:delete` permission.
     */
-    result<api_response<void>> try_delete_token(std::string_view user_id)
+    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
     {
-        return call(routes::delete_token, {}, {}, user_id);
+        return call(routes::delete_token, {}, {}, user_id).to_result();
     }
     /// Throwing form of `try_delete_token`.
-    void delete_token(std::string_view user_id) { try_delete_token(user_id).value(); }
+    void delete_token(std::string_view user_id) { detail::take(call(routes::delete_token, {}, {}, user_id)); }
 
     /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
 
@@ -183,62 +194,65 @@ public:
         gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
         call would only delete).
     */
-    result<api_response<void>> try_delete_tokens_me() { return call(routes::delete_tokens_me, {}, {}); }
+    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
+    {
+        return call(routes::delete_tokens_me, {}, {}).to_result();
+    }
     /// Throwing form of `try_delete_tokens_me`.
-    void delete_tokens_me() { try_delete_tokens_me().value(); }
+    void delete_tokens_me() { detail::take(call(routes::delete_tokens_me, {}, {})); }
 
     /** `GET /api/v2/tokens/me`: information about the current token.
 
         @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
-        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset.
+        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a
+        `bool`, `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")`
+        does not compile (a string would convert to `true`).
     */
-    result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
-        std::string_view query;
-        if (preserve_idle_ttl)
-            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
-        return call(routes::get_tokens_me, query, {});
+        return get_me(preserve_idle_ttl).to_result();
     }
     /// Throwing form of `try_get_tokens_me`.
     token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        auto r = try_get_tokens_me(preserve_idle_ttl);
-        return std::move(r.value().data);
+        return std::move(detail::take(get_me(preserve_idle_ttl)).data);
     }
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void try_get_tokens_me(T&&) = delete;
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void get_tokens_me(T&&) = delete;
 
     /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
-    result<api_response<void>> try_head_tokens_me() { return call(routes::head_tokens_me, {}, {}); }
+    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
+    {
+        return call(routes::head_tokens_me, {}, {}).to_result();
+    }
     /// Throwing form of `try_head_tokens_me`.
-    void head_tokens_me() { try_head_tokens_me().value(); }
+    void head_tokens_me() { detail::take(call(routes::head_tokens_me, {}, {})); }
 
     /** Verifies the token with `HEAD /api/v2/tokens/me`.
 
-        `data` is true on any 2xx and false on 401; any other answer is an error.
+        `data` is true on any 2xx and false when the API answers that request 401. Any other
+        failure is an error, a refused login of the token source included (that says nothing
+        about a token: none was sent).
     */
-    result<api_response<bool>> try_verify_token()
-    {
-        auto r = try_head_tokens_me();
-        if (r)
-            return api_response<bool>{{r->status, std::move(r->headers)}, true};
-        error e = r.error();
-        if (e.kind == error_kind::api && e.status == 401)
-            return api_response<bool>{{e.status, std::move(e.headers)}, false};
-        return {boost::system::in_place_error, std::move(e)};
-    }
+    [[nodiscard]] result<api_response<bool>> try_verify_token() { return verify().to_result(); }
     /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
-    bool verify_token() { return try_verify_token().value().data; }
+    bool verify_token() { return detail::take(verify()).data; }
 
     /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
-    result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
     {
-        return call(routes::get_tokens_timeout, {}, {});
+        return call(routes::get_tokens_timeout, {}, {}).to_result();
     }
     /// Throwing form of `try_get_tokens_timeout`.
     idle_token_timeout get_tokens_timeout()
     {
-        auto r = try_get_tokens_timeout();
-        return std::move(r.value().data);
+        return std::move(detail::take(call(routes::get_tokens_timeout, {}, {})).data);
     }
 
     /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
@@ -246,22 +260,50 @@ public:
         The body is the model's JSON, absent fields omitted. Requires the
         `directory:organization:admin` permission.
     */
-    result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
     {
-        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+        return put_timeout(settings).to_result();
     }
     /// Throwing form of `try_put_tokens_timeout`.
     idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
     {
-        auto r = try_put_tokens_timeout(settings);
-        return std::move(r.value().data);
+        return std::move(detail::take(put_timeout(settings)).data);
     }
 
 private:
+    template <class T>
+    using outcome = detail::outcome<T>;
+
+    outcome<api_response<token_info>> get_me(std::optional<bool> preserve_idle_ttl)
+    {
+        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+        std::string_view query;
+        if (preserve_idle_ttl)
+            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
+        return call(routes::get_tokens_me, query, {});
+    }
+
+    outcome<api_response<idle_token_timeout>> put_timeout(const idle_token_timeout& settings)
+    {
+        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+    }
+
+    outcome<api_response<bool>> verify()
+    {
+        auto r = call(routes::head_tokens_me, {}, {});
+        if (r)
+            return api_response<bool>{{r->status, std::move(r->headers)}, true};
+        error& e = r.failure();
+        // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
+        if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
+            return api_response<bool>{{e.status, std::move(e.headers)}, false};
+        return std::move(e);
+    }
+
     template <class Route, class... Params>
-    result<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
-                                                             std::string body, const Params&... params)
+    outcome<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
+                                                              std::string body, const Params&... params)
     {
         const std::string_view op = route.operation_id;
         if (!config_problem_.empty())
@@ -300,13 +342,13 @@ private:
         auto sent = exchange(op, req, source_token);
         const std::string_view secret = config_.token_source ? std::string_view(source_token) : config_.access_token;
         if (!sent)
-            return {boost::system::in_place_error, sent.error()};
+            return std::move(sent.failure());
         return to_api_response<typename Route::response_type>(op, std::move(*sent), secret);
     }
 
     /// Sends `req`, with a token from the token source when there is one (kept in `token`): the
     /// 2xx response, or the error. Not a template of the operation: one copy serves them all.
-    result<http_response> exchange(std::string_view op, http_request& req, std::string& token)
+    outcome<http_response> exchange(std::string_view op, http_request& req, std::string& token)
     {
         if (!config_.token_source)
             return send(op, req, config_.access_token);
@@ -320,7 +362,7 @@ private:
                 return no_token(op, fresh.error());
             token = std::move(*fresh);
             if (auto why = detail::bearer_token_problem(token); !why.empty())
-                return detail::invalid_argument(op, why, token);
+                return detail::invalid_argument(op, "the token source gave a token that " + std::string(why), token);
             req.headers.set("Authorization", "Bearer " + token);
             auto r = send(op, req, token);
             if (r) {
@@ -328,7 +370,7 @@ private:
                     source.invalidate(token);
                 return r;
             }
-            if (const error e = r.error(); e.kind != error_kind::api || e.status != 401)
+            if (const error& e = r.failure(); e.kind != error_kind::api || e.status != 401)
                 return r;
             source.invalidate(token);
             if (pass == 2 || revokes_own_token)
@@ -344,15 +386,15 @@ private:
     }
 
     /// The attempts of one request, as the retry policy allows; `secret` is the token it carries.
-    result<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
+    outcome<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
     {
         return detail::with_retries(config_.retry, is_idempotent(req.method),
                                     [&](int attempt) { return attempt_once(op, req, attempt, secret); });
     }
 
     /// One send: the 2xx response, or the error it makes.
-    result<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
-                                       std::string_view secret)
+    outcome<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
+                                        std::string_view secret)
     {
         std::chrono::steady_clock::time_point started{};
         if (config_.logger)
@@ -360,9 +402,10 @@ private:
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
         if (config_.logger)
-            log(op, req, attempt, started, sent, what, secret);
+            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, secret);
         if (!sent)
             return detail::network_failure(op, sent.error(), what, secret);
+        // Any 2xx is a success, as in the official SDKs; `route::success` documents the spec's.
         if (sent->status < 200 || sent->status > 299)
             return detail::api_failure(op, std::move(*sent), secret, limits());
         return std::move(*sent);
@@ -370,8 +413,8 @@ private:
 
     /// The operation's result from a 2xx response: its body decoded as `Response`.
     template <class Response>
-    result<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
-                                                   std::string_view secret) const
+    outcome<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
+                                                    std::string_view secret) const
     {
         if constexpr (std::is_void_v<Response>) {
             return api_response<void>{{res.status, std::move(res.headers)}};
@@ -379,7 +422,7 @@ private:
             // Decoded in place, and every path returns `out`, so the model is never moved.
             const auto name = detail::model_traits<Response>::name;
             const detail::response_limits lim = limits();
-            result<api_response<Response>> out{boost::system::in_place_value};
+            outcome<api_response<Response>> out{api_response<Response>{}};
             std::string why;
             if (res.body.size() > lim.max_bytes)
                 out = detail::decode_failure(op, name,
@@ -399,40 +442,6 @@ private:
     detail::response_limits limits() const noexcept
     {
         return {config_.max_response_bytes, config_.max_json_depth};
-    }
-
-    void log(std::string_view op, const http_request& req, int attempt, std::chrono::steady_clock::time_point started,
-             const boost::system::result<http_response>& sent, std::string_view what, std::string_view secret) const
-    {
-        log_event e;
-        e.operation = op;
-        e.method = req.method;
-        e.url = req.url;
-        e.request_headers = req.headers;
-        e.request_headers.set("Authorization", "[REDACTED]");
-        e.attempt = attempt;
-        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        std::string error_text;
-        if (sent) {
-            e.status = sent->status;
-            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
-            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
-            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
-            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
-        } else {
-            error_text = sent.error().message();
-            if (!what.empty()) {
-                error_text += ": ";
-                detail::append_one_line(error_text, what);
-            }
-            detail::redact(error_text, secret);
-            e.error = error_text;
-        }
-        try {
-            config_.logger(e);
-        } catch (...) {
-            // A logger must not change the outcome of a call.
-        }
     }
 
     Transport transport_;

@@ -28,7 +28,15 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
     thrown as an exception derived from `std::exception`) or
     `boost::system::result<http_response>` (a network failure is an `error_code`).
     An HTTP error status is a normal response at this layer: the library turns it
-    into an `api_error`.
+    into an `api_error`. The response's headers are those of the final response only
+    (never a chunked body's trailer fields).
+
+    Whether a network failure is retried depends on its code: one that compares equal to
+    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
+    `protocol_not_supported`, `not_enough_memory` or `permission_denied`, or that belongs to
+    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
+    verification failure, a body over the transport's limit, a cancelled send). Report
+    transient failures (refused, reset, timed out) with codes that do not.
 
     @code
     struct my_transport {

@@ -99,6 +99,7 @@ inline void redact(std::string& text, std::string_view secret)
 #endif
 // ---- end <genesys/detail/ascii.hpp> ----
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -212,18 +213,16 @@ public:
     /// Replaces the value of the first field named `name` and removes the others, or appends it.
     void set(std::string_view name, std::string value)
     {
-        bool seen = false;
-        std::erase_if(fields_, [&](http_header& f) {
-            if (!detail::iequals(f.name, name))
-                return false;
-            if (seen)
-                return true;
-            seen = true;
-            f.value = std::move(value);
-            return false;
-        });
-        if (!seen)
+        auto first = std::find_if(fields_.begin(), fields_.end(),
+                                  [&](const http_header& f) { return detail::iequals(f.name, name); });
+        if (first == fields_.end()) {
             fields_.push_back({std::string(name), std::move(value)});
+            return;
+        }
+        first->value = std::move(value);
+        fields_.erase(std::remove_if(first + 1, fields_.end(),
+                                     [&](const http_header& f) { return detail::iequals(f.name, name); }),
+                      fields_.end());
     }
 
     /// Removes every field named `name` (any case); returns how many were removed.
@@ -263,6 +262,22 @@ struct http_response {
 
 /// The name of the header carrying the platform's correlation id.
 inline constexpr std::string_view correlation_id_header = "ININ-Correlation-Id";
+
+namespace detail {
+
+/// True for the fields that frame a message or belong to one connection (RFC 9110 section 7.6.1,
+/// RFC 9112): a transport sets them itself, and a caller's value would desynchronize the connection.
+constexpr bool is_framing_header(std::string_view name) noexcept
+{
+    constexpr std::string_view names[] = {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+                                           "Proxy-Connection", "Expect", "TE", "Trailer", "Upgrade", "Host"};
+    for (auto n : names)
+        if (iequals(name, n))
+            return true;
+    return false;
+}
+
+} // namespace detail
 
 } // namespace genesys
 
@@ -718,6 +733,7 @@ struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
 #include <boost/json/src.hpp>
 #endif
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -800,7 +816,16 @@ public:
         path_.push_back(std::move(seg));
     }
 
-    void push_index(std::size_t i) { path_.push_back("[" + std::to_string(i) + "]"); }
+    void push_index(std::size_t i)
+    {
+        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
+        // "[" + std::to_string(i) + "]".
+        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
+        buf[0] = '[';
+        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
+        *end++ = ']';
+        path_.emplace_back(buf, end);
+    }
 
     /// `"$.a.b[2]: expected string, got number"`.
     std::string describe() const
@@ -1294,16 +1319,26 @@ public:
     using exception::exception;
 };
 
+namespace detail {
+
+/// Throws the exception of `e.kind`, moving `e` into it.
+[[noreturn]] inline void throw_error(error&& e)
+{
+    switch (e.kind) {
+    case error_kind::api: throw api_error(std::move(e));
+    case error_kind::network: throw network_error(std::move(e));
+    case error_kind::decode: throw decode_error(std::move(e));
+    case error_kind::invalid_argument: break;
+    }
+    throw invalid_argument_error(std::move(e));
+}
+
+} // namespace detail
+
 /// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
 [[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& = {})
 {
-    switch (e.kind) {
-    case error_kind::api: throw api_error(e);
-    case error_kind::network: throw network_error(e);
-    case error_kind::decode: throw decode_error(e);
-    case error_kind::invalid_argument: break;
-    }
-    throw invalid_argument_error(e);
+    detail::throw_error(error(e));
 }
 
 } // namespace genesys
@@ -1482,7 +1517,11 @@ constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string
 struct retry_policy {
     /// Attempts in all, the first included; 1 turns retrying off.
     int max_attempts = 1;
-    /// The time all attempts and waits together may take, from the first attempt.
+    /** The budget of a call's retrying, from the start of its first attempt: a retry is made
+        only when its wait ends before the budget is spent, so no attempt starts at or past it.
+        The attempts made so far count, as do the waits. An attempt under way is not cut short
+        (a blocking transport cannot be interrupted): the transport's own timeout bounds it, so
+        a call ends at most one transport timeout after `max_elapsed`. */
     std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
     /// The longest single wait. A `Retry-After` asking for more ends retrying.
     std::chrono::milliseconds max_wait = std::chrono::seconds(30);
@@ -1495,7 +1534,9 @@ struct retry_policy {
     double backoff_multiplier = 2.0;
     /// The statuses that are retried.
     std::vector<int> retry_statuses = {429, 502, 503, 504};
-    /// Whether a network failure (no response) is retried.
+    /// Whether a network failure (no response) is retried. Only failures that may succeed on a
+    /// second try are (a refused or reset connection, a timeout): never a TLS verification
+    /// failure, a rejected argument, a body over the transport's limit or a cancelled operation.
     bool retry_network_errors = true;
 
     /// The monotonic clock the budget is measured with (default `steady_clock::now`).
@@ -1520,6 +1561,23 @@ struct retry_policy {
 };
 
 namespace detail {
+
+/// Why `p` cannot be used, or empty: counts and durations must not be negative, the multiplier
+/// must be a finite number of at least 1, and the statuses must be HTTP statuses.
+inline std::string retry_policy_problem(const retry_policy& p)
+{
+    if (p.max_attempts < 1)
+        return "retry.max_attempts must be at least 1 (1 turns retrying off)";
+    if (p.max_elapsed.count() < 0 || p.max_wait.count() < 0 || p.initial_backoff.count() < 0 ||
+        p.max_backoff.count() < 0)
+        return "retry durations (max_elapsed, max_wait, initial_backoff, max_backoff) must not be negative";
+    if (!(p.backoff_multiplier >= 1.0) || !(p.backoff_multiplier <= 1e6))
+        return "retry.backoff_multiplier must be a finite number from 1 to 1e6";
+    for (int status : p.retry_statuses)
+        if (status < 100 || status > 599)
+            return "retry.retry_statuses holds " + std::to_string(status) + ", which is not an HTTP status";
+    return {};
+}
 
 /// What the retry loop needs to know about one failed attempt.
 struct attempt_outcome {
@@ -1548,19 +1606,44 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
         backoff = std::min(backoff, static_cast<double>(p.max_backoff.count()));
         // Equal jitter: between half the backoff and all of it.
         thread_local std::mt19937_64 engine{std::random_device{}()};
-        const double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
-        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * std::clamp(r, 0.0, 1.0)));
+        double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+        r = r >= 0.0 ? std::min(r, 1.0) : 0.0; // NaN too
+        wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * r));
     }
-    if (*wait > p.max_wait || elapsed + *wait > p.max_elapsed)
-        return std::nullopt;
+    if (*wait > p.max_wait || elapsed + *wait >= p.max_elapsed)
+        return std::nullopt; // the next attempt would start at or past the budget
     return wait;
+}
+
+/** True when a network failure with code `ec` may succeed on a second try.
+
+    Failures that would fail the same way again are not: a rejected argument, a body over the
+    transport's size limit, a cancelled operation, a protocol the transport does not speak, no
+    memory, a protocol error (curl's TLS handshake and certificate verification failures), an
+    OpenSSL error (Asio's `asio.ssl` category: Beast's TLS failures), a transport that threw. A
+    refused or reset connection, a timeout or an unreachable host may be transient. */
+inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
+{
+    namespace errc = boost::system::errc;
+    constexpr errc::errc_t deterministic[] = {errc::invalid_argument,       errc::message_size,
+                                              errc::operation_canceled,     errc::protocol_not_supported,
+                                              errc::not_enough_memory,      errc::protocol_error,
+                                              errc::permission_denied,      errc::value_too_large,
+                                              errc::address_family_not_supported};
+    for (auto c : deterministic)
+        if (ec == c)
+            return false;
+    if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
+        ec == genesys::errc::response_too_large)
+        return false;
+    return std::string_view(ec.category().name()) != "asio.ssl";
 }
 
 /// Whether and how long to wait before retrying a failed attempt, as `policy` says.
 inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
 {
     if (e.kind == error_kind::network)
-        return {policy.retry_network_errors, std::nullopt};
+        return {policy.retry_network_errors && is_transient_network_error(e.code), std::nullopt};
     if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
                                          policy.retry_statuses.end()) {
         auto retry_after = e.headers.get("Retry-After");
@@ -1569,8 +1652,12 @@ inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
     return {};
 }
 
-/// Runs `attempt(n)` (returning a `result<T>`) until it succeeds or `retry_wait` says stop. A
-/// failure after several attempts says how many (`error::attempts`).
+/** Runs `attempt(n)` (returning a `detail::outcome<T>`) until it succeeds or `retry_wait` says
+    stop. A failure after several attempts says how many (`error::attempts`).
+
+    `max_elapsed` is measured from the start of the first attempt: a retry is made only when its
+    wait ends before the budget does, so no attempt starts at or past it. An attempt under way
+    is not interrupted (a blocking transport cannot be): its own timeout bounds it. */
 template <class Attempt>
 auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
 {
@@ -1584,14 +1671,14 @@ auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
         if (r)
             return r;
         const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.error()), elapsed);
+        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.failure()), elapsed);
         if (!wait) {
-            if (n == 1)
-                return r;
-            error e = r.error();
-            e.attempts = n;
-            e.message += " (after " + std::to_string(n) + " attempts)";
-            return decltype(r){boost::system::in_place_error, std::move(e)};
+            if (n > 1) {
+                error& e = r.failure();
+                e.attempts = n;
+                e.message += " (after " + std::to_string(n) + " attempts)";
+            }
+            return r;
         }
         if (p.sleep)
             p.sleep(*wait);
@@ -2216,6 +2303,8 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
     } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
         return "access_token contains a space or a control character";
     }
+    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
+        return why;
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
     for (const auto& h : cfg.default_headers) {
@@ -2223,6 +2312,9 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
             return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
         if (iequals(h.name, "Authorization"))
             return "default_headers must not set Authorization: use access_token";
+        if (is_framing_header(h.name))
+            return "default_headers must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
         if (!is_header_value(h.value))
             return "default header \"" + h.name + "\" has a control character in its value";
     }
@@ -2249,16 +2341,30 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
 
 namespace genesys::detail {
 
-/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
-inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
+/** Appends `text` on one line: `secret` is redacted first (so a cut never leaves part of it),
+    control characters become spaces, and at most `limit` bytes are kept, cut at a UTF-8 character
+    boundary and followed by `...` only when something was cut. */
+inline void append_one_line(std::string& out, std::string_view text, std::string_view secret,
+                            std::size_t limit = 300)
 {
-    if (text.size() > limit)
-        text = text.substr(0, limit);
-    for (char c : text) {
+    std::string redacted;
+    if (secret.size() >= 8 && text.find(secret) != std::string_view::npos) {
+        redacted.assign(text);
+        redact(redacted, secret);
+        text = redacted;
+    }
+    std::size_t keep = text.size();
+    const bool cut = keep > limit;
+    if (cut) {
+        keep = limit;
+        while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80)
+            --keep; // text[keep] continues a character that starts before the cut: drop it whole
+    }
+    for (char c : text.substr(0, keep)) {
         auto u = static_cast<unsigned char>(c);
         out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
     }
-    if (text.size() == limit)
+    if (cut)
         out += "...";
 }
 
@@ -2306,12 +2412,12 @@ inline std::optional<error_body> parse_error_body(std::string_view body, std::si
     return out;
 }
 
-inline void append_correlation(std::string& msg, std::string_view correlation_id)
+inline void append_correlation(std::string& msg, std::string_view correlation_id, std::string_view secret)
 {
     if (correlation_id.empty())
         return;
     msg += " (correlation id: ";
-    append_one_line(msg, correlation_id, 100);
+    append_one_line(msg, correlation_id, secret, 100);
     msg += ')';
 }
 
@@ -2331,7 +2437,7 @@ inline error invalid_argument(std::string_view operation, std::string_view what,
     e.code = make_error_code(errc::invalid_argument);
     e.operation = std::string(operation);
     e.message = e.operation + " rejected before sending: ";
-    append_one_line(e.message, what);
+    append_one_line(e.message, what, secret);
     return finish(std::move(e), secret);
 }
 
@@ -2345,7 +2451,7 @@ inline error network_failure(std::string_view operation, boost::system::error_co
     e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
     if (!detail_text.empty()) {
         e.message += ": ";
-        append_one_line(e.message, detail_text);
+        append_one_line(e.message, detail_text, secret);
     }
     return finish(std::move(e), secret);
 }
@@ -2387,13 +2493,13 @@ inline error api_failure(std::string_view operation, http_response&& res, std::s
         e.body = parse_error_body(e.raw_body, limits.max_depth);
     if (e.body && e.body->code) {
         e.message += ' ';
-        append_one_line(e.message, *e.body->code, 100);
+        append_one_line(e.message, *e.body->code, secret, 100);
     }
     if (e.body && e.body->message) {
         e.message += ": ";
-        append_one_line(e.message, *e.body->message);
+        append_one_line(e.message, *e.body->message, secret);
     }
-    append_correlation(e.message, e.correlation_id);
+    append_correlation(e.message, e.correlation_id, secret);
     return finish(std::move(e), secret);
 }
 
@@ -2405,8 +2511,8 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
     e.message += " response is not a valid ";
     e.message += model_name;
     e.message += ": ";
-    append_one_line(e.message, why);
-    append_correlation(e.message, e.correlation_id);
+    append_one_line(e.message, why, secret);
+    append_correlation(e.message, e.correlation_id, secret);
     return finish(std::move(e), secret);
 }
 
@@ -2414,6 +2520,174 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
 
 #endif
 // ---- end <genesys/detail/failure.hpp> ----
+// ---- begin <genesys/detail/log_attempt.hpp> ----
+#ifndef GENESYS_DETAIL_LOG_ATTEMPT_HPP
+#define GENESYS_DETAIL_LOG_ATTEMPT_HPP
+
+// The one place a `log_event` is made from an attempt: the Tokens client and the OAuth client
+// both report through it, so both redact the same way.
+
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// Hands `logger` the event of one attempt: `Authorization` reads `[REDACTED]`, and `secret` is
+/// removed from the error text before it is cut to one line. A throwing logger is ignored.
+inline void log_attempt(const logger& log, std::string_view op, const http_request& req, int attempt,
+                        std::chrono::steady_clock::time_point started,
+                        const boost::system::result<http_response>& sent, std::string_view what,
+                        std::string_view secret) noexcept
+{
+    try {
+        log_event e;
+        e.operation = op;
+        e.method = req.method;
+        e.url = req.url;
+        e.request_headers = req.headers;
+        if (e.request_headers.contains("Authorization"))
+            e.request_headers.set("Authorization", "[REDACTED]");
+        e.attempt = attempt;
+        e.duration =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        std::string error_text;
+        if (sent) {
+            e.status = sent->status;
+            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
+            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
+            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
+            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
+        } else {
+            error_text = sent.error().message();
+            if (!what.empty()) {
+                error_text += ": ";
+                append_one_line(error_text, what, secret);
+            }
+            redact(error_text, secret);
+            e.error = error_text;
+        }
+        log(e);
+    } catch (...) {
+        // A logger must not change the outcome of a call (nor may building its event).
+    }
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/log_attempt.hpp> ----
+// ---- begin <genesys/detail/outcome.hpp> ----
+#ifndef GENESYS_DETAIL_OUTCOME_HPP
+#define GENESYS_DETAIL_OUTCOME_HPP
+
+// What the call path passes between its steps: a value or a `genesys::error`, reachable by
+// reference. `boost::system::result::error()` returns a copy in Boost 1.81, and an error holds the
+// response's headers and raw body, so the steps use this and convert to `result` once, by moving.
+
+// ---- begin <genesys/result.hpp> ----
+#ifndef GENESYS_RESULT_HPP
+#define GENESYS_RESULT_HPP
+
+/// @file
+/// What the non-throwing operations return: `genesys::result<api_response<T>>`.
+
+
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/** A value or a `genesys::error`.
+
+    `value()` throws the exception matching the error's kind (`api_error`, ...),
+    so `api.try_get_tokens_me().value()` behaves like `api.get_tokens_me()`.
+*/
+template <class T>
+using result = boost::system::result<T, error>;
+
+/// The HTTP details of a successful call, like the official SDKs' `WithHttpInfo` forms.
+struct response_info {
+    int status = 0;         ///< The HTTP status, e.g. 200.
+    http_headers headers{}; ///< The response headers.
+
+    /** The response's `ININ-Correlation-Id` (any case), or empty.
+
+        A copy, not a view: `api.try_get_tokens_me()->correlation_id()` outlives the temporary
+        result it came from. */
+    std::string correlation_id() const { return std::string(headers.get(correlation_id_header).value_or("")); }
+};
+
+/** A successful call: its decoded `data` plus status and headers.
+
+    @code
+    auto r = api.try_get_tokens_me();
+    if (r) std::cout << r->status << ' ' << r->correlation_id() << '\n';
+    @endcode
+*/
+template <class T>
+struct api_response : response_info {
+    T data{}; ///< The decoded response body.
+};
+
+/// A successful call of an operation without a response body.
+template <>
+struct api_response<void> : response_info {};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/result.hpp> ----
+
+#include <utility>
+#include <variant>
+
+namespace genesys::detail {
+
+template <class T>
+class outcome {
+public:
+    outcome(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+    outcome(error e) : v_(std::in_place_index<1>, std::move(e)) {}
+
+    explicit operator bool() const noexcept { return v_.index() == 0; }
+
+    T& operator*() noexcept { return *std::get_if<0>(&v_); }
+    T* operator->() noexcept { return std::get_if<0>(&v_); }
+    /// The error; only when `!*this`.
+    error& failure() noexcept { return *std::get_if<1>(&v_); }
+    const error& failure() const noexcept { return *std::get_if<1>(&v_); }
+
+    /// The public form, moving the value or the error into it.
+    result<T> to_result() &&
+    {
+        if (v_.index() == 0)
+            return result<T>(boost::system::in_place_value, std::move(**this));
+        return result<T>(boost::system::in_place_error, std::move(failure()));
+    }
+
+private:
+    std::variant<T, error> v_;
+};
+
+/// The value of `o`, or throws its error.
+template <class T>
+T take(outcome<T>&& o)
+{
+    if (!o)
+        throw_error(std::move(o.failure()));
+    return std::move(*o);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/outcome.hpp> ----
 // ---- begin <genesys/detail/sha256.hpp> ----
 #ifndef GENESYS_DETAIL_SHA256_HPP
 #define GENESYS_DETAIL_SHA256_HPP
@@ -2534,57 +2808,6 @@ inline sha256::digest_type sha256_digest(std::string_view data) noexcept { retur
 
 #endif
 // ---- end <genesys/detail/sha256.hpp> ----
-// ---- begin <genesys/result.hpp> ----
-#ifndef GENESYS_RESULT_HPP
-#define GENESYS_RESULT_HPP
-
-/// @file
-/// What the non-throwing operations return: `genesys::result<api_response<T>>`.
-
-
-#include <boost/system/result.hpp>
-
-#include <string_view>
-
-namespace genesys {
-
-/** A value or a `genesys::error`.
-
-    `value()` throws the exception matching the error's kind (`api_error`, ...),
-    so `api.try_get_tokens_me().value()` behaves like `api.get_tokens_me()`.
-*/
-template <class T>
-using result = boost::system::result<T, error>;
-
-/// The HTTP details of a successful call, like the official SDKs' `WithHttpInfo` forms.
-struct response_info {
-    int status = 0;         ///< The HTTP status, e.g. 200.
-    http_headers headers{}; ///< The response headers.
-
-    /// The response's `ININ-Correlation-Id` (any case), or empty.
-    std::string_view correlation_id() const noexcept { return headers.get(correlation_id_header).value_or(""); }
-};
-
-/** A successful call: its decoded `data` plus status and headers.
-
-    @code
-    auto r = api.try_get_tokens_me();
-    if (r) std::cout << r->status << ' ' << r->correlation_id() << '\n';
-    @endcode
-*/
-template <class T>
-struct api_response : response_info {
-    T data{}; ///< The decoded response body.
-};
-
-/// A successful call of an operation without a response body.
-template <>
-struct api_response<void> : response_info {};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/result.hpp> ----
 // ---- begin <genesys/token_source.hpp> ----
 #ifndef GENESYS_TOKEN_SOURCE_HPP
 #define GENESYS_TOKEN_SOURCE_HPP
@@ -2638,6 +2861,19 @@ struct model_traits<oauth_token> {
         field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
 };
 
+/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
+constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "is empty";
+    for (char c : token) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return "has a space, a control character or a non-ASCII byte";
+    }
+    return {};
+}
+
 /// The operation named by errors about getting a token.
 inline constexpr std::string_view request_token_operation = "requestToken";
 
@@ -2646,11 +2882,13 @@ inline constexpr std::string_view request_token_operation = "requestToken";
 /// How a `token_source` keeps its token.
 struct token_source_options {
     /// A token is refreshed this long before it expires. When it lives less than twice the
-    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call).
+    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call). A
+    /// token whose `expires_in` is missing, zero or negative is kept until the API rejects it.
     std::chrono::seconds refresh_margin = std::chrono::seconds(60);
     /// The longest a call waits for a refresh that another call started. A call that waits
     /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
-    /// in real time, whatever `clock` says.
+    /// in real time, whatever `clock` says. `milliseconds::max()` waits without a limit; zero
+    /// or less does not wait.
     std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
     /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
@@ -2692,7 +2930,7 @@ public:
     token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
-        if (!initial.access_token.empty())
+        if (detail::bearer_token_problem(initial.access_token).empty())
             cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
     }
 
@@ -2710,7 +2948,12 @@ public:
         if (fetching_) {
             const std::uint64_t seen = generation_;
             ++waiting_;
-            const bool done = cv_.wait_for(lock, options_.wait_timeout, [&] { return generation_ != seen; });
+            const auto fetched = [&] { return generation_ != seen; };
+            bool done = true;
+            if (const auto deadline = wait_deadline())
+                done = cv_.wait_until(lock, *deadline, fetched);
+            else
+                cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
             --waiting_;
             if (!done) {
                 lock.unlock();
@@ -2835,6 +3078,19 @@ private:
 
     clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
 
+    /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
+    /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
+    std::optional<clock_type::time_point> wait_deadline() const
+    {
+        using std::chrono::milliseconds;
+        const auto start = clock_type::now();
+        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
+        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
+        if (timeout >= headroom - milliseconds(1))
+            return std::nullopt;
+        return start + timeout;
+    }
+
     static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
     {
         return !t.refresh_at || at < *t.refresh_at;
@@ -2844,8 +3100,8 @@ private:
                              clock_type::time_point started) const
     {
         cached_token t{std::move(value), std::nullopt, std::nullopt};
-        if (!expires_in)
-            return t;
+        if (!expires_in || *expires_in <= 0)
+            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
         using std::chrono::seconds;
         constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
         const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
@@ -2865,14 +3121,14 @@ private:
             auto r = fetch_();
             if (!r)
                 return r.error();
-            if (r->data.access_token.empty()) {
+            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
                 error e;
                 e.kind = error_kind::decode;
                 e.code = make_error_code(errc::decode_failed);
                 e.operation = std::string(op);
                 e.status = r->status;
-                e.message = e.operation + " failed: the token response has no access_token";
-                return e;
+                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
+                return e; // never cached: the next call fetches again
             }
             expires_in = r->data.expires_in;
             return std::move(r->data.access_token);
@@ -3106,6 +3362,8 @@ struct route {
     /// Permissions of which ANY one is required; empty when none are.
     static_list<std::string_view, 4> permissions;
     /// The documented success statuses; empty means any 2xx (the spec's "default" response).
+    /// Documentation only: the client takes any 2xx as a success, as the official SDKs do, so a
+    /// platform that answers 200 where the spec says 204 does not break a call.
     static_list<int, 4> success;
     /// The names of the optional query parameters.
     static_list<std::string_view, 4> query;
@@ -3213,7 +3471,15 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
     thrown as an exception derived from `std::exception`) or
     `boost::system::result<http_response>` (a network failure is an `error_code`).
     An HTTP error status is a normal response at this layer: the library turns it
-    into an `api_error`.
+    into an `api_error`. The response's headers are those of the final response only
+    (never a chunked body's trailer fields).
+
+    Whether a network failure is retried depends on its code: one that compares equal to
+    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
+    `protocol_not_supported`, `not_enough_memory` or `permission_denied`, or that belongs to
+    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
+    verification failure, a body over the transport's limit, a cancelled send). Report
+    transient failures (refused, reset, timed out) with codes that do not.
 
     @code
     struct my_transport {
@@ -3249,6 +3515,7 @@ concept transport_with_error_detail = transport<T> && requires(const T& t) {
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <exception>
 #include <new>
 #include <optional>
@@ -3263,7 +3530,8 @@ namespace genesys {
 namespace detail {
 
 /// Sends through any transport and returns a result: exceptions thrown by a transport that
-/// returns a plain `http_response` become error codes, their text kept in `what`.
+/// returns a plain `http_response` become error codes, their text kept in `what`; so does a
+/// thrown object that is not a `std::exception`. Only `std::bad_alloc` propagates.
 template <class Transport>
 boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
 {
@@ -3285,6 +3553,9 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
     } catch (const std::exception& e) {
         what = e.what();
         return make_error_code(errc::transport_exception);
+    } catch (...) {
+        what = "the transport threw an object that is not a std::exception";
+        return make_error_code(errc::transport_exception);
     }
 }
 
@@ -3293,13 +3564,20 @@ boost::system::result<http_response> send_through(Transport& t, const http_reque
 
     A call takes the slot when it is free and gives it back when done; a call that finds it taken
     (by another thread, or by a call made from inside a transport or logger) uses a request of its
-    own. A copy of a client gets a slot of its own.
+    own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
+    a client copied or assigned from another builds its headers anew, from its own configuration.
 */
 class request_slot {
 public:
     request_slot() = default;
     request_slot(const request_slot&) noexcept {}
-    request_slot& operator=(const request_slot&) noexcept { return *this; }
+    /// Forgets the request kept for the client assigned over; assigning a client while one of its
+    /// calls is under way is a data race, as for any object.
+    request_slot& operator=(const request_slot&) noexcept
+    {
+        request_ = http_request{};
+        return *this;
+    }
 
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {
@@ -3328,15 +3606,12 @@ private:
     http_request request_;
 };
 
-/// Why `token` cannot go into an `Authorization: Bearer` header, or empty. Never quotes it.
-inline std::string_view bearer_token_problem(std::string_view token) noexcept
-{
-    if (token.empty())
-        return "the token source gave an empty token";
-    if (!is_header_value(token) || token.find(' ') != std::string_view::npos)
-        return "the token source gave a token with a space or a control character";
-    return {};
-}
+/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
+/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
+template <class T>
+concept is_preserve_idle_ttl_argument =
+    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
+    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
 
 } // namespace detail
 
@@ -3394,12 +3669,12 @@ public:
         an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
         rejected before sending. Requires the `oauth:token:delete` permission.
     */
-    result<api_response<void>> try_delete_token(std::string_view user_id)
+    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
     {
-        return call(routes::delete_token, {}, {}, user_id);
+        return call(routes::delete_token, {}, {}, user_id).to_result();
     }
     /// Throwing form of `try_delete_token`.
-    void delete_token(std::string_view user_id) { try_delete_token(user_id).value(); }
+    void delete_token(std::string_view user_id) { detail::take(call(routes::delete_token, {}, {}, user_id)); }
 
     /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
 
@@ -3407,62 +3682,65 @@ public:
         gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
         call would only delete).
     */
-    result<api_response<void>> try_delete_tokens_me() { return call(routes::delete_tokens_me, {}, {}); }
+    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
+    {
+        return call(routes::delete_tokens_me, {}, {}).to_result();
+    }
     /// Throwing form of `try_delete_tokens_me`.
-    void delete_tokens_me() { try_delete_tokens_me().value(); }
+    void delete_tokens_me() { detail::take(call(routes::delete_tokens_me, {}, {})); }
 
     /** `GET /api/v2/tokens/me`: information about the current token.
 
         @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
-        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset.
+        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a
+        `bool`, `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")`
+        does not compile (a string would convert to `true`).
     */
-    result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
-        std::string_view query;
-        if (preserve_idle_ttl)
-            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
-        return call(routes::get_tokens_me, query, {});
+        return get_me(preserve_idle_ttl).to_result();
     }
     /// Throwing form of `try_get_tokens_me`.
     token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        auto r = try_get_tokens_me(preserve_idle_ttl);
-        return std::move(r.value().data);
+        return std::move(detail::take(get_me(preserve_idle_ttl)).data);
     }
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void try_get_tokens_me(T&&) = delete;
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void get_tokens_me(T&&) = delete;
 
     /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
-    result<api_response<void>> try_head_tokens_me() { return call(routes::head_tokens_me, {}, {}); }
+    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
+    {
+        return call(routes::head_tokens_me, {}, {}).to_result();
+    }
     /// Throwing form of `try_head_tokens_me`.
-    void head_tokens_me() { try_head_tokens_me().value(); }
+    void head_tokens_me() { detail::take(call(routes::head_tokens_me, {}, {})); }
 
     /** Verifies the token with `HEAD /api/v2/tokens/me`.
 
-        `data` is true on any 2xx and false on 401; any other answer is an error.
+        `data` is true on any 2xx and false when the API answers that request 401. Any other
+        failure is an error, a refused login of the token source included (that says nothing
+        about a token: none was sent).
     */
-    result<api_response<bool>> try_verify_token()
-    {
-        auto r = try_head_tokens_me();
-        if (r)
-            return api_response<bool>{{r->status, std::move(r->headers)}, true};
-        error e = r.error();
-        if (e.kind == error_kind::api && e.status == 401)
-            return api_response<bool>{{e.status, std::move(e.headers)}, false};
-        return {boost::system::in_place_error, std::move(e)};
-    }
+    [[nodiscard]] result<api_response<bool>> try_verify_token() { return verify().to_result(); }
     /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
-    bool verify_token() { return try_verify_token().value().data; }
+    bool verify_token() { return detail::take(verify()).data; }
 
     /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
-    result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
     {
-        return call(routes::get_tokens_timeout, {}, {});
+        return call(routes::get_tokens_timeout, {}, {}).to_result();
     }
     /// Throwing form of `try_get_tokens_timeout`.
     idle_token_timeout get_tokens_timeout()
     {
-        auto r = try_get_tokens_timeout();
-        return std::move(r.value().data);
+        return std::move(detail::take(call(routes::get_tokens_timeout, {}, {})).data);
     }
 
     /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
@@ -3470,22 +3748,50 @@ public:
         The body is the model's JSON, absent fields omitted. Requires the
         `directory:organization:admin` permission.
     */
-    result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
     {
-        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+        return put_timeout(settings).to_result();
     }
     /// Throwing form of `try_put_tokens_timeout`.
     idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
     {
-        auto r = try_put_tokens_timeout(settings);
-        return std::move(r.value().data);
+        return std::move(detail::take(put_timeout(settings)).data);
     }
 
 private:
+    template <class T>
+    using outcome = detail::outcome<T>;
+
+    outcome<api_response<token_info>> get_me(std::optional<bool> preserve_idle_ttl)
+    {
+        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+        std::string_view query;
+        if (preserve_idle_ttl)
+            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
+        return call(routes::get_tokens_me, query, {});
+    }
+
+    outcome<api_response<idle_token_timeout>> put_timeout(const idle_token_timeout& settings)
+    {
+        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+    }
+
+    outcome<api_response<bool>> verify()
+    {
+        auto r = call(routes::head_tokens_me, {}, {});
+        if (r)
+            return api_response<bool>{{r->status, std::move(r->headers)}, true};
+        error& e = r.failure();
+        // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
+        if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
+            return api_response<bool>{{e.status, std::move(e.headers)}, false};
+        return std::move(e);
+    }
+
     template <class Route, class... Params>
-    result<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
-                                                             std::string body, const Params&... params)
+    outcome<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
+                                                              std::string body, const Params&... params)
     {
         const std::string_view op = route.operation_id;
         if (!config_problem_.empty())
@@ -3524,13 +3830,13 @@ private:
         auto sent = exchange(op, req, source_token);
         const std::string_view secret = config_.token_source ? std::string_view(source_token) : config_.access_token;
         if (!sent)
-            return {boost::system::in_place_error, sent.error()};
+            return std::move(sent.failure());
         return to_api_response<typename Route::response_type>(op, std::move(*sent), secret);
     }
 
     /// Sends `req`, with a token from the token source when there is one (kept in `token`): the
     /// 2xx response, or the error. Not a template of the operation: one copy serves them all.
-    result<http_response> exchange(std::string_view op, http_request& req, std::string& token)
+    outcome<http_response> exchange(std::string_view op, http_request& req, std::string& token)
     {
         if (!config_.token_source)
             return send(op, req, config_.access_token);
@@ -3544,7 +3850,7 @@ private:
                 return no_token(op, fresh.error());
             token = std::move(*fresh);
             if (auto why = detail::bearer_token_problem(token); !why.empty())
-                return detail::invalid_argument(op, why, token);
+                return detail::invalid_argument(op, "the token source gave a token that " + std::string(why), token);
             req.headers.set("Authorization", "Bearer " + token);
             auto r = send(op, req, token);
             if (r) {
@@ -3552,7 +3858,7 @@ private:
                     source.invalidate(token);
                 return r;
             }
-            if (const error e = r.error(); e.kind != error_kind::api || e.status != 401)
+            if (const error& e = r.failure(); e.kind != error_kind::api || e.status != 401)
                 return r;
             source.invalidate(token);
             if (pass == 2 || revokes_own_token)
@@ -3568,15 +3874,15 @@ private:
     }
 
     /// The attempts of one request, as the retry policy allows; `secret` is the token it carries.
-    result<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
+    outcome<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
     {
         return detail::with_retries(config_.retry, is_idempotent(req.method),
                                     [&](int attempt) { return attempt_once(op, req, attempt, secret); });
     }
 
     /// One send: the 2xx response, or the error it makes.
-    result<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
-                                       std::string_view secret)
+    outcome<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
+                                        std::string_view secret)
     {
         std::chrono::steady_clock::time_point started{};
         if (config_.logger)
@@ -3584,9 +3890,10 @@ private:
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
         if (config_.logger)
-            log(op, req, attempt, started, sent, what, secret);
+            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, secret);
         if (!sent)
             return detail::network_failure(op, sent.error(), what, secret);
+        // Any 2xx is a success, as in the official SDKs; `route::success` documents the spec's.
         if (sent->status < 200 || sent->status > 299)
             return detail::api_failure(op, std::move(*sent), secret, limits());
         return std::move(*sent);
@@ -3594,8 +3901,8 @@ private:
 
     /// The operation's result from a 2xx response: its body decoded as `Response`.
     template <class Response>
-    result<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
-                                                   std::string_view secret) const
+    outcome<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
+                                                    std::string_view secret) const
     {
         if constexpr (std::is_void_v<Response>) {
             return api_response<void>{{res.status, std::move(res.headers)}};
@@ -3603,7 +3910,7 @@ private:
             // Decoded in place, and every path returns `out`, so the model is never moved.
             const auto name = detail::model_traits<Response>::name;
             const detail::response_limits lim = limits();
-            result<api_response<Response>> out{boost::system::in_place_value};
+            outcome<api_response<Response>> out{api_response<Response>{}};
             std::string why;
             if (res.body.size() > lim.max_bytes)
                 out = detail::decode_failure(op, name,
@@ -3625,40 +3932,6 @@ private:
         return {config_.max_response_bytes, config_.max_json_depth};
     }
 
-    void log(std::string_view op, const http_request& req, int attempt, std::chrono::steady_clock::time_point started,
-             const boost::system::result<http_response>& sent, std::string_view what, std::string_view secret) const
-    {
-        log_event e;
-        e.operation = op;
-        e.method = req.method;
-        e.url = req.url;
-        e.request_headers = req.headers;
-        e.request_headers.set("Authorization", "[REDACTED]");
-        e.attempt = attempt;
-        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        std::string error_text;
-        if (sent) {
-            e.status = sent->status;
-            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
-            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
-            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
-            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
-        } else {
-            error_text = sent.error().message();
-            if (!what.empty()) {
-                error_text += ": ";
-                detail::append_one_line(error_text, what);
-            }
-            detail::redact(error_text, secret);
-            e.error = error_text;
-        }
-        try {
-            config_.logger(e);
-        } catch (...) {
-            // A logger must not change the outcome of a call.
-        }
-    }
-
     Transport transport_;
     client_config config_;
     std::string base_url_;
@@ -3672,6 +3945,7 @@ private:
 #endif
 // ---- end <genesys/tokens_api.hpp> ----
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -3849,6 +4123,9 @@ struct oauth_config {
     std::size_t max_response_bytes = 4 * 1024 * 1024;
     /// JSON nested deeper than this is an error (default 32 levels).
     std::size_t max_json_depth = 32;
+    /// Receives one event per attempt of a token request, as `client_config::logger` does;
+    /// `Authorization` (the Basic credential) reads `[REDACTED]`. No cost when empty.
+    genesys::logger logger{};
 
     /// The configuration for a region's login host.
     static oauth_config for_region(region r, std::string client_id, std::string client_secret)
@@ -4071,16 +4348,27 @@ private:
             if (!detail::is_header_value(h.value))
                 return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
 
+        if (config_.retry_token_requests)
+            if (auto why = detail::retry_policy_problem(config_.retry); !why.empty())
+                return hidden.scrub(detail::invalid_argument(op, why));
+
         return detail::with_retries(config_.retry, config_.retry_token_requests,
-                                    [&](int) { return attempt_once(req, hidden); });
+                                    [&](int attempt) { return attempt_once(req, hidden, attempt); })
+            .to_result();
     }
 
-    result<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden)
+    detail::outcome<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden,
+                                                            int attempt)
     {
+        std::chrono::steady_clock::time_point started{};
+        if (config_.logger)
+            started = std::chrono::steady_clock::now();
         std::string what;
         auto sent = detail::send_through(transport_, req, what);
+        hidden.scrub_text(what);
+        if (config_.logger)
+            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, {});
         if (!sent) {
-            hidden.scrub_text(what);
             return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
         }
         http_response& res = *sent;
@@ -4100,12 +4388,12 @@ private:
                 body.status = e.status;
                 e.body = std::move(body);
                 e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
-                detail::append_one_line(e.message, *oauth.error, 100);
+                detail::append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
                 if (e.body->message) {
                     e.message += ": ";
-                    detail::append_one_line(e.message, *e.body->message);
+                    detail::append_one_line(e.message, *e.body->message, {});
                 }
-                detail::append_correlation(e.message, e.correlation_id);
+                detail::append_correlation(e.message, e.correlation_id, {});
             }
             return hidden.scrub(std::move(e));
         }

@@ -6,6 +6,7 @@
 #include <genesys/client_config.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/percent_encode.hpp>
+#include <genesys/retry.hpp>
 
 #include <string>
 #include <string_view>
@@ -113,6 +114,8 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
     } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
         return "access_token contains a space or a control character";
     }
+    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
+        return why;
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
     for (const auto& h : cfg.default_headers) {
@@ -120,6 +123,9 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
             return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
         if (iequals(h.name, "Authorization"))
             return "default_headers must not set Authorization: use access_token";
+        if (is_framing_header(h.name))
+            return "default_headers must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
         if (!is_header_value(h.value))
             return "default header \"" + h.name + "\" has a control character in its value";
     }

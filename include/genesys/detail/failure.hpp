@@ -18,16 +18,30 @@
 
 namespace genesys::detail {
 
-/// Appends `text` on one line: control characters become spaces, and at most `limit` bytes are kept.
-inline void append_one_line(std::string& out, std::string_view text, std::size_t limit = 300)
+/** Appends `text` on one line: `secret` is redacted first (so a cut never leaves part of it),
+    control characters become spaces, and at most `limit` bytes are kept, cut at a UTF-8 character
+    boundary and followed by `...` only when something was cut. */
+inline void append_one_line(std::string& out, std::string_view text, std::string_view secret,
+                            std::size_t limit = 300)
 {
-    if (text.size() > limit)
-        text = text.substr(0, limit);
-    for (char c : text) {
+    std::string redacted;
+    if (secret.size() >= 8 && text.find(secret) != std::string_view::npos) {
+        redacted.assign(text);
+        redact(redacted, secret);
+        text = redacted;
+    }
+    std::size_t keep = text.size();
+    const bool cut = keep > limit;
+    if (cut) {
+        keep = limit;
+        while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80)
+            --keep; // text[keep] continues a character that starts before the cut: drop it whole
+    }
+    for (char c : text.substr(0, keep)) {
         auto u = static_cast<unsigned char>(c);
         out.push_back((u < 0x20 || u == 0x7f) ? ' ' : c);
     }
-    if (text.size() == limit)
+    if (cut)
         out += "...";
 }
 
@@ -75,12 +89,12 @@ inline std::optional<error_body> parse_error_body(std::string_view body, std::si
     return out;
 }
 
-inline void append_correlation(std::string& msg, std::string_view correlation_id)
+inline void append_correlation(std::string& msg, std::string_view correlation_id, std::string_view secret)
 {
     if (correlation_id.empty())
         return;
     msg += " (correlation id: ";
-    append_one_line(msg, correlation_id, 100);
+    append_one_line(msg, correlation_id, secret, 100);
     msg += ')';
 }
 
@@ -100,7 +114,7 @@ inline error invalid_argument(std::string_view operation, std::string_view what,
     e.code = make_error_code(errc::invalid_argument);
     e.operation = std::string(operation);
     e.message = e.operation + " rejected before sending: ";
-    append_one_line(e.message, what);
+    append_one_line(e.message, what, secret);
     return finish(std::move(e), secret);
 }
 
@@ -114,7 +128,7 @@ inline error network_failure(std::string_view operation, boost::system::error_co
     e.message = e.operation + " failed: network error: " + ec.message() + " [" + ec.to_string() + "]";
     if (!detail_text.empty()) {
         e.message += ": ";
-        append_one_line(e.message, detail_text);
+        append_one_line(e.message, detail_text, secret);
     }
     return finish(std::move(e), secret);
 }
@@ -156,13 +170,13 @@ inline error api_failure(std::string_view operation, http_response&& res, std::s
         e.body = parse_error_body(e.raw_body, limits.max_depth);
     if (e.body && e.body->code) {
         e.message += ' ';
-        append_one_line(e.message, *e.body->code, 100);
+        append_one_line(e.message, *e.body->code, secret, 100);
     }
     if (e.body && e.body->message) {
         e.message += ": ";
-        append_one_line(e.message, *e.body->message);
+        append_one_line(e.message, *e.body->message, secret);
     }
-    append_correlation(e.message, e.correlation_id);
+    append_correlation(e.message, e.correlation_id, secret);
     return finish(std::move(e), secret);
 }
 
@@ -174,8 +188,8 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
     e.message += " response is not a valid ";
     e.message += model_name;
     e.message += ": ";
-    append_one_line(e.message, why);
-    append_correlation(e.message, e.correlation_id);
+    append_one_line(e.message, why, secret);
+    append_correlation(e.message, e.correlation_id, secret);
     return finish(std::move(e), secret);
 }
 

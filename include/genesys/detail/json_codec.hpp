@@ -17,6 +17,7 @@
 #include <boost/json/src.hpp>
 #endif
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -99,7 +100,16 @@ public:
         path_.push_back(std::move(seg));
     }
 
-    void push_index(std::size_t i) { path_.push_back("[" + std::to_string(i) + "]"); }
+    void push_index(std::size_t i)
+    {
+        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
+        // "[" + std::to_string(i) + "]".
+        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
+        buf[0] = '[';
+        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
+        *end++ = ']';
+        path_.emplace_back(buf, end);
+    }
 
     /// `"$.a.b[2]: expected string, got number"`.
     std::string describe() const

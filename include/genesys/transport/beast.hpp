@@ -85,15 +85,16 @@ struct beast_options {
     /// system's default trust store.
     std::string ca_path{};
 
-    /// The largest response body accepted; a larger one fails with `boost::beast::http::error::body_limit`.
+    /// The largest response body accepted; a larger one fails with `errc::message_size` (the
+    /// message says "body limit exceeded").
     std::size_t max_body_size = 8 * 1024 * 1024;
 
     /// The largest response header (status line and fields) accepted; a larger one fails with
-    /// `boost::beast::http::error::header_limit`.
+    /// `errc::message_size` (the message says "header limit exceeded").
     std::uint32_t max_header_size = 64 * 1024;
 
     /// Keep a connection open between calls and reuse it. When false, every request carries
-    /// `Connection: close` (unless it has a `Connection` field) and the connection is closed after it.
+    /// `Connection: close` and the connection is closed after it.
     bool keep_alive = true;
 };
 
@@ -240,6 +241,17 @@ constexpr boost::beast::http::verb beast_verb(http_method m) noexcept
     return verb::get;
 }
 
+/// The code a failure is returned as: a response over `max_body_size` or `max_header_size` is
+/// `errc::message_size` (Beast's `body_limit` and `header_limit` compare equal to no portable
+/// condition, and a second try would fail the same way); any other code is returned as is.
+inline boost::system::error_code beast_reported_error(const boost::system::error_code& ec) noexcept
+{
+    namespace http = boost::beast::http;
+    if (ec == http::error::body_limit || ec == http::error::header_limit)
+        return boost::system::errc::make_error_code(boost::system::errc::message_size);
+    return ec;
+}
+
 /// True for the errors a server's closing of an idle keep-alive connection shows up as.
 inline bool beast_stale_connection_error(const boost::system::error_code& ec) noexcept
 {
@@ -353,7 +365,7 @@ inline boost::system::error_code beast_session::fail(std::string_view what, cons
                        std::to_string(options_.timeout.count()) + " ms)";
     }
     close(false, clock::time_point::max());
-    return ec;
+    return beast_reported_error(ec);
 }
 
 inline boost::system::error_code beast_session::build_request(const http_request& request, const beast_url& url,
@@ -365,12 +377,7 @@ inline boost::system::error_code beast_session::build_request(const http_request
         out.version(11);
         out.method(beast_verb(request.method));
         out.target(url.target);
-        const auto user_host = request.headers.get("Host");
-        if (user_host && !is_header_value(*user_host)) {
-            last_error_ = "the request's Host field has an invalid value";
-            return invalid;
-        }
-        out.insert(http::field::host, user_host ? std::string(*user_host) : beast_host_field(url));
+        out.insert(http::field::host, beast_host_field(url));
         for (const auto& h : request.headers) {
             if (!is_header_name(h.name)) {
                 last_error_ = "a request header field has an invalid name";
@@ -380,12 +387,14 @@ inline boost::system::error_code beast_session::build_request(const http_request
                 last_error_ = "request header field " + h.name + " has an invalid value";
                 return invalid;
             }
-            // The transport frames the body itself; a second Host would be a bad request.
-            if (iequals(h.name, "Host") || iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding"))
-                continue;
+            if (detail::is_framing_header(h.name)) {
+                last_error_ = "request header field " + h.name +
+                              " is not allowed: the transport sets the framing, connection and Host fields itself";
+                return invalid;
+            }
             out.insert(h.name, h.value);
         }
-        if (!options_.keep_alive && !request.headers.contains("Connection"))
+        if (!options_.keep_alive)
             out.insert(http::field::connection, "close");
         const bool sends_body = !request.body.empty() || request.method == http_method::put ||
                                 request.method == http_method::post || request.method == http_method::patch;
@@ -394,8 +403,9 @@ inline boost::system::error_code beast_session::build_request(const http_request
             out.body() = request.body;
         }
     } catch (const std::length_error&) {
+        // Beast's limit on a field (64 KiB): the request can never be sent.
         last_error_ = "a request header field or the target is too long";
-        return boost::system::errc::make_error_code(boost::system::errc::value_too_large);
+        return invalid;
     }
     return {};
 }
@@ -586,8 +596,10 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
             parser->body_limit(std::uint64_t{options_.max_body_size});
             if (request.method == http_method::head)
                 parser->skip(true);
+            // The head first: a chunked body's trailer fields, read with the body, are added to
+            // the parser's fields, and must not pass for the response's headers.
             auto ec = run([&](auto handler) {
-                with_stream([&](auto& s) { http::async_read(s, buffer_, *parser, handler); });
+                with_stream([&](auto& s) { http::async_read_header(s, buffer_, *parser, handler); });
             });
             if (ec) {
                 const bool nothing_read = first && !parser->got_some() && buffer_.size() == 0;
@@ -600,17 +612,22 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
             if (status / 100 != 1 || status == 101)
                 break; // a final response; 1xx ones (e.g. 100 Continue) are skipped
         }
-        if (!parser->is_done()) { // the reused connection was stale: reconnect and resend once
+        if (!parser->is_header_done()) { // the reused connection was stale: reconnect and resend once
             close(false, deadline);
             continue;
         }
 
-        auto& message = parser->get();
         http_response response;
-        response.status = static_cast<int>(message.result_int());
-        for (const auto& field : message)
+        response.status = static_cast<int>(parser->get().result_int());
+        for (const auto& field : parser->get())
             response.headers.add(std::string(field.name_string()), std::string(field.value()));
-        response.body = std::move(message.body());
+        if (!parser->is_done()) {
+            if (auto ec = run([&](auto handler) {
+                    with_stream([&](auto& s) { http::async_read(s, buffer_, *parser, handler); });
+                }))
+                return fail("read response from", *url, ec);
+        }
+        response.body = std::move(parser->get().body());
 
         const bool keep = options_.keep_alive && req.keep_alive() && parser->keep_alive() && buffer_.size() == 0 &&
                           response.status != 101;
@@ -659,6 +676,9 @@ inline void beast_session::close(bool graceful, clock::time_point deadline) noex
     response ends before its first byte with end of stream or a reset), it reconnects once and
     resends: for any method when the write failed, only for GET, HEAD, PUT and DELETE otherwise.
 
+    It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables are
+    ignored and every connection goes straight to the URL's host.
+
     Every network failure is an `error_code`, never an exception or a made-up status; after one the
     connection is closed. A timeout is `boost::beast::error::timeout`, which compares equal to
     `boost::beast::condition::timeout` (not to `boost::system::errc::timed_out`). `https` verifies
@@ -691,14 +711,25 @@ public:
 
     /** Sends `request` and reads the whole response.
 
-        Sends exactly the request's method, target, fields and body, plus `Host` (unless the
-        request has one) and `Content-Length` (when there is a body, and always for PUT, POST and
-        PATCH); `Content-Length` and `Transfer-Encoding` fields of the request are ignored.
+        Sends exactly the request's method, target, fields and body, plus `Host` and
+        `Content-Length` (when there is a body, and always for PUT, POST and PATCH). The response's
+        headers are those of the final response only: a chunked body's trailer fields are dropped.
 
-        Fails with `errc::invalid_argument` for a bad URL or header field, with the
-        `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a network failure,
-        `boost::beast::http::error::body_limit` for a body over `max_body_size`, and
+        Fails with `errc::invalid_argument` for a bad URL or header field, a field the transport
+        owns (`Host`, `Content-Length`, `Transfer-Encoding`, `Trailer`, `Connection`,
+        `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
+        (nothing is sent); with the `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a
+        network failure; with `errc::message_size`
+        for a body over `max_body_size` or a head over `max_header_size`; and with
         `errc::operation_not_permitted` on a moved-from transport.
+
+        What a failure compares equal to tells whether trying again can help: a TLS failure
+        (certificate or host name verification included) is of the `"asio.ssl"` category, an
+        oversized response `errc::message_size`, an invalid request `errc::invalid_argument`, an
+        operation that never completed `errc::operation_canceled`; refused and reset connections
+        compare equal to `errc::connection_refused` and `errc::connection_reset`, a closed one is
+        `boost::beast::http::error::end_of_stream` (or `boost::asio::error::eof`), and a timeout
+        `boost::beast::error::timeout`: none of these four compares equal to one of the former.
     */
     boost::system::result<http_response> send(const http_request& request)
     {

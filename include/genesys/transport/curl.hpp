@@ -8,6 +8,7 @@
 /// builds without libcurl.
 
 #include <genesys/detail/ascii.hpp>
+#include <genesys/detail/config_check.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport.hpp>
 
@@ -66,10 +67,18 @@ struct curl_options {
 
     /// The proxy URL, e.g. `"http://proxy.example:3128"`; empty: libcurl's default, which honours
     /// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` from the environment.
+    ///
+    /// A loopback URL (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`) never goes through a proxy,
+    /// whatever this option and the environment say. An `https` URL goes through the proxy in a
+    /// `CONNECT` tunnel, so the proxy sees neither the request's headers nor its body. A plain `http`
+    /// URL to any other host is sent to the proxy as is, `Authorization` included: the client
+    /// (`client_config`) refuses such a URL unless `allow_insecure_http` is set, so that happens
+    /// only for a URL explicitly allowed to travel in clear text.
     std::string proxy{};
 
     /// Hosts reached without the proxy, comma-separated (e.g. `"localhost,.internal.example"`;
     /// `"*"`: every host); empty: libcurl's default, the `no_proxy` environment variable.
+    /// Loopback hosts are always reached without it.
     std::string no_proxy{};
 
     /// Largest response body accepted, in bytes; a larger one fails with `CURLE_FILESIZE_EXCEEDED`
@@ -169,6 +178,35 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept
     return s;
 }
 
+/// True when libcurl would connect to a loopback address for `url`: its host (as libcurl's URL
+/// parser normalises it, e.g. `127.1` is `127.0.0.1`) is `localhost` or a name under it (which
+/// libcurl resolves to loopback itself), 127.0.0.0/8, `[::1]` or `[::ffff:127.x.y.z]`, with or
+/// without a final dot. False when the URL does not parse.
+inline bool curl_loopback_url(const std::string& url) noexcept
+{
+    CURLU* parsed = curl_url();
+    if (parsed == nullptr)
+        return false;
+    char* raw = nullptr;
+    bool loopback = false;
+    if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &raw, 0) == CURLUE_OK && raw != nullptr) {
+        std::string_view host(raw);
+        if (host.size() > 1 && host.back() == '.')
+            host.remove_suffix(1);
+        constexpr std::string_view mapped = "[::ffff:";
+        if (host.size() > mapped.size() + 1 && iequals(host.substr(0, mapped.size()), mapped) && host.back() == ']')
+            host = host.substr(mapped.size(), host.size() - mapped.size() - 1);
+        constexpr std::string_view under_localhost = ".localhost";
+        loopback = is_loopback_host(host) ||
+                   (host.size() > under_localhost.size() &&
+                    iequals(host.substr(host.size() - under_localhost.size()), under_localhost));
+    }
+    curl_free(raw);
+    curl_url_cleanup(parsed);
+    return loopback;
+}
+
 /// What the libcurl callbacks of one call fill in.
 struct curl_receive_state {
     http_response response{};
@@ -180,6 +218,11 @@ struct curl_receive_state {
     void header_line(std::string_view raw)
     {
         auto& fields = response.headers;
+        // After the head, libcurl passes a chunked body's trailer section here too: trailer fields
+        // are not the response's headers (they could forge a Retry-After or a correlation id), so
+        // everything up to the next status line is dropped.
+        if (head_complete && !raw.starts_with("HTTP/"))
+            return;
         if (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) {
             // Obsolete line folding: the line continues the previous field's value.
             const std::string_view more = trim_ows(raw);
@@ -295,10 +338,17 @@ inline boost::system::error_code make_curl_error_code(CURLcode code) noexcept
     (`Host`, and `Content-Length` when there is a body or the method is PUT, POST or PATCH);
     the headers libcurl would add on its own (a catch-all `Accept`, `Expect: 100-continue`,
     a form `Content-Type`) are suppressed, and the URL's path is sent as is (no `..` squashing).
-    Only `http` and `https` URLs are fetched; a HEAD request's body, if any, is not sent.
+    A request carrying a field the transport owns (`Host`, `Content-Length`, `Transfer-Encoding`,
+    `Trailer`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) is
+    refused. Only `http` and `https` URLs are fetched; a HEAD request's body, if any, is not sent.
     Redirects are not followed: a 3xx is returned like any response. The response's status,
-    headers (those of the final response only, in order, trimmed) and body are returned as
-    received; a `Content-Encoding` is not decoded.
+    headers (those of the final response only, in order, trimmed; a chunked body's trailer fields
+    are dropped) and body are returned as received; a `Content-Encoding` is not decoded.
+
+    A loopback URL is never sent through a proxy, whatever `curl_options::proxy` and the
+    `http_proxy`/`https_proxy`/`all_proxy` environment variables say; other URLs use the proxy as
+    libcurl does (see `curl_options::proxy`: plain `http` through a proxy only for a URL the client
+    was explicitly allowed to use in clear text).
 
     A network failure is returned as an `error_code` of `curl_category()` and libcurl's
     detailed message is kept until the next call (`last_error_message()`). Requests and
@@ -355,8 +405,16 @@ public:
         @return the response (any status, 3xx and errors included), or an `error_code` of
         `curl_category()` when no complete response was received: refused, timed out,
         TLS failure, body over `max_response_size`, ... A header with an invalid name or
-        value, or a URL holding a NUL, is `boost::system::errc::invalid_argument` and
-        nothing is sent.
+        value, a field the transport owns (`Host`, `Content-Length`, `Transfer-Encoding`,
+        `Trailer`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`),
+        or a URL holding a NUL, is `boost::system::errc::invalid_argument` and nothing is sent.
+
+        What a failure compares equal to tells whether trying again can help: a TLS failure
+        (certificate or host name verification included) is `errc::protocol_error`, a body over
+        `max_response_size` is `errc::message_size`, an invalid request `errc::invalid_argument`,
+        an unsupported scheme `errc::protocol_not_supported`; refused, reset, closed and timed-out
+        connections are `connection_refused`, `connection_reset`, `connection_aborted` and
+        `timed_out` (see `curl_category()`).
 
         @throws std::bad_alloc when memory runs out while receiving.
     */
@@ -388,6 +446,10 @@ public:
             if (!detail::is_header_value(field.value))
                 return fail_invalid("curl_transport: the value of request header '" + field.name +
                                     "' holds a control character");
+            if (detail::is_framing_header(field.name))
+                return fail_invalid("curl_transport: request header '" + field.name +
+                                    "' is not allowed: the transport sets the framing, connection and "
+                                    "Host fields itself");
             // "Name:" would tell libcurl to remove the header; "Name;" sends it with an empty value.
             std::string line = field.name;
             if (field.value.empty()) {
@@ -404,7 +466,7 @@ public:
         // Headers libcurl would add on its own: "Name:" removes them.
         if (!request.headers.contains("Accept") && !append(headers, "Accept:"))
             return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
-        if (!request.headers.contains("Expect") && !append(headers, "Expect:"))
+        if (!append(headers, "Expect:"))
             return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
         if (sends_body && !request.headers.contains("Content-Type") && !append(headers, "Content-Type:"))
             return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
@@ -464,6 +526,16 @@ public:
         }
         set(CURLOPT_HEADERDATA, static_cast<void*>(&state));
         set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
+        // The proxy is chosen per call, as the handle is reused for any URL: "" turns every proxy
+        // off (the environment's too) for a loopback URL; null restores libcurl's default.
+        if (detail::curl_loopback_url(request.url)) {
+            set(CURLOPT_PROXY, "");
+            set(CURLOPT_NOPROXY, "*");
+        } else {
+            set(CURLOPT_PROXY, options_.proxy.empty() ? static_cast<const char*>(nullptr) : options_.proxy.c_str());
+            set(CURLOPT_NOPROXY,
+                options_.no_proxy.empty() ? static_cast<const char*>(nullptr) : options_.no_proxy.c_str());
+        }
 
         if (rc != CURLE_OK)
             return fail(rc, error_buffer);
@@ -519,10 +591,6 @@ private:
             set(CURLOPT_CAINFO, options_.ca_file.c_str());
         if (!options_.ca_path.empty())
             set(CURLOPT_CAPATH, options_.ca_path.c_str());
-        if (!options_.proxy.empty())
-            set(CURLOPT_PROXY, options_.proxy.c_str());
-        if (!options_.no_proxy.empty())
-            set(CURLOPT_NOPROXY, options_.no_proxy.c_str());
         set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
         set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
     }

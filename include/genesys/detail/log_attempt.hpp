@@ -1,0 +1,61 @@
+#ifndef GENESYS_DETAIL_LOG_ATTEMPT_HPP
+#define GENESYS_DETAIL_LOG_ATTEMPT_HPP
+
+// The one place a `log_event` is made from an attempt: the Tokens client and the OAuth client
+// both report through it, so both redact the same way.
+
+#include <genesys/detail/failure.hpp>
+#include <genesys/http.hpp>
+#include <genesys/logging.hpp>
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// Hands `logger` the event of one attempt: `Authorization` reads `[REDACTED]`, and `secret` is
+/// removed from the error text before it is cut to one line. A throwing logger is ignored.
+inline void log_attempt(const logger& log, std::string_view op, const http_request& req, int attempt,
+                        std::chrono::steady_clock::time_point started,
+                        const boost::system::result<http_response>& sent, std::string_view what,
+                        std::string_view secret) noexcept
+{
+    try {
+        log_event e;
+        e.operation = op;
+        e.method = req.method;
+        e.url = req.url;
+        e.request_headers = req.headers;
+        if (e.request_headers.contains("Authorization"))
+            e.request_headers.set("Authorization", "[REDACTED]");
+        e.attempt = attempt;
+        e.duration =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+        std::string error_text;
+        if (sent) {
+            e.status = sent->status;
+            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
+            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
+            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
+            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
+        } else {
+            error_text = sent.error().message();
+            if (!what.empty()) {
+                error_text += ": ";
+                append_one_line(error_text, what, secret);
+            }
+            redact(error_text, secret);
+            e.error = error_text;
+        }
+        log(e);
+    } catch (...) {
+        // A logger must not change the outcome of a call (nor may building its event).
+    }
+}
+
+} // namespace genesys::detail
+
+#endif

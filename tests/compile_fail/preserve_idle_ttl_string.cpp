@@ -1,0 +1,11 @@
+// `get_tokens_me("false")` must not compile: a string would convert to `true`.
+#include <genesys/tokens.hpp>
+
+genesys::token_info call(genesys::tokens_api<genesys::testing::fake_transport>& api)
+{
+#ifdef GENESYS_COMPILE_FAIL_CONTROL
+    return api.get_tokens_me(false);
+#else
+    return api.get_tokens_me("false");
+#endif
+}
