@@ -3,6 +3,9 @@
 
 #include <genesys/transport/beast.hpp>
 
+#include "adapters_support.hpp"
+#include "adapters_tls.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/asio/buffer.hpp>
@@ -19,19 +22,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/system/errc.hpp>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -345,85 +339,11 @@ private:
     std::thread thread_;
 };
 
-// ---- a self-signed certificate, made with OpenSSL ----------------------------------------------
+// ---- a self-signed certificate, made with OpenSSL: see adapters_tls.hpp -----------------------
 
-struct test_identity {
-    std::string cert_pem;
-    std::string key_pem;
-};
-
-std::string bio_string(BIO* bio)
-{
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
-/// A self-signed P-256 certificate valid for `san` (e.g. "IP:127.0.0.1,DNS:localhost").
-test_identity make_identity(const char* san)
-{
-    static std::atomic<long> serial{1};
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    REQUIRE(key != nullptr);
-    X509* cert = X509_new();
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), serial++);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("genesys test"), -1,
-                               -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, san);
-    REQUIRE(ext != nullptr);
-    X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-    REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
-
-    test_identity id;
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, cert);
-    id.cert_pem = bio_string(bio);
-    BIO_free(bio);
-    bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-    id.key_pem = bio_string(bio);
-    BIO_free(bio);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return id;
-}
-
-std::shared_ptr<ssl::context> server_context(const test_identity& id)
-{
-    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-    ctx->use_certificate_chain(asio::buffer(id.cert_pem));
-    ctx->use_private_key(asio::buffer(id.key_pem), ssl::context::pem);
-    return ctx;
-}
-
-/// A PEM file removed at the end of the test.
-struct temp_pem {
-    std::filesystem::path path;
-    explicit temp_pem(const std::string& pem)
-    {
-        static std::atomic<int> n{0};
-        path = std::filesystem::temp_directory_path() /
-               ("genesys-beast-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".pem");
-        std::ofstream(path) << pem;
-    }
-    temp_pem(const temp_pem&) = delete;
-    temp_pem& operator=(const temp_pem&) = delete;
-    ~temp_pem()
-    {
-        std::error_code ignored;
-        std::filesystem::remove(path, ignored);
-    }
-};
+using genesys_adapters_test::make_identity;
+using genesys_adapters_test::server_context;
+using genesys_adapters_test::temp_pem;
 
 // ---- client helpers ------------------------------------------------------------------------------
 
@@ -665,16 +585,13 @@ TEST_CASE("beast: HEAD does not wait for a body even when Content-Length is set"
                              "\r\nAuthorization: Bearer x\r\n\r\n");
 }
 
-TEST_CASE("beast: PUT sends its body with Content-Length; the request's own framing fields are replaced")
+TEST_CASE("beast: PUT sends its body with Content-Length")
 {
     const std::string body = R"({"idleTokenTimeoutSeconds":600})";
     loopback_server server({reply(ok(body, "Content-Type: application/json\r\n")), reply(ok())});
     genesys::beast_transport t{quick()};
     auto r = t.send(make_request(genesys::http_method::put, server.url("/api/v2/tokens/timeout"),
-                                 {{"Content-Type", "application/json"},
-                                  {"Content-Length", "999"},
-                                  {"Transfer-Encoding", "chunked"}},
-                                 body));
+                                 {{"Content-Type", "application/json"}}, body));
     REQUIRE(r.has_value());
     CHECK(r->status == 200);
     CHECK(r->body == body);
@@ -1016,12 +933,13 @@ TEST_CASE("beast: a body larger than max_body_size is an error and drops the con
     genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .max_body_size = 64}};
     auto r = t.send(get(server.url("/big")));
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error() == boost::beast::http::error::body_limit);
+    CHECK(r.error() == boost::system::errc::message_size);
+    CHECK(t.last_error_message().find("body limit exceeded") != std::string_view::npos);
     CHECK_FALSE(t.connected());
 
     r = t.send(get(server.url("/big-chunked")));
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error() == boost::beast::http::error::body_limit);
+    CHECK(r.error() == boost::system::errc::message_size);
 
     r = t.send(get(server.url("/just-fits")));
     CHECK(body_of(r) == std::string(64, 'y'));
@@ -1129,4 +1047,173 @@ TEST_CASE("beast: a missing ca_file is an error code, not an exception")
     CHECK_NOTHROW(r = t.send(get("https://127.0.0.1:9/")));
     REQUIRE_FALSE(r.has_value());
     CHECK(t.last_error_message().find("ca_file") != std::string_view::npos);
+}
+
+// ---- security review: proxies, trailers, error classification, framing fields -------------------
+
+TEST_CASE("beast: never uses a proxy, whatever the environment says")
+{
+    loopback_server proxy({reply(ok("via proxy"))});
+    loopback_server origin({reply(ok("direct")), reply(ok("direct again"))});
+    genesys_adapters_test::env_guard env;
+    env.proxy_everything_through(proxy.url(""));
+
+    genesys::beast_transport t{quick()};
+    auto r = t.send(make_request(genesys::http_method::get, origin.url("/a"), {{"Authorization", "Bearer t0k3n"}}));
+    CHECK(body_of(r) == "direct");
+    CHECK(body_of(t.send(get(origin.url("/b", false, "localhost")))) == "direct again");
+    CHECK(proxy.accepts() == 0);
+    const auto requests = origin.requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].find("\r\nAuthorization: Bearer t0k3n\r\n") != std::string::npos);
+}
+
+TEST_CASE("beast: trailer fields of a chunked response are not response headers")
+{
+    loopback_server server({reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                                  "Trailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n"
+                                  "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n"),
+                            reply("HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n"
+                                  "ININ-Correlation-Id: from-head\r\nTrailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                                  "2\r\n{}\r\n0\r\n"
+                                  "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n"),
+                            reply(ok("after"))});
+    genesys::beast_transport t{quick()};
+    auto r = t.send(get(server.url("/trailers")));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 200);
+    CHECK(r->body == "hello world");
+    CHECK_FALSE(r->headers.contains("Retry-After"));
+    CHECK_FALSE(r->headers.contains("ININ-Correlation-Id"));
+    const genesys::http_headers expected{{"Transfer-Encoding", "chunked"},
+                                         {"Trailer", "Retry-After, ININ-Correlation-Id"}};
+    CHECK(r->headers == expected);
+
+    r = t.send(get(server.url("/throttled")));
+    REQUIRE(r.has_value());
+    CHECK(r->status == 429);
+    CHECK(r->body == "{}");
+    CHECK_FALSE(r->headers.contains("Retry-After"));
+    CHECK(r->headers.get("ININ-Correlation-Id") == "from-head");
+    CHECK(r->headers.size() == 3);
+
+    // The connection is still framed correctly.
+    CHECK(body_of(t.send(get(server.url("/after")))) == "after");
+    CHECK(server.accepts() == 1);
+}
+
+TEST_CASE("beast: a failure a second try cannot fix compares as a never-retried condition")
+{
+    using genesys_adapters_test::is_tls_verification_class;
+    using genesys_adapters_test::never_retried;
+
+    // TLS: an untrusted certificate, and a trusted one for another name.
+    {
+        const auto id = make_identity("IP:127.0.0.1,DNS:localhost");
+        loopback_server server({reply(ok("secret"))}, server_context(id));
+        genesys::beast_transport t{quick()};
+        auto r = t.send(get(server.url("/", true)));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(is_tls_verification_class(r.error()));
+        CHECK(never_retried(r.error()));
+    }
+    {
+        const auto id = make_identity("DNS:example.com");
+        const temp_pem ca(id.cert_pem);
+        loopback_server server({reply(ok())}, server_context(id));
+        genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .ca_file = ca.path.string()}};
+        auto r = t.send(get(server.url("/", true, "localhost")));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(is_tls_verification_class(r.error()));
+        CHECK(never_retried(r.error()));
+    }
+
+    // A body over max_body_size (known length and chunked), a head over max_header_size.
+    {
+        loopback_server server({reply(ok(std::string(100, 'x'))),
+                                reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                      "28\r\n" +
+                                      std::string(40, 'c') + "\r\n28\r\n" + std::string(40, 'c') + "\r\n0\r\n\r\n"),
+                                reply(ok("", "X-Big: " + std::string(2000, 'h') + "\r\n"))});
+        genesys::beast_transport t{
+            {.connect_timeout = 5000ms, .timeout = 5000ms, .max_body_size = 64, .max_header_size = 1024}};
+        for (const char* target : {"/big", "/big-chunked", "/big-head"}) {
+            CAPTURE(target);
+            auto r = t.send(get(server.url(target)));
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error() == boost::system::errc::message_size);
+            CHECK(never_retried(r.error()));
+            CHECK(t.last_error_message().find("read response from 127.0.0.1:" + std::to_string(server.port())) == 0);
+            CHECK(t.last_error_message().find("limit") != std::string_view::npos);
+        }
+    }
+
+    // A request that cannot be sent.
+    {
+        genesys::beast_transport t{quick()};
+        auto r = t.send(make_request(genesys::http_method::get, "http://127.0.0.1:9/", {{"X-Evil", "a\r\nb"}}));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(never_retried(r.error()));
+        r = t.send(
+            make_request(genesys::http_method::get, "http://127.0.0.1:9/", {{"X-Long", std::string(70'000, 'v')}}));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == boost::system::errc::invalid_argument);
+        CHECK(never_retried(r.error()));
+    }
+
+    // Cancellation: an operation that never completed is reported as aborted.
+    CHECK(error_code(asio::error::operation_aborted) == boost::system::errc::operation_canceled);
+}
+
+TEST_CASE("beast: transient failures do not compare as never-retried conditions")
+{
+    using genesys_adapters_test::never_retried;
+    std::uint16_t closed_port = 0;
+    {
+        asio::io_context io;
+        tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        closed_port = acceptor.local_endpoint().port();
+    }
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 300ms}};
+    auto r = t.send(get("http://127.0.0.1:" + std::to_string(closed_port) + "/"));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::system::errc::connection_refused);
+    CHECK_FALSE(never_retried(r.error()));
+
+    loopback_server server({drop(), hang(), reset_after_head()});
+    r = t.send(get(server.url("/eof")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::http::error::end_of_stream);
+    CHECK_FALSE(never_retried(r.error()));
+
+    r = t.send(get(server.url("/timeout")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == boost::beast::error::timeout);
+    CHECK_FALSE(never_retried(r.error()));
+
+    r = t.send(get(server.url("/reset")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK_FALSE(never_retried(r.error()));
+    CHECK(t.last_error_message().find("read response from") == 0);
+}
+
+TEST_CASE("beast: a request with a framing or hop-by-hop field is refused before anything is sent")
+{
+    loopback_server server({reply(ok("fine"))});
+    genesys::beast_transport t{quick()};
+    for (const char* name : {"Content-Length", "transfer-encoding", "Connection", "Expect", "TE", "Upgrade", "HOST"}) {
+        CAPTURE(name);
+        auto r = t.send(make_request(genesys::http_method::put, server.url("/x"),
+                                     {{"Authorization", "Bearer t0k3n"}, {name, "1"}}, "{}"));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == boost::system::errc::invalid_argument);
+        CHECK(t.last_error_message().find(name) != std::string_view::npos);
+        CHECK(t.last_error_message().find("t0k3n") == std::string_view::npos);
+    }
+    CHECK(server.accepts() == 0);
+
+    // A field that merely contains one of those names is fine.
+    CHECK(body_of(t.send(make_request(genesys::http_method::get, server.url("/y"), {{"X-Connection-Id", "7"}}))) ==
+          "fine");
 }

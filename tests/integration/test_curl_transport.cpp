@@ -2,6 +2,9 @@
 
 #include <genesys/transport/curl.hpp>
 
+#include "adapters_support.hpp"
+#include "adapters_tls.hpp"
+
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -758,4 +761,195 @@ TEST_CASE("curl_transport: default options are the documented ones")
     CHECK(o.no_proxy.empty());
     CHECK(o.max_response_size == 8u * 1024 * 1024);
     CHECK(genesys::curl_transport{}.options().timeout == 16s);
+}
+
+// ---- security review: proxies, trailers, error classification, framing fields -------------------
+
+TEST_CASE("curl_transport: a loopback URL never goes through a proxy, from the environment or the options")
+{
+    loopback_server proxy({ok("via proxy"), ok("via proxy"), ok("via proxy"), ok("via proxy")});
+    loopback_server origin({ok("direct 1"), ok("direct 2"), ok("direct 3"), ok("direct 4")});
+    genesys_adapters_test::env_guard env;
+    env.proxy_everything_through(proxy.url(""));
+
+    // The environment's proxy, no no_proxy anywhere.
+    genesys::curl_transport t{{.connect_timeout = 5'000ms, .timeout = 5'000ms}};
+    auto r = t.send({genesys::http_method::get, origin.url("/a"), api_headers, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "direct 1");
+    const std::string by_name = "http://localhost:" + std::to_string(origin.port()) + "/b";
+    r = t.send({genesys::http_method::get, by_name, api_headers, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "direct 2");
+    CHECK(proxy.accepts() == 0);
+
+    // The proxy option, on one handle: a loopback URL goes direct between two that use the proxy.
+    genesys::curl_transport p{{.connect_timeout = 5'000ms, .timeout = 5'000ms, .proxy = proxy.url("")}};
+    r = p.send({genesys::http_method::get, "http://api.example.invalid/1", {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), p.last_error_message());
+    CHECK(r->body == "via proxy");
+    r = p.send({genesys::http_method::get, origin.url("/c"), api_headers, ""});
+    REQUIRE_MESSAGE(r.has_value(), p.last_error_message());
+    CHECK(r->body == "direct 3");
+    r = p.send({genesys::http_method::get, "http://api.example.invalid/2", {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), p.last_error_message());
+    CHECK(r->body == "via proxy");
+    r = p.send({genesys::http_method::get, "http://[::1]:1/", {}, ""}); // direct: refused, not proxied
+    REQUIRE_FALSE(r.has_value());
+
+    const auto proxied = proxy.requests();
+    REQUIRE(proxied.size() == 2);
+    CHECK(parse(proxied[0]).line == "GET http://api.example.invalid/1 HTTP/1.1");
+    CHECK(parse(proxied[1]).line == "GET http://api.example.invalid/2 HTTP/1.1");
+    for (const auto& raw : proxied)
+        CHECK(raw.find("secret-token-123") == std::string::npos);
+    const auto direct = origin.requests();
+    REQUIRE(direct.size() == 3);
+    for (const auto& raw : direct)
+        CHECK(parse(raw).has("Authorization"));
+}
+
+TEST_CASE("curl_transport: trailer fields of a chunked response are not response headers")
+{
+    loopback_server server({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                            "Trailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                            "5\r\nhello\r\n6\r\n world\r\n0\r\n"
+                            "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n",
+                            "HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n"
+                            "ININ-Correlation-Id: from-head\r\nTrailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                            "2\r\n{}\r\n0\r\n"
+                            "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n",
+                            ok("after")});
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, server.url("/trailers"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->status == 200);
+    CHECK(r->body == "hello world");
+    CHECK_FALSE(r->headers.contains("Retry-After"));
+    CHECK_FALSE(r->headers.contains("ININ-Correlation-Id"));
+    const genesys::http_headers expected{{"Transfer-Encoding", "chunked"},
+                                         {"Trailer", "Retry-After, ININ-Correlation-Id"}};
+    CHECK(r->headers == expected);
+
+    r = t.send({genesys::http_method::get, server.url("/throttled"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->status == 429);
+    CHECK(r->body == "{}");
+    CHECK_FALSE(r->headers.contains("Retry-After"));
+    CHECK(r->headers.get("ININ-Correlation-Id") == "from-head");
+    CHECK(r->headers.size() == 3);
+
+    r = t.send({genesys::http_method::get, server.url("/after"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "after");
+    CHECK(server.accepts() == 1);
+}
+
+TEST_CASE("curl_transport: a failure a second try cannot fix compares as a never-retried condition")
+{
+    using genesys_adapters_test::is_tls_verification_class;
+    using genesys_adapters_test::never_retried;
+
+    // TLS: an untrusted certificate, and a trusted one for another name.
+    {
+        const auto id = genesys_adapters_test::make_identity("IP:127.0.0.1,DNS:localhost");
+        genesys_adapters_test::tls_handshake_server server(genesys_adapters_test::server_context(id));
+        genesys::curl_transport t{quick()};
+        auto r = t.send({genesys::http_method::get, server.url(), api_headers, ""});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == genesys::make_curl_error_code(CURLE_PEER_FAILED_VERIFICATION));
+        CHECK(is_tls_verification_class(r.error()));
+        CHECK(never_retried(r.error()));
+        CHECK(server.accepts() == 1);
+    }
+    {
+        const auto id = genesys_adapters_test::make_identity("DNS:example.com");
+        const genesys_adapters_test::temp_pem ca(id.cert_pem);
+        genesys_adapters_test::tls_handshake_server server(genesys_adapters_test::server_context(id));
+        genesys::curl_options o = quick();
+        o.ca_file = ca.path.string();
+        genesys::curl_transport t{o};
+        auto r = t.send({genesys::http_method::get, server.url("/", "localhost"), api_headers, ""});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(is_tls_verification_class(r.error()));
+        CHECK(never_retried(r.error()));
+    }
+
+    // A body over max_response_size (known length and chunked).
+    {
+        loopback_server server({ok(std::string(100, 'x')),
+                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "40\r\n" +
+                                    std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n"});
+        genesys::curl_options o = quick();
+        o.max_response_size = 99;
+        for (const char* target : {"/known-length", "/chunked"}) {
+            CAPTURE(target);
+            genesys::curl_transport t{o};
+            auto r = t.send({genesys::http_method::get, server.url(target), {}, ""});
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error() == errc::message_size);
+            CHECK(never_retried(r.error()));
+        }
+    }
+
+    // A request that cannot be sent, an unsupported scheme, a cancelled transfer.
+    genesys::curl_transport t{quick()};
+    auto r = t.send({genesys::http_method::get, "http://127.0.0.1:9/", {{"X-Evil", "a\r\nb"}}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(never_retried(r.error()));
+    r = t.send({genesys::http_method::get, "gopher://127.0.0.1:9/", {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(never_retried(r.error()));
+    CHECK(genesys::make_curl_error_code(CURLE_ABORTED_BY_CALLBACK) == errc::operation_canceled);
+    CHECK(never_retried(genesys::make_curl_error_code(CURLE_ABORTED_BY_CALLBACK)));
+}
+
+TEST_CASE("curl_transport: transient failures do not compare as never-retried conditions")
+{
+    using genesys_adapters_test::never_retried;
+    refusing_port closed;
+    genesys::curl_transport t{opts(5'000ms, 300ms)};
+    auto r = t.send({genesys::http_method::get, "http://127.0.0.1:" + std::to_string(closed.port()) + "/", {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::connection_refused);
+    CHECK_FALSE(never_retried(r.error()));
+
+    loopback_server closing({}, loopback_server::mode::close_at_once);
+    r = t.send({genesys::http_method::get, closing.url("/eof"), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK_FALSE(never_retried(r.error()));
+
+    loopback_server silent({}, loopback_server::mode::silent);
+    r = t.send({genesys::http_method::get, silent.url("/timeout"), {}, ""});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::timed_out);
+    CHECK_FALSE(never_retried(r.error()));
+
+    for (const CURLcode code : {CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_COULDNT_RESOLVE_HOST,
+                                CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE}) {
+        CAPTURE(code);
+        CHECK_FALSE(never_retried(genesys::make_curl_error_code(code)));
+    }
+}
+
+TEST_CASE("curl_transport: a request with a framing or hop-by-hop field is refused before anything is sent")
+{
+    loopback_server server({ok("fine")});
+    genesys::curl_transport t{quick()};
+    for (const char* name : {"Content-Length", "transfer-encoding", "Connection", "Expect", "TE", "Upgrade", "HOST"}) {
+        CAPTURE(name);
+        auto r = t.send({genesys::http_method::put, server.url("/x"), {{"Authorization", "Bearer t0k3n"}, {name, "1"}},
+                         "{}"});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == errc::invalid_argument);
+        CHECK(t.last_error_message().find(name) != std::string_view::npos);
+        CHECK(t.last_error_message().find("t0k3n") == std::string_view::npos);
+    }
+    CHECK(server.accepts() == 0);
+
+    // A field that merely contains one of those names is fine.
+    auto r = t.send({genesys::http_method::get, server.url("/y"), {{"X-Connection-Id", "7"}}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "fine");
 }
