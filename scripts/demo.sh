@@ -31,17 +31,20 @@ base="http://127.0.0.1:$(cat "$tmp/port")"
 echo "emulator: $(head -n1 "$tmp/emulator.log")"
 
 export GENESYS_CLOUD_TOKEN_FILE="$tmp/token" # where `login` keeps the token; it is never printed
+# Secrets in files, not on the command line (where every user sees them in ps and /proc).
+(umask 077 && echo service-secret-5b2d >"$tmp/client-secret" && echo emulator-agent-token-3e9a >"$tmp/agent-token")
 cli="$build/tools/genesys-tokens"
 step() { echo; echo "== $1"; }
+# -v: each HTTP exchange on stderr (method, URL, status, time, correlation id; never the token).
 run() {
-    echo "\$ genesys-tokens $*"
+    echo "\$ genesys-tokens -v $*"
     local rc=0
-    "$cli" --base-url "$base" "$@" || rc=$?
+    "$cli" --base-url "$base" -v "$@" 2>&1 || rc=$?
     echo "(exit code $rc)"
 }
 
 step "Get a token with the client-credentials grant"
-run login --client-id client-service --client-secret service-secret-5b2d
+run login --client-id client-service --client-secret-file "$tmp/client-secret"
 step "Inspect it (organization, scopes, client, when it idles)"
 run me
 step "Verify it (HEAD /api/v2/tokens/me)"
@@ -50,10 +53,10 @@ step "Read and change the organization's idle-token timeout"
 run timeout
 run timeout set 1800
 step "Another user's token is valid ..."
-run --token emulator-agent-token-3e9a verify
+run --token-file "$tmp/agent-token" verify
 step "... until every token of that user is revoked"
 run revoke 0d6f2a31-5b7c-4e8d-9f10-1a2b3c4d5e6f
-run --token emulator-agent-token-3e9a verify
+run --token-file "$tmp/agent-token" verify
 step "Errors are typed: status, code, message and correlation id"
 run revoke no-such-user
 run revoke ..

@@ -1,19 +1,21 @@
 // genesys-tokens: check, inspect and revoke Genesys Cloud access tokens from the command line.
-// Built on the libcurl adapter. See `genesys-tokens --help`.
+// Built on the libcurl adapter. See `genesys-tokens --help`. Every byte that came from outside
+// (the server, the environment, the command line) goes through terminal_text() or
+// terminal_json() before it reaches stdout or stderr.
+
+#include "options.hpp"
+#include "secret_file.hpp"
+#include "terminal.hpp"
 
 #include <genesys/tokens.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <boost/json.hpp>
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -22,63 +24,12 @@
 
 namespace {
 
+using genesys_cli::cli;
+using genesys_cli::secret_problem;
+using genesys_cli::terminal_text;
+using genesys_cli::usage_exception;
+
 enum exit_code { ok = 0, not_valid = 1, usage_error = 2, api_failure = 3, network_failure = 4 };
-
-constexpr std::string_view main_help = R"(usage: genesys-tokens [options] COMMAND [ARGS]
-
-Check, inspect and revoke Genesys Cloud access tokens.
-
-commands:
-  me [--preserve-idle-ttl]    show the current token (organization, scopes, client, idle time)
-  verify                      exit 0 if the token is valid, 1 if it is not
-  logout                      delete the current token on the server
-  revoke USER_ID              delete every token of a user (needs oauth:token:delete)
-  timeout                     show the organization's idle-token timeout
-  timeout set SECONDS         set it (needs directory:organization:admin); --disable turns it off
-  login                       get a token with the client-credentials grant and save it
-
-options:
-  --token TOKEN               the access token (default: $GENESYS_CLOUD_ACCESS_TOKEN, then the token file)
-  --token-file FILE           where `login` saves the token and the others read it
-                              (default: $GENESYS_CLOUD_TOKEN_FILE or ~/.config/genesys-tokens/token)
-  --region NAME               a region, e.g. eu_west_1 (default us_east_1)
-  --base-url URL              the API base URL instead of a region (a gateway, an emulator)
-  --login-url URL             the login base URL (default: follows the region or base URL)
-  --ca-file FILE              trust this CA bundle for https
-  --json                      machine-readable output
-  --help                      this text; `genesys-tokens COMMAND --help` for one command
-
-exit codes: 0 ok, 1 token not valid (verify), 2 usage, 3 API error, 4 network error.
-The token is never printed.
-)";
-
-const std::map<std::string, std::string, std::less<>> command_help{
-    {"me", "usage: genesys-tokens me [--preserve-idle-ttl]\n\nShows the organization, scopes, OAuth client and "
-           "when the token idles.\n--preserve-idle-ttl  do not reset the token's idle timer\n"},
-    {"verify", "usage: genesys-tokens verify\n\nExits 0 when the token is valid and 1 when it is not (HTTP 401).\n"},
-    {"logout", "usage: genesys-tokens logout\n\nDeletes the current token on the server (DELETE /api/v2/tokens/me).\n"},
-    {"revoke", "usage: genesys-tokens revoke USER_ID\n\nDeletes every token of the user (DELETE "
-               "/api/v2/tokens/{userId}); needs the oauth:token:delete permission.\n"},
-    {"timeout", "usage: genesys-tokens timeout\n       genesys-tokens timeout set SECONDS [--disable]\n\nShows or "
-                "sets the organization's idle-token timeout (setting needs directory:organization:admin).\n"},
-    {"login", "usage: genesys-tokens login --client-id ID [--client-secret SECRET]\n\nGets a token with the OAuth "
-              "client-credentials grant and saves it to the token file (mode 0600).\nThe secret may also come from "
-              "$GENESYS_CLOUD_CLIENT_SECRET, the id from $GENESYS_CLOUD_CLIENT_ID.\n"},
-};
-
-struct usage_exception : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-struct cli {
-    std::string command;
-    std::vector<std::string> args;
-    std::optional<std::string> token, token_file, region, base_url, login_url, ca_file, client_id, client_secret;
-    bool json = false;
-    bool preserve_idle_ttl = false;
-    bool disable = false;
-    bool help = false;
-};
 
 std::optional<std::string> env(const char* name)
 {
@@ -87,56 +38,20 @@ std::optional<std::string> env(const char* name)
     return std::nullopt;
 }
 
-cli parse(int argc, char** argv)
-{
-    cli c;
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc)
-                throw usage_exception(std::string(arg) + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--help" || arg == "-h")
-            c.help = true;
-        else if (arg == "--json")
-            c.json = true;
-        else if (arg == "--preserve-idle-ttl")
-            c.preserve_idle_ttl = true;
-        else if (arg == "--disable")
-            c.disable = true;
-        else if (arg == "--token")
-            c.token = value();
-        else if (arg == "--token-file")
-            c.token_file = value();
-        else if (arg == "--region")
-            c.region = value();
-        else if (arg == "--base-url")
-            c.base_url = value();
-        else if (arg == "--login-url")
-            c.login_url = value();
-        else if (arg == "--ca-file")
-            c.ca_file = value();
-        else if (arg == "--client-id")
-            c.client_id = value();
-        else if (arg == "--client-secret")
-            c.client_secret = value();
-        else if (arg.starts_with("--"))
-            throw usage_exception("unknown option " + std::string(arg));
-        else if (c.command.empty())
-            c.command = arg;
-        else
-            c.args.emplace_back(arg);
-    }
-    return c;
-}
-
 std::string default_token_file()
 {
     if (auto f = env("GENESYS_CLOUD_TOKEN_FILE"))
         return *f;
     std::string base = env("XDG_CONFIG_HOME").value_or(env("HOME").value_or(".") + "/.config");
     return base + "/genesys-tokens/token";
+}
+
+std::string known_regions()
+{
+    std::string names;
+    for (const auto& r : genesys::regions)
+        names += (names.empty() ? "" : ", ") + std::string(r.name);
+    return names;
 }
 
 std::string api_base(const cli& c)
@@ -148,23 +63,51 @@ std::string api_base(const cli& c)
     if (c.region) {
         auto r = genesys::find_region(*c.region);
         if (!r)
-            throw usage_exception("unknown region " + *c.region);
+            throw usage_exception("unknown region " + *c.region + "; known regions: " + known_regions());
         return genesys::api_base_url(*r);
     }
     return genesys::api_base_url(genesys::region::us_east_1);
 }
 
+/// --token, else --token-file (FILE or -), else $GENESYS_CLOUD_ACCESS_TOKEN, else the default token file.
 std::string resolve_token(const cli& c)
 {
-    if (c.token)
+    if (c.token) {
+        genesys_cli::check_secret(*c.token, "the token from --token");
         return *c.token;
-    if (auto t = env("GENESYS_CLOUD_ACCESS_TOKEN"))
+    }
+    if (c.token_file)
+        return *genesys_cli::read_secret_file(*c.token_file, "token", false);
+    if (auto t = env("GENESYS_CLOUD_ACCESS_TOKEN")) {
+        genesys_cli::check_secret(*t, "the token from $GENESYS_CLOUD_ACCESS_TOKEN");
         return *t;
-    std::ifstream in(c.token_file.value_or(default_token_file()));
-    std::string token;
-    if (in && std::getline(in, token) && !token.empty())
-        return token;
-    throw usage_exception("no access token: use --token, $GENESYS_CLOUD_ACCESS_TOKEN or `genesys-tokens login`");
+    }
+    const std::string file = default_token_file();
+    if (auto t = genesys_cli::read_secret_file(file, "token", true))
+        return *t;
+    throw usage_exception("no access token: use --token-file, $GENESYS_CLOUD_ACCESS_TOKEN or `genesys-tokens "
+                          "login` (there is no token file " + file + ")");
+}
+
+/// --client-secret, else --client-secret-file (FILE or -), else $GENESYS_CLOUD_CLIENT_SECRET.
+std::string resolve_client_secret(const cli& c)
+{
+    if (c.client_secret && c.client_secret_file)
+        throw usage_exception("use --client-secret or --client-secret-file, not both");
+    if (c.client_secret_file)
+        return *genesys_cli::read_secret_file(*c.client_secret_file, "client secret", false);
+    auto secret = c.client_secret ? c.client_secret : env("GENESYS_CLOUD_CLIENT_SECRET");
+    if (secret)
+        genesys_cli::check_secret(*secret, "the client secret");
+    return secret.value_or("");
+}
+
+/// --verbose: one line per HTTP attempt on stderr, from the library's (already redacted) event.
+genesys::logger verbose_logger(const cli& c)
+{
+    if (!c.verbose)
+        return {};
+    return [](const genesys::log_event& e) { std::cerr << "* " << terminal_text(genesys::to_string(e)) << '\n'; };
 }
 
 genesys::curl_transport make_transport(const cli& c)
@@ -190,11 +133,17 @@ std::string human_duration(std::chrono::seconds s)
     return past ? os.str() + " ago" : "in " + os.str();
 }
 
+/// A server-supplied string, safe to print; `fallback` when it is absent or empty.
+std::string shown(const std::optional<std::string>& s, std::string_view fallback = "?")
+{
+    return s && !s->empty() ? terminal_text(*s) : std::string(fallback);
+}
+
 std::string entity_text(const std::optional<genesys::named_entity>& e)
 {
     if (!e)
         return "-";
-    return e->name.value_or("?") + " (" + e->id.value_or("?") + ")";
+    return shown(e->name) + " (" + shown(e->id) + ")";
 }
 
 std::string joined(const std::optional<std::vector<std::string>>& items)
@@ -203,7 +152,7 @@ std::string joined(const std::optional<std::vector<std::string>>& items)
         return "-";
     std::string out;
     for (const auto& s : *items)
-        out += (out.empty() ? "" : ", ") + s;
+        out += (out.empty() ? "" : ", ") + terminal_text(s);
     return out;
 }
 
@@ -213,13 +162,12 @@ void print_token_info(const genesys::token_info& info)
               << "Home organization: " << entity_text(info.home_organization) << '\n';
     if (info.oauth_client) {
         const auto& c = *info.oauth_client;
-        std::cout << "OAuth client:      " << c.name << " (" << c.id.value_or("?") << "), grant "
-                  << (c.authorized_grant_type.empty() ? "?" : c.authorized_grant_type) << ", state "
-                  << c.state.value_or("?") << '\n';
+        std::cout << "OAuth client:      " << shown(c.name) << " (" << shown(c.id) << "), grant "
+                  << shown(c.authorized_grant_type) << ", state " << shown(c.state) << '\n';
     }
     std::cout << "Scopes:            " << joined(info.authorized_scope) << '\n';
     if (info.cloned_user)
-        std::cout << "Cloned from user:  " << info.cloned_user->id.value_or("?") << '\n';
+        std::cout << "Cloned from user:  " << shown(info.cloned_user->id) << '\n';
     if (info.date_token_idles) {
         auto left = std::chrono::duration_cast<std::chrono::seconds>(*info.date_token_idles -
                                                                      std::chrono::system_clock::now());
@@ -236,29 +184,43 @@ void print_timeout(const genesys::idle_token_timeout& t)
               << t.idle_token_timeout_seconds.value_or(0) << " seconds\n";
 }
 
+/// JSON for a terminal: Boost.JSON escapes C0 controls; terminal_json() also DEL, C1 and bad UTF-8.
+std::string json_text(const boost::json::value& v) { return genesys_cli::terminal_json(boost::json::serialize(v)); }
+
+void print_json(const boost::json::value& v) { std::cout << json_text(v) << '\n'; }
+
+void report_json(const genesys::error& e)
+{
+    boost::json::object err{{"kind", genesys::to_string(e.kind)}, {"operation", e.operation}, {"message", e.message}};
+    if (e.status)
+        err["status"] = e.status;
+    if (e.body && e.body->code)
+        err["code"] = *e.body->code;
+    if (!e.correlation_id.empty())
+        err["correlationId"] = e.correlation_id;
+    std::cerr << json_text(boost::json::object{{"error", err}}) << '\n';
+}
+
+void report_text(const genesys::error& e)
+{
+    std::cerr << "genesys-tokens: " << terminal_text(e.message) << '\n';
+    if (e.kind != genesys::error_kind::api)
+        return;
+    std::cerr << "  status:         " << e.status << '\n';
+    if (e.body && e.body->code)
+        std::cerr << "  code:           " << terminal_text(*e.body->code) << '\n';
+    if (e.body && e.body->message)
+        std::cerr << "  message:        " << terminal_text(*e.body->message) << '\n';
+    if (!e.correlation_id.empty())
+        std::cerr << "  correlation id: " << terminal_text(e.correlation_id) << '\n';
+}
+
 int report(const cli& c, const genesys::error& e)
 {
-    if (c.json) {
-        boost::json::object err{{"kind", genesys::to_string(e.kind)}, {"operation", e.operation}, {"message", e.message}};
-        if (e.status)
-            err["status"] = e.status;
-        if (e.body && e.body->code)
-            err["code"] = *e.body->code;
-        if (!e.correlation_id.empty())
-            err["correlationId"] = e.correlation_id;
-        std::cerr << boost::json::serialize(boost::json::object{{"error", err}}) << '\n';
-    } else {
-        std::cerr << "genesys-tokens: " << e.message << '\n';
-        if (e.kind == genesys::error_kind::api) {
-            std::cerr << "  status:         " << e.status << '\n';
-            if (e.body && e.body->code)
-                std::cerr << "  code:           " << *e.body->code << '\n';
-            if (e.body && e.body->message)
-                std::cerr << "  message:        " << *e.body->message << '\n';
-            if (!e.correlation_id.empty())
-                std::cerr << "  correlation id: " << e.correlation_id << '\n';
-        }
-    }
+    if (c.json)
+        report_json(e);
+    else
+        report_text(e);
     switch (e.kind) {
     case genesys::error_kind::network: return network_failure;
     case genesys::error_kind::invalid_argument: return usage_error;
@@ -266,37 +228,125 @@ int report(const cli& c, const genesys::error& e)
     }
 }
 
-void print_json(const boost::json::value& v) { std::cout << boost::json::serialize(v) << '\n'; }
-
-int run_login(const cli& c)
+genesys::oauth_config login_config(const cli& c)
 {
     genesys::oauth_config cfg;
     cfg.login_url = c.login_url.value_or(genesys::login_url_for(api_base(c)));
     cfg.client_id = c.client_id.value_or(env("GENESYS_CLOUD_CLIENT_ID").value_or(""));
-    cfg.client_secret = c.client_secret.value_or(env("GENESYS_CLOUD_CLIENT_SECRET").value_or(""));
+    cfg.client_secret = resolve_client_secret(c);
     if (cfg.client_id.empty() || cfg.client_secret.empty())
-        throw usage_exception("login needs --client-id and --client-secret (or $GENESYS_CLOUD_CLIENT_ID/_SECRET)");
+        throw usage_exception("login needs --client-id and --client-secret-file (or $GENESYS_CLOUD_CLIENT_ID and "
+                              "_SECRET, or --client-secret)");
+    cfg.logger = verbose_logger(c);
+    return cfg;
+}
+
+int run_login(const cli& c)
+{
+    if (c.token_file == "-")
+        throw usage_exception("login cannot save the token to standard input: give --token-file FILE");
+    const std::filesystem::path file = c.token_file.value_or(default_token_file());
+    genesys::oauth_config cfg = login_config(c);
+    genesys_cli::prepare_secret_file(file, "token"); // before the token exists: refuse a bad target early
+
     genesys::oauth_client client{make_transport(c), cfg};
     auto r = client.try_client_credentials();
     if (!r)
         return report(c, r.error());
-
-    const std::filesystem::path file = c.token_file.value_or(default_token_file());
-    std::filesystem::create_directories(file.parent_path().empty() ? "." : file.parent_path());
-    {
-        std::ofstream out(file, std::ios::trunc);
-        if (!out)
-            throw std::runtime_error("cannot write " + file.string());
-    }
-    ::chmod(file.c_str(), S_IRUSR | S_IWUSR); // owner only, before the token is in it
-    std::ofstream(file, std::ios::trunc) << r->data.access_token << '\n';
+    genesys_cli::write_secret_file(file, "token", r->data.access_token + '\n');
 
     const auto expires = r->data.expires_in.value_or(0);
     if (c.json)
         print_json({{"tokenType", r->data.token_type}, {"expiresIn", expires}, {"tokenFile", file.string()}});
     else
-        std::cout << "Logged in as client " << cfg.client_id << ": " << r->data.token_type << " token, expires "
-                  << human_duration(std::chrono::seconds(expires)) << ", saved to " << file.string() << '\n';
+        std::cout << "Logged in as client " << terminal_text(cfg.client_id) << ": " << terminal_text(r->data.token_type)
+                  << " token, expires " << human_duration(std::chrono::seconds(expires)) << ", saved to "
+                  << terminal_text(file.string()) << '\n';
+    return ok;
+}
+
+using api_type = genesys::tokens_api<genesys::curl_transport>;
+
+int run_me(const cli& c, api_type& api)
+{
+    auto r = api.try_get_tokens_me(c.preserve_idle_ttl ? std::optional<bool>(true) : std::nullopt);
+    if (!r)
+        return report(c, r.error());
+    if (c.json)
+        print_json(boost::json::value_from(r->data));
+    else
+        print_token_info(r->data);
+    return ok;
+}
+
+int run_verify(const cli& c, api_type& api)
+{
+    auto r = api.try_verify_token();
+    if (!r)
+        return report(c, r.error());
+    if (c.json)
+        print_json({{"valid", r->data}, {"status", r->status}, {"correlationId", r->correlation_id()}});
+    else
+        std::cout << (r->data ? "Token is valid" : "Token is not valid") << " (HTTP " << r->status << ")\n";
+    return r->data ? ok : not_valid;
+}
+
+int run_logout(const cli& c, api_type& api)
+{
+    auto r = api.try_delete_tokens_me();
+    if (!r)
+        return report(c, r.error());
+    if (c.json)
+        print_json({{"deleted", "me"}, {"status", r->status}});
+    else
+        std::cout << "Token deleted\n";
+    return ok;
+}
+
+int run_revoke(const cli& c, api_type& api)
+{
+    if (c.args.size() != 1)
+        throw usage_exception("revoke needs exactly one USER_ID (put -- before one that starts with -)");
+    auto r = api.try_delete_token(c.args[0]);
+    if (!r)
+        return report(c, r.error());
+    if (c.json)
+        print_json({{"revoked", c.args[0]}, {"status", r->status}});
+    else
+        std::cout << "Deleted every token of user " << terminal_text(c.args[0]) << '\n';
+    return ok;
+}
+
+genesys::idle_token_timeout wanted_timeout(const cli& c)
+{
+    genesys::idle_token_timeout t;
+    try {
+        std::size_t used = 0;
+        t.idle_token_timeout_seconds = std::stoll(c.args[1], &used);
+        if (used != c.args[1].size())
+            throw std::invalid_argument("trailing characters");
+    } catch (const std::exception&) {
+        throw usage_exception("SECONDS must be a whole number, not " + c.args[1]);
+    }
+    t.enable_idle_token_timeout = !c.disable;
+    return t;
+}
+
+int run_timeout(const cli& c, api_type& api)
+{
+    genesys::result<genesys::api_response<genesys::idle_token_timeout>> r;
+    if (c.args.empty())
+        r = api.try_get_tokens_timeout();
+    else if (c.args.size() == 2 && c.args[0] == "set")
+        r = api.try_put_tokens_timeout(wanted_timeout(c));
+    else
+        throw usage_exception("timeout takes no arguments, or `set SECONDS`");
+    if (!r)
+        return report(c, r.error());
+    if (c.json)
+        print_json(boost::json::value_from(r->data));
+    else
+        print_timeout(r->data);
     return ok;
 }
 
@@ -305,77 +355,18 @@ int run(const cli& c)
     if (c.command == "login")
         return run_login(c);
 
-    genesys::tokens_api api{make_transport(c), {.base_url = api_base(c), .access_token = resolve_token(c)}};
-
-    if (c.command == "me") {
-        auto r = api.try_get_tokens_me(c.preserve_idle_ttl ? std::optional<bool>(true) : std::nullopt);
-        if (!r)
-            return report(c, r.error());
-        if (c.json)
-            print_json(boost::json::value_from(r->data));
-        else
-            print_token_info(r->data);
-        return ok;
-    }
-    if (c.command == "verify") {
-        auto r = api.try_verify_token();
-        if (!r)
-            return report(c, r.error());
-        if (c.json)
-            print_json({{"valid", r->data}, {"status", r->status}, {"correlationId", r->correlation_id()}});
-        else
-            std::cout << (r->data ? "Token is valid" : "Token is not valid") << " (HTTP " << r->status << ")\n";
-        return r->data ? ok : not_valid;
-    }
-    if (c.command == "logout") {
-        auto r = api.try_delete_tokens_me();
-        if (!r)
-            return report(c, r.error());
-        if (c.json)
-            print_json({{"deleted", "me"}, {"status", r->status}});
-        else
-            std::cout << "Token deleted\n";
-        return ok;
-    }
-    if (c.command == "revoke") {
-        if (c.args.size() != 1)
-            throw usage_exception("revoke needs exactly one USER_ID");
-        auto r = api.try_delete_token(c.args[0]);
-        if (!r)
-            return report(c, r.error());
-        if (c.json)
-            print_json({{"revoked", c.args[0]}, {"status", r->status}});
-        else
-            std::cout << "Deleted every token of user " << c.args[0] << '\n';
-        return ok;
-    }
-    if (c.command == "timeout") {
-        genesys::result<genesys::api_response<genesys::idle_token_timeout>> r;
-        if (c.args.empty()) {
-            r = api.try_get_tokens_timeout();
-        } else if (c.args.size() == 2 && c.args[0] == "set") {
-            genesys::idle_token_timeout t;
-            try {
-                std::size_t used = 0;
-                t.idle_token_timeout_seconds = std::stoll(c.args[1], &used);
-                if (used != c.args[1].size())
-                    throw std::invalid_argument("trailing characters");
-            } catch (const std::exception&) {
-                throw usage_exception("SECONDS must be a whole number, not " + c.args[1]);
-            }
-            t.enable_idle_token_timeout = !c.disable;
-            r = api.try_put_tokens_timeout(t);
-        } else {
-            throw usage_exception("timeout takes no arguments, or `set SECONDS`");
-        }
-        if (!r)
-            return report(c, r.error());
-        if (c.json)
-            print_json(boost::json::value_from(r->data));
-        else
-            print_timeout(r->data);
-        return ok;
-    }
+    api_type api{make_transport(c),
+                 {.base_url = api_base(c), .access_token = resolve_token(c), .logger = verbose_logger(c)}};
+    if (c.command == "me")
+        return run_me(c, api);
+    if (c.command == "verify")
+        return run_verify(c, api);
+    if (c.command == "logout")
+        return run_logout(c, api);
+    if (c.command == "revoke")
+        return run_revoke(c, api);
+    if (c.command == "timeout")
+        return run_timeout(c, api);
     throw usage_exception("unknown command " + c.command);
 }
 
@@ -383,22 +374,25 @@ int run(const cli& c)
 
 int main(int argc, char** argv)
 {
-    cli c;
     try {
-        c = parse(argc, argv);
-        if (c.help || c.command.empty()) {
-            auto it = command_help.find(c.command);
-            std::cout << (it != command_help.end() ? std::string_view(it->second) : main_help);
-            return c.help ? ok : usage_error;
+        const cli c = genesys_cli::parse(argc, argv);
+        if (c.help) {
+            std::cout << genesys_cli::help_for(c.command);
+            return ok;
         }
-        if (!command_help.contains(c.command))
-            throw usage_exception("unknown command " + c.command);
         return run(c);
     } catch (const usage_exception& e) {
-        std::cerr << "genesys-tokens: " << e.what() << "\n(see genesys-tokens --help)\n";
+        std::cerr << "genesys-tokens: " << terminal_text(e.what()) << '\n';
+        if (e.show_usage)
+            std::cerr << '\n' << genesys_cli::main_help();
+        else
+            std::cerr << "(see genesys-tokens --help)\n";
+        return usage_error;
+    } catch (const secret_problem& e) {
+        std::cerr << "genesys-tokens: " << terminal_text(e.what()) << '\n';
         return usage_error;
     } catch (const std::exception& e) {
-        std::cerr << "genesys-tokens: " << e.what() << '\n';
+        std::cerr << "genesys-tokens: " << terminal_text(e.what()) << '\n';
         return api_failure;
     }
 }
