@@ -420,11 +420,11 @@ TEST_CASE("emulator: missing or unknown credentials are 401")
 {
     emu::service svc;
 
-    SUBCASE("no Authorization header: authentication.required, no rate-limit headers")
+    SUBCASE("no Authorization header: authentication.required, with the rate-limit headers")
     {
         auto r = raw(svc, http_method::get, "/api/v2/tokens/me", {{"Accept", "application/json"}});
         check_error_reply(r.response, 401, "authentication.required");
-        CHECK_FALSE(r.response.headers.contains("inin-ratelimit-count"));
+        CHECK(r.response.headers.contains("inin-ratelimit-count"));
     }
     SUBCASE("a Basic Authorization header is not a bearer token")
     {
@@ -445,7 +445,7 @@ TEST_CASE("emulator: missing or unknown credentials are 401")
         auto e = failure_of(api.try_get_tokens_me());
         check_api_error(e, 401, "bad.credentials");
         CHECK(e.body->message.value_or("") == "Invalid login credentials.");
-        CHECK_FALSE(e.headers.contains("inin-ratelimit-count"));
+        CHECK(e.headers.contains("inin-ratelimit-count"));
         check_api_error(failure_of(api.try_get_tokens_timeout()), 401, "bad.credentials");
         check_api_error(failure_of(api.try_delete_tokens_me()), 401, "bad.credentials");
         check_api_error(failure_of(api.try_delete_token(emu::seed::agent_user_id)), 401, "bad.credentials");
@@ -1102,10 +1102,11 @@ TEST_CASE("emulator: malformed token requests are 400 with the OAuth error shape
         auto o = json_object(r.response.body);
         CHECK(o.at("token_type") == "bearer");
     }
-    SUBCASE("GET is not the token endpoint")
+    SUBCASE("GET is not the token endpoint: 405, Allow: POST")
     {
         auto r = raw(svc, http_method::get, "/oauth/token", {{"Authorization", auth}});
-        check_error_reply(r.response, 404, "not.found");
+        check_error_reply(r.response, 405, "method.not.allowed");
+        CHECK(header(r.response.headers, "Allow") == "POST");
     }
 }
 
@@ -1505,18 +1506,33 @@ TEST_CASE("emulator: POST /__emulator/tokens issues a client token without a use
 // Unknown resources
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("emulator: unknown paths and methods are 404 not.found")
+TEST_CASE("emulator: unknown paths are 404 not.found; wrong methods on a known path are 405 with Allow")
 {
     emu::service svc;
     const auto auth = bearer(emu::seed::admin_token);
     check_error_reply(raw(svc, http_method::get, "/api/v2/tokens", auth).response, 404, "not.found");
     check_error_reply(raw(svc, http_method::get, "/api/v2/tokens/", auth).response, 404, "not.found");
     check_error_reply(raw(svc, http_method::get, "/api/v2/tokens/me/extra", auth).response, 404, "not.found");
-    check_error_reply(raw(svc, http_method::post, "/api/v2/tokens/me", auth).response, 404, "not.found");
-    check_error_reply(raw(svc, http_method::get, std::string("/api/v2/tokens/") + std::string(emu::seed::agent_user_id),
-                          auth)
-                          .response,
-                      404, "not.found");
+    check_error_reply(raw(svc, http_method::get, "/api/v2/nothing", auth).response, 404, "not.found");
+    struct case_t {
+        http_method method;
+        std::string path, allow;
+    };
+    const std::string user_path = "/api/v2/tokens/" + std::string(emu::seed::agent_user_id);
+    for (const auto& c : {case_t{http_method::post, "/api/v2/tokens/me", "GET, HEAD, DELETE"},
+                          case_t{http_method::patch, "/api/v2/tokens/me", "GET, HEAD, DELETE"},
+                          case_t{http_method::delete_, "/api/v2/tokens/timeout", "GET, PUT"},
+                          case_t{http_method::post, "/api/v2/tokens/timeout?x=1", "GET, PUT"},
+                          case_t{http_method::get, user_path, "DELETE"},
+                          case_t{http_method::put, "/oauth/token", "POST"}}) {
+        INFO(genesys::to_string(c.method) << " " << c.path);
+        for (const auto& headers : {auth, genesys::http_headers{}}) { // with or without a token
+            auto r = raw(svc, c.method, c.path, headers);
+            check_error_reply(r.response, 405, "method.not.allowed");
+            CHECK(header(r.response.headers, "Allow") == c.allow);
+            CHECK(r.response.headers.contains("inin-ratelimit-count"));
+        }
+    }
     // None of these revoked anything.
     CHECK(make_api(svc, emu::seed::agent_token).verify_token());
 }
@@ -1573,4 +1589,218 @@ TEST_CASE("emulator: a custom seed is honoured")
     // With the idle timeout now on (600 s), the boss's token idles out.
     advance(svc, 601);
     CHECK_FALSE(boss.verify_token());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rate-limit headers on every response
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+void check_limit_headers(const genesys::http_headers& h, std::string_view what)
+{
+    INFO(what);
+    for (auto name : {"inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset"})
+        REQUIRE_MESSAGE(h.contains(name), name << " is missing");
+    const auto count = to_int(header(h, "inin-ratelimit-count"));
+    const auto allowed = to_int(header(h, "inin-ratelimit-allowed"));
+    const auto reset = to_int(header(h, "inin-ratelimit-reset"));
+    CHECK(allowed == 300);
+    CHECK(count <= allowed);
+    CHECK(reset >= 1);
+    CHECK(reset <= 60);
+    CHECK(looks_like_uuid(header(h, "ININ-Correlation-Id")));
+}
+
+} // namespace
+
+TEST_CASE("emulator: every kind of response carries the inin-ratelimit-* headers and a correlation id")
+{
+    emu::service svc;
+    const auto admin = bearer(emu::seed::admin_token);
+    const auto agent = bearer(emu::seed::agent_token);
+    const genesys::http_headers form{{"Content-Type", "application/x-www-form-urlencoded"}};
+    auto with = [](genesys::http_headers h, std::string name, std::string value) {
+        h.add(std::move(name), std::move(value));
+        return h;
+    };
+
+    check_limit_headers(raw(svc, http_method::get, "/api/v2/tokens/me", admin).response.headers, "200");
+    check_limit_headers(raw(svc, http_method::head, "/api/v2/tokens/me", admin).response.headers, "HEAD 200");
+    check_limit_headers(raw(svc, http_method::get, "/api/v2/tokens/me").response.headers, "401 no token");
+    check_limit_headers(raw(svc, http_method::get, "/api/v2/tokens/me", bearer("nope")).response.headers,
+                        "401 unknown token");
+    check_limit_headers(raw(svc, http_method::delete_, "/api/v2/tokens/x", agent).response.headers, "403");
+    check_limit_headers(raw(svc, http_method::delete_, "/api/v2/tokens/x", admin).response.headers, "404 user");
+    check_limit_headers(raw(svc, http_method::get, "/api/v2/elsewhere", admin).response.headers, "404 path");
+    check_limit_headers(raw(svc, http_method::get, "/api/v2/elsewhere").response.headers, "404 path, no token");
+    check_limit_headers(raw(svc, http_method::post, "/api/v2/tokens/me", admin).response.headers, "405");
+    check_limit_headers(raw(svc, http_method::put, "/api/v2/tokens/timeout", with(admin, "Content-Type", "text/plain"))
+                            .response.headers,
+                        "415");
+    check_limit_headers(
+        raw(svc, http_method::get, "/api/v2/tokens/me", with(admin, "X-Emulator-Fault", "server-error")).response.headers,
+        "503 fault");
+    check_limit_headers(
+        raw(svc, http_method::get, "/api/v2/tokens/me", with(admin, "X-Emulator-Fault", "rate-limited")).response.headers,
+        "429 fault");
+    check_limit_headers(
+        raw(svc, http_method::get, "/api/v2/tokens/me", with(admin, "X-Emulator-Fault", "nonsense")).response.headers,
+        "400 fault header");
+    const auto ok_login = with(form, "Authorization", basic(emu::seed::service_client_id, emu::seed::service_client_secret));
+    check_limit_headers(raw(svc, http_method::post, "/oauth/token", ok_login, "grant_type=client_credentials").response.headers,
+                        "OAuth 200");
+    check_limit_headers(raw(svc, http_method::post, "/oauth/token", with(form, "Authorization", basic("x", "y")),
+                            "grant_type=client_credentials")
+                            .response.headers,
+                        "OAuth 401");
+    check_limit_headers(raw(svc, http_method::post, "/oauth/token", ok_login, "grant_type=password").response.headers,
+                        "OAuth 400");
+    check_limit_headers(control(svc, http_method::get, "/__emulator/stats").response.headers, "control 200");
+    check_limit_headers(control(svc, http_method::get, "/__emulator/nothing").response.headers, "control 404");
+
+    // A token's own count goes on across kinds of answers (its 403s count too).
+    control(svc, http_method::post, "/__emulator/reset");
+    for (int i = 1; i <= 3; ++i) {
+        auto r = raw(svc, http_method::delete_, "/api/v2/tokens/x", agent);
+        CHECK(r.response.status == 403);
+        CHECK(to_int(header(r.response.headers, "inin-ratelimit-count")) == i);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The authorize step and the other grants, in-process
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+emu::reply authorize_reply(emu::service& svc, boost::json::object body)
+{
+    return control(svc, http_method::post, "/__emulator/authorize", boost::json::serialize(body));
+}
+
+boost::json::object authorize_body(std::string_view challenge)
+{
+    return {{"client_id", emu::seed::desktop_client_id},
+            {"redirect_uri", emu::seed::desktop_redirect_uri},
+            {"code_challenge", challenge},
+            {"code_challenge_method", "S256"},
+            {"user", emu::seed::agent_user_id},
+            {"state", "xyz 1"}};
+}
+
+emu::reply token_request(emu::service& svc, std::string form, std::string auth = {})
+{
+    genesys::http_headers h{{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!auth.empty())
+        h.add("Authorization", std::move(auth));
+    return raw(svc, http_method::post, "/oauth/token", std::move(h), std::move(form));
+}
+
+} // namespace
+
+TEST_CASE("emulator: POST /__emulator/authorize issues a one-time code, and checks what it is given")
+{
+    emu::service svc;
+    const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // RFC 7636 appendix B
+    const std::string challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    auto ok = authorize_reply(svc, authorize_body(challenge));
+    REQUIRE(ok.response.status == 200);
+    auto o = json_object(ok.response.body);
+    const std::string code(o.at("code").as_string());
+    CHECK(code.size() >= 32);
+    CHECK(std::string(o.at("redirect").as_string()) == std::string(emu::seed::desktop_redirect_uri) + "?code=" + code + "&state=xyz%201");
+
+    SUBCASE("refusals")
+    {
+        auto refuse = [&](const char* key, std::optional<std::string> v) {
+            auto body = authorize_body(challenge);
+            if (!v)
+                body.erase(key);
+            else
+                body[key] = *v;
+            INFO(key);
+            check_error_reply(authorize_reply(svc, body).response, 400, "bad.request");
+        };
+        refuse("client_id", "no-such-client");
+        refuse("client_id", std::string(emu::seed::service_client_id)); // not an authorization-code client
+        refuse("redirect_uri", "https://evil.example/cb");
+        refuse("redirect_uri", std::nullopt);
+        refuse("user", "nobody");
+        refuse("user", std::nullopt);
+        refuse("code_challenge_method", "plain");
+        refuse("code_challenge", std::nullopt); // a public client must use PKCE
+        refuse("code_challenge", "short");
+        check_error_reply(control(svc, http_method::get, "/__emulator/authorize").response, 404, "not.found");
+    }
+    SUBCASE("the code is redeemed once, by the verifier, within ten minutes")
+    {
+        const std::string form = "grant_type=authorization_code&client_id=client-desktop&code=" + code +
+                                 "&redirect_uri=http%3A%2F%2Flocalhost%3A8085%2Fcallback&code_verifier=" + verifier;
+        auto r = token_request(svc, form);
+        REQUIRE(r.response.status == 200);
+        auto t = json_object(r.response.body);
+        CHECK(t.at("token_type") == "bearer");
+        CHECK(t.contains("refresh_token"));
+        check_oauth_error_reply(token_request(svc, form).response, 400, "invalid_grant");
+
+        auto late = json_object(authorize_reply(svc, authorize_body(challenge)).response.body);
+        advance(svc, 601);
+        check_oauth_error_reply(token_request(svc, "grant_type=authorization_code&client_id=client-desktop&code=" +
+                                                       std::string(late.at("code").as_string()) +
+                                                       "&redirect_uri=http%3A%2F%2Flocalhost%3A8085%2Fcallback"
+                                                       "&code_verifier=" +
+                                                       verifier)
+                                    .response,
+                                400, "invalid_grant");
+    }
+    SUBCASE("a missing verifier, and a public client's id naming a client with a secret")
+    {
+        check_oauth_error_reply(token_request(svc, "grant_type=authorization_code&client_id=client-desktop&code=" + code +
+                                                       "&redirect_uri=http%3A%2F%2Flocalhost%3A8085%2Fcallback")
+                                    .response,
+                                400, "invalid_grant");
+        check_oauth_error_reply(token_request(svc, "grant_type=client_credentials&client_id=client-service").response,
+                                401, "invalid_client");
+    }
+    SUBCASE("reset forgets codes")
+    {
+        control(svc, http_method::post, "/__emulator/reset");
+        check_oauth_error_reply(token_request(svc, "grant_type=authorization_code&client_id=client-desktop&code=" + code +
+                                                       "&redirect_uri=http%3A%2F%2Flocalhost%3A8085%2Fcallback"
+                                                       "&code_verifier=" +
+                                                       verifier)
+                                    .response,
+                                400, "invalid_grant");
+    }
+}
+
+TEST_CASE("emulator: a confidential authorization-code client authenticates with Basic; PKCE is then optional")
+{
+    emu::service svc(custom_options());
+    auto code_of = [&](boost::json::object body) {
+        auto r = authorize_reply(svc, std::move(body));
+        REQUIRE_MESSAGE(r.response.status == 200, r.response.body);
+        return std::string(json_object(r.response.body).at("code").as_string());
+    };
+    const auto code = code_of({{"client_id", "globex-web"}, {"redirect_uri", "https://globex.example/cb"}, {"user", "u-boss"}});
+    const std::string form = "grant_type=authorization_code&code=" + code + "&redirect_uri=https%3A%2F%2Fglobex.example%2Fcb";
+    check_oauth_error_reply(token_request(svc, form + "&client_id=globex-web").response, 401, "invalid_client");
+    check_oauth_error_reply(token_request(svc, form, basic("globex-web", "wrong")).response, 401, "invalid_client");
+    auto r = token_request(svc, form, basic("globex-web", "web-secret"));
+    REQUIRE_MESSAGE(r.response.status == 200, r.response.body);
+    auto t = json_object(r.response.body);
+    auto api = make_api(svc, std::string(t.at("access_token").as_string()));
+    CHECK(api.get_tokens_me().oauth_client->id.value_or("") == "globex-web");
+
+    // deleteToken of the user revokes its refresh tokens too.
+    CHECK(make_api(svc, "globex-boss-token").try_delete_token("u-boss").has_value());
+    CHECK_FALSE(api.verify_token());
+    check_oauth_error_reply(token_request(svc,
+                                          "grant_type=refresh_token&refresh_token=" +
+                                              std::string(t.at("refresh_token").as_string()),
+                                          basic("globex-web", "web-secret"))
+                                .response,
+                            400, "invalid_grant");
 }

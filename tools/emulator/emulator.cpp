@@ -29,7 +29,10 @@ constexpr std::string_view builtin_seed = R"({
      "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "authorizedGrantType": "CLIENT-CREDENTIALS",
      "scope": ["users:readonly"], "permissions": []},
     {"id": "client-desktop", "name": "Agent Desktop", "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55",
-     "authorizedGrantType": "CODE", "scope": ["users", "oauth"]}
+     "authorizedGrantType": "CODE", "scope": ["users", "oauth"], "redirectUris": ["http://localhost:8085/callback"]},
+    {"id": "client-saml", "secret": "saml-secret-2c7e", "name": "SSO Bridge",
+     "organization": "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55", "authorizedGrantType": "SAML2-BEARER",
+     "scope": ["users", "oauth"]}
   ],
   "tokens": [
     {"token": "emulator-admin-token-7c1f", "user": "8a1c5e2f-0b3d-4e6a-9c7f-1d2e3f4a5b6c", "client": "client-desktop"},
@@ -38,6 +41,7 @@ constexpr std::string_view builtin_seed = R"({
 })";
 
 constexpr auto token_lifetime = std::chrono::seconds(86399);
+constexpr auto code_lifetime = std::chrono::minutes(10);
 
 std::string get_string(const boost::json::object& o, std::string_view key)
 {
@@ -112,12 +116,14 @@ std::optional<std::string> base64_decode(std::string_view in)
             v = c - 'a' + 26;
         else if (c >= '0' && c <= '9')
             v = c - '0' + 52;
-        else if (c == '+')
+        else if (c == '+' || c == '-') // both alphabets (RFC 4648 sections 4 and 5)
             v = 62;
-        else if (c == '/')
+        else if (c == '/' || c == '_')
             v = 63;
         else if (c == '=')
             break;
+        else if (c == '\r' || c == '\n') // line-wrapped base64, as SAML tools write it
+            continue;
         else
             return std::nullopt;
         buffer = (buffer << 6) | static_cast<unsigned>(v);
@@ -166,6 +172,70 @@ std::optional<int> parse_int(std::string_view s)
     if (ec != std::errc() || end != s.data() + s.size())
         return std::nullopt;
     return value;
+}
+
+/// The methods a known path takes, as an `Allow` header lists them; empty for an unknown path.
+std::string_view allowed_methods(std::string_view path)
+{
+    constexpr std::string_view prefix = "/api/v2/tokens/";
+    if (path == "/oauth/token")
+        return "POST";
+    if (path == "/api/v2/tokens/me")
+        return "GET, HEAD, DELETE";
+    if (path == "/api/v2/tokens/timeout")
+        return "GET, PUT";
+    if (path.starts_with(prefix) && path.size() > prefix.size() &&
+        path.substr(prefix.size()).find('/') == std::string_view::npos)
+        return "DELETE"; // /api/v2/tokens/{userId}
+    return {};
+}
+
+bool method_listed(std::string_view allow, genesys::http_method m)
+{
+    const std::string_view name = genesys::to_string(m);
+    while (!allow.empty()) {
+        auto comma = allow.find(',');
+        std::string_view item = allow.substr(0, comma);
+        while (!item.empty() && item.front() == ' ')
+            item.remove_prefix(1);
+        if (item == name)
+            return true;
+        if (comma == std::string_view::npos)
+            break;
+        allow.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+/// The text of the first NameID element of a SAML assertion (any namespace prefix), trimmed.
+std::optional<std::string> saml_name_id(std::string_view xml)
+{
+    for (std::size_t at = xml.find("NameID"); at != std::string_view::npos; at = xml.find("NameID", at + 6)) {
+        // A start tag: `<NameID` or `<prefix:NameID`, then a space, '>' or '/'.
+        std::size_t open = at;
+        while (open > 0 && xml[open - 1] != '<' && xml[open - 1] != '>' && xml[open - 1] != ' ')
+            --open;
+        if (open == 0 || xml[open - 1] != '<')
+            continue;
+        const std::string_view name = xml.substr(open, at + 6 - open);
+        if (name != "NameID" && (name.size() < 8 || name[name.size() - 7] != ':'))
+            continue;
+        if (at + 6 >= xml.size() || (xml[at + 6] != ' ' && xml[at + 6] != '>'))
+            continue;
+        auto end_of_tag = xml.find('>', at);
+        if (end_of_tag == std::string_view::npos || xml[end_of_tag - 1] == '/')
+            return std::nullopt;
+        auto close = xml.find('<', end_of_tag);
+        if (close == std::string_view::npos)
+            return std::nullopt;
+        std::string_view text = xml.substr(end_of_tag + 1, close - end_of_tag - 1);
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t'))
+            text.remove_prefix(1);
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t'))
+            text.remove_suffix(1);
+        return std::string(text);
+    }
+    return std::nullopt;
 }
 
 std::string normalize_mode(std::string_view s)
@@ -235,6 +305,10 @@ void service::load_seed(std::string_view json)
     users_.clear();
     clients_.clear();
     tokens_.clear();
+    codes_.clear();
+    refresh_tokens_.clear();
+    client_windows_.clear();
+    anonymous_window_ = {};
     const auto start = now();
     if (const auto* list = root.if_contains("organizations"))
         for (const auto& v : list->as_array()) {
@@ -254,6 +328,7 @@ void service::load_seed(std::string_view json)
         for (const auto& v : list->as_array()) {
             const auto& o = v.as_object();
             auto scope = get_string_set(o, "scope");
+            auto redirects = get_string_set(o, "redirectUris");
             clients_[get_string(o, "id")] = {get_string(o, "id"),
                                              get_string(o, "secret"),
                                              get_string(o, "name"),
@@ -261,7 +336,8 @@ void service::load_seed(std::string_view json)
                                              get_string(o, "authorizedGrantType"),
                                              {scope.begin(), scope.end()},
                                              get_string_set(o, "permissions"),
-                                             *genesys::parse_date_time("2024-03-01T09:30:00.000Z")};
+                                             *genesys::parse_date_time("2024-03-01T09:30:00.000Z"),
+                                             {redirects.begin(), redirects.end()}};
         }
     if (const auto* list = root.if_contains("tokens"))
         for (const auto& v : list->as_array()) {
@@ -343,13 +419,74 @@ genesys::http_response service::error_response(int status, std::string_view code
     return json_response(status, boost::json::value_from(body));
 }
 
+void service::count_in(rate_window& w)
+{
+    if (now() - w.start >= std::chrono::seconds(opts_.rate_window_seconds)) {
+        w.start = now();
+        w.count = 0;
+    }
+    ++w.count;
+}
+
+void service::add_limit_headers(genesys::http_headers& h, rate_window& w)
+{
+    if (h.contains("inin-ratelimit-count"))
+        return;
+    if (now() - w.start >= std::chrono::seconds(opts_.rate_window_seconds))
+        w = {0, now()};
+    // Rounded up: the reset is the least a client must wait.
+    const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             w.start + std::chrono::seconds(opts_.rate_window_seconds) - now())
+                             .count();
+    const std::int64_t reset_in = std::max<std::int64_t>(1, (left_ms + 999) / 1000);
+    h.add("inin-ratelimit-count", std::to_string(std::min(w.count, opts_.rate_limit)));
+    h.add("inin-ratelimit-allowed", std::to_string(opts_.rate_limit));
+    h.add("inin-ratelimit-reset", std::to_string(reset_in));
+}
+
 reply service::handle(const genesys::http_request& request)
 {
     std::lock_guard lock(mutex_);
     const std::string cid = new_correlation_id();
     reply r = handle_locked(request, cid);
+    // Every response has the rate-limit headers: a token's or an OAuth client's window when the
+    // request was counted in one, the shared window of unauthenticated requests otherwise
+    // (control requests are reported, not counted).
+    if (!request.url.starts_with("/__emulator/") && !r.response.headers.contains("inin-ratelimit-count"))
+        count_in(anonymous_window_);
+    add_limit_headers(r.response.headers, anonymous_window_);
     r.response.headers.set("ININ-Correlation-Id", cid);
     return r;
+}
+
+reply service::handle_other_method(std::string_view target)
+{
+    std::lock_guard lock(mutex_);
+    const std::string cid = new_correlation_id();
+    const std::string_view path = target.substr(0, target.find('?'));
+    ++requests_;
+    reply r;
+    if (auto allow = allowed_methods(path); !allow.empty()) {
+        r.response = error_response(405, "method.not.allowed", "HTTP 405 Method Not Allowed", cid);
+        r.response.headers.add("Allow", std::string(allow));
+    } else {
+        r.response = error_response(404, "not.found", "The requested resource was not found.", cid);
+    }
+    count_in(anonymous_window_);
+    add_limit_headers(r.response.headers, anonymous_window_);
+    r.response.headers.set("ININ-Correlation-Id", cid);
+    return r;
+}
+
+genesys::http_response service::front_end_error(int status, std::string_view code, std::string_view message)
+{
+    std::lock_guard lock(mutex_);
+    const std::string cid = new_correlation_id();
+    auto res = error_response(status, code, message, cid);
+    count_in(anonymous_window_);
+    add_limit_headers(res.headers, anonymous_window_);
+    res.headers.set("ININ-Correlation-Id", cid);
+    return res;
 }
 
 reply service::handle_locked(const genesys::http_request& request, const std::string& cid)
@@ -378,6 +515,13 @@ reply service::handle_locked(const genesys::http_request& request, const std::st
     if (f) {
         if (auto r = apply_fault(*f, cid))
             return *r;
+    }
+
+    // Routing: a known path with a method it does not take is 405, before authentication.
+    if (auto allow = allowed_methods(path); !allow.empty() && !method_listed(allow, request.method)) {
+        reply r{error_response(405, "method.not.allowed", "HTTP 405 Method Not Allowed", cid)};
+        r.response.headers.add("Allow", std::string(allow));
+        return r;
     }
 
     reply r = path == "/oauth/token" ? handle_oauth(request, cid) : handle_api(request, path, query, cid);
@@ -460,6 +604,8 @@ reply service::handle_control(const genesys::http_request& request, std::string_
         tokens_[value] = t;
         return {json_response(200, {{"access_token", value}})};
     }
+    if (path == "/__emulator/authorize" && request.method == http_method::post)
+        return handle_authorize(o, cid);
     if (path == "/__emulator/stats" && request.method == http_method::get) {
         std::int64_t live = std::count_if(tokens_.begin(), tokens_.end(), [](const auto& kv) { return !kv.second.revoked; });
         return {json_response(200,
@@ -476,48 +622,188 @@ reply service::handle_control(const genesys::http_request& request, std::string_
     return {error_response(404, "not.found", "no such emulator control", cid)};
 }
 
-reply service::handle_oauth(const genesys::http_request& request, const std::string& cid)
+namespace {
+
+reply oauth_error(int status, std::string_view error, std::string_view description)
 {
-    auto oauth_error = [&](int status, std::string_view error, std::string_view description) {
-        boost::json::object body{{"error", error}, {"description", description}, {"error_description", description}};
-        return reply{json_response(status, body)};
-    };
-    if (request.method != genesys::http_method::post)
-        return {error_response(404, "not.found", "The requested resource was not found.", cid)};
+    boost::json::object body{{"error", error}, {"description", description}, {"error_description", description}};
+    return {{status, {{"Content-Type", "application/json"}}, boost::json::serialize(body)}};
+}
+
+} // namespace
+
+reply service::handle_oauth(const genesys::http_request& request, const std::string&)
+{
+    const client* who = nullptr;
+    reply r = handle_grant(request, who);
+    if (who) { // the token endpoint's rate limit is per OAuth client
+        auto& w = client_windows_[who->id];
+        count_in(w);
+        add_limit_headers(r.response.headers, w);
+    }
+    return r;
+}
+
+reply service::handle_grant(const genesys::http_request& request, const client*& who)
+{
     auto content_type = request.headers.get("Content-Type").value_or("");
     if (!media_type_is(content_type, "application/x-www-form-urlencoded"))
         return oauth_error(400, "invalid_request", "expected application/x-www-form-urlencoded");
-
-    auto auth = request.headers.get("Authorization").value_or("");
-    std::optional<std::string> credentials;
-    if (auth.size() > 6 && genesys::detail::iequals(auth.substr(0, 6), "Basic "))
-        credentials = base64_decode(auth.substr(6));
-    auto colon = credentials ? credentials->find(':') : std::string::npos;
-    if (colon == std::string::npos)
-        return oauth_error(401, "invalid_client", "authentication failed");
-    // Basic base64(id:secret), as the platform takes it (platform-facts.md): no percent-decoding.
-    const std::string id = credentials->substr(0, colon);
-    const std::string secret = credentials->substr(colon + 1);
-    auto c = clients_.find(id);
-    if (c == clients_.end() || c->second.secret.empty() || c->second.secret != secret)
-        return oauth_error(401, "invalid_client", "authentication failed");
-
     auto form = parse_form(request.body);
-    if (form["grant_type"] != "client_credentials")
-        return oauth_error(400, "unsupported_grant_type", "grant type not supported");
-    if (c->second.grant_type != "CLIENT-CREDENTIALS")
-        return oauth_error(400, "unauthorized_client", "client is not allowed to use this grant");
 
+    // Client authentication: Basic base64(id:secret) for a confidential client, as the platform
+    // takes it (platform-facts.md: no percent-decoding); or, without an Authorization header,
+    // client_id in the form for a public client (one without a secret).
+    const client* c = nullptr;
+    if (auto auth = request.headers.get("Authorization")) {
+        std::optional<std::string> credentials;
+        if (auth->size() > 6 && genesys::detail::iequals(auth->substr(0, 6), "Basic "))
+            credentials = base64_decode(auth->substr(6));
+        auto colon = credentials ? credentials->find(':') : std::string::npos;
+        if (colon == std::string::npos)
+            return oauth_error(401, "invalid_client", "authentication failed");
+        auto it = clients_.find(credentials->substr(0, colon));
+        if (it == clients_.end() || it->second.secret.empty() || it->second.secret != credentials->substr(colon + 1))
+            return oauth_error(401, "invalid_client", "authentication failed");
+        c = &it->second;
+    } else {
+        auto it = clients_.find(form["client_id"]);
+        if (it == clients_.end() || !it->second.secret.empty())
+            return oauth_error(401, "invalid_client", "authentication failed");
+        c = &it->second;
+    }
+    who = c;
+    const bool confidential = !c->secret.empty();
+    const std::string& grant = form["grant_type"];
+
+    if (grant == "client_credentials") {
+        if (!confidential)
+            return oauth_error(401, "invalid_client", "authentication failed");
+        if (c->grant_type != "CLIENT-CREDENTIALS")
+            return oauth_error(400, "unauthorized_client", "client is not allowed to use this grant");
+        token t;
+        t.client = c->id;
+        t.expires = now() + token_lifetime;
+        reset_idle(t);
+        std::string value = new_token_value();
+        tokens_[value] = t;
+        boost::json::object body{{"access_token", value},
+                                 {"token_type", "bearer"},
+                                 {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(token_lifetime).count()}};
+        return {json_response(200, body)};
+    }
+
+    if (grant == "authorization_code") {
+        if (c->grant_type != "CODE")
+            return oauth_error(400, "unauthorized_client", "client is not allowed to use this grant");
+        auto it = codes_.find(form["code"]);
+        if (it == codes_.end() || it->second.client != c->id)
+            return oauth_error(400, "invalid_grant", "authorization code is invalid or was already used");
+        const auth_code code = it->second;
+        codes_.erase(it); // one-time: spent by any redemption of its client, even a refused one
+        if (now() > code.expires)
+            return oauth_error(400, "invalid_grant", "authorization code expired");
+        if (form["redirect_uri"] != code.redirect_uri)
+            return oauth_error(400, "invalid_grant", "redirect_uri does not match the authorization request");
+        const std::string& verifier = form["code_verifier"];
+        if (code.challenge.empty()) {
+            if (!verifier.empty())
+                return oauth_error(400, "invalid_grant", "the authorization request had no code_challenge");
+        } else {
+            if (verifier.empty())
+                return oauth_error(400, "invalid_grant", "code_verifier is required");
+            const auto digest = genesys::detail::sha256_digest(verifier);
+            const auto s256 = genesys::base64url_encode(
+                std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+            if (!genesys::detail::code_verifier_problem(verifier).empty() || s256 != code.challenge)
+                return oauth_error(400, "invalid_grant", "code_verifier does not match the code_challenge");
+        }
+        return issue_user_token(*c, code.user);
+    }
+
+    if (grant == "refresh_token") {
+        auto it = refresh_tokens_.find(form["refresh_token"]);
+        if (it == refresh_tokens_.end() || it->second.client != c->id)
+            return oauth_error(400, "invalid_grant", "refresh token is invalid, expired or revoked");
+        const std::string user = it->second.user;
+        refresh_tokens_.erase(it); // rotation: a refresh token is good for one refresh
+        return issue_user_token(*c, user);
+    }
+
+    if (grant == "urn:ietf:params:oauth:grant-type:saml2-bearer") {
+        if (!confidential)
+            return oauth_error(401, "invalid_client", "authentication failed");
+        if (c->grant_type != "SAML2-BEARER")
+            return oauth_error(400, "unauthorized_client", "client is not allowed to use this grant");
+        const std::string& org_name = form["orgName"];
+        auto o = std::find_if(orgs_.begin(), orgs_.end(), [&](const auto& kv) { return kv.second.name == org_name; });
+        if (org_name.empty() || o == orgs_.end() || o->second.id != c->org)
+            return oauth_error(400, "invalid_grant", "unknown organization");
+        auto xml = base64_decode(form["assertion"]);
+        auto name_id = xml ? saml_name_id(*xml) : std::nullopt;
+        auto u = name_id ? users_.find(*name_id) : users_.end();
+        if (u == users_.end() || u->second.org != o->second.id)
+            return oauth_error(400, "invalid_grant", "the assertion names no user of the organization");
+        return issue_user_token(*c, u->first);
+    }
+
+    return oauth_error(400, "unsupported_grant_type", "grant type not supported");
+}
+
+reply service::issue_user_token(const client& c, const std::string& user)
+{
     token t;
-    t.client = id;
+    t.user = user;
+    t.client = c.id;
     t.expires = now() + token_lifetime;
     reset_idle(t);
     std::string value = new_token_value();
     tokens_[value] = t;
+    std::string refresh = new_token_value();
+    refresh_tokens_[refresh] = {c.id, user};
     boost::json::object body{{"access_token", value},
                              {"token_type", "bearer"},
-                             {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(token_lifetime).count()}};
+                             {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(token_lifetime).count()},
+                             {"refresh_token", refresh}};
     return {json_response(200, body)};
+}
+
+reply service::handle_authorize(const boost::json::object& o, const std::string& cid)
+{
+    auto bad = [&](std::string_view why) { return reply{error_response(400, "bad.request", why, cid)}; };
+    auto c = clients_.find(get_string(o, "client_id"));
+    if (c == clients_.end() || c->second.grant_type != "CODE")
+        return bad("client_id names no authorization-code client");
+    const std::string redirect = get_string(o, "redirect_uri");
+    const auto& allowed = c->second.redirect_uris;
+    if (redirect.empty() || (!allowed.empty() && std::find(allowed.begin(), allowed.end(), redirect) == allowed.end()))
+        return bad("redirect_uri is not registered for the client");
+    auto u = users_.find(get_string(o, "user"));
+    if (u == users_.end() || u->second.org != c->second.org)
+        return bad("user names no user of the client's organization");
+    const std::string challenge = get_string(o, "code_challenge");
+    const std::string method = get_string(o, "code_challenge_method");
+    if (challenge.empty()) {
+        if (!method.empty())
+            return bad("code_challenge_method without code_challenge");
+        if (c->second.secret.empty())
+            return bad("a public client must use PKCE: code_challenge and code_challenge_method=S256");
+    } else {
+        if (method != "S256")
+            return bad("code_challenge_method must be S256");
+        const bool base64url = std::all_of(challenge.begin(), challenge.end(), [](char ch) {
+            return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                   ch == '_';
+        });
+        if (challenge.size() != 43 || !base64url)
+            return bad("code_challenge must be base64url(SHA-256(code_verifier)) without padding: 43 characters");
+    }
+    std::string code = new_token_value();
+    codes_[code] = {c->first, u->first, redirect, challenge, now() + code_lifetime};
+    std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") + "code=" + code;
+    if (auto state = get_string(o, "state"); !state.empty())
+        location += "&state=" + genesys::detail::percent_encode(state);
+    return {json_response(200, {{"code", code}, {"redirect", location}})};
 }
 
 reply service::handle_api(const genesys::http_request& request, std::string_view path, std::string_view query,
@@ -543,23 +829,17 @@ reply service::handle_api(const genesys::http_request& request, std::string_view
     token& tok = it->second;
 
     // Rate limit, per token.
-    const auto window = std::chrono::seconds(opts_.rate_window_seconds);
-    if (now() - tok.window_start >= window) {
-        tok.window_start = now();
-        tok.window_count = 0;
-    }
-    ++tok.window_count;
+    count_in(tok.window);
     // Rounded up: Retry-After is the least a client must wait.
-    const auto left_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(tok.window_start + window - now()).count();
+    const auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             tok.window.start + std::chrono::seconds(opts_.rate_window_seconds) - now())
+                             .count();
     const std::int64_t reset_in = std::max<std::int64_t>(1, (left_ms + 999) / 1000);
     auto with_limits = [&](genesys::http_response res) {
-        res.headers.add("inin-ratelimit-count", std::to_string(std::min(tok.window_count, opts_.rate_limit)));
-        res.headers.add("inin-ratelimit-allowed", std::to_string(opts_.rate_limit));
-        res.headers.add("inin-ratelimit-reset", std::to_string(reset_in));
+        add_limit_headers(res.headers, tok.window);
         return reply{std::move(res)};
     };
-    if (tok.window_count > opts_.rate_limit) {
+    if (tok.window.count > opts_.rate_limit) {
         auto res = error_response(429, "too.many.requests.retry.after",
                                   "Rate limit exceeded the maximum. Retry the request in [" + std::to_string(reset_in) +
                                       "] seconds",
@@ -664,6 +944,8 @@ reply service::handle_api(const genesys::http_request& request, std::string_view
     for (auto& [value, t] : tokens_)
         if (t.user == user_id)
             t.revoked = true;
+    std::erase_if(refresh_tokens_, [&](const auto& kv) { return kv.second.user == user_id; });
+    std::erase_if(codes_, [&](const auto& kv) { return kv.second.user == user_id; });
     return with_limits({204, {}, {}});
 }
 

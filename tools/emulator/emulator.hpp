@@ -62,7 +62,7 @@ struct options {
     std::optional<fault> run_fault; ///< applied to every API request of the run
 };
 
-/// The built-in seed: one organization, two users, three OAuth clients, two tokens.
+/// The built-in seed: one organization, two users, four OAuth clients, two tokens.
 std::string_view default_seed();
 
 /// Names in the built-in seed, for demos and tests.
@@ -77,6 +77,10 @@ inline constexpr std::string_view service_client_id = "client-service";   ///< c
 inline constexpr std::string_view service_client_secret = "service-secret-5b2d";
 inline constexpr std::string_view readonly_client_id = "client-readonly"; ///< client credentials, no permissions
 inline constexpr std::string_view readonly_client_secret = "readonly-secret-8e4a";
+inline constexpr std::string_view desktop_client_id = "client-desktop"; ///< public (no secret), authorization code + PKCE
+inline constexpr std::string_view desktop_redirect_uri = "http://localhost:8085/callback";
+inline constexpr std::string_view saml_client_id = "client-saml";       ///< SAML2 bearer
+inline constexpr std::string_view saml_client_secret = "saml-secret-2c7e";
 } // namespace seed
 
 /** The emulated Tokens resource and OAuth token endpoint. Thread-safe. */
@@ -86,6 +90,15 @@ public:
 
     /// Answers one request. `request.url` is the request target (path and query).
     reply handle(const genesys::http_request& request);
+
+    /// The answer to a method the library's `http_method` does not name (`OPTIONS`, `TRACE`,
+    /// ...): 405 with `Allow` on a known path, 404 elsewhere.
+    reply handle_other_method(std::string_view target);
+
+    /// An error the HTTP front end answers before any routing (431 for headers over the limit,
+    /// 413, 400 for a request that does not parse): the platform's ErrorBody, a correlation id
+    /// and the rate-limit headers, like every other response.
+    genesys::http_response front_end_error(int status, std::string_view code, std::string_view message);
 
     /// Counts a new connection (for `GET /__emulator/stats`).
     void on_connection() { ++connections_; }
@@ -104,6 +117,20 @@ private:
         std::vector<std::string> scope;
         std::set<std::string> permissions;
         genesys::date_time created{};
+        std::vector<std::string> redirect_uris; // empty: any (authorization code)
+    };
+    /// A rate-limit window: requests counted since `start`.
+    struct rate_window {
+        int count = 0;
+        clock::time_point start{};
+    };
+    /// A one-time authorization code from POST /__emulator/authorize.
+    struct auth_code {
+        std::string client, user, redirect_uri, challenge;
+        clock::time_point expires;
+    };
+    struct refresh_grant {
+        std::string client, user;
     };
     struct token {
         std::string user; // empty for a client-credentials token
@@ -111,8 +138,7 @@ private:
         clock::time_point expires;
         clock::time_point idles; // meaningful when the org's idle timeout is enabled
         bool revoked = false;
-        int window_count = 0;
-        clock::time_point window_start{};
+        rate_window window;
     };
 
     void load_seed(std::string_view json);
@@ -130,6 +156,13 @@ private:
     reply handle_locked(const genesys::http_request& request, const std::string& correlation_id);
     reply handle_control(const genesys::http_request& request, std::string_view path, const std::string& cid);
     reply handle_oauth(const genesys::http_request& request, const std::string& cid);
+    reply handle_grant(const genesys::http_request& request, const client*& who);
+    reply issue_user_token(const client& c, const std::string& user);
+    reply handle_authorize(const boost::json::object& o, const std::string& cid);
+    /// Moves `w` to the current window and counts one request in it.
+    void count_in(rate_window& w);
+    /// Adds the inin-ratelimit-* headers for `w`, unless the response has them.
+    void add_limit_headers(genesys::http_headers& h, rate_window& w);
     reply handle_api(const genesys::http_request& request, std::string_view path, std::string_view query,
                      const std::string& cid);
     std::optional<reply> apply_fault(const fault& f, const std::string& cid);
@@ -141,6 +174,10 @@ private:
     std::map<std::string, user> users_;
     std::map<std::string, client> clients_;
     std::map<std::string, token> tokens_;
+    std::map<std::string, auth_code> codes_;
+    std::map<std::string, refresh_grant> refresh_tokens_;
+    std::map<std::string, rate_window> client_windows_; // the token endpoint's, per OAuth client
+    rate_window anonymous_window_;                      // requests without a known token or client
     std::vector<fault> scheduled_;
     clock::duration offset_{};
     std::mt19937_64 rng_;

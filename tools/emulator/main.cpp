@@ -16,6 +16,9 @@ namespace {
 constexpr std::string_view usage = R"(usage: genesys-tokens-emulator [options]
 
 Serves the Genesys Cloud Tokens API (/api/v2/tokens/...) and POST /oauth/token on 127.0.0.1.
+Grants: client_credentials, authorization_code (PKCE S256; public clients send client_id in the
+form), refresh_token (rotating) and urn:ietf:params:oauth:grant-type:saml2-bearer (orgName, and a
+base64 assertion whose NameID is a seeded user's id).
 
 options:
   --port N             port to listen on; 0 (the default) picks a free one
@@ -33,8 +36,12 @@ options:
 Per request, the header `X-Emulator-Fault: SPEC` applies a fault to that request alone.
 Control endpoints: POST /__emulator/faults {"mode","ms","count"}, DELETE /__emulator/faults,
 POST /__emulator/clock {"advanceSeconds"}, POST /__emulator/config {"rateLimit","rateWindowSeconds"},
-POST /__emulator/tokens {"user","client"}, GET /__emulator/stats, POST /__emulator/reset.
-Stops cleanly on SIGINT or SIGTERM.
+POST /__emulator/tokens {"user","client"}, GET /__emulator/stats, POST /__emulator/reset,
+POST /__emulator/authorize {"client_id","redirect_uri","user","code_challenge",
+"code_challenge_method":"S256","state"} -> {"code","redirect"} (a one-time code for 10 minutes).
+Request line and headers over 32 KiB: 431; a body over 8 MiB: 413; a known path with another
+method (OPTIONS too): 405 with Allow. Every response has ININ-Correlation-Id and inin-ratelimit-*.
+Stops cleanly on SIGINT or SIGTERM, at once, whatever is in flight.
 )";
 
 std::string read_file(const std::string& path)

@@ -5,11 +5,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace genesys_emulator {
 
@@ -33,17 +35,72 @@ std::optional<genesys::http_method> to_method(http::verb v)
     }
 }
 
+/// After an answer that ends the connection while the client may still be sending (a header
+/// section over the limit): stop sending, then read and drop what comes for a while, so that
+/// closing does not reset the connection before the client has read the answer. stop()
+/// shutting the socket down ends the wait at once.
+void lingering_close(tcp::socket& socket)
+{
+    const int fd = socket.native_handle();
+    ::shutdown(fd, SHUT_WR);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::vector<char> sink(16 * 1024);
+    for (std::size_t total = 0; total < 4 * 1024 * 1024;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            return;
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+            return;
+        const auto n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
+        if (n <= 0)
+            return;
+        total += static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace
+
 template <class Stream>
-void serve(Stream& stream, service& svc)
+void server::serve(Stream& stream)
 {
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
-        parser.body_limit(8 * 1024 * 1024);
+        parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
+        parser.body_limit(opts_.body_limit);
         beast::error_code ec;
         http::read(stream, buffer, parser, ec);
-        if (ec)
+        if (ec) {
+            // What a front end answers before routing; anything else (end of stream, a
+            // connection cut mid-request, TLS errors, stop()) just ends the session.
+            genesys::http_response early;
+            if (ec == http::error::header_limit)
+                early = svc_.front_end_error(431, "request.header.fields.too.large",
+                                             "Request Header Fields Too Large: the request line and headers are over " +
+                                                 std::to_string(opts_.header_limit) + " bytes");
+            else if (ec == http::error::body_limit)
+                early = svc_.front_end_error(413, "request.entity.too.large",
+                                             "Request Entity Too Large: the body is over " +
+                                                 std::to_string(opts_.body_limit) + " bytes");
+            else if (ec.category() == http::make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+                     ec != http::error::partial_message && ec != http::error::need_more)
+                early = svc_.front_end_error(400, "bad.request",
+                                             "The request could not be understood by the server due to malformed syntax.");
+            else
+                return;
+            http::response<http::string_body> res{static_cast<http::status>(early.status), 11};
+            for (const auto& h : early.headers)
+                res.insert(h.name, h.value);
+            res.set(http::field::server, "genesys-tokens-emulator");
+            res.keep_alive(false);
+            res.body() = std::move(early.body);
+            res.prepare_payload();
+            http::write(stream, res, ec);
+            if (!ec)
+                lingering_close(beast::get_lowest_layer(stream));
             return;
+        }
         const auto& req = parser.get();
 
         reply rep;
@@ -51,13 +108,13 @@ void serve(Stream& stream, service& svc)
             genesys::http_request request{*method, std::string(req.target()), {}, req.body()};
             for (const auto& field : req)
                 request.headers.add(std::string(field.name_string()), std::string(field.value()));
-            rep = svc.handle(request);
+            rep = svc_.handle(request);
         } else {
-            rep.response = {405, {{"Content-Type", "text/plain"}}, "method not allowed"};
+            rep = svc_.handle_other_method(req.target());
         }
 
-        if (rep.delay_ms > 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(rep.delay_ms));
+        if (rep.delay_ms > 0 && !pause(std::chrono::milliseconds(rep.delay_ms)))
+            return; // stopping: the delayed request is not answered
         if (rep.transport_fault == fault_mode::close_before)
             return;
 
@@ -89,10 +146,8 @@ void serve(Stream& stream, service& svc)
     }
 }
 
-} // namespace
-
 server::server(service& svc, const server_options& opts)
-    : svc_(svc), acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM)
+    : svc_(svc), opts_(opts), acceptor_(ioc_), signals_(ioc_, SIGINT, SIGTERM), retry_timer_(ioc_)
 {
     if (!opts.tls_cert.empty() || !opts.tls_key.empty()) {
         tls_.emplace(asio::ssl::context::tls_server);
@@ -103,7 +158,7 @@ server::server(service& svc, const server_options& opts)
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
-    acceptor_.listen();
+    acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
 }
 
@@ -115,66 +170,155 @@ void server::run()
     });
     accept();
     ioc_.run();
-    std::unique_lock lock(mutex_);
-    idle_.wait_for(lock, std::chrono::seconds(5), [this] { return active_ == 0; });
+
+    // The acceptor is closed: no session starts any more. End the ones left and join them all.
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        shut_down_sessions();
+    }
+    changed_.notify_all();
+    for (;;) {
+        std::thread t;
+        {
+            std::lock_guard lock(mutex_);
+            for (auto& [id, s] : sessions_)
+                if (s.thread.joinable()) {
+                    t = std::move(s.thread);
+                    break;
+                }
+        }
+        if (!t.joinable())
+            break;
+        t.join();
+    }
+    std::lock_guard lock(mutex_);
+    sessions_.clear();
 }
 
 void server::stop()
 {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        shut_down_sessions(); // unblocks their reads and writes
+    }
+    changed_.notify_all(); // wakes delay faults
     asio::post(ioc_, [this] {
         beast::error_code ignored;
         acceptor_.close(ignored);
         signals_.cancel(ignored);
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        for (int fd : open_fds_)
-            ::shutdown(fd, SHUT_RDWR); // unblocks the sessions' reads
+        retry_timer_.cancel();
     });
+}
+
+void server::shut_down_sessions()
+{
+    for (auto& [id, s] : sessions_)
+        if (s.fd >= 0)
+            ::shutdown(s.fd, SHUT_RDWR);
+}
+
+bool server::pause(std::chrono::milliseconds d)
+{
+    std::unique_lock lock(mutex_);
+    return !changed_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+void server::release_fd(std::uint64_t id)
+{
+    std::lock_guard lock(mutex_);
+    if (auto it = sessions_.find(id); it != sessions_.end())
+        it->second.fd = -1;
 }
 
 void server::accept()
 {
     acceptor_.async_accept([this](const beast::error_code& ec, tcp::socket socket) {
-        if (ec)
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open())
             return; // closed by stop()
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_)
-                return;
-            ++active_;
-            open_fds_.insert(socket.native_handle());
+        if (ec) {
+            // E.g. out of descriptors: try again shortly rather than stop accepting for good.
+            retry_timer_.expires_after(std::chrono::milliseconds(50));
+            retry_timer_.async_wait([this](const beast::error_code& e) {
+                if (!e && acceptor_.is_open())
+                    accept();
+            });
+            return;
         }
-        svc_.on_connection();
-        std::thread([this, s = std::move(socket)]() mutable { session(std::move(s)); }).detach();
+        start_session(std::move(socket));
         accept();
     });
 }
 
-void server::session(tcp::socket socket)
+void server::start_session(tcp::socket socket)
 {
     const int fd = socket.native_handle();
-    socket.set_option(tcp::no_delay(true));
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_)
+            return; // the socket closes here
+        // Reap the sessions that ended (their threads are finishing or finished).
+        for (auto it = sessions_.begin(); it != sessions_.end();) {
+            if (it->second.done) {
+                if (it->second.thread.joinable())
+                    it->second.thread.join();
+                it = sessions_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        const std::uint64_t id = ++next_id_;
+        auto& entry = sessions_[id];
+        entry.fd = fd;
+        try {
+            entry.thread = std::thread([this, id, s = std::move(socket)]() mutable { session(id, std::move(s)); });
+        } catch (const std::exception&) {
+            sessions_.erase(id); // no thread: the socket closes here, unregistered first under the lock
+            return;
+        }
+    }
+    svc_.on_connection();
+    if (opts_.on_session_opened)
+        opts_.on_session_opened(fd);
+}
+
+void server::session(std::uint64_t id, tcp::socket socket)
+{
+    const int fd = socket.native_handle();
     try {
+        beast::error_code ec;
+        socket.set_option(tcp::no_delay(true), ec);
         if (tls_) {
             beast::ssl_stream<tcp::socket> stream(std::move(socket), *tls_);
-            beast::error_code ec;
+            struct release_guard { // destroyed before `stream`, which closes the descriptor
+                server* self;
+                std::uint64_t id;
+                ~release_guard() { self->release_fd(id); }
+            } guard{this, id};
             stream.handshake(asio::ssl::stream_base::server, ec);
             if (!ec) {
-                serve(stream, svc_);
+                serve(stream);
                 stream.shutdown(ec);
             }
         } else {
-            serve(socket, svc_);
-            beast::error_code ec;
+            serve(socket);
             socket.shutdown(tcp::socket::shutdown_send, ec);
         }
     } catch (const std::exception&) {
         // A broken connection ends its session; the server goes on.
     }
-    std::lock_guard lock(mutex_);
-    open_fds_.erase(fd);
-    --active_;
-    idle_.notify_all();
+    release_fd(id);
+    beast::error_code ignored;
+    socket.close(ignored); // (a moved-from socket: nothing to close)
+    if (opts_.on_session_closed)
+        opts_.on_session_closed(fd);
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = sessions_.find(id); it != sessions_.end())
+            it->second.done = true;
+    }
+    changed_.notify_all();
 }
 
 } // namespace genesys_emulator
