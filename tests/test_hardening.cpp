@@ -222,7 +222,7 @@ TEST_CASE("hardening: failures that would fail again are not retried")
     const boost::system::error_code deterministic[] = {
         errc::make_error_code(errc::invalid_argument),   errc::make_error_code(errc::message_size),
         errc::make_error_code(errc::operation_canceled), errc::make_error_code(errc::protocol_error),
-        errc::make_error_code(errc::protocol_not_supported),
+        errc::make_error_code(errc::protocol_not_supported), errc::make_error_code(errc::operation_not_permitted),
         make_error_code(genesys::errc::transport_exception)};
     for (const auto& ec : deterministic) {
         CAPTURE(ec.message());

@@ -286,11 +286,11 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
 inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
 {
     namespace errc = boost::system::errc;
-    constexpr errc::errc_t deterministic[] = {errc::invalid_argument,       errc::message_size,
-                                              errc::operation_canceled,     errc::protocol_not_supported,
-                                              errc::not_enough_memory,      errc::protocol_error,
-                                              errc::permission_denied,      errc::value_too_large,
-                                              errc::address_family_not_supported};
+    constexpr errc::errc_t deterministic[] = {
+        errc::invalid_argument,      errc::message_size,          errc::operation_canceled,
+        errc::protocol_not_supported, errc::not_enough_memory,     errc::protocol_error,
+        errc::permission_denied,     errc::operation_not_permitted, errc::value_too_large,
+        errc::address_family_not_supported};
     for (auto c : deterministic)
         if (ec == c)
             return false;

@@ -33,7 +33,8 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
 
     Whether a network failure is retried depends on its code: one that compares equal to
     `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
-    `protocol_not_supported`, `not_enough_memory` or `permission_denied`, or that belongs to
+    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
+    `operation_not_permitted` (a moved-from transport), or that belongs to
     Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
     verification failure, a body over the transport's limit, a cancelled send). Report
     transient failures (refused, reset, timed out) with codes that do not.

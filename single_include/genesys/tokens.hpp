@@ -1625,11 +1625,11 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
 inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
 {
     namespace errc = boost::system::errc;
-    constexpr errc::errc_t deterministic[] = {errc::invalid_argument,       errc::message_size,
-                                              errc::operation_canceled,     errc::protocol_not_supported,
-                                              errc::not_enough_memory,      errc::protocol_error,
-                                              errc::permission_denied,      errc::value_too_large,
-                                              errc::address_family_not_supported};
+    constexpr errc::errc_t deterministic[] = {
+        errc::invalid_argument,      errc::message_size,          errc::operation_canceled,
+        errc::protocol_not_supported, errc::not_enough_memory,     errc::protocol_error,
+        errc::permission_denied,     errc::operation_not_permitted, errc::value_too_large,
+        errc::address_family_not_supported};
     for (auto c : deterministic)
         if (ec == c)
             return false;
@@ -3476,7 +3476,8 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
 
     Whether a network failure is retried depends on its code: one that compares equal to
     `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
-    `protocol_not_supported`, `not_enough_memory` or `permission_denied`, or that belongs to
+    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
+    `operation_not_permitted` (a moved-from transport), or that belongs to
     Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
     verification failure, a body over the transport's limit, a cancelled send). Report
     transient failures (refused, reset, timed out) with codes that do not.

@@ -323,6 +323,11 @@ TEST_CASE("CLI: error messages from the server are terminal-safe, even with inva
     auto shown = cli({"--token", std::string(seed::admin_token), "revoke", "\x1b]0;pwned\x07\x1b[2J-user"});
     CHECK(shown.exit_code == 3);
     CHECK(contains(shown.err, "message:        User \\x1b]0;pwned\\x07\\x1b[2J-user was not found."));
+    // Bidi overrides and zero-width characters reorder or hide text: escaped too.
+    auto reordered = cli({"--token", std::string(seed::admin_token), "revoke", "user-\xe2\x80\xae" "gpj.exe\xe2\x80\x8b"});
+    CHECK(reordered.exit_code == 3);
+    CHECK(contains(reordered.err, "user-\\u202egpj.exe\\u200b"));
+    CHECK(reordered.err.find("\xe2\x80\xae") == std::string::npos);
     for (std::string user : {std::string("\x1b]0;pwned\x07\x1b[2J-user"), std::string("bad-\xff\xfe\xc2-utf8\x1b[1m")}) {
         auto r = cli({"--token", std::string(seed::admin_token), "revoke", user});
         CHECK(r.exit_code == 3);

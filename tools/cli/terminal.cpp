@@ -53,7 +53,14 @@ utf8_sequence decode_utf8(std::string_view s)
     return {lead.length, code_point};
 }
 
-bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7f && c <= 0x9f); }
+/// C0, DEL and C1 controls, and the invisible characters that reorder or hide text (bidi
+/// embeddings, overrides and isolates, zero-width characters, line and paragraph separators,
+/// the byte-order mark): all shown as escapes, so what is printed reads as what was sent.
+bool is_control(char32_t c)
+{
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
 
 void append_hex(std::string& out, std::string_view prefix, unsigned value, int digits)
 {
