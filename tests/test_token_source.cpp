@@ -582,7 +582,7 @@ TEST_CASE("token_source: a grant that runs out of memory rethrows to its caller 
     bool threw = false;
     std::thread fetcher([&] {
         try {
-            source->try_token();
+            (void)source->try_token();
         } catch (const std::bad_alloc&) {
             threw = true;
         }

@@ -133,7 +133,7 @@ public:
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
         call already fetching (waited for, at most `wait_timeout`). */
-    result<std::string> try_token()
+    [[nodiscard]] result<std::string> try_token()
     {
         std::unique_lock lock(mutex_);
         const auto started = now();

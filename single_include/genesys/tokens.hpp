@@ -2939,7 +2939,7 @@ public:
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
         call already fetching (waited for, at most `wait_timeout`). */
-    result<std::string> try_token()
+    [[nodiscard]] result<std::string> try_token()
     {
         std::unique_lock lock(mutex_);
         const auto started = now();
@@ -4194,7 +4194,7 @@ public:
     const oauth_config& config() const noexcept { return config_; }
 
     /// The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-    result<api_response<oauth_token>> try_client_credentials()
+    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials()
     {
         std::string form;
         detail::append_form_field(form, "grant_type", "client_credentials");
@@ -4204,7 +4204,7 @@ public:
     oauth_token client_credentials() { return take(try_client_credentials()); }
 
     /// The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
-    result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
+    [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
         if (refresh_token.empty())
             return reject("refresh_token is empty");
@@ -4220,8 +4220,9 @@ public:
         with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
         `code_challenge_s256` went into the authorize URL). Without a verifier the client must
         have a secret. */
-    result<api_response<oauth_token>> try_authorization_code(std::string_view code, std::string_view redirect_uri,
-                                                             std::string_view code_verifier = {})
+    [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
+                                                                           std::string_view redirect_uri,
+                                                                           std::string_view code_verifier = {})
     {
         if (code.empty())
             return reject("code is empty");
@@ -4252,7 +4253,7 @@ public:
         `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
         already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
         base64 alphabets is rejected before sending. Needs `client_secret`. */
-    result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
+    [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
         if (org_name.empty())
             return reject("org_name is empty");

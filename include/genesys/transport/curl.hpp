@@ -528,7 +528,7 @@ public:
         set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
         // The proxy is chosen per call, as the handle is reused for any URL: "" turns every proxy
         // off (the environment's too) for a loopback URL; null restores libcurl's default.
-        if (detail::curl_loopback_url(request.url)) {
+        if (is_loopback(request.url)) {
             set(CURLOPT_PROXY, "");
             set(CURLOPT_NOPROXY, "*");
         } else {
@@ -611,6 +611,21 @@ private:
         return make_curl_error_code(code);
     }
 
+    /// `detail::curl_loopback_url(url)`, parsed again only when the scheme and authority differ
+    /// from the last call's (a client calls one host: steady calls compare a prefix).
+    bool is_loopback(const std::string& url)
+    {
+        const auto scheme_end = url.find("://");
+        const auto origin_end =
+            scheme_end == std::string::npos ? url.size() : url.find_first_of("/?#", scheme_end + 3);
+        const std::string_view origin = std::string_view(url).substr(0, origin_end);
+        if (origin != loopback_origin_) {
+            loopback_origin_.assign(origin);
+            origin_is_loopback_ = detail::curl_loopback_url(url);
+        }
+        return origin_is_loopback_;
+    }
+
     boost::system::error_code fail_invalid(std::string message)
     {
         last_error_ = std::move(message);
@@ -621,6 +636,8 @@ private:
     bool configured_ = false; // the handle has the fixed options
     curl_options options_;
     std::string last_error_;
+    std::string loopback_origin_;     // the scheme and authority `origin_is_loopback_` is for
+    bool origin_is_loopback_ = false;
 };
 
 static_assert(transport<curl_transport>);
