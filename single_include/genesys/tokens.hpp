@@ -2537,7 +2537,7 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
 namespace genesys::detail {
 
 /// Hands `logger` the event of one attempt: `Authorization` reads `[REDACTED]`, and `secret` is
-/// removed from the error text before it is cut to one line. A throwing logger is ignored.
+/// removed from the transport's error text before it is cut to one line. A throwing logger is ignored.
 inline void log_attempt(const logger& log, std::string_view op, const http_request& req, int attempt,
                         std::chrono::steady_clock::time_point started,
                         const boost::system::result<http_response>& sent, std::string_view what,
@@ -2565,9 +2565,8 @@ inline void log_attempt(const logger& log, std::string_view op, const http_reque
             error_text = sent.error().message();
             if (!what.empty()) {
                 error_text += ": ";
-                append_one_line(error_text, what, secret);
+                append_one_line(error_text, what, secret); // redacts `what`; the code's message holds no secret
             }
-            redact(error_text, secret);
             e.error = error_text;
         }
         log(e);
@@ -3849,9 +3848,7 @@ private:
             auto fresh = source.try_token();
             if (!fresh)
                 return no_token(op, fresh.error());
-            token = std::move(*fresh);
-            if (auto why = detail::bearer_token_problem(token); !why.empty())
-                return detail::invalid_argument(op, "the token source gave a token that " + std::string(why), token);
+            token = std::move(*fresh); // checked by the source: fit for a Bearer header
             req.headers.set("Authorization", "Bearer " + token);
             auto r = send(op, req, token);
             if (r) {

@@ -17,7 +17,7 @@
 namespace genesys::detail {
 
 /// Hands `logger` the event of one attempt: `Authorization` reads `[REDACTED]`, and `secret` is
-/// removed from the error text before it is cut to one line. A throwing logger is ignored.
+/// removed from the transport's error text before it is cut to one line. A throwing logger is ignored.
 inline void log_attempt(const logger& log, std::string_view op, const http_request& req, int attempt,
                         std::chrono::steady_clock::time_point started,
                         const boost::system::result<http_response>& sent, std::string_view what,
@@ -45,9 +45,8 @@ inline void log_attempt(const logger& log, std::string_view op, const http_reque
             error_text = sent.error().message();
             if (!what.empty()) {
                 error_text += ": ";
-                append_one_line(error_text, what, secret);
+                append_one_line(error_text, what, secret); // redacts `what`; the code's message holds no secret
             }
-            redact(error_text, secret);
             e.error = error_text;
         }
         log(e);
