@@ -10,6 +10,7 @@
 #include <genesys/retry.hpp>
 #include <genesys/version.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -51,6 +52,14 @@ struct client_config {
     std::size_t max_response_bytes = 4 * 1024 * 1024;
     /// JSON nested deeper than this is an error (default 32 levels).
     std::size_t max_json_depth = 32;
+    /** The longest a whole call may take: getting its token, every attempt and every wait between
+        attempts. Zero (the default): no limit but the retry policy's and the transport's. A call
+        past it ends with a `network_error` whose code is `errc::deadline_exceeded` (never
+        retried); a retry whose wait would end past it is not made (the call ends with the last
+        error). The asynchronous API enforces it with a timer, cancelling the step under way; a
+        blocking call checks it between steps (a blocking `send` is bounded by the transport's
+        own timeout). */
+    std::chrono::milliseconds call_timeout{0};
     /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
     bool allow_insecure_http = false;
     /** Where the token comes from instead of `access_token` (which must then be empty): each call

@@ -27,6 +27,8 @@ enum class errc {
     transport_exception,
     /// The response body is larger than `client_config::max_response_bytes`.
     response_too_large,
+    /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
+    deadline_exceeded,
 };
 
 namespace detail {
@@ -45,6 +47,7 @@ public:
         case errc::invalid_argument: return "invalid argument or configuration";
         case errc::transport_exception: return "the transport threw an exception";
         case errc::response_too_large: return "the response body is larger than the limit";
+        case errc::deadline_exceeded: return "the call did not finish within its timeout";
         }
         return "unknown genesys.tokens error";
     }

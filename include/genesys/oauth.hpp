@@ -5,7 +5,9 @@
 /// Getting an access token: the OAuth grants of the login host, PKCE helpers, and token
 /// sources that keep a token fresh.
 
+#include <genesys/async_transport.hpp>
 #include <genesys/detail/ascii.hpp>
+#include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/json_codec.hpp>
@@ -236,6 +238,131 @@ inline std::optional<oauth_error_body> oauth_error_of(const error& e)
 /// `oauth_error_of(ex.info())`.
 inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
 
+namespace detail {
+
+/// Everything a token request's errors must not show: the client secret, the Basic credential,
+/// the grant's own secrets, each also as it looks percent-encoded.
+struct oauth_secrets {
+    std::vector<std::string> values;
+
+    void add(std::string_view s)
+    {
+        if (s.empty())
+            return;
+        values.emplace_back(s);
+        std::string encoded = percent_encode(s);
+        if (encoded != s)
+            values.push_back(std::move(encoded));
+    }
+    void scrub_text(std::string& text) const
+    {
+        for (const auto& s : values)
+            redact(text, s);
+    }
+    error scrub(error e) const
+    {
+        scrub_text(e.message);
+        scrub_text(e.raw_body);
+        if (e.body) {
+            if (e.body->message)
+                scrub_text(*e.body->message);
+            if (e.body->code)
+                scrub_text(*e.body->code);
+            if (e.body->message_with_params)
+                scrub_text(*e.body->message_with_params);
+        }
+        return e;
+    }
+};
+
+/// The login host's rules for one token request: its secrets scrubbed from everything, and a
+/// refusal's OAuth error body read into the error.
+class oauth_rules final : public attempt_rules {
+public:
+    oauth_rules(oauth_secrets secrets, response_limits limits) : secrets_(std::move(secrets)), limits_(limits) {}
+
+    const oauth_secrets& secrets() const noexcept { return secrets_; }
+    response_limits limits() const noexcept { return limits_; }
+
+    void scrub(std::string& text) const override { secrets_.scrub_text(text); }
+
+    outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                 std::string_view what, std::string_view) const override
+    {
+        if (!sent)
+            return secrets_.scrub(network_failure(op, sent.error(), what, {}));
+        http_response& res = *sent;
+        if (res.status >= 200 && res.status <= 299)
+            return std::move(res);
+        const bool too_large = res.body.size() > limits_.max_bytes;
+        secrets_.scrub_text(res.body); // before anything is parsed out of it
+        error e = api_failure(op, std::move(res), {}, limits_);
+        oauth_error_body oauth;
+        std::string ignored;
+        if (!too_large && decode_body(e.raw_body, oauth, ignored, limits_.max_depth) && oauth.error) {
+            error_body body = e.body.value_or(error_body{});
+            body.code = oauth.error;
+            if (oauth.error_description || oauth.description)
+                body.message = oauth.error_description ? oauth.error_description : oauth.description;
+            body.status = e.status;
+            e.body = std::move(body);
+            e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+            append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
+            if (e.body->message) {
+                e.message += ": ";
+                append_one_line(e.message, *e.body->message, {});
+            }
+            append_correlation(e.message, e.correlation_id, {});
+        }
+        return secrets_.scrub(std::move(e));
+    }
+
+private:
+    oauth_secrets secrets_;
+    response_limits limits_;
+};
+
+/// Runs an `oauth_client`'s token request asynchronously: defined by `<genesys/async.hpp>`.
+template <class Client>
+struct async_grant_runner;
+
+/// A token request ready to run: the request, and the rules that judge its answer.
+struct token_request {
+    http_request request;
+    oauth_rules rules;
+};
+
+/// The grant's result from a token request's final outcome: the 2xx body as an `oauth_token`.
+inline result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&& sent, const oauth_rules& rules)
+{
+    constexpr std::string_view op = request_token_operation;
+    if (!sent)
+        return std::move(sent.failure());
+    http_response& res = *sent;
+    const auto name = model_traits<oauth_token>::name;
+    const response_limits limits = rules.limits();
+    if (res.body.size() > limits.max_bytes) {
+        const auto size = res.body.size();
+        res.body.clear(); // it may hold a token: never keep it in an error
+        return rules.secrets().scrub(decode_failure(op, name,
+                                                    "the body is " + std::to_string(size) +
+                                                        " bytes, over the limit of " + std::to_string(limits.max_bytes),
+                                                    std::move(res), {}, errc::response_too_large));
+    }
+    api_response<oauth_token> out{{res.status, {}}, {}};
+    std::string why;
+    if (!decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
+        if (why.empty())
+            why = "access_token is missing";
+        res.body.clear(); // it may hold a token: never keep it in an error
+        return rules.secrets().scrub(decode_failure(op, name, why, std::move(res), {}));
+    }
+    out.headers = std::move(res.headers);
+    return out;
+}
+
+} // namespace detail
+
 /** An OAuth client of the login host, over any `genesys::transport`.
 
     Every grant is `POST <login_url>/oauth/token` with `Content-Type:
@@ -256,7 +383,8 @@ inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { ret
     genesys::oauth_token token = login.client_credentials();
     @endcode
 */
-template <transport Transport>
+template <class Transport>
+    requires transport<Transport> || async_transport<Transport>
 class oauth_client {
 public:
     /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
@@ -270,36 +398,110 @@ public:
     /// The configuration the client was made with.
     const oauth_config& config() const noexcept { return config_; }
 
-    /// The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials()
+    /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
+
+        `async_client_credentials` (an asynchronous transport; include `<genesys/async.hpp>`)
+        completes with `void(result<api_response<oauth_token>>)`; the client must outlive it.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(client_credentials_request()); }
+    oauth_token client_credentials() { return take(try_client_credentials()); }
+    template <class CompletionToken>
+    auto async_client_credentials(CompletionToken&& token)
+    {
+        return async_run(client_credentials_request(), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
+    {
+        return run(refresh_token_request(refresh_token));
+    }
+    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+    template <class CompletionToken>
+    auto async_refresh_token(std::string_view refresh_token, CompletionToken&& token)
+    {
+        return async_run(refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
+        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
+        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
+        have a secret.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
+                                                                           std::string_view redirect_uri,
+                                                                           std::string_view code_verifier = {})
+    {
+        return run(authorization_code_request(code, redirect_uri, code_verifier));
+    }
+    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
+                                   std::string_view code_verifier = {})
+    {
+        return take(try_authorization_code(code, redirect_uri, code_verifier));
+    }
+    template <class CompletionToken>
+    auto async_authorization_code(std::string_view code, std::string_view redirect_uri, std::string_view code_verifier,
+                                  CompletionToken&& token)
+    {
+        return async_run(authorization_code_request(code, redirect_uri, code_verifier),
+                         std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
+        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
+        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
+        base64 alphabets is rejected before sending. Needs `client_secret`.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return run(saml2_bearer_request(org_name, assertion));
+    }
+    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return take(try_saml2_bearer(org_name, assertion));
+    }
+    template <class CompletionToken>
+    auto async_saml2_bearer(std::string_view org_name, std::string_view assertion, CompletionToken&& token)
+    {
+        return async_run(saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
+    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
+private:
+    static constexpr std::string_view op = detail::request_token_operation;
+
+    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
+
+    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
+
+    using prepared_request = detail::outcome<detail::token_request>;
+
+    prepared_request client_credentials_request() const
     {
         std::string form;
         detail::append_form_field(form, "grant_type", "client_credentials");
-        return request_token(std::move(form), {}, true);
+        return prepare(std::move(form), {}, true);
     }
-    /// Throwing form of `try_client_credentials`.
-    oauth_token client_credentials() { return take(try_client_credentials()); }
 
-    /// The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
-    [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
+    prepared_request refresh_token_request(std::string_view refresh_token) const
     {
         if (refresh_token.empty())
             return reject("refresh_token is empty");
         std::string form;
         detail::append_form_field(form, "grant_type", "refresh_token");
         detail::append_form_field(form, "refresh_token", refresh_token);
-        return request_token(std::move(form), {refresh_token}, false);
+        return prepare(std::move(form), {refresh_token}, false);
     }
-    /// Throwing form of `try_refresh_token`.
-    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
 
-    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
-        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
-        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret. */
-    [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
-                                                                           std::string_view redirect_uri,
-                                                                           std::string_view code_verifier = {})
+    prepared_request authorization_code_request(std::string_view code, std::string_view redirect_uri,
+                                                std::string_view code_verifier) const
     {
         if (code.empty())
             return reject("code is empty");
@@ -317,20 +519,10 @@ public:
         detail::append_form_field(form, "redirect_uri", redirect_uri);
         if (!code_verifier.empty())
             detail::append_form_field(form, "code_verifier", code_verifier);
-        return request_token(std::move(form), {code, code_verifier}, false);
-    }
-    /// Throwing form of `try_authorization_code`.
-    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
-                                   std::string_view code_verifier = {})
-    {
-        return take(try_authorization_code(code, redirect_uri, code_verifier));
+        return prepare(std::move(form), {code, code_verifier}, false);
     }
 
-    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
-        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
-        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending. Needs `client_secret`. */
-    [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
+    prepared_request saml2_bearer_request(std::string_view org_name, std::string_view assertion) const
     {
         if (org_name.empty())
             return reject("org_name is empty");
@@ -342,63 +534,25 @@ public:
         detail::append_form_field(form, "grant_type", saml2_bearer_grant_type);
         detail::append_form_field(form, "orgName", org_name);
         detail::append_form_field(form, "assertion", assertion);
-        return request_token(std::move(form), {assertion}, true);
-    }
-    /// Throwing form of `try_saml2_bearer`.
-    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
-    {
-        return take(try_saml2_bearer(org_name, assertion));
+        return prepare(std::move(form), {assertion}, true);
     }
 
-    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
-    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
-
-private:
-    static constexpr std::string_view op = detail::request_token_operation;
-
-    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
-
-    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
-
-    /// Everything an error must not show: the secret, the Basic credential, the grant's own
-    /// secrets, each also as it looks percent-encoded.
-    struct secrets {
-        std::vector<std::string> values;
-
-        void add(std::string_view s)
-        {
-            if (s.empty())
-                return;
-            values.emplace_back(s);
-            std::string encoded = detail::percent_encode(s);
-            if (encoded != s)
-                values.push_back(std::move(encoded));
-        }
-        void scrub_text(std::string& text) const
-        {
-            for (const auto& s : values)
-                detail::redact(text, s);
-        }
-        error scrub(error e) const
-        {
-            scrub_text(e.message);
-            scrub_text(e.raw_body);
-            if (e.body) {
-                if (e.body->message)
-                    scrub_text(*e.body->message);
-                if (e.body->code)
-                    scrub_text(*e.body->code);
-                if (e.body->message_with_params)
-                    scrub_text(*e.body->message_with_params);
-            }
-            return e;
-        }
-    };
-
-    result<api_response<oauth_token>> request_token(std::string form, std::initializer_list<std::string_view> grant_secrets,
-                                                    bool secret_required)
+    /// Runs a prepared token request asynchronously (defined by `<genesys/async.hpp>`).
+    template <class CompletionToken>
+    auto async_run(prepared_request&& prepared, CompletionToken&& token)
     {
-        secrets hidden;
+        return detail::async_grant_runner<oauth_client>::run(*this, std::move(prepared),
+                                                             std::forward<CompletionToken>(token));
+    }
+
+    template <class>
+    friend struct detail::async_grant_runner;
+
+    /// The token request of a grant whose form is `form`, or why it is rejected before sending.
+    detail::outcome<detail::token_request> prepare(std::string form, std::initializer_list<std::string_view> grant_secrets,
+                                                   bool secret_required) const
+    {
+        detail::oauth_secrets hidden;
         hidden.add(config_.client_secret);
         for (auto s : grant_secrets)
             hidden.add(s);
@@ -431,72 +585,34 @@ private:
             if (auto why = detail::retry_policy_problem(config_.retry); !why.empty())
                 return hidden.scrub(detail::invalid_argument(op, why));
 
-        return detail::with_retries(config_.retry, config_.retry_token_requests,
-                                    [&](int attempt) { return attempt_once(req, hidden, attempt); })
-            .to_result();
+        return detail::token_request{std::move(req),
+                                     detail::oauth_rules(std::move(hidden),
+                                                         {config_.max_response_bytes, config_.max_json_depth})};
     }
 
-    detail::outcome<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden,
-                                                            int attempt)
+    /// The step machine's settings for `prepared`.
+    detail::call_settings settings(const detail::token_request& prepared) const noexcept
     {
-        std::chrono::steady_clock::time_point started{};
-        if (config_.logger)
-            started = std::chrono::steady_clock::now();
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        hidden.scrub_text(what);
-        if (config_.logger)
-            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, {});
-        if (!sent) {
-            return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
-        }
-        http_response& res = *sent;
-        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
+        detail::call_settings s;
+        s.operation = op;
+        s.rules = &prepared.rules;
+        s.retry = &config_.retry;
+        s.retry_allowed = config_.retry_token_requests && config_.retry.enabled();
+        s.log = &config_.logger;
+        return s;
+    }
 
-        if (res.status < 200 || res.status > 299) {
-            const bool too_large = res.body.size() > limits.max_bytes;
-            hidden.scrub_text(res.body); // before anything is parsed out of it
-            error e = detail::api_failure(op, std::move(res), {}, limits);
-            oauth_error_body oauth;
-            std::string ignored;
-            if (!too_large && detail::decode_body(e.raw_body, oauth, ignored, limits.max_depth) && oauth.error) {
-                error_body body = e.body.value_or(error_body{});
-                body.code = oauth.error;
-                if (oauth.error_description || oauth.description)
-                    body.message = oauth.error_description ? oauth.error_description : oauth.description;
-                body.status = e.status;
-                e.body = std::move(body);
-                e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
-                detail::append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
-                if (e.body->message) {
-                    e.message += ": ";
-                    detail::append_one_line(e.message, *e.body->message, {});
-                }
-                detail::append_correlation(e.message, e.correlation_id, {});
-            }
-            return hidden.scrub(std::move(e));
-        }
-
-        const auto name = detail::model_traits<oauth_token>::name;
-        if (res.body.size() > limits.max_bytes) {
-            const auto size = res.body.size();
-            res.body.clear(); // it may hold a token: never keep it in an error
-            return hidden.scrub(detail::decode_failure(op, name,
-                                                       "the body is " + std::to_string(size) +
-                                                           " bytes, over the limit of " +
-                                                           std::to_string(limits.max_bytes),
-                                                       std::move(res), {}, errc::response_too_large));
-        }
-        api_response<oauth_token> out{{res.status, {}}, {}};
-        std::string why;
-        if (!detail::decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
-            if (why.empty())
-                why = "access_token is missing";
-            res.body.clear(); // it may hold a token: never keep it in an error
-            return hidden.scrub(detail::decode_failure(op, name, why, std::move(res), {}));
-        }
-        out.headers = std::move(res.headers);
-        return out;
+    /// Runs a prepared token request, blocking.
+    result<api_response<oauth_token>> run(detail::outcome<detail::token_request>&& prepared)
+    {
+        if (!prepared)
+            return std::move(prepared.failure());
+        const detail::call_settings s = settings(*prepared);
+        detail::call_machine machine(s, prepared->request);
+        auto sent = detail::run_blocking(machine, config_.retry, [this](const http_request& r, std::string& what) {
+            return detail::send_through(transport_, r, what);
+        });
+        return detail::to_oauth_token(std::move(sent), prepared->rules);
     }
 
     Transport transport_;

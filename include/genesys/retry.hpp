@@ -18,7 +18,6 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace genesys {
@@ -295,7 +294,7 @@ inline bool is_transient_network_error(const boost::system::error_code& ec) noex
         if (ec == c)
             return false;
     if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
-        ec == genesys::errc::response_too_large)
+        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded)
         return false;
     return std::string_view(ec.category().name()) != "asio.ssl";
 }
@@ -311,41 +310,6 @@ inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
         return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
     }
     return {};
-}
-
-/** Runs `attempt(n)` (returning a `detail::outcome<T>`) until it succeeds or `retry_wait` says
-    stop. A failure after several attempts says how many (`error::attempts`).
-
-    `max_elapsed` is measured from the start of the first attempt: a retry is made only when its
-    wait ends before the budget does, so no attempt starts at or past it. An attempt under way
-    is not interrupted (a blocking transport cannot be): its own timeout bounds it. */
-template <class Attempt>
-auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
-{
-    using namespace std::chrono;
-    if (!idempotent || !p.enabled())
-        return attempt(1); // no retry: no clock either
-    const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
-    const auto start = now();
-    for (int n = 1;; ++n) {
-        auto r = attempt(n);
-        if (r)
-            return r;
-        const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.failure()), elapsed);
-        if (!wait) {
-            if (n > 1) {
-                error& e = r.failure();
-                e.attempts = n;
-                e.message += " (after " + std::to_string(n) + " attempts)";
-            }
-            return r;
-        }
-        if (p.sleep)
-            p.sleep(*wait);
-        else
-            std::this_thread::sleep_for(*wait);
-    }
 }
 
 } // namespace detail

@@ -27,8 +27,11 @@
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace genesys {
+
+class token_source;
 
 /// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
 struct oauth_token {
@@ -71,6 +74,24 @@ constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
 /// The operation named by errors about getting a token.
 inline constexpr std::string_view request_token_operation = "requestToken";
 
+/** A caller waiting for a token without blocking a thread (see `token_source::wait_async`):
+    `async_token` in `<genesys/async.hpp>` is one. */
+class token_waiter {
+public:
+    /// Called once, unless `token_source::withdraw` took the waiter back first: with the token or
+    /// the error, from whichever thread finished the fetch (or the caller's, when the answer is
+    /// known at once). Must not block.
+    virtual void deliver(const result<std::string>& token) noexcept = 0;
+
+protected:
+    ~token_waiter() = default;
+
+private:
+    friend class genesys::token_source;
+    bool answered_ = false; // guarded by the source's mutex
+    bool counted_ = false;  // counted by `waiting()`: it waits for a fetch another call started
+};
+
 } // namespace detail
 
 /// How a `token_source` keeps its token.
@@ -106,17 +127,37 @@ struct token_source_options {
     genesys::tokens_api api{transport, {.base_url = base, .token_source = source}};
     @endcode
 */
-class token_source {
+class token_source : public std::enable_shared_from_this<token_source> {
 public:
     /// The clock of `expires_at` and `token_source_options::clock`.
     using clock_type = std::chrono::steady_clock;
     /// Gets a new token: a grant. Errors it returns are handed to the callers waiting for it.
     using fetch_function = std::function<result<api_response<oauth_token>>()>;
+    /// Gets a new token without blocking: starts a grant and returns; the grant calls its
+    /// argument exactly once, from any thread, with the outcome.
+    using async_fetch_function = std::function<void(std::function<void(result<api_response<oauth_token>>)>)>;
 
     /// A source that fetches its first token when first asked.
     explicit token_source(fetch_function fetch, token_source_options options = {})
         : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
     {
+    }
+
+    /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
+        wait for it on a condition variable: never call them on a thread the grant needs to
+        complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
+        `client_config::token_source` does): a fetch under way keeps it alive. */
+    explicit token_source(async_fetch_function fetch, token_source_options options = {})
+        : async_fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+    {
+    }
+
+    /// A source with an asynchronous grant that starts with `initial`.
+    token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
+        : token_source(std::move(fetch), std::move(options))
+    {
+        if (detail::bearer_token_problem(initial.access_token).empty())
+            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
     }
 
     /// A source that starts with `initial` (e.g. from the authorization-code grant), its
@@ -139,47 +180,99 @@ public:
         const auto started = now();
         if (cached_ && is_fresh(*cached_, started))
             return cached_->value;
-        if (fetching_) {
-            const std::uint64_t seen = generation_;
-            ++waiting_;
-            const auto fetched = [&] { return generation_ != seen; };
-            bool done = true;
-            if (const auto deadline = wait_deadline())
-                done = cv_.wait_until(lock, *deadline, fetched);
-            else
-                cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
-            --waiting_;
-            if (!done) {
-                lock.unlock();
-                return wait_timed_out();
-            }
-            const auto outcome = outcome_; // the fetch this call waited for, or a later one
-            lock.unlock();
-            return *outcome;
-        }
+        if (fetching_)
+            return wait_for_fetch(lock, generation_);
         fetching_ = true;
         ++fetches_;
+        if (!fetch_ && async_fetch_) { // an asynchronous grant: start it and wait like the others
+            const std::uint64_t seen = generation_;
+            lock.unlock();
+            start_async_fetch(started);
+            lock.lock();
+            return wait_for_fetch(lock, seen);
+        }
         lock.unlock();
 
         // Everything that may throw happens before the lock is taken again; an exception
         // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
         fetch_guard guard{*this};
         std::optional<std::int64_t> expires_in;
-        const auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
-        std::optional<cached_token> fresh;
-        if (*outcome)
-            fresh = make_cached(**outcome, expires_in, started);
-
-        lock.lock(); // from here to unlock nothing throws
-        if (fresh)
-            cached_ = std::move(*fresh);
-        outcome_ = outcome;
-        fetching_ = false;
-        ++generation_;
+        auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
         guard.done = true;
-        lock.unlock();
-        cv_.notify_all();
+        finish_fetch(outcome, expires_in, started);
         return *outcome;
+    }
+
+    /// The cached token while it is fresh, without waiting or fetching.
+    std::optional<std::string> fresh_token() const
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_ && is_fresh(*cached_, now()))
+            return cached_->value;
+        return std::nullopt;
+    }
+
+    /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
+        once when one is fresh; else when the fetch under way ends, or the one this call starts
+        with the asynchronous grant. Without an asynchronous grant, a token that must be fetched
+        is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+    void wait_async(std::shared_ptr<detail::token_waiter> waiter)
+    {
+        std::unique_lock lock(mutex_);
+        const auto started = now();
+        if (cached_ && is_fresh(*cached_, started)) {
+            const result<std::string> token = cached_->value;
+            waiter->answered_ = true;
+            lock.unlock();
+            waiter->deliver(token);
+            return;
+        }
+        if (fetching_) {
+            waiter->counted_ = true;
+            ++waiting_;
+            waiters_.push_back(std::move(waiter));
+            return;
+        }
+        if (!async_fetch_) {
+            waiter->answered_ = true;
+            lock.unlock();
+            waiter->deliver(detail::invalid_argument(
+                detail::request_token_operation,
+                "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
+                "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
+            return;
+        }
+        fetching_ = true;
+        ++fetches_;
+        waiters_.push_back(std::move(waiter));
+        lock.unlock();
+        start_async_fetch(started);
+    }
+
+    /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
+        it will not be answered, so the caller completes it; false when its answer is already on
+        its way. */
+    bool withdraw(const detail::token_waiter& waiter)
+    {
+        std::lock_guard lock(mutex_);
+        if (waiter.answered_)
+            return false;
+        auto& w = const_cast<detail::token_waiter&>(waiter);
+        w.answered_ = true;
+        if (w.counted_)
+            --waiting_;
+        std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
+        return true;
+    }
+
+    /// The error of a caller that waited `wait_timeout` for a fetch another call started.
+    error wait_timed_out() const
+    {
+        return detail::network_failure(detail::request_token_operation,
+                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                                       "waited " + std::to_string(options_.wait_timeout.count()) +
+                                           " ms for the token refresh another call started",
+                                       {});
     }
 
     /// Throwing form of `try_token`.
@@ -248,15 +341,8 @@ private:
         bool done = false;
         ~fetch_guard()
         {
-            if (done)
-                return;
-            {
-                std::lock_guard lock(self.mutex_);
-                self.outcome_ = self.out_of_memory_;
-                self.fetching_ = false;
-                ++self.generation_;
-            }
-            self.cv_.notify_all();
+            if (!done)
+                self.finish_fetch(self.out_of_memory_, std::nullopt, {});
         }
     };
 
@@ -312,20 +398,7 @@ private:
         if (!fetch_)
             return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
         try {
-            auto r = fetch_();
-            if (!r)
-                return r.error();
-            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
-                error e;
-                e.kind = error_kind::decode;
-                e.code = make_error_code(errc::decode_failed);
-                e.operation = std::string(op);
-                e.status = r->status;
-                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
-                return e; // never cached: the next call fetches again
-            }
-            expires_in = r->data.expires_in;
-            return std::move(r->data.access_token);
+            return accept(fetch_(), expires_in);
         } catch (const std::bad_alloc&) {
             throw;
         } catch (const exception& e) {
@@ -339,16 +412,109 @@ private:
         }
     }
 
-    error wait_timed_out() const
+    /// The token of a grant's answer, checked fit for a Bearer header.
+    static result<std::string> accept(result<api_response<oauth_token>>&& r, std::optional<std::int64_t>& expires_in)
     {
-        return detail::network_failure(detail::request_token_operation,
-                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
-                                       "waited " + std::to_string(options_.wait_timeout.count()) +
-                                           " ms for the token refresh another call started",
-                                       {});
+        const std::string_view op = detail::request_token_operation;
+        {
+            if (!r)
+                return r.error();
+            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
+                error e;
+                e.kind = error_kind::decode;
+                e.code = make_error_code(errc::decode_failed);
+                e.operation = std::string(op);
+                e.status = r->status;
+                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
+                return e; // never cached: the next call fetches again
+            }
+            expires_in = r->data.expires_in;
+            return std::move(r->data.access_token);
+        }
+    }
+
+    /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
+    result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen)
+    {
+        ++waiting_;
+        const auto fetched = [&] { return generation_ != seen; };
+        bool done = true;
+        if (const auto deadline = wait_deadline())
+            done = cv_.wait_until(lock, *deadline, fetched);
+        else
+            cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
+        --waiting_;
+        if (!done) {
+            lock.unlock();
+            return wait_timed_out();
+        }
+        const auto outcome = outcome_; // the fetch this call waited for, or a later one
+        lock.unlock();
+        return *outcome;
+    }
+
+    /// Starts the asynchronous grant; its callback ends the fetch. The callback keeps the source
+    /// alive when it is held by a `shared_ptr`.
+    void start_async_fetch(clock_type::time_point started)
+    {
+        auto keep = weak_from_this().lock();
+        auto done = [this, keep, started](result<api_response<oauth_token>> r) {
+            std::optional<std::int64_t> expires_in;
+            std::shared_ptr<const result<std::string>> outcome;
+            try {
+                outcome = std::make_shared<const result<std::string>>(accept(std::move(r), expires_in));
+            } catch (...) {
+                outcome = out_of_memory_;
+            }
+            finish_fetch(outcome, expires_in, started);
+        };
+        try {
+            async_fetch_(std::move(done));
+        } catch (...) { // it did not start: nothing will call `done`
+            std::shared_ptr<const result<std::string>> outcome = out_of_memory_;
+            try {
+                outcome = std::make_shared<const result<std::string>>(detail::network_failure(
+                    detail::request_token_operation, make_error_code(errc::transport_exception),
+                    "the asynchronous grant threw instead of starting", {}));
+            } catch (...) {
+            }
+            finish_fetch(outcome, std::nullopt, started);
+        }
+    }
+
+    /// Ends a fetch: caches its token, wakes the blocked waiters and answers the asynchronous ones.
+    void finish_fetch(std::shared_ptr<const result<std::string>> outcome, std::optional<std::int64_t> expires_in,
+                      clock_type::time_point started) noexcept
+    {
+        std::optional<cached_token> fresh;
+        std::vector<std::shared_ptr<detail::token_waiter>> answered;
+        try {
+            if (*outcome)
+                fresh = make_cached(**outcome, expires_in, started);
+        } catch (...) {
+            fresh.reset(); // out of memory: not cached, the waiters still get the token
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (fresh)
+                cached_ = std::move(*fresh);
+            outcome_ = outcome;
+            fetching_ = false;
+            ++generation_;
+            answered.swap(waiters_);
+            for (auto& w : answered) {
+                w->answered_ = true;
+                if (w->counted_)
+                    --waiting_;
+            }
+        }
+        cv_.notify_all();
+        for (auto& w : answered)
+            w->deliver(*outcome);
     }
 
     fetch_function fetch_;
+    async_fetch_function async_fetch_;
     token_source_options options_;
     mutable std::mutex mutex_;
     std::condition_variable cv_;
@@ -359,6 +525,7 @@ private:
     std::uint64_t generation_ = 0;
     std::uint64_t fetches_ = 0;
     std::size_t waiting_ = 0;
+    std::vector<std::shared_ptr<detail::token_waiter>> waiters_; // asynchronous, of the fetch under way
 };
 
 } // namespace genesys

@@ -5,6 +5,8 @@
 /// `tokens_api<Transport>`: the operations of the Tokens resource.
 
 #include <genesys/client_config.hpp>
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/client_core.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/log_attempt.hpp>
@@ -151,21 +153,8 @@ public:
 
     /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
     tokens_api(Transport transport, client_config config)
-        : transport_(std::move(transport)), config_(std::move(config))
+        : transport_(std::move(transport)), core_(std::move(config))
     {
-        std::string problem = detail::config_problem(config_, base_url_, config_.token_source != nullptr);
-        if (!problem.empty()) {
-            config_problem_ = "invalid client_config: " + problem;
-            return;
-        }
-        headers_.reserve(4 + config_.default_headers.size());
-        // With a token source the value is filled in per call, in this same position.
-        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
-        headers_.add("Accept", "application/json");
-        headers_.add("Content-Type", "application/json");
-        headers_.add("User-Agent", config_.user_agent);
-        for (const auto& h : config_.default_headers)
-            headers_.set(h.name, h.value);
     }
 
     /// The transport the client sends through.
@@ -173,7 +162,7 @@ public:
     /// The transport the client sends through.
     const Transport& transport() const noexcept { return transport_; }
     /// The configuration the client was made with.
-    const client_config& config() const noexcept { return config_; }
+    const client_config& config() const noexcept { return core_.config(); }
 
     /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
 
@@ -276,177 +265,36 @@ private:
 
     outcome<api_response<token_info>> get_me(std::optional<bool> preserve_idle_ttl)
     {
-        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
-        std::string_view query;
-        if (preserve_idle_ttl)
-            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
-        return call(routes::get_tokens_me, query, {});
+        return call(routes::get_tokens_me, detail::get_tokens_me_query(preserve_idle_ttl), {});
     }
 
     outcome<api_response<idle_token_timeout>> put_timeout(const idle_token_timeout& settings)
     {
-        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+        return call(routes::put_tokens_timeout, {}, detail::put_tokens_timeout_body(settings));
     }
 
-    outcome<api_response<bool>> verify()
-    {
-        auto r = call(routes::head_tokens_me, {}, {});
-        if (r)
-            return api_response<bool>{{r->status, std::move(r->headers)}, true};
-        error& e = r.failure();
-        // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
-        if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
-            return api_response<bool>{{e.status, std::move(e.headers)}, false};
-        return std::move(e);
-    }
+    outcome<api_response<bool>> verify() { return detail::to_verdict(call(routes::head_tokens_me, {}, {})); }
 
     template <class Route, class... Params>
     outcome<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
                                                               std::string body, const Params&... params)
     {
-        const std::string_view op = route.operation_id;
-        if (!config_problem_.empty())
-            return detail::invalid_argument(op, config_problem_, config_.access_token);
-
-        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (auto why = detail::path_segment_problem(values[i]); !why.empty())
-                return detail::invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
-                                                config_.access_token);
-        }
-
         detail::request_slot::lease lease(slot_);
         http_request& req = lease.request();
-        if (req.headers.empty())
-            req.headers = headers_; // kept from call to call in the slot
-        req.method = route.method;
-        req.body = std::move(body);
-        req.url.assign(base_url_);
-        route.path.append_to(req.url, params...);
-        if constexpr (sizeof...(Params) > 0) {
-            std::string_view path = std::string_view(req.url).substr(base_url_.size());
-            if (const auto* other = detail::shadowing_route(op, route.method, path))
-                return detail::invalid_argument(op,
-                                                std::string(route.path.param_name(0)) + " would address " +
-                                                    std::string(other->operation_id) + " (" +
-                                                    std::string(other->path) + "), not this operation",
-                                                config_.access_token);
-        }
-        if (!query.empty()) {
-            req.url += '?';
-            req.url += query;
-        }
-
-        std::string source_token;
-        auto sent = exchange(op, req, source_token);
-        const std::string_view secret = config_.token_source ? std::string_view(source_token) : config_.access_token;
-        if (!sent)
-            return std::move(sent.failure());
-        return to_api_response<typename Route::response_type>(op, std::move(*sent), secret);
-    }
-
-    /// Sends `req`, with a token from the token source when there is one (kept in `token`): the
-    /// 2xx response, or the error. Not a template of the operation: one copy serves them all.
-    outcome<http_response> exchange(std::string_view op, http_request& req, std::string& token)
-    {
-        if (!config_.token_source)
-            return send(op, req, config_.access_token);
-
-        // On a 401, drop the token and send once more with a fresh one.
-        token_source& source = *config_.token_source;
-        const bool revokes_own_token = op == routes::delete_tokens_me.operation_id;
-        for (int pass = 1;; ++pass) {
-            auto fresh = source.try_token();
-            if (!fresh)
-                return no_token(op, fresh.error());
-            token = std::move(*fresh); // checked by the source: fit for a Bearer header
-            req.headers.set("Authorization", "Bearer " + token);
-            auto r = send(op, req, token);
-            if (r) {
-                if (revokes_own_token)
-                    source.invalidate(token);
-                return r;
-            }
-            if (const error& e = r.failure(); e.kind != error_kind::api || e.status != 401)
-                return r;
-            source.invalidate(token);
-            if (pass == 2 || revokes_own_token)
-                return r;
-        }
-    }
-
-    /// The error of a call that could not get a token: the grant's error, named as this call's.
-    static error no_token(std::string_view op, error e)
-    {
-        e.message = std::string(op) + " could not get a token: " + e.message;
-        return e;
-    }
-
-    /// The attempts of one request, as the retry policy allows; `secret` is the token it carries.
-    outcome<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
-    {
-        return detail::with_retries(config_.retry, is_idempotent(req.method),
-                                    [&](int attempt) { return attempt_once(op, req, attempt, secret); });
-    }
-
-    /// One send: the 2xx response, or the error it makes.
-    outcome<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
-                                        std::string_view secret)
-    {
-        std::chrono::steady_clock::time_point started{};
-        if (config_.logger)
-            started = std::chrono::steady_clock::now();
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        if (config_.logger)
-            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, secret);
-        if (!sent)
-            return detail::network_failure(op, sent.error(), what, secret);
-        // Any 2xx is a success, as in the official SDKs; `route::success` documents the spec's.
-        if (sent->status < 200 || sent->status > 299)
-            return detail::api_failure(op, std::move(*sent), secret, limits());
-        return std::move(*sent);
-    }
-
-    /// The operation's result from a 2xx response: its body decoded as `Response`.
-    template <class Response>
-    outcome<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
-                                                    std::string_view secret) const
-    {
-        if constexpr (std::is_void_v<Response>) {
-            return api_response<void>{{res.status, std::move(res.headers)}};
-        } else {
-            // Decoded in place, and every path returns `out`, so the model is never moved.
-            const auto name = detail::model_traits<Response>::name;
-            const detail::response_limits lim = limits();
-            outcome<api_response<Response>> out{api_response<Response>{}};
-            std::string why;
-            if (res.body.size() > lim.max_bytes)
-                out = detail::decode_failure(op, name,
-                                             "the body is " + std::to_string(res.body.size()) +
-                                                 " bytes, over the limit of " + std::to_string(lim.max_bytes),
-                                             std::move(res), secret, errc::response_too_large);
-            else if (!detail::decode_body(res.body, out->data, why, lim.max_depth))
-                out = detail::decode_failure(op, name, why, std::move(res), secret);
-            else {
-                out->status = res.status;
-                out->headers = std::move(res.headers);
-            }
-            return out;
-        }
-    }
-
-    detail::response_limits limits() const noexcept
-    {
-        return {config_.max_response_bytes, config_.max_json_depth};
+        if (auto rejected = core_.prepare(req, route, query, std::move(body), params...))
+            return std::move(*rejected);
+        const detail::call_settings settings = core_.settings(route);
+        detail::call_machine machine(settings, req);
+        auto sent = detail::run_blocking(machine, core_.config().retry,
+                                         [this](const http_request& r, std::string& what) {
+                                             return detail::send_through(transport_, r, what);
+                                         });
+        return detail::to_api_response<typename Route::response_type>(route.operation_id, std::move(sent),
+                                                                      machine.secret(), core_.limits());
     }
 
     Transport transport_;
-    client_config config_;
-    std::string base_url_;
-    std::string config_problem_;
-    http_headers headers_;
+    detail::client_core core_;
     detail::request_slot slot_;
 };
 

@@ -116,6 +116,8 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
     }
     if (auto why = retry_policy_problem(cfg.retry); !why.empty())
         return why;
+    if (cfg.call_timeout.count() < 0)
+        return "call_timeout must not be negative (zero: no limit)";
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
     for (const auto& h : cfg.default_headers) {

@@ -1,0 +1,60 @@
+#ifndef GENESYS_ASYNC_TRANSPORT_HPP
+#define GENESYS_ASYNC_TRANSPORT_HPP
+
+/// @file
+/// The `genesys::async_transport` concept: what the asynchronous API needs from an HTTP stack.
+///
+/// Not included by `<genesys/tokens.hpp>` (the core has no Asio): `<genesys/async.hpp>` includes it.
+
+#include <genesys/http.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <concepts>
+
+namespace genesys {
+
+namespace detail {
+
+/// The completion handler the concept is checked with: any handler of the signature must work.
+struct async_send_archetype_handler {
+    void operator()(boost::system::error_code, http_response) {}
+};
+
+} // namespace detail
+
+/** A type that sends one HTTP request asynchronously, on an Asio executor.
+
+    `t.get_executor()` returns the executor its operations run on (the default for handlers
+    without an associated executor), and `t.async_send(request, token)` starts sending
+    `request` and completes with `void(boost::system::error_code, http_response)`:
+
+    - `request` stays valid until the operation completes, and is not modified;
+    - an HTTP error status is a normal response (`ec` is empty); `ec` reports only failures to
+      deliver the request or read the response, with the same retry classification as for
+      `genesys::transport` (see there): a cancelled send is `operation_aborted`, a TLS failure
+      or a body over the limit is never retried;
+    - the completion handler is invoked exactly once, through its associated executor, and never
+      from inside `async_send` itself;
+    - terminal cancellation of the handler's associated cancellation slot ends the send with
+      `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
+
+    @code
+    struct my_async_transport {
+        using executor_type = boost::asio::any_io_executor;
+        executor_type get_executor();
+        template <class CompletionToken>
+        auto async_send(const genesys::http_request& req, CompletionToken&& token);
+    };
+    static_assert(genesys::async_transport<my_async_transport>);
+    @endcode
+*/
+template <class T>
+concept async_transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
+    t.get_executor();
+    t.async_send(request, detail::async_send_archetype_handler{});
+};
+
+} // namespace genesys
+
+#endif

@@ -1,0 +1,191 @@
+#ifndef GENESYS_DETAIL_CLIENT_CORE_HPP
+#define GENESYS_DETAIL_CLIENT_CORE_HPP
+
+// What a Tokens client is besides its transport, shared by `tokens_api` and `async_tokens_api`:
+// the configuration checked once, the request headers made from it, request building for a
+// route, the step machine's settings, and the operation's result made from the final response.
+
+#include <genesys/client_config.hpp>
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/config_check.hpp>
+#include <genesys/detail/failure.hpp>
+#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/outcome.hpp>
+#include <genesys/error.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/idle_token_timeout.hpp>
+#include <genesys/result.hpp>
+#include <genesys/routes.hpp>
+#include <genesys/token_source.hpp>
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace genesys::detail {
+
+class client_core {
+public:
+    /// Checks `config` (a problem is kept and returned by every call) and makes the headers.
+    explicit client_core(client_config config)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
+    {
+        std::string problem = config_problem(config_, base_url_, config_.token_source != nullptr);
+        if (!problem.empty()) {
+            problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        // With a token source the value is filled in per call, in this same position.
+        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
+    client_core(const client_core& other) : client_core(other.config_) {}
+    client_core& operator=(const client_core& other)
+    {
+        if (this != &other)
+            *this = client_core(other.config_);
+        return *this;
+    }
+    client_core(client_core&& other) noexcept = default;
+    client_core& operator=(client_core&&) noexcept = default;
+
+    const client_config& config() const noexcept { return config_; }
+
+    response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
+
+    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
+        them), or returns why the call is rejected before sending. */
+    template <class Route, class... Params>
+    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
+                                 const Params&... params) const
+    {
+        const std::string_view op = route.operation_id;
+        if (!problem_.empty())
+            return invalid_argument(op, problem_, config_.access_token);
+
+        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (auto why = path_segment_problem(values[i]); !why.empty())
+                return invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
+                                        config_.access_token);
+        }
+
+        if (req.headers.empty())
+            req.headers = headers_;
+        req.method = route.method;
+        req.body = std::move(body);
+        req.url.assign(base_url_);
+        route.path.append_to(req.url, params...);
+        if constexpr (sizeof...(Params) > 0) {
+            std::string_view path = std::string_view(req.url).substr(base_url_.size());
+            if (const auto* other = shadowing_route(op, route.method, path))
+                return invalid_argument(op,
+                                        std::string(route.path.param_name(0)) + " would address " +
+                                            std::string(other->operation_id) + " (" + std::string(other->path) +
+                                            "), not this operation",
+                                        config_.access_token);
+        }
+        if (!query.empty()) {
+            req.url += '?';
+            req.url += query;
+        }
+        return std::nullopt;
+    }
+
+    /// The step machine's settings for a call of `route`.
+    template <class Route>
+    call_settings settings(const Route& route) const noexcept
+    {
+        call_settings s;
+        s.operation = route.operation_id;
+        s.rules = &rules_;
+        s.retry = &config_.retry;
+        s.retry_allowed = is_idempotent(route.method) && config_.retry.enabled();
+        s.log = &config_.logger;
+        s.source = config_.token_source.get();
+        s.secret = config_.access_token;
+        s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
+        s.timeout = config_.call_timeout;
+        return s;
+    }
+
+private:
+    client_config config_;
+    api_rules rules_;
+    std::string base_url_;
+    std::string problem_;
+    http_headers headers_;
+};
+
+/// The query of `getTokensMe` for `preserve_idle_ttl`.
+inline std::string_view get_tokens_me_query(std::optional<bool> preserve_idle_ttl) noexcept
+{
+    static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+    if (!preserve_idle_ttl)
+        return {};
+    return *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
+}
+
+/// The body of `putTokensTimeout`.
+inline std::string put_tokens_timeout_body(const idle_token_timeout& settings)
+{
+    static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+    return boost::json::serialize(boost::json::value_from(settings));
+}
+
+/// The operation's result from a call's final outcome: a 2xx body decoded as `Response`.
+template <class Response>
+outcome<api_response<Response>> to_api_response(std::string_view op, outcome<http_response>&& sent,
+                                                std::string_view secret, response_limits lim)
+{
+    if (!sent)
+        return std::move(sent.failure());
+    http_response& res = *sent;
+    if constexpr (std::is_void_v<Response>) {
+        return api_response<void>{{res.status, std::move(res.headers)}};
+    } else {
+        // Decoded in place, and every path returns `out`, so the model is never moved.
+        const auto name = model_traits<Response>::name;
+        outcome<api_response<Response>> out{api_response<Response>{}};
+        std::string why;
+        if (res.body.size() > lim.max_bytes)
+            out = decode_failure(op, name,
+                                 "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
+                                     std::to_string(lim.max_bytes),
+                                 std::move(res), secret, errc::response_too_large);
+        else if (!decode_body(res.body, out->data, why, lim.max_depth))
+            out = decode_failure(op, name, why, std::move(res), secret);
+        else {
+            out->status = res.status;
+            out->headers = std::move(res.headers);
+        }
+        return out;
+    }
+}
+
+/// `verify_token`'s answer from `headTokensMe`'s: true on 2xx, false on the API's own 401 to it.
+inline outcome<api_response<bool>> to_verdict(outcome<api_response<void>>&& r)
+{
+    if (r)
+        return api_response<bool>{{r->status, std::move(r->headers)}, true};
+    error& e = r.failure();
+    // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
+    if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
+        return api_response<bool>{{e.status, std::move(e.headers)}, false};
+    return std::move(e);
+}
+
+} // namespace genesys::detail
+
+#endif
