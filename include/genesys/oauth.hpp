@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -656,6 +657,47 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     };
     return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
 }
+
+/** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
+    with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
+    Blocking callers wait for it on a condition variable; asynchronous ones (`async_token`,
+    `async_tokens_api`) never block.
+    @{ */
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>(
+        token_source::async_fetch_function([shared](std::function<void(result<api_response<oauth_token>>)> done) {
+            shared->async_client_credentials(std::move(done));
+        }),
+        std::move(options));
+}
+
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    struct state {
+        oauth_client<Transport> client;
+        std::string refresh_token;
+    };
+    auto shared = std::make_shared<state>(state{std::move(client), initial.refresh_token.value_or("")});
+    auto fetch = [shared](std::function<void(result<api_response<oauth_token>>)> done) {
+        shared->client.async_refresh_token(shared->refresh_token,
+                                           [shared, done = std::move(done)](result<api_response<oauth_token>> r) {
+                                               if (r && r->data.refresh_token && !r->data.refresh_token->empty())
+                                                   shared->refresh_token = *r->data.refresh_token;
+                                               done(std::move(r));
+                                           });
+    };
+    return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
+                                          std::move(options));
+}
+/// @}
 
 } // namespace genesys
 

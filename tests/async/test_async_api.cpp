@@ -1,0 +1,626 @@
+// The asynchronous API over the async fake transport: every operation through every kind of
+// completion token, the same results as the blocking API, the handler rules (never inline, its
+// executor, exactly once), cancellation at each phase, the deadline, and lifetimes.
+
+#include <genesys/async.hpp>
+#include <genesys/tokens.hpp>
+
+#include "../fixtures.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using genesys::testing::async_fake_transport;
+
+namespace {
+
+genesys::client_config config(std::string token = "test-token")
+{
+    return {.access_token = std::move(token)};
+}
+
+template <class T>
+struct captured {
+    std::optional<genesys::result<genesys::api_response<T>>> value;
+    int calls = 0;
+    auto handler()
+    {
+        return [this](genesys::result<genesys::api_response<T>> r) {
+            ++calls;
+            value.emplace(std::move(r));
+        };
+    }
+};
+
+/// Runs the handlers that are ready, even after the io_context ran out of work before.
+void poll(asio::io_context& ioc)
+{
+    ioc.restart();
+    ioc.poll();
+}
+
+} // namespace
+
+TEST_CASE("every operation gives, asynchronously, the value the try_ form gives over the same responses")
+{
+    // Each operation's canned answers, in the order both clients use them.
+    auto load = [](auto& fake) {
+        fake.respond(fixtures::json_response(204, ""))                         // delete_token
+            .respond(fixtures::json_response(200, ""))                         // delete_tokens_me
+            .respond(fixtures::json_response(200, fixtures::token_info_json))   // get_tokens_me
+            .respond(fixtures::json_response(200, fixtures::token_info_json))   // get_tokens_me(true)
+            .respond(fixtures::json_response(200, ""))                         // head_tokens_me
+            .respond(fixtures::json_response(401, R"({"message":"no","code":"bad.credentials","status":401})"))
+            .respond(fixtures::json_response(200, fixtures::idle_timeout_json)) // get_tokens_timeout
+            .respond(fixtures::json_response(200, fixtures::idle_timeout_json)) // put_tokens_timeout
+            .respond(fixtures::json_response(429, fixtures::rate_limit_body));  // get_tokens_me: 429
+    };
+    genesys::testing::fake_transport sync_fake;
+    load(sync_fake);
+    genesys::tokens_api sync_api{sync_fake, config()};
+
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    load(fake);
+    genesys::async_tokens_api api{fake, config()};
+
+    genesys::idle_token_timeout settings;
+    settings.idle_token_timeout_seconds = 900;
+
+    auto d = api.async_delete_token("u-1", asio::use_future);
+    auto dm = api.async_delete_tokens_me(asio::use_future);
+    auto me = api.async_get_tokens_me(asio::use_future);
+    auto me_kept = api.async_get_tokens_me(true, asio::use_future);
+    auto head = api.async_head_tokens_me(asio::use_future);
+    auto verify = api.async_verify_token(asio::use_future);
+    auto timeout = api.async_get_tokens_timeout(asio::use_future);
+    auto put = api.async_put_tokens_timeout(settings, asio::use_future);
+    auto limited = api.async_get_tokens_me(asio::use_future);
+    ioc.run();
+
+    auto sd = sync_api.try_delete_token("u-1");
+    REQUIRE(sd.has_value());
+    CHECK(d.get()->status == sd->status);
+    CHECK(dm.get()->status == sync_api.try_delete_tokens_me()->status);
+    auto sme = sync_api.try_get_tokens_me();
+    CHECK(me.get()->data == sme->data);
+    CHECK(me_kept.get()->data == sync_api.try_get_tokens_me(true)->data);
+    CHECK(head.get().has_value() == sync_api.try_head_tokens_me().has_value());
+    auto sv = sync_api.try_verify_token();
+    auto av = verify.get();
+    REQUIRE(av.has_value());
+    CHECK(av->data == false);
+    CHECK(av->data == sv->data);
+    CHECK(timeout.get()->data == sync_api.try_get_tokens_timeout()->data);
+    CHECK(put.get()->data == sync_api.try_put_tokens_timeout(settings)->data);
+    auto ae = limited.get();
+    auto se = sync_api.try_get_tokens_me();
+    REQUIRE(!ae.has_value());
+    REQUIRE(!se.has_value());
+    CHECK(ae.error().kind == genesys::error_kind::api);
+    CHECK(ae.error().status == 429);
+    CHECK(ae.error().message == se.error().message);
+    CHECK(ae.error().correlation_id == se.error().correlation_id);
+    CHECK(ae.error().body == se.error().body);
+
+    // The same requests, byte for byte.
+    const auto a = fake.requests();
+    const auto s = sync_fake.requests();
+    REQUIRE(a.size() == s.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        CHECK(a[i].method == s[i].method);
+        CHECK(a[i].url == s[i].url);
+        CHECK(a[i].headers == s[i].headers);
+        CHECK(a[i].body == s[i].body);
+    }
+    CHECK(a[3].url == "https://api.mypurecloud.com/api/v2/tokens/me?preserveIdleTTL=true");
+}
+
+TEST_CASE("a failed result's value() throws the same typed exception as the throwing form")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond(fixtures::json_response(403, R"({"message":"no","code":"missing.permissions","status":403})"));
+    genesys::async_tokens_api api{fake, config()};
+    auto f = api.async_delete_token("u-1", asio::use_future);
+    ioc.run();
+    auto r = f.get();
+    CHECK_THROWS_AS(r.value(), genesys::api_error);
+}
+
+TEST_CASE("callbacks, deferred, coroutines, as_tuple and parallel_group all complete")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    genesys::async_tokens_api api{fake, config()};
+
+    captured<genesys::token_info> cb;
+    api.async_get_tokens_me(cb.handler());
+
+    // deferred is the default token: nothing is sent until the deferred operation is started.
+    auto op = api.async_get_tokens_me(true);
+    CHECK(fake.request_count() == 1); // the callback's call only
+    captured<genesys::token_info> later;
+    std::move(op)(later.handler());
+
+    std::optional<std::string> from_coroutine;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            auto r = co_await api.async_get_tokens_me(false, asio::use_awaitable);
+            from_coroutine = r.value().data.organization->name.value_or("");
+            auto v = co_await api.async_verify_token(asio::use_awaitable);
+            if (!v.value().data)
+                from_coroutine.reset();
+        },
+        asio::detached);
+
+    std::optional<bool> tuple_ok;
+    api.async_verify_token(asio::as_tuple([&](std::tuple<genesys::result<genesys::api_response<bool>>> t) {
+        tuple_ok = std::get<0>(t).has_value() && std::get<0>(t)->data;
+    }));
+
+    int group_done = 0;
+    asio::experimental::make_parallel_group(api.async_get_tokens_me(asio::deferred), api.async_verify_token(asio::deferred))
+        .async_wait(asio::experimental::wait_for_all(),
+                    [&](std::array<std::size_t, 2>, genesys::result<genesys::api_response<genesys::token_info>> a,
+                        genesys::result<genesys::api_response<bool>> b) {
+                        if (a && b && b->data)
+                            ++group_done;
+                    });
+    ioc.run();
+
+    REQUIRE(cb.value);
+    CHECK(cb.calls == 1);
+    CHECK((*cb.value)->data.organization->name == "Acme Contact Centre");
+    REQUIRE(later.value);
+    CHECK(later.value->has_value());
+    CHECK(from_coroutine == "Acme Contact Centre");
+    CHECK(tuple_ok == true);
+    CHECK(group_done == 1);
+    const auto reqs = fake.requests();
+    CHECK(reqs.size() == 7);
+    CHECK(std::count_if(reqs.begin(), reqs.end(),
+                        [](const auto& r) { return r.url.ends_with("preserveIdleTTL=true"); }) == 1);
+}
+
+TEST_CASE("handlers never run inline, run once, and on their associated executor")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    genesys::async_tokens_api api{fake, config()};
+    auto strand = asio::make_strand(ioc);
+
+    int calls = 0;
+    bool on_strand = false;
+    api.async_get_tokens_me(asio::bind_executor(strand, [&](auto r) {
+        ++calls;
+        on_strand = strand.running_in_this_thread() && r.has_value();
+    }));
+    // Rejected before sending: still completed from the executor, not from this call.
+    int rejected_calls = 0;
+    std::optional<genesys::error_kind> kind;
+    api.async_delete_token("", [&](auto r) {
+        ++rejected_calls;
+        kind = r.error().kind;
+    });
+    // A bad configuration, the same way.
+    genesys::async_tokens_api bad{fake, config("")};
+    int bad_calls = 0;
+    bad.async_verify_token([&](auto r) { bad_calls += !r && r.error().kind == genesys::error_kind::invalid_argument; });
+    CHECK(calls == 0);
+    CHECK(rejected_calls == 0);
+    CHECK(bad_calls == 0);
+    ioc.run();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+    CHECK(rejected_calls == 1);
+    CHECK(kind == genesys::error_kind::invalid_argument);
+    CHECK(bad_calls == 1);
+    CHECK(fake.request_count() == 1); // nothing sent for the rejected ones
+}
+
+TEST_CASE("arguments are copied at initiation: a deferred operation outlives its string_view")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(204, ""));
+    genesys::async_tokens_api api{fake, config()};
+    auto op = [&] {
+        std::string id = "user with spaces/and/slashes";
+        auto deferred_op = api.async_delete_token(id);
+        id.assign(id.size(), 'X'); // overwrite, then destroy
+        return deferred_op;
+    }();
+    captured<void> done;
+    std::move(op)(done.handler());
+    ioc.run();
+    REQUIRE(done.value);
+    CHECK(done.value->has_value());
+    CHECK(fake.last_request()->url ==
+          "https://api.mypurecloud.com/api/v2/tokens/user%20with%20spaces%2Fand%2Fslashes");
+}
+
+TEST_CASE("retries wait on timers, not threads, and say how many attempts they made")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond(fixtures::json_response(503, "{}")).respond(fixtures::json_response(503, "{}"));
+    fake.respond(fixtures::json_response(200, fixtures::token_info_json));
+    auto cfg = config();
+    cfg.retry = genesys::retry_policy::standard();
+    cfg.retry.initial_backoff = 20ms;
+    cfg.retry.sleep = [](std::chrono::milliseconds) { FAIL("the async driver must not sleep"); };
+    genesys::async_tokens_api api{fake, cfg};
+    captured<genesys::token_info> ok;
+    api.async_get_tokens_me(ok.handler());
+    const auto t0 = std::chrono::steady_clock::now();
+    ioc.run();
+    REQUIRE(ok.value);
+    CHECK(ok.value->has_value());
+    CHECK(fake.request_count() == 3);
+    CHECK(std::chrono::steady_clock::now() - t0 >= 20ms); // two waits of at least half the backoff
+
+    ioc.restart();
+    fake.respond(fixtures::json_response(503, "{}")).respond(fixtures::json_response(503, "{}"));
+    cfg.retry.max_attempts = 2;
+    genesys::async_tokens_api twice{fake, cfg};
+    captured<genesys::token_info> failed;
+    twice.async_get_tokens_me(failed.handler());
+    ioc.run();
+    REQUIRE(failed.value);
+    REQUIRE(!failed.value->has_value());
+    CHECK(failed.value->error().attempts == 2);
+    CHECK(failed.value->error().message.find("(after 2 attempts)") != std::string::npos);
+}
+
+TEST_CASE("cancellation ends the call at once in every phase")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+
+    SUBCASE("while the request is in flight")
+    {
+        fake.manual();
+        fake.respond(fixtures::json_response(200, fixtures::token_info_json));
+        genesys::async_tokens_api api{fake, config()};
+        asio::cancellation_signal signal;
+        captured<genesys::token_info> done;
+        api.async_get_tokens_me(asio::bind_cancellation_slot(signal.slot(), done.handler()));
+        poll(ioc);
+        CHECK(fake.waiting() == 1);
+        signal.emit(asio::cancellation_type::terminal);
+        poll(ioc);
+        REQUIRE(done.value);
+        REQUIRE(!done.value->has_value());
+        CHECK(done.value->error().kind == genesys::error_kind::network);
+        CHECK(done.value->error().code == boost::system::errc::operation_canceled);
+        CHECK(fake.waiting() == 0);
+        CHECK(done.calls == 1);
+    }
+    SUBCASE("while waiting to retry")
+    {
+        genesys::http_headers h{{"Retry-After", "20"}};
+        fake.respond(429, std::string(fixtures::rate_limit_body), h);
+        auto cfg = config();
+        cfg.retry = genesys::retry_policy::standard();
+        genesys::async_tokens_api api{fake, cfg};
+        asio::cancellation_signal signal;
+        captured<genesys::token_info> done;
+        api.async_get_tokens_me(asio::bind_cancellation_slot(signal.slot(), done.handler()));
+        asio::steady_timer later{ioc, 30ms};
+        later.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
+        const auto t0 = std::chrono::steady_clock::now();
+        ioc.run();
+        CHECK(std::chrono::steady_clock::now() - t0 < 5s); // not the 20 s wait
+        REQUIRE(done.value);
+        REQUIRE(!done.value->has_value());
+        CHECK(done.value->error().code == boost::system::errc::operation_canceled);
+        CHECK(fake.request_count() == 1);
+    }
+    SUBCASE("while waiting for a token")
+    {
+        // A grant over a manual fake: it never answers until told to.
+        async_fake_transport login{ioc.get_executor()};
+        login.manual();
+        login.respond(fixtures::json_response(200, R"({"access_token":"fresh-token","expires_in":3600})"));
+        genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+        auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+        genesys::async_tokens_api api{fake, {.token_source = source}};
+        asio::cancellation_signal signal;
+        captured<genesys::token_info> done;
+        api.async_get_tokens_me(asio::bind_cancellation_slot(signal.slot(), done.handler()));
+        poll(ioc);
+        CHECK(login.waiting() == 1);
+        CHECK(source->waiting() == 0); // it started the fetch: it is not waiting for another's
+        signal.emit(asio::cancellation_type::terminal);
+        poll(ioc);
+        REQUIRE(done.value);
+        REQUIRE(!done.value->has_value());
+        CHECK(done.value->error().code == boost::system::errc::operation_canceled);
+        CHECK(fake.request_count() == 0);
+        // The fetch goes on and caches its token for the next call.
+        login.complete_next();
+        poll(ioc);
+        CHECK(source->fresh_token() == "fresh-token");
+    }
+}
+
+TEST_CASE("call_timeout ends a call that takes longer, whatever it is waiting for")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.complete_after(10s);
+    fake.respond(fixtures::json_response(200, fixtures::token_info_json));
+    auto cfg = config();
+    cfg.call_timeout = 50ms;
+    genesys::async_tokens_api api{fake, cfg};
+    captured<genesys::token_info> done;
+    const auto t0 = std::chrono::steady_clock::now();
+    api.async_get_tokens_me(done.handler());
+    ioc.run();
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    REQUIRE(done.value);
+    REQUIRE(!done.value->has_value());
+    const auto& e = done.value->error();
+    CHECK(e.kind == genesys::error_kind::network);
+    CHECK(e.code == genesys::errc::deadline_exceeded);
+    CHECK(!genesys::detail::is_transient_network_error(e.code));
+    CHECK(e.message.find("50 ms") != std::string::npos);
+    CHECK_THROWS_AS(done.value->value(), genesys::network_error);
+
+    // A retry whose wait would pass the deadline is not made: the last error comes back at once.
+    ioc.restart();
+    async_fake_transport limited{ioc.get_executor()};
+    limited.respond(429, std::string(fixtures::rate_limit_body), {{"Retry-After", "5"}});
+    cfg.retry = genesys::retry_policy::standard();
+    cfg.call_timeout = 2s;
+    genesys::async_tokens_api api2{limited, cfg};
+    captured<genesys::token_info> last;
+    api2.async_get_tokens_me(last.handler());
+    const auto t1 = std::chrono::steady_clock::now();
+    ioc.run();
+    CHECK(std::chrono::steady_clock::now() - t1 < 1s);
+    REQUIRE(last.value);
+    REQUIRE(!last.value->has_value());
+    CHECK(last.value->error().status == 429);
+}
+
+TEST_CASE("destroying the client or the io_context with operations in flight is safe")
+{
+    SUBCASE("the client: its operations complete")
+    {
+        asio::io_context ioc;
+        async_fake_transport fake{ioc.get_executor()};
+        fake.complete_after(5ms).respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+        int ok = 0;
+        {
+            genesys::async_tokens_api api{fake, config()};
+            for (int i = 0; i < 10; ++i)
+                api.async_get_tokens_me([&](auto r) { ok += r.has_value(); });
+            genesys::async_tokens_api moved{std::move(api)};
+            moved.async_verify_token([&](auto r) { ok += r.has_value() && r->data; });
+        }
+        ioc.run();
+        CHECK(ok == 11);
+    }
+    SUBCASE("the io_context: nothing leaks, nothing runs")
+    {
+        int ran = 0;
+        {
+            asio::io_context ioc;
+            async_fake_transport fake{ioc.get_executor()};
+            fake.complete_after(1h).respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+            genesys::async_tokens_api api{fake, config()};
+            auto cfg = config();
+            cfg.call_timeout = 30min;
+            genesys::async_tokens_api timed{fake, cfg};
+            for (int i = 0; i < 5; ++i) {
+                api.async_get_tokens_me([&](auto) { ++ran; });
+                timed.async_verify_token([&](auto) { ++ran; });
+            }
+            poll(ioc);
+        }
+        CHECK(ran == 0);
+    }
+}
+
+TEST_CASE("a token source serves async calls: one grant for many, the 401 refresh, delete_tokens_me")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.manual();
+    login.respond(fixtures::json_response(200, R"({"access_token":"token-one","expires_in":3600})"))
+        .respond(fixtures::json_response(200, R"({"access_token":"token-two","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+
+    async_fake_transport fake{ioc.get_executor()};
+    genesys::async_tokens_api api{fake, {.token_source = source}};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+
+    std::atomic<int> ok = 0;
+    for (int i = 0; i < 100; ++i)
+        api.async_get_tokens_me([&](auto r) { ok += r.has_value(); });
+    poll(ioc);
+    CHECK(login.request_count() == 1); // one grant for all of them
+    CHECK(source->waiting() == 99);
+    CHECK(fake.request_count() == 0);
+    login.complete_next();
+    poll(ioc);
+    CHECK(ok == 100);
+    CHECK(source->fetch_count() == 1);
+    for (const auto& r : fake.requests())
+        CHECK(r.headers.get("Authorization") == "Bearer token-one");
+    CHECK(login.last_request()->body == "grant_type=client_credentials");
+
+    // A 401 drops the token, gets a fresh one and sends once more.
+    fake.respond(fixtures::json_response(401, R"({"message":"expired","code":"bad.credentials","status":401})"));
+    captured<genesys::token_info> refreshed;
+    api.async_get_tokens_me(refreshed.handler());
+    poll(ioc);
+    CHECK(login.waiting() == 1);
+    login.complete_next();
+    poll(ioc);
+    REQUIRE(refreshed.value);
+    CHECK(refreshed.value->has_value());
+    CHECK(fake.last_request()->headers.get("Authorization") == "Bearer token-two");
+
+    // delete_tokens_me drops the token it revoked.
+    captured<void> revoked;
+    api.async_delete_tokens_me(revoked.handler());
+    poll(ioc);
+    REQUIRE(revoked.value);
+    CHECK(revoked.value->has_value());
+    CHECK(!source->fresh_token());
+}
+
+TEST_CASE("a token source with only a blocking grant never runs it for an async call")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    int grants = 0;
+    auto source = std::make_shared<genesys::token_source>([&]() -> genesys::result<genesys::api_response<genesys::oauth_token>> {
+        ++grants;
+        return genesys::api_response<genesys::oauth_token>{{200, {}}, {"blocking-token", "bearer", 3600, {}}};
+    });
+    genesys::async_tokens_api api{fake, {.token_source = source}};
+    captured<bool> done;
+    api.async_verify_token(done.handler());
+    ioc.run();
+    REQUIRE(done.value);
+    REQUIRE(!done.value->has_value());
+    CHECK(done.value->error().kind == genesys::error_kind::invalid_argument);
+    CHECK(grants == 0);
+    // Once a blocking caller has a token, async callers get it from the cache.
+    CHECK(source->token() == "blocking-token");
+    fake.respond(fixtures::json_response(200, ""));
+    ioc.restart();
+    captured<bool> cached;
+    api.async_verify_token(cached.handler());
+    ioc.run();
+    REQUIRE(cached.value);
+    CHECK((*cached.value)->data);
+}
+
+TEST_CASE("async_token: the wait timeout of each waiter, and the fetch goes on")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.manual();
+    login.respond(fixtures::json_response(200, R"({"access_token":"late-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc}, {.wait_timeout = 20ms});
+    std::optional<genesys::result<std::string>> first;
+    genesys::async_token(*source, ioc.get_executor(), [&](genesys::result<std::string> r) { first = std::move(r); });
+    CHECK(!first); // never inline
+    ioc.run_for(200ms);
+    REQUIRE(first);
+    REQUIRE(!first->has_value());
+    CHECK(first->error().code == boost::system::errc::timed_out);
+    login.complete_next();
+    ioc.restart();
+    poll(ioc);
+    auto cached = genesys::async_token(*source, ioc.get_executor(), asio::use_future);
+    ioc.restart();
+    ioc.run();
+    CHECK(cached.get().value() == "late-token");
+}
+
+TEST_CASE("the logger sees the same events as for a blocking call, token redacted")
+{
+    std::vector<genesys::log_event> events;
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond(fixtures::json_response(503, "{}")).respond(fixtures::json_response(200, fixtures::token_info_json));
+    auto cfg = config(std::string(fixtures::secret_token));
+    cfg.retry = genesys::retry_policy::standard();
+    cfg.retry.initial_backoff = 1ms;
+    cfg.logger = [&](const genesys::log_event& e) { events.push_back(e); };
+    genesys::async_tokens_api api{fake, cfg};
+    api.async_get_tokens_me([](auto) {});
+    ioc.run();
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].status == 503);
+    CHECK(events[0].attempt == 1);
+    CHECK(events[1].attempt == 2);
+    CHECK(events[1].request_headers.get("Authorization") == "[REDACTED]");
+    CHECK(genesys::to_string(events[1]).find(fixtures::secret_token) == std::string::npos);
+}
+
+TEST_CASE("async grants of oauth_client: the same request and errors as the blocking ones")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    genesys::oauth_client client{login, oc};
+    login.respond(fixtures::json_response(200, R"({"access_token":"a","expires_in":60,"refresh_token":"r2"})"));
+    login.respond(fixtures::json_response(400, R"({"error":"invalid_grant","description":"refresh token s3cret-value is bad"})"));
+    auto ok = client.async_refresh_token("r1", asio::use_future);
+    auto refused = client.async_refresh_token("r-bad", asio::use_future);
+    auto rejected = client.async_authorization_code("", "http://x", "", asio::use_future);
+    ioc.run();
+    auto r = ok.get();
+    REQUIRE(r.has_value());
+    CHECK(r->data.refresh_token == "r2");
+    CHECK(login.requests()[0].body == "grant_type=refresh_token&refresh_token=r1");
+    auto e = refused.get();
+    REQUIRE(!e.has_value());
+    CHECK(e.error().body->code == "invalid_grant");
+    CHECK(e.error().message.find("s3cret-value") == std::string::npos);
+    CHECK(e.error().raw_body.find("s3cret-value") == std::string::npos);
+    auto bad = rejected.get();
+    REQUIRE(!bad.has_value());
+    CHECK(bad.error().kind == genesys::error_kind::invalid_argument);
+    CHECK(login.request_count() == 2);
+}
+
+TEST_CASE("many threads run one io_context: every call completes once, one grant")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.complete_after(5ms);
+    login.respond(fixtures::json_response(200, R"({"access_token":"shared-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    genesys::async_tokens_api api{fake, {.token_source = source}};
+    std::atomic<int> ok = 0, calls = 0;
+    for (int i = 0; i < 400; ++i)
+        api.async_get_tokens_me(asio::bind_executor(asio::make_strand(ioc), [&](auto r) {
+            ++calls;
+            ok += r.has_value();
+        }));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&] { ioc.run(); });
+    for (auto& t : threads)
+        t.join();
+    CHECK(calls == 400);
+    CHECK(ok == 400);
+    CHECK(login.request_count() == 1);
+}
