@@ -659,6 +659,8 @@ enum class errc {
     transport_exception,
     /// The response body is larger than `client_config::max_response_bytes`.
     response_too_large,
+    /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
+    deadline_exceeded,
 };
 
 namespace detail {
@@ -677,6 +679,7 @@ public:
         case errc::invalid_argument: return "invalid argument or configuration";
         case errc::transport_exception: return "the transport threw an exception";
         case errc::response_too_large: return "the response body is larger than the limit";
+        case errc::deadline_exceeded: return "the call did not finish within its timeout";
         }
         return "unknown genesys.tokens error";
     }
@@ -1357,7 +1360,6 @@ namespace detail {
 #include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace genesys {
@@ -1634,7 +1636,7 @@ inline bool is_transient_network_error(const boost::system::error_code& ec) noex
         if (ec == c)
             return false;
     if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
-        ec == genesys::errc::response_too_large)
+        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded)
         return false;
     return std::string_view(ec.category().name()) != "asio.ssl";
 }
@@ -1650,41 +1652,6 @@ inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
         return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
     }
     return {};
-}
-
-/** Runs `attempt(n)` (returning a `detail::outcome<T>`) until it succeeds or `retry_wait` says
-    stop. A failure after several attempts says how many (`error::attempts`).
-
-    `max_elapsed` is measured from the start of the first attempt: a retry is made only when its
-    wait ends before the budget does, so no attempt starts at or past it. An attempt under way
-    is not interrupted (a blocking transport cannot be): its own timeout bounds it. */
-template <class Attempt>
-auto with_retries(const retry_policy& p, bool idempotent, Attempt&& attempt)
-{
-    using namespace std::chrono;
-    if (!idempotent || !p.enabled())
-        return attempt(1); // no retry: no clock either
-    const auto now = [&] { return p.clock ? p.clock() : steady_clock::now(); };
-    const auto start = now();
-    for (int n = 1;; ++n) {
-        auto r = attempt(n);
-        if (r)
-            return r;
-        const auto elapsed = duration_cast<milliseconds>(now() - start);
-        auto wait = retry_wait(p, n + 1, retry_outcome(p, r.failure()), elapsed);
-        if (!wait) {
-            if (n > 1) {
-                error& e = r.failure();
-                e.attempts = n;
-                e.message += " (after " + std::to_string(n) + " attempts)";
-            }
-            return r;
-        }
-        if (p.sleep)
-            p.sleep(*wait);
-        else
-            std::this_thread::sleep_for(*wait);
-    }
 }
 
 } // namespace detail
@@ -1724,6 +1691,7 @@ inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GEN
 #endif
 // ---- end <genesys/version.hpp> ----
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -1765,6 +1733,14 @@ struct client_config {
     std::size_t max_response_bytes = 4 * 1024 * 1024;
     /// JSON nested deeper than this is an error (default 32 levels).
     std::size_t max_json_depth = 32;
+    /** The longest a whole call may take: getting its token, every attempt and every wait between
+        attempts. Zero (the default): no limit but the retry policy's and the transport's. A call
+        past it ends with a `network_error` whose code is `errc::deadline_exceeded` (never
+        retried); a retry whose wait would end past it is not made (the call ends with the last
+        error). The asynchronous API enforces it with a timer, cancelling the step under way; a
+        blocking call checks it between steps (a blocking `send` is bounded by the transport's
+        own timeout). */
+    std::chrono::milliseconds call_timeout{0};
     /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
     bool allow_insecure_http = false;
     /** Where the token comes from instead of `access_token` (which must then be empty): each call
@@ -2143,188 +2119,78 @@ struct model_traits<token_info> {
 /// Getting an access token: the OAuth grants of the login host, PKCE helpers, and token
 /// sources that keep a token fresh.
 
-// ---- begin <genesys/detail/config_check.hpp> ----
-#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
-#define GENESYS_DETAIL_CONFIG_CHECK_HPP
+// ---- begin <genesys/async_transport.hpp> ----
+#ifndef GENESYS_ASYNC_TRANSPORT_HPP
+#define GENESYS_ASYNC_TRANSPORT_HPP
 
-// Checks a client_config once, when a client is made from it.
+/// @file
+/// The `genesys::async_transport` concept: what the asynchronous API needs from an HTTP stack.
+///
+/// Not included by `<genesys/tokens.hpp>` (the core has no Asio): `<genesys/async.hpp>` includes it.
 
-// ---- begin <genesys/detail/percent_encode.hpp> ----
-#ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
-#define GENESYS_DETAIL_PERCENT_ENCODE_HPP
 
-#include <cstddef>
-#include <string>
-#include <string_view>
+#include <boost/system/error_code.hpp>
 
-namespace genesys::detail {
+#include <concepts>
 
-/// RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~".
-constexpr bool is_unreserved(char c) noexcept
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
-}
+namespace genesys {
 
-/// Appends `s` with every byte but the unreserved ones written as `%XX` (upper-case hex), so
-/// the result is one path segment or one query value whatever `s` holds (`/`, `?`, `#`, `%`,
-/// `+`, `=`, space, control characters, UTF-8).
-inline void append_percent_encoded(std::string& out, std::string_view s)
-{
-    constexpr char hex[] = "0123456789ABCDEF";
-    for (char c : s) {
-        if (is_unreserved(c)) {
-            out.push_back(c);
-        } else {
-            auto u = static_cast<unsigned char>(c);
-            out.push_back('%');
-            out.push_back(hex[u >> 4]);
-            out.push_back(hex[u & 0x0f]);
-        }
-    }
-}
+namespace detail {
 
-inline std::string percent_encode(std::string_view s)
-{
-    std::string out;
-    out.reserve(s.size());
-    append_percent_encoded(out, s);
-    return out;
-}
+/// The completion handler the concept is checked with: any handler of the signature must work.
+struct async_send_archetype_handler {
+    void operator()(boost::system::error_code, http_response) {}
+};
 
-} // namespace genesys::detail
+} // namespace detail
 
-#endif
-// ---- end <genesys/detail/percent_encode.hpp> ----
+/** A type that sends one HTTP request asynchronously, on an Asio executor.
 
-#include <string>
-#include <string_view>
+    `t.get_executor()` returns the executor its operations run on (the default for handlers
+    without an associated executor), and `t.async_send(request, token)` starts sending
+    `request` and completes with `void(boost::system::error_code, http_response)`:
 
-namespace genesys::detail {
+    - `request` stays valid until the operation completes, and is not modified;
+    - an HTTP error status is a normal response (`ec` is empty); `ec` reports only failures to
+      deliver the request or read the response, with the same retry classification as for
+      `genesys::transport` (see there): a cancelled send is `operation_aborted`, a TLS failure
+      or a body over the limit is never retried;
+    - the completion handler is invoked exactly once, through its associated executor, and never
+      from inside `async_send` itself;
+    - terminal cancellation of the handler's associated cancellation slot ends the send with
+      `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
 
-/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
-constexpr bool is_loopback_host(std::string_view host) noexcept
-{
-    if (iequals(host, "localhost") || host == "[::1]")
-        return true;
-    if (!host.starts_with("127."))
-        return false;
-    int dots = 0, digits = 0;
-    for (char c : host) {
-        if (c == '.') {
-            if (digits == 0 || digits > 3)
-                return false;
-            ++dots;
-            digits = 0;
-        } else if (c >= '0' && c <= '9') {
-            ++digits;
-        } else {
-            return false;
-        }
-    }
-    return dots == 3 && digits > 0 && digits <= 3;
-}
+    @code
+    struct my_async_transport {
+        using executor_type = boost::asio::any_io_executor;
+        executor_type get_executor();
+        template <class CompletionToken>
+        auto async_send(const genesys::http_request& req, CompletionToken&& token);
+    };
+    static_assert(genesys::async_transport<my_async_transport>);
+    @endcode
+*/
+template <class T>
+concept async_transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
+    t.get_executor();
+    t.async_send(request, detail::async_send_archetype_handler{});
+};
 
-/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
-/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
-/// `allow_insecure_http` is set.
-inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
-{
-    std::size_t scheme_len = 0;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
-        scheme_len = 8;
-    else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
-        scheme_len = 7;
-    else
-        return "base_url must start with https:// or http://";
-    if (url.find_first_of("?#") != std::string_view::npos)
-        return "base_url must not have a query or a fragment";
-    std::string_view rest = url.substr(scheme_len);
-    std::string_view authority = rest.substr(0, rest.find('/'));
-    std::string_view path = rest.substr(authority.size());
-    if (authority.find('@') != std::string_view::npos)
-        return "base_url must not contain user-info (user:password@host)";
-    std::string_view host = authority;
-    std::string_view port;
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        if (close == std::string_view::npos)
-            return "base_url has an unterminated IPv6 address";
-        port = host.substr(close + 1);
-        host = host.substr(0, close + 1);
-        if (!port.empty() && port.front() != ':')
-            return "base_url has an invalid port";
-    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
-        port = host.substr(colon);
-        host = host.substr(0, colon);
-    }
-    if (host.empty() || host == "[]")
-        return "base_url has no host";
-    if (scheme_len == 7 && !allow_insecure_http && !is_loopback_host(host))
-        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
-    for (char c : host)
-        if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
-            return "base_url host contains a character not allowed in a host name";
-    if (!port.empty()) {
-        port.remove_prefix(1);
-        if (port.empty() || port.size() > 5)
-            return "base_url has an invalid port";
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9')
-                return "base_url has an invalid port";
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535)
-            return "base_url has an invalid port";
-    }
-    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
-    for (char c : path)
-        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
-            return "base_url path contains a character that must be percent-encoded";
-    while (!path.empty() && path.back() == '/')
-        path.remove_suffix(1);
-    normalized.assign(url.substr(0, scheme_len + authority.size()));
-    normalized.append(path);
-    return {};
-}
-
-/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
-/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
-inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
-{
-    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
-        return why;
-    if (token_from_source) {
-        if (!cfg.access_token.empty())
-            return "set access_token or token_source, not both";
-    } else if (cfg.access_token.empty()) {
-        return "access_token is empty";
-    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
-        return "access_token contains a space or a control character";
-    }
-    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
-        return why;
-    if (!is_header_value(cfg.user_agent))
-        return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        if (!is_header_name(h.name))
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-        if (is_framing_header(h.name))
-            return "default_headers must not set " + h.name +
-                   ": the transport frames the message and manages the connection";
-        if (!is_header_value(h.value))
-            return "default header \"" + h.name + "\" has a control character in its value";
-    }
-    return {};
-}
-
-} // namespace genesys::detail
+} // namespace genesys
 
 #endif
-// ---- end <genesys/detail/config_check.hpp> ----
+// ---- end <genesys/async_transport.hpp> ----
+// ---- begin <genesys/detail/call_machine.hpp> ----
+#ifndef GENESYS_DETAIL_CALL_MACHINE_HPP
+#define GENESYS_DETAIL_CALL_MACHINE_HPP
+
+// One call of the API, as a resumable step machine without I/O (the model is Boost.MySQL's
+// sans-I/O algorithms). It asks its driver to get a token, to send the request, or to wait, and
+// says when it is done; the blocking driver (`run_blocking`, below) answers with `send` and a
+// sleep, the asynchronous one (<genesys/async.hpp>) with `async_send` and a timer. Everything a
+// call decides (the token from the source, the 401-refresh-once rule, retry decisions and waits,
+// the deadline, logging, error mapping) is decided here, once, for both.
+
 // ---- begin <genesys/detail/failure.hpp> ----
 #ifndef GENESYS_DETAIL_FAILURE_HPP
 #define GENESYS_DETAIL_FAILURE_HPP
@@ -2687,6 +2553,974 @@ T take(outcome<T>&& o)
 
 #endif
 // ---- end <genesys/detail/outcome.hpp> ----
+// ---- begin <genesys/token_source.hpp> ----
+#ifndef GENESYS_TOKEN_SOURCE_HPP
+#define GENESYS_TOKEN_SOURCE_HPP
+
+/// @file
+/// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
+
+
+#include <boost/system/errc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+class token_source;
+
+/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
+struct oauth_token {
+    /// The token to send as `Authorization: Bearer <access_token>`.
+    std::string access_token{};
+    /// `bearer`.
+    std::string token_type{};
+    /// Lifetime in seconds from when the response was sent.
+    std::optional<std::int64_t> expires_in{};
+    /// Present for the authorization-code and refresh-token grants.
+    std::optional<std::string> refresh_token{};
+
+    /// Field-by-field equality.
+    friend bool operator==(const oauth_token&, const oauth_token&) = default;
+};
+
+namespace detail {
+
+template <>
+struct model_traits<oauth_token> {
+    static constexpr std::string_view name = "OAuth token response";
+    static constexpr auto fields = std::tuple{
+        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
+        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
+};
+
+/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
+constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "is empty";
+    for (char c : token) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return "has a space, a control character or a non-ASCII byte";
+    }
+    return {};
+}
+
+/// The operation named by errors about getting a token.
+inline constexpr std::string_view request_token_operation = "requestToken";
+
+/** A caller waiting for a token without blocking a thread (see `token_source::wait_async`):
+    `async_token` in `<genesys/async.hpp>` is one. */
+class token_waiter {
+public:
+    /// Called once, unless `token_source::withdraw` took the waiter back first: with the token or
+    /// the error, from whichever thread finished the fetch (or the caller's, when the answer is
+    /// known at once). Must not block.
+    virtual void deliver(const result<std::string>& token) noexcept = 0;
+
+protected:
+    ~token_waiter() = default;
+
+private:
+    friend class genesys::token_source;
+    bool answered_ = false; // guarded by the source's mutex
+    bool counted_ = false;  // counted by `waiting()`: it waits for a fetch another call started
+};
+
+} // namespace detail
+
+/// How a `token_source` keeps its token.
+struct token_source_options {
+    /// A token is refreshed this long before it expires. When it lives less than twice the
+    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call). A
+    /// token whose `expires_in` is missing, zero or negative is kept until the API rejects it.
+    std::chrono::seconds refresh_margin = std::chrono::seconds(60);
+    /// The longest a call waits for a refresh that another call started. A call that waits
+    /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
+    /// in real time, whatever `clock` says. `milliseconds::max()` waits without a limit; zero
+    /// or less does not wait.
+    std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
+    /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
+    std::function<std::chrono::steady_clock::time_point()> clock{};
+};
+
+/** An access token that is fetched when first needed, cached, and fetched again before it expires.
+
+    Built from any callable that gets a token (a grant): `make_client_credentials_source` and
+    `make_refresh_token_source` (in `<genesys/oauth.hpp>`) wrap an `oauth_client`. Set it as
+    `client_config::token_source` and every `tokens_api` call takes its token from it; on a
+    401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
+
+    Thread-safe. When many threads need a fresh token at once, exactly one of them calls the
+    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token,
+    or the same `genesys::error` when the grant failed. The grant is never called concurrently
+    with itself, so it may keep state (a rotating refresh token). A failed fetch is not cached:
+    the next call tries again.
+
+    @code
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
+    genesys::tokens_api api{transport, {.base_url = base, .token_source = source}};
+    @endcode
+*/
+class token_source : public std::enable_shared_from_this<token_source> {
+public:
+    /// The clock of `expires_at` and `token_source_options::clock`.
+    using clock_type = std::chrono::steady_clock;
+    /// Gets a new token: a grant. Errors it returns are handed to the callers waiting for it.
+    using fetch_function = std::function<result<api_response<oauth_token>>()>;
+    /// Gets a new token without blocking: starts a grant and returns; the grant calls its
+    /// argument exactly once, from any thread, with the outcome.
+    using async_fetch_function = std::function<void(std::function<void(result<api_response<oauth_token>>)>)>;
+
+    /// A source that fetches its first token when first asked.
+    explicit token_source(fetch_function fetch, token_source_options options = {})
+        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+    {
+    }
+
+    /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
+        wait for it on a condition variable: never call them on a thread the grant needs to
+        complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
+        `client_config::token_source` does): a fetch under way keeps it alive. */
+    explicit token_source(async_fetch_function fetch, token_source_options options = {})
+        : async_fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+    {
+    }
+
+    /// A source with an asynchronous grant that starts with `initial`.
+    token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
+        : token_source(std::move(fetch), std::move(options))
+    {
+        if (detail::bearer_token_problem(initial.access_token).empty())
+            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+    }
+
+    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
+    /// lifetime counted from now, and uses `fetch` when it is due.
+    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
+        : token_source(std::move(fetch), std::move(options))
+    {
+        if (detail::bearer_token_problem(initial.access_token).empty())
+            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+    }
+
+    token_source(const token_source&) = delete;
+    token_source& operator=(const token_source&) = delete;
+
+    /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
+        call already fetching (waited for, at most `wait_timeout`). */
+    [[nodiscard]] result<std::string> try_token()
+    {
+        std::unique_lock lock(mutex_);
+        const auto started = now();
+        if (cached_ && is_fresh(*cached_, started))
+            return cached_->value;
+        if (fetching_)
+            return wait_for_fetch(lock, generation_);
+        fetching_ = true;
+        ++fetches_;
+        if (!fetch_ && async_fetch_) { // an asynchronous grant: start it and wait like the others
+            const std::uint64_t seen = generation_;
+            lock.unlock();
+            start_async_fetch(started);
+            lock.lock();
+            return wait_for_fetch(lock, seen);
+        }
+        lock.unlock();
+
+        // Everything that may throw happens before the lock is taken again; an exception
+        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
+        fetch_guard guard{*this};
+        std::optional<std::int64_t> expires_in;
+        auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
+        guard.done = true;
+        finish_fetch(outcome, expires_in, started);
+        return *outcome;
+    }
+
+    /// The cached token while it is fresh, without waiting or fetching.
+    std::optional<std::string> fresh_token() const
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_ && is_fresh(*cached_, now()))
+            return cached_->value;
+        return std::nullopt;
+    }
+
+    /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
+        once when one is fresh; else when the fetch under way ends, or the one this call starts
+        with the asynchronous grant. Without an asynchronous grant, a token that must be fetched
+        is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+    void wait_async(std::shared_ptr<detail::token_waiter> waiter)
+    {
+        std::unique_lock lock(mutex_);
+        const auto started = now();
+        if (cached_ && is_fresh(*cached_, started)) {
+            const result<std::string> token = cached_->value;
+            waiter->answered_ = true;
+            lock.unlock();
+            waiter->deliver(token);
+            return;
+        }
+        if (fetching_) {
+            waiter->counted_ = true;
+            ++waiting_;
+            waiters_.push_back(std::move(waiter));
+            return;
+        }
+        if (!async_fetch_) {
+            waiter->answered_ = true;
+            lock.unlock();
+            waiter->deliver(detail::invalid_argument(
+                detail::request_token_operation,
+                "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
+                "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
+            return;
+        }
+        fetching_ = true;
+        ++fetches_;
+        waiters_.push_back(std::move(waiter));
+        lock.unlock();
+        start_async_fetch(started);
+    }
+
+    /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
+        it will not be answered, so the caller completes it; false when its answer is already on
+        its way. */
+    bool withdraw(const detail::token_waiter& waiter)
+    {
+        std::lock_guard lock(mutex_);
+        if (waiter.answered_)
+            return false;
+        auto& w = const_cast<detail::token_waiter&>(waiter);
+        w.answered_ = true;
+        if (w.counted_)
+            --waiting_;
+        std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
+        return true;
+    }
+
+    /// The error of a caller that waited `wait_timeout` for a fetch another call started.
+    error wait_timed_out() const
+    {
+        return detail::network_failure(detail::request_token_operation,
+                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                                       "waited " + std::to_string(options_.wait_timeout.count()) +
+                                           " ms for the token refresh another call started",
+                                       {});
+    }
+
+    /// Throwing form of `try_token`.
+    std::string token() { return try_token().value(); }
+
+    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
+        fetched since, by another call, is kept. */
+    void invalidate(std::string_view rejected_token)
+    {
+        std::lock_guard lock(mutex_);
+        if (cached_ && cached_->value == rejected_token)
+            cached_.reset();
+    }
+
+    /// Drops the cached token, whatever it is: the next call fetches a new one.
+    void clear()
+    {
+        std::lock_guard lock(mutex_);
+        cached_.reset();
+    }
+
+    /// True when a token is cached and not yet due for a refresh.
+    bool has_fresh_token() const
+    {
+        std::lock_guard lock(mutex_);
+        return cached_ && is_fresh(*cached_, now());
+    }
+
+    /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
+    std::optional<clock_type::time_point> expires_at() const
+    {
+        std::lock_guard lock(mutex_);
+        if (!cached_)
+            return std::nullopt;
+        return cached_->expires_at;
+    }
+
+    /// How many times the grant has been called.
+    std::uint64_t fetch_count() const
+    {
+        std::lock_guard lock(mutex_);
+        return fetches_;
+    }
+
+    /// How many calls are waiting, right now, for a fetch another call started.
+    std::size_t waiting() const
+    {
+        std::lock_guard lock(mutex_);
+        return waiting_;
+    }
+
+    /// The options the source was made with.
+    const token_source_options& options() const noexcept { return options_; }
+
+private:
+    struct cached_token {
+        std::string value;
+        std::optional<clock_type::time_point> expires_at;
+        std::optional<clock_type::time_point> refresh_at; // empty: no known lifetime, kept until rejected
+    };
+
+    /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
+    /// advance (nothing is allocated while unwinding), not a hang.
+    struct fetch_guard {
+        token_source& self;
+        bool done = false;
+        ~fetch_guard()
+        {
+            if (!done)
+                self.finish_fetch(self.out_of_memory_, std::nullopt, {});
+        }
+    };
+
+    static std::shared_ptr<const result<std::string>> make_out_of_memory()
+    {
+        error e;
+        e.kind = error_kind::network;
+        e.code = make_error_code(errc::transport_exception);
+        e.operation = std::string(detail::request_token_operation);
+        e.message = e.operation + " failed: out of memory while fetching a token";
+        return std::make_shared<const result<std::string>>(std::move(e));
+    }
+
+    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+
+    /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
+    /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
+    std::optional<clock_type::time_point> wait_deadline() const
+    {
+        using std::chrono::milliseconds;
+        const auto start = clock_type::now();
+        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
+        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
+        if (timeout >= headroom - milliseconds(1))
+            return std::nullopt;
+        return start + timeout;
+    }
+
+    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
+    {
+        return !t.refresh_at || at < *t.refresh_at;
+    }
+
+    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
+                             clock_type::time_point started) const
+    {
+        cached_token t{std::move(value), std::nullopt, std::nullopt};
+        if (!expires_in || *expires_in <= 0)
+            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
+        using std::chrono::seconds;
+        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
+        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
+        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
+        t.expires_at = started + lifetime;
+        t.refresh_at = started + lifetime - margin;
+        return t;
+    }
+
+    /// Calls the grant; every failure, a thrown one included, becomes an error.
+    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
+    {
+        const std::string_view op = detail::request_token_operation;
+        if (!fetch_)
+            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
+        try {
+            return accept(fetch_(), expires_in);
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const exception& e) {
+            return e.info();
+        } catch (const std::exception& e) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           std::string("the grant threw: ") + e.what(), {});
+        } catch (...) {
+            return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                           "the grant threw a non-standard exception", {});
+        }
+    }
+
+    /// The token of a grant's answer, checked fit for a Bearer header.
+    static result<std::string> accept(result<api_response<oauth_token>>&& r, std::optional<std::int64_t>& expires_in)
+    {
+        const std::string_view op = detail::request_token_operation;
+        {
+            if (!r)
+                return r.error();
+            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
+                error e;
+                e.kind = error_kind::decode;
+                e.code = make_error_code(errc::decode_failed);
+                e.operation = std::string(op);
+                e.status = r->status;
+                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
+                return e; // never cached: the next call fetches again
+            }
+            expires_in = r->data.expires_in;
+            return std::move(r->data.access_token);
+        }
+    }
+
+    /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
+    result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen)
+    {
+        ++waiting_;
+        const auto fetched = [&] { return generation_ != seen; };
+        bool done = true;
+        if (const auto deadline = wait_deadline())
+            done = cv_.wait_until(lock, *deadline, fetched);
+        else
+            cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
+        --waiting_;
+        if (!done) {
+            lock.unlock();
+            return wait_timed_out();
+        }
+        const auto outcome = outcome_; // the fetch this call waited for, or a later one
+        lock.unlock();
+        return *outcome;
+    }
+
+    /// Starts the asynchronous grant; its callback ends the fetch. The callback keeps the source
+    /// alive when it is held by a `shared_ptr`.
+    void start_async_fetch(clock_type::time_point started)
+    {
+        auto keep = weak_from_this().lock();
+        auto done = [this, keep, started](result<api_response<oauth_token>> r) {
+            std::optional<std::int64_t> expires_in;
+            std::shared_ptr<const result<std::string>> outcome;
+            try {
+                outcome = std::make_shared<const result<std::string>>(accept(std::move(r), expires_in));
+            } catch (...) {
+                outcome = out_of_memory_;
+            }
+            finish_fetch(outcome, expires_in, started);
+        };
+        try {
+            async_fetch_(std::move(done));
+        } catch (...) { // it did not start: nothing will call `done`
+            std::shared_ptr<const result<std::string>> outcome = out_of_memory_;
+            try {
+                outcome = std::make_shared<const result<std::string>>(detail::network_failure(
+                    detail::request_token_operation, make_error_code(errc::transport_exception),
+                    "the asynchronous grant threw instead of starting", {}));
+            } catch (...) {
+            }
+            finish_fetch(outcome, std::nullopt, started);
+        }
+    }
+
+    /// Ends a fetch: caches its token, wakes the blocked waiters and answers the asynchronous ones.
+    void finish_fetch(std::shared_ptr<const result<std::string>> outcome, std::optional<std::int64_t> expires_in,
+                      clock_type::time_point started) noexcept
+    {
+        std::optional<cached_token> fresh;
+        std::vector<std::shared_ptr<detail::token_waiter>> answered;
+        try {
+            if (*outcome)
+                fresh = make_cached(**outcome, expires_in, started);
+        } catch (...) {
+            fresh.reset(); // out of memory: not cached, the waiters still get the token
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (fresh)
+                cached_ = std::move(*fresh);
+            outcome_ = outcome;
+            fetching_ = false;
+            ++generation_;
+            answered.swap(waiters_);
+            for (auto& w : answered) {
+                w->answered_ = true;
+                if (w->counted_)
+                    --waiting_;
+            }
+        }
+        cv_.notify_all();
+        for (auto& w : answered)
+            w->deliver(*outcome);
+    }
+
+    fetch_function fetch_;
+    async_fetch_function async_fetch_;
+    token_source_options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::shared_ptr<const result<std::string>> out_of_memory_;
+    std::optional<cached_token> cached_;
+    std::shared_ptr<const result<std::string>> outcome_; // of the last fetch, for its waiters
+    bool fetching_ = false;
+    std::uint64_t generation_ = 0;
+    std::uint64_t fetches_ = 0;
+    std::size_t waiting_ = 0;
+    std::vector<std::shared_ptr<detail::token_waiter>> waiters_; // asynchronous, of the fetch under way
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/token_source.hpp> ----
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace genesys::detail {
+
+/// How one kind of call turns what its transport returned into a response or an error: the
+/// Tokens client's rules are `api_rules`; the OAuth client has its own (its secrets, its bodies).
+class attempt_rules {
+public:
+    /// Removes secrets from the transport's error text before it is logged or kept.
+    virtual void scrub(std::string& text) const = 0;
+    /// The 2xx response, or the error this attempt makes. `secret` is the token the request carried.
+    virtual outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                         std::string_view what, std::string_view secret) const = 0;
+
+protected:
+    ~attempt_rules() = default;
+};
+
+/// The Tokens API's rules: a network failure, or any non-2xx status as an `api_error`.
+class api_rules final : public attempt_rules {
+public:
+    explicit api_rules(response_limits limits) noexcept : limits_(limits) {}
+
+    void scrub(std::string&) const override {} // the token is redacted where the text is used
+
+    outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                 std::string_view what, std::string_view secret) const override
+    {
+        if (!sent)
+            return network_failure(op, sent.error(), what, secret);
+        // Any 2xx is a success, as in the official SDKs; `route::success` documents the spec's.
+        if (sent->status < 200 || sent->status > 299)
+            return api_failure(op, std::move(*sent), secret, limits_);
+        return std::move(*sent);
+    }
+
+private:
+    response_limits limits_;
+};
+
+/// What a call asks its driver to do next.
+enum class call_action {
+    get_token, ///< get a token from `token_source()` and hand it to `on_token`
+    send,      ///< send `request()` and hand the outcome to `on_response`
+    wait,      ///< wait `wait_time()`, then call `on_waited`
+    done,      ///< `take_outcome()` holds the 2xx response or the error
+};
+
+/// What a call needs to know that is not in its request.
+struct call_settings {
+    std::string_view operation;            ///< the operationId, named by errors and log events
+    const attempt_rules* rules = nullptr;  ///< never null
+    const retry_policy* retry = nullptr;   ///< never null
+    bool retry_allowed = false;            ///< the request is idempotent (or the caller allows it)
+    const logger* log = nullptr;           ///< may point to an empty logger
+    token_source* source = nullptr;        ///< null: the request carries `secret`'s token already
+    std::string_view secret{};             ///< the fixed token, when there is no source
+    bool revokes_own_token = false;        ///< `deleteTokensMe`: drops its token, and no 401 refresh
+    std::chrono::milliseconds timeout{0};  ///< the call's deadline from its start; zero: none
+};
+
+/** One call, from its first token to its outcome, without I/O.
+
+    Drive it with `start()` and then, for each action it returns, the matching `on_*` call, until
+    it says `done`. `request` must outlive the machine; its `Authorization` header is set here
+    when a token source is used.
+*/
+class call_machine {
+public:
+    using clock = std::chrono::steady_clock;
+
+    call_machine(const call_settings& settings, http_request& request) noexcept
+        : s_(settings), req_(&request)
+    {
+    }
+
+    /// The first action.
+    call_action start()
+    {
+        if (s_.timeout.count() > 0)
+            deadline_ = now() + s_.timeout;
+        return s_.source ? call_action::get_token : begin_attempts();
+    }
+
+    /// The source a `get_token` action asks for.
+    genesys::token_source& token_source() const noexcept { return *s_.source; }
+
+    /// The request a `send` action asks to send.
+    const http_request& request() const noexcept { return *req_; }
+
+    /// How long a `wait` action asks to wait.
+    std::chrono::milliseconds wait_time() const noexcept { return wait_; }
+
+    /// When the call's deadline passes (its `timeout` from `start()`), if it has one.
+    std::optional<clock::time_point> deadline() const noexcept { return deadline_; }
+
+    /// The token the current request carries: what errors and log events must not show.
+    std::string_view secret() const noexcept { return s_.source ? std::string_view(token_) : s_.secret; }
+
+    /// The token a `get_token` action asked for, or the error of getting one.
+    call_action on_token(result<std::string>&& token)
+    {
+        if (!token) {
+            error e = token.error();
+            e.message = std::string(s_.operation) + " could not get a token: " + e.message;
+            return finish(std::move(e));
+        }
+        token_ = std::move(*token); // checked by the source: fit for a Bearer header
+        req_->headers.set("Authorization", "Bearer " + token_);
+        return begin_attempts();
+    }
+
+    /// What the transport returned for a `send` action; `what` is its own text about a failure.
+    call_action on_response(boost::system::result<http_response>&& sent, std::string what)
+    {
+        s_.rules->scrub(what);
+        if (*s_.log)
+            log_attempt(*s_.log, s_.operation, *req_, attempt_, attempt_started_, sent, what, secret());
+        auto judged = s_.rules->judge(s_.operation, std::move(sent), what, secret());
+        if (judged) {
+            if (s_.source && s_.revokes_own_token)
+                s_.source->invalidate(token_);
+            outcome_.emplace(std::move(judged));
+            return call_action::done;
+        }
+        if (s_.retry_allowed) {
+            const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now() - first_started_);
+            auto wait = retry_wait(*s_.retry, attempt_ + 1, retry_outcome(*s_.retry, judged.failure()), elapsed);
+            if (wait && deadline_ && now() + *wait >= *deadline_)
+                wait.reset(); // the next attempt would start past the deadline
+            if (wait) {
+                wait_ = *wait;
+                return call_action::wait;
+            }
+            if (attempt_ > 1) {
+                error& e = judged.failure();
+                e.attempts = attempt_;
+                e.message += " (after " + std::to_string(attempt_) + " attempts)";
+            }
+        }
+        // On a 401, drop the source's token and send once more with a fresh one.
+        if (const error& e = judged.failure(); s_.source && e.kind == error_kind::api && e.status == 401) {
+            s_.source->invalidate(token_);
+            if (pass_ == 1 && !s_.revokes_own_token) {
+                pass_ = 2;
+                return call_action::get_token;
+            }
+        }
+        outcome_.emplace(std::move(judged));
+        return call_action::done;
+    }
+
+    /// A `wait` action has ended.
+    call_action on_waited()
+    {
+        ++attempt_;
+        return next_send();
+    }
+
+    /// Ends the call early: the driver's deadline passed, or it was cancelled. Either is a
+    /// network error that is not retried.
+    call_action abort(boost::system::error_code ec, std::string_view why)
+    {
+        return finish(network_failure(s_.operation, ec, why, secret()));
+    }
+
+    /// The error of a call whose deadline passed.
+    call_action abort_deadline()
+    {
+        return abort(make_error_code(errc::deadline_exceeded),
+                     "the call did not finish within its timeout of " + std::to_string(s_.timeout.count()) + " ms");
+    }
+
+    /// The outcome, once `done`.
+    outcome<http_response> take_outcome() noexcept { return std::move(*outcome_); }
+
+private:
+    clock::time_point now() const { return s_.retry->clock ? s_.retry->clock() : clock::now(); }
+
+    call_action begin_attempts()
+    {
+        attempt_ = 1;
+        if (s_.retry_allowed || deadline_)
+            first_started_ = now();
+        return next_send();
+    }
+
+    call_action next_send()
+    {
+        if (deadline_ && now() >= *deadline_)
+            return abort_deadline();
+        if (*s_.log)
+            attempt_started_ = clock::now();
+        return call_action::send;
+    }
+
+    call_action finish(error e)
+    {
+        outcome_.emplace(std::move(e));
+        return call_action::done;
+    }
+
+    call_settings s_;
+    http_request* req_;
+    std::string token_;
+    int pass_ = 1;
+    int attempt_ = 1;
+    std::chrono::milliseconds wait_{0};
+    clock::time_point first_started_{};
+    clock::time_point attempt_started_{};
+    std::optional<clock::time_point> deadline_;
+    std::optional<outcome<http_response>> outcome_;
+};
+
+/** Runs `m` to its end, blocking: tokens from the source's `try_token`, sends through `send`
+    (which returns a `boost::system::result<http_response>` and fills its `what`), waits with
+    the retry policy's `sleep`. */
+template <class Send>
+outcome<http_response> run_blocking(call_machine& m, const retry_policy& policy, Send&& send)
+{
+    for (call_action a = m.start();;) {
+        switch (a) {
+        case call_action::get_token: a = m.on_token(m.token_source().try_token()); break;
+        case call_action::send: {
+            std::string what;
+            auto sent = send(m.request(), what);
+            a = m.on_response(std::move(sent), std::move(what));
+            break;
+        }
+        case call_action::wait:
+            if (policy.sleep)
+                policy.sleep(m.wait_time());
+            else
+                std::this_thread::sleep_for(m.wait_time());
+            a = m.on_waited();
+            break;
+        case call_action::done: return m.take_outcome();
+        }
+    }
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/call_machine.hpp> ----
+// ---- begin <genesys/detail/config_check.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
+#define GENESYS_DETAIL_CONFIG_CHECK_HPP
+
+// Checks a client_config once, when a client is made from it.
+
+// ---- begin <genesys/detail/percent_encode.hpp> ----
+#ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
+#define GENESYS_DETAIL_PERCENT_ENCODE_HPP
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// RFC 3986 `unreserved`: ALPHA / DIGIT / "-" / "." / "_" / "~".
+constexpr bool is_unreserved(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+}
+
+/// Appends `s` with every byte but the unreserved ones written as `%XX` (upper-case hex), so
+/// the result is one path segment or one query value whatever `s` holds (`/`, `?`, `#`, `%`,
+/// `+`, `=`, space, control characters, UTF-8).
+inline void append_percent_encoded(std::string& out, std::string_view s)
+{
+    constexpr char hex[] = "0123456789ABCDEF";
+    for (char c : s) {
+        if (is_unreserved(c)) {
+            out.push_back(c);
+        } else {
+            auto u = static_cast<unsigned char>(c);
+            out.push_back('%');
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0x0f]);
+        }
+    }
+}
+
+inline std::string percent_encode(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size());
+    append_percent_encoded(out, s);
+    return out;
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/percent_encode.hpp> ----
+
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
+constexpr bool is_loopback_host(std::string_view host) noexcept
+{
+    if (iequals(host, "localhost") || host == "[::1]")
+        return true;
+    if (!host.starts_with("127."))
+        return false;
+    int dots = 0, digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0 || digits > 3)
+                return false;
+            ++dots;
+            digits = 0;
+        } else if (c >= '0' && c <= '9') {
+            ++digits;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0 && digits <= 3;
+}
+
+/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
+/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
+/// `allow_insecure_http` is set.
+inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
+{
+    std::size_t scheme_len = 0;
+    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
+        scheme_len = 8;
+    else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
+        scheme_len = 7;
+    else
+        return "base_url must start with https:// or http://";
+    if (url.find_first_of("?#") != std::string_view::npos)
+        return "base_url must not have a query or a fragment";
+    std::string_view rest = url.substr(scheme_len);
+    std::string_view authority = rest.substr(0, rest.find('/'));
+    std::string_view path = rest.substr(authority.size());
+    if (authority.find('@') != std::string_view::npos)
+        return "base_url must not contain user-info (user:password@host)";
+    std::string_view host = authority;
+    std::string_view port;
+    if (!host.empty() && host.front() == '[') {
+        auto close = host.find(']');
+        if (close == std::string_view::npos)
+            return "base_url has an unterminated IPv6 address";
+        port = host.substr(close + 1);
+        host = host.substr(0, close + 1);
+        if (!port.empty() && port.front() != ':')
+            return "base_url has an invalid port";
+    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
+        port = host.substr(colon);
+        host = host.substr(0, colon);
+    }
+    if (host.empty() || host == "[]")
+        return "base_url has no host";
+    if (scheme_len == 7 && !allow_insecure_http && !is_loopback_host(host))
+        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
+    for (char c : host)
+        if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
+            return "base_url host contains a character not allowed in a host name";
+    if (!port.empty()) {
+        port.remove_prefix(1);
+        if (port.empty() || port.size() > 5)
+            return "base_url has an invalid port";
+        unsigned value = 0;
+        for (char c : port) {
+            if (c < '0' || c > '9')
+                return "base_url has an invalid port";
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535)
+            return "base_url has an invalid port";
+    }
+    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
+    for (char c : path)
+        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
+            return "base_url path contains a character that must be percent-encoded";
+    while (!path.empty() && path.back() == '/')
+        path.remove_suffix(1);
+    normalized.assign(url.substr(0, scheme_len + authority.size()));
+    normalized.append(path);
+    return {};
+}
+
+/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
+/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
+inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
+{
+    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
+        return why;
+    if (token_from_source) {
+        if (!cfg.access_token.empty())
+            return "set access_token or token_source, not both";
+    } else if (cfg.access_token.empty()) {
+        return "access_token is empty";
+    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
+        return "access_token contains a space or a control character";
+    }
+    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
+        return why;
+    if (cfg.call_timeout.count() < 0)
+        return "call_timeout must not be negative (zero: no limit)";
+    if (!is_header_value(cfg.user_agent))
+        return "user_agent contains a control character";
+    for (const auto& h : cfg.default_headers) {
+        if (!is_header_name(h.name))
+            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        if (iequals(h.name, "Authorization"))
+            return "default_headers must not set Authorization: use access_token";
+        if (is_framing_header(h.name))
+            return "default_headers must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
+        if (!is_header_value(h.value))
+            return "default header \"" + h.name + "\" has a control character in its value";
+    }
+    return {};
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/config_check.hpp> ----
 // ---- begin <genesys/detail/sha256.hpp> ----
 #ifndef GENESYS_DETAIL_SHA256_HPP
 #define GENESYS_DETAIL_SHA256_HPP
@@ -2807,375 +3641,20 @@ inline sha256::digest_type sha256_digest(std::string_view data) noexcept { retur
 
 #endif
 // ---- end <genesys/detail/sha256.hpp> ----
-// ---- begin <genesys/token_source.hpp> ----
-#ifndef GENESYS_TOKEN_SOURCE_HPP
-#define GENESYS_TOKEN_SOURCE_HPP
-
-/// @file
-/// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
-
-
-#include <boost/system/errc.hpp>
-
-#include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <new>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <tuple>
-#include <utility>
-
-namespace genesys {
-
-/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
-struct oauth_token {
-    /// The token to send as `Authorization: Bearer <access_token>`.
-    std::string access_token{};
-    /// `bearer`.
-    std::string token_type{};
-    /// Lifetime in seconds from when the response was sent.
-    std::optional<std::int64_t> expires_in{};
-    /// Present for the authorization-code and refresh-token grants.
-    std::optional<std::string> refresh_token{};
-
-    /// Field-by-field equality.
-    friend bool operator==(const oauth_token&, const oauth_token&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
-
-/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
-constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
-{
-    if (token.empty())
-        return "is empty";
-    for (char c : token) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f)
-            return "has a space, a control character or a non-ASCII byte";
-    }
-    return {};
-}
-
-/// The operation named by errors about getting a token.
-inline constexpr std::string_view request_token_operation = "requestToken";
-
-} // namespace detail
-
-/// How a `token_source` keeps its token.
-struct token_source_options {
-    /// A token is refreshed this long before it expires. When it lives less than twice the
-    /// margin, it is refreshed at half its lifetime instead (never a refresh on every call). A
-    /// token whose `expires_in` is missing, zero or negative is kept until the API rejects it.
-    std::chrono::seconds refresh_margin = std::chrono::seconds(60);
-    /// The longest a call waits for a refresh that another call started. A call that waits
-    /// longer fails with a network error (`timed_out`); the refresh itself goes on. Measured
-    /// in real time, whatever `clock` says. `milliseconds::max()` waits without a limit; zero
-    /// or less does not wait.
-    std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
-    /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
-    std::function<std::chrono::steady_clock::time_point()> clock{};
-};
-
-/** An access token that is fetched when first needed, cached, and fetched again before it expires.
-
-    Built from any callable that gets a token (a grant): `make_client_credentials_source` and
-    `make_refresh_token_source` (in `<genesys/oauth.hpp>`) wrap an `oauth_client`. Set it as
-    `client_config::token_source` and every `tokens_api` call takes its token from it; on a
-    401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
-
-    Thread-safe. When many threads need a fresh token at once, exactly one of them calls the
-    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token,
-    or the same `genesys::error` when the grant failed. The grant is never called concurrently
-    with itself, so it may keep state (a rotating refresh token). A failed fetch is not cached:
-    the next call tries again.
-
-    @code
-    auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
-    genesys::tokens_api api{transport, {.base_url = base, .token_source = source}};
-    @endcode
-*/
-class token_source {
-public:
-    /// The clock of `expires_at` and `token_source_options::clock`.
-    using clock_type = std::chrono::steady_clock;
-    /// Gets a new token: a grant. Errors it returns are handed to the callers waiting for it.
-    using fetch_function = std::function<result<api_response<oauth_token>>()>;
-
-    /// A source that fetches its first token when first asked.
-    explicit token_source(fetch_function fetch, token_source_options options = {})
-        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
-    {
-    }
-
-    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
-    /// lifetime counted from now, and uses `fetch` when it is due.
-    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
-        : token_source(std::move(fetch), std::move(options))
-    {
-        if (detail::bearer_token_problem(initial.access_token).empty())
-            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
-    }
-
-    token_source(const token_source&) = delete;
-    token_source& operator=(const token_source&) = delete;
-
-    /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
-        call already fetching (waited for, at most `wait_timeout`). */
-    [[nodiscard]] result<std::string> try_token()
-    {
-        std::unique_lock lock(mutex_);
-        const auto started = now();
-        if (cached_ && is_fresh(*cached_, started))
-            return cached_->value;
-        if (fetching_) {
-            const std::uint64_t seen = generation_;
-            ++waiting_;
-            const auto fetched = [&] { return generation_ != seen; };
-            bool done = true;
-            if (const auto deadline = wait_deadline())
-                done = cv_.wait_until(lock, *deadline, fetched);
-            else
-                cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
-            --waiting_;
-            if (!done) {
-                lock.unlock();
-                return wait_timed_out();
-            }
-            const auto outcome = outcome_; // the fetch this call waited for, or a later one
-            lock.unlock();
-            return *outcome;
-        }
-        fetching_ = true;
-        ++fetches_;
-        lock.unlock();
-
-        // Everything that may throw happens before the lock is taken again; an exception
-        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
-        fetch_guard guard{*this};
-        std::optional<std::int64_t> expires_in;
-        const auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
-        std::optional<cached_token> fresh;
-        if (*outcome)
-            fresh = make_cached(**outcome, expires_in, started);
-
-        lock.lock(); // from here to unlock nothing throws
-        if (fresh)
-            cached_ = std::move(*fresh);
-        outcome_ = outcome;
-        fetching_ = false;
-        ++generation_;
-        guard.done = true;
-        lock.unlock();
-        cv_.notify_all();
-        return *outcome;
-    }
-
-    /// Throwing form of `try_token`.
-    std::string token() { return try_token().value(); }
-
-    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
-        fetched since, by another call, is kept. */
-    void invalidate(std::string_view rejected_token)
-    {
-        std::lock_guard lock(mutex_);
-        if (cached_ && cached_->value == rejected_token)
-            cached_.reset();
-    }
-
-    /// Drops the cached token, whatever it is: the next call fetches a new one.
-    void clear()
-    {
-        std::lock_guard lock(mutex_);
-        cached_.reset();
-    }
-
-    /// True when a token is cached and not yet due for a refresh.
-    bool has_fresh_token() const
-    {
-        std::lock_guard lock(mutex_);
-        return cached_ && is_fresh(*cached_, now());
-    }
-
-    /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
-    std::optional<clock_type::time_point> expires_at() const
-    {
-        std::lock_guard lock(mutex_);
-        if (!cached_)
-            return std::nullopt;
-        return cached_->expires_at;
-    }
-
-    /// How many times the grant has been called.
-    std::uint64_t fetch_count() const
-    {
-        std::lock_guard lock(mutex_);
-        return fetches_;
-    }
-
-    /// How many calls are waiting, right now, for a fetch another call started.
-    std::size_t waiting() const
-    {
-        std::lock_guard lock(mutex_);
-        return waiting_;
-    }
-
-    /// The options the source was made with.
-    const token_source_options& options() const noexcept { return options_; }
-
-private:
-    struct cached_token {
-        std::string value;
-        std::optional<clock_type::time_point> expires_at;
-        std::optional<clock_type::time_point> refresh_at; // empty: no known lifetime, kept until rejected
-    };
-
-    /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
-    /// advance (nothing is allocated while unwinding), not a hang.
-    struct fetch_guard {
-        token_source& self;
-        bool done = false;
-        ~fetch_guard()
-        {
-            if (done)
-                return;
-            {
-                std::lock_guard lock(self.mutex_);
-                self.outcome_ = self.out_of_memory_;
-                self.fetching_ = false;
-                ++self.generation_;
-            }
-            self.cv_.notify_all();
-        }
-    };
-
-    static std::shared_ptr<const result<std::string>> make_out_of_memory()
-    {
-        error e;
-        e.kind = error_kind::network;
-        e.code = make_error_code(errc::transport_exception);
-        e.operation = std::string(detail::request_token_operation);
-        e.message = e.operation + " failed: out of memory while fetching a token";
-        return std::make_shared<const result<std::string>>(std::move(e));
-    }
-
-    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
-
-    /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
-    /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
-    std::optional<clock_type::time_point> wait_deadline() const
-    {
-        using std::chrono::milliseconds;
-        const auto start = clock_type::now();
-        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
-        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
-        if (timeout >= headroom - milliseconds(1))
-            return std::nullopt;
-        return start + timeout;
-    }
-
-    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
-    {
-        return !t.refresh_at || at < *t.refresh_at;
-    }
-
-    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
-                             clock_type::time_point started) const
-    {
-        cached_token t{std::move(value), std::nullopt, std::nullopt};
-        if (!expires_in || *expires_in <= 0)
-            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
-        using std::chrono::seconds;
-        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
-        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
-        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
-        t.expires_at = started + lifetime;
-        t.refresh_at = started + lifetime - margin;
-        return t;
-    }
-
-    /// Calls the grant; every failure, a thrown one included, becomes an error.
-    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
-    {
-        const std::string_view op = detail::request_token_operation;
-        if (!fetch_)
-            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
-        try {
-            auto r = fetch_();
-            if (!r)
-                return r.error();
-            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
-                error e;
-                e.kind = error_kind::decode;
-                e.code = make_error_code(errc::decode_failed);
-                e.operation = std::string(op);
-                e.status = r->status;
-                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
-                return e; // never cached: the next call fetches again
-            }
-            expires_in = r->data.expires_in;
-            return std::move(r->data.access_token);
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const exception& e) {
-            return e.info();
-        } catch (const std::exception& e) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           std::string("the grant threw: ") + e.what(), {});
-        } catch (...) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           "the grant threw a non-standard exception", {});
-        }
-    }
-
-    error wait_timed_out() const
-    {
-        return detail::network_failure(detail::request_token_operation,
-                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
-                                       "waited " + std::to_string(options_.wait_timeout.count()) +
-                                           " ms for the token refresh another call started",
-                                       {});
-    }
-
-    fetch_function fetch_;
-    token_source_options options_;
-    mutable std::mutex mutex_;
-    std::condition_variable cv_;
-    std::shared_ptr<const result<std::string>> out_of_memory_;
-    std::optional<cached_token> cached_;
-    std::shared_ptr<const result<std::string>> outcome_; // of the last fetch, for its waiters
-    bool fetching_ = false;
-    std::uint64_t generation_ = 0;
-    std::uint64_t fetches_ = 0;
-    std::size_t waiting_ = 0;
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/token_source.hpp> ----
 // ---- begin <genesys/tokens_api.hpp> ----
 #ifndef GENESYS_TOKENS_API_HPP
 #define GENESYS_TOKENS_API_HPP
 
 /// @file
 /// `tokens_api<Transport>`: the operations of the Tokens resource.
+
+// ---- begin <genesys/detail/client_core.hpp> ----
+#ifndef GENESYS_DETAIL_CLIENT_CORE_HPP
+#define GENESYS_DETAIL_CLIENT_CORE_HPP
+
+// What a Tokens client is besides its transport, shared by `tokens_api` and `async_tokens_api`:
+// the configuration checked once, the request headers made from it, request building for a
+// route, the step machine's settings, and the operation's result made from the final response.
 
 // ---- begin <genesys/routes.hpp> ----
 #ifndef GENESYS_ROUTES_HPP
@@ -3440,6 +3919,179 @@ constexpr const route_summary* shadowing_route(std::string_view self, http_metho
 
 #endif
 // ---- end <genesys/routes.hpp> ----
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace genesys::detail {
+
+class client_core {
+public:
+    /// Checks `config` (a problem is kept and returned by every call) and makes the headers.
+    explicit client_core(client_config config)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
+    {
+        std::string problem = config_problem(config_, base_url_, config_.token_source != nullptr);
+        if (!problem.empty()) {
+            problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        // With a token source the value is filled in per call, in this same position.
+        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
+    client_core(const client_core& other) : client_core(other.config_) {}
+    client_core& operator=(const client_core& other)
+    {
+        if (this != &other)
+            *this = client_core(other.config_);
+        return *this;
+    }
+    client_core(client_core&& other) noexcept = default;
+    client_core& operator=(client_core&&) noexcept = default;
+
+    const client_config& config() const noexcept { return config_; }
+
+    response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
+
+    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
+        them), or returns why the call is rejected before sending. */
+    template <class Route, class... Params>
+    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
+                                 const Params&... params) const
+    {
+        const std::string_view op = route.operation_id;
+        if (!problem_.empty())
+            return invalid_argument(op, problem_, config_.access_token);
+
+        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (auto why = path_segment_problem(values[i]); !why.empty())
+                return invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
+                                        config_.access_token);
+        }
+
+        if (req.headers.empty())
+            req.headers = headers_;
+        req.method = route.method;
+        req.body = std::move(body);
+        req.url.assign(base_url_);
+        route.path.append_to(req.url, params...);
+        if constexpr (sizeof...(Params) > 0) {
+            std::string_view path = std::string_view(req.url).substr(base_url_.size());
+            if (const auto* other = shadowing_route(op, route.method, path))
+                return invalid_argument(op,
+                                        std::string(route.path.param_name(0)) + " would address " +
+                                            std::string(other->operation_id) + " (" + std::string(other->path) +
+                                            "), not this operation",
+                                        config_.access_token);
+        }
+        if (!query.empty()) {
+            req.url += '?';
+            req.url += query;
+        }
+        return std::nullopt;
+    }
+
+    /// The step machine's settings for a call of `route`.
+    template <class Route>
+    call_settings settings(const Route& route) const noexcept
+    {
+        call_settings s;
+        s.operation = route.operation_id;
+        s.rules = &rules_;
+        s.retry = &config_.retry;
+        s.retry_allowed = is_idempotent(route.method) && config_.retry.enabled();
+        s.log = &config_.logger;
+        s.source = config_.token_source.get();
+        s.secret = config_.access_token;
+        s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
+        s.timeout = config_.call_timeout;
+        return s;
+    }
+
+private:
+    client_config config_;
+    api_rules rules_;
+    std::string base_url_;
+    std::string problem_;
+    http_headers headers_;
+};
+
+/// The query of `getTokensMe` for `preserve_idle_ttl`.
+inline std::string_view get_tokens_me_query(std::optional<bool> preserve_idle_ttl) noexcept
+{
+    static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+    if (!preserve_idle_ttl)
+        return {};
+    return *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
+}
+
+/// The body of `putTokensTimeout`.
+inline std::string put_tokens_timeout_body(const idle_token_timeout& settings)
+{
+    static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+    return boost::json::serialize(boost::json::value_from(settings));
+}
+
+/// The operation's result from a call's final outcome: a 2xx body decoded as `Response`.
+template <class Response>
+outcome<api_response<Response>> to_api_response(std::string_view op, outcome<http_response>&& sent,
+                                                std::string_view secret, response_limits lim)
+{
+    if (!sent)
+        return std::move(sent.failure());
+    http_response& res = *sent;
+    if constexpr (std::is_void_v<Response>) {
+        return api_response<void>{{res.status, std::move(res.headers)}};
+    } else {
+        // Decoded in place, and every path returns `out`, so the model is never moved.
+        const auto name = model_traits<Response>::name;
+        outcome<api_response<Response>> out{api_response<Response>{}};
+        std::string why;
+        if (res.body.size() > lim.max_bytes)
+            out = decode_failure(op, name,
+                                 "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
+                                     std::to_string(lim.max_bytes),
+                                 std::move(res), secret, errc::response_too_large);
+        else if (!decode_body(res.body, out->data, why, lim.max_depth))
+            out = decode_failure(op, name, why, std::move(res), secret);
+        else {
+            out->status = res.status;
+            out->headers = std::move(res.headers);
+        }
+        return out;
+    }
+}
+
+/// `verify_token`'s answer from `headTokensMe`'s: true on 2xx, false on the API's own 401 to it.
+inline outcome<api_response<bool>> to_verdict(outcome<api_response<void>>&& r)
+{
+    if (r)
+        return api_response<bool>{{r->status, std::move(r->headers)}, true};
+    error& e = r.failure();
+    // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
+    if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
+        return api_response<bool>{{e.status, std::move(e.headers)}, false};
+    return std::move(e);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/client_core.hpp> ----
 // ---- begin <genesys/transport.hpp> ----
 #ifndef GENESYS_TRANSPORT_HPP
 #define GENESYS_TRANSPORT_HPP
@@ -3502,6 +4154,33 @@ template <class T>
 concept transport_with_error_detail = transport<T> && requires(const T& t) {
     { t.last_error_message() } -> std::convertible_to<std::string_view>;
 };
+
+/** A transport whose send under way can be aborted from another thread.
+
+    Optional: `genesys::threaded_transport` calls `t.cancel()` when an asynchronous send is
+    cancelled, so that the blocking transfer stops instead of running to its end. `cancel()`:
+
+    - may be called from any thread while another thread is in `t.send(request)`, and returns
+      without waiting for that send;
+    - makes the send under way fail soon with a code that compares equal to
+      `boost::system::errc::operation_canceled` (it may also complete normally if it was about
+      to), after which the transport is usable again;
+    - has no effect on a send that starts after it: a cancel aimed at one send never aborts the
+      next; when no send is under way it does nothing;
+    - does not throw, and does not block.
+
+    `genesys::curl_transport` is one.
+
+    @code
+    struct my_transport {
+        genesys::http_response send(const genesys::http_request& req);
+        void cancel() noexcept; // aborts the send under way, if any
+    };
+    static_assert(genesys::cancellable_transport<my_transport>);
+    @endcode
+*/
+template <class T>
+concept cancellable_transport = transport<T> && requires(T& t) { t.cancel(); };
 
 } // namespace genesys
 
@@ -3639,21 +4318,8 @@ public:
 
     /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
     tokens_api(Transport transport, client_config config)
-        : transport_(std::move(transport)), config_(std::move(config))
+        : transport_(std::move(transport)), core_(std::move(config))
     {
-        std::string problem = detail::config_problem(config_, base_url_, config_.token_source != nullptr);
-        if (!problem.empty()) {
-            config_problem_ = "invalid client_config: " + problem;
-            return;
-        }
-        headers_.reserve(4 + config_.default_headers.size());
-        // With a token source the value is filled in per call, in this same position.
-        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
-        headers_.add("Accept", "application/json");
-        headers_.add("Content-Type", "application/json");
-        headers_.add("User-Agent", config_.user_agent);
-        for (const auto& h : config_.default_headers)
-            headers_.set(h.name, h.value);
     }
 
     /// The transport the client sends through.
@@ -3661,7 +4327,7 @@ public:
     /// The transport the client sends through.
     const Transport& transport() const noexcept { return transport_; }
     /// The configuration the client was made with.
-    const client_config& config() const noexcept { return config_; }
+    const client_config& config() const noexcept { return core_.config(); }
 
     /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
 
@@ -3764,177 +4430,36 @@ private:
 
     outcome<api_response<token_info>> get_me(std::optional<bool> preserve_idle_ttl)
     {
-        static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
-        std::string_view query;
-        if (preserve_idle_ttl)
-            query = *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
-        return call(routes::get_tokens_me, query, {});
+        return call(routes::get_tokens_me, detail::get_tokens_me_query(preserve_idle_ttl), {});
     }
 
     outcome<api_response<idle_token_timeout>> put_timeout(const idle_token_timeout& settings)
     {
-        static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-        return call(routes::put_tokens_timeout, {}, boost::json::serialize(boost::json::value_from(settings)));
+        return call(routes::put_tokens_timeout, {}, detail::put_tokens_timeout_body(settings));
     }
 
-    outcome<api_response<bool>> verify()
-    {
-        auto r = call(routes::head_tokens_me, {}, {});
-        if (r)
-            return api_response<bool>{{r->status, std::move(r->headers)}, true};
-        error& e = r.failure();
-        // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
-        if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
-            return api_response<bool>{{e.status, std::move(e.headers)}, false};
-        return std::move(e);
-    }
+    outcome<api_response<bool>> verify() { return detail::to_verdict(call(routes::head_tokens_me, {}, {})); }
 
     template <class Route, class... Params>
     outcome<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
                                                               std::string body, const Params&... params)
     {
-        const std::string_view op = route.operation_id;
-        if (!config_problem_.empty())
-            return detail::invalid_argument(op, config_problem_, config_.access_token);
-
-        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (auto why = detail::path_segment_problem(values[i]); !why.empty())
-                return detail::invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
-                                                config_.access_token);
-        }
-
         detail::request_slot::lease lease(slot_);
         http_request& req = lease.request();
-        if (req.headers.empty())
-            req.headers = headers_; // kept from call to call in the slot
-        req.method = route.method;
-        req.body = std::move(body);
-        req.url.assign(base_url_);
-        route.path.append_to(req.url, params...);
-        if constexpr (sizeof...(Params) > 0) {
-            std::string_view path = std::string_view(req.url).substr(base_url_.size());
-            if (const auto* other = detail::shadowing_route(op, route.method, path))
-                return detail::invalid_argument(op,
-                                                std::string(route.path.param_name(0)) + " would address " +
-                                                    std::string(other->operation_id) + " (" +
-                                                    std::string(other->path) + "), not this operation",
-                                                config_.access_token);
-        }
-        if (!query.empty()) {
-            req.url += '?';
-            req.url += query;
-        }
-
-        std::string source_token;
-        auto sent = exchange(op, req, source_token);
-        const std::string_view secret = config_.token_source ? std::string_view(source_token) : config_.access_token;
-        if (!sent)
-            return std::move(sent.failure());
-        return to_api_response<typename Route::response_type>(op, std::move(*sent), secret);
-    }
-
-    /// Sends `req`, with a token from the token source when there is one (kept in `token`): the
-    /// 2xx response, or the error. Not a template of the operation: one copy serves them all.
-    outcome<http_response> exchange(std::string_view op, http_request& req, std::string& token)
-    {
-        if (!config_.token_source)
-            return send(op, req, config_.access_token);
-
-        // On a 401, drop the token and send once more with a fresh one.
-        token_source& source = *config_.token_source;
-        const bool revokes_own_token = op == routes::delete_tokens_me.operation_id;
-        for (int pass = 1;; ++pass) {
-            auto fresh = source.try_token();
-            if (!fresh)
-                return no_token(op, fresh.error());
-            token = std::move(*fresh); // checked by the source: fit for a Bearer header
-            req.headers.set("Authorization", "Bearer " + token);
-            auto r = send(op, req, token);
-            if (r) {
-                if (revokes_own_token)
-                    source.invalidate(token);
-                return r;
-            }
-            if (const error& e = r.failure(); e.kind != error_kind::api || e.status != 401)
-                return r;
-            source.invalidate(token);
-            if (pass == 2 || revokes_own_token)
-                return r;
-        }
-    }
-
-    /// The error of a call that could not get a token: the grant's error, named as this call's.
-    static error no_token(std::string_view op, error e)
-    {
-        e.message = std::string(op) + " could not get a token: " + e.message;
-        return e;
-    }
-
-    /// The attempts of one request, as the retry policy allows; `secret` is the token it carries.
-    outcome<http_response> send(std::string_view op, const http_request& req, std::string_view secret)
-    {
-        return detail::with_retries(config_.retry, is_idempotent(req.method),
-                                    [&](int attempt) { return attempt_once(op, req, attempt, secret); });
-    }
-
-    /// One send: the 2xx response, or the error it makes.
-    outcome<http_response> attempt_once(std::string_view op, const http_request& req, int attempt,
-                                        std::string_view secret)
-    {
-        std::chrono::steady_clock::time_point started{};
-        if (config_.logger)
-            started = std::chrono::steady_clock::now();
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        if (config_.logger)
-            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, secret);
-        if (!sent)
-            return detail::network_failure(op, sent.error(), what, secret);
-        // Any 2xx is a success, as in the official SDKs; `route::success` documents the spec's.
-        if (sent->status < 200 || sent->status > 299)
-            return detail::api_failure(op, std::move(*sent), secret, limits());
-        return std::move(*sent);
-    }
-
-    /// The operation's result from a 2xx response: its body decoded as `Response`.
-    template <class Response>
-    outcome<api_response<Response>> to_api_response(std::string_view op, http_response&& res,
-                                                    std::string_view secret) const
-    {
-        if constexpr (std::is_void_v<Response>) {
-            return api_response<void>{{res.status, std::move(res.headers)}};
-        } else {
-            // Decoded in place, and every path returns `out`, so the model is never moved.
-            const auto name = detail::model_traits<Response>::name;
-            const detail::response_limits lim = limits();
-            outcome<api_response<Response>> out{api_response<Response>{}};
-            std::string why;
-            if (res.body.size() > lim.max_bytes)
-                out = detail::decode_failure(op, name,
-                                             "the body is " + std::to_string(res.body.size()) +
-                                                 " bytes, over the limit of " + std::to_string(lim.max_bytes),
-                                             std::move(res), secret, errc::response_too_large);
-            else if (!detail::decode_body(res.body, out->data, why, lim.max_depth))
-                out = detail::decode_failure(op, name, why, std::move(res), secret);
-            else {
-                out->status = res.status;
-                out->headers = std::move(res.headers);
-            }
-            return out;
-        }
-    }
-
-    detail::response_limits limits() const noexcept
-    {
-        return {config_.max_response_bytes, config_.max_json_depth};
+        if (auto rejected = core_.prepare(req, route, query, std::move(body), params...))
+            return std::move(*rejected);
+        const detail::call_settings settings = core_.settings(route);
+        detail::call_machine machine(settings, req);
+        auto sent = detail::run_blocking(machine, core_.config().retry,
+                                         [this](const http_request& r, std::string& what) {
+                                             return detail::send_through(transport_, r, what);
+                                         });
+        return detail::to_api_response<typename Route::response_type>(route.operation_id, std::move(sent),
+                                                                      machine.secret(), core_.limits());
     }
 
     Transport transport_;
-    client_config config_;
-    std::string base_url_;
-    std::string config_problem_;
-    http_headers headers_;
+    detail::client_core core_;
     detail::request_slot slot_;
 };
 
@@ -3946,6 +4471,7 @@ private:
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -4156,6 +4682,131 @@ inline std::optional<oauth_error_body> oauth_error_of(const error& e)
 /// `oauth_error_of(ex.info())`.
 inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
 
+namespace detail {
+
+/// Everything a token request's errors must not show: the client secret, the Basic credential,
+/// the grant's own secrets, each also as it looks percent-encoded.
+struct oauth_secrets {
+    std::vector<std::string> values;
+
+    void add(std::string_view s)
+    {
+        if (s.empty())
+            return;
+        values.emplace_back(s);
+        std::string encoded = percent_encode(s);
+        if (encoded != s)
+            values.push_back(std::move(encoded));
+    }
+    void scrub_text(std::string& text) const
+    {
+        for (const auto& s : values)
+            redact(text, s);
+    }
+    error scrub(error e) const
+    {
+        scrub_text(e.message);
+        scrub_text(e.raw_body);
+        if (e.body) {
+            if (e.body->message)
+                scrub_text(*e.body->message);
+            if (e.body->code)
+                scrub_text(*e.body->code);
+            if (e.body->message_with_params)
+                scrub_text(*e.body->message_with_params);
+        }
+        return e;
+    }
+};
+
+/// The login host's rules for one token request: its secrets scrubbed from everything, and a
+/// refusal's OAuth error body read into the error.
+class oauth_rules final : public attempt_rules {
+public:
+    oauth_rules(oauth_secrets secrets, response_limits limits) : secrets_(std::move(secrets)), limits_(limits) {}
+
+    const oauth_secrets& secrets() const noexcept { return secrets_; }
+    response_limits limits() const noexcept { return limits_; }
+
+    void scrub(std::string& text) const override { secrets_.scrub_text(text); }
+
+    outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                 std::string_view what, std::string_view) const override
+    {
+        if (!sent)
+            return secrets_.scrub(network_failure(op, sent.error(), what, {}));
+        http_response& res = *sent;
+        if (res.status >= 200 && res.status <= 299)
+            return std::move(res);
+        const bool too_large = res.body.size() > limits_.max_bytes;
+        secrets_.scrub_text(res.body); // before anything is parsed out of it
+        error e = api_failure(op, std::move(res), {}, limits_);
+        oauth_error_body oauth;
+        std::string ignored;
+        if (!too_large && decode_body(e.raw_body, oauth, ignored, limits_.max_depth) && oauth.error) {
+            error_body body = e.body.value_or(error_body{});
+            body.code = oauth.error;
+            if (oauth.error_description || oauth.description)
+                body.message = oauth.error_description ? oauth.error_description : oauth.description;
+            body.status = e.status;
+            e.body = std::move(body);
+            e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+            append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
+            if (e.body->message) {
+                e.message += ": ";
+                append_one_line(e.message, *e.body->message, {});
+            }
+            append_correlation(e.message, e.correlation_id, {});
+        }
+        return secrets_.scrub(std::move(e));
+    }
+
+private:
+    oauth_secrets secrets_;
+    response_limits limits_;
+};
+
+/// Runs an `oauth_client`'s token request asynchronously: defined by `<genesys/async.hpp>`.
+template <class Client>
+struct async_grant_runner;
+
+/// A token request ready to run: the request, and the rules that judge its answer.
+struct token_request {
+    http_request request;
+    oauth_rules rules;
+};
+
+/// The grant's result from a token request's final outcome: the 2xx body as an `oauth_token`.
+inline result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&& sent, const oauth_rules& rules)
+{
+    constexpr std::string_view op = request_token_operation;
+    if (!sent)
+        return std::move(sent.failure());
+    http_response& res = *sent;
+    const auto name = model_traits<oauth_token>::name;
+    const response_limits limits = rules.limits();
+    if (res.body.size() > limits.max_bytes) {
+        const auto size = res.body.size();
+        res.body.clear(); // it may hold a token: never keep it in an error
+        return rules.secrets().scrub(decode_failure(op, name,
+                                                    "the body is " + std::to_string(size) +
+                                                        " bytes, over the limit of " + std::to_string(limits.max_bytes),
+                                                    std::move(res), {}, errc::response_too_large));
+    }
+    api_response<oauth_token> out{{res.status, {}}, {}};
+    std::string why;
+    if (!decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
+        if (why.empty())
+            why = "access_token is missing";
+        res.body.clear(); // it may hold a token: never keep it in an error
+        return rules.secrets().scrub(decode_failure(op, name, why, std::move(res), {}));
+    }
+    out.headers = std::move(res.headers);
+    return out;
+}
+
+} // namespace detail
+
 /** An OAuth client of the login host, over any `genesys::transport`.
 
     Every grant is `POST <login_url>/oauth/token` with `Content-Type:
@@ -4176,7 +4827,8 @@ inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { ret
     genesys::oauth_token token = login.client_credentials();
     @endcode
 */
-template <transport Transport>
+template <class Transport>
+    requires transport<Transport> || async_transport<Transport>
 class oauth_client {
 public:
     /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
@@ -4190,36 +4842,110 @@ public:
     /// The configuration the client was made with.
     const oauth_config& config() const noexcept { return config_; }
 
-    /// The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials()
+    /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
+
+        `async_client_credentials` (an asynchronous transport; include `<genesys/async.hpp>`)
+        completes with `void(result<api_response<oauth_token>>)`; the client must outlive it.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(client_credentials_request()); }
+    oauth_token client_credentials() { return take(try_client_credentials()); }
+    template <class CompletionToken>
+    auto async_client_credentials(CompletionToken&& token)
+    {
+        return async_run(client_credentials_request(), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
+    {
+        return run(refresh_token_request(refresh_token));
+    }
+    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+    template <class CompletionToken>
+    auto async_refresh_token(std::string_view refresh_token, CompletionToken&& token)
+    {
+        return async_run(refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
+        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
+        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
+        have a secret.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
+                                                                           std::string_view redirect_uri,
+                                                                           std::string_view code_verifier = {})
+    {
+        return run(authorization_code_request(code, redirect_uri, code_verifier));
+    }
+    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
+                                   std::string_view code_verifier = {})
+    {
+        return take(try_authorization_code(code, redirect_uri, code_verifier));
+    }
+    template <class CompletionToken>
+    auto async_authorization_code(std::string_view code, std::string_view redirect_uri, std::string_view code_verifier,
+                                  CompletionToken&& token)
+    {
+        return async_run(authorization_code_request(code, redirect_uri, code_verifier),
+                         std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
+        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
+        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
+        base64 alphabets is rejected before sending. Needs `client_secret`.
+        @{ */
+    [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return run(saml2_bearer_request(org_name, assertion));
+    }
+    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
+    {
+        return take(try_saml2_bearer(org_name, assertion));
+    }
+    template <class CompletionToken>
+    auto async_saml2_bearer(std::string_view org_name, std::string_view assertion, CompletionToken&& token)
+    {
+        return async_run(saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
+    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
+private:
+    static constexpr std::string_view op = detail::request_token_operation;
+
+    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
+
+    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
+
+    using prepared_request = detail::outcome<detail::token_request>;
+
+    prepared_request client_credentials_request() const
     {
         std::string form;
         detail::append_form_field(form, "grant_type", "client_credentials");
-        return request_token(std::move(form), {}, true);
+        return prepare(std::move(form), {}, true);
     }
-    /// Throwing form of `try_client_credentials`.
-    oauth_token client_credentials() { return take(try_client_credentials()); }
 
-    /// The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
-    [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
+    prepared_request refresh_token_request(std::string_view refresh_token) const
     {
         if (refresh_token.empty())
             return reject("refresh_token is empty");
         std::string form;
         detail::append_form_field(form, "grant_type", "refresh_token");
         detail::append_form_field(form, "refresh_token", refresh_token);
-        return request_token(std::move(form), {refresh_token}, false);
+        return prepare(std::move(form), {refresh_token}, false);
     }
-    /// Throwing form of `try_refresh_token`.
-    oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
 
-    /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
-        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
-        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret. */
-    [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
-                                                                           std::string_view redirect_uri,
-                                                                           std::string_view code_verifier = {})
+    prepared_request authorization_code_request(std::string_view code, std::string_view redirect_uri,
+                                                std::string_view code_verifier) const
     {
         if (code.empty())
             return reject("code is empty");
@@ -4237,20 +4963,10 @@ public:
         detail::append_form_field(form, "redirect_uri", redirect_uri);
         if (!code_verifier.empty())
             detail::append_form_field(form, "code_verifier", code_verifier);
-        return request_token(std::move(form), {code, code_verifier}, false);
-    }
-    /// Throwing form of `try_authorization_code`.
-    oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
-                                   std::string_view code_verifier = {})
-    {
-        return take(try_authorization_code(code, redirect_uri, code_verifier));
+        return prepare(std::move(form), {code, code_verifier}, false);
     }
 
-    /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
-        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
-        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending. Needs `client_secret`. */
-    [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
+    prepared_request saml2_bearer_request(std::string_view org_name, std::string_view assertion) const
     {
         if (org_name.empty())
             return reject("org_name is empty");
@@ -4262,63 +4978,25 @@ public:
         detail::append_form_field(form, "grant_type", saml2_bearer_grant_type);
         detail::append_form_field(form, "orgName", org_name);
         detail::append_form_field(form, "assertion", assertion);
-        return request_token(std::move(form), {assertion}, true);
-    }
-    /// Throwing form of `try_saml2_bearer`.
-    oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
-    {
-        return take(try_saml2_bearer(org_name, assertion));
+        return prepare(std::move(form), {assertion}, true);
     }
 
-    /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
-    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
-
-private:
-    static constexpr std::string_view op = detail::request_token_operation;
-
-    static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
-
-    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
-
-    /// Everything an error must not show: the secret, the Basic credential, the grant's own
-    /// secrets, each also as it looks percent-encoded.
-    struct secrets {
-        std::vector<std::string> values;
-
-        void add(std::string_view s)
-        {
-            if (s.empty())
-                return;
-            values.emplace_back(s);
-            std::string encoded = detail::percent_encode(s);
-            if (encoded != s)
-                values.push_back(std::move(encoded));
-        }
-        void scrub_text(std::string& text) const
-        {
-            for (const auto& s : values)
-                detail::redact(text, s);
-        }
-        error scrub(error e) const
-        {
-            scrub_text(e.message);
-            scrub_text(e.raw_body);
-            if (e.body) {
-                if (e.body->message)
-                    scrub_text(*e.body->message);
-                if (e.body->code)
-                    scrub_text(*e.body->code);
-                if (e.body->message_with_params)
-                    scrub_text(*e.body->message_with_params);
-            }
-            return e;
-        }
-    };
-
-    result<api_response<oauth_token>> request_token(std::string form, std::initializer_list<std::string_view> grant_secrets,
-                                                    bool secret_required)
+    /// Runs a prepared token request asynchronously (defined by `<genesys/async.hpp>`).
+    template <class CompletionToken>
+    auto async_run(prepared_request&& prepared, CompletionToken&& token)
     {
-        secrets hidden;
+        return detail::async_grant_runner<oauth_client>::run(*this, std::move(prepared),
+                                                             std::forward<CompletionToken>(token));
+    }
+
+    template <class>
+    friend struct detail::async_grant_runner;
+
+    /// The token request of a grant whose form is `form`, or why it is rejected before sending.
+    detail::outcome<detail::token_request> prepare(std::string form, std::initializer_list<std::string_view> grant_secrets,
+                                                   bool secret_required) const
+    {
+        detail::oauth_secrets hidden;
         hidden.add(config_.client_secret);
         for (auto s : grant_secrets)
             hidden.add(s);
@@ -4351,72 +5029,34 @@ private:
             if (auto why = detail::retry_policy_problem(config_.retry); !why.empty())
                 return hidden.scrub(detail::invalid_argument(op, why));
 
-        return detail::with_retries(config_.retry, config_.retry_token_requests,
-                                    [&](int attempt) { return attempt_once(req, hidden, attempt); })
-            .to_result();
+        return detail::token_request{std::move(req),
+                                     detail::oauth_rules(std::move(hidden),
+                                                         {config_.max_response_bytes, config_.max_json_depth})};
     }
 
-    detail::outcome<api_response<oauth_token>> attempt_once(const http_request& req, const secrets& hidden,
-                                                            int attempt)
+    /// The step machine's settings for `prepared`.
+    detail::call_settings settings(const detail::token_request& prepared) const noexcept
     {
-        std::chrono::steady_clock::time_point started{};
-        if (config_.logger)
-            started = std::chrono::steady_clock::now();
-        std::string what;
-        auto sent = detail::send_through(transport_, req, what);
-        hidden.scrub_text(what);
-        if (config_.logger)
-            detail::log_attempt(config_.logger, op, req, attempt, started, sent, what, {});
-        if (!sent) {
-            return hidden.scrub(detail::network_failure(op, sent.error(), what, {}));
-        }
-        http_response& res = *sent;
-        const detail::response_limits limits{config_.max_response_bytes, config_.max_json_depth};
+        detail::call_settings s;
+        s.operation = op;
+        s.rules = &prepared.rules;
+        s.retry = &config_.retry;
+        s.retry_allowed = config_.retry_token_requests && config_.retry.enabled();
+        s.log = &config_.logger;
+        return s;
+    }
 
-        if (res.status < 200 || res.status > 299) {
-            const bool too_large = res.body.size() > limits.max_bytes;
-            hidden.scrub_text(res.body); // before anything is parsed out of it
-            error e = detail::api_failure(op, std::move(res), {}, limits);
-            oauth_error_body oauth;
-            std::string ignored;
-            if (!too_large && detail::decode_body(e.raw_body, oauth, ignored, limits.max_depth) && oauth.error) {
-                error_body body = e.body.value_or(error_body{});
-                body.code = oauth.error;
-                if (oauth.error_description || oauth.description)
-                    body.message = oauth.error_description ? oauth.error_description : oauth.description;
-                body.status = e.status;
-                e.body = std::move(body);
-                e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
-                detail::append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
-                if (e.body->message) {
-                    e.message += ": ";
-                    detail::append_one_line(e.message, *e.body->message, {});
-                }
-                detail::append_correlation(e.message, e.correlation_id, {});
-            }
-            return hidden.scrub(std::move(e));
-        }
-
-        const auto name = detail::model_traits<oauth_token>::name;
-        if (res.body.size() > limits.max_bytes) {
-            const auto size = res.body.size();
-            res.body.clear(); // it may hold a token: never keep it in an error
-            return hidden.scrub(detail::decode_failure(op, name,
-                                                       "the body is " + std::to_string(size) +
-                                                           " bytes, over the limit of " +
-                                                           std::to_string(limits.max_bytes),
-                                                       std::move(res), {}, errc::response_too_large));
-        }
-        api_response<oauth_token> out{{res.status, {}}, {}};
-        std::string why;
-        if (!detail::decode_body(res.body, out.data, why, limits.max_depth) || out.data.access_token.empty()) {
-            if (why.empty())
-                why = "access_token is missing";
-            res.body.clear(); // it may hold a token: never keep it in an error
-            return hidden.scrub(detail::decode_failure(op, name, why, std::move(res), {}));
-        }
-        out.headers = std::move(res.headers);
-        return out;
+    /// Runs a prepared token request, blocking.
+    result<api_response<oauth_token>> run(detail::outcome<detail::token_request>&& prepared)
+    {
+        if (!prepared)
+            return std::move(prepared.failure());
+        const detail::call_settings s = settings(*prepared);
+        detail::call_machine machine(s, prepared->request);
+        auto sent = detail::run_blocking(machine, config_.retry, [this](const http_request& r, std::string& what) {
+            return detail::send_through(transport_, r, what);
+        });
+        return detail::to_oauth_token(std::move(sent), prepared->rules);
     }
 
     Transport transport_;
@@ -4460,6 +5100,47 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     };
     return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
 }
+
+/** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
+    with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
+    Blocking callers wait for it on a condition variable; asynchronous ones (`async_token`,
+    `async_tokens_api`) never block.
+    @{ */
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>(
+        token_source::async_fetch_function([shared](std::function<void(result<api_response<oauth_token>>)> done) {
+            shared->async_client_credentials(std::move(done));
+        }),
+        std::move(options));
+}
+
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    struct state {
+        oauth_client<Transport> client;
+        std::string refresh_token;
+    };
+    auto shared = std::make_shared<state>(state{std::move(client), initial.refresh_token.value_or("")});
+    auto fetch = [shared](std::function<void(result<api_response<oauth_token>>)> done) {
+        shared->client.async_refresh_token(shared->refresh_token,
+                                           [shared, done = std::move(done)](result<api_response<oauth_token>> r) {
+                                               if (r && r->data.refresh_token && !r->data.refresh_token->empty())
+                                                   shared->refresh_token = *r->data.refresh_token;
+                                               done(std::move(r));
+                                           });
+    };
+    return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
+                                          std::move(options));
+}
+/// @}
 
 } // namespace genesys
 
