@@ -5,7 +5,7 @@
 #   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test (not the
 #     single-header copy of the core suite, which g++ runs), plus the
 #     libFuzzer targets, each run for a bounded time;
-#   - clang++ with ThreadSanitizer: the concurrency tests.
+#   - clang++ with ThreadSanitizer: the concurrency tests and the asynchronous API's.
 # Knobs: GENESYS_COMPILERS="g++ clang++" (either or both), GENESYS_SANITIZE=0 (plain clang, no
 # TSan stage), GENESYS_FUZZ_SECONDS=10 (per fuzz target).
 set -euo pipefail
@@ -42,7 +42,7 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
         stage clang-asan Debug "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
             -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
             -DGENESYS_TOKENS_CONSUMER_TESTS=OFF -DGENESYS_TOKENS_TEST_SINGLE_HEADER=OFF
-        stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests" "^tsan:" \
+        stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests genesys_async_tests" "^(tsan|async):" \
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
         # The benchmarks are built here, and their allocation budget and loopback smoke run tested.
@@ -51,7 +51,7 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
         # optimizer-exposed bugs show: the suites and the tools, optimized. (The single-header
         # suite, the examples and the consumer builds are the same code again: Debug has them.)
         stage "${cxx%++}-release" Release "$cxx" "" \
-            "genesys_tokens_tests genesys_transport_tests genesys_emulator_tests genesys_integration_tests" \
-            "^(include|transport|emulator|integration):" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
+            "genesys_tokens_tests genesys_async_tests genesys_transport_tests genesys_emulator_tests genesys_integration_tests" \
+            "^(include|async|transport|emulator|integration):" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     fi
 done
