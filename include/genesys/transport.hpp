@@ -61,6 +61,33 @@ concept transport_with_error_detail = transport<T> && requires(const T& t) {
     { t.last_error_message() } -> std::convertible_to<std::string_view>;
 };
 
+/** A transport whose send under way can be aborted from another thread.
+
+    Optional: `genesys::threaded_transport` calls `t.cancel()` when an asynchronous send is
+    cancelled, so that the blocking transfer stops instead of running to its end. `cancel()`:
+
+    - may be called from any thread while another thread is in `t.send(request)`, and returns
+      without waiting for that send;
+    - makes the send under way fail soon with a code that compares equal to
+      `boost::system::errc::operation_canceled` (it may also complete normally if it was about
+      to), after which the transport is usable again;
+    - has no effect on a send that starts after it: a cancel aimed at one send never aborts the
+      next; when no send is under way it does nothing;
+    - does not throw, and does not block.
+
+    `genesys::curl_transport` is one.
+
+    @code
+    struct my_transport {
+        genesys::http_response send(const genesys::http_request& req);
+        void cancel() noexcept; // aborts the send under way, if any
+    };
+    static_assert(genesys::cancellable_transport<my_transport>);
+    @endcode
+*/
+template <class T>
+concept cancellable_transport = transport<T> && requires(T& t) { t.cancel(); };
+
 } // namespace genesys
 
 #endif

@@ -603,6 +603,89 @@ TEST_CASE("curl_transport: the total timeout fires against a server that never a
     CHECK(server.accepts() == 1);
 }
 
+static_assert(genesys::cancellable_transport<genesys::curl_transport>);
+
+namespace {
+
+/// Calls `t.cancel()` from another thread once `server` has accepted `connections` connections.
+std::thread cancel_when_connected(genesys::curl_transport& t, const loopback_server& server, int connections)
+{
+    return std::thread([&t, &server, connections] {
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (server.accepts() < connections && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(5ms);
+        std::this_thread::sleep_for(50ms); // the request is sent, libcurl waits for the answer
+        t.cancel();
+    });
+}
+
+} // namespace
+
+TEST_CASE("curl_transport: cancel() from another thread aborts the send under way, and only that one")
+{
+    loopback_server silent({}, loopback_server::mode::silent);
+    loopback_server server({ok("a"), ok("b"), ok("c")});
+    genesys::curl_transport t{quick()};
+
+    // A cancel with no send under way does nothing: the next send is not aborted.
+    t.cancel();
+    auto r = t.send({genesys::http_method::get, server.url("/a"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "a");
+
+    // The send under way is aborted within libcurl's progress interval, not at its 5 s timeout.
+    auto start = std::chrono::steady_clock::now();
+    std::thread canceller = cancel_when_connected(t, silent, 1);
+    r = t.send({genesys::http_method::get, silent.url("/slow"), {}, ""});
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    canceller.join();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::operation_canceled);
+    CHECK(r.error() == genesys::make_curl_error_code(CURLE_ABORTED_BY_CALLBACK));
+    CHECK(genesys_adapters_test::never_retried(r.error()));
+    CHECK(t.last_error_message().find("cancelled") != std::string_view::npos);
+    CHECK(elapsed < 2500ms);
+
+    // The cancel was for that send only: the next one, on the same handle, succeeds.
+    r = t.send({genesys::http_method::get, server.url("/b"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "b");
+    CHECK(t.last_error_message().empty());
+
+    // A cancel after that send ended is lost too.
+    t.cancel();
+    r = t.send({genesys::http_method::get, server.url("/c"), {}, ""});
+    REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
+    CHECK(r->body == "c");
+}
+
+TEST_CASE("curl_transport: cancel() reaches a transport moved after its handle was set up")
+{
+    loopback_server server({ok("first")});
+    loopback_server silent({}, loopback_server::mode::silent);
+    auto original = std::make_unique<genesys::curl_transport>(quick());
+    auto r = original->send({genesys::http_method::get, server.url("/"), {}, ""}); // sets the handle up
+    REQUIRE_MESSAGE(r.has_value(), original->last_error_message());
+    genesys::curl_transport moved{std::move(*original)};
+    original.reset(); // the progress callback must not look at the old object any more
+
+    const auto start = std::chrono::steady_clock::now();
+    std::thread canceller = cancel_when_connected(moved, silent, 1);
+    r = moved.send({genesys::http_method::get, silent.url("/slow"), {}, ""});
+    canceller.join();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::operation_canceled);
+    CHECK(std::chrono::steady_clock::now() - start < 2500ms);
+
+    genesys::curl_transport assigned{quick()};
+    assigned = std::move(moved);
+    std::thread canceller2 = cancel_when_connected(assigned, silent, 2);
+    r = assigned.send({genesys::http_method::get, silent.url("/slow"), {}, ""});
+    canceller2.join();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error() == errc::operation_canceled);
+}
+
 TEST_CASE("curl_transport: a connection closed without an answer is an error, not a status")
 {
     loopback_server server({}, loopback_server::mode::close_at_once);

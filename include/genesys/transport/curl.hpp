@@ -21,6 +21,7 @@
 #include <boost/system/result.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -354,6 +355,10 @@ inline boost::system::error_code make_curl_error_code(CURLcode code) noexcept
     detailed message is kept until the next call (`last_error_message()`). Requests and
     their headers are never logged nor kept after the call.
 
+    A send under way can be aborted from another thread with `cancel()` (it is a
+    `genesys::cancellable_transport`): `genesys::threaded_transport` uses it to stop the transfer
+    of a cancelled asynchronous send.
+
     @code
     genesys::tokens_api api{genesys::curl_transport{}, {.access_token = token}};
     if (api.verify_token())
@@ -377,6 +382,7 @@ public:
         : handle_(std::exchange(other.handle_, nullptr)), configured_(std::exchange(other.configured_, false)),
           options_(std::move(other.options_)), last_error_(std::move(other.last_error_))
     {
+        adopt_handle();
     }
 
     /// Closes this transport's connections and takes `other`'s.
@@ -389,6 +395,7 @@ public:
             configured_ = std::exchange(other.configured_, false);
             options_ = std::move(other.options_);
             last_error_ = std::move(other.last_error_);
+            adopt_handle();
         }
         return *this;
     }
@@ -414,12 +421,19 @@ public:
         `max_response_size` is `errc::message_size`, an invalid request `errc::invalid_argument`,
         an unsupported scheme `errc::protocol_not_supported`; refused, reset, closed and timed-out
         connections are `connection_refused`, `connection_reset`, `connection_aborted` and
-        `timed_out` (see `curl_category()`).
+        `timed_out` (see `curl_category()`). A send aborted by `cancel()` is
+        `CURLE_ABORTED_BY_CALLBACK`, which compares equal to `errc::operation_canceled`.
 
         @throws std::bad_alloc when memory runs out while receiving.
     */
     boost::system::result<http_response> send(const http_request& request)
     {
+        // From here to the return, cancel() aborts this send (and only this one).
+        cancel_state_.store(sending, std::memory_order_relaxed);
+        struct idle_on_exit {
+            std::atomic<unsigned char>& state;
+            ~idle_on_exit() { state.store(idle, std::memory_order_relaxed); }
+        } idle_again{cancel_state_};
         last_error_.clear();
         if (const CURLcode rc = detail::curl_global_init_once(); rc != CURLE_OK)
             return fail(rc, "curl_global_init failed");
@@ -545,6 +559,8 @@ public:
             std::rethrow_exception(state.exception);
         if (state.body_too_large)
             return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_size");
+        if (rc == CURLE_ABORTED_BY_CALLBACK)
+            return fail(rc, "curl_transport: the send was cancelled");
         if (rc != CURLE_OK)
             return fail(rc, error_buffer);
         // libcurl accepts a response whose head was cut off by the connection closing.
@@ -565,10 +581,43 @@ public:
     /// The options given at construction.
     const curl_options& options() const noexcept { return options_; }
 
+    /** Aborts the send under way, if there is one, from any thread.
+
+        The transfer stops at libcurl's next progress check (at once while data flows, within
+        about a second while it waits for the server), and that `send` returns
+        `CURLE_ABORTED_BY_CALLBACK`, which compares equal to `errc::operation_canceled`; its
+        connection is closed, the next send opens a new one. When no send is under way, `cancel()`
+        does nothing: it never aborts a send that starts after it (a cancel that comes just before
+        a send starts is lost).
+
+        Thread safety: may be called from any thread while another thread is in `send`; the
+        transport must not be moved or destroyed meanwhile.
+    */
+    void cancel() noexcept
+    {
+        unsigned char expected = sending;
+        cancel_state_.compare_exchange_strong(expected, cancelled, std::memory_order_relaxed);
+    }
+
 private:
+    static constexpr unsigned char idle = 0, sending = 1, cancelled = 2;
+
+    /// libcurl's progress callback: a non-zero return aborts the transfer.
+    static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept
+    {
+        return static_cast<const curl_transport*>(self)->cancel_state_.load(std::memory_order_relaxed) == cancelled;
+    }
+
+    /// After a move: the progress callback's data points at this transport, not at the moved-from one.
+    void adopt_handle() noexcept
+    {
+        if (handle_ != nullptr && configured_)
+            curl_easy_setopt(handle_, CURLOPT_XFERINFODATA, static_cast<void*>(this));
+    }
+
     /// Sets the options that are the same for every call of this transport.
     template <class Set>
-    void set_fixed_options(Set& set) const
+    void set_fixed_options(Set& set)
     {
         set(CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -593,6 +642,10 @@ private:
             set(CURLOPT_CAPATH, options_.ca_path.c_str());
         set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
         set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
+        // cancel(): the progress callback checks the flag (moves repoint the data, see adopt_handle).
+        set(CURLOPT_XFERINFOFUNCTION, static_cast<curl_xferinfo_callback>(&curl_transport::on_progress));
+        set(CURLOPT_XFERINFODATA, static_cast<void*>(this));
+        set(CURLOPT_NOPROGRESS, 0L);
     }
 
     static bool append(detail::curl_slist_ptr& list, const char* line) noexcept
@@ -638,10 +691,12 @@ private:
     std::string last_error_;
     std::string loopback_origin_;     // the scheme and authority `origin_is_loopback_` is for
     bool origin_is_loopback_ = false;
+    std::atomic<unsigned char> cancel_state_{idle}; // idle, sending, or cancelled (see cancel())
 };
 
 static_assert(transport<curl_transport>);
 static_assert(transport_with_error_detail<curl_transport>);
+static_assert(cancellable_transport<curl_transport>);
 
 } // namespace genesys
 
