@@ -650,3 +650,36 @@ TEST_CASE("many threads run one io_context: every call completes once, one grant
     CHECK(ok == 400);
     CHECK(login.request_count() == 1);
 }
+
+TEST_CASE("blocking and asynchronous callers share one fetch of an asynchronous grant")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.manual();
+    login.respond(fixtures::json_response(200, R"({"access_token":"one-for-all","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+
+    std::vector<std::optional<genesys::result<std::string>>> async_answers(5);
+    for (auto& slot : async_answers)
+        genesys::async_token(*source, ioc.get_executor(), [&slot](genesys::result<std::string> r) { slot = std::move(r); });
+    poll(ioc);
+    CHECK(login.waiting() == 1);
+
+    // A blocking caller on another thread waits for the same fetch (never on the I/O thread).
+    std::promise<genesys::result<std::string>> blocking;
+    std::thread t([&] { blocking.set_value(source->try_token()); });
+    while (source->waiting() < 5) // four async waiters besides the starter, and the thread
+        std::this_thread::sleep_for(1ms);
+    CHECK(login.request_count() == 1);
+    login.complete_next();
+    poll(ioc);
+    t.join();
+    CHECK(blocking.get_future().get().value() == "one-for-all");
+    for (auto& a : async_answers) {
+        REQUIRE(a);
+        CHECK(a->value() == "one-for-all");
+    }
+    CHECK(source->fetch_count() == 1);
+    CHECK(source->waiting() == 0);
+}

@@ -7,9 +7,9 @@
 /// Not included by `<genesys/tokens.hpp>`: include it yourself, and link OpenSSL
 /// (`-lssl -lcrypto`, or `OpenSSL::SSL`) and threads (`-pthread`). Boost.System is header-only.
 
-#include <genesys/detail/ascii.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport.hpp>
+#include <genesys/transport/beast_detail.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
@@ -100,167 +100,6 @@ struct beast_options {
 
 namespace detail {
 
-/// The parts of an absolute `http://` or `https://` URL that a connection and a request line need.
-struct beast_url {
-    /// True for `https`.
-    bool tls = false;
-    /// The host, lower-cased; an IPv6 literal without its brackets.
-    std::string host{};
-    /// The explicit port, or the scheme's default (80, 443).
-    std::uint16_t port = 0;
-    /// The request target: path and query, at least `"/"`. A fragment is dropped.
-    std::string target{};
-    /// True when `host` is an IPv4 or IPv6 address rather than a name.
-    bool ip_literal = false;
-
-    friend bool operator==(const beast_url&, const beast_url&) = default;
-};
-
-/// The scheme's default port.
-constexpr std::uint16_t beast_default_port(bool tls) noexcept { return tls ? 443 : 80; }
-
-/// `host[:port]` as the `Host` field spells it: an IPv6 literal in brackets, no port when it is the default.
-inline std::string beast_host_field(const beast_url& u)
-{
-    std::string s = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-    if (u.port != beast_default_port(u.tls))
-        s += ":" + std::to_string(u.port);
-    return s;
-}
-
-/** Splits an absolute URL into scheme, host, port and target.
-
-    Accepts `http://` and `https://` (any case), a host name (letters, digits, `-`, `.`, `_`), an
-    IPv4 address or a bracketed IPv6 address, an optional port (1 to 65535; empty means the
-    default) and a path and query of printable ASCII. User-info, a zone id, an empty host, a bad
-    port, and spaces or control characters anywhere fail with `errc::invalid_argument`.
-*/
-inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
-{
-    const auto bad = [] { return boost::system::errc::make_error_code(boost::system::errc::invalid_argument); };
-    beast_url u;
-    std::string_view rest;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
-        u.tls = true;
-        rest = url.substr(8);
-    } else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://")) {
-        rest = url.substr(7);
-    } else {
-        return bad();
-    }
-
-    const auto authority_end = rest.find_first_of("/?#");
-    const std::string_view authority = rest.substr(0, authority_end);
-    std::string_view tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
-    if (authority.find('@') != std::string_view::npos)
-        return bad();
-
-    std::string_view host;
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos)
-            return bad();
-        host = authority.substr(1, close - 1);
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':')
-                return bad();
-            port = after.substr(1);
-        }
-        if (host.empty() || host.find('%') != std::string_view::npos)
-            return bad();
-        boost::system::error_code ec;
-        boost::asio::ip::make_address_v6(std::string(host), ec);
-        if (ec)
-            return bad();
-        u.ip_literal = true;
-    } else {
-        const auto colon = authority.rfind(':');
-        host = authority.substr(0, colon);
-        if (colon != std::string_view::npos)
-            port = authority.substr(colon + 1);
-        if (host.empty())
-            return bad();
-        for (char c : host) {
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '.' || c == '_';
-            if (!ok)
-                return bad();
-        }
-    }
-    u.host.reserve(host.size());
-    for (char c : host)
-        u.host.push_back(ascii_lower(c));
-    if (!u.ip_literal) {
-        boost::system::error_code ec;
-        boost::asio::ip::make_address_v4(u.host, ec);
-        u.ip_literal = !ec;
-    }
-
-    if (port.empty()) {
-        u.port = beast_default_port(u.tls);
-    } else {
-        if (port.size() > 5)
-            return bad();
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9')
-                return bad();
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535)
-            return bad();
-        u.port = static_cast<std::uint16_t>(value);
-    }
-
-    tail = tail.substr(0, tail.find('#'));
-    for (char c : tail) {
-        const auto b = static_cast<unsigned char>(c);
-        if (b <= 0x20 || b >= 0x7f)
-            return bad();
-    }
-    if (tail.empty() || tail.front() == '?')
-        u.target = "/";
-    u.target.append(tail);
-    return u;
-}
-
-/// The Beast verb of a method.
-constexpr boost::beast::http::verb beast_verb(http_method m) noexcept
-{
-    using boost::beast::http::verb;
-    switch (m) {
-    case http_method::get: return verb::get;
-    case http_method::head: return verb::head;
-    case http_method::put: return verb::put;
-    case http_method::post: return verb::post;
-    case http_method::delete_: return verb::delete_;
-    case http_method::patch: return verb::patch;
-    }
-    return verb::get;
-}
-
-/// The code a failure is returned as: a response over `max_body_size` or `max_header_size` is
-/// `errc::message_size` (Beast's `body_limit` and `header_limit` compare equal to no portable
-/// condition, and a second try would fail the same way); any other code is returned as is.
-inline boost::system::error_code beast_reported_error(const boost::system::error_code& ec) noexcept
-{
-    namespace http = boost::beast::http;
-    if (ec == http::error::body_limit || ec == http::error::header_limit)
-        return boost::system::errc::make_error_code(boost::system::errc::message_size);
-    return ec;
-}
-
-/// True for the errors a server's closing of an idle keep-alive connection shows up as.
-inline bool beast_stale_connection_error(const boost::system::error_code& ec) noexcept
-{
-    namespace asio = boost::asio;
-    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::connection_aborted ||
-           ec == asio::error::broken_pipe || ec == boost::beast::http::error::end_of_stream ||
-           ec == asio::ssl::error::stream_truncated;
-}
-
 /// The state behind a `beast_transport`: an `io_context`, the TLS context and at most one open
 /// connection. Not movable (the streams refer to the `io_context`); owned through a `unique_ptr`.
 class beast_session {
@@ -285,14 +124,14 @@ private:
     using tcp = boost::asio::ip::tcp;
     using plain_stream = boost::beast::tcp_stream;
     using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-    using request_type = boost::beast::http::request<boost::beast::http::string_body>;
+    using request_type = beast_request;
 
     /// How long a graceful close may take (it only writes a TLS alert).
     static constexpr std::chrono::milliseconds close_timeout{500};
 
     static clock::time_point deadline_after(clock::time_point from, std::chrono::milliseconds d) noexcept
     {
-        return d.count() > 0 ? from + d : clock::time_point::max();
+        return beast_deadline_after(from, d);
     }
 
     plain_stream& lowest() noexcept { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
@@ -371,83 +210,14 @@ inline boost::system::error_code beast_session::fail(std::string_view what, cons
 inline boost::system::error_code beast_session::build_request(const http_request& request, const beast_url& url,
                                                               request_type& out)
 {
-    namespace http = boost::beast::http;
-    const auto invalid = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
-    try {
-        out.version(11);
-        out.method(beast_verb(request.method));
-        out.target(url.target);
-        out.insert(http::field::host, beast_host_field(url));
-        for (const auto& h : request.headers) {
-            if (!is_header_name(h.name)) {
-                last_error_ = "a request header field has an invalid name";
-                return invalid;
-            }
-            if (!is_header_value(h.value)) {
-                last_error_ = "request header field " + h.name + " has an invalid value";
-                return invalid;
-            }
-            if (detail::is_framing_header(h.name)) {
-                last_error_ = "request header field " + h.name +
-                              " is not allowed: the transport sets the framing, connection and Host fields itself";
-                return invalid;
-            }
-            out.insert(h.name, h.value);
-        }
-        if (!options_.keep_alive)
-            out.insert(http::field::connection, "close");
-        const bool sends_body = !request.body.empty() || request.method == http_method::put ||
-                                request.method == http_method::post || request.method == http_method::patch;
-        if (sends_body) {
-            out.content_length(request.body.size());
-            out.body() = request.body;
-        }
-    } catch (const std::length_error&) {
-        // Beast's limit on a field (64 KiB): the request can never be sent.
-        last_error_ = "a request header field or the target is too long";
-        return invalid;
-    }
-    return {};
+    return beast_build_request(request, url, options_.keep_alive, out, last_error_);
 }
 
 inline boost::system::error_code beast_session::tls_context(std::string& why)
 {
     if (tls_context_)
         return {};
-    namespace ssl = boost::asio::ssl;
-    boost::system::error_code ec;
-    try {
-        ssl::context ctx(ssl::context::tls_client);
-        if (::SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) {
-            why = "cannot require TLS 1.2";
-            return {static_cast<int>(::ERR_get_error()), boost::asio::error::get_ssl_category()};
-        }
-        if (!options_.verify_peer) {
-            ctx.set_verify_mode(ssl::verify_none, ec);
-        } else {
-            ctx.set_verify_mode(ssl::verify_peer, ec);
-            if (!ec && options_.ca_file.empty() && options_.ca_path.empty()) {
-                ctx.set_default_verify_paths(ec);
-                why = "loading the default CA certificates";
-            }
-            if (!ec && !options_.ca_file.empty()) {
-                ctx.load_verify_file(options_.ca_file, ec);
-                why = "loading ca_file " + options_.ca_file;
-            }
-            if (!ec && !options_.ca_path.empty()) {
-                ctx.add_verify_path(options_.ca_path, ec);
-                why = "loading ca_path " + options_.ca_path;
-            }
-        }
-        if (ec)
-            return ec;
-        tls_context_.emplace(std::move(ctx));
-    } catch (const boost::system::system_error& e) {
-        why = "creating the TLS context";
-        return e.code();
-    }
-    why.clear();
-    return {};
+    return beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_context_, why);
 }
 
 inline boost::system::error_code beast_session::connect(const beast_url& url, clock::time_point deadline)
@@ -500,52 +270,18 @@ inline boost::system::error_code beast_session::connect(const beast_url& url, cl
 
     if (url.tls) {
         SSL* ssl = tls_->native_handle();
-        // SNI carries a host name, never an address (RFC 6066, section 3). This is the expansion
-        // of SSL_set_tlsext_host_name, without its C-style cast (for users' -Wold-style-cast).
-        if (!url.ip_literal && ::SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                                          const_cast<char*>(url.host.c_str())) != 1)
-            return fail("set TLS server name for", url,
-                        {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
-        if (options_.verify_peer) {
-            // The RFC 6125 check of asio::ssl::host_name_verification, done by OpenSSL during chain
-            // verification so that a mismatch is reported as such ("hostname mismatch").
-            X509_VERIFY_PARAM* param = ::SSL_get0_param(ssl);
-            const int set = url.ip_literal ? ::X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
-                                           : ::X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), url.host.size());
-            if (set != 1)
-                return fail("set TLS host name check for", url,
-                            {static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()});
-            ::X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        }
-        if (auto ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, handler); })) {
-            const long verify = ::SSL_get_verify_result(ssl);
-            std::string detail;
-            if (options_.verify_peer && verify != X509_V_OK)
-                detail = std::string("certificate: ") + ::X509_verify_cert_error_string(verify);
-            return fail("TLS handshake with", url, ec, detail);
-        }
+        std::string_view what;
+        if (auto ec = beast_prepare_tls(ssl, url, options_.verify_peer, what))
+            return fail(what, url, ec);
+        if (auto ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, handler); }))
+            return fail("TLS handshake with", url, ec, beast_tls_handshake_detail(ssl, options_.verify_peer));
     }
     return {};
 }
 
 inline bool beast_session::idle_connection_usable() noexcept
 {
-    if (buffer_.size() != 0)
-        return false;
-    auto& socket = lowest().socket();
-    boost::system::error_code ec;
-    socket.non_blocking(true, ec);
-    if (ec)
-        return false;
-    char byte = 0;
-    const std::size_t n = socket.receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-    boost::system::error_code ignored;
-    socket.non_blocking(false, ignored);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
-        return true; // nothing to read: the server has not closed it
-    if (!ec && n > 0)
-        return tls_.has_value(); // a TLS record (e.g. a session ticket) may come unasked; HTTP bytes may not
-    return false;                // end of stream or an error
+    return beast_idle_connection_usable(lowest().socket(), buffer_, tls_.has_value());
 }
 
 inline boost::system::result<http_response> beast_session::send(const http_request& request)
@@ -588,14 +324,10 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
             return fail("write request to", *url, ec);
         }
 
-        std::optional<http::response_parser<http::string_body>> parser;
+        std::optional<beast_response_parser> parser;
         bool first = true;
         for (;;) {
-            parser.emplace();
-            parser->header_limit(options_.max_header_size);
-            parser->body_limit(std::uint64_t{options_.max_body_size});
-            if (request.method == http_method::head)
-                parser->skip(true);
+            beast_init_parser(parser, request.method, options_.max_header_size, options_.max_body_size);
             // The head first: a chunked body's trailer fields, read with the body, are added to
             // the parser's fields, and must not pass for the response's headers.
             auto ec = run([&](auto handler) {
@@ -608,8 +340,7 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
                 return fail("read response from", *url, ec);
             }
             first = false;
-            const unsigned status = parser->get().result_int();
-            if (status / 100 != 1 || status == 101)
+            if (!beast_interim_status(parser->get().result_int()))
                 break; // a final response; 1xx ones (e.g. 100 Continue) are skipped
         }
         if (!parser->is_header_done()) { // the reused connection was stale: reconnect and resend once
@@ -617,10 +348,7 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
             continue;
         }
 
-        http_response response;
-        response.status = static_cast<int>(parser->get().result_int());
-        for (const auto& field : parser->get())
-            response.headers.add(std::string(field.name_string()), std::string(field.value()));
+        http_response response = beast_response_head(*parser);
         if (!parser->is_done()) {
             if (auto ec = run([&](auto handler) {
                     with_stream([&](auto& s) { http::async_read(s, buffer_, *parser, handler); });
@@ -629,8 +357,7 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
         }
         response.body = std::move(parser->get().body());
 
-        const bool keep = options_.keep_alive && req.keep_alive() && parser->keep_alive() && buffer_.size() == 0 &&
-                          response.status != 101;
+        const bool keep = beast_keep_connection(options_.keep_alive, req, *parser, buffer_, response.status);
         if (!keep)
             close(true, std::min(deadline, clock::now() + close_timeout));
         return response;

@@ -1,0 +1,927 @@
+#ifndef GENESYS_TRANSPORT_BEAST_ASYNC_HPP
+#define GENESYS_TRANSPORT_BEAST_ASYNC_HPP
+
+/// @file
+/// `beast_async_transport`: an asynchronous HTTP/1.1 transport over Boost.Beast, with TLS
+/// (OpenSSL) and a pool of keep-alive connections per host, on the caller's executor.
+///
+/// Not included by `<genesys/tokens.hpp>` nor `<genesys/async.hpp>`: include it yourself, and
+/// link OpenSSL (`-lssl -lcrypto`, or `OpenSSL::SSL`) and threads (`-pthread`); the CMake target
+/// `genesys::tokens_beast` does both.
+
+#include <genesys/async_transport.hpp>
+#include <genesys/http.hpp>
+#include <genesys/transport/beast_detail.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+/** Options of a `beast_async_transport`.
+
+    An aggregate: name only what you change. The names shared with `beast_options` mean the same.
+
+    @code
+    genesys::beast_async_transport t{ioc.get_executor(), {.max_connections = 4, .timeout = std::chrono::seconds(5)}};
+    @endcode
+*/
+struct beast_async_options {
+    /// The most connections open at once to one host (scheme, host and port); further requests
+    /// wait, first come first served, for one of them to be free. Zero counts as one.
+    std::size_t max_connections = 8;
+
+    /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
+    /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution cannot be
+    /// interrupted (it runs `getaddrinfo` on Asio's resolver thread): its time counts, and is
+    /// checked after it.
+    std::chrono::milliseconds connect_timeout{10'000};
+
+    /// Time allowed for a request once it has a connection: connecting (or reconnecting once),
+    /// the TLS handshake, writing the request and reading the whole response. Time spent waiting
+    /// for a free connection does not count (cancel the send to bound it). Zero or less: no
+    /// limit. Either timeout fails with `boost::beast::error::timeout`.
+    std::chrono::milliseconds timeout{16'000};
+
+    /// Verify the server's certificate chain and that it names the URL's host (or IP address).
+    /// Turn off only against a test server.
+    bool verify_peer = true;
+
+    /// A PEM file of trusted CA certificates. With `ca_path`, replaces the system's default trust store.
+    std::string ca_file{};
+
+    /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
+    /// system's default trust store.
+    std::string ca_path{};
+
+    /// The largest response body accepted; a larger one fails with `errc::message_size`.
+    std::size_t max_body_size = 8 * 1024 * 1024;
+
+    /// The largest response header (status line and fields) accepted; a larger one fails with
+    /// `errc::message_size`.
+    std::uint32_t max_header_size = 64 * 1024;
+
+    /// Keep connections open between requests and reuse them. When false, every request carries
+    /// `Connection: close` and its connection is closed after it.
+    bool keep_alive = true;
+};
+
+namespace detail {
+
+class beast_async_pool;
+
+/// One pooled connection: a strand that every use of its streams runs on, the streams (none
+/// while closed), and the read buffer. Owned by the pool while idle, by the operation using it
+/// while busy.
+class beast_async_connection {
+public:
+    using tcp = boost::asio::ip::tcp;
+    using plain_stream = boost::beast::tcp_stream;
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+    explicit beast_async_connection(const boost::asio::any_io_executor& ex)
+        : strand_(boost::asio::make_strand(ex)), resolver_(strand_)
+    {
+    }
+    beast_async_connection(const beast_async_connection&) = delete;
+    beast_async_connection& operator=(const beast_async_connection&) = delete;
+    ~beast_async_connection() { close(); }
+
+    /// The strand: every member below is used only on it.
+    const boost::asio::any_io_executor& strand() const noexcept { return strand_; }
+
+    /// True while the socket is open (the streams outlive a close until the next connect).
+    bool is_open() const noexcept
+    {
+        if (tls_)
+            return boost::beast::get_lowest_layer(*tls_).socket().is_open();
+        return plain_ && plain_->socket().is_open();
+    }
+
+    plain_stream& lowest() noexcept { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
+
+    void arm(std::chrono::steady_clock::time_point deadline)
+    {
+        if (deadline == std::chrono::steady_clock::time_point::max())
+            lowest().expires_never();
+        else
+            lowest().expires_at(deadline);
+    }
+
+    /// Runs `f` on the open stream, TLS or plain.
+    template <class F>
+    void with_stream(F&& f)
+    {
+        if (tls_)
+            f(*tls_);
+        else
+            f(*plain_);
+    }
+
+    /** Closes the socket (a pending operation on it completes with `operation_aborted`) and
+        cancels a pending resolve. The stream objects and the buffer stay: a pending operation
+        still refers to them; `reset` destroys them once nothing is pending. Never fails.
+    */
+    void close() noexcept
+    {
+        boost::system::error_code ignored;
+        resolver_.cancel();
+        if (tls_ || plain_) {
+            auto& s = lowest().socket();
+            s.shutdown(tcp::socket::shutdown_both, ignored);
+            s.close(ignored);
+        }
+    }
+
+    /// Closes and destroys the streams and empties the buffer; only with no operation pending.
+    void reset() noexcept
+    {
+        close();
+        tls_.reset();
+        plain_.reset();
+        buffer_.clear();
+    }
+
+    /// Bumped under the pool's mutex each time the connection changes hands: a cancellation
+    /// posted for one operation never closes it under the next.
+    std::atomic<std::uint64_t> generation{0};
+
+    boost::asio::any_io_executor strand_;
+    tcp::resolver resolver_;
+    std::optional<plain_stream> plain_{};
+    std::optional<tls_stream> tls_{};
+    boost::beast::flat_buffer buffer_{};
+};
+
+/** One `async_send`, from its start to its completion: the request, the connection it uses and
+    where it is. The handler lives in the derived `beast_async_send_op<Handler>`.
+
+    Ownership: while queued, only the pool's queue holds it (and it holds the pool weakly: no
+    cycle); while active, the pending I/O handlers (and posted functions) hold it, and it holds
+    the pool and its connection.
+*/
+class beast_async_op : public std::enable_shared_from_this<beast_async_op> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    beast_async_op(const beast_async_op&) = delete;
+    beast_async_op& operator=(const beast_async_op&) = delete;
+    virtual ~beast_async_op() = default;
+
+    /// The cancellation slot's entry point; any thread.
+    void cancel(boost::asio::cancellation_type_t type);
+
+protected:
+    beast_async_op() = default;
+
+    /// Hands the result to the handler, through its executor: posted when `post`, else
+    /// dispatched. Called exactly once, never from inside `async_send`.
+    virtual void deliver(boost::system::error_code ec, http_response response, bool post) = 0;
+
+private:
+    friend class beast_async_pool;
+    friend struct beast_async_initiation;
+
+    enum class state { initial, queued, active, done };
+
+    // Set before the operation is submitted, then read only.
+    std::weak_ptr<beast_async_pool> pool_weak_{};
+    beast_url url_{};
+    std::string key_{};
+    beast_request request_{};
+    http_method method_ = http_method::get;
+    bool idempotent_ = true;
+
+    // Under the pool's mutex.
+    state state_ = state::initial;
+    std::shared_ptr<beast_async_connection> conn_{}; ///< set when activated, kept until destroyed
+    std::uint64_t generation_ = 0;
+
+    // Any thread.
+    std::atomic<bool> cancelled_{false};
+
+    // On the connection's strand only, while active.
+    std::shared_ptr<beast_async_pool> pool_{}; ///< while active
+    bool reused_ = false;
+    int attempt_ = 0;
+    bool first_head_ = true;
+    clock::time_point deadline_{};
+    clock::time_point connect_deadline_{};
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints_{};
+    std::optional<beast_response_parser> parser_{};
+    http_response response_{};
+
+    // The steps, each on the strand.
+    void start();
+    void begin_attempt();
+    void connect();
+    void on_resolved(boost::system::error_code ec);
+    void on_connected(boost::system::error_code ec);
+    void on_handshake(boost::system::error_code ec);
+    void write();
+    void on_written(boost::system::error_code ec);
+    void read_head();
+    void on_head(boost::system::error_code ec);
+    void on_body(boost::system::error_code ec);
+    /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled).
+    void fail(boost::system::error_code ec);
+    /// Gives the connection back (kept or closed) and completes.
+    void finish(boost::system::error_code ec, bool keep);
+    /// True (and the operation completed) when a cancellation came in.
+    bool stop_if_cancelled();
+
+    /// A completion handler bound to the connection's strand that keeps this operation alive.
+    template <class F>
+    auto on_strand(F f)
+    {
+        return boost::asio::bind_executor(conn_->strand(),
+                                          [self = shared_from_this(), f]<class... Args>(Args&&... args) mutable
+                                          requires std::invocable<F&, beast_async_op&, Args&&...>
+                                          { f(*self, std::forward<Args>(args)...); });
+    }
+};
+
+/// The state shared by a transport and its copies, and kept alive by active operations.
+class beast_async_pool : public std::enable_shared_from_this<beast_async_pool> {
+public:
+    beast_async_pool(boost::asio::any_io_executor ex, beast_async_options options)
+        : executor_(std::move(ex)), options_(std::move(options))
+    {
+        if (options_.max_connections == 0)
+            options_.max_connections = 1;
+    }
+    beast_async_pool(const beast_async_pool&) = delete;
+    beast_async_pool& operator=(const beast_async_pool&) = delete;
+
+    const beast_async_options& options() const noexcept { return options_; }
+
+    /// Starts `op`: on an idle connection, on a new one when the host has fewer than
+    /// `max_connections`, else at the back of the host's queue.
+    void submit(const std::shared_ptr<beast_async_op>& op)
+    {
+        std::shared_ptr<beast_async_connection> conn;
+        {
+            std::lock_guard lock(mutex_);
+            if (op->cancelled_.load()) {
+                op->state_ = beast_async_op::state::done;
+            } else {
+                auto& host = hosts_[op->key_];
+                if (!host.idle.empty()) {
+                    conn = std::move(host.idle.back());
+                    host.idle.pop_back();
+                } else if (host.open < options_.max_connections) {
+                    conn = std::make_shared<beast_async_connection>(executor_);
+                    ++host.open;
+                } else {
+                    op->state_ = beast_async_op::state::queued;
+                    host.queue.push_back(op);
+                    return;
+                }
+                activate(*op, conn);
+            }
+        }
+        if (conn)
+            post_start(op);
+        else
+            op->deliver(boost::asio::error::operation_aborted, {}, true);
+    }
+
+    /// Called on the connection's strand when `op` is done with its connection: hands it, kept
+    /// or closed, to the next queued operation of the host, or keeps it idle, or forgets it.
+    void release(beast_async_op& op, bool keep)
+    {
+        std::shared_ptr<beast_async_op> next;
+        std::shared_ptr<beast_async_connection> conn = op.conn_;
+        if (!keep)
+            conn->close();
+        {
+            std::lock_guard lock(mutex_);
+            op.state_ = beast_async_op::state::done;
+            conn->generation.fetch_add(1);
+            auto& host = hosts_[op.key_];
+            if (!host.queue.empty()) {
+                next = std::move(host.queue.front());
+                host.queue.pop_front();
+                activate(*next, conn);
+            } else if (keep) {
+                host.idle.push_back(conn);
+            } else {
+                --host.open;
+            }
+        }
+        if (next)
+            post_start(next);
+    }
+
+    /// The cancellation of `op`: a queued one leaves the queue and completes; an active one has
+    /// its connection closed (terminal cancellation only).
+    void cancel(beast_async_op& op, boost::asio::cancellation_type_t type)
+    {
+        using ct = boost::asio::cancellation_type;
+        std::shared_ptr<beast_async_connection> conn;
+        std::uint64_t generation = 0;
+        {
+            std::lock_guard lock(mutex_);
+            switch (op.state_) {
+            case beast_async_op::state::initial: op.cancelled_.store(true); return;
+            case beast_async_op::state::done: return;
+            case beast_async_op::state::queued: {
+                auto& queue = hosts_[op.key_].queue;
+                const auto it = std::find_if(queue.begin(), queue.end(), [&](const auto& q) { return q.get() == &op; });
+                if (it != queue.end())
+                    queue.erase(it);
+                op.state_ = beast_async_op::state::done;
+                break;
+            }
+            case beast_async_op::state::active:
+                if ((type & ct::terminal) == ct::none)
+                    return; // closing the connection mid-exchange is terminal cancellation only
+                op.cancelled_.store(true);
+                conn = op.conn_;
+                generation = op.generation_;
+                break;
+            }
+        }
+        if (!conn) {
+            op.deliver(boost::asio::error::operation_aborted, {}, true);
+            return;
+        }
+        boost::asio::post(conn->strand(), [conn, generation] {
+            if (conn->generation.load() == generation)
+                conn->close(); // the operation's pending step completes, sees the flag and fails
+        });
+    }
+
+    /// The TLS context, made once on first use (under the mutex).
+    boost::system::error_code tls_context(boost::asio::ssl::context*& out, std::string& why)
+    {
+        std::lock_guard lock(mutex_);
+        if (!tls_ && !tls_error_)
+            tls_error_ = beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_, why);
+        out = tls_ ? &*tls_ : nullptr;
+        return tls_error_;
+    }
+
+    std::size_t open_connections() const
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& [key, host] : hosts_)
+            n += host.open;
+        return n;
+    }
+
+    std::size_t idle_connections() const
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& [key, host] : hosts_)
+            n += host.idle.size();
+        return n;
+    }
+
+    std::size_t queued() const
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& [key, host] : hosts_)
+            n += host.queue.size();
+        return n;
+    }
+
+private:
+    struct host_entry {
+        std::vector<std::shared_ptr<beast_async_connection>> idle{}; ///< open, unused; the last is the warmest
+        std::size_t open = 0;                                        ///< idle, busy or connecting
+        std::deque<std::shared_ptr<beast_async_op>> queue{};         ///< waiting for a connection
+    };
+
+    /// Under the mutex: `op` takes `conn`.
+    void activate(beast_async_op& op, const std::shared_ptr<beast_async_connection>& conn)
+    {
+        op.state_ = beast_async_op::state::active;
+        op.conn_ = conn;
+        op.generation_ = conn->generation.fetch_add(1) + 1;
+        op.pool_ = shared_from_this();
+    }
+
+    static void post_start(const std::shared_ptr<beast_async_op>& op)
+    {
+        boost::asio::post(op->conn_->strand(), [op] { op->start(); });
+    }
+
+    boost::asio::any_io_executor executor_;
+    beast_async_options options_;
+    mutable std::mutex mutex_;
+    std::map<std::string, host_entry, std::less<>> hosts_;
+    std::optional<boost::asio::ssl::context> tls_;
+    boost::system::error_code tls_error_;
+};
+
+inline void beast_async_op::cancel(boost::asio::cancellation_type_t type)
+{
+    if (auto pool = pool_weak_.lock())
+        pool->cancel(*this, type);
+}
+
+inline bool beast_async_op::stop_if_cancelled()
+{
+    if (!cancelled_.load())
+        return false;
+    fail(boost::asio::error::operation_aborted);
+    return true;
+}
+
+inline void beast_async_op::start()
+{
+    if (stop_if_cancelled())
+        return;
+    deadline_ = beast_deadline_after(clock::now(), pool_->options().timeout);
+    attempt_ = 0;
+    if (conn_->is_open() &&
+        !beast_idle_connection_usable(conn_->lowest().socket(), conn_->buffer_, conn_->tls_.has_value()))
+        conn_->close(); // closed by the server while idle: connect anew
+    begin_attempt();
+}
+
+inline void beast_async_op::begin_attempt()
+{
+    reused_ = conn_->is_open();
+    if (reused_)
+        write();
+    else
+        connect();
+}
+
+inline void beast_async_op::connect()
+{
+    namespace asio = boost::asio;
+    using tcp = asio::ip::tcp;
+    const auto now = clock::now();
+    if (now >= deadline_)
+        return fail(boost::beast::error::timeout);
+    connect_deadline_ = std::min(deadline_, beast_deadline_after(now, pool_->options().connect_timeout));
+    conn_->reset(); // nothing is pending on the old streams: this operation's steps are sequential
+    endpoints_.clear();
+    if (url_.ip_literal) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(url_.host, ec);
+        if (ec)
+            return fail(ec);
+        endpoints_.emplace_back(address, url_.port);
+        return on_resolved({});
+    }
+    // getaddrinfo cannot be interrupted: its time counts against the deadline, checked after it.
+    conn_->resolver_.async_resolve(
+        url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
+        on_strand([](beast_async_op& self, boost::system::error_code ec, const tcp::resolver::results_type& results) {
+            for (const auto& entry : results)
+                self.endpoints_.push_back(entry.endpoint());
+            self.on_resolved(ec);
+        }));
+}
+
+inline void beast_async_op::on_resolved(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec)
+        return fail(ec);
+    if (clock::now() >= connect_deadline_)
+        return fail(boost::beast::error::timeout);
+    boost::asio::ssl::context* ctx = nullptr;
+    if (url_.tls) {
+        std::string why;
+        if (auto tec = pool_->tls_context(ctx, why))
+            return fail(tec);
+    }
+    try {
+        if (url_.tls)
+            conn_->tls_.emplace(conn_->strand(), *ctx);
+        else
+            conn_->plain_.emplace(conn_->strand());
+    } catch (const boost::system::system_error& e) { // SSL_new failed
+        return fail(e.code());
+    }
+    conn_->arm(connect_deadline_);
+    conn_->lowest().async_connect(
+        endpoints_, on_strand([](beast_async_op& self, boost::system::error_code cec, const auto&) {
+            self.on_connected(cec);
+        }));
+}
+
+inline void beast_async_op::on_connected(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec)
+        return fail(ec);
+    boost::system::error_code ignored;
+    conn_->lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+    if (!url_.tls)
+        return write();
+    std::string_view what;
+    if (auto tec = beast_prepare_tls(conn_->tls_->native_handle(), url_, pool_->options().verify_peer, what))
+        return fail(tec);
+    conn_->arm(connect_deadline_);
+    conn_->tls_->async_handshake(boost::asio::ssl::stream_base::client,
+                                 on_strand([](beast_async_op& self, boost::system::error_code hec) {
+                                     self.on_handshake(hec);
+                                 }));
+}
+
+inline void beast_async_op::on_handshake(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec)
+        return fail(ec);
+    write();
+}
+
+inline void beast_async_op::write()
+{
+    conn_->arm(deadline_);
+    conn_->with_stream([&](auto& s) {
+        boost::beast::http::async_write(s, request_,
+                                        on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
+                                            self.on_written(ec);
+                                        }));
+    });
+}
+
+inline void beast_async_op::on_written(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec) {
+        if (reused_ && attempt_ == 0 && beast_stale_connection_error(ec)) {
+            // The server closed the kept-alive connection: reconnect and send once more.
+            conn_->close();
+            ++attempt_;
+            return begin_attempt();
+        }
+        return fail(ec);
+    }
+    first_head_ = true;
+    read_head();
+}
+
+inline void beast_async_op::read_head()
+{
+    const auto& o = pool_->options();
+    beast_init_parser(parser_, method_, o.max_header_size, o.max_body_size);
+    conn_->with_stream([&](auto& s) {
+        boost::beast::http::async_read_header(
+            s, conn_->buffer_, *parser_,
+            on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) { self.on_head(ec); }));
+    });
+}
+
+inline void beast_async_op::on_head(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec) {
+        const bool nothing_read = first_head_ && !parser_->got_some() && conn_->buffer_.size() == 0;
+        if (reused_ && attempt_ == 0 && nothing_read && idempotent_ && beast_stale_connection_error(ec)) {
+            conn_->close();
+            ++attempt_;
+            return begin_attempt();
+        }
+        return fail(ec);
+    }
+    first_head_ = false;
+    if (beast_interim_status(parser_->get().result_int()))
+        return read_head(); // 1xx (e.g. 100 Continue): the final response follows
+    response_ = beast_response_head(*parser_);
+    if (parser_->is_done())
+        return on_body({});
+    conn_->with_stream([&](auto& s) {
+        boost::beast::http::async_read(
+            s, conn_->buffer_, *parser_,
+            on_strand([](beast_async_op& self, boost::system::error_code bec, std::size_t) { self.on_body(bec); }));
+    });
+}
+
+inline void beast_async_op::on_body(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return;
+    if (ec)
+        return fail(ec);
+    response_.body = std::move(parser_->get().body());
+    const bool keep =
+        beast_keep_connection(pool_->options().keep_alive, request_, *parser_, conn_->buffer_, response_.status);
+    parser_.reset();
+    finish({}, keep);
+}
+
+inline void beast_async_op::fail(boost::system::error_code ec)
+{
+    if (cancelled_.load())
+        ec = boost::asio::error::operation_aborted;
+    response_ = {};
+    parser_.reset();
+    finish(beast_reported_error(ec), false);
+}
+
+inline void beast_async_op::finish(boost::system::error_code ec, bool keep)
+{
+    auto self = shared_from_this();
+    auto pool = std::move(pool_);
+    pool->release(*this, keep);
+    deliver(ec, ec ? http_response{} : std::move(response_), false);
+}
+
+/// The slot's handler: holds the operation weakly (the slot belongs to the caller).
+struct beast_async_cancel_handler {
+    std::weak_ptr<beast_async_op> op;
+    void operator()(boost::asio::cancellation_type_t type) const
+    {
+        if (auto p = op.lock())
+            p->cancel(type);
+    }
+};
+
+/// The operation with its handler, the work guard of the handler's executor and its slot.
+template <class Handler>
+class beast_async_send_op final : public beast_async_op {
+public:
+    using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+    using slot_type = boost::asio::associated_cancellation_slot_t<Handler>;
+
+    beast_async_send_op(Handler handler, const boost::asio::any_io_executor& io_executor)
+        : handler_(std::move(handler)),
+          work_(boost::asio::get_associated_executor(handler_, io_executor)),
+          slot_(boost::asio::get_associated_cancellation_slot(handler_))
+    {
+    }
+
+    /// Installs the cancellation handler, when the handler has a connected slot.
+    void install_cancellation()
+    {
+        if (slot_.is_connected())
+            slot_.template emplace<beast_async_cancel_handler>(
+                beast_async_cancel_handler{std::weak_ptr<beast_async_op>(shared_from_this())});
+    }
+
+private:
+    void deliver(boost::system::error_code ec, http_response response, bool post) override
+    {
+        auto ex = work_.get_executor();
+        auto call = [handler = std::move(handler_), slot = slot_, ec, response = std::move(response)]() mutable {
+            if (slot.is_connected())
+                slot.clear(); // on the handler's executor, where the caller emits its signals
+            std::move(handler)(ec, std::move(response));
+        };
+        if (post)
+            boost::asio::post(ex, std::move(call));
+        else
+            boost::asio::dispatch(ex, std::move(call));
+        work_.reset();
+    }
+
+    Handler handler_;
+    boost::asio::executor_work_guard<executor_type> work_;
+    slot_type slot_;
+};
+
+/// The initiation of `beast_async_transport::async_send`.
+struct beast_async_initiation {
+    std::shared_ptr<beast_async_pool> pool;
+    boost::asio::any_io_executor executor;
+
+    template <class Handler>
+    void operator()(Handler&& handler, const http_request& request) const
+    {
+        using op_type = beast_async_send_op<std::decay_t<Handler>>;
+        auto op = std::make_shared<op_type>(std::forward<Handler>(handler), executor);
+        beast_async_op& base = *op;
+        auto fail_now = [&](boost::system::error_code ec) { base.deliver(ec, {}, true); };
+        if (!pool)
+            return fail_now(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted));
+        auto url = parse_beast_url(request.url);
+        if (!url)
+            return fail_now(url.error());
+        std::string why;
+        if (auto ec = beast_build_request(request, *url, pool->options().keep_alive, base.request_, why))
+            return fail_now(ec);
+        base.pool_weak_ = pool;
+        base.method_ = request.method;
+        base.idempotent_ = request.method != http_method::post && request.method != http_method::patch;
+        base.key_ = (url->tls ? "https://" : "http://") + url->host + ":" + std::to_string(url->port);
+        base.url_ = std::move(*url);
+        op->install_cancellation();
+        pool->submit(op);
+    }
+};
+
+} // namespace detail
+
+/** An asynchronous HTTP/1.1 transport over Boost.Beast, for `http://` and `https://` URLs: a
+    `genesys::async_transport`.
+
+    Runs on the executor it is given (an `io_context` run by one thread or several): it starts no
+    thread of its own (Asio's resolver thread aside, for host names). Each host (scheme, host and
+    port) has a pool of keep-alive connections, at most `beast_async_options::max_connections`
+    open at once; when all are busy, requests wait in a queue, first come first served, and take
+    the next connection freed. When a reused connection turns out to have been closed by the
+    server while idle (seen before sending, or the write fails, or the response ends before its
+    first byte with end of stream or a reset), it reconnects and sends once more: for any method
+    when the write failed, only for GET, HEAD, PUT and DELETE otherwise. A failure on a fresh
+    connection is returned as is.
+
+    It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables
+    are ignored and every connection goes straight to the URL's host. `https` verifies the
+    certificate chain and host name (SNI is sent for host names) by default, exactly as
+    `beast_transport` does.
+
+    Copies share one pool (the same connections, limit and queue); a moved-from transport can
+    only be assigned, destroyed or asked for its executor (its sends fail with
+    `errc::operation_not_permitted`). Destroying a transport, or the last of its copies, with
+    sends in flight is safe: they go on and complete normally (the operations keep the pool
+    alive), then the idle connections are closed. Destroying the execution context with sends in
+    flight destroys their handlers without calling them, as Asio does; destroy the transport
+    first, as any I/O object.
+
+    Thread safety: `async_send` and the const members may be called from any threads at once, on
+    one object or on copies; the executor may be run by several threads (each connection has a
+    strand, the pool a mutex). Assigning or destroying one object while another thread uses that
+    same object is not safe.
+
+    @code
+    boost::asio::io_context ioc;
+    genesys::beast_async_transport transport{ioc.get_executor()};
+    transport.async_send({genesys::http_method::get, "https://api.mypurecloud.com/api/v2/tokens/me",
+                          {{"Authorization", "Bearer " + token}}, {}},
+                         [](boost::system::error_code ec, genesys::http_response r) {
+                             if (!ec)
+                                 std::cout << r.status << '\n';
+                         });
+    ioc.run();
+    @endcode
+*/
+class beast_async_transport {
+public:
+    /// The executor type: handlers without an associated executor run on it.
+    using executor_type = boost::asio::any_io_executor;
+
+    /** Makes a transport whose connections run on `ex`.
+
+        Nothing is connected (nor OpenSSL set up) before the first send.
+
+        @param ex The executor of every connection (each gets a strand on it), and of the
+        completion of handlers without an associated executor.
+        @param options Pool size, timeouts, TLS verification and size limits.
+    */
+    explicit beast_async_transport(executor_type ex, beast_async_options options = {})
+        : executor_(ex), pool_(std::make_shared<detail::beast_async_pool>(std::move(ex), std::move(options)))
+    {
+    }
+
+    /** Makes a transport on the executor of `ctx`, e.g. an `io_context`.
+
+        @param ctx The execution context; it must outlive the transport.
+        @param options Pool size, timeouts, TLS verification and size limits.
+    */
+    template <class ExecutionContext>
+        requires std::convertible_to<ExecutionContext&, boost::asio::execution_context&>
+    explicit beast_async_transport(ExecutionContext& ctx, beast_async_options options = {})
+        : beast_async_transport(executor_type(ctx.get_executor()), std::move(options))
+    {
+    }
+
+    /// A transport sharing this one's pool.
+    beast_async_transport(const beast_async_transport&) = default;
+    /// Shares `other`'s pool; this transport's previous pool lives on while its sends are in flight.
+    beast_async_transport& operator=(const beast_async_transport&) = default;
+
+    /// Takes over `other`'s pool; `other` keeps its executor only.
+    beast_async_transport(beast_async_transport&& other) noexcept
+        : executor_(other.executor_), pool_(std::move(other.pool_))
+    {
+    }
+
+    /// Takes over `other`'s pool; this transport's previous pool lives on while its sends are in flight.
+    beast_async_transport& operator=(beast_async_transport&& other) noexcept
+    {
+        if (this != &other) {
+            executor_ = other.executor_;
+            pool_ = std::move(other.pool_);
+        }
+        return *this;
+    }
+
+    /// Releases this object's share of the pool; sends in flight complete normally.
+    ~beast_async_transport() = default;
+
+    /// The executor given at construction.
+    executor_type get_executor() const noexcept { return executor_; }
+
+    /** Sends `request` and reads the whole response, asynchronously.
+
+        Sends exactly the request's method, target, fields and body, plus `Host` and
+        `Content-Length` (when there is a body, and always for PUT, POST and PATCH). The response's
+        headers are those of the final response only: a chunked body's trailer fields are dropped.
+        `request` is copied into the operation when it starts: it need not outlive the call
+        (except with a token that starts the operation later, such as `deferred`, which keeps a
+        copy).
+
+        The handler is called exactly once, with `void(boost::system::error_code,
+        genesys::http_response)`, through its associated executor (by default this transport's),
+        never from inside `async_send`. An HTTP error status is a response, not an error.
+
+        Cancellation (the handler's associated cancellation slot): any cancellation type removes a
+        request still waiting for a connection; terminal cancellation of a request under way closes
+        its connection (it cannot be reused mid-response). Either way the send completes with
+        `boost::asio::error::operation_aborted`. A request that completed meanwhile completes
+        normally.
+
+        @param request The request; its `url` is absolute, `http://` or `https://`.
+        @param token The completion token: a callback, `use_future`, `use_awaitable`,
+        `deferred`, `as_tuple(...)`, `bind_executor(...)`, ...
+        @return What the completion token makes of `void(error_code, http_response)`.
+
+        Errors: `errc::invalid_argument` for a bad URL or header field, a field the transport
+        owns (`Host`, `Content-Length`, `Transfer-Encoding`, `Trailer`, `Connection`,
+        `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
+        (nothing is sent); `boost::beast::error::timeout` when `timeout` or `connect_timeout`
+        passed; `errc::message_size` for a body over `max_body_size` or a head over
+        `max_header_size`; `operation_aborted` when cancelled; `errc::operation_not_permitted`
+        on a moved-from transport; otherwise the `boost::asio`, `boost::asio::ssl` or
+        `boost::beast` code of the network failure. As for `beast_transport`, a TLS failure
+        (certificate or host name verification included) is of the `"asio.ssl"` category and is
+        never retried by the library; refused, reset and closed connections and timeouts are
+        worth a retry.
+
+        Thread safety: may be called from any thread, also concurrently.
+    */
+    template <class CompletionToken>
+    auto async_send(const http_request& request, CompletionToken&& token)
+    {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, http_response)>(
+            detail::beast_async_initiation{pool_, executor_}, token, request);
+    }
+
+    /// The connections open or being opened now, all hosts together (0 for a moved-from transport).
+    /// Thread-safe.
+    std::size_t open_connections() const { return pool_ ? pool_->open_connections() : 0; }
+
+    /// The open connections no request is using now, all hosts together. Thread-safe.
+    std::size_t idle_connections() const { return pool_ ? pool_->idle_connections() : 0; }
+
+    /// The requests waiting for a connection now, all hosts together. Thread-safe.
+    std::size_t queued_requests() const { return pool_ ? pool_->queued() : 0; }
+
+private:
+    executor_type executor_;
+    std::shared_ptr<detail::beast_async_pool> pool_;
+};
+
+static_assert(async_transport<beast_async_transport>);
+
+} // namespace genesys
+
+#endif
