@@ -378,6 +378,8 @@ struct async_grant_runner {
     error: its grant never runs on an I/O thread.
 
     @param source The token source; a source not held by a `std::shared_ptr` must outlive the call.
+    A wait keeps work on the handler's executor, so `run()` does not return while it is pending;
+    do not destroy that executor's context while a source that outlives it still holds a wait.
     @param ex The executor of the wait timer, and of the handler when it has none.
     @param token The completion token.
 */

@@ -252,14 +252,13 @@ public:
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
         it will not be answered, so the caller completes it; false when its answer is already on
         its way. */
-    bool withdraw(const detail::token_waiter& waiter)
+    bool withdraw(detail::token_waiter& waiter)
     {
         std::lock_guard lock(mutex_);
         if (waiter.answered_)
             return false;
-        auto& w = const_cast<detail::token_waiter&>(waiter);
-        w.answered_ = true;
-        if (w.counted_)
+        waiter.answered_ = true;
+        if (waiter.counted_)
             --waiting_;
         std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
         return true;
