@@ -7,15 +7,19 @@
 #   3. decoding alone, in documents and MB per second;
 #   4. calls per second over loopback against the emulator: the curl and Beast adapters against
 #      a hand-written libcurl loop;
-#   5. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
-# Takes about 3 minutes on 2 cores from a clean clone, build included. QUICK=1 shortens every run.
+#   5. the asynchronous API over loopback with 1, 16 and 64 calls in flight on one io_context
+#      thread, beside the official JS SDK (benchmarks/js, Node) with the same counts in flight and
+#      the blocking curl adapter; and async against sync in instructions per call (callgrind);
+#   6. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
+# Takes 4 to 6 minutes on 2 cores once built; the first build adds 5 to 8. QUICK=1 shortens every
+# run: about 1 minute once built. BENCH_BUILD_DIR overrides the build directory (default build/bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/lib/packages.sh
 ensure_packages cmake make g++ clang libboost-json1.81-dev libcurl4-openssl-dev libssl-dev libbenchmark-dev valgrind
 
-build=build/bench
+build=${BENCH_BUILD_DIR:-build/bench}
 quick=${QUICK:-0}
 min_time=$([ "$quick" = 1 ] && echo 0.05 || echo 0.2)
 reps=$([ "$quick" = 1 ] && echo 1 || echo 5)
@@ -24,7 +28,21 @@ compile_runs=$([ "$quick" = 1 ] && echo 1 || echo 5)
 echo "building the benchmarks (Release) in $build ..."
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=OFF -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF \
     -DGENESYS_TOKENS_INSTALL=OFF -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target bench_calls bench_loopback >/dev/null
+targets=(bench_calls bench_loopback)
+# bench_async exists when the asynchronous API and its Beast transport are there.
+[[ $(cmake --build "$build" --target help) == *bench_async* ]] && targets+=(bench_async)
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
+have_async=$([[ -x $build/benchmarks/bench_async ]] && echo 1 || echo 0)
+
+# The JS SDK peer: Node and the SDK pinned in benchmarks/js/package-lock.json. Node's own nodejs
+# package (nodesource) conflicts with Debian's npm: install them only when a command is missing.
+if [[ $have_async = 1 ]]; then
+    { command -v node && command -v npm; } >/dev/null || ensure_packages nodejs npm
+    if [[ ! -d benchmarks/js/node_modules ]]; then
+        echo "installing the JS SDK peer (npm ci in benchmarks/js) ..."
+        (cd benchmarks/js && npm ci --no-audit --no-fund >/dev/null)
+    fi
+fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -37,12 +55,14 @@ echo "per call and decoding ..."
 if command -v valgrind >/dev/null; then
     echo "instructions per call (callgrind) ..."
     # The count of N calls minus that of few calls, over the difference: exact per-call instructions.
-    instructions() {
+    instructions_of() { # PROGRAM CASE N
         local n
-        n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/benchmarks/bench_calls" \
-            --instructions "$1" "$2" 2>&1 | awk '/Collected/ {print $4}')
+        n=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" --instructions "$2" "$3" 2>&1 |
+            awk '/Collected/ {print $4}')
+        [[ -n $n ]] || { echo "callgrind gave no count for $1 --instructions $2 $3" >&2; exit 1; }
         echo "$n"
     }
+    instructions() { instructions_of "$build/benchmarks/bench_calls" "$1" "$2"; }
     {
         printf '\n%-15s %16s %16s %7s %7s\n' "instructions" "library Ir/call" "floor Ir/call" "ratio" "<=1.3"
         for op in get_tokens_me verify_token delete_token; do
@@ -55,12 +75,63 @@ if command -v valgrind >/dev/null; then
             awk -v op="$op" -v l="${per[0]}" -v f="${per[1]}" \
                 'BEGIN {r = l / f; printf "%-15s %16d %16d %7.2f %7s\n", op, l, f, r, (r <= 1.3 ? "yes" : "NO")}'
         done
+        if [[ $have_async = 1 ]]; then
+            # The same get_tokens_me and canned body: async_tokens_api over async_fake_transport on
+            # an io_context, against tokens_api over fake_transport.
+            per=()
+            for side in async sync; do
+                few=$(instructions_of "$build/benchmarks/bench_async" "${side}_get_tokens_me" 100)
+                many=$(instructions_of "$build/benchmarks/bench_async" "${side}_get_tokens_me" 2100)
+                per+=($(((many - few) / 2000)))
+            done
+            printf '\n%-15s %16s %16s %7s %7s\n' "instructions" "async Ir/call" "sync Ir/call" "ratio" "<=1.3"
+            awk -v l="${per[0]}" -v f="${per[1]}" \
+                'BEGIN {r = l / f; printf "%-15s %16d %16d %7.2f %7s\n", "get_tokens_me", l, f, r, (r <= 1.3 ? "yes" : "NO")}'
+        fi
     } >"$out/instructions.txt"
 fi
 
 echo "loopback against the emulator ..."
 "$build/benchmarks/bench_loopback" --benchmark_min_time=$([ "$quick" = 1 ] && echo 0.2 || echo 0.5) \
     --benchmark_repetitions=$([ "$quick" = 1 ] && echo 1 || echo 10) "${common[@]}" >"$out/loopback.txt"
+
+if [[ $have_async = 1 ]]; then
+    echo "async loopback against the emulator ..."
+    "$build/benchmarks/bench_async" --benchmark_min_time=$([ "$quick" = 1 ] && echo 0.2 || echo 0.5) \
+        --benchmark_repetitions=$([ "$quick" = 1 ] && echo 1 || echo 5) "${common[@]}" >"$out/async.txt"
+    echo "the JS SDK peer against the emulator ..."
+    # One emulator (bench_async starts it, as for its own benchmarks), the three counts in turn.
+    "$build/benchmarks/bench_async" --run-peer "$(command -v node)" "$root/benchmarks/js/bench_tokens.js" \
+        --in-flight 1,16,64 --seconds $([ "$quick" = 1 ] && echo 0.5 || echo 3) \
+        --warmup $([ "$quick" = 1 ] && echo 0.2 || echo 0.5) >"$out/js.txt"
+    {
+        printf '\n%-10s %16s %12s %8s %6s %14s   %s\n' "in flight" "library async/s" "JS SDK/s" "ratio" ">=10" \
+            "sync curl/s" "client CPU us/call: library, JS SDK, ratio"
+        awk '
+            FNR == NR && $1 ~ /^(async|async_64_connections|sync_curl)$/ && $2 ~ /^[0-9]+$/ {
+                rate[$1 "/" $2] = $3; cpu[$1 "/" $2] = $4; next
+            }
+            FNR != NR && $1 == "js_sdk" {
+                for (i = 2; i <= NF; ++i) { split($i, kv, "="); field[kv[1]] = kv[2] }
+                js[field["in_flight"]] = field["calls_per_second"]; jscpu[field["in_flight"]] = field["cpu_us_per_call"]
+            }
+            END {
+                split("1 16 64", counts, " ")
+                for (i = 1; i <= 3; ++i) {
+                    n = counts[i]; lib = rate["async/" n]
+                    ratio = (js[n] > 0) ? lib / js[n] : 0
+                    verdict = (n == 64) ? (ratio >= 10 ? "yes" : "NO") : "-"
+                    curl = (n == 1 && rate["sync_curl/1"] != "") ? sprintf("%.0f", rate["sync_curl/1"]) : "-"
+                    cpu_ratio = (cpu["async/" n] > 0) ? jscpu[n] / cpu["async/" n] : 0
+                    printf "%-10s %16.0f %12.0f %8.2f %6s %14s   %7.1f %7.1f %6.1f\n", n, lib, js[n], ratio, verdict, curl,
+                        cpu["async/" n], jscpu[n], cpu_ratio
+                }
+                printf "sync curl: tokens_api<curl_transport>, sequential (one in flight), %.1f us CPU per call\n", cpu["sync_curl/1"]
+                printf "64 in flight over 64 connections (the JS SDK agent opens one per call in flight; the pool\n"
+                printf "default is 8): %.0f calls/s, %.1f us CPU per call\n", rate["async_64_connections/64"], cpu["async_64_connections/64"]
+            }' "$out/async.txt" "$out/js.txt"
+    } >"$out/async_table.txt"
+fi
 
 echo "compile cost ..."
 benchmarks/compile_cost.sh "$compile_runs" >"$out/compile.txt"
@@ -70,4 +141,10 @@ echo "================================ results ================================"
 sed -n '/^per call/,$p' "$out/calls.txt"
 [[ -f $out/instructions.txt ]] && cat "$out/instructions.txt"
 sed -n '/^loopback/,$p' "$out/loopback.txt"
+if [[ $have_async = 1 ]]; then
+    echo
+    echo "async loopback, get_tokens_me: async_tokens_api<beast_async_transport> on one io_context thread,"
+    echo "the JS SDK (purecloud-platform-client-v2, $(node --version)) on one event loop, same emulator"
+    cat "$out/async_table.txt"
+fi
 cat "$out/compile.txt"
