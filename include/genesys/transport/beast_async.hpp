@@ -541,6 +541,8 @@ inline void beast_async_op::on_resolved(boost::system::error_code ec)
             conn_->tls_.emplace(conn_->strand(), *ctx);
         else
             conn_->plain_.emplace(conn_->strand());
+        // A typical response (head and a TokenInfo body) in one read, not 512 bytes at a time.
+        conn_->buffer_.reserve(8192);
     } catch (const boost::system::system_error& e) { // SSL_new failed
         return fail(e.code());
     }

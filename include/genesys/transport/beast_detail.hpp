@@ -30,11 +30,14 @@
 #include <boost/system/result.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <sys/socket.h>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -365,14 +368,23 @@ inline bool beast_idle_connection_usable(boost::asio::ip::tcp::socket& socket,
     if (buffer.size() != 0)
         return false;
     boost::system::error_code ec;
+    char byte = 0;
+    std::size_t n = 0;
+#if defined(MSG_DONTWAIT) && defined(MSG_PEEK)
+    // One system call: no switching the socket's blocking mode off and on around the peek.
+    const auto got = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (got < 0)
+        ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+    else
+        n = static_cast<std::size_t>(got);
+#else
     socket.non_blocking(true, ec);
     if (ec)
         return false;
-    char byte = 0;
-    const std::size_t n =
-        socket.receive(boost::asio::buffer(&byte, 1), boost::asio::ip::tcp::socket::message_peek, ec);
+    n = socket.receive(boost::asio::buffer(&byte, 1), boost::asio::ip::tcp::socket::message_peek, ec);
     boost::system::error_code ignored;
     socket.non_blocking(false, ignored);
+#endif
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
         return true; // nothing to read: the server has not closed it
     if (!ec && n > 0)
