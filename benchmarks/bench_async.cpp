@@ -17,6 +17,7 @@
 //
 // The emulator runs as a child process (rate limit lifted), so client and server each have a core.
 
+#include "bench_data.hpp"
 #include "bench_report.hpp"
 #include "emulator.hpp"
 #include "emulator_process.hpp"
@@ -203,17 +204,7 @@ void sync_curl_get_tokens_me(benchmark::State& state)
 
 // ---- instructions per call: the async path against the sync path, same canned response --------
 
-/// The TokenInfo body bench_calls uses (767 bytes, every field the platform sends today).
-constexpr std::string_view token_info_body =
-    R"({"organization":{"id":"6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55","name":"Acme Contact Centre"},)"
-    R"("homeOrganization":{"id":"6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55","name":"Acme Contact Centre"},)"
-    R"("authorizedScope":["users:readonly","analytics","oauth:token:delete"],)"
-    R"("dateTokenIdles":"2026-11-27T22:15:30.250Z",)"
-    R"("OAuthClient":{"id":"9c2e4f61-3a5b-4c7d-8e9f-0a1b2c3d4e5f","name":"Agent Desktop Integration",)"
-    R"("dateCreated":"2023-01-01T00:00:00.000Z","createdBy":{"id":"2b5d8e1f-4a6c-4f9e-b0d1-7c3e5a9f1b2d"},)"
-    R"("authorizedGrantType":"CLIENT-CREDENTIALS","scope":["users:readonly","analytics"],)"
-    R"("roleDivisions":[{"roleId":"4c1d7e2a-9b3f-4e6d-8a5c-1f2e3d4c5b6a","divisionId":"*"}],"state":"active",)"
-    R"("organization":{"id":"6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55","name":"Acme Contact Centre"}}})";
+using bench::token_info_body; // the body bench_calls uses
 
 genesys::client_config fake_config()
 {
