@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole suite with ctest:
 #   - g++, Debug, -Werror: every test, and the benchmarks built (their allocation budget checked);
-#   - g++, Release, -Werror: the suites and tools again, optimized;
+#   - g++, Release, -Werror: the core, async and adapter suites again, optimized;
 #   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test (not the
-#     single-header copy of the core suite, which g++ runs), plus the
+#     single-header copy of the core suite nor the examples, which g++ runs), plus the
 #     libFuzzer targets, each run for a bounded time;
 #   - clang++ with ThreadSanitizer: the concurrency tests and the asynchronous API's.
 # Knobs: GENESYS_COMPILERS="g++ clang++" (either or both), GENESYS_SANITIZE=0 (plain clang, no
@@ -42,17 +42,19 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
     if [[ $cxx == clang* && $sanitize == 1 ]]; then
         stage clang-asan Debug "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
             -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
-            -DGENESYS_TOKENS_CONSUMER_TESTS=OFF -DGENESYS_TOKENS_TEST_SINGLE_HEADER=OFF
+            -DGENESYS_TOKENS_CONSUMER_TESTS=OFF -DGENESYS_TOKENS_TEST_SINGLE_HEADER=OFF \
+            -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF
         stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests genesys_async_tests" "^(tsan|async):" \
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
         # The benchmarks are built here, and their allocation budget and loopback smoke run tested.
         stage "${cxx%++}" Debug "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON
         # Release: where optimizer warnings (g++ 12's -Wrestrict, -Wstringop-overflow) and
-        # optimizer-exposed bugs show: the suites and the tools, optimized. (The single-header
-        # suite, the examples and the consumer builds are the same code again: Debug has them.)
+        # optimizer-exposed bugs show: the core, the asynchronous API and the adapters, optimized.
+        # (The emulator and integration suites, the single-header suite, the examples and the
+        # consumer builds test the same library code again: Debug has them.)
         stage "${cxx%++}-release" Release "$cxx" "" \
-            "genesys_tokens_tests genesys_async_tests genesys_transport_tests genesys_emulator_tests genesys_integration_tests" \
-            "^(include|async|transport|emulator|integration):" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
+            "genesys_tokens_tests genesys_async_tests genesys_transport_tests genesys_beast_async_tests" \
+            "^(include|async|transport|beast_async):" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     fi
 done
