@@ -361,25 +361,38 @@ TEST_CASE("beast_async_transport: a kept-alive connection the server closed whil
         emulator emu(tls);
         asio::io_context ioc;
         genesys::beast_async_transport t(ioc, emu.client_options(1));
-        auto once = [&] {
+        auto once = [&](const http_request& req) {
             std::optional<std::pair<error_code, http_response>> out;
-            t.async_send(get_me(emu), [&](error_code ec, http_response r) { out.emplace(ec, std::move(r)); });
+            t.async_send(req, [&](error_code ec, http_response r) { out.emplace(ec, std::move(r)); });
             ioc.restart();
             ioc.run();
             REQUIRE(out.has_value());
             return std::move(*out);
         };
-        auto [ec1, r1] = once();
+        auto [ec1, r1] = once(get_me(emu));
         check_me(ec1, r1);
         CHECK(t.idle_connections() == 1);
 
         emu.restart(); // closes every open connection, ours included, and listens again
         std::this_thread::sleep_for(50ms);
-        auto [ec2, r2] = once();
+        auto [ec2, r2] = once(get_me(emu));
         check_me(ec2, r2);
         CHECK(emu.connections() == 2);
         CHECK(emu.requests() == 2);
         CHECK(t.open_connections() == 1);
+
+        // A POST is never sent twice, so a connection handed back even a moment ago is checked
+        // before a POST reuses it: the server's close is found, and the POST goes out once, on a
+        // new connection (answered 401: no client credentials).
+        emu.restart();
+        std::this_thread::sleep_for(50ms);
+        const http_request post{http_method::post, emu.url("/oauth/token"),
+                                {{"Content-Type", "application/x-www-form-urlencoded"}}, "grant_type=client_credentials"};
+        auto [ec3, r3] = once(post);
+        REQUIRE_MESSAGE(!ec3, ec3.message());
+        CHECK(r3.status == 401);
+        CHECK(emu.connections() == 3);
+        CHECK(emu.requests() == 3);
     }
 }
 

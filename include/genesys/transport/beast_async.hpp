@@ -187,6 +187,9 @@ public:
     /// posted for one operation never closes it under the next.
     std::atomic<std::uint64_t> generation{0};
 
+    /// When an operation last handed the connection back open (on the strand).
+    std::chrono::steady_clock::time_point released_at{};
+
     boost::asio::any_io_executor strand_;
     tcp::resolver resolver_;
     std::optional<plain_stream> plain_{};
@@ -333,7 +336,9 @@ public:
     {
         std::shared_ptr<beast_async_op> next;
         std::shared_ptr<beast_async_connection> conn = op.conn_;
-        if (!keep)
+        if (keep)
+            conn->released_at = std::chrono::steady_clock::now();
+        else
             conn->close();
         {
             std::lock_guard lock(mutex_);
@@ -477,9 +482,16 @@ inline void beast_async_op::start()
 {
     if (stop_if_cancelled())
         return;
-    deadline_ = beast_deadline_after(clock::now(), pool_->options().timeout);
+    const auto now = clock::now();
+    deadline_ = beast_deadline_after(now, pool_->options().timeout);
     attempt_ = 0;
-    if (conn_->is_open() &&
+    // A kept-alive connection is peeked at (one non-blocking recv) before it is reused, unless it
+    // was handed back less than a second ago and the request may be sent again: then a server
+    // that has closed it shows as a failed write or an empty read, and the request goes out once
+    // more on a new connection (on_written, on_head). The peek also finds bytes a server sent
+    // unasked while the connection sat idle (a 408 before closing it: servers send one after
+    // seconds of idleness, not within one).
+    if (conn_->is_open() && (!idempotent_ || now - conn_->released_at >= std::chrono::seconds(1)) &&
         !beast_idle_connection_usable(conn_->lowest().socket(), conn_->buffer_, conn_->tls_.has_value()))
         conn_->close(); // closed by the server while idle: connect anew
     begin_attempt();
