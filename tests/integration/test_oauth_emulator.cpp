@@ -633,15 +633,14 @@ TEST_CASE("emulator server: stop() ends at once while a 10 s delay fault is in f
     CHECK_FALSE(outcome.get()); // the delayed request is cut off, not answered
 }
 
-TEST_CASE("emulator server: a session ending after a new one reused its fd does not untrack the new one")
+TEST_CASE("emulator server: a connection that reuses an ended session's fd is still tracked and closed by stop()")
 {
     const auto& tls = testproc::tls_material::get();
     genesys_emulator::service svc;
     std::mutex m;
     std::vector<int> opened;
     int closed_fd = -1;
-    std::promise<void> entered, release;
-    auto released = release.get_future().share();
+    std::promise<void> first_closed;
     genesys_emulator::server_options o;
     o.tls_cert = tls.cert;
     o.tls_key = tls.key;
@@ -656,8 +655,7 @@ TEST_CASE("emulator server: a session ending after a new one reused its fd does 
                 return;
             closed_fd = fd;
         }
-        entered.set_value();
-        released.wait(); // the first session ends only when the test says so
+        first_closed.set_value();
     };
     running_server server(svc, o);
 
@@ -665,7 +663,7 @@ TEST_CASE("emulator server: a session ending after a new one reused its fd does 
     a.connect(server.srv.port());
     CHECK(a.get_me() == 200);
     a.close();
-    REQUIRE(entered.get_future().wait_for(5s) == std::future_status::ready);
+    REQUIRE(first_closed.get_future().wait_for(5s) == std::future_status::ready);
 
     // Fill every lower free descriptor, so that the server's next accept gets the one just closed.
     std::vector<int> fillers;
@@ -686,12 +684,15 @@ TEST_CASE("emulator server: a session ending after a new one reused its fd does 
         CHECK_MESSAGE(opened[1] == closed_fd, "the new connection did not reuse the fd; the test proves less: "
                                                   << opened[0] << " " << closed_fd << " " << opened[1]);
     }
-    release.set_value();
-    std::this_thread::sleep_for(100ms); // the first session finishes its cleanup
-
     CHECK(b.get_me() == 200); // still open
-    const auto took = server.stop(); // and still closed by stop()
+
+    // stop() closes it: the client reads the end of the stream at once, and run() returns.
+    const auto took = server.stop();
     CHECK_MESSAGE(took < 1000ms, "run() took " << took.count() << " ms to return");
+    boost::system::error_code ec;
+    char byte = 0;
+    (void)b.stream.next_layer().read_some(boost::asio::buffer(&byte, 1), ec);
+    CHECK(ec); // end of stream or reset: the server closed its side
     b.close();
 }
 

@@ -1,16 +1,17 @@
 #include "server.hpp"
 
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <sstream>
-#include <thread>
 #include <vector>
 
 namespace genesys_emulator {
@@ -35,34 +36,52 @@ std::optional<genesys::http_method> to_method(http::verb v)
     }
 }
 
-/// After an answer that ends the connection while the client may still be sending (a header
-/// section over the limit): stop sending, then read and drop what comes for a while, so that
-/// closing does not reset the connection before the client has read the answer. stop()
-/// shutting the socket down ends the wait at once.
-void lingering_close(tcp::socket& socket)
-{
-    const int fd = socket.native_handle();
-    ::shutdown(fd, SHUT_WR);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    std::vector<char> sink(16 * 1024);
-    for (std::size_t total = 0; total < 4 * 1024 * 1024;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0)
-            return;
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-            return;
-        const auto n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
-        if (n <= 0)
-            return;
-        total += static_cast<std::size_t>(n);
-    }
-}
+/// A completion token for a coroutine that looks at the error itself.
+auto into(beast::error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 
 } // namespace
 
+/// One connection: its stream, and a timer for its delay faults and closing deadlines.
+struct server::session {
+    session(tcp::socket socket, asio::ssl::context* tls)
+        : fd(socket.native_handle()), timer(socket.get_executor())
+    {
+        if (tls)
+            tls_stream.emplace(std::move(socket), *tls);
+        else
+            plain.emplace(std::move(socket));
+    }
+    tcp::socket& lowest() { return plain ? *plain : tls_stream->next_layer(); }
+
+    /// Cuts the session's pending and future reads and writes short, and its delay.
+    void shut_down()
+    {
+        beast::error_code ignored;
+        lowest().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().cancel(ignored);
+        timer.cancel();
+    }
+
+    /// Cancels the socket's operations `d` from now, unless the session moves on first (or ends:
+    /// the handler keeps the session alive, so it never touches a closed one's memory).
+    void deadline(std::shared_ptr<session> self, std::chrono::steady_clock::duration d)
+    {
+        timer.expires_after(d);
+        timer.async_wait([self = std::move(self)](const beast::error_code& ec) {
+            beast::error_code ignored;
+            if (!ec)
+                self->lowest().cancel(ignored);
+        });
+    }
+
+    const int fd;
+    std::optional<tcp::socket> plain;
+    std::optional<beast::ssl_stream<tcp::socket>> tls_stream;
+    asio::steady_timer timer;
+};
+
 template <class Stream>
-void server::serve(Stream& stream)
+asio::awaitable<void> server::serve(Stream& stream, const std::shared_ptr<session>& s)
 {
     beast::flat_buffer buffer;
     for (;;) {
@@ -70,7 +89,7 @@ void server::serve(Stream& stream)
         parser.header_limit(static_cast<std::uint32_t>(opts_.header_limit));
         parser.body_limit(opts_.body_limit);
         beast::error_code ec;
-        http::read(stream, buffer, parser, ec);
+        co_await http::async_read(stream, buffer, parser, into(ec));
         if (ec) {
             // What a front end answers before routing; anything else (end of stream, a
             // connection cut mid-request, TLS errors, stop()) just ends the session.
@@ -88,7 +107,7 @@ void server::serve(Stream& stream)
                 early = svc_.front_end_error(400, "bad.request",
                                              "The request could not be understood by the server due to malformed syntax.");
             else
-                return;
+                co_return;
             http::response<http::string_body> res{static_cast<http::status>(early.status), 11};
             for (const auto& h : early.headers)
                 res.insert(h.name, h.value);
@@ -96,10 +115,20 @@ void server::serve(Stream& stream)
             res.keep_alive(false);
             res.body() = std::move(early.body);
             res.prepare_payload();
-            http::write(stream, res, ec);
-            if (!ec)
-                lingering_close(beast::get_lowest_layer(stream));
-            return;
+            co_await http::async_write(stream, res, into(ec));
+            if (!ec && !stopping_) {
+                // The client may still be sending: stop sending, then read and drop what comes
+                // for a while (at most 4 MiB, 2 s), so that closing does not reset the
+                // connection before the client has read the answer.
+                auto& socket = s->lowest();
+                socket.shutdown(tcp::socket::shutdown_send, ec);
+                s->deadline(s, std::chrono::seconds(2));
+                std::vector<char> sink(16 * 1024);
+                for (std::size_t total = 0; !ec && total < 4 * 1024 * 1024;)
+                    total += co_await socket.async_read_some(asio::buffer(sink), into(ec));
+                s->timer.cancel();
+            }
+            co_return;
         }
         const auto& req = parser.get();
 
@@ -113,10 +142,16 @@ void server::serve(Stream& stream)
             rep = svc_.handle_other_method(req.target());
         }
 
-        if (rep.delay_ms > 0 && !pause(std::chrono::milliseconds(rep.delay_ms)))
-            return; // stopping: the delayed request is not answered
+        if (rep.delay_ms > 0) {
+            if (stopping_)
+                co_return;
+            s->timer.expires_after(std::chrono::milliseconds(rep.delay_ms));
+            co_await s->timer.async_wait(into(ec));
+            if (stopping_)
+                co_return; // the delayed request is not answered
+        }
         if (rep.transport_fault == fault_mode::close_before)
-            return;
+            co_return;
 
         http::response<http::string_body> res{static_cast<http::status>(rep.response.status), req.version()};
         for (const auto& h : rep.response.headers)
@@ -137,12 +172,12 @@ void server::serve(Stream& stream)
             const auto head_end = wire.find("\r\n\r\n") + 4;
             const auto cut = rep.transport_fault == fault_mode::close_mid ? head_end / 2
                                                                            : head_end + (wire.size() - head_end) / 2;
-            asio::write(stream, asio::buffer(wire.data(), cut), ec);
-            return;
+            co_await asio::async_write(stream, asio::buffer(wire.data(), cut), into(ec));
+            co_return;
         }
-        http::write(stream, res, ec);
+        co_await http::async_write(stream, res, into(ec));
         if (ec || !res.keep_alive())
-            return;
+            co_return;
     }
 }
 
@@ -162,163 +197,88 @@ server::server(service& svc, const server_options& opts)
     port_ = acceptor_.local_endpoint().port();
 }
 
+server::~server() = default;
+
 void server::run()
 {
     signals_.async_wait([this](const beast::error_code& ec, int) {
         if (!ec)
-            stop();
+            end_all_sessions();
     });
     accept();
-    ioc_.run();
-
-    // The acceptor is closed: no session starts any more. End the ones left and join them all.
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        shut_down_sessions();
-    }
-    changed_.notify_all();
-    for (;;) {
-        std::thread t;
-        {
-            std::lock_guard lock(mutex_);
-            for (auto& [id, s] : sessions_)
-                if (s.thread.joinable()) {
-                    t = std::move(s.thread);
-                    break;
-                }
-        }
-        if (!t.joinable())
-            break;
-        t.join();
-    }
-    std::lock_guard lock(mutex_);
-    sessions_.clear();
+    ioc_.run(); // until the acceptor is closed and the last session has ended
 }
 
 void server::stop()
 {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-        shut_down_sessions(); // unblocks their reads and writes
-    }
-    changed_.notify_all(); // wakes delay faults
-    asio::post(ioc_, [this] {
-        beast::error_code ignored;
-        acceptor_.close(ignored);
-        signals_.cancel(ignored);
-        retry_timer_.cancel();
-    });
+    asio::post(ioc_, [this] { end_all_sessions(); });
 }
 
-void server::shut_down_sessions()
+void server::end_all_sessions()
 {
+    stopping_ = true;
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    signals_.cancel(ignored);
+    retry_timer_.cancel();
     for (auto& [id, s] : sessions_)
-        if (s.fd >= 0)
-            ::shutdown(s.fd, SHUT_RDWR);
-}
-
-bool server::pause(std::chrono::milliseconds d)
-{
-    std::unique_lock lock(mutex_);
-    return !changed_.wait_for(lock, d, [this] { return stopping_; });
-}
-
-void server::release_fd(std::uint64_t id)
-{
-    std::lock_guard lock(mutex_);
-    if (auto it = sessions_.find(id); it != sessions_.end())
-        it->second.fd = -1;
+        s->shut_down();
 }
 
 void server::accept()
 {
     acceptor_.async_accept([this](const beast::error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open())
-            return; // closed by stop()
+        if (stopping_ || ec == asio::error::operation_aborted || !acceptor_.is_open())
+            return; // closed by stop(); an accepted socket closes here
         if (ec) {
             // E.g. out of descriptors: try again shortly rather than stop accepting for good.
             retry_timer_.expires_after(std::chrono::milliseconds(50));
             retry_timer_.async_wait([this](const beast::error_code& e) {
-                if (!e && acceptor_.is_open())
+                if (!e && !stopping_)
                     accept();
             });
             return;
         }
-        start_session(std::move(socket));
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto s = std::make_shared<session>(std::move(socket), tls_ ? &*tls_ : nullptr);
+        svc_.on_connection();
+        if (opts_.on_session_opened)
+            opts_.on_session_opened(s->fd);
+        asio::co_spawn(ioc_, serve_session(std::move(s)), asio::detached);
         accept();
     });
 }
 
-void server::start_session(tcp::socket socket)
+asio::awaitable<void> server::serve_session(std::shared_ptr<session> s)
 {
-    const int fd = socket.native_handle();
-    {
-        std::lock_guard lock(mutex_);
-        if (stopping_)
-            return; // the socket closes here
-        // Reap the sessions that ended (their threads are finishing or finished).
-        for (auto it = sessions_.begin(); it != sessions_.end();) {
-            if (it->second.done) {
-                if (it->second.thread.joinable())
-                    it->second.thread.join();
-                it = sessions_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        const std::uint64_t id = ++next_id_;
-        auto& entry = sessions_[id];
-        entry.fd = fd;
-        try {
-            entry.thread = std::thread([this, id, s = std::move(socket)]() mutable { session(id, std::move(s)); });
-        } catch (const std::exception&) {
-            sessions_.erase(id); // no thread: the socket closes here, unregistered first under the lock
-            return;
-        }
-    }
-    svc_.on_connection();
-    if (opts_.on_session_opened)
-        opts_.on_session_opened(fd);
-}
-
-void server::session(std::uint64_t id, tcp::socket socket)
-{
-    const int fd = socket.native_handle();
+    const std::uint64_t id = ++next_id_;
+    sessions_.emplace(id, s);
+    beast::error_code ec;
     try {
-        beast::error_code ec;
-        socket.set_option(tcp::no_delay(true), ec);
-        if (tls_) {
-            beast::ssl_stream<tcp::socket> stream(std::move(socket), *tls_);
-            struct release_guard { // destroyed before `stream`, which closes the descriptor
-                server* self;
-                std::uint64_t id;
-                ~release_guard() { self->release_fd(id); }
-            } guard{this, id};
-            stream.handshake(asio::ssl::stream_base::server, ec);
-            if (!ec) {
-                serve(stream);
-                stream.shutdown(ec);
+        if (s->tls_stream) {
+            s->deadline(s, std::chrono::seconds(10));
+            co_await s->tls_stream->async_handshake(asio::ssl::stream_base::server, into(ec));
+            s->timer.cancel();
+            if (!ec && !stopping_) {
+                co_await serve(*s->tls_stream, s);
+                if (!stopping_) {
+                    s->deadline(s, std::chrono::seconds(2)); // a peer that never answers close_notify
+                    co_await s->tls_stream->async_shutdown(into(ec));
+                    s->timer.cancel();
+                }
             }
         } else {
-            serve(socket);
-            socket.shutdown(tcp::socket::shutdown_send, ec);
+            co_await serve(*s->plain, s);
+            s->lowest().shutdown(tcp::socket::shutdown_send, ec);
         }
     } catch (const std::exception&) {
         // A broken connection ends its session; the server goes on.
     }
-    release_fd(id);
-    beast::error_code ignored;
-    socket.close(ignored); // (a moved-from socket: nothing to close)
+    sessions_.erase(id);
+    s->lowest().close(ec);
     if (opts_.on_session_closed)
-        opts_.on_session_closed(fd);
-    {
-        std::lock_guard lock(mutex_);
-        if (auto it = sessions_.find(id); it != sessions_.end())
-            it->second.done = true;
-    }
-    changed_.notify_all();
+        opts_.on_session_closed(s->fd);
 }
 
 } // namespace genesys_emulator
