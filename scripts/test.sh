@@ -5,7 +5,8 @@
 #   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test (not the
 #     single-header copy of the core suite nor the examples, which g++ runs), plus the
 #     libFuzzer targets, each run for a bounded time;
-#   - clang++ with ThreadSanitizer: the concurrency tests and the asynchronous API's.
+#   - clang++ with ThreadSanitizer: the concurrency tests, the asynchronous API's and the token
+#     validator's.
 # Knobs: GENESYS_COMPILERS="g++ clang++" (either or both), GENESYS_SANITIZE=0 (plain clang, no
 # TSan stage), GENESYS_FUZZ_SECONDS=10 (per fuzz target).
 set -euo pipefail
@@ -44,7 +45,8 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
             -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
             -DGENESYS_TOKENS_CONSUMER_TESTS=OFF -DGENESYS_TOKENS_TEST_SINGLE_HEADER=OFF \
             -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF
-        stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests genesys_async_tests" "^(tsan|async):" \
+        stage clang-tsan Debug "$cxx" "-fsanitize=thread" "genesys_concurrency_tests genesys_async_tests genesys_validator_tests" \
+            "^(tsan|async|validator):" \
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
         # The benchmarks are built here, and their allocation budget and loopback smoke run tested.

@@ -31,9 +31,12 @@ enum class error_kind {
     api,
     /// A 2xx response whose body is not the operation's model. Thrown as `decode_error`.
     decode,
+    /// A valid token that the token validator's policy refuses (another organization, a missing
+    /// scope, a client not allowed). Thrown as `policy_error`.
+    policy,
 };
 
-/// The kind's name: `"invalid argument"`, `"network"`, `"api"` or `"decode"`.
+/// The kind's name: `"invalid argument"`, `"network"`, `"api"`, `"decode"` or `"policy"`.
 constexpr std::string_view to_string(error_kind k) noexcept
 {
     switch (k) {
@@ -41,6 +44,7 @@ constexpr std::string_view to_string(error_kind k) noexcept
     case error_kind::network: return "network";
     case error_kind::api: return "api";
     case error_kind::decode: return "decode";
+    case error_kind::policy: return "policy";
     }
     return "unknown";
 }
@@ -156,6 +160,13 @@ public:
     using exception::exception;
 };
 
+/// The token is valid, but the token validator's policy refuses it (a service answers 403).
+class policy_error : public exception {
+public:
+    /// Constructs from the failure; `what()` is `e.message`.
+    using exception::exception;
+};
+
 namespace detail {
 
 /// Throws the exception of `e.kind`, moving `e` into it.
@@ -165,6 +176,7 @@ namespace detail {
     case error_kind::api: throw api_error(std::move(e));
     case error_kind::network: throw network_error(std::move(e));
     case error_kind::decode: throw decode_error(std::move(e));
+    case error_kind::policy: throw policy_error(std::move(e));
     case error_kind::invalid_argument: break;
     }
     throw invalid_argument_error(std::move(e));

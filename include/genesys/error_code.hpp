@@ -29,6 +29,8 @@ enum class errc {
     response_too_large,
     /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
     deadline_exceeded,
+    /// A valid token that the token validator's policy refuses (see `policy_error`).
+    policy_mismatch,
 };
 
 namespace detail {
@@ -48,6 +50,7 @@ public:
         case errc::transport_exception: return "the transport threw an exception";
         case errc::response_too_large: return "the response body is larger than the limit";
         case errc::deadline_exceeded: return "the call did not finish within its timeout";
+        case errc::policy_mismatch: return "the token does not meet the validator's policy";
         }
         return "unknown genesys.tokens error";
     }

@@ -35,26 +35,28 @@ public:
     explicit client_core(client_config config)
         : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
     {
-        std::string problem = config_problem(config_, base_url_, config_.token_source != nullptr);
-        if (!problem.empty()) {
-            problem_ = "invalid client_config: " + problem;
-            return;
-        }
-        headers_.reserve(4 + config_.default_headers.size());
-        // With a token source the value is filled in per call, in this same position.
-        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
-        headers_.add("Accept", "application/json");
-        headers_.add("Content-Type", "application/json");
-        headers_.add("User-Agent", config_.user_agent);
-        for (const auto& h : config_.default_headers)
-            headers_.set(h.name, h.value);
+        init(config_problem(config_, base_url_, config_.token_source != nullptr));
     }
 
-    client_core(const client_core& other) : client_core(other.config_) {}
+    /// Selects the constructor of a client that sends, per call, a token it is given (the token
+    /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
+    struct token_per_call_t {
+        explicit token_per_call_t() = default;
+    };
+
+    client_core(client_config config, token_per_call_t)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth}), per_call_(true)
+    {
+        init(!config_.access_token.empty() || config_.token_source
+                 ? std::string("each call sends the token it is given: leave access_token and token_source empty")
+                 : config_problem(config_, base_url_, true));
+    }
+
+    client_core(const client_core& other) : client_core(other.rebuilt()) {}
     client_core& operator=(const client_core& other)
     {
         if (this != &other)
-            *this = client_core(other.config_);
+            *this = other.rebuilt();
         return *this;
     }
     client_core(client_core&& other) noexcept = default;
@@ -103,6 +105,18 @@ public:
         return std::nullopt;
     }
 
+    /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):
+    /// in its Authorization header, and as the secret its errors and log events redact.
+    static void use_token(http_request& req, call_settings& s, std::string_view token)
+    {
+        std::string value;
+        value.reserve(7 + token.size());
+        value.append("Bearer ").append(token);
+        req.headers.set("Authorization", std::move(value));
+        s.source = nullptr;
+        s.secret = req.headers.get("Authorization")->substr(7); // lives as long as the request
+    }
+
     /// The step machine's settings for a call of `route`.
     template <class Route>
     call_settings settings(const Route& route) const noexcept
@@ -121,8 +135,31 @@ public:
     }
 
 private:
+    client_core rebuilt() const
+    {
+        return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
+    }
+
+    void init(std::string problem)
+    {
+        if (!problem.empty()) {
+            problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        // With a token source (or a token per call) the value is filled in per call, in this
+        // same position.
+        headers_.add("Authorization", config_.access_token.empty() ? std::string() : "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
     client_config config_;
     api_rules rules_;
+    bool per_call_ = false;
     std::string base_url_;
     std::string problem_;
     http_headers headers_;

@@ -104,6 +104,8 @@ inline error finish(error e, std::string_view secret)
     redact(e.message, secret);
     redact(e.raw_body, secret);
     redact(e.correlation_id, secret);
+    for (auto& h : e.headers) // a server that echoes the token back
+        redact(h.value, secret);
     return e;
 }
 

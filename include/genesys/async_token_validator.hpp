@@ -1,0 +1,189 @@
+#ifndef GENESYS_ASYNC_TOKEN_VALIDATOR_HPP
+#define GENESYS_ASYNC_TOKEN_VALIDATOR_HPP
+
+/// @file
+/// `token_validator::async_validate`: validation over a `genesys::async_transport`, in the same
+/// cache and the same single flights as `validate`.
+
+#include <genesys/async.hpp>
+#include <genesys/token_validator.hpp>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace genesys::detail {
+
+/// One `async_validate` waiting for its token's flight: answered by the flight's end, or ended
+/// by its own cancellation (the API call goes on for the others).
+template <class Handler, class Executor>
+class async_validate_waiter final : public flight_waiter,
+                                    public std::enable_shared_from_this<async_validate_waiter<Handler, Executor>> {
+public:
+    using handler_executor = boost::asio::associated_executor_t<Handler, Executor>;
+
+    async_validate_waiter(Handler handler, const Executor& ex, std::shared_ptr<void> keep,
+                          validator_cache& cache, std::shared_ptr<validator_flight> flight)
+        : handler_(std::move(handler)), work_(boost::asio::get_associated_executor(handler_, ex)),
+          keep_(std::move(keep)), cache_(cache), flight_(std::move(flight))
+    {
+    }
+
+    /// Listens for the handler's cancellation; after joining the flight.
+    void arm_cancellation()
+    {
+        slot_ = boost::asio::get_associated_cancellation_slot(handler_);
+        if (slot_.is_connected()) {
+            // `this` is alive: the slot is cleared before the handler is called.
+            slot_.assign([this](boost::asio::cancellation_type) {
+                auto self = this->shared_from_this(); // withdrawing drops the flight's reference
+                if (flight_ && cache_.withdraw(*flight_, this))
+                    self->deliver(network_failure(validate_operation,
+                                            boost::system::error_code(boost::asio::error::operation_aborted),
+                                            "the validation was cancelled", {}));
+            });
+        }
+    }
+
+    void deliver(const result<validated_token>& r) noexcept override
+    {
+        try {
+            boost::asio::post(work_.get_executor(),
+                              [self = this->shared_from_this(), r]() mutable { self->complete(std::move(r)); });
+        } catch (...) {
+            // Out of memory posting the answer: nothing can deliver it.
+        }
+    }
+
+private:
+    void complete(result<validated_token> r)
+    {
+        if (slot_.is_connected())
+            slot_.clear();
+        flight_.reset();
+        auto handler = std::move(handler_);
+        auto work = std::move(work_);
+        work.reset();
+        keep_.reset();
+        std::move(handler)(std::move(r));
+    }
+
+    Handler handler_;
+    boost::asio::executor_work_guard<handler_executor> work_;
+    std::shared_ptr<void> keep_; // the validator's state outlives every validation
+    validator_cache& cache_;
+    std::shared_ptr<validator_flight> flight_;
+    boost::asio::cancellation_slot slot_;
+};
+
+/// Ends a flight with the API's answer; ends it with `operation_aborted` if destroyed unused
+/// (the io_context went away first), so that no later validation waits for it for ever.
+template <class Shared>
+struct async_fetch_done {
+    std::shared_ptr<Shared> sh;
+    hash128 key;
+    std::shared_ptr<validator_flight> flight;
+
+    async_fetch_done(std::shared_ptr<Shared> s, hash128 k, std::shared_ptr<validator_flight> f)
+        : sh(std::move(s)), key(k), flight(std::move(f))
+    {
+    }
+    async_fetch_done(async_fetch_done&&) noexcept = default;
+    async_fetch_done& operator=(async_fetch_done&&) = delete;
+    ~async_fetch_done()
+    {
+        if (flight)
+            (void)sh->cache.finish(key, flight,
+                                   network_failure(routes::get_tokens_me.operation_id,
+                                                   boost::system::error_code(boost::asio::error::operation_aborted),
+                                                   "the check was abandoned", {}));
+    }
+
+    void operator()(result<api_response<token_info>> r)
+    {
+        auto f = std::move(flight);
+        (void)sh->cache.finish(key, f, std::move(r));
+    }
+};
+
+template <class Transport>
+struct async_validate_impl {
+    using signature = void(result<validated_token>);
+
+    template <class Shared, class CompletionToken>
+    static auto start(const std::shared_ptr<Shared>& sh, std::string_view token, CompletionToken&& completion)
+    {
+        return boost::asio::async_initiate<CompletionToken, signature>(
+            [](auto handler, std::shared_ptr<Shared> sh, std::string token) {
+                initiate(std::move(handler), std::move(sh), std::move(token));
+            },
+            completion, sh, std::string(token));
+    }
+
+private:
+    template <class Handler, class Shared>
+    static void initiate(Handler handler, std::shared_ptr<Shared> sh, std::string token)
+    {
+        using executor = decltype(sh->transport.get_executor());
+        using waiter = async_validate_waiter<Handler, executor>;
+        const executor ex = sh->transport.get_executor();
+        std::shared_ptr<validator_flight> flight;
+        std::optional<result<validated_token>> answer;
+        bool leader = false;
+        hash128 key{};
+        if (auto why = validator_cache::token_problem(token); !why.empty()) {
+            answer.emplace(invalid_argument(validate_operation, why, token));
+        } else {
+            key = sh->cache.key_of(token);
+            auto found = sh->cache.begin(key);
+            if (found.answer)
+                answer = std::move(found.answer);
+            flight = std::move(found.flight);
+            leader = found.leader;
+        }
+        auto w = std::make_shared<waiter>(std::move(handler), ex, sh, sh->cache, flight);
+        if (answer) { // never inline: posted like every other answer
+            w->deliver(*answer);
+            return;
+        }
+        if (!sh->cache.join(*flight, w, answer)) {
+            w->deliver(*answer);
+            return;
+        }
+        w->arm_cancellation();
+        if (leader)
+            fetch(sh, key, std::move(flight), token);
+    }
+
+    /// `GET /api/v2/tokens/me` with `token`, on the same step machine as every call.
+    template <class Shared>
+    static void fetch(const std::shared_ptr<Shared>& sh, hash128 key, std::shared_ptr<validator_flight> flight,
+                      std::string_view token)
+    {
+        using finish = finish_api_call<token_info>;
+        using state = async_call_state<Transport, finish>;
+        const auto& route = routes::get_tokens_me;
+        auto st = std::make_shared<state>(sh, sh->transport, finish{route.operation_id, sh->core.limits()});
+        if (auto rejected = sh->core.prepare(st->request, route,
+                                             get_tokens_me_query(sh->cache.options().preserve_idle_ttl), {})) {
+            st->rejected.emplace(std::move(*rejected));
+        } else {
+            st->settings = sh->core.settings(route);
+            client_core::use_token(st->request, st->settings, token);
+        }
+        start_async_call<void(result<api_response<token_info>>)>(
+            std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight)));
+    }
+};
+
+} // namespace genesys::detail
+
+#endif

@@ -1,0 +1,192 @@
+#ifndef GENESYS_TOKEN_VALIDATOR_HPP
+#define GENESYS_TOKEN_VALIDATOR_HPP
+
+/// @file
+/// `token_validator`: is a bearer token a client sent this service live, and whose is it?
+/// Cached, single-flight, bounded; `async_validate` is in <genesys/async_token_validator.hpp>.
+
+#include <genesys/async_transport.hpp>
+#include <genesys/client_config.hpp>
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/client_core.hpp>
+#include <genesys/detail/failure.hpp>
+#include <genesys/detail/validator_cache.hpp>
+#include <genesys/error.hpp>
+#include <genesys/models/token_info.hpp>
+#include <genesys/result.hpp>
+#include <genesys/routes.hpp>
+#include <genesys/tokens_api.hpp>
+#include <genesys/transport.hpp>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace genesys {
+
+namespace detail {
+template <class Transport>
+struct async_validate_impl; // <genesys/async_token_validator.hpp>
+} // namespace detail
+
+/** Decides whether bearer tokens that clients send a service are live, and for which
+    organization, OAuth client and scopes, with `GET /api/v2/tokens/me` called as little as
+    possible.
+
+    - A valid token's answer is kept until the earlier of `max_age` and the token's own
+      `dateTokenIdles`; a 401 is kept `negative_ttl`; no other failure is kept: the validator
+      fails closed and says why (a network error, a 5xx, a 429).
+    - Entries are keyed by a keyed hash (SipHash-2-4-128, a random key per process) of the
+      token: the cache holds no token, and no token reaches a log or an error.
+    - Concurrent validations of one token share one API call (single flight), blocking callers
+      and asynchronous handlers alike.
+    - At most `max_entries` entries, in 16 shards, evicted by CLOCK (an approximation of least
+      recently used whose hits only set a flag, under a shared lock).
+    - The policy (`organization_id`, `home_organization_id`, `required_scopes`,
+      `allowed_client_ids`) is checked on every validation, cached answers included; a valid
+      token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
+
+    The configuration gives the base URL, limits, retry policy and logger; it has no token of its
+    own (each check sends the token it checks). `Transport` is a blocking `genesys::transport`
+    (`validate`) or a `genesys::async_transport` (`async_validate`).
+
+    @par Thread safety
+    Every member function may be called from any number of threads at once. With a blocking
+    transport, the API calls of different tokens are made one at a time through the one
+    transport (blocking transports are not thread-safe); a hit never waits for them.
+
+    @code
+    genesys::token_validator_options o;
+    o.organization_id = my_org_id;
+    genesys::token_validator v{genesys::curl_transport{}, genesys::client_config::for_region(region, ""), o};
+    auto r = v.validate(bearer);
+    if (!r)
+        return r.error().kind == genesys::error_kind::policy ? 403 : r.error().status == 401 ? 401 : 503;
+    std::cout << r->info().organization->name.value_or("?") << '\n';
+    @endcode
+*/
+template <class Transport>
+class token_validator {
+    struct shared {
+        shared(Transport t, client_config config, token_validator_options options)
+            : transport(std::move(t)), core(std::move(config), detail::client_core::token_per_call_t{}),
+              cache(std::move(options))
+        {
+        }
+        Transport transport;
+        detail::client_core core;
+        detail::validator_cache cache;
+        std::mutex send_mutex; // a blocking transport sends one request at a time
+    };
+
+public:
+    /// The transport type the validator sends through.
+    using transport_type = Transport;
+
+    /** Makes a validator. A bad `config` (one with an `access_token` or a `token_source`, a bad
+        base URL, ...) is not thrown here: every validation then returns it. */
+    token_validator(Transport transport, client_config config, token_validator_options options = {})
+        : shared_(std::make_shared<shared>(std::move(transport), std::move(config), std::move(options)))
+    {
+    }
+
+    /** Checks `token`: from the cache when it is trusted there, else with `GET
+        /api/v2/tokens/me?preserveIdleTTL=true` (one call however many threads ask at once).
+
+        @param token the bearer token, without `Bearer `.
+        @return the token's information, or the error: `error_kind::api` with status 401 for an
+        invalid token; `error_kind::policy` for a valid token the policy refuses;
+        `error_kind::invalid_argument` for an empty or malformed token (nothing is sent);
+        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached).
+    */
+    [[nodiscard]] result<validated_token> validate(std::string_view token)
+        requires genesys::transport<Transport>
+    {
+        shared& sh = *shared_;
+        if (auto rejected = check(token))
+            return std::move(*rejected);
+        const detail::hash128 key = sh.cache.key_of(token);
+        auto found = sh.cache.begin(key);
+        if (found.answer)
+            return std::move(*found.answer);
+        if (!found.leader)
+            return sh.cache.wait(*found.flight);
+        std::optional<result<api_response<token_info>>> fetched;
+        try {
+            fetched.emplace(fetch(sh, token));
+        } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
+            (void)sh.cache.finish(key, found.flight,
+                                  detail::network_failure(routes::get_tokens_me.operation_id,
+                                                          make_error_code(errc::transport_exception),
+                                                          "an exception ended the check", token));
+            throw;
+        }
+        return sh.cache.finish(key, found.flight, std::move(*fetched));
+    }
+
+    /** `validate`, asynchronously: completes with `void(result<validated_token>)`, on the
+        handler's associated executor (else the transport's), never inline. Concurrent
+        validations of one token share one API call with each other and with `validate`.
+        Cancelling a validation ends it with `operation_aborted` (a `network` error); the
+        API call goes on for the others. Defined in <genesys/async_token_validator.hpp>. */
+    template <class CompletionToken>
+    auto async_validate(std::string_view token, CompletionToken&& completion)
+        requires genesys::async_transport<Transport>
+    {
+        return detail::async_validate_impl<Transport>::start(shared_, token,
+                                                              std::forward<CompletionToken>(completion));
+    }
+
+    /// Forgets what is remembered of `token` (a check under way still completes).
+    void forget(std::string_view token) { shared_->cache.forget(shared_->cache.key_of(token)); }
+
+    /// Forgets every token.
+    void clear() { shared_->cache.clear(); }
+
+    /// The counters.
+    token_validator_stats stats() const { return shared_->cache.stats(); }
+
+    /// The options the validator was made with.
+    const token_validator_options& options() const noexcept { return shared_->cache.options(); }
+
+    /// The transport the validator sends through.
+    Transport& transport() noexcept { return shared_->transport; }
+
+private:
+    template <class>
+    friend struct detail::async_validate_impl;
+
+    /// The error of a token that cannot be checked, or of a bad configuration.
+    static std::optional<error> check(std::string_view token)
+    {
+        if (auto why = detail::validator_cache::token_problem(token); !why.empty())
+            return detail::invalid_argument(detail::validate_operation, why, token);
+        return std::nullopt;
+    }
+
+    static result<api_response<token_info>> fetch(shared& sh, std::string_view token)
+    {
+        http_request req;
+        const auto& route = routes::get_tokens_me;
+        if (auto rejected = sh.core.prepare(req, route, detail::get_tokens_me_query(sh.cache.options().preserve_idle_ttl), {}))
+            return std::move(*rejected);
+        detail::call_settings settings = sh.core.settings(route);
+        detail::client_core::use_token(req, settings, token);
+        detail::call_machine machine(settings, req);
+        std::lock_guard lock(sh.send_mutex);
+        auto sent = detail::run_blocking(machine, sh.core.config().retry, [&sh](const http_request& r, std::string& what) {
+            return detail::send_through(sh.transport, r, what);
+        });
+        return detail::to_api_response<token_info>(route.operation_id, std::move(sent), machine.secret(),
+                                                   sh.core.limits())
+            .to_result();
+    }
+
+    std::shared_ptr<shared> shared_;
+};
+
+} // namespace genesys
+
+#endif

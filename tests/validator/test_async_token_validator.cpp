@@ -1,0 +1,323 @@
+// token_validator::async_validate over the async fake transport: the handler rules, every kind
+// of completion token, one API call for a thousand handlers (and for blocking callers sharing the
+// flight), cancellation of one waiter, and lifetimes.
+
+#include "../fixtures.hpp"
+
+#include <genesys/async_token_validator.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using genesys::error_kind;
+using genesys::http_request;
+using genesys::http_response;
+using genesys::testing::async_fake_transport;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view valid_body =
+    R"({"organization":{"id":"org-1","name":"Acme"},"authorizedScope":["users:readonly"],"OAuthClient":{"id":"client-1","name":"Desktop"}})";
+
+genesys::client_config config() { return {.base_url = "https://api.mypurecloud.com"}; }
+
+using validator = genesys::token_validator<async_fake_transport>;
+
+void poll(asio::io_context& ioc)
+{
+    ioc.restart();
+    ioc.poll();
+}
+
+} // namespace
+
+TEST_CASE("async_validate: never inline, once, on the handler's executor; a hit is posted too")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    auto strand = asio::make_strand(ioc);
+
+    int calls = 0;
+    bool on_strand = false;
+    v.async_validate("tok-1", asio::bind_executor(strand, [&](genesys::result<genesys::validated_token> r) {
+                         ++calls;
+                         on_strand = strand.running_in_this_thread() && r && r->info().organization->id == "org-1";
+                     }));
+    int bad = 0;
+    v.async_validate("", [&](auto r) { bad += !r && r.error().kind == error_kind::invalid_argument; });
+    CHECK(calls == 0);
+    CHECK(bad == 0);
+    ioc.run();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+    CHECK(bad == 1);
+    CHECK(fake.request_count() == 1);
+    CHECK(fake.last_request()->headers.get("Authorization") == "Bearer tok-1");
+    CHECK(fake.last_request()->url == "https://api.mypurecloud.com/api/v2/tokens/me?preserveIdleTTL=true");
+
+    int hits = 0;
+    v.async_validate("tok-1", [&](auto r) { hits += r.has_value(); });
+    CHECK(hits == 0); // from the cache, and still not inline
+    poll(ioc);
+    CHECK(hits == 1);
+    CHECK(fake.request_count() == 1);
+    CHECK(v.stats().hits == 1);
+}
+
+TEST_CASE("async_validate: future, coroutine and deferred; the token is copied at initiation")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+
+    auto op = [&] {
+        std::string token = "tok-deferred";
+        auto d = v.async_validate(token, asio::deferred);
+        token.assign(token.size(), 'X'); // the operation has its own copy
+        return d;
+    }();
+    std::optional<bool> deferred_ok;
+    std::move(op)([&](genesys::result<genesys::validated_token> r) { deferred_ok = r.has_value(); });
+
+    std::optional<std::string> org;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            auto r = co_await v.async_validate("tok-co", asio::use_awaitable);
+            org = r.value().info().organization->id.value_or("");
+        },
+        asio::detached);
+    ioc.run();
+    CHECK(deferred_ok == true);
+    CHECK(org == "org-1");
+    const auto reqs = fake.requests();
+    REQUIRE(reqs.size() == 2);
+    CHECK(reqs[0].headers.get("Authorization") == "Bearer tok-deferred");
+
+    std::thread runner;
+    auto fut = v.async_validate("tok-future", asio::use_future);
+    ioc.restart();
+    runner = std::thread([&] { ioc.run(); });
+    auto r = fut.get();
+    runner.join();
+    CHECK(r.has_value());
+}
+
+TEST_CASE("async_validate: a thousand handlers asking for one new token share one API call")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    int ok = 0, calls = 0;
+    for (int i = 0; i < 1000; ++i)
+        v.async_validate("new-token", [&](auto r) {
+            ++calls;
+            ok += r.has_value();
+        });
+    poll(ioc);
+    CHECK(fake.waiting() == 1);
+    CHECK(calls == 0);
+    CHECK(fake.complete_next());
+    poll(ioc);
+    CHECK(calls == 1000);
+    CHECK(ok == 1000);
+    CHECK(fake.request_count() == 1);
+    const auto s = v.stats();
+    CHECK(s.misses == 1);
+    CHECK(s.coalesced == 999);
+}
+
+TEST_CASE("async_validate: a 401 and a policy refusal, as for validate")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond(fixtures::json_response(401, R"({"message":"no","code":"authentication.required","status":401})"));
+    fake.respond(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.required_scopes = {"analytics"};
+    validator v{fake, config(), o};
+    std::optional<genesys::result<genesys::validated_token>> a, b;
+    v.async_validate("revoked", [&](auto r) { a.emplace(std::move(r)); });
+    v.async_validate("other", [&](auto r) { b.emplace(std::move(r)); });
+    ioc.run();
+    REQUIRE(a);
+    REQUIRE_FALSE(*a);
+    CHECK(a->error().status == 401);
+    CHECK(a->error().kind == error_kind::api);
+    REQUIRE(b);
+    REQUIRE_FALSE(*b);
+    CHECK(b->error().kind == error_kind::policy);
+    CHECK_THROWS_AS(b->value(), genesys::policy_error);
+}
+
+TEST_CASE("async_validate: cancelling one waiter ends it alone; the call goes on for the others")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    asio::cancellation_signal leader_signal, follower_signal;
+    std::optional<genesys::result<genesys::validated_token>> leader, follower, other;
+    v.async_validate("tok", asio::bind_cancellation_slot(leader_signal.slot(), [&](auto r) { leader.emplace(std::move(r)); }));
+    v.async_validate("tok", asio::bind_cancellation_slot(follower_signal.slot(), [&](auto r) { follower.emplace(std::move(r)); }));
+    v.async_validate("tok", [&](auto r) { other.emplace(std::move(r)); });
+    poll(ioc);
+    leader_signal.emit(asio::cancellation_type::terminal);
+    follower_signal.emit(asio::cancellation_type::terminal);
+    poll(ioc);
+    REQUIRE(leader);
+    REQUIRE(follower);
+    CHECK_FALSE(other);
+    CHECK(leader->error().code == asio::error::operation_aborted);
+    CHECK(follower->error().code == asio::error::operation_aborted);
+    CHECK(fake.complete_next());
+    poll(ioc);
+    REQUIRE(other);
+    CHECK(other->has_value());
+    CHECK(fake.request_count() == 1);
+    // The answer was cached for the next one.
+    std::optional<bool> next;
+    v.async_validate("tok", [&](auto r) { next = r.has_value(); });
+    poll(ioc);
+    CHECK(next == true);
+    CHECK(fake.request_count() == 1);
+}
+
+namespace {
+
+/// A transport with both faces: blocking sends through a gate, asynchronous ones through the
+/// async fake; both counted in the fake's log.
+struct dual_transport {
+    async_fake_transport async;
+    using executor_type = async_fake_transport::executor_type;
+    executor_type get_executor() const { return async.get_executor(); }
+    template <class CompletionToken>
+    auto async_send(const http_request& r, CompletionToken&& t)
+    {
+        return async.async_send(r, std::forward<CompletionToken>(t));
+    }
+    boost::system::result<http_response> send(const http_request& r) { return async.queue().send(r); }
+};
+
+} // namespace
+
+TEST_CASE("async_validate and validate share one flight: blocking callers wait for the handler's call")
+{
+    asio::io_context ioc;
+    dual_transport t{async_fake_transport{ioc.get_executor()}};
+    t.async.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator<dual_transport> v{t, config()};
+    std::optional<bool> async_ok;
+    v.async_validate("shared", [&](auto r) { async_ok = r.has_value(); });
+    poll(ioc);
+    REQUIRE(t.async.waiting() == 1);
+
+    std::atomic<int> sync_ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&] { sync_ok += v.validate("shared").has_value(); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (v.stats().coalesced < 4 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    CHECK(v.stats().coalesced == 4);
+    CHECK(t.async.complete_next());
+    poll(ioc);
+    for (auto& th : threads)
+        th.join();
+    CHECK(async_ok == true);
+    CHECK(sync_ok == 4);
+    CHECK(t.async.request_count() == 1);
+}
+
+TEST_CASE("async_validate: destroying the validator or the io_context with validations in flight")
+{
+    SUBCASE("the validator: its validations complete")
+    {
+        asio::io_context ioc;
+        async_fake_transport fake{ioc.get_executor()};
+        fake.complete_after(5ms).respond_by_default(fixtures::json_response(200, valid_body));
+        int ok = 0;
+        {
+            validator v{fake, config()};
+            for (int i = 0; i < 10; ++i)
+                v.async_validate("tok-" + std::to_string(i % 3), [&](auto r) { ok += r.has_value(); });
+        }
+        ioc.run();
+        CHECK(ok == 10);
+    }
+    SUBCASE("the io_context: nothing leaks, nothing runs, and blocked callers are released")
+    {
+        int ran = 0;
+        asio::io_context* ioc = new asio::io_context;
+        dual_transport t{async_fake_transport{ioc->get_executor()}};
+        t.async.complete_after(1h).respond_by_default(fixtures::json_response(200, valid_body));
+        genesys::token_validator<dual_transport> v{t, config()};
+        for (int i = 0; i < 5; ++i)
+            v.async_validate("tok", [&](auto) { ++ran; });
+        poll(*ioc);
+        std::optional<genesys::result<genesys::validated_token>> blocked;
+        std::thread waiter([&] { blocked.emplace(v.validate("tok")); });
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (v.stats().coalesced < 5 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        delete ioc; // the call is abandoned: the blocked caller gets an error, not a hang
+        waiter.join();
+        CHECK(ran == 0);
+        REQUIRE(blocked);
+        REQUIRE_FALSE(*blocked);
+        CHECK(blocked->error().code == asio::error::operation_aborted);
+    }
+}
+
+TEST_CASE("async_validate: four threads run one io_context over many tokens (TSan)")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.complete_after(1ms).respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.max_entries = 16;
+    validator v{fake, config(), o};
+    std::atomic<int> ok{0}, calls{0};
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&] { ioc.run(); });
+    for (int i = 0; i < 2000; ++i)
+        v.async_validate("tok-" + std::to_string(i % 50), [&](auto r) {
+            ok += r.has_value();
+            ++calls;
+        });
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (calls < 2000 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    work.reset();
+    for (auto& t : threads)
+        t.join();
+    CHECK(calls == 2000);
+    CHECK(ok == 2000);
+    CHECK(v.stats().entries <= 16);
+}
