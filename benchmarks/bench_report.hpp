@@ -13,9 +13,11 @@
 
 namespace bench {
 
-/// One benchmark's result: real time per iteration in nanoseconds, and its counters.
+/// One benchmark's result: real time per iteration in nanoseconds, CPU time per iteration (of
+/// every thread of a multithreaded benchmark together), and its counters.
 struct outcome {
     double ns = 0;
+    double cpu_ns = 0;
     std::map<std::string, double> counters;
 };
 
@@ -36,6 +38,7 @@ public:
                 continue;
             outcome o;
             o.ns = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
+            o.cpu_ns = run.GetAdjustedCPUTime() / benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
             for (const auto& [key, counter] : run.counters)
                 o.counters[key] = counter.value;
             results[name] = o;

@@ -10,9 +10,14 @@
 #   5. the asynchronous API over loopback with 1, 16 and 64 calls in flight on one io_context
 #      thread, beside the official JS SDK (benchmarks/js, Node) with the same counts in flight and
 #      the blocking curl adapter; and async against sync in instructions per call (callgrind);
-#   6. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
-# Takes 4 to 6 minutes on 2 cores once built; the first build adds 5 to 8. QUICK=1 shortens every
-# run: about 1 minute once built. BENCH_BUILD_DIR overrides the build directory (default build/bench).
+#   6. the token validator over in-process fakes: a cached validation from one thread (ns) and
+#      from two sharing one validator (validations/s), each beside a hand-written shared_mutex +
+#      unordered_map cache (the floor); the storm (10 000 validations of one new token from 16
+#      threads: API calls); peak RSS over 1 000 000 validations of 100 000 tokens, max_entries 10 000;
+#   7. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
+# Takes 4 to 6 minutes on 2 cores once built (the validator about 17 s of it); the first build adds
+# 5 to 8. QUICK=1 shortens every run: about 1 minute once built. BENCH_BUILD_DIR overrides the build
+# directory (default build/bench).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,7 +33,7 @@ compile_runs=$([ "$quick" = 1 ] && echo 1 || echo 5)
 echo "building the benchmarks (Release) in $build ..."
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=OFF -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF \
     -DGENESYS_TOKENS_INSTALL=OFF -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON >/dev/null
-targets=(bench_calls bench_loopback)
+targets=(bench_calls bench_validator bench_loopback)
 # bench_async exists when the asynchronous API and its Beast transport are there.
 [[ $(cmake --build "$build" --target help) == *bench_async* ]] && targets+=(bench_async)
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
@@ -133,6 +138,35 @@ if [[ $have_async = 1 ]]; then
     } >"$out/async_table.txt"
 fi
 
+echo "token validator ..."
+# QUICK=1 makes the memory run 1/200 the size (--quick); the other rows are the same cases.
+"$build/benchmarks/bench_validator" --summary $([ "$quick" = 1 ] && echo --quick) --benchmark_min_time="$min_time" \
+    --benchmark_repetitions="$reps" "${common[@]}" >"$out/validator.txt"
+# The program's "validator KEY VALUE" lines (--summary) make the table.
+awk '
+    $1 == "validator" { v[$2] = $3 }
+    END {
+        printf "\n%-38s %12s %12s %9s %12s %5s\n", "token validator", "library", "floor", "lib/floor", "target", "met"
+        printf "%-38s %12.0f %12.0f %9.2f %12s %5s\n", "cached, 1 thread: ns/validation", v["cached_ns"],
+            v["cached_floor_ns"], v["cached_ns"] / v["cached_floor_ns"], "<= 1000",
+            (v["cached_ns"] <= 1000 ? "yes" : "NO")
+        printf "%-38s %12.0f %12.0f %9.2f %12s %5s\n", "cached, 2 threads: validations/s", v["two_threads_per_s"],
+            v["two_threads_floor_per_s"], v["two_threads_per_s"] / v["two_threads_floor_per_s"], ">= 2000000",
+            (v["two_threads_per_s"] >= 2000000 ? "yes" : "NO")
+        printf "%-38s %12.0f %12.0f %9.2f\n", "CPU ns/validation, 1 thread", v["cached_cpu_ns"], v["cached_floor_cpu_ns"],
+            v["cached_cpu_ns"] / v["cached_floor_cpu_ns"]
+        printf "%-38s %12.0f %12.0f %9.2f\n", "CPU ns/validation, 2 threads together", v["two_threads_cpu_ns"],
+            v["two_threads_floor_cpu_ns"], v["two_threads_cpu_ns"] / v["two_threads_floor_cpu_ns"]
+        printf "%-38s %12d %12d\n", "heap allocations per hit", v["cached_allocs"], v["cached_floor_allocs"]
+        printf "storm, %d validations of one new token from %d threads: %d API call(s) (%d joined it, held %.1f ms)" \
+            "   target 1: %s\n", v["storm_validations"], v["storm_threads"], v["storm_api_calls"], v["storm_coalesced"],
+            v["storm_held_ms"], (v["storm_api_calls"] == 1 ? "yes" : "NO")
+        printf "memory, %d validations of %d tokens, max_entries %d: peak RSS %.1f MiB before, %.1f MiB after the\n" \
+            "first pass, %.1f MiB after the run; %d entries held, %d API calls\n", v["memory_validations"],
+            v["memory_tokens"], v["memory_max_entries"], v["memory_baseline_kib"] / 1024,
+            v["memory_first_pass_kib"] / 1024, v["memory_end_kib"] / 1024, v["memory_entries"], v["memory_api_calls"]
+    }' "$out/validator.txt" >"$out/validator_table.txt"
+
 echo "compile cost ..."
 benchmarks/compile_cost.sh "$compile_runs" >"$out/compile.txt"
 
@@ -147,4 +181,5 @@ if [[ $have_async = 1 ]]; then
     echo "the JS SDK (purecloud-platform-client-v2, $(node --version)) on one event loop, same emulator"
     cat "$out/async_table.txt"
 fi
+cat "$out/validator_table.txt"
 cat "$out/compile.txt"

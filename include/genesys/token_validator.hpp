@@ -174,6 +174,15 @@ private:
             return std::move(*rejected);
         detail::call_settings settings = sh.core.settings(route);
         detail::client_core::use_token(req, settings, token);
+        struct wipe_on_exit { // the token lives only as long as this check
+            http_request& req;
+            ~wipe_on_exit()
+            {
+                for (auto& h : req.headers)
+                    if (detail::iequals(h.name, "Authorization"))
+                        detail::wipe(h.value);
+            }
+        } wipe{req};
         detail::call_machine machine(settings, req);
         std::lock_guard lock(sh.send_mutex);
         auto sent = detail::run_blocking(machine, sh.core.config().retry, [&sh](const http_request& r, std::string& what) {

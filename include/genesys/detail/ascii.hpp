@@ -64,6 +64,16 @@ inline void redact(std::string& text, std::string_view secret)
         text.replace(pos, secret.size(), mark);
 }
 
+/// Overwrites `text`'s characters with zeros (through a volatile pointer, so that the writes are
+/// not optimized away before the string is freed): a secret it held does not outlive it in
+/// freed memory.
+inline void wipe(std::string& text) noexcept
+{
+    volatile char* p = text.data();
+    for (std::size_t i = 0; i < text.size(); ++i)
+        p[i] = 0;
+}
+
 } // namespace genesys::detail
 
 #endif

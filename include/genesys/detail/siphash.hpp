@@ -7,6 +7,7 @@
 // the key.
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -45,8 +46,12 @@ constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) 
 inline std::uint64_t load_le(const unsigned char* p) noexcept
 {
     std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-        v = (v << 8) | p[i];
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(&v, p, 8); // one load
+    } else {
+        for (int i = 7; i >= 0; --i)
+            v = (v << 8) | p[i];
+    }
     return v;
 }
 

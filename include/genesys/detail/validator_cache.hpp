@@ -85,7 +85,7 @@ namespace detail {
 struct validator_entry {
     hash128 key;
     token_info info;
-    std::optional<error> rejected; // the API's 401
+    std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
     std::chrono::system_clock::time_point fetched_at;
     std::chrono::system_clock::time_point trusted_until;
 };
@@ -178,10 +178,10 @@ public:
             return "the token is empty";
         if (token.size() > 8192)
             return "the token is over 8192 bytes";
+        bool bad = false; // no early exit: the loop vectorizes (it runs on every validation)
         for (const char c : token)
-            if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
-                return "the token contains a space or a control character";
-        return {};
+            bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+        return bad ? "the token contains a space or a control character" : std::string_view{};
     }
 
     /// What a validation found before any API call.
@@ -222,48 +222,56 @@ public:
     {
         const time_point t = now();
         shard& s = shard_of(key);
+        // The entry is made before the shard is locked, and what it replaces or evicts is freed
+        // after: the lock covers only the map and the slots.
+        std::shared_ptr<const validator_entry> keep, dropped;
+        std::optional<error> failure;
+        bool rejected = false;
+        if (fetched) {
+            auto e = std::make_shared<validator_entry>();
+            e->key = key;
+            e->info = std::move(fetched->data);
+            e->fetched_at = t;
+            e->trusted_until = t + opts_.max_age;
+            if (e->info.date_token_idles)
+                e->trusted_until =
+                    std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
+            keep = std::move(e);
+        } else {
+            failure.emplace(fetched.error()); // (result::error() returns a copy)
+            rejected = failure->kind == error_kind::api && failure->status == 401;
+            if (rejected && opts_.negative_ttl.count() > 0) {
+                auto e = std::make_shared<validator_entry>();
+                e->key = key;
+                e->rejected = std::make_unique<const error>(*failure);
+                e->fetched_at = t;
+                e->trusted_until = t + opts_.negative_ttl;
+                keep = std::move(e);
+            }
+        }
         result<validated_token> r = validated_token(nullptr, false);
         {
             std::unique_lock lock(s.mutex);
-            if (fetched) {
-                auto e = std::make_shared<validator_entry>();
-                e->key = key;
-                e->info = std::move(fetched->data);
-                e->fetched_at = t;
-                e->trusted_until = t + opts_.max_age;
-                if (e->info.date_token_idles)
-                    e->trusted_until = std::min(e->trusted_until,
-                                                std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
-                r = validated_token(e, false);
-                if (e->trusted_until > t)
-                    store(s, key, std::move(e));
-                else
-                    erase(s, key); // already idle: nothing to remember
+            if (keep && keep->trusted_until > t) {
+                dropped = store(s, key, keep);
+            } else if (!failure || rejected) {
+                dropped = erase(s, key); // already idle, or a 401 not to remember
+            }
+            if (!failure) {
+                r = validated_token(std::move(keep), false);
+            } else if (rejected) {
+                r = std::move(*failure);
             } else {
-                error err = fetched.error(); // (result::error() returns a copy)
-                if (err.kind == error_kind::api && err.status == 401) {
-                    if (opts_.negative_ttl.count() > 0) {
-                        auto e = std::make_shared<validator_entry>();
-                        e->key = key;
-                        e->rejected = err;
-                        e->fetched_at = t;
-                        e->trusted_until = t + opts_.negative_ttl;
-                        store(s, key, std::move(e));
-                    } else {
-                        erase(s, key);
-                    }
-                    r = std::move(err);
-                } else {
-                    s.errors.fetch_add(1, std::memory_order_relaxed);
-                    auto stale = stale_entry(s, key, t, err);
-                    if (stale)
-                        s.stale_hits.fetch_add(1, std::memory_order_relaxed);
-                    r = stale ? result<validated_token>(validated_token(std::move(stale), true))
-                              : result<validated_token>(std::move(err));
-                }
+                s.errors.fetch_add(1, std::memory_order_relaxed);
+                auto stale = stale_entry(s, key, t, *failure);
+                if (stale)
+                    s.stale_hits.fetch_add(1, std::memory_order_relaxed);
+                r = stale ? result<validated_token>(validated_token(std::move(stale), true))
+                          : result<validated_token>(std::move(*failure));
             }
             s.flights.erase(key);
         }
+        dropped.reset();
         std::vector<std::shared_ptr<flight_waiter>> waiters;
         {
             std::lock_guard lock(f->mutex);
@@ -319,19 +327,20 @@ public:
     void forget(const hash128& key)
     {
         shard& s = shard_of(key);
+        std::shared_ptr<const validator_entry> dropped;
         std::unique_lock lock(s.mutex);
-        erase(s, key);
+        dropped = erase(s, key);
+        lock.unlock();
     }
 
     /// Forgets every entry.
     void clear()
     {
         for (auto& s : shards_) {
+            std::vector<slot> dropped; // freed after unlocking
             std::unique_lock lock(s.mutex);
             s.index.clear();
-            for (std::size_t i = 0; i < s.slots.size(); ++i)
-                s.slots[i].entry.reset();
-            s.slots.clear();
+            dropped.swap(s.slots);
             s.free.clear();
             s.hand = 0;
         }
@@ -376,10 +385,11 @@ private:
     static constexpr std::size_t shard_count = 16;
 
     struct slot {
+        hash128 key{}; // here too, so that evicting reads no entry
         std::shared_ptr<const validator_entry> entry;
         mutable std::atomic<bool> referenced{false};
         slot() = default;
-        slot(slot&& o) noexcept : entry(std::move(o.entry)), referenced(o.referenced.load()) {}
+        slot(slot&& o) noexcept : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()) {}
     };
 
     struct key_hash {
@@ -447,15 +457,16 @@ private:
         return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
     }
 
-    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked.
-    void store(shard& s, const hash128& key, std::shared_ptr<const validator_entry> e)
+    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
+    /// the entry replaced or evicted, for the caller to free after unlocking.
+    std::shared_ptr<const validator_entry> store(shard& s, const hash128& key, std::shared_ptr<const validator_entry> e)
     {
         if (auto it = s.index.find(key); it != s.index.end()) {
-            s.slots[it->second].entry = std::move(e);
-            return;
+            std::swap(s.slots[it->second].entry, e);
+            return e;
         }
         if (s.capacity == 0)
-            return;
+            return e;
         std::size_t i;
         if (!s.free.empty()) {
             i = s.free.back();
@@ -465,34 +476,34 @@ private:
             s.slots.emplace_back();
         } else {
             // CLOCK: the first slot not used since the hand last passed it goes.
-            for (;;) {
-                slot& sl = s.slots[s.hand];
-                if (sl.referenced.load(std::memory_order_relaxed)) {
-                    sl.referenced.store(false, std::memory_order_relaxed);
-                    s.hand = (s.hand + 1) % s.slots.size();
-                    continue;
-                }
-                break;
+            while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
+                s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
+                s.hand = (s.hand + 1) % s.slots.size();
             }
             i = s.hand;
             s.hand = (s.hand + 1) % s.slots.size();
-            s.index.erase(s.slots[i].entry->key);
+            s.index.erase(s.slots[i].key);
             s.evictions.fetch_add(1, std::memory_order_relaxed);
         }
-        s.slots[i].entry = std::move(e);
-        s.slots[i].referenced.store(false, std::memory_order_relaxed);
+        slot& sl = s.slots[i];
+        sl.key = key;
+        std::swap(sl.entry, e);
+        sl.referenced.store(false, std::memory_order_relaxed);
         s.index.emplace(key, i);
+        return e;
     }
 
-    void erase(shard& s, const hash128& key)
+    std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key)
     {
         auto it = s.index.find(key);
         if (it == s.index.end())
-            return;
-        s.slots[it->second].entry.reset();
-        s.slots[it->second].referenced.store(false, std::memory_order_relaxed);
+            return nullptr;
+        slot& sl = s.slots[it->second];
+        std::shared_ptr<const validator_entry> e = std::move(sl.entry);
+        sl.referenced.store(false, std::memory_order_relaxed);
         s.free.push_back(it->second);
         s.index.erase(it);
+        return e;
     }
 
     std::string policy_problem(const token_info& info) const
