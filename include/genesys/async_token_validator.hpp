@@ -86,20 +86,25 @@ private:
 
 /// Ends a flight with the API's answer; ends it with `operation_aborted` if destroyed unused
 /// (the io_context went away first), so that no later validation waits for it for ever.
+/// The request carrying the checked token is zeroed then (it lives only as long as the check).
 template <class Shared>
 struct async_fetch_done {
     std::shared_ptr<Shared> sh;
     hash128 key;
     std::shared_ptr<validator_flight> flight;
+    std::shared_ptr<http_request> request; // the call's own (it shares the call state)
 
-    async_fetch_done(std::shared_ptr<Shared> s, hash128 k, std::shared_ptr<validator_flight> f)
-        : sh(std::move(s)), key(k), flight(std::move(f))
+    async_fetch_done(std::shared_ptr<Shared> s, hash128 k, std::shared_ptr<validator_flight> f,
+                     std::shared_ptr<http_request> req)
+        : sh(std::move(s)), key(k), flight(std::move(f)), request(std::move(req))
     {
     }
     async_fetch_done(async_fetch_done&&) noexcept = default;
     async_fetch_done& operator=(async_fetch_done&&) = delete;
     ~async_fetch_done()
     {
+        if (request)
+            client_core::wipe_token(*request);
         if (flight)
             (void)sh->cache.finish(key, flight,
                                    network_failure(routes::get_tokens_me.operation_id,
@@ -109,6 +114,7 @@ struct async_fetch_done {
 
     void operator()(result<api_response<token_info>> r)
     {
+        client_core::wipe_token(*request);
         auto f = std::move(flight);
         (void)sh->cache.finish(key, f, std::move(r));
     }
@@ -132,6 +138,10 @@ private:
     template <class Handler, class Shared>
     static void initiate(Handler handler, std::shared_ptr<Shared> sh, std::string token)
     {
+        struct wipe_on_exit { // the operation's copy of the token lives only as long as this
+            std::string& token;
+            ~wipe_on_exit() { wipe(token); }
+        } wipe_copy{token};
         using executor = decltype(sh->transport.get_executor());
         using waiter = async_validate_waiter<Handler, executor>;
         const executor ex = sh->transport.get_executor();
@@ -179,8 +189,9 @@ private:
             st->settings = sh->core.settings(route);
             client_core::use_token(st->request, st->settings, token);
         }
+        std::shared_ptr<http_request> request(st, &st->request);
         start_async_call<void(result<api_response<token_info>>)>(
-            std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight)));
+            std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight), std::move(request)));
     }
 };
 

@@ -176,12 +176,7 @@ private:
         detail::client_core::use_token(req, settings, token);
         struct wipe_on_exit { // the token lives only as long as this check
             http_request& req;
-            ~wipe_on_exit()
-            {
-                for (auto& h : req.headers)
-                    if (detail::iequals(h.name, "Authorization"))
-                        detail::wipe(h.value);
-            }
+            ~wipe_on_exit() { detail::client_core::wipe_token(req); }
         } wipe{req};
         detail::call_machine machine(settings, req);
         std::lock_guard lock(sh.send_mutex);

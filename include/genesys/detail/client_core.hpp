@@ -6,6 +6,7 @@
 // route, the step machine's settings, and the operation's result made from the final response.
 
 #include <genesys/client_config.hpp>
+#include <genesys/detail/ascii.hpp>
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
@@ -115,6 +116,15 @@ public:
         req.headers.set("Authorization", std::move(value));
         s.source = nullptr;
         s.secret = req.headers.get("Authorization")->substr(7); // lives as long as the request
+    }
+
+    /// Zeroes the token `use_token` put in `req` (before `req` is freed: the token lives only as
+    /// long as the call).
+    static void wipe_token(http_request& req) noexcept
+    {
+        for (auto& h : req.headers)
+            if (iequals(h.name, "Authorization"))
+                wipe(h.value);
     }
 
     /// The step machine's settings for a call of `route`.
