@@ -129,51 +129,49 @@ inline run_result run(const std::vector<std::string>& argv, const std::map<std::
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out_path), read_file(err_path)};
 }
 
-/// The emulator as a child process on a free port.
-class emulator_process {
+/// A server program as a child process: started with `--port 0 --port-file FILE` after `argv`
+/// (its path first), stdin from /dev/null and its output in a log file; stopped with SIGTERM.
+class child_server {
 public:
-    explicit emulator_process(bool tls = false, std::vector<std::string> extra_args = {}) : tls_(tls)
+    explicit child_server(std::vector<std::string> argv)
     {
         const std::string port_file = (dir_.path() / "port").string();
         const std::string log = (dir_.path() / "log").string();
-        std::vector<std::string> argv{GENESYS_EMULATOR_PATH, "--port", "0", "--port-file", port_file};
-        if (tls) {
-            const auto& m = tls_material::get();
-            argv.insert(argv.end(), {"--tls-cert", m.cert, "--tls-key", m.key});
-        }
-        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        argv.insert(argv.end(), {"--port", "0", "--port-file", port_file});
         std::vector<char*> args;
         for (auto& a : argv)
             args.push_back(a.data());
         args.push_back(nullptr);
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         posix_spawn_file_actions_adddup2(&actions, 1, 2);
         int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
         posix_spawn_file_actions_destroy(&actions);
         if (rc != 0)
-            throw std::runtime_error("cannot start the emulator at " GENESYS_EMULATOR_PATH);
+            throw std::runtime_error("cannot start " + argv[0]);
 
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!std::filesystem::exists(port_file)) {
             int status = 0;
             if (::waitpid(pid_, &status, WNOHANG) == pid_) {
                 pid_ = 0;
-                throw std::runtime_error("the emulator exited: " + read_file(log));
+                throw std::runtime_error(argv[0] + " exited: " + read_file(log));
             }
             if (std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("the emulator did not start: " + read_file(log));
+                throw std::runtime_error(argv[0] + " did not start: " + read_file(log));
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         port_ = std::stoi(read_file(port_file));
     }
 
-    ~emulator_process() { stop(); }
-    emulator_process(const emulator_process&) = delete;
-    emulator_process& operator=(const emulator_process&) = delete;
+    ~child_server() { stop(); }
+    child_server(const child_server&) = delete;
+    child_server& operator=(const child_server&) = delete;
 
-    /// SIGTERM, then wait for a clean exit (SIGKILL after 5 s). Returns the exit status.
+    /// SIGTERM, then wait for a clean exit (SIGKILL after 5 s). Returns the exit status, -1 if
+    /// killed.
     int stop()
     {
         if (pid_ == 0)
@@ -194,10 +192,31 @@ public:
         return exit_status_;
     }
 
-    bool tls() const { return tls_; }
     int port() const { return port_; }
-    std::string base_url() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_); }
     std::string log() const { return read_file(dir_.path() / "log"); }
+
+private:
+    temp_dir dir_;
+    pid_t pid_ = 0;
+    int port_ = 0;
+    int exit_status_ = -1;
+};
+
+/// The emulator as a child process on a free port.
+class emulator_process {
+public:
+    explicit emulator_process(bool tls = false, std::vector<std::string> extra_args = {})
+        : tls_(tls), proc_(arguments(tls, std::move(extra_args)))
+    {
+    }
+
+    /// SIGTERM, then wait for a clean exit (SIGKILL after 5 s). Returns the exit status.
+    int stop() { return proc_.stop(); }
+
+    bool tls() const { return tls_; }
+    int port() const { return proc_.port(); }
+    std::string base_url() const { return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port()); }
+    std::string log() const { return proc_.log(); }
 
     /// Calls a control endpoint (`/__emulator/...`) and returns the response.
     genesys::http_response control(genesys::http_method method, std::string_view path, std::string body = {})
@@ -217,6 +236,17 @@ public:
     }
 
 private:
+    static std::vector<std::string> arguments(bool tls, std::vector<std::string> extra_args)
+    {
+        std::vector<std::string> argv{GENESYS_EMULATOR_PATH};
+        if (tls) {
+            const auto& m = tls_material::get();
+            argv.insert(argv.end(), {"--tls-cert", m.cert, "--tls-key", m.key});
+        }
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        return argv;
+    }
+
     genesys::curl_options control_options() const
     {
         genesys::curl_options o;
@@ -225,11 +255,8 @@ private:
         return o;
     }
 
-    temp_dir dir_;
     bool tls_;
-    pid_t pid_ = 0;
-    int port_ = 0;
-    int exit_status_ = -1;
+    child_server proc_;
     genesys::curl_transport control_{control_options()};
 };
 

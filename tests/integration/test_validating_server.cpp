@@ -71,73 +71,28 @@ bool eventually(F done, std::chrono::milliseconds limit = 10s)
 class server_process {
 public:
     server_process(const std::string& api, const std::vector<std::string>& extra_args)
+        : proc_(arguments(api, extra_args))
     {
-        const std::string port_file = (dir_.path() / "port").string();
-        const std::string log = (dir_.path() / "log").string();
-        std::vector<std::string> argv{GENESYS_VALIDATING_SERVER_PATH, "--api", api, "--org", std::string(acme_org),
-                                      "--port", "0", "--port-file", port_file};
-        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0)
-            throw std::runtime_error("cannot start " GENESYS_VALIDATING_SERVER_PATH);
-
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (!std::filesystem::exists(port_file)) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-                pid_ = 0;
-                throw std::runtime_error("validating_server exited: " + this->log());
-            }
-            if (std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("validating_server did not start: " + this->log());
-            std::this_thread::sleep_for(10ms);
-        }
-        port_ = std::stoi(testproc::read_file(port_file));
     }
-
-    ~server_process() { stop(); }
-    server_process(const server_process&) = delete;
-    server_process& operator=(const server_process&) = delete;
 
     /// SIGTERM, then wait for the exit (SIGKILL after 5 s). Returns the exit status, -1 if killed.
-    int stop()
-    {
-        if (pid_ == 0)
-            return exit_status_;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        const auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (::waitpid(pid_, &status, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-                break;
-            }
-            std::this_thread::sleep_for(5ms);
-        }
-        pid_ = 0;
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        return exit_status_;
-    }
+    int stop() { return proc_.stop(); }
 
-    std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(port_) + std::string(path); }
-    std::string log() const { return testproc::read_file(dir_.path() / "log"); }
+    std::string url(std::string_view path) const
+    {
+        return "http://127.0.0.1:" + std::to_string(proc_.port()) + std::string(path);
+    }
+    std::string log() const { return proc_.log(); }
 
 private:
-    testproc::temp_dir dir_;
-    pid_t pid_ = 0;
-    int port_ = 0;
-    int exit_status_ = -1;
+    static std::vector<std::string> arguments(const std::string& api, const std::vector<std::string>& extra_args)
+    {
+        std::vector<std::string> argv{GENESYS_VALIDATING_SERVER_PATH, "--api", api, "--org", std::string(acme_org)};
+        argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+        return argv;
+    }
+
+    testproc::child_server proc_;
 };
 
 /// GET `url` with `authorization` as the Authorization field (none when empty). Throws on a

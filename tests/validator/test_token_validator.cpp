@@ -3,6 +3,7 @@
 // token reaches an error, a log line or the cache.
 
 #include "../fixtures.hpp"
+#include "heap_scan.hpp"
 
 #include <genesys/token_validator.hpp>
 
@@ -565,54 +566,6 @@ TEST_CASE("token_validator: the cache holds a keyed hash of the token, never its
 
 namespace {
 
-/// Whether the bytes of `xored` (each XOR 0x5a, so the needle itself never matches) appear in
-/// the heap or an anonymous mapping of this process (freed blocks included). Not scanned: the
-/// stacks (the dead frames below a thread's stack pointer hold whatever a library last put
-/// there, and are overwritten by the next calls) and mappings over 256 MiB (sanitizer shadow).
-bool process_memory_contains(const std::vector<unsigned char>& xored)
-{
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    bool found = false;
-    while (!found && std::getline(maps, line)) {
-        std::istringstream is(line);
-        std::string range, perms;
-        is >> range >> perms;
-        if (perms.size() < 2 || perms[0] != 'r' || perms[1] != 'w' || line.find("[vvar]") != std::string::npos ||
-            line.find("[stack") != std::string::npos)
-            continue;
-        const auto dash = range.find('-');
-        const auto begin = std::stoull(range.substr(0, dash), nullptr, 16);
-        const auto end = std::stoull(range.substr(dash + 1), nullptr, 16);
-        if (end - begin > (256u << 20))
-            continue;
-        const auto* p = reinterpret_cast<const unsigned char*>(begin);
-        const std::size_t n = end - begin;
-        for (std::size_t i = 0; !found && i + xored.size() <= n; ++i) {
-            if ((p[i] ^ 0x5a) != xored[0])
-                continue;
-            std::size_t k = 1;
-            while (k < xored.size() && (p[i + k] ^ 0x5a) == xored[k])
-                ++k;
-            found = k == xored.size();
-        }
-    }
-    return found;
-}
-
-// Sanitizers keep their own mappings (shadow memory, quarantines) that a scan must not read.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool under_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-constexpr bool under_sanitizer = true;
-#else
-constexpr bool under_sanitizer = false;
-#endif
-#else
-constexpr bool under_sanitizer = false;
-#endif
-
 /// Answers 200 with a TokenInfo, keeping nothing of the request.
 struct forgetful_transport {
     std::string body;
@@ -622,29 +575,18 @@ struct forgetful_transport {
 } // namespace
 
 TEST_CASE("token_validator: after a check, the token is nowhere in the process's heap, freed memory included" *
-          doctest::skip(under_sanitizer))
+          doctest::skip(heap_scan::unsupported))
 {
     manual_clock clock;
     genesys::token_validator_options o;
     o.clock = clock.fn();
     genesys::token_validator<forgetful_transport> v{forgetful_transport{token_info_body(clock.now() + 1h)}, config(), o};
+    heap_scan::secret s;
+    CHECK(heap_scan::contains(s.needle)); // the scan finds it while the caller holds it
 
-    // The token, built in place (no literal holds it), and its XORed image to search for.
-    std::string token;
-    token.reserve(720);
-    std::vector<unsigned char> xored;
-    std::mt19937_64 rng(std::random_device{}());
-    for (int i = 0; i < 700; ++i) { // a size no other allocation of the check shares
-        const char c = "abcdefghijklmnopqrstuvwxyz0123456789"[rng() % 36];
-        token.push_back(c);
-        if (i >= 700 - 64) // its end: an allocator reuses the start of a freed block for its links
-            xored.push_back(static_cast<unsigned char>(c ^ 0x5a));
-    }
-    CHECK(process_memory_contains(xored)); // the scan finds it while the caller holds it
-
-    REQUIRE(v.validate(token));
-    REQUIRE(v.validate(token)); // and a hit
-    genesys::detail::wipe(token); // the caller's own copy: not the validator's business
-    CHECK_FALSE(process_memory_contains(xored));
+    REQUIRE(v.validate(s.token));
+    REQUIRE(v.validate(s.token)); // and a hit
+    genesys::detail::wipe(s.token); // the caller's own copy: not the validator's business
+    CHECK_FALSE(heap_scan::contains(s.needle));
     CHECK(v.stats().entries == 1);
 }
