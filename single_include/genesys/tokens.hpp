@@ -94,6 +94,16 @@ inline void redact(std::string& text, std::string_view secret)
         text.replace(pos, secret.size(), mark);
 }
 
+/// Overwrites `text`'s characters with zeros (through a volatile pointer, so that the writes are
+/// not optimized away before the string is freed): a secret it held does not outlive it in
+/// freed memory.
+inline void wipe(std::string& text) noexcept
+{
+    volatile char* p = text.data();
+    for (std::size_t i = 0; i < text.size(); ++i)
+        p[i] = 0;
+}
+
 } // namespace genesys::detail
 
 #endif
@@ -661,6 +671,8 @@ enum class errc {
     response_too_large,
     /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
     deadline_exceeded,
+    /// A valid token that the token validator's policy refuses (see `policy_error`).
+    policy_mismatch,
 };
 
 namespace detail {
@@ -680,6 +692,7 @@ public:
         case errc::transport_exception: return "the transport threw an exception";
         case errc::response_too_large: return "the response body is larger than the limit";
         case errc::deadline_exceeded: return "the call did not finish within its timeout";
+        case errc::policy_mismatch: return "the token does not meet the validator's policy";
         }
         return "unknown genesys.tokens error";
     }
@@ -1197,9 +1210,12 @@ enum class error_kind {
     api,
     /// A 2xx response whose body is not the operation's model. Thrown as `decode_error`.
     decode,
+    /// A valid token that the token validator's policy refuses (another organization, a missing
+    /// scope, a client not allowed). Thrown as `policy_error`.
+    policy,
 };
 
-/// The kind's name: `"invalid argument"`, `"network"`, `"api"` or `"decode"`.
+/// The kind's name: `"invalid argument"`, `"network"`, `"api"`, `"decode"` or `"policy"`.
 constexpr std::string_view to_string(error_kind k) noexcept
 {
     switch (k) {
@@ -1207,6 +1223,7 @@ constexpr std::string_view to_string(error_kind k) noexcept
     case error_kind::network: return "network";
     case error_kind::api: return "api";
     case error_kind::decode: return "decode";
+    case error_kind::policy: return "policy";
     }
     return "unknown";
 }
@@ -1322,6 +1339,13 @@ public:
     using exception::exception;
 };
 
+/// The token is valid, but the token validator's policy refuses it (a service answers 403).
+class policy_error : public exception {
+public:
+    /// Constructs from the failure; `what()` is `e.message`.
+    using exception::exception;
+};
+
 namespace detail {
 
 /// Throws the exception of `e.kind`, moving `e` into it.
@@ -1331,6 +1355,7 @@ namespace detail {
     case error_kind::api: throw api_error(std::move(e));
     case error_kind::network: throw network_error(std::move(e));
     case error_kind::decode: throw decode_error(std::move(e));
+    case error_kind::policy: throw policy_error(std::move(e));
     case error_kind::invalid_argument: break;
     }
     throw invalid_argument_error(std::move(e));
@@ -2293,6 +2318,8 @@ inline error finish(error e, std::string_view secret)
     redact(e.message, secret);
     redact(e.raw_body, secret);
     redact(e.correlation_id, secret);
+    for (auto& h : e.headers) // a server that echoes the token back
+        redact(h.value, secret);
     return e;
 }
 
@@ -3936,26 +3963,28 @@ public:
     explicit client_core(client_config config)
         : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
     {
-        std::string problem = config_problem(config_, base_url_, config_.token_source != nullptr);
-        if (!problem.empty()) {
-            problem_ = "invalid client_config: " + problem;
-            return;
-        }
-        headers_.reserve(4 + config_.default_headers.size());
-        // With a token source the value is filled in per call, in this same position.
-        headers_.add("Authorization", config_.token_source ? std::string() : "Bearer " + config_.access_token);
-        headers_.add("Accept", "application/json");
-        headers_.add("Content-Type", "application/json");
-        headers_.add("User-Agent", config_.user_agent);
-        for (const auto& h : config_.default_headers)
-            headers_.set(h.name, h.value);
+        init(config_problem(config_, base_url_, config_.token_source != nullptr));
     }
 
-    client_core(const client_core& other) : client_core(other.config_) {}
+    /// Selects the constructor of a client that sends, per call, a token it is given (the token
+    /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
+    struct token_per_call_t {
+        explicit token_per_call_t() = default;
+    };
+
+    client_core(client_config config, token_per_call_t)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth}), per_call_(true)
+    {
+        init(!config_.access_token.empty() || config_.token_source
+                 ? std::string("each call sends the token it is given: leave access_token and token_source empty")
+                 : config_problem(config_, base_url_, true));
+    }
+
+    client_core(const client_core& other) : client_core(other.rebuilt()) {}
     client_core& operator=(const client_core& other)
     {
         if (this != &other)
-            *this = client_core(other.config_);
+            *this = other.rebuilt();
         return *this;
     }
     client_core(client_core&& other) noexcept = default;
@@ -4004,6 +4033,27 @@ public:
         return std::nullopt;
     }
 
+    /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):
+    /// in its Authorization header, and as the secret its errors and log events redact.
+    static void use_token(http_request& req, call_settings& s, std::string_view token)
+    {
+        std::string value;
+        value.reserve(7 + token.size());
+        value.append("Bearer ").append(token);
+        req.headers.set("Authorization", std::move(value));
+        s.source = nullptr;
+        s.secret = req.headers.get("Authorization")->substr(7); // lives as long as the request
+    }
+
+    /// Zeroes the token `use_token` put in `req` (before `req` is freed: the token lives only as
+    /// long as the call).
+    static void wipe_token(http_request& req) noexcept
+    {
+        for (auto& h : req.headers)
+            if (iequals(h.name, "Authorization"))
+                wipe(h.value);
+    }
+
     /// The step machine's settings for a call of `route`.
     template <class Route>
     call_settings settings(const Route& route) const noexcept
@@ -4022,8 +4072,31 @@ public:
     }
 
 private:
+    client_core rebuilt() const
+    {
+        return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
+    }
+
+    void init(std::string problem)
+    {
+        if (!problem.empty()) {
+            problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        // With a token source (or a token per call) the value is filled in per call, in this
+        // same position.
+        headers_.add("Authorization", config_.access_token.empty() ? std::string() : "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
     client_config config_;
     api_rules rules_;
+    bool per_call_ = false;
     std::string base_url_;
     std::string problem_;
     http_headers headers_;
