@@ -37,7 +37,8 @@ public:
     {
     }
 
-    /// Listens for the handler's cancellation; after joining the flight.
+    /// Listens for the handler's cancellation (a cancellation before the waiter joins its flight
+    /// finds nothing to withdraw, and is ignored).
     void arm_cancellation()
     {
         slot_ = boost::asio::get_associated_cancellation_slot(handler_);
@@ -164,11 +165,13 @@ private:
             w->deliver(*answer);
             return;
         }
+        // Listening for cancellation before joining: once joined, another thread may end the
+        // flight and complete the waiter at any moment.
+        w->arm_cancellation();
         if (!sh->cache.join(*flight, w, answer)) {
             w->deliver(*answer);
             return;
         }
-        w->arm_cancellation();
         if (leader)
             fetch(sh, key, std::move(flight), token);
     }

@@ -158,7 +158,7 @@ private:
     template <class>
     friend struct detail::async_validate_impl;
 
-    /// The error of a token that cannot be checked, or of a bad configuration.
+    /// The error of a token that cannot be checked (empty, too long, a space or a control character).
     static std::optional<error> check(std::string_view token)
     {
         if (auto why = detail::validator_cache::token_problem(token); !why.empty())
