@@ -124,7 +124,12 @@ void run(const genesys::http_response& res)
     }
     if (verified) {
         FUZZ_CHECK(verified->status == res.status);
-        FUZZ_CHECK(verified->headers == res.headers);
+        // A 401 verdict comes from the error, whose header values have the token redacted.
+        genesys::http_headers expected = res.headers;
+        if (res.status == 401)
+            for (auto& h : expected)
+                genesys::detail::redact(h.value, access_token);
+        FUZZ_CHECK(verified->headers == expected);
     }
 
     genesys::oauth_config login_cfg;

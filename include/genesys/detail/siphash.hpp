@@ -86,7 +86,8 @@ inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcep
     for (std::size_t i = 0; i < whole; i += 8)
         s.compress(sip::load_le(p + i));
     unsigned char tail[8] = {};
-    std::memcpy(tail, p + whole, n - whole);
+    if (n > whole) // (an empty view's data() may be null: no memcpy from it, even of 0 bytes)
+        std::memcpy(tail, p + whole, n - whole);
     std::uint64_t b = std::uint64_t(n) << 56;
     b |= sip::load_le(tail);
     s.compress(b);
