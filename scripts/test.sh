@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole suite with ctest:
-#   - g++, Debug, -Werror: every test, and the benchmarks built (their allocation budget checked);
-#   - g++, Release, -Werror: the core, async and adapter suites again, optimized;
-#   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror: every test (not the
-#     single-header copy of the core suite nor the examples, which g++ runs), plus the
+#   - g++, Debug, -Werror, the compiled mode (GENESYS_TOKENS_SEPARATE_COMPILATION: the library
+#     compiled once, in genesys::tokens_compiled): every test, and the benchmarks built (their
+#     allocation budget checked); the single-header suite and the consumer builds are header-only;
+#   - g++, Release, -Werror, header-only: the core, async and adapter suites again, optimized;
+#   - clang++ with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror, header-only: every test
+#     (not the single-header copy of the core suite nor the examples, which g++ runs), plus the
 #     libFuzzer targets, each run for a bounded time;
 #   - clang++ with ThreadSanitizer: the concurrency tests, the asynchronous API's and the token
 #     validator's.
@@ -50,7 +52,9 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
             -DGENESYS_TOKENS_BUILD_TOOLS=OFF -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     else
         # The benchmarks are built here, and their allocation budget and loopback smoke run tested.
-        stage "${cxx%++}" Debug "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON
+        # The whole suite in the compiled mode here; header-only in the other stages.
+        stage "${cxx%++}" Debug "$cxx" "" "all all_verify_interface_header_sets" "" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON \
+            -DGENESYS_TOKENS_SEPARATE_COMPILATION=ON
         # Release: where optimizer warnings (g++ 12's -Wrestrict, -Wstringop-overflow) and
         # optimizer-exposed bugs show: the core, the asynchronous API and the adapters, optimized.
         # (The emulator and integration suites, the single-header suite, the examples and the

@@ -14,6 +14,7 @@
 #include <genesys/detail/log_attempt.hpp>
 #include <genesys/detail/outcome.hpp>
 #include <genesys/detail/percent_encode.hpp>
+#include <genesys/detail/send_through.hpp>
 #include <genesys/detail/sha256.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
@@ -21,7 +22,6 @@
 #include <genesys/result.hpp>
 #include <genesys/retry.hpp>
 #include <genesys/token_source.hpp>
-#include <genesys/tokens_api.hpp>
 #include <genesys/transport.hpp>
 #include <genesys/version.hpp>
 

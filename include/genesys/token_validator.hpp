@@ -10,12 +10,12 @@
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/failure.hpp>
+#include <genesys/detail/send_through.hpp>
 #include <genesys/detail/validator_cache.hpp>
 #include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
 #include <genesys/routes.hpp>
-#include <genesys/tokens_api.hpp>
 #include <genesys/transport.hpp>
 
 #include <memory>

@@ -2,7 +2,10 @@
 #define GENESYS_TOKENS_HPP
 
 /// @file
-/// The whole library: include this one header.
+/// The whole blocking library in one header: the Tokens client (`tokens_api`, alone in
+/// <genesys/tokens_api.hpp>), its models and their JSON conversions, OAuth and the token source,
+/// and the fake transport for tests. The asynchronous API is <genesys/async.hpp>; the validator
+/// <genesys/token_validator.hpp>.
 ///
 /// Boost.JSON has a compiled part. Link `Boost::json` (the CMake target `genesys::tokens`
 /// does), or define `GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION` in exactly one translation
@@ -13,6 +16,7 @@
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
+#include <genesys/json.hpp>
 #include <genesys/logging.hpp>
 #include <genesys/models/entities.hpp>
 #include <genesys/models/error_body.hpp>

@@ -7,7 +7,10 @@
 #define GENESYS_TOKENS_HPP
 
 /// @file
-/// The whole library: include this one header.
+/// The whole blocking library in one header: the Tokens client (`tokens_api`, alone in
+/// <genesys/tokens_api.hpp>), its models and their JSON conversions, OAuth and the token source,
+/// and the fake transport for tests. The asynchronous API is <genesys/async.hpp>; the validator
+/// <genesys/token_validator.hpp>.
 ///
 /// Boost.JSON has a compiled part. Link `Boost::json` (the CMake target `genesys::tokens`
 /// does), or define `GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION` in exactly one translation
@@ -731,36 +734,18 @@ struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
 /// @file
 /// `error_body`: the JSON body of every platform error response (`ErrorBody`), with its parts.
 
-// ---- begin <genesys/detail/json_codec.hpp> ----
-#ifndef GENESYS_DETAIL_JSON_CODEC_HPP
-#define GENESYS_DETAIL_JSON_CODEC_HPP
+// ---- begin <genesys/detail/model_traits.hpp> ----
+#ifndef GENESYS_DETAIL_MODEL_TRAITS_HPP
+#define GENESYS_DETAIL_MODEL_TRAITS_HPP
 
-// Table-driven JSON encoding and tolerant decoding of the models.
-//
-// Each model lists its fields once, as `{json key, member pointer}` pairs in a
-// `model_traits` specialization; encoding and decoding walk that table. Decoding
-// ignores unknown keys, treats a missing key or `null` as "absent", and on a
-// type mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+// A model's JSON shape, declared once beside the model: its platform name and its fields as
+// `{json key, member pointer}` pairs. Nothing here parses JSON: <genesys/detail/json_codec.hpp>
+// walks these tables, so a model header does not need Boost.JSON.
 
-
-#include <boost/json.hpp>
-
-#if defined(GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION)
-#include <boost/json/src.hpp>
-#endif
-
-#include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <limits>
-#include <map>
+#include <concepts>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <tuple>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
 namespace genesys::detail {
 
@@ -792,290 +777,10 @@ inline constexpr bool is_optional_v = false;
 template <class T>
 inline constexpr bool is_optional_v<std::optional<T>> = true;
 
-constexpr std::string_view kind_name(boost::json::kind k) noexcept
-{
-    switch (k) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "bool";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-    case boost::json::kind::double_: return "number";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::object: return "object";
-    }
-    return "value";
-}
-
-/// Where and why decoding stopped. Costs nothing until a failure.
-class decode_context {
-public:
-    bool fail(std::string_view expected, const boost::json::value& got)
-    {
-        reason_ = "expected ";
-        reason_ += expected;
-        reason_ += ", got ";
-        reason_ += kind_name(got.kind());
-        return false;
-    }
-
-    bool fail_reason(std::string reason)
-    {
-        reason_ = std::move(reason);
-        return false;
-    }
-
-    void push_key(std::string_view key)
-    {
-        std::string seg = ".";
-        seg += key;
-        path_.push_back(std::move(seg));
-    }
-
-    void push_index(std::size_t i)
-    {
-        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
-        // "[" + std::to_string(i) + "]".
-        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
-        buf[0] = '[';
-        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
-        *end++ = ']';
-        path_.emplace_back(buf, end);
-    }
-
-    /// `"$.a.b[2]: expected string, got number"`.
-    std::string describe() const
-    {
-        std::string out = "$";
-        for (auto it = path_.rbegin(); it != path_.rend(); ++it)
-            out += *it;
-        out += ": ";
-        out += reason_;
-        return out;
-    }
-
-private:
-    std::string reason_;
-    std::vector<std::string> path_; // innermost first
-};
-
-// ---- decoding: every overload is declared before any template uses it ----
-
-bool decode(const boost::json::value& v, std::string& out, decode_context& ctx);
-bool decode(const boost::json::value& v, bool& out, decode_context& ctx);
-bool decode(const boost::json::value& v, std::int64_t& out, decode_context& ctx);
-bool decode(const boost::json::value& v, int& out, decode_context& ctx);
-bool decode(const boost::json::value& v, date_time& out, decode_context& ctx);
-bool decode(const boost::json::value& v, std::map<std::string, std::string>& out, decode_context& ctx);
-template <class T>
-bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ctx);
-template <model T>
-bool decode(const boost::json::value& v, T& out, decode_context& ctx);
-
-inline bool decode(const boost::json::value& v, std::string& out, decode_context& ctx)
-{
-    const auto* s = v.if_string();
-    if (!s)
-        return ctx.fail("string", v);
-    out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
-    return true;
-}
-
-inline bool decode(const boost::json::value& v, bool& out, decode_context& ctx)
-{
-    const auto* b = v.if_bool();
-    if (!b)
-        return ctx.fail("bool", v);
-    out = *b;
-    return true;
-}
-
-inline bool decode(const boost::json::value& v, std::int64_t& out, decode_context& ctx)
-{
-    if (const auto* i = v.if_int64()) {
-        out = *i;
-        return true;
-    }
-    if (const auto* u = v.if_uint64()) {
-        if (*u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-            return ctx.fail_reason("integer out of range");
-        out = static_cast<std::int64_t>(*u);
-        return true;
-    }
-    if (const auto* d = v.if_double()) {
-        // 42.0 is an integer written by a lenient serializer; 42.5 is not.
-        if (std::trunc(*d) != *d || !(std::fabs(*d) < 9.2e18))
-            return ctx.fail_reason("expected integer, got fractional or out-of-range number");
-        out = static_cast<std::int64_t>(*d);
-        return true;
-    }
-    return ctx.fail("integer", v);
-}
-
-inline bool decode(const boost::json::value& v, int& out, decode_context& ctx)
-{
-    std::int64_t wide = 0;
-    if (!decode(v, wide, ctx))
-        return false;
-    if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
-        return ctx.fail_reason("integer out of range");
-    out = static_cast<int>(wide);
-    return true;
-}
-
-inline bool decode(const boost::json::value& v, date_time& out, decode_context& ctx)
-{
-    const auto* s = v.if_string();
-    if (!s)
-        return ctx.fail("date-time string", v);
-    auto t = parse_date_time(std::string_view(s->data(), s->size()));
-    if (!t)
-        return ctx.fail_reason("not an ISO-8601 date-time: \"" + std::string(s->data(), std::min<std::size_t>(s->size(), 64)) + "\"");
-    out = *t;
-    return true;
-}
-
-// Message parameters are documented as string to string; other scalars are kept as their JSON text
-// rather than failing the whole error body.
-inline bool decode(const boost::json::value& v, std::map<std::string, std::string>& out, decode_context& ctx)
-{
-    const auto* o = v.if_object();
-    if (!o)
-        return ctx.fail("object", v);
-    out.clear();
-    for (const auto& kv : *o) {
-        std::string key(kv.key());
-        if (const auto* s = kv.value().if_string())
-            out[std::move(key)] = std::string(s->data(), s->size());
-        else
-            out[std::move(key)] = boost::json::serialize(kv.value());
-    }
-    return true;
-}
-
-template <class T>
-bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ctx)
-{
-    const auto* a = v.if_array();
-    if (!a)
-        return ctx.fail("array", v);
-    out.clear();
-    out.reserve(a->size());
-    for (std::size_t i = 0; i < a->size(); ++i) {
-        if (!decode((*a)[i], out.emplace_back(), ctx)) {
-            ctx.push_index(i);
-            return false;
-        }
-    }
-    return true;
-}
-
-template <class C, class M>
-bool decode_field(const boost::json::object& o, C& out, const field_t<C, M>& f, decode_context& ctx)
-{
-    const boost::json::value* p = o.if_contains(f.key);
-    if (!p || p->is_null())
-        return true; // absent: optional members stay empty, required ones keep their default
-    M& member = out.*f.member;
-    bool ok = false;
-    if constexpr (is_optional_v<M>) {
-        ok = decode(*p, member.emplace(), ctx);
-        if (!ok)
-            member.reset();
-    } else {
-        ok = decode(*p, member, ctx);
-    }
-    if (!ok)
-        ctx.push_key(f.key);
-    return ok;
-}
-
-template <model T>
-bool decode(const boost::json::value& v, T& out, decode_context& ctx)
-{
-    const auto* o = v.if_object();
-    if (!o)
-        return ctx.fail("object", v);
-    return std::apply([&](const auto&... f) { return (decode_field(*o, out, f, ctx) && ...); },
-                      model_traits<T>::fields);
-}
-
-// ---- encoding ----
-
-inline void encode(boost::json::value& jv, const std::string& s) { jv.emplace_string() = s; }
-inline void encode(boost::json::value& jv, bool b) { jv = b; }
-inline void encode(boost::json::value& jv, std::int64_t i) { jv = i; }
-inline void encode(boost::json::value& jv, int i) { jv = static_cast<std::int64_t>(i); }
-inline void encode(boost::json::value& jv, date_time t) { jv.emplace_string() = format_date_time(t); }
-inline void encode(boost::json::value& jv, const std::map<std::string, std::string>& m)
-{
-    auto& o = jv.emplace_object();
-    for (const auto& [k, val] : m)
-        o[k] = val;
-}
-template <class T>
-void encode(boost::json::value& jv, const std::vector<T>& items);
-template <model T>
-void encode(boost::json::value& jv, const T& m);
-
-template <class T>
-void encode(boost::json::value& jv, const std::vector<T>& items)
-{
-    auto& a = jv.emplace_array();
-    a.reserve(items.size());
-    for (const auto& item : items)
-        encode(a.emplace_back(nullptr), item);
-}
-
-template <class C, class M>
-void encode_field(boost::json::object& o, const C& m, const field_t<C, M>& f)
-{
-    const M& member = m.*f.member;
-    if constexpr (is_optional_v<M>) {
-        if (member)
-            encode(o[f.key], *member);
-    } else {
-        encode(o[f.key], member);
-    }
-}
-
-template <model T>
-void encode(boost::json::value& jv, const T& m)
-{
-    auto& o = jv.emplace_object();
-    std::apply([&](const auto&... f) { (encode_field(o, m, f), ...); }, model_traits<T>::fields);
-}
-
 } // namespace genesys::detail
 
-namespace genesys {
-
-/// Enables `boost::json::value_from(m)` for every model; absent optional fields are omitted.
-template <detail::model T>
-void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const T& m)
-{
-    detail::encode(jv, m);
-}
-
-/** Enables `boost::json::value_to<T>(jv)` and `try_value_to<T>(jv)` for every model.
-
-    Unknown keys are ignored and missing or `null` fields stay absent; a value of the
-    wrong type fails with `genesys::errc::decode_failed`.
-*/
-template <detail::model T>
-boost::system::result<T> tag_invoke(const boost::json::try_value_to_tag<T>&, const boost::json::value& jv)
-{
-    T out{};
-    detail::decode_context ctx;
-    if (!detail::decode(jv, out, ctx))
-        return make_error_code(errc::decode_failed);
-    return out;
-}
-
-} // namespace genesys
-
 #endif
-// ---- end <genesys/detail/json_codec.hpp> ----
+// ---- end <genesys/detail/model_traits.hpp> ----
 
 #include <cstdint>
 #include <map>
@@ -1797,6 +1502,369 @@ struct client_config {
 
 #endif
 // ---- end <genesys/client_config.hpp> ----
+// ---- begin <genesys/json.hpp> ----
+#ifndef GENESYS_JSON_HPP
+#define GENESYS_JSON_HPP
+
+/// @file
+/// Boost.JSON conversions of the models: `boost::json::value_from(model)` writes the platform's
+/// JSON (absent optional fields omitted), `boost::json::value_to<M>(jv)` and `try_value_to<M>(jv)`
+/// read it (unknown keys ignored, a missing or `null` key absent; a value of the wrong type fails
+/// with `genesys::errc::decode_failed`).
+///
+/// Header-only, the client's headers bring these in already; in the compiled mode they do not
+/// include Boost.JSON, and this header is how a program asks for it.
+
+// ---- begin <genesys/detail/json_codec.hpp> ----
+#ifndef GENESYS_DETAIL_JSON_CODEC_HPP
+#define GENESYS_DETAIL_JSON_CODEC_HPP
+
+// Table-driven JSON encoding and tolerant decoding of the models.
+//
+// Each model lists its fields once, as `{json key, member pointer}` pairs in a
+// `model_traits` specialization; encoding and decoding walk that table. Decoding
+// ignores unknown keys, treats a missing key or `null` as "absent", and on a
+// type mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+
+
+#include <boost/json.hpp>
+
+#if defined(GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION)
+#include <boost/json/src.hpp>
+#endif
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace genesys::detail {
+
+constexpr std::string_view kind_name(boost::json::kind k) noexcept
+{
+    switch (k) {
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "bool";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_: return "number";
+    case boost::json::kind::string: return "string";
+    case boost::json::kind::array: return "array";
+    case boost::json::kind::object: return "object";
+    }
+    return "value";
+}
+
+/// Where and why decoding stopped. Costs nothing until a failure.
+class decode_context {
+public:
+    bool fail(std::string_view expected, const boost::json::value& got)
+    {
+        reason_ = "expected ";
+        reason_ += expected;
+        reason_ += ", got ";
+        reason_ += kind_name(got.kind());
+        return false;
+    }
+
+    bool fail_reason(std::string reason)
+    {
+        reason_ = std::move(reason);
+        return false;
+    }
+
+    void push_key(std::string_view key)
+    {
+        std::string seg = ".";
+        seg += key;
+        path_.push_back(std::move(seg));
+    }
+
+    void push_index(std::size_t i)
+    {
+        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
+        // "[" + std::to_string(i) + "]".
+        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
+        buf[0] = '[';
+        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
+        *end++ = ']';
+        path_.emplace_back(buf, end);
+    }
+
+    /// `"$.a.b[2]: expected string, got number"`.
+    std::string describe() const
+    {
+        std::string out = "$";
+        for (auto it = path_.rbegin(); it != path_.rend(); ++it)
+            out += *it;
+        out += ": ";
+        out += reason_;
+        return out;
+    }
+
+private:
+    std::string reason_;
+    std::vector<std::string> path_; // innermost first
+};
+
+// ---- decoding: every overload is declared before any template uses it ----
+
+bool decode(const boost::json::value& v, std::string& out, decode_context& ctx);
+bool decode(const boost::json::value& v, bool& out, decode_context& ctx);
+bool decode(const boost::json::value& v, std::int64_t& out, decode_context& ctx);
+bool decode(const boost::json::value& v, int& out, decode_context& ctx);
+bool decode(const boost::json::value& v, date_time& out, decode_context& ctx);
+bool decode(const boost::json::value& v, std::map<std::string, std::string>& out, decode_context& ctx);
+template <class T>
+bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ctx);
+template <model T>
+bool decode(const boost::json::value& v, T& out, decode_context& ctx);
+
+inline bool decode(const boost::json::value& v, std::string& out, decode_context& ctx)
+{
+    const auto* s = v.if_string();
+    if (!s)
+        return ctx.fail("string", v);
+    out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
+    return true;
+}
+
+inline bool decode(const boost::json::value& v, bool& out, decode_context& ctx)
+{
+    const auto* b = v.if_bool();
+    if (!b)
+        return ctx.fail("bool", v);
+    out = *b;
+    return true;
+}
+
+inline bool decode(const boost::json::value& v, std::int64_t& out, decode_context& ctx)
+{
+    if (const auto* i = v.if_int64()) {
+        out = *i;
+        return true;
+    }
+    if (const auto* u = v.if_uint64()) {
+        if (*u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return ctx.fail_reason("integer out of range");
+        out = static_cast<std::int64_t>(*u);
+        return true;
+    }
+    if (const auto* d = v.if_double()) {
+        // 42.0 is an integer written by a lenient serializer; 42.5 is not.
+        if (std::trunc(*d) != *d || !(std::fabs(*d) < 9.2e18))
+            return ctx.fail_reason("expected integer, got fractional or out-of-range number");
+        out = static_cast<std::int64_t>(*d);
+        return true;
+    }
+    return ctx.fail("integer", v);
+}
+
+inline bool decode(const boost::json::value& v, int& out, decode_context& ctx)
+{
+    std::int64_t wide = 0;
+    if (!decode(v, wide, ctx))
+        return false;
+    if (wide < std::numeric_limits<int>::min() || wide > std::numeric_limits<int>::max())
+        return ctx.fail_reason("integer out of range");
+    out = static_cast<int>(wide);
+    return true;
+}
+
+inline bool decode(const boost::json::value& v, date_time& out, decode_context& ctx)
+{
+    const auto* s = v.if_string();
+    if (!s)
+        return ctx.fail("date-time string", v);
+    auto t = parse_date_time(std::string_view(s->data(), s->size()));
+    if (!t)
+        return ctx.fail_reason("not an ISO-8601 date-time: \"" + std::string(s->data(), std::min<std::size_t>(s->size(), 64)) + "\"");
+    out = *t;
+    return true;
+}
+
+// Message parameters are documented as string to string; other scalars are kept as their JSON text
+// rather than failing the whole error body.
+inline bool decode(const boost::json::value& v, std::map<std::string, std::string>& out, decode_context& ctx)
+{
+    const auto* o = v.if_object();
+    if (!o)
+        return ctx.fail("object", v);
+    out.clear();
+    for (const auto& kv : *o) {
+        std::string key(kv.key());
+        if (const auto* s = kv.value().if_string())
+            out[std::move(key)] = std::string(s->data(), s->size());
+        else
+            out[std::move(key)] = boost::json::serialize(kv.value());
+    }
+    return true;
+}
+
+template <class T>
+bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ctx)
+{
+    const auto* a = v.if_array();
+    if (!a)
+        return ctx.fail("array", v);
+    out.clear();
+    out.reserve(a->size());
+    for (std::size_t i = 0; i < a->size(); ++i) {
+        if (!decode((*a)[i], out.emplace_back(), ctx)) {
+            ctx.push_index(i);
+            return false;
+        }
+    }
+    return true;
+}
+
+template <class C, class M>
+bool decode_field(const boost::json::object& o, C& out, const field_t<C, M>& f, decode_context& ctx)
+{
+    const boost::json::value* p = o.if_contains(f.key);
+    if (!p || p->is_null())
+        return true; // absent: optional members stay empty, required ones keep their default
+    M& member = out.*f.member;
+    bool ok = false;
+    if constexpr (is_optional_v<M>) {
+        ok = decode(*p, member.emplace(), ctx);
+        if (!ok)
+            member.reset();
+    } else {
+        ok = decode(*p, member, ctx);
+    }
+    if (!ok)
+        ctx.push_key(f.key);
+    return ok;
+}
+
+template <model T>
+bool decode(const boost::json::value& v, T& out, decode_context& ctx)
+{
+    const auto* o = v.if_object();
+    if (!o)
+        return ctx.fail("object", v);
+    return std::apply([&](const auto&... f) { return (decode_field(*o, out, f, ctx) && ...); },
+                      model_traits<T>::fields);
+}
+
+// ---- encoding ----
+
+inline void encode(boost::json::value& jv, const std::string& s) { jv.emplace_string() = s; }
+inline void encode(boost::json::value& jv, bool b) { jv = b; }
+inline void encode(boost::json::value& jv, std::int64_t i) { jv = i; }
+inline void encode(boost::json::value& jv, int i) { jv = static_cast<std::int64_t>(i); }
+inline void encode(boost::json::value& jv, date_time t) { jv.emplace_string() = format_date_time(t); }
+inline void encode(boost::json::value& jv, const std::map<std::string, std::string>& m)
+{
+    auto& o = jv.emplace_object();
+    for (const auto& [k, val] : m)
+        o[k] = val;
+}
+template <class T>
+void encode(boost::json::value& jv, const std::vector<T>& items);
+template <model T>
+void encode(boost::json::value& jv, const T& m);
+
+template <class T>
+void encode(boost::json::value& jv, const std::vector<T>& items)
+{
+    auto& a = jv.emplace_array();
+    a.reserve(items.size());
+    for (const auto& item : items)
+        encode(a.emplace_back(nullptr), item);
+}
+
+template <class C, class M>
+void encode_field(boost::json::object& o, const C& m, const field_t<C, M>& f)
+{
+    const M& member = m.*f.member;
+    if constexpr (is_optional_v<M>) {
+        if (member)
+            encode(o[f.key], *member);
+    } else {
+        encode(o[f.key], member);
+    }
+}
+
+template <model T>
+void encode(boost::json::value& jv, const T& m)
+{
+    auto& o = jv.emplace_object();
+    std::apply([&](const auto&... f) { (encode_field(o, m, f), ...); }, model_traits<T>::fields);
+}
+
+// ---- whole bodies ----
+
+/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
+/// `max_depth` is refused by the parser before it builds anything deeper.
+template <class T>
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
+{
+    if (body.empty()) {
+        why = "the body is empty";
+        return false;
+    }
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::json::parse_options options;
+    options.max_depth = max_depth;
+    boost::system::error_code ec;
+    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
+    if (ec == boost::json::error::too_deep) {
+        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+    }
+    if (ec) {
+        why = "the body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    decode_context ctx;
+    if (!decode(jv, out, ctx)) {
+        why = ctx.describe();
+        return false;
+    }
+    return true;
+}
+
+} // namespace genesys::detail
+
+namespace genesys {
+
+/// Enables `boost::json::value_from(m)` for every model; absent optional fields are omitted.
+template <detail::model T>
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, const T& m)
+{
+    detail::encode(jv, m);
+}
+
+/** Enables `boost::json::value_to<T>(jv)` and `try_value_to<T>(jv)` for every model.
+
+    Unknown keys are ignored and missing or `null` fields stay absent; a value of the
+    wrong type fails with `genesys::errc::decode_failed`.
+*/
+template <detail::model T>
+boost::system::result<T> tag_invoke(const boost::json::try_value_to_tag<T>&, const boost::json::value& jv)
+{
+    T out{};
+    detail::decode_context ctx;
+    if (!detail::decode(jv, out, ctx))
+        return make_error_code(errc::decode_failed);
+    return out;
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/detail/json_codec.hpp> ----
 // ---- begin <genesys/models/entities.hpp> ----
 #ifndef GENESYS_MODELS_ENTITIES_HPP
 #define GENESYS_MODELS_ENTITIES_HPP
@@ -2136,6 +2204,9 @@ struct model_traits<token_info> {
 
 #endif
 // ---- end <genesys/models/token_info.hpp> ----
+
+#endif
+// ---- end <genesys/json.hpp> ----
 // ---- begin <genesys/oauth.hpp> ----
 #ifndef GENESYS_OAUTH_HPP
 #define GENESYS_OAUTH_HPP
@@ -2222,8 +2293,101 @@ concept async_transport = std::move_constructible<T> && requires(T& t, const htt
 
 // Building `genesys::error` values: one place decides what a failure says and what it keeps.
 
+// ---- begin <genesys/detail/body_codec.hpp> ----
+#ifndef GENESYS_DETAIL_BODY_CODEC_HPP
+#define GENESYS_DETAIL_BODY_CODEC_HPP
+
+// The bodies the Tokens client reads and writes, as plain functions: the JSON machinery
+// (<genesys/detail/json_codec.hpp>, Boost.JSON) stays behind them, in
+// <genesys/detail/impl/body_codec.ipp>, compiled once in the compiled mode.
+
+// ---- begin <genesys/detail/config.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_HPP
+#define GENESYS_DETAIL_CONFIG_HPP
+
+// Header-only or compiled, as Boost.JSON and Boost.MySQL do it.
+//
+// By default the library is header-only: every function is defined in the headers (`inline`).
+// Define GENESYS_TOKENS_SEPARATE_COMPILATION (the CMake option of the same name does it for the
+// `genesys::tokens` target; the target `genesys::tokens_compiled` always does) and the headers
+// declare the non-template code only; <genesys/src.hpp>, included in exactly one translation unit,
+// defines it. The public headers of the compiled mode then include neither <boost/json.hpp> nor
+// the implementation's own headers.
+
+#if defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+/// A function defined once, in <genesys/src.hpp>.
+#define GENESYS_DECL
+#else
+/// A function defined in the header that declares it (`inline`).
+#define GENESYS_DECL inline
+#endif
+
+#endif
+// ---- end <genesys/detail/config.hpp> ----
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/** Parses `body` into `out`. JSON nested deeper than `max_depth` is refused by the parser before it
+    builds anything deeper; unknown keys are ignored, a missing or `null` key leaves its member as it is.
+
+    @return true on success; false with the reason in `why` (e.g. `$.OAuthClient.scope[2]: expected
+    string, got number`).
+*/
+GENESYS_DECL bool decode_model(std::string_view body, token_info& out, std::string& why, std::size_t max_depth);
+GENESYS_DECL bool decode_model(std::string_view body, idle_token_timeout& out, std::string& why,
+                               std::size_t max_depth);
+GENESYS_DECL bool decode_model(std::string_view body, error_body& out, std::string& why, std::size_t max_depth);
+
+/// The JSON text of `settings`, absent fields omitted.
+GENESYS_DECL std::string encode_model(const idle_token_timeout& settings);
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/body_codec.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_BODY_CODEC_IPP
+#define GENESYS_DETAIL_IMPL_BODY_CODEC_IPP
+
 
 #include <boost/json.hpp>
+
+namespace genesys::detail {
+
+GENESYS_DECL bool decode_model(std::string_view body, token_info& out, std::string& why, std::size_t max_depth)
+{
+    return decode_body(body, out, why, max_depth);
+}
+
+GENESYS_DECL bool decode_model(std::string_view body, idle_token_timeout& out, std::string& why,
+                               std::size_t max_depth)
+{
+    return decode_body(body, out, why, max_depth);
+}
+
+GENESYS_DECL bool decode_model(std::string_view body, error_body& out, std::string& why, std::size_t max_depth)
+{
+    return decode_body(body, out, why, max_depth);
+}
+
+GENESYS_DECL std::string encode_model(const idle_token_timeout& settings)
+{
+    boost::json::value jv;
+    encode(jv, settings);
+    return boost::json::serialize(jv);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/impl/body_codec.ipp> ----
+#endif
+
+#endif
+// ---- end <genesys/detail/body_codec.hpp> ----
 
 #include <optional>
 #include <string>
@@ -2259,37 +2423,6 @@ inline void append_one_line(std::string& out, std::string_view text, std::string
         out += "...";
 }
 
-/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
-/// `max_depth` is refused by the parser before it builds anything deeper.
-template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
-{
-    if (body.empty()) {
-        why = "the body is empty";
-        return false;
-    }
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
-    boost::json::parse_options options;
-    options.max_depth = max_depth;
-    boost::system::error_code ec;
-    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
-    if (ec == boost::json::error::too_deep) {
-        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
-        return false;
-    }
-    if (ec) {
-        why = "the body is not valid JSON (" + ec.message() + ")";
-        return false;
-    }
-    decode_context ctx;
-    if (!decode(jv, out, ctx)) {
-        why = ctx.describe();
-        return false;
-    }
-    return true;
-}
-
 /// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
 /// `message`, `code` or `status`.
 inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
@@ -2298,7 +2431,7 @@ inline std::optional<error_body> parse_error_body(std::string_view body, std::si
         return std::nullopt;
     error_body out;
     std::string why;
-    if (!decode_body(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
+    if (!decode_model(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
         return std::nullopt;
     return out;
 }
@@ -3547,6 +3680,179 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
 
 #endif
 // ---- end <genesys/detail/config_check.hpp> ----
+// ---- begin <genesys/detail/send_through.hpp> ----
+#ifndef GENESYS_DETAIL_SEND_THROUGH_HPP
+#define GENESYS_DETAIL_SEND_THROUGH_HPP
+
+// Sending through a user's transport, the one place its exceptions become error codes; and
+// `send_ref`, the transport seen through a plain function pointer, so that the call path past it
+// is compiled once for every transport.
+
+// ---- begin <genesys/transport.hpp> ----
+#ifndef GENESYS_TRANSPORT_HPP
+#define GENESYS_TRANSPORT_HPP
+
+/// @file
+/// The `genesys::transport` concept: what the library needs from an HTTP stack.
+
+
+#include <boost/system/result.hpp>
+
+#include <concepts>
+#include <string_view>
+#include <type_traits>
+
+namespace genesys {
+
+namespace detail {
+
+template <class R>
+concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_response> ||
+                                std::same_as<std::remove_cvref_t<R>, boost::system::result<http_response>>;
+
+} // namespace detail
+
+/** A type that sends one HTTP request and returns its response.
+
+    `t.send(request)` returns either `http_response` (a network failure is then
+    thrown as an exception derived from `std::exception`) or
+    `boost::system::result<http_response>` (a network failure is an `error_code`).
+    An HTTP error status is a normal response at this layer: the library turns it
+    into an `api_error`. The response's headers are those of the final response only
+    (never a chunked body's trailer fields).
+
+    Whether a network failure is retried depends on its code: one that compares equal to
+    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
+    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
+    `operation_not_permitted` (a moved-from transport), or that belongs to
+    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
+    verification failure, a body over the transport's limit, a cancelled send). Report
+    transient failures (refused, reset, timed out) with codes that do not.
+
+    @code
+    struct my_transport {
+        genesys::http_response send(const genesys::http_request& req);
+    };
+    static_assert(genesys::transport<my_transport>);
+    @endcode
+*/
+template <class T>
+concept transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
+    { t.send(request) } -> detail::transport_send_result;
+};
+
+/** A transport that can say more about its last network failure than its `error_code` does.
+
+    Optional: when a transport has `last_error_message()`, the library appends it to the
+    message of a network error (e.g. libcurl's "Failed to connect to 127.0.0.1 port 1").
+*/
+template <class T>
+concept transport_with_error_detail = transport<T> && requires(const T& t) {
+    { t.last_error_message() } -> std::convertible_to<std::string_view>;
+};
+
+/** A transport whose send under way can be aborted from another thread.
+
+    Optional: `genesys::threaded_transport` calls `t.cancel()` when an asynchronous send is
+    cancelled, so that the blocking transfer stops instead of running to its end. `cancel()`:
+
+    - may be called from any thread while another thread is in `t.send(request)`, and returns
+      without waiting for that send;
+    - makes the send under way fail soon with a code that compares equal to
+      `boost::system::errc::operation_canceled` (it may also complete normally if it was about
+      to), after which the transport is usable again;
+    - has no effect on a send that starts after it: a cancel aimed at one send never aborts the
+      next; when no send is under way it does nothing;
+    - does not throw, and does not block.
+
+    `genesys::curl_transport` is one.
+
+    @code
+    struct my_transport {
+        genesys::http_response send(const genesys::http_request& req);
+        void cancel() noexcept; // aborts the send under way, if any
+    };
+    static_assert(genesys::cancellable_transport<my_transport>);
+    @endcode
+*/
+template <class T>
+concept cancellable_transport = transport<T> && requires(T& t) { t.cancel(); };
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/transport.hpp> ----
+
+#include <boost/system/result.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <string>
+#include <system_error>
+
+namespace genesys::detail {
+
+/// Sends through any transport and returns a result: exceptions thrown by a transport that
+/// returns a plain `http_response` become error codes, their text kept in `what`; so does a
+/// thrown object that is not a `std::exception`. Only `std::bad_alloc` propagates.
+template <class Transport>
+boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
+{
+    try {
+        boost::system::result<http_response> r = t.send(req);
+        if constexpr (transport_with_error_detail<Transport>) {
+            if (!r)
+                what = std::string(t.last_error_message());
+        }
+        return r;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const boost::system::system_error& e) {
+        what = e.what();
+        return e.code();
+    } catch (const std::system_error& e) {
+        what = e.what();
+        return boost::system::error_code(e.code());
+    } catch (const std::exception& e) {
+        what = e.what();
+        return make_error_code(errc::transport_exception);
+    } catch (...) {
+        what = "the transport threw an object that is not a std::exception";
+        return make_error_code(errc::transport_exception);
+    }
+}
+
+/** A transport's `send`, type-erased at the boundary of the compiled code (as {fmt}'s `vformat`
+    takes its arguments): an object pointer and one function per transport type. It refers to the
+    transport, which must outlive it; it is made per call. */
+class send_ref {
+public:
+    template <transport Transport>
+    explicit send_ref(Transport& t) noexcept
+        : object_(std::addressof(t)),
+          send_(+[](void* object, const http_request& req, std::string& what) {
+              return send_through(*static_cast<Transport*>(object), req, what);
+          })
+    {
+    }
+
+    /// Sends `req`; a failure's own text from the transport goes to `what`.
+    boost::system::result<http_response> operator()(const http_request& req, std::string& what) const
+    {
+        return send_(object_, req, what);
+    }
+
+private:
+    void* object_;
+    boost::system::result<http_response> (*send_)(void*, const http_request&, std::string&);
+};
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/send_through.hpp> ----
 // ---- begin <genesys/detail/sha256.hpp> ----
 #ifndef GENESYS_DETAIL_SHA256_HPP
 #define GENESYS_DETAIL_SHA256_HPP
@@ -3667,878 +3973,6 @@ inline sha256::digest_type sha256_digest(std::string_view data) noexcept { retur
 
 #endif
 // ---- end <genesys/detail/sha256.hpp> ----
-// ---- begin <genesys/tokens_api.hpp> ----
-#ifndef GENESYS_TOKENS_API_HPP
-#define GENESYS_TOKENS_API_HPP
-
-/// @file
-/// `tokens_api<Transport>`: the operations of the Tokens resource.
-
-// ---- begin <genesys/detail/client_core.hpp> ----
-#ifndef GENESYS_DETAIL_CLIENT_CORE_HPP
-#define GENESYS_DETAIL_CLIENT_CORE_HPP
-
-// What a Tokens client is besides its transport, shared by `tokens_api` and `async_tokens_api`:
-// the configuration checked once, the request headers made from it, request building for a
-// route, the step machine's settings, and the operation's result made from the final response.
-
-// ---- begin <genesys/routes.hpp> ----
-#ifndef GENESYS_ROUTES_HPP
-#define GENESYS_ROUTES_HPP
-
-/// @file
-/// The Tokens resource as a table of `constexpr` route descriptors.
-
-
-#include <array>
-#include <cstddef>
-#include <initializer_list>
-#include <string>
-#include <string_view>
-#include <type_traits>
-
-namespace genesys {
-
-namespace detail {
-
-// Called only from constant evaluation: a call there is not a constant expression, so a
-// malformed route fails to compile and the function's name says why.
-inline void path_template_must_start_with_slash() {}
-inline void path_template_has_unbalanced_braces() {}
-inline void path_template_has_empty_parameter_name() {}
-inline void path_template_parameter_name_is_not_an_identifier() {}
-inline void path_template_parameter_must_be_a_whole_segment() {}
-inline void path_template_parameter_count_does_not_match_route() {}
-inline void static_list_capacity_exceeded() {}
-
-constexpr bool is_identifier_char(char c) noexcept
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/// Why `value` cannot be a path segment, or an empty view when it can.
-constexpr std::string_view path_segment_problem(std::string_view value) noexcept
-{
-    if (value.empty())
-        return "must not be empty";
-    if (value == "." || value == "..")
-        return "must not be \".\" or \"..\" (a dot-segment would address another resource)";
-    if (value.size() > 1024)
-        return "is longer than 1024 bytes";
-    return {};
-}
-
-} // namespace detail
-
-/// A fixed-capacity list usable in constant expressions (a route's permissions, statuses, query names).
-template <class T, std::size_t Capacity>
-class static_list {
-public:
-    /// Constructs an empty list.
-    constexpr static_list() noexcept = default;
-
-    /// Constructs from `items`; more than `Capacity` of them is a compile-time error.
-    constexpr static_list(std::initializer_list<T> items)
-    {
-        if (items.size() > Capacity)
-            detail::static_list_capacity_exceeded();
-        for (const T& item : items)
-            items_[size_++] = item;
-    }
-
-    /// The first element.
-    constexpr const T* begin() const noexcept { return items_.data(); }
-    /// Past the last element.
-    constexpr const T* end() const noexcept { return items_.data() + size_; }
-    /// The number of elements.
-    constexpr std::size_t size() const noexcept { return size_; }
-    /// True when there are no elements.
-    constexpr bool empty() const noexcept { return size_ == 0; }
-    /// Element `i`; `i` must be less than `size()`.
-    constexpr const T& operator[](std::size_t i) const noexcept { return items_[i]; }
-
-    /// True when an element equals `value`.
-    constexpr bool contains(const T& value) const noexcept
-    {
-        for (const T& item : *this)
-            if (item == value)
-                return true;
-        return false;
-    }
-
-private:
-    std::array<T, Capacity> items_{};
-    std::size_t size_ = 0;
-};
-
-/** A path such as `/api/v2/tokens/{userId}`, checked when it is compiled.
-
-    The template must start with `/`; each `{name}` must be a whole segment with an
-    identifier for a name; braces must balance; and the number of parameters must be
-    `N`. Anything else is a compile-time error naming the problem.
-*/
-template <std::size_t N>
-class path_template {
-public:
-    /// Checks and keeps the string literal `text`; a malformed template does not compile.
-    template <std::size_t M>
-    consteval path_template(const char (&text)[M]) : text_(text, M - 1)
-    {
-        std::string_view s = text_;
-        if (s.empty() || s.front() != '/')
-            detail::path_template_must_start_with_slash();
-        std::size_t count = 0;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            if (s[i] == '}')
-                detail::path_template_has_unbalanced_braces();
-            if (s[i] != '{')
-                continue;
-            auto close = s.find('}', i + 1);
-            auto reopen = s.find('{', i + 1);
-            if (close == std::string_view::npos || reopen < close)
-                detail::path_template_has_unbalanced_braces();
-            if (close == i + 1)
-                detail::path_template_has_empty_parameter_name();
-            for (std::size_t k = i + 1; k < close; ++k)
-                if (!detail::is_identifier_char(s[k]))
-                    detail::path_template_parameter_name_is_not_an_identifier();
-            if (s[i - 1] != '/' || (close + 1 < s.size() && s[close + 1] != '/'))
-                detail::path_template_parameter_must_be_a_whole_segment();
-            if (count < N)
-                names_[count] = s.substr(i + 1, close - i - 1);
-            ++count;
-            i = close;
-        }
-        if (count != N)
-            detail::path_template_parameter_count_does_not_match_route();
-    }
-
-    /// The template as written.
-    constexpr std::string_view text() const noexcept { return text_; }
-    /// The number of `{parameters}`.
-    static constexpr std::size_t param_count() noexcept { return N; }
-    /// The name of parameter `i`, e.g. `"userId"`.
-    constexpr std::string_view param_name(std::size_t i) const noexcept { return names_[i]; }
-
-    /** Appends the path with each parameter replaced by its value, percent-encoded as one segment.
-
-        Every parameter needs a value: passing more or fewer is a compile-time error.
-        Values are not checked here; see `detail::path_segment_problem`.
-    */
-    template <class... Values>
-    void append_to(std::string& out, const Values&... values) const
-    {
-        static_assert(sizeof...(Values) == N, "every path parameter needs exactly one value");
-        const std::array<std::string_view, N> vals{std::string_view(values)...};
-        std::string_view rest = text_;
-        for (std::size_t next = 0;; ++next) {
-            const auto open = rest.find('{');
-            out.append(rest.substr(0, open));
-            if (open == std::string_view::npos)
-                return;
-            detail::append_percent_encoded(out, vals[next]);
-            rest.remove_prefix(rest.find('}', open) + 1);
-        }
-    }
-
-private:
-    std::string_view text_;
-    std::array<std::string_view, N> names_{};
-};
-
-/** One operation of the API: everything needed to call it, as a constant.
-
-    @tparam Response the model of a 2xx body, or `void` when there is none.
-    @tparam NParams the number of `{parameters}` in the path.
-    @tparam Request the model of the request body, or `void`.
-*/
-template <class Response, std::size_t NParams = 0, class Request = void>
-struct route {
-    using response_type = Response; ///< The model of a 2xx body, or `void`.
-    using request_type = Request;   ///< The model of the request body, or `void`.
-
-    /// The HTTP method.
-    http_method method;
-    /// The path below the API base URL, e.g. `/api/v2/tokens/{userId}`.
-    path_template<NParams> path;
-    /// The platform's operationId, e.g. `"deleteToken"`; it names the operation in errors.
-    std::string_view operation_id;
-    /// Permissions of which ANY one is required; empty when none are.
-    static_list<std::string_view, 4> permissions;
-    /// The documented success statuses; empty means any 2xx (the spec's "default" response).
-    /// Documentation only: the client takes any 2xx as a success, as the official SDKs do, so a
-    /// platform that answers 200 where the spec says 204 does not break a call.
-    static_list<int, 4> success;
-    /// The names of the optional query parameters.
-    static_list<std::string_view, 4> query;
-
-    /// True when `status` is a documented success of this route.
-    constexpr bool is_documented_success(int status) const noexcept
-    {
-        return success.empty() ? (status >= 200 && status < 300) : success.contains(status);
-    }
-};
-
-/// The shape of any route, for scanning the whole table.
-struct route_summary {
-    std::string_view operation_id; ///< The platform's operationId, e.g. `"deleteToken"`.
-    http_method method;            ///< The HTTP method.
-    std::string_view path;         ///< The path template as written.
-    std::size_t param_count;       ///< The number of `{parameters}` in the path.
-};
-
-/// The shape of `r`, for `routes::table`.
-template <class Response, std::size_t NParams, class Request>
-constexpr route_summary summary(const route<Response, NParams, Request>& r) noexcept
-{
-    return {r.operation_id, r.method, r.path.text(), NParams};
-}
-
-/// The routes of the Tokens resource.
-namespace routes {
-
-/// `deleteToken`: delete all auth tokens of the user `{userId}`.
-inline constexpr route<void, 1> delete_token{
-    http_method::delete_, "/api/v2/tokens/{userId}", "deleteToken", {"oauth:token:delete"}, {204}, {}};
-
-/// `deleteTokensMe`: delete the token used to make the request.
-inline constexpr route<void> delete_tokens_me{
-    http_method::delete_, "/api/v2/tokens/me", "deleteTokensMe", {}, {200}, {}};
-
-/// `getTokensMe`: information about the current token.
-inline constexpr route<token_info> get_tokens_me{
-    http_method::get, "/api/v2/tokens/me", "getTokensMe", {}, {200}, {"preserveIdleTTL"}};
-
-/// `headTokensMe`: verify the current token (any 2xx: valid; 401: not valid).
-inline constexpr route<void> head_tokens_me{http_method::head, "/api/v2/tokens/me", "headTokensMe", {}, {}, {}};
-
-/// `getTokensTimeout`: the organization's idle-token timeout.
-inline constexpr route<idle_token_timeout> get_tokens_timeout{
-    http_method::get, "/api/v2/tokens/timeout", "getTokensTimeout", {}, {200}, {}};
-
-/// `putTokensTimeout`: update the organization's idle-token timeout.
-inline constexpr route<idle_token_timeout, 0, idle_token_timeout> put_tokens_timeout{
-    http_method::put, "/api/v2/tokens/timeout", "putTokensTimeout", {"directory:organization:admin"}, {200}, {}};
-
-/// Every route of the resource.
-inline constexpr std::array<route_summary, 6> table{
-    summary(delete_token),   summary(delete_tokens_me),   summary(get_tokens_me),
-    summary(head_tokens_me), summary(get_tokens_timeout), summary(put_tokens_timeout),
-};
-
-} // namespace routes
-
-namespace detail {
-
-/// The route other than `self` that an expanded `path` would address instead, if any
-/// (`DELETE /api/v2/tokens/me` is `deleteTokensMe`, not `deleteToken` of a user called "me").
-constexpr const route_summary* shadowing_route(std::string_view self, http_method method, std::string_view path) noexcept
-{
-    for (const auto& r : routes::table)
-        if (r.operation_id != self && r.method == method && r.param_count == 0 && r.path == path)
-            return &r;
-    return nullptr;
-}
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/routes.hpp> ----
-
-#include <boost/json.hpp>
-
-#include <array>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
-namespace genesys::detail {
-
-class client_core {
-public:
-    /// Checks `config` (a problem is kept and returned by every call) and makes the headers.
-    explicit client_core(client_config config)
-        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
-    {
-        init(config_problem(config_, base_url_, config_.token_source != nullptr));
-    }
-
-    /// Selects the constructor of a client that sends, per call, a token it is given (the token
-    /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
-    struct token_per_call_t {
-        explicit token_per_call_t() = default;
-    };
-
-    client_core(client_config config, token_per_call_t)
-        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth}), per_call_(true)
-    {
-        init(!config_.access_token.empty() || config_.token_source
-                 ? std::string("each call sends the token it is given: leave access_token and token_source empty")
-                 : config_problem(config_, base_url_, true));
-    }
-
-    client_core(const client_core& other) : client_core(other.rebuilt()) {}
-    client_core& operator=(const client_core& other)
-    {
-        if (this != &other)
-            *this = other.rebuilt();
-        return *this;
-    }
-    client_core(client_core&& other) noexcept = default;
-    client_core& operator=(client_core&&) noexcept = default;
-
-    const client_config& config() const noexcept { return config_; }
-
-    response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
-
-    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
-        them), or returns why the call is rejected before sending. */
-    template <class Route, class... Params>
-    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
-                                 const Params&... params) const
-    {
-        const std::string_view op = route.operation_id;
-        if (!problem_.empty())
-            return invalid_argument(op, problem_, config_.access_token);
-
-        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            if (auto why = path_segment_problem(values[i]); !why.empty())
-                return invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
-                                        config_.access_token);
-        }
-
-        if (req.headers.empty())
-            req.headers = headers_;
-        req.method = route.method;
-        req.body = std::move(body);
-        req.url.assign(base_url_);
-        route.path.append_to(req.url, params...);
-        if constexpr (sizeof...(Params) > 0) {
-            std::string_view path = std::string_view(req.url).substr(base_url_.size());
-            if (const auto* other = shadowing_route(op, route.method, path))
-                return invalid_argument(op,
-                                        std::string(route.path.param_name(0)) + " would address " +
-                                            std::string(other->operation_id) + " (" + std::string(other->path) +
-                                            "), not this operation",
-                                        config_.access_token);
-        }
-        if (!query.empty()) {
-            req.url += '?';
-            req.url += query;
-        }
-        return std::nullopt;
-    }
-
-    /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):
-    /// in its Authorization header, and as the secret its errors and log events redact.
-    static void use_token(http_request& req, call_settings& s, std::string_view token)
-    {
-        std::string value;
-        value.reserve(7 + token.size());
-        value.append("Bearer ").append(token);
-        req.headers.set("Authorization", std::move(value));
-        s.source = nullptr;
-        s.secret = req.headers.get("Authorization")->substr(7); // lives as long as the request
-    }
-
-    /// Zeroes the token `use_token` put in `req` (before `req` is freed: the token lives only as
-    /// long as the call).
-    static void wipe_token(http_request& req) noexcept
-    {
-        for (auto& h : req.headers)
-            if (iequals(h.name, "Authorization"))
-                wipe(h.value);
-    }
-
-    /// The step machine's settings for a call of `route`.
-    template <class Route>
-    call_settings settings(const Route& route) const noexcept
-    {
-        call_settings s;
-        s.operation = route.operation_id;
-        s.rules = &rules_;
-        s.retry = &config_.retry;
-        s.retry_allowed = is_idempotent(route.method) && config_.retry.enabled();
-        s.log = &config_.logger;
-        s.source = config_.token_source.get();
-        s.secret = config_.access_token;
-        s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
-        s.timeout = config_.call_timeout;
-        return s;
-    }
-
-private:
-    client_core rebuilt() const
-    {
-        return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
-    }
-
-    void init(std::string problem)
-    {
-        if (!problem.empty()) {
-            problem_ = "invalid client_config: " + problem;
-            return;
-        }
-        headers_.reserve(4 + config_.default_headers.size());
-        // With a token source (or a token per call) the value is filled in per call, in this
-        // same position.
-        headers_.add("Authorization", config_.access_token.empty() ? std::string() : "Bearer " + config_.access_token);
-        headers_.add("Accept", "application/json");
-        headers_.add("Content-Type", "application/json");
-        headers_.add("User-Agent", config_.user_agent);
-        for (const auto& h : config_.default_headers)
-            headers_.set(h.name, h.value);
-    }
-
-    client_config config_;
-    api_rules rules_;
-    bool per_call_ = false;
-    std::string base_url_;
-    std::string problem_;
-    http_headers headers_;
-};
-
-/// The query of `getTokensMe` for `preserve_idle_ttl`.
-inline std::string_view get_tokens_me_query(std::optional<bool> preserve_idle_ttl) noexcept
-{
-    static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
-    if (!preserve_idle_ttl)
-        return {};
-    return *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
-}
-
-/// The body of `putTokensTimeout`.
-inline std::string put_tokens_timeout_body(const idle_token_timeout& settings)
-{
-    static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-    return boost::json::serialize(boost::json::value_from(settings));
-}
-
-/// The operation's result from a call's final outcome: a 2xx body decoded as `Response`.
-template <class Response>
-outcome<api_response<Response>> to_api_response(std::string_view op, outcome<http_response>&& sent,
-                                                std::string_view secret, response_limits lim)
-{
-    if (!sent)
-        return std::move(sent.failure());
-    http_response& res = *sent;
-    if constexpr (std::is_void_v<Response>) {
-        return api_response<void>{{res.status, std::move(res.headers)}};
-    } else {
-        // Decoded in place, and every path returns `out`, so the model is never moved.
-        const auto name = model_traits<Response>::name;
-        outcome<api_response<Response>> out{api_response<Response>{}};
-        std::string why;
-        if (res.body.size() > lim.max_bytes)
-            out = decode_failure(op, name,
-                                 "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
-                                     std::to_string(lim.max_bytes),
-                                 std::move(res), secret, errc::response_too_large);
-        else if (!decode_body(res.body, out->data, why, lim.max_depth))
-            out = decode_failure(op, name, why, std::move(res), secret);
-        else {
-            out->status = res.status;
-            out->headers = std::move(res.headers);
-        }
-        return out;
-    }
-}
-
-/// `verify_token`'s answer from `headTokensMe`'s: true on 2xx, false on the API's own 401 to it.
-inline outcome<api_response<bool>> to_verdict(outcome<api_response<void>>&& r)
-{
-    if (r)
-        return api_response<bool>{{r->status, std::move(r->headers)}, true};
-    error& e = r.failure();
-    // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
-    if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
-        return api_response<bool>{{e.status, std::move(e.headers)}, false};
-    return std::move(e);
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/client_core.hpp> ----
-// ---- begin <genesys/transport.hpp> ----
-#ifndef GENESYS_TRANSPORT_HPP
-#define GENESYS_TRANSPORT_HPP
-
-/// @file
-/// The `genesys::transport` concept: what the library needs from an HTTP stack.
-
-
-#include <boost/system/result.hpp>
-
-#include <concepts>
-#include <string_view>
-#include <type_traits>
-
-namespace genesys {
-
-namespace detail {
-
-template <class R>
-concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_response> ||
-                                std::same_as<std::remove_cvref_t<R>, boost::system::result<http_response>>;
-
-} // namespace detail
-
-/** A type that sends one HTTP request and returns its response.
-
-    `t.send(request)` returns either `http_response` (a network failure is then
-    thrown as an exception derived from `std::exception`) or
-    `boost::system::result<http_response>` (a network failure is an `error_code`).
-    An HTTP error status is a normal response at this layer: the library turns it
-    into an `api_error`. The response's headers are those of the final response only
-    (never a chunked body's trailer fields).
-
-    Whether a network failure is retried depends on its code: one that compares equal to
-    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
-    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
-    `operation_not_permitted` (a moved-from transport), or that belongs to
-    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
-    verification failure, a body over the transport's limit, a cancelled send). Report
-    transient failures (refused, reset, timed out) with codes that do not.
-
-    @code
-    struct my_transport {
-        genesys::http_response send(const genesys::http_request& req);
-    };
-    static_assert(genesys::transport<my_transport>);
-    @endcode
-*/
-template <class T>
-concept transport = std::move_constructible<T> && requires(T& t, const http_request& request) {
-    { t.send(request) } -> detail::transport_send_result;
-};
-
-/** A transport that can say more about its last network failure than its `error_code` does.
-
-    Optional: when a transport has `last_error_message()`, the library appends it to the
-    message of a network error (e.g. libcurl's "Failed to connect to 127.0.0.1 port 1").
-*/
-template <class T>
-concept transport_with_error_detail = transport<T> && requires(const T& t) {
-    { t.last_error_message() } -> std::convertible_to<std::string_view>;
-};
-
-/** A transport whose send under way can be aborted from another thread.
-
-    Optional: `genesys::threaded_transport` calls `t.cancel()` when an asynchronous send is
-    cancelled, so that the blocking transfer stops instead of running to its end. `cancel()`:
-
-    - may be called from any thread while another thread is in `t.send(request)`, and returns
-      without waiting for that send;
-    - makes the send under way fail soon with a code that compares equal to
-      `boost::system::errc::operation_canceled` (it may also complete normally if it was about
-      to), after which the transport is usable again;
-    - has no effect on a send that starts after it: a cancel aimed at one send never aborts the
-      next; when no send is under way it does nothing;
-    - does not throw, and does not block.
-
-    `genesys::curl_transport` is one.
-
-    @code
-    struct my_transport {
-        genesys::http_response send(const genesys::http_request& req);
-        void cancel() noexcept; // aborts the send under way, if any
-    };
-    static_assert(genesys::cancellable_transport<my_transport>);
-    @endcode
-*/
-template <class T>
-concept cancellable_transport = transport<T> && requires(T& t) { t.cancel(); };
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/transport.hpp> ----
-
-#include <boost/json.hpp>
-#include <boost/system/system_error.hpp>
-
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <chrono>
-#include <concepts>
-#include <exception>
-#include <new>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-
-namespace genesys {
-
-namespace detail {
-
-/// Sends through any transport and returns a result: exceptions thrown by a transport that
-/// returns a plain `http_response` become error codes, their text kept in `what`; so does a
-/// thrown object that is not a `std::exception`. Only `std::bad_alloc` propagates.
-template <class Transport>
-boost::system::result<http_response> send_through(Transport& t, const http_request& req, std::string& what)
-{
-    try {
-        boost::system::result<http_response> r = t.send(req);
-        if constexpr (transport_with_error_detail<Transport>) {
-            if (!r)
-                what = std::string(t.last_error_message());
-        }
-        return r;
-    } catch (const std::bad_alloc&) {
-        throw;
-    } catch (const boost::system::system_error& e) {
-        what = e.what();
-        return e.code();
-    } catch (const std::system_error& e) {
-        what = e.what();
-        return boost::system::error_code(e.code());
-    } catch (const std::exception& e) {
-        what = e.what();
-        return make_error_code(errc::transport_exception);
-    } catch (...) {
-        what = "the transport threw an object that is not a std::exception";
-        return make_error_code(errc::transport_exception);
-    }
-}
-
-/** The request a client reuses from one call to the next, so that steady calls build theirs in
-    buffers already allocated.
-
-    A call takes the slot when it is free and gives it back when done; a call that finds it taken
-    (by another thread, or by a call made from inside a transport or logger) uses a request of its
-    own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
-    a client copied or assigned from another builds its headers anew, from its own configuration.
-*/
-class request_slot {
-public:
-    request_slot() = default;
-    request_slot(const request_slot&) noexcept {}
-    /// Forgets the request kept for the client assigned over; assigning a client while one of its
-    /// calls is under way is a data race, as for any object.
-    request_slot& operator=(const request_slot&) noexcept
-    {
-        request_ = http_request{};
-        return *this;
-    }
-
-    /// The slot's request for the time of one call, or a request of the call's own.
-    class lease {
-    public:
-        explicit lease(request_slot& slot) noexcept
-            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
-        {
-        }
-        ~lease()
-        {
-            if (slot_)
-                slot_->busy_.clear(std::memory_order_release);
-        }
-        lease(const lease&) = delete;
-        lease& operator=(const lease&) = delete;
-
-        http_request& request() noexcept { return slot_ ? slot_->request_ : own_; }
-
-    private:
-        request_slot* slot_;
-        http_request own_;
-    };
-
-private:
-    std::atomic_flag busy_; // clear
-    http_request request_;
-};
-
-/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
-/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
-template <class T>
-concept is_preserve_idle_ttl_argument =
-    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
-    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
-
-} // namespace detail
-
-/** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
-
-    Each operation comes in two forms: a throwing one (`get_tokens_me`) that returns
-    the data and throws `api_error`, `network_error`, `decode_error` or
-    `invalid_argument_error`; and a non-throwing one (`try_get_tokens_me`) that returns
-    `result<api_response<T>>`, which holds the data with the status, headers and
-    correlation id, or the `genesys::error`.
-
-    Bad input and a bad configuration are reported before anything is sent.
-
-    @code
-    genesys::tokens_api api{my_transport{}, {.access_token = token}};
-    if (api.verify_token())
-        std::cout << api.get_tokens_me().organization->name.value_or("?") << '\n';
-    @endcode
-*/
-template <transport Transport>
-class tokens_api {
-public:
-    /// The transport type the client sends through.
-    using transport_type = Transport;
-
-    /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
-    tokens_api(Transport transport, client_config config)
-        : transport_(std::move(transport)), core_(std::move(config))
-    {
-    }
-
-    /// The transport the client sends through.
-    Transport& transport() noexcept { return transport_; }
-    /// The transport the client sends through.
-    const Transport& transport() const noexcept { return transport_; }
-    /// The configuration the client was made with.
-    const client_config& config() const noexcept { return core_.config(); }
-
-    /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
-
-        `user_id` is sent percent-encoded as one path segment. An empty id, `.`, `..`,
-        an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
-        rejected before sending. Requires the `oauth:token:delete` permission.
-    */
-    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
-    {
-        return call(routes::delete_token, {}, {}, user_id).to_result();
-    }
-    /// Throwing form of `try_delete_token`.
-    void delete_token(std::string_view user_id) { detail::take(call(routes::delete_token, {}, {}, user_id)); }
-
-    /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
-
-        Through a token source, success also drops that token from the source (the next call
-        gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
-        call would only delete).
-    */
-    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
-    {
-        return call(routes::delete_tokens_me, {}, {}).to_result();
-    }
-    /// Throwing form of `try_delete_tokens_me`.
-    void delete_tokens_me() { detail::take(call(routes::delete_tokens_me, {}, {})); }
-
-    /** `GET /api/v2/tokens/me`: information about the current token.
-
-        @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
-        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a
-        `bool`, `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")`
-        does not compile (a string would convert to `true`).
-    */
-    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
-    {
-        return get_me(preserve_idle_ttl).to_result();
-    }
-    /// Throwing form of `try_get_tokens_me`.
-    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
-    {
-        return std::move(detail::take(get_me(preserve_idle_ttl)).data);
-    }
-    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
-    template <class T>
-        requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void try_get_tokens_me(T&&) = delete;
-    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
-    template <class T>
-        requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void get_tokens_me(T&&) = delete;
-
-    /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
-    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
-    {
-        return call(routes::head_tokens_me, {}, {}).to_result();
-    }
-    /// Throwing form of `try_head_tokens_me`.
-    void head_tokens_me() { detail::take(call(routes::head_tokens_me, {}, {})); }
-
-    /** Verifies the token with `HEAD /api/v2/tokens/me`.
-
-        `data` is true on any 2xx and false when the API answers that request 401. Any other
-        failure is an error, a refused login of the token source included (that says nothing
-        about a token: none was sent).
-    */
-    [[nodiscard]] result<api_response<bool>> try_verify_token() { return verify().to_result(); }
-    /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
-    bool verify_token() { return detail::take(verify()).data; }
-
-    /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
-    {
-        return call(routes::get_tokens_timeout, {}, {}).to_result();
-    }
-    /// Throwing form of `try_get_tokens_timeout`.
-    idle_token_timeout get_tokens_timeout()
-    {
-        return std::move(detail::take(call(routes::get_tokens_timeout, {}, {})).data);
-    }
-
-    /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
-
-        The body is the model's JSON, absent fields omitted. Requires the
-        `directory:organization:admin` permission.
-    */
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
-    {
-        return put_timeout(settings).to_result();
-    }
-    /// Throwing form of `try_put_tokens_timeout`.
-    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
-    {
-        return std::move(detail::take(put_timeout(settings)).data);
-    }
-
-private:
-    template <class T>
-    using outcome = detail::outcome<T>;
-
-    outcome<api_response<token_info>> get_me(std::optional<bool> preserve_idle_ttl)
-    {
-        return call(routes::get_tokens_me, detail::get_tokens_me_query(preserve_idle_ttl), {});
-    }
-
-    outcome<api_response<idle_token_timeout>> put_timeout(const idle_token_timeout& settings)
-    {
-        return call(routes::put_tokens_timeout, {}, detail::put_tokens_timeout_body(settings));
-    }
-
-    outcome<api_response<bool>> verify() { return detail::to_verdict(call(routes::head_tokens_me, {}, {})); }
-
-    template <class Route, class... Params>
-    outcome<api_response<typename Route::response_type>> call(const Route& route, std::string_view query,
-                                                              std::string body, const Params&... params)
-    {
-        detail::request_slot::lease lease(slot_);
-        http_request& req = lease.request();
-        if (auto rejected = core_.prepare(req, route, query, std::move(body), params...))
-            return std::move(*rejected);
-        const detail::call_settings settings = core_.settings(route);
-        detail::call_machine machine(settings, req);
-        auto sent = detail::run_blocking(machine, core_.config().retry,
-                                         [this](const http_request& r, std::string& what) {
-                                             return detail::send_through(transport_, r, what);
-                                         });
-        return detail::to_api_response<typename Route::response_type>(route.operation_id, std::move(sent),
-                                                                      machine.secret(), core_.limits());
-    }
-
-    Transport transport_;
-    detail::client_core core_;
-    detail::request_slot slot_;
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/tokens_api.hpp> ----
 
 #include <chrono>
 #include <cstddef>
@@ -5218,6 +4652,269 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 
 #endif
 // ---- end <genesys/oauth.hpp> ----
+// ---- begin <genesys/routes.hpp> ----
+#ifndef GENESYS_ROUTES_HPP
+#define GENESYS_ROUTES_HPP
+
+/// @file
+/// The Tokens resource as a table of `constexpr` route descriptors.
+
+
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace genesys {
+
+namespace detail {
+
+// Called only from constant evaluation: a call there is not a constant expression, so a
+// malformed route fails to compile and the function's name says why.
+inline void path_template_must_start_with_slash() {}
+inline void path_template_has_unbalanced_braces() {}
+inline void path_template_has_empty_parameter_name() {}
+inline void path_template_parameter_name_is_not_an_identifier() {}
+inline void path_template_parameter_must_be_a_whole_segment() {}
+inline void path_template_parameter_count_does_not_match_route() {}
+inline void static_list_capacity_exceeded() {}
+
+constexpr bool is_identifier_char(char c) noexcept
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/// Why `value` cannot be a path segment, or an empty view when it can.
+constexpr std::string_view path_segment_problem(std::string_view value) noexcept
+{
+    if (value.empty())
+        return "must not be empty";
+    if (value == "." || value == "..")
+        return "must not be \".\" or \"..\" (a dot-segment would address another resource)";
+    if (value.size() > 1024)
+        return "is longer than 1024 bytes";
+    return {};
+}
+
+} // namespace detail
+
+/// A fixed-capacity list usable in constant expressions (a route's permissions, statuses, query names).
+template <class T, std::size_t Capacity>
+class static_list {
+public:
+    /// Constructs an empty list.
+    constexpr static_list() noexcept = default;
+
+    /// Constructs from `items`; more than `Capacity` of them is a compile-time error.
+    constexpr static_list(std::initializer_list<T> items)
+    {
+        if (items.size() > Capacity)
+            detail::static_list_capacity_exceeded();
+        for (const T& item : items)
+            items_[size_++] = item;
+    }
+
+    /// The first element.
+    constexpr const T* begin() const noexcept { return items_.data(); }
+    /// Past the last element.
+    constexpr const T* end() const noexcept { return items_.data() + size_; }
+    /// The number of elements.
+    constexpr std::size_t size() const noexcept { return size_; }
+    /// True when there are no elements.
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    /// Element `i`; `i` must be less than `size()`.
+    constexpr const T& operator[](std::size_t i) const noexcept { return items_[i]; }
+
+    /// True when an element equals `value`.
+    constexpr bool contains(const T& value) const noexcept
+    {
+        for (const T& item : *this)
+            if (item == value)
+                return true;
+        return false;
+    }
+
+private:
+    std::array<T, Capacity> items_{};
+    std::size_t size_ = 0;
+};
+
+/** A path such as `/api/v2/tokens/{userId}`, checked when it is compiled.
+
+    The template must start with `/`; each `{name}` must be a whole segment with an
+    identifier for a name; braces must balance; and the number of parameters must be
+    `N`. Anything else is a compile-time error naming the problem.
+*/
+template <std::size_t N>
+class path_template {
+public:
+    /// Checks and keeps the string literal `text`; a malformed template does not compile.
+    template <std::size_t M>
+    consteval path_template(const char (&text)[M]) : text_(text, M - 1)
+    {
+        std::string_view s = text_;
+        if (s.empty() || s.front() != '/')
+            detail::path_template_must_start_with_slash();
+        std::size_t count = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i] == '}')
+                detail::path_template_has_unbalanced_braces();
+            if (s[i] != '{')
+                continue;
+            auto close = s.find('}', i + 1);
+            auto reopen = s.find('{', i + 1);
+            if (close == std::string_view::npos || reopen < close)
+                detail::path_template_has_unbalanced_braces();
+            if (close == i + 1)
+                detail::path_template_has_empty_parameter_name();
+            for (std::size_t k = i + 1; k < close; ++k)
+                if (!detail::is_identifier_char(s[k]))
+                    detail::path_template_parameter_name_is_not_an_identifier();
+            if (s[i - 1] != '/' || (close + 1 < s.size() && s[close + 1] != '/'))
+                detail::path_template_parameter_must_be_a_whole_segment();
+            if (count < N)
+                names_[count] = s.substr(i + 1, close - i - 1);
+            ++count;
+            i = close;
+        }
+        if (count != N)
+            detail::path_template_parameter_count_does_not_match_route();
+    }
+
+    /// The template as written.
+    constexpr std::string_view text() const noexcept { return text_; }
+    /// The number of `{parameters}`.
+    static constexpr std::size_t param_count() noexcept { return N; }
+    /// The name of parameter `i`, e.g. `"userId"`.
+    constexpr std::string_view param_name(std::size_t i) const noexcept { return names_[i]; }
+
+    /** Appends the path with each parameter replaced by its value, percent-encoded as one segment.
+
+        Every parameter needs a value: passing more or fewer is a compile-time error.
+        Values are not checked here; see `detail::path_segment_problem`.
+    */
+    template <class... Values>
+    void append_to(std::string& out, const Values&... values) const
+    {
+        static_assert(sizeof...(Values) == N, "every path parameter needs exactly one value");
+        const std::array<std::string_view, N> vals{std::string_view(values)...};
+        std::string_view rest = text_;
+        for (std::size_t next = 0;; ++next) {
+            const auto open = rest.find('{');
+            out.append(rest.substr(0, open));
+            if (open == std::string_view::npos)
+                return;
+            detail::append_percent_encoded(out, vals[next]);
+            rest.remove_prefix(rest.find('}', open) + 1);
+        }
+    }
+
+private:
+    std::string_view text_;
+    std::array<std::string_view, N> names_{};
+};
+
+/** One operation of the API: everything needed to call it, as a constant.
+
+    @tparam Response the model of a 2xx body, or `void` when there is none.
+    @tparam NParams the number of `{parameters}` in the path.
+    @tparam Request the model of the request body, or `void`.
+*/
+template <class Response, std::size_t NParams = 0, class Request = void>
+struct route {
+    using response_type = Response; ///< The model of a 2xx body, or `void`.
+    using request_type = Request;   ///< The model of the request body, or `void`.
+
+    /// The HTTP method.
+    http_method method;
+    /// The path below the API base URL, e.g. `/api/v2/tokens/{userId}`.
+    path_template<NParams> path;
+    /// The platform's operationId, e.g. `"deleteToken"`; it names the operation in errors.
+    std::string_view operation_id;
+    /// Permissions of which ANY one is required; empty when none are.
+    static_list<std::string_view, 4> permissions;
+    /// The documented success statuses; empty means any 2xx (the spec's "default" response).
+    /// Documentation only: the client takes any 2xx as a success, as the official SDKs do, so a
+    /// platform that answers 200 where the spec says 204 does not break a call.
+    static_list<int, 4> success;
+    /// The names of the optional query parameters.
+    static_list<std::string_view, 4> query;
+
+    /// True when `status` is a documented success of this route.
+    constexpr bool is_documented_success(int status) const noexcept
+    {
+        return success.empty() ? (status >= 200 && status < 300) : success.contains(status);
+    }
+};
+
+/// The shape of any route, for scanning the whole table.
+struct route_summary {
+    std::string_view operation_id; ///< The platform's operationId, e.g. `"deleteToken"`.
+    http_method method;            ///< The HTTP method.
+    std::string_view path;         ///< The path template as written.
+    std::size_t param_count;       ///< The number of `{parameters}` in the path.
+};
+
+/// The shape of `r`, for `routes::table`.
+template <class Response, std::size_t NParams, class Request>
+constexpr route_summary summary(const route<Response, NParams, Request>& r) noexcept
+{
+    return {r.operation_id, r.method, r.path.text(), NParams};
+}
+
+/// The routes of the Tokens resource.
+namespace routes {
+
+/// `deleteToken`: delete all auth tokens of the user `{userId}`.
+inline constexpr route<void, 1> delete_token{
+    http_method::delete_, "/api/v2/tokens/{userId}", "deleteToken", {"oauth:token:delete"}, {204}, {}};
+
+/// `deleteTokensMe`: delete the token used to make the request.
+inline constexpr route<void> delete_tokens_me{
+    http_method::delete_, "/api/v2/tokens/me", "deleteTokensMe", {}, {200}, {}};
+
+/// `getTokensMe`: information about the current token.
+inline constexpr route<token_info> get_tokens_me{
+    http_method::get, "/api/v2/tokens/me", "getTokensMe", {}, {200}, {"preserveIdleTTL"}};
+
+/// `headTokensMe`: verify the current token (any 2xx: valid; 401: not valid).
+inline constexpr route<void> head_tokens_me{http_method::head, "/api/v2/tokens/me", "headTokensMe", {}, {}, {}};
+
+/// `getTokensTimeout`: the organization's idle-token timeout.
+inline constexpr route<idle_token_timeout> get_tokens_timeout{
+    http_method::get, "/api/v2/tokens/timeout", "getTokensTimeout", {}, {200}, {}};
+
+/// `putTokensTimeout`: update the organization's idle-token timeout.
+inline constexpr route<idle_token_timeout, 0, idle_token_timeout> put_tokens_timeout{
+    http_method::put, "/api/v2/tokens/timeout", "putTokensTimeout", {"directory:organization:admin"}, {200}, {}};
+
+/// Every route of the resource.
+inline constexpr std::array<route_summary, 6> table{
+    summary(delete_token),   summary(delete_tokens_me),   summary(get_tokens_me),
+    summary(head_tokens_me), summary(get_tokens_timeout), summary(put_tokens_timeout),
+};
+
+} // namespace routes
+
+namespace detail {
+
+/// The route other than `self` that an expanded `path` would address instead, if any
+/// (`DELETE /api/v2/tokens/me` is `deleteTokensMe`, not `deleteToken` of a user called "me").
+constexpr const route_summary* shadowing_route(std::string_view self, http_method method, std::string_view path) noexcept
+{
+    for (const auto& r : routes::table)
+        if (r.operation_id != self && r.method == method && r.param_count == 0 && r.path == path)
+            return &r;
+    return nullptr;
+}
+
+} // namespace detail
+} // namespace genesys
+
+#endif
+// ---- end <genesys/routes.hpp> ----
 // ---- begin <genesys/testing/fake_transport.hpp> ----
 #ifndef GENESYS_TESTING_FAKE_TRANSPORT_HPP
 #define GENESYS_TESTING_FAKE_TRANSPORT_HPP
@@ -5381,6 +5078,579 @@ private:
 
 #endif
 // ---- end <genesys/testing/fake_transport.hpp> ----
+// ---- begin <genesys/tokens_api.hpp> ----
+#ifndef GENESYS_TOKENS_API_HPP
+#define GENESYS_TOKENS_API_HPP
+
+/// @file
+/// `tokens_api<Transport>`: the operations of the Tokens resource.
+
+// ---- begin <genesys/detail/tokens_core.hpp> ----
+#ifndef GENESYS_DETAIL_TOKENS_CORE_HPP
+#define GENESYS_DETAIL_TOKENS_CORE_HPP
+
+// What `tokens_api<Transport>` is without its transport: the operations as plain functions that
+// take the transport as a `send_ref`. The template is a thin shell over this class, so the call path
+// (request building, the step machine, retries, decoding, error mapping) is compiled once, and in
+// the compiled mode only in <genesys/src.hpp>; this header does not need Boost.JSON.
+
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+class client_core; // <genesys/detail/client_core.hpp>
+
+/** The request a client reuses from one call to the next, so that steady calls build theirs in
+    buffers already allocated.
+
+    A call takes the slot when it is free and gives it back when done; a call that finds it taken
+    (by another thread, or by a call made from inside a transport or logger) uses a request of its
+    own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
+    a client copied or assigned from another builds its headers anew, from its own configuration.
+*/
+class request_slot {
+public:
+    request_slot() = default;
+    request_slot(const request_slot&) noexcept {}
+    /// Forgets the request kept for the client assigned over; assigning a client while one of its
+    /// calls is under way is a data race, as for any object.
+    request_slot& operator=(const request_slot&) noexcept
+    {
+        request_ = http_request{};
+        return *this;
+    }
+
+    /// The slot's request for the time of one call, or a request of the call's own.
+    class lease {
+    public:
+        explicit lease(request_slot& slot) noexcept
+            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
+        {
+        }
+        ~lease()
+        {
+            if (slot_)
+                slot_->busy_.clear(std::memory_order_release);
+        }
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+
+        http_request& request() noexcept { return slot_ ? slot_->request_ : own_; }
+
+    private:
+        request_slot* slot_;
+        http_request own_;
+    };
+
+private:
+    std::atomic_flag busy_; // clear
+    http_request request_;
+};
+
+/** The Tokens client's state and operations, transport aside.
+
+    The checked configuration and the headers made from it are immutable once made, and shared by
+    copies; each copy has its own request slot.
+*/
+class tokens_core {
+public:
+    /// Checks `config`; a problem is returned by every call, before sending.
+    GENESYS_DECL explicit tokens_core(client_config config);
+
+    GENESYS_DECL const client_config& config() const noexcept;
+
+    GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL outcome<api_response<void>> delete_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<token_info>> get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                 send_ref send);
+    GENESYS_DECL outcome<api_response<void>> head_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<bool>> verify_token(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> get_tokens_timeout(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> put_tokens_timeout(const idle_token_timeout& settings,
+                                                                              send_ref send);
+
+private:
+    // Defined and instantiated in <genesys/detail/impl/tokens_core.ipp> only.
+    template <class Route, class... Params>
+    outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
+                                                              std::string_view query, std::string body,
+                                                              const Params&... params);
+
+    std::shared_ptr<const client_core> core_; // never null: moving a client copies it
+    request_slot slot_;
+};
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/tokens_core.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_TOKENS_CORE_IPP
+#define GENESYS_DETAIL_IMPL_TOKENS_CORE_IPP
+
+// ---- begin <genesys/detail/client_core.hpp> ----
+#ifndef GENESYS_DETAIL_CLIENT_CORE_HPP
+#define GENESYS_DETAIL_CLIENT_CORE_HPP
+
+// What a Tokens client is besides its transport, shared by `tokens_api` and `async_tokens_api`:
+// the configuration checked once, the request headers made from it, request building for a
+// route, the step machine's settings, and the operation's result made from the final response.
+
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace genesys::detail {
+
+class client_core {
+public:
+    /// Checks `config` (a problem is kept and returned by every call) and makes the headers.
+    explicit client_core(client_config config)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
+    {
+        init(config_problem(config_, base_url_, config_.token_source != nullptr));
+    }
+
+    /// Selects the constructor of a client that sends, per call, a token it is given (the token
+    /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
+    struct token_per_call_t {
+        explicit token_per_call_t() = default;
+    };
+
+    client_core(client_config config, token_per_call_t)
+        : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth}), per_call_(true)
+    {
+        init(!config_.access_token.empty() || config_.token_source
+                 ? std::string("each call sends the token it is given: leave access_token and token_source empty")
+                 : config_problem(config_, base_url_, true));
+    }
+
+    client_core(const client_core& other) : client_core(other.rebuilt()) {}
+    client_core& operator=(const client_core& other)
+    {
+        if (this != &other)
+            *this = other.rebuilt();
+        return *this;
+    }
+    client_core(client_core&& other) noexcept = default;
+    client_core& operator=(client_core&&) noexcept = default;
+
+    const client_config& config() const noexcept { return config_; }
+
+    response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
+
+    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
+        them), or returns why the call is rejected before sending. */
+    template <class Route, class... Params>
+    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
+                                 const Params&... params) const
+    {
+        const std::string_view op = route.operation_id;
+        if (!problem_.empty())
+            return invalid_argument(op, problem_, config_.access_token);
+
+        const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (auto why = path_segment_problem(values[i]); !why.empty())
+                return invalid_argument(op, std::string(route.path.param_name(i)) + " " + std::string(why),
+                                        config_.access_token);
+        }
+
+        if (req.headers.empty())
+            req.headers = headers_;
+        req.method = route.method;
+        req.body = std::move(body);
+        req.url.assign(base_url_);
+        route.path.append_to(req.url, params...);
+        if constexpr (sizeof...(Params) > 0) {
+            std::string_view path = std::string_view(req.url).substr(base_url_.size());
+            if (const auto* other = shadowing_route(op, route.method, path))
+                return invalid_argument(op,
+                                        std::string(route.path.param_name(0)) + " would address " +
+                                            std::string(other->operation_id) + " (" + std::string(other->path) +
+                                            "), not this operation",
+                                        config_.access_token);
+        }
+        if (!query.empty()) {
+            req.url += '?';
+            req.url += query;
+        }
+        return std::nullopt;
+    }
+
+    /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):
+    /// in its Authorization header, and as the secret its errors and log events redact.
+    static void use_token(http_request& req, call_settings& s, std::string_view token)
+    {
+        std::string value;
+        value.reserve(7 + token.size());
+        value.append("Bearer ").append(token);
+        req.headers.set("Authorization", std::move(value));
+        s.source = nullptr;
+        s.secret = req.headers.get("Authorization")->substr(7); // lives as long as the request
+    }
+
+    /// Zeroes the token `use_token` put in `req` (before `req` is freed: the token lives only as
+    /// long as the call).
+    static void wipe_token(http_request& req) noexcept
+    {
+        for (auto& h : req.headers)
+            if (iequals(h.name, "Authorization"))
+                wipe(h.value);
+    }
+
+    /// The step machine's settings for a call of `route`.
+    template <class Route>
+    call_settings settings(const Route& route) const noexcept
+    {
+        call_settings s;
+        s.operation = route.operation_id;
+        s.rules = &rules_;
+        s.retry = &config_.retry;
+        s.retry_allowed = is_idempotent(route.method) && config_.retry.enabled();
+        s.log = &config_.logger;
+        s.source = config_.token_source.get();
+        s.secret = config_.access_token;
+        s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
+        s.timeout = config_.call_timeout;
+        return s;
+    }
+
+private:
+    client_core rebuilt() const
+    {
+        return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
+    }
+
+    void init(std::string problem)
+    {
+        if (!problem.empty()) {
+            problem_ = "invalid client_config: " + problem;
+            return;
+        }
+        headers_.reserve(4 + config_.default_headers.size());
+        // With a token source (or a token per call) the value is filled in per call, in this
+        // same position.
+        headers_.add("Authorization", config_.access_token.empty() ? std::string() : "Bearer " + config_.access_token);
+        headers_.add("Accept", "application/json");
+        headers_.add("Content-Type", "application/json");
+        headers_.add("User-Agent", config_.user_agent);
+        for (const auto& h : config_.default_headers)
+            headers_.set(h.name, h.value);
+    }
+
+    client_config config_;
+    api_rules rules_;
+    bool per_call_ = false;
+    std::string base_url_;
+    std::string problem_;
+    http_headers headers_;
+};
+
+/// The query of `getTokensMe` for `preserve_idle_ttl`.
+inline std::string_view get_tokens_me_query(std::optional<bool> preserve_idle_ttl) noexcept
+{
+    static_assert(routes::get_tokens_me.query[0] == "preserveIdleTTL");
+    if (!preserve_idle_ttl)
+        return {};
+    return *preserve_idle_ttl ? "preserveIdleTTL=true" : "preserveIdleTTL=false";
+}
+
+/// The body of `putTokensTimeout`.
+inline std::string put_tokens_timeout_body(const idle_token_timeout& settings)
+{
+    static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
+    return encode_model(settings);
+}
+
+/// The operation's result from a call's final outcome: a 2xx body decoded as `Response`.
+template <class Response>
+outcome<api_response<Response>> to_api_response(std::string_view op, outcome<http_response>&& sent,
+                                                std::string_view secret, response_limits lim)
+{
+    if (!sent)
+        return std::move(sent.failure());
+    http_response& res = *sent;
+    if constexpr (std::is_void_v<Response>) {
+        return api_response<void>{{res.status, std::move(res.headers)}};
+    } else {
+        // Decoded in place, and every path returns `out`, so the model is never moved.
+        const auto name = model_traits<Response>::name;
+        outcome<api_response<Response>> out{api_response<Response>{}};
+        std::string why;
+        if (res.body.size() > lim.max_bytes)
+            out = decode_failure(op, name,
+                                 "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
+                                     std::to_string(lim.max_bytes),
+                                 std::move(res), secret, errc::response_too_large);
+        else if (!decode_model(res.body, out->data, why, lim.max_depth))
+            out = decode_failure(op, name, why, std::move(res), secret);
+        else {
+            out->status = res.status;
+            out->headers = std::move(res.headers);
+        }
+        return out;
+    }
+}
+
+/// `verify_token`'s answer from `headTokensMe`'s: true on 2xx, false on the API's own 401 to it.
+inline outcome<api_response<bool>> to_verdict(outcome<api_response<void>>&& r)
+{
+    if (r)
+        return api_response<bool>{{r->status, std::move(r->headers)}, true};
+    error& e = r.failure();
+    // Only the API's own answer to this HEAD is a verdict; `no_token` errors name requestToken.
+    if (e.kind == error_kind::api && e.status == 401 && e.operation == routes::head_tokens_me.operation_id)
+        return api_response<bool>{{e.status, std::move(e.headers)}, false};
+    return std::move(e);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/client_core.hpp> ----
+
+#include <utility>
+
+namespace genesys::detail {
+
+GENESYS_DECL tokens_core::tokens_core(client_config config)
+    : core_(std::make_shared<const client_core>(std::move(config)))
+{
+}
+
+GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
+
+template <class Route, class... Params>
+outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const Route& route,
+                                                                       std::string_view query, std::string body,
+                                                                       const Params&... params)
+{
+    request_slot::lease lease(slot_);
+    http_request& req = lease.request();
+    if (auto rejected = core_->prepare(req, route, query, std::move(body), params...))
+        return std::move(*rejected);
+    const call_settings settings = core_->settings(route);
+    call_machine machine(settings, req);
+    auto sent = run_blocking(machine, core_->config().retry, send);
+    return to_api_response<typename Route::response_type>(route.operation_id, std::move(sent), machine.secret(),
+                                                          core_->limits());
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::delete_token(std::string_view user_id, send_ref send)
+{
+    return call(send, routes::delete_token, {}, {}, user_id);
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::delete_tokens_me(send_ref send)
+{
+    return call(send, routes::delete_tokens_me, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<token_info>> tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                          send_ref send)
+{
+    return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::head_tokens_me(send_ref send)
+{
+    return call(send, routes::head_tokens_me, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<bool>> tokens_core::verify_token(send_ref send)
+{
+    return to_verdict(head_tokens_me(send));
+}
+
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::get_tokens_timeout(send_ref send)
+{
+    return call(send, routes::get_tokens_timeout, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<idle_token_timeout>>
+tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/impl/tokens_core.ipp> ----
+#endif
+
+#endif
+// ---- end <genesys/detail/tokens_core.hpp> ----
+
+#include <concepts>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace genesys {
+
+namespace detail {
+
+/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
+/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
+template <class T>
+concept is_preserve_idle_ttl_argument =
+    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
+    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
+
+} // namespace detail
+
+/** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
+
+    Each operation comes in two forms: a throwing one (`get_tokens_me`) that returns
+    the data and throws `api_error`, `network_error`, `decode_error` or
+    `invalid_argument_error`; and a non-throwing one (`try_get_tokens_me`) that returns
+    `result<api_response<T>>`, which holds the data with the status, headers and
+    correlation id, or the `genesys::error`.
+
+    Bad input and a bad configuration are reported before anything is sent.
+
+    @code
+    genesys::tokens_api api{my_transport{}, {.access_token = token}};
+    if (api.verify_token())
+        std::cout << api.get_tokens_me().organization->name.value_or("?") << '\n';
+    @endcode
+*/
+template <transport Transport>
+class tokens_api {
+public:
+    /// The transport type the client sends through.
+    using transport_type = Transport;
+
+    /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
+    tokens_api(Transport transport, client_config config)
+        : transport_(std::move(transport)), core_(std::move(config))
+    {
+    }
+
+    /// The transport the client sends through.
+    Transport& transport() noexcept { return transport_; }
+    /// The transport the client sends through.
+    const Transport& transport() const noexcept { return transport_; }
+    /// The configuration the client was made with.
+    const client_config& config() const noexcept { return core_.config(); }
+
+    /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
+
+        `user_id` is sent percent-encoded as one path segment. An empty id, `.`, `..`,
+        an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
+        rejected before sending. Requires the `oauth:token:delete` permission.
+    */
+    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
+    {
+        return core_.delete_token(user_id, send()).to_result();
+    }
+    /// Throwing form of `try_delete_token`.
+    void delete_token(std::string_view user_id) { detail::take(core_.delete_token(user_id, send())); }
+
+    /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+
+        Through a token source, success also drops that token from the source (the next call
+        gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
+        call would only delete).
+    */
+    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
+    {
+        return core_.delete_tokens_me(send()).to_result();
+    }
+    /// Throwing form of `try_delete_tokens_me`.
+    void delete_tokens_me() { detail::take(core_.delete_tokens_me(send())); }
+
+    /** `GET /api/v2/tokens/me`: information about the current token.
+
+        @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
+        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a
+        `bool`, `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")`
+        does not compile (a string would convert to `true`).
+    */
+    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    {
+        return core_.get_tokens_me(preserve_idle_ttl, send()).to_result();
+    }
+    /// Throwing form of `try_get_tokens_me`.
+    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    {
+        return std::move(detail::take(core_.get_tokens_me(preserve_idle_ttl, send())).data);
+    }
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void try_get_tokens_me(T&&) = delete;
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    template <class T>
+        requires(!detail::is_preserve_idle_ttl_argument<T>)
+    void get_tokens_me(T&&) = delete;
+
+    /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
+    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
+    {
+        return core_.head_tokens_me(send()).to_result();
+    }
+    /// Throwing form of `try_head_tokens_me`.
+    void head_tokens_me() { detail::take(core_.head_tokens_me(send())); }
+
+    /** Verifies the token with `HEAD /api/v2/tokens/me`.
+
+        `data` is true on any 2xx and false when the API answers that request 401. Any other
+        failure is an error, a refused login of the token source included (that says nothing
+        about a token: none was sent).
+    */
+    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.verify_token(send()).to_result(); }
+    /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
+    bool verify_token() { return detail::take(core_.verify_token(send())).data; }
+
+    /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    {
+        return core_.get_tokens_timeout(send()).to_result();
+    }
+    /// Throwing form of `try_get_tokens_timeout`.
+    idle_token_timeout get_tokens_timeout()
+    {
+        return std::move(detail::take(core_.get_tokens_timeout(send())).data);
+    }
+
+    /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
+
+        The body is the model's JSON, absent fields omitted. Requires the
+        `directory:organization:admin` permission.
+    */
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    {
+        return core_.put_tokens_timeout(settings, send()).to_result();
+    }
+    /// Throwing form of `try_put_tokens_timeout`.
+    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
+    {
+        return std::move(detail::take(core_.put_tokens_timeout(settings, send())).data);
+    }
+
+private:
+    detail::send_ref send() noexcept { return detail::send_ref(transport_); }
+
+    Transport transport_;
+    detail::tokens_core core_;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/tokens_api.hpp> ----
 
 #endif
 // ---- end <genesys/tokens.hpp> ----

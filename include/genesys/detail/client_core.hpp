@@ -7,10 +7,10 @@
 
 #include <genesys/client_config.hpp>
 #include <genesys/detail/ascii.hpp>
+#include <genesys/detail/body_codec.hpp>
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
-#include <genesys/detail/json_codec.hpp>
 #include <genesys/detail/outcome.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
@@ -18,8 +18,6 @@
 #include <genesys/result.hpp>
 #include <genesys/routes.hpp>
 #include <genesys/token_source.hpp>
-
-#include <boost/json.hpp>
 
 #include <array>
 #include <optional>
@@ -188,7 +186,7 @@ inline std::string_view get_tokens_me_query(std::optional<bool> preserve_idle_tt
 inline std::string put_tokens_timeout_body(const idle_token_timeout& settings)
 {
     static_assert(std::is_same_v<decltype(routes::put_tokens_timeout)::request_type, idle_token_timeout>);
-    return boost::json::serialize(boost::json::value_from(settings));
+    return encode_model(settings);
 }
 
 /// The operation's result from a call's final outcome: a 2xx body decoded as `Response`.
@@ -211,7 +209,7 @@ outcome<api_response<Response>> to_api_response(std::string_view op, outcome<htt
                                  "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
                                      std::to_string(lim.max_bytes),
                                  std::move(res), secret, errc::response_too_large);
-        else if (!decode_body(res.body, out->data, why, lim.max_depth))
+        else if (!decode_model(res.body, out->data, why, lim.max_depth))
             out = decode_failure(op, name, why, std::move(res), secret);
         else {
             out->status = res.status;

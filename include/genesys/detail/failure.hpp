@@ -4,12 +4,10 @@
 // Building `genesys::error` values: one place decides what a failure says and what it keeps.
 
 #include <genesys/detail/ascii.hpp>
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/body_codec.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/models/error_body.hpp>
-
-#include <boost/json.hpp>
 
 #include <optional>
 #include <string>
@@ -45,37 +43,6 @@ inline void append_one_line(std::string& out, std::string_view text, std::string
         out += "...";
 }
 
-/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
-/// `max_depth` is refused by the parser before it builds anything deeper.
-template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
-{
-    if (body.empty()) {
-        why = "the body is empty";
-        return false;
-    }
-    unsigned char buffer[4096];
-    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
-    boost::json::parse_options options;
-    options.max_depth = max_depth;
-    boost::system::error_code ec;
-    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
-    if (ec == boost::json::error::too_deep) {
-        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
-        return false;
-    }
-    if (ec) {
-        why = "the body is not valid JSON (" + ec.message() + ")";
-        return false;
-    }
-    decode_context ctx;
-    if (!decode(jv, out, ctx)) {
-        why = ctx.describe();
-        return false;
-    }
-    return true;
-}
-
 /// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
 /// `message`, `code` or `status`.
 inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
@@ -84,7 +51,7 @@ inline std::optional<error_body> parse_error_body(std::string_view body, std::si
         return std::nullopt;
     error_body out;
     std::string why;
-    if (!decode_body(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
+    if (!decode_model(body, out, why, max_depth) || (!out.message && !out.code && !out.status))
         return std::nullopt;
     return out;
 }

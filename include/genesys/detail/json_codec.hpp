@@ -9,6 +9,7 @@
 // type mismatch reports where it happened (`$.OAuthClient.scope[2]`).
 
 #include <genesys/date_time.hpp>
+#include <genesys/detail/model_traits.hpp>
 #include <genesys/error_code.hpp>
 
 #include <boost/json.hpp>
@@ -31,34 +32,6 @@
 #include <vector>
 
 namespace genesys::detail {
-
-/// One model field: its JSON key and the member that holds it.
-template <class C, class M>
-struct field_t {
-    std::string_view key;
-    M C::*member;
-};
-
-template <class C, class M>
-constexpr field_t<C, M> field(std::string_view key, M C::*member) noexcept
-{
-    return {key, member};
-}
-
-/// Specialized by each model: `name` (the platform's model name) and `fields` (a tuple of `field_t`).
-template <class T>
-struct model_traits;
-
-template <class T>
-concept model = requires {
-    { model_traits<T>::name } -> std::convertible_to<std::string_view>;
-    model_traits<T>::fields;
-};
-
-template <class T>
-inline constexpr bool is_optional_v = false;
-template <class T>
-inline constexpr bool is_optional_v<std::optional<T>> = true;
 
 constexpr std::string_view kind_name(boost::json::kind k) noexcept
 {
@@ -312,6 +285,39 @@ void encode(boost::json::value& jv, const T& m)
 {
     auto& o = jv.emplace_object();
     std::apply([&](const auto&... f) { (encode_field(o, m, f), ...); }, model_traits<T>::fields);
+}
+
+// ---- whole bodies ----
+
+/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
+/// `max_depth` is refused by the parser before it builds anything deeper.
+template <class T>
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
+{
+    if (body.empty()) {
+        why = "the body is empty";
+        return false;
+    }
+    unsigned char buffer[4096];
+    boost::json::monotonic_resource scratch(buffer, sizeof buffer);
+    boost::json::parse_options options;
+    options.max_depth = max_depth;
+    boost::system::error_code ec;
+    boost::json::value jv = boost::json::parse(body, ec, &scratch, options);
+    if (ec == boost::json::error::too_deep) {
+        why = "the JSON is nested deeper than " + std::to_string(max_depth) + " levels";
+        return false;
+    }
+    if (ec) {
+        why = "the body is not valid JSON (" + ec.message() + ")";
+        return false;
+    }
+    decode_context ctx;
+    if (!decode(jv, out, ctx)) {
+        why = ctx.describe();
+        return false;
+    }
+    return true;
 }
 
 } // namespace genesys::detail

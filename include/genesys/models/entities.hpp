@@ -5,7 +5,7 @@
 /// The small reference models shared by the others: `entity`, `named_entity`,
 /// `domain_entity_ref` and `role_division`.
 
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/model_traits.hpp>
 
 #include <optional>
 #include <string>

@@ -4,7 +4,7 @@
 /// @file
 /// `error_body`: the JSON body of every platform error response (`ErrorBody`), with its parts.
 
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/model_traits.hpp>
 
 #include <cstdint>
 #include <map>

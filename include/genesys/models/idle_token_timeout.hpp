@@ -4,7 +4,7 @@
 /// @file
 /// `idle_token_timeout`: the organization's idle-token settings (`IdleTokenTimeout`).
 
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/model_traits.hpp>
 
 #include <cstdint>
 #include <optional>

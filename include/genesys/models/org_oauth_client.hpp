@@ -5,7 +5,7 @@
 /// `org_oauth_client`: the OAuth client a token was issued to (`OrgOAuthClient`).
 
 #include <genesys/date_time.hpp>
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/model_traits.hpp>
 #include <genesys/models/entities.hpp>
 
 #include <optional>

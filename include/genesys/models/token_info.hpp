@@ -5,7 +5,7 @@
 /// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
 
 #include <genesys/date_time.hpp>
-#include <genesys/detail/json_codec.hpp>
+#include <genesys/detail/model_traits.hpp>
 #include <genesys/models/entities.hpp>
 #include <genesys/models/org_oauth_client.hpp>
 

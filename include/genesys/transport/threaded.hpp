@@ -29,9 +29,9 @@
 /// ```
 
 #include <genesys/async_transport.hpp>
+#include <genesys/detail/send_through.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
-#include <genesys/tokens_api.hpp> // detail::send_through
 #include <genesys/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

@@ -1,0 +1,75 @@
+#ifndef GENESYS_DETAIL_IMPL_TOKENS_CORE_IPP
+#define GENESYS_DETAIL_IMPL_TOKENS_CORE_IPP
+
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/client_core.hpp>
+#include <genesys/detail/tokens_core.hpp>
+#include <genesys/routes.hpp>
+
+#include <utility>
+
+namespace genesys::detail {
+
+GENESYS_DECL tokens_core::tokens_core(client_config config)
+    : core_(std::make_shared<const client_core>(std::move(config)))
+{
+}
+
+GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
+
+template <class Route, class... Params>
+outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const Route& route,
+                                                                       std::string_view query, std::string body,
+                                                                       const Params&... params)
+{
+    request_slot::lease lease(slot_);
+    http_request& req = lease.request();
+    if (auto rejected = core_->prepare(req, route, query, std::move(body), params...))
+        return std::move(*rejected);
+    const call_settings settings = core_->settings(route);
+    call_machine machine(settings, req);
+    auto sent = run_blocking(machine, core_->config().retry, send);
+    return to_api_response<typename Route::response_type>(route.operation_id, std::move(sent), machine.secret(),
+                                                          core_->limits());
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::delete_token(std::string_view user_id, send_ref send)
+{
+    return call(send, routes::delete_token, {}, {}, user_id);
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::delete_tokens_me(send_ref send)
+{
+    return call(send, routes::delete_tokens_me, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<token_info>> tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                          send_ref send)
+{
+    return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
+}
+
+GENESYS_DECL outcome<api_response<void>> tokens_core::head_tokens_me(send_ref send)
+{
+    return call(send, routes::head_tokens_me, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<bool>> tokens_core::verify_token(send_ref send)
+{
+    return to_verdict(head_tokens_me(send));
+}
+
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::get_tokens_timeout(send_ref send)
+{
+    return call(send, routes::get_tokens_timeout, {}, {});
+}
+
+GENESYS_DECL outcome<api_response<idle_token_timeout>>
+tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+}
+
+} // namespace genesys::detail
+
+#endif

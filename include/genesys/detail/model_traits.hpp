@@ -1,0 +1,45 @@
+#ifndef GENESYS_DETAIL_MODEL_TRAITS_HPP
+#define GENESYS_DETAIL_MODEL_TRAITS_HPP
+
+// A model's JSON shape, declared once beside the model: its platform name and its fields as
+// `{json key, member pointer}` pairs. Nothing here parses JSON: <genesys/detail/json_codec.hpp>
+// walks these tables, so a model header does not need Boost.JSON.
+
+#include <concepts>
+#include <optional>
+#include <string_view>
+#include <tuple>
+
+namespace genesys::detail {
+
+/// One model field: its JSON key and the member that holds it.
+template <class C, class M>
+struct field_t {
+    std::string_view key;
+    M C::*member;
+};
+
+template <class C, class M>
+constexpr field_t<C, M> field(std::string_view key, M C::*member) noexcept
+{
+    return {key, member};
+}
+
+/// Specialized by each model: `name` (the platform's model name) and `fields` (a tuple of `field_t`).
+template <class T>
+struct model_traits;
+
+template <class T>
+concept model = requires {
+    { model_traits<T>::name } -> std::convertible_to<std::string_view>;
+    model_traits<T>::fields;
+};
+
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+} // namespace genesys::detail
+
+#endif

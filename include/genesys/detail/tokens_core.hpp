@@ -1,0 +1,114 @@
+#ifndef GENESYS_DETAIL_TOKENS_CORE_HPP
+#define GENESYS_DETAIL_TOKENS_CORE_HPP
+
+// What `tokens_api<Transport>` is without its transport: the operations as plain functions that
+// take the transport as a `send_ref`. The template is a thin shell over this class, so the call path
+// (request building, the step machine, retries, decoding, error mapping) is compiled once, and in
+// the compiled mode only in <genesys/src.hpp>; this header does not need Boost.JSON.
+
+#include <genesys/client_config.hpp>
+#include <genesys/detail/config.hpp>
+#include <genesys/detail/outcome.hpp>
+#include <genesys/detail/send_through.hpp>
+#include <genesys/http.hpp>
+#include <genesys/models/idle_token_timeout.hpp>
+#include <genesys/models/token_info.hpp>
+#include <genesys/result.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+class client_core; // <genesys/detail/client_core.hpp>
+
+/** The request a client reuses from one call to the next, so that steady calls build theirs in
+    buffers already allocated.
+
+    A call takes the slot when it is free and gives it back when done; a call that finds it taken
+    (by another thread, or by a call made from inside a transport or logger) uses a request of its
+    own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
+    a client copied or assigned from another builds its headers anew, from its own configuration.
+*/
+class request_slot {
+public:
+    request_slot() = default;
+    request_slot(const request_slot&) noexcept {}
+    /// Forgets the request kept for the client assigned over; assigning a client while one of its
+    /// calls is under way is a data race, as for any object.
+    request_slot& operator=(const request_slot&) noexcept
+    {
+        request_ = http_request{};
+        return *this;
+    }
+
+    /// The slot's request for the time of one call, or a request of the call's own.
+    class lease {
+    public:
+        explicit lease(request_slot& slot) noexcept
+            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
+        {
+        }
+        ~lease()
+        {
+            if (slot_)
+                slot_->busy_.clear(std::memory_order_release);
+        }
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+
+        http_request& request() noexcept { return slot_ ? slot_->request_ : own_; }
+
+    private:
+        request_slot* slot_;
+        http_request own_;
+    };
+
+private:
+    std::atomic_flag busy_; // clear
+    http_request request_;
+};
+
+/** The Tokens client's state and operations, transport aside.
+
+    The checked configuration and the headers made from it are immutable once made, and shared by
+    copies; each copy has its own request slot.
+*/
+class tokens_core {
+public:
+    /// Checks `config`; a problem is returned by every call, before sending.
+    GENESYS_DECL explicit tokens_core(client_config config);
+
+    GENESYS_DECL const client_config& config() const noexcept;
+
+    GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL outcome<api_response<void>> delete_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<token_info>> get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                 send_ref send);
+    GENESYS_DECL outcome<api_response<void>> head_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<bool>> verify_token(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> get_tokens_timeout(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> put_tokens_timeout(const idle_token_timeout& settings,
+                                                                              send_ref send);
+
+private:
+    // Defined and instantiated in <genesys/detail/impl/tokens_core.ipp> only.
+    template <class Route, class... Params>
+    outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
+                                                              std::string_view query, std::string body,
+                                                              const Params&... params);
+
+    std::shared_ptr<const client_core> core_; // never null: moving a client copies it
+    request_slot slot_;
+};
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/detail/impl/tokens_core.ipp>
+#endif
+
+#endif

@@ -1,0 +1,2 @@
+// The translation unit of the compiled mode: the CMake target genesys::tokens_compiled.
+#include <genesys/src.hpp>
