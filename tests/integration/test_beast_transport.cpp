@@ -1,37 +1,25 @@
-// Tests of <genesys/transport/beast.hpp> against an in-test loopback server (plain and TLS).
+// Tests of <genesys/transport/beast.hpp> against the loopback server of loopback_server.hpp (plain and TLS).
 // Self-contained: no emulator, no network beyond 127.0.0.1 / ::1.
 
 #include <genesys/transport/beast.hpp>
 
 #include "adapters_support.hpp"
 #include "adapters_tls.hpp"
+#include "loopback_server.hpp"
 
 #include <doctest/doctest.h>
 
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/completion_condition.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <cstdint>
-#include <deque>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -39,305 +27,21 @@
 namespace {
 
 namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using namespace std::chrono_literals;
 
-// ---- the loopback server ---------------------------------------------------------------------
+// ---- the loopback server: see loopback_server.hpp ----------------------------------------------
 
-/// What the server does with the next request it reads.
-struct step {
-    enum class kind {
-        reply,            ///< write `raw`, keep the connection and read the next request
-        reply_then_close, ///< write `raw`, then close (no `Connection: close` unless `raw` has it)
-        drop,             ///< close without answering
-        hang,             ///< never answer; wait for the client to close
-        garbage,          ///< on a new connection: read whatever comes first, write `raw`, close
-        reset_after_head, ///< after reading the request head (not its body), reset the connection
-    };
-    kind what = kind::reply;
-    std::string raw{};
-};
-
-step reply(std::string raw) { return {step::kind::reply, std::move(raw)}; }
-step reply_then_close(std::string raw) { return {step::kind::reply_then_close, std::move(raw)}; }
-step drop() { return {step::kind::drop, {}}; }
-step hang() { return {step::kind::hang, {}}; }
-step garbage(std::string raw) { return {step::kind::garbage, std::move(raw)}; }
-step reset_after_head() { return {step::kind::reset_after_head, {}}; }
-
-/// A complete `200 OK` with `Content-Length`; `extra` is inserted as is (each field ends in CRLF).
-std::string ok(std::string_view body = "", std::string_view extra = "")
-{
-    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra) + "\r\n" +
-           std::string(body);
-}
-
-struct server_state {
-    std::mutex mutex;
-    std::deque<step> script;
-    std::vector<std::string> requests;
-    std::vector<std::string> server_names; // the SNI of each TLS connection ("" for none)
-    int accepts = 0;
-    int closes = 0;
-
-    std::optional<step> pop()
-    {
-        std::lock_guard lock(mutex);
-        if (script.empty())
-            return std::nullopt;
-        step s = std::move(script.front());
-        script.pop_front();
-        return s;
-    }
-    std::optional<step> pop_if(step::kind what)
-    {
-        std::lock_guard lock(mutex);
-        if (script.empty() || script.front().what != what)
-            return std::nullopt;
-        step s = std::move(script.front());
-        script.pop_front();
-        return s;
-    }
-};
-
-std::size_t content_length_of(std::string_view header)
-{
-    std::string lower;
-    for (char c : header)
-        lower.push_back(genesys::detail::ascii_lower(c));
-    const auto at = lower.find("\r\ncontent-length:");
-    if (at == std::string::npos)
-        return 0;
-    std::size_t i = at + 17;
-    while (i < lower.size() && lower[i] == ' ')
-        ++i;
-    std::size_t n = 0;
-    while (i < lower.size() && lower[i] >= '0' && lower[i] <= '9')
-        n = n * 10 + static_cast<std::size_t>(lower[i++] - '0');
-    return n;
-}
-
-/// One accepted connection, plain (`tcp::socket`) or TLS (`ssl::stream<tcp::socket>`).
-template <class Stream>
-class session : public std::enable_shared_from_this<session<Stream>> {
-public:
-    static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
-
-    template <class... Args>
-    explicit session(server_state& state, Args&&... args) : state_(state), stream_(std::forward<Args>(args)...)
-    {
-    }
-
-    void start()
-    {
-        if constexpr (is_tls) {
-            auto self = this->shared_from_this();
-            stream_.async_handshake(ssl::stream_base::server, [self](error_code ec) {
-                if (ec)
-                    return self->close();
-                const char* name = SSL_get_servername(self->stream_.native_handle(), TLSEXT_NAMETYPE_host_name);
-                {
-                    std::lock_guard lock(self->state_.mutex);
-                    self->state_.server_names.emplace_back(name ? name : "");
-                }
-                self->read_request();
-            });
-        } else if (auto g = state_.pop_if(step::kind::garbage)) {
-            out_ = std::move(g->raw);
-            auto self = this->shared_from_this();
-            stream_.async_read_some(asio::buffer(scratch_), [self](error_code ec, std::size_t) {
-                if (ec)
-                    return self->close();
-                asio::async_write(self->stream_, asio::buffer(self->out_),
-                                  [self](error_code, std::size_t) { self->close(); });
-            });
-        } else {
-            read_request();
-        }
-    }
-
-private:
-    void read_request()
-    {
-        auto self = this->shared_from_this();
-        asio::async_read_until(stream_, asio::dynamic_buffer(buf_), "\r\n\r\n", [self](error_code ec, std::size_t head) {
-            if (ec)
-                return self->close();
-            if (self->state_.pop_if(step::kind::reset_after_head)) {
-                {
-                    std::lock_guard lock(self->state_.mutex);
-                    self->state_.requests.push_back(self->buf_.substr(0, head));
-                }
-                return self->close(true);
-            }
-            const std::size_t body = content_length_of(std::string_view(self->buf_).substr(0, head));
-            const std::size_t have = self->buf_.size() - head;
-            if (have >= body)
-                return self->on_request(head + body);
-            asio::async_read(self->stream_, asio::dynamic_buffer(self->buf_), asio::transfer_exactly(body - have),
-                             [self, total = head + body](error_code ec2, std::size_t) {
-                                 if (ec2)
-                                     return self->close();
-                                 self->on_request(total);
-                             });
-        });
-    }
-
-    void on_request(std::size_t size)
-    {
-        {
-            std::lock_guard lock(state_.mutex);
-            state_.requests.push_back(buf_.substr(0, size));
-        }
-        buf_.erase(0, size);
-        auto next = state_.pop();
-        if (!next)
-            return close();
-        auto self = this->shared_from_this();
-        switch (next->what) {
-        case step::kind::reply:
-            out_ = std::move(next->raw);
-            asio::async_write(stream_, asio::buffer(out_), [self](error_code ec, std::size_t) {
-                if (ec)
-                    return self->close();
-                self->read_request();
-            });
-            return;
-        case step::kind::reply_then_close:
-        case step::kind::garbage:
-        case step::kind::reset_after_head:
-            out_ = std::move(next->raw);
-            asio::async_write(stream_, asio::buffer(out_), [self](error_code, std::size_t) { self->close(); });
-            return;
-        case step::kind::drop: return close();
-        case step::kind::hang: return wait_for_close();
-        }
-    }
-
-    void wait_for_close()
-    {
-        auto self = this->shared_from_this();
-        stream_.async_read_some(asio::buffer(scratch_), [self](error_code ec, std::size_t) {
-            if (ec)
-                return self->close();
-            self->wait_for_close();
-        });
-    }
-
-    void close(bool reset = false)
-    {
-        error_code ignored;
-        auto& socket = stream_.lowest_layer();
-        if (!socket.is_open())
-            return;
-        if (reset)
-            socket.set_option(asio::socket_base::linger(true, 0), ignored);
-        else
-            socket.shutdown(tcp::socket::shutdown_both, ignored);
-        socket.close(ignored);
-        std::lock_guard lock(state_.mutex);
-        ++state_.closes;
-    }
-
-    server_state& state_;
-    Stream stream_;
-    std::string buf_;
-    std::string out_;
-    char scratch_[512]{};
-};
-
-/** A scripted HTTP/1.1 server on a loopback address and an ephemeral port, run by one thread.
-
-    Each request it reads is recorded raw and answered by the next step of the script; with the
-    script exhausted it closes the connection. The thread stops after 20 s at the latest and is
-    always joined by the destructor.
-*/
-class loopback_server {
-public:
-    explicit loopback_server(std::vector<step> script, std::shared_ptr<ssl::context> tls = nullptr,
-                             const char* address = "127.0.0.1")
-        : tls_(std::move(tls))
-    {
-        state_.script.assign(script.begin(), script.end());
-        const tcp::endpoint endpoint(asio::ip::make_address(address), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.bind(endpoint);
-        acceptor_.listen();
-        port_ = acceptor_.local_endpoint().port();
-        accept();
-        thread_ = std::thread([this] { io_.run_for(20s); });
-    }
-    loopback_server(const loopback_server&) = delete;
-    loopback_server& operator=(const loopback_server&) = delete;
-    ~loopback_server()
-    {
-        io_.stop();
-        thread_.join();
-    }
-
-    std::uint16_t port() const { return port_; }
-    /// `http://127.0.0.1:<port><target>` (or `https://`).
-    std::string url(std::string_view target = "/", bool https = false, std::string_view host = "127.0.0.1") const
-    {
-        return std::string(https ? "https://" : "http://") + std::string(host) + ":" + std::to_string(port_) +
-               std::string(target);
-    }
-    int accepts()
-    {
-        std::lock_guard lock(state_.mutex);
-        return state_.accepts;
-    }
-    std::vector<std::string> requests()
-    {
-        std::lock_guard lock(state_.mutex);
-        return state_.requests;
-    }
-    /// Waits (at most 5 s) until the server has closed `n` connections; returns whether it has.
-    bool wait_for_closes(int n)
-    {
-        for (int i = 0; i < 500; ++i) {
-            {
-                std::lock_guard lock(state_.mutex);
-                if (state_.closes >= n)
-                    return true;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        return false;
-    }
-    std::vector<std::string> server_names()
-    {
-        std::lock_guard lock(state_.mutex);
-        return state_.server_names;
-    }
-
-private:
-    void accept()
-    {
-        acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
-            if (ec)
-                return;
-            {
-                std::lock_guard lock(state_.mutex);
-                ++state_.accepts;
-            }
-            if (tls_)
-                std::make_shared<session<ssl::stream<tcp::socket>>>(state_, std::move(socket), *tls_)->start();
-            else
-                std::make_shared<session<tcp::socket>>(state_, std::move(socket))->start();
-            accept();
-        });
-    }
-
-    std::shared_ptr<ssl::context> tls_;
-    server_state state_;
-    asio::io_context io_{1};
-    tcp::acceptor acceptor_{io_};
-    std::uint16_t port_ = 0;
-    std::thread thread_;
-};
+using genesys_adapters_test::drop;
+using genesys_adapters_test::garbage;
+using genesys_adapters_test::hang;
+using genesys_adapters_test::loopback_server;
+using genesys_adapters_test::ok;
+using genesys_adapters_test::refusing_port;
+using genesys_adapters_test::reply;
+using genesys_adapters_test::reply_then_close;
+using genesys_adapters_test::reset_after_head;
+using genesys_adapters_test::step;
 
 // ---- a self-signed certificate, made with OpenSSL: see adapters_tls.hpp -----------------------
 
@@ -874,14 +578,10 @@ TEST_CASE("beast: an IPv6 literal URL reaches [::1]")
 
 TEST_CASE("beast: connection refused on a closed port is errc::connection_refused")
 {
-    std::uint16_t port = 0;
-    {
-        asio::io_context io;
-        tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        port = acceptor.local_endpoint().port();
-    }
+    refusing_port closed;
+    const auto port = closed.port();
     genesys::beast_transport t{quick()};
-    auto r = t.send(get("http://127.0.0.1:" + std::to_string(port) + "/"));
+    auto r = t.send(get(closed.url()));
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == boost::system::errc::connection_refused);
     CHECK(r.error() == asio::error::connection_refused);
@@ -1169,14 +869,9 @@ TEST_CASE("beast: a failure a second try cannot fix compares as a never-retried 
 TEST_CASE("beast: transient failures do not compare as never-retried conditions")
 {
     using genesys_adapters_test::never_retried;
-    std::uint16_t closed_port = 0;
-    {
-        asio::io_context io;
-        tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        closed_port = acceptor.local_endpoint().port();
-    }
+    refusing_port closed;
     genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 300ms}};
-    auto r = t.send(get("http://127.0.0.1:" + std::to_string(closed_port) + "/"));
+    auto r = t.send(get(closed.url()));
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == boost::system::errc::connection_refused);
     CHECK_FALSE(never_retried(r.error()));

@@ -1,28 +1,19 @@
-// Tests of <genesys/transport/curl.hpp> against a tiny loopback HTTP server (no emulator needed).
+// Tests of <genesys/transport/curl.hpp> against the loopback server of loopback_server.hpp (no emulator needed).
 
 #include <genesys/transport/curl.hpp>
 
 #include "adapters_support.hpp"
 #include "adapters_tls.hpp"
+#include "loopback_server.hpp"
 
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <boost/system/errc.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstddef>
-#include <cstring>
-#include <deque>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -36,223 +27,19 @@ namespace {
 using namespace std::chrono_literals;
 namespace errc = boost::system::errc;
 
-/** A loopback HTTP/1.1 server on 127.0.0.1 (port 0) run by one thread, for one test.
+// ---- the loopback server: see loopback_server.hpp ----------------------------------------------
 
-    - `answer`: reads each request (headers, then `Content-Length` bytes), records its raw
-      bytes and writes the next canned response on the same connection (keep-alive); a
-      canned response holding "Connection: close" closes the connection after it. With no
-      canned response left, the connection is closed.
-    - `silent`: accepts and reads, never answers.
-    - `close_at_once`: closes each connection as soon as it is accepted.
-    - `answer_first_bytes`: writes the first canned response as soon as any byte arrives,
-      whatever it is (e.g. a TLS ClientHello), then closes.
-
-    The thread stops within ~20 ms of destruction and after 20 s in any case; it is always joined.
-*/
-class loopback_server {
-public:
-    enum class mode { answer, silent, close_at_once, answer_first_bytes };
-
-    explicit loopback_server(std::vector<std::string> responses = {}, mode m = mode::answer)
-        : mode_(m), responses_(responses.begin(), responses.end())
-    {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (listener_ < 0)
-            throw std::runtime_error("socket failed");
-        int one = 1;
-        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        socklen_t len = sizeof addr;
-        if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listener_, 16) != 0 ||
-            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-            ::close(listener_);
-            throw std::runtime_error("bind/listen failed");
-        }
-        port_ = ntohs(addr.sin_port);
-        thread_ = std::thread([this] { run(); });
-    }
-
-    loopback_server(const loopback_server&) = delete;
-    loopback_server& operator=(const loopback_server&) = delete;
-
-    ~loopback_server()
-    {
-        stop_ = true;
-        thread_.join();
-        ::close(listener_);
-    }
-
-    unsigned short port() const { return port_; }
-
-    std::string url(std::string_view path = "/", std::string_view scheme = "http") const
-    {
-        return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
-    }
-
-    /// The raw bytes of each complete request received, in order.
-    std::vector<std::string> requests() const
-    {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
-
-    /// How many connections were accepted.
-    int accepts() const { return accepts_.load(); }
-
-private:
-    struct connection {
-        int fd;
-        std::string in;
-    };
-
-    static bool write_all(int fd, std::string_view data)
-    {
-        while (!data.empty()) {
-            const auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n <= 0)
-                return false;
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-
-    /// The length of the first complete request in `in`, if there is one.
-    static std::optional<std::size_t> complete_request(const std::string& in)
-    {
-        const auto end = in.find("\r\n\r\n");
-        if (end == std::string::npos)
-            return std::nullopt;
-        std::size_t length = 0;
-        std::string head = in.substr(0, end + 2);
-        for (char& c : head)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (const auto at = head.find("\r\ncontent-length:"); at != std::string::npos)
-            length = std::stoul(head.substr(at + 17));
-        if (in.size() < end + 4 + length)
-            return std::nullopt;
-        return end + 4 + length;
-    }
-
-    /// Handles the bytes buffered on `c`; false when the connection must be closed.
-    bool serve(connection& c)
-    {
-        if (mode_ == mode::silent)
-            return true;
-        if (mode_ == mode::answer_first_bytes) {
-            if (!responses_.empty())
-                write_all(c.fd, responses_.front());
-            return false;
-        }
-        while (auto n = complete_request(c.in)) {
-            std::string response;
-            {
-                std::lock_guard lock(mutex_);
-                requests_.push_back(c.in.substr(0, *n));
-                if (responses_.empty())
-                    return false;
-                response = std::move(responses_.front());
-                responses_.pop_front();
-            }
-            c.in.erase(0, *n);
-            if (!write_all(c.fd, response) || response.find("Connection: close\r\n") != std::string::npos)
-                return false;
-        }
-        return true;
-    }
-
-    void run()
-    {
-        std::vector<connection> connections;
-        const auto deadline = std::chrono::steady_clock::now() + 20s;
-        while (!stop_ && std::chrono::steady_clock::now() < deadline) {
-            std::vector<pollfd> fds{{listener_, POLLIN, 0}};
-            for (const auto& c : connections)
-                fds.push_back({c.fd, POLLIN, 0});
-            if (::poll(fds.data(), fds.size(), 20) <= 0)
-                continue;
-            // Connections first (their indexes match fds[1..]), then the listener.
-            for (std::size_t i = connections.size(); i-- > 0;) {
-                if ((fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-                    continue;
-                char buffer[65536];
-                const auto n = ::recv(connections[i].fd, buffer, sizeof buffer, 0);
-                bool keep = n > 0;
-                if (keep) {
-                    connections[i].in.append(buffer, static_cast<std::size_t>(n));
-                    keep = serve(connections[i]);
-                }
-                if (!keep) {
-                    ::close(connections[i].fd);
-                    connections.erase(connections.begin() + static_cast<std::ptrdiff_t>(i));
-                }
-            }
-            if (fds[0].revents & POLLIN) {
-                const int fd = ::accept(listener_, nullptr, nullptr);
-                if (fd >= 0) {
-                    ++accepts_;
-                    if (mode_ == mode::close_at_once)
-                        ::close(fd);
-                    else
-                        connections.push_back({fd, {}});
-                }
-            }
-        }
-        for (const auto& c : connections)
-            ::close(c.fd);
-    }
-
-    mode mode_;
-    int listener_ = -1;
-    unsigned short port_ = 0;
-    std::atomic<bool> stop_{false};
-    std::atomic<int> accepts_{0};
-    mutable std::mutex mutex_;
-    std::deque<std::string> responses_;
-    std::vector<std::string> requests_;
-    std::thread thread_;
-};
-
-/// A raw request split into its request line, header lines and body.
-struct parsed_request {
-    std::string line;
-    std::vector<std::string> headers; // "Name: value", as sent
-    std::string body;
-
-    bool has(std::string_view name) const
-    {
-        return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {
-            return h.size() > name.size() && h[name.size()] == ':' &&
-                   genesys::detail::iequals(std::string_view(h).substr(0, name.size()), name);
-        });
-    }
-};
-
-parsed_request parse(const std::string& raw)
-{
-    parsed_request out;
-    const auto end = raw.find("\r\n\r\n");
-    REQUIRE(end != std::string::npos);
-    std::string_view head(raw.data(), end);
-    out.body = raw.substr(end + 4);
-    std::size_t pos = 0;
-    bool first = true;
-    while (pos <= head.size()) {
-        auto eol = head.find("\r\n", pos);
-        if (eol == std::string_view::npos)
-            eol = head.size();
-        std::string line(head.substr(pos, eol - pos));
-        if (first)
-            out.line = std::move(line);
-        else
-            out.headers.push_back(std::move(line));
-        first = false;
-        pos = eol + 2;
-    }
-    return out;
-}
+using genesys_adapters_test::close_at_once;
+using genesys_adapters_test::garbage;
+using genesys_adapters_test::hang;
+using genesys_adapters_test::loopback_server;
+using genesys_adapters_test::ok;
+using genesys_adapters_test::parse_request;
+using genesys_adapters_test::parsed_request;
+using genesys_adapters_test::refusing_port;
+using genesys_adapters_test::reply;
+using genesys_adapters_test::reply_then_close;
+using genesys_adapters_test::step;
 
 std::vector<std::string> sorted(std::vector<std::string> v)
 {
@@ -265,12 +52,6 @@ std::vector<std::string> sorted_headers(const parsed_request& r)
     return sorted(r.headers);
 }
 
-std::string ok(std::string_view body = "", std::string_view extra_headers = "")
-{
-    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + std::string(extra_headers) +
-           "\r\n" + std::string(body);
-}
-
 /// Options for tests: bounded timeouts, and no proxy from the environment for 127.0.0.1.
 genesys::curl_options opts(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds timeout)
 {
@@ -281,30 +62,6 @@ genesys::curl_options quick()
 {
     return opts(5'000ms, 5'000ms);
 }
-
-/// A TCP port on 127.0.0.1 that is bound but not listening: connecting to it is refused.
-class refusing_port {
-public:
-    refusing_port()
-    {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-        port_ = ntohs(addr.sin_port);
-    }
-    refusing_port(const refusing_port&) = delete;
-    refusing_port& operator=(const refusing_port&) = delete;
-    ~refusing_port() { ::close(fd_); }
-    unsigned short port() const { return port_; }
-
-private:
-    int fd_ = -1;
-    unsigned short port_ = 0;
-};
 
 const genesys::http_headers api_headers{{"Authorization", "Bearer secret-token-123"},
                                         {"Accept", "application/json"},
@@ -320,7 +77,8 @@ static_assert(std::is_nothrow_move_constructible_v<genesys::curl_transport>);
 
 TEST_CASE("curl_transport: one handle sends GET, HEAD, PUT, DELETE, POST, PATCH exactly, on one connection")
 {
-    loopback_server server({ok("g"), ok(), ok("p"), ok(), ok("o"), ok("a"), ok("g2")});
+    loopback_server server(
+        {reply(ok("g")), reply(ok()), reply(ok("p")), reply(ok()), reply(ok("o")), reply(ok("a")), reply(ok("g2"))});
     genesys::curl_transport t{quick()};
     const std::string host = "Host: 127.0.0.1:" + std::to_string(server.port());
     // What every request must carry: exactly its own headers, plus Host (and Content-Length).
@@ -350,7 +108,7 @@ TEST_CASE("curl_transport: one handle sends GET, HEAD, PUT, DELETE, POST, PATCH 
     REQUIRE(raw.size() == 7);
     std::vector<parsed_request> req;
     for (const auto& r : raw)
-        req.push_back(parse(r));
+        req.push_back(parse_request(r));
 
     CHECK(req[0].line == "GET /api/v2/tokens/me?preserveIdleTTL=true HTTP/1.1");
     CHECK(sorted_headers(req[0]) == expected({}));
@@ -390,7 +148,8 @@ TEST_CASE("curl_transport: each call's method holds only for that call (HEAD, th
 {
     // The handle keeps its options from call to call: a HEAD must not make the next call bodiless,
     // and a PUT's body must not go out with the next GET.
-    loopback_server server({ok(), ok("d"), ok(), ok("g"), ok("p"), ok(), ok("g2")});
+    loopback_server server(
+        {reply(ok()), reply(ok("d")), reply(ok()), reply(ok("g")), reply(ok("p")), reply(ok()), reply(ok("g2"))});
     genesys::curl_transport t{quick()};
     using genesys::http_method;
     auto send = [&](http_method m, std::string body = {}) {
@@ -410,7 +169,7 @@ TEST_CASE("curl_transport: each call's method holds only for that call (HEAD, th
     REQUIRE(raw.size() == 7);
     const char* lines[] = {"HEAD", "DELETE", "HEAD", "GET", "PUT", "HEAD", "GET"};
     for (std::size_t i = 0; i < raw.size(); ++i) {
-        const auto req = parse(raw[i]);
+        const auto req = parse_request(raw[i]);
         CAPTURE(i);
         CHECK(req.line == std::string(lines[i]) + " /r HTTP/1.1");
         if (i == 4) {
@@ -427,7 +186,7 @@ TEST_CASE("curl_transport: adds no Accept, Content-Type, Expect or User-Agent th
 {
     // Over libcurl's 1 MiB threshold for "Expect: 100-continue" on a POST.
     const std::string big(1'500'000, 'b');
-    loopback_server server({ok(), ok(), ok()});
+    loopback_server server({reply(ok()), reply(ok()), reply(ok())});
     genesys::curl_transport t{quick()};
 
     auto r = t.send({genesys::http_method::post, server.url("/form"), {}, "a=1"});
@@ -439,12 +198,12 @@ TEST_CASE("curl_transport: adds no Accept, Content-Type, Expect or User-Agent th
 
     const auto raw = server.requests();
     REQUIRE(raw.size() == 3);
-    const auto form = parse(raw[0]);
+    const auto form = parse_request(raw[0]);
     CHECK(form.line == "POST /form HTTP/1.1");
     CHECK(sorted_headers(form) == sorted({"Content-Length: 3", "Host: 127.0.0.1:" + std::to_string(server.port())}));
     CHECK(form.body == "a=1");
 
-    const auto large = parse(raw[1]);
+    const auto large = parse_request(raw[1]);
     CHECK_FALSE(large.has("Expect"));
     CHECK(std::count(large.headers.begin(), large.headers.end(), "X-Empty: ") +
               std::count(large.headers.begin(), large.headers.end(), "X-Empty:") ==
@@ -453,37 +212,37 @@ TEST_CASE("curl_transport: adds no Accept, Content-Type, Expect or User-Agent th
     CHECK(large.body == big);
 
     // The path is sent as given, not normalised.
-    CHECK(parse(raw[2]).line == "GET /a/../b/./c HTTP/1.1");
+    CHECK(parse_request(raw[2]).line == "GET /a/../b/./c HTTP/1.1");
 }
 
 TEST_CASE("curl_transport: sends a binary body byte for byte")
 {
-    loopback_server server({ok()});
+    loopback_server server({reply(ok())});
     genesys::curl_transport t{quick()};
     const std::string body("a\0b\r\n\0", 6);
     auto r = t.send({genesys::http_method::put, server.url("/bin"), {}, body});
     REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
     const auto raw = server.requests();
     REQUIRE(raw.size() == 1);
-    CHECK(parse(raw[0]).body == body);
-    CHECK(parse(raw[0]).has("Content-Length"));
+    CHECK(parse_request(raw[0]).body == body);
+    CHECK(parse_request(raw[0]).has("Content-Length"));
 }
 
 TEST_CASE("curl_transport: parses status, headers and body; 100 Continue headers are dropped")
 {
-    loopback_server server({"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
-                            "HTTP/1.1 404 Not Found\r\n"
-                            "Content-Type: application/json\r\n"
-                            "ININ-Correlation-Id:   c-42  \r\n"
-                            "X-Dup: 1\r\n"
-                            "X-Dup: 2\r\n"
-                            "X-Folded: first\r\n"
-                            " second\r\n"
-                            "Content-Length: 18\r\n"
-                            "\r\n"
-                            R"({"status":404,"x"})",
-                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"});
+    loopback_server server({reply("HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
+                                  "HTTP/1.1 404 Not Found\r\n"
+                                  "Content-Type: application/json\r\n"
+                                  "ININ-Correlation-Id:   c-42  \r\n"
+                                  "X-Dup: 1\r\n"
+                                  "X-Dup: 2\r\n"
+                                  "X-Folded: first\r\n"
+                                  " second\r\n"
+                                  "Content-Length: 18\r\n"
+                                  "\r\n"
+                                  R"({"status":404,"x"})"),
+                            reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")});
     genesys::curl_transport t{quick()};
     auto r = t.send({genesys::http_method::get, server.url("/x"), {}, ""});
     REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
@@ -510,8 +269,8 @@ TEST_CASE("curl_transport: parses status, headers and body; 100 Continue headers
 
 TEST_CASE("curl_transport: HEAD does not wait for the body a Content-Length announces")
 {
-    loopback_server server({"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: application/json\r\n\r\n",
-                            ok("after")});
+    loopback_server server({reply("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: application/json\r\n\r\n"),
+                            reply(ok("after"))});
     genesys::curl_transport t{opts(2'000ms, 2'000ms)};
     const auto start = std::chrono::steady_clock::now();
     auto r = t.send({genesys::http_method::head, server.url("/h"), {}, ""});
@@ -530,7 +289,9 @@ TEST_CASE("curl_transport: HEAD does not wait for the body a Content-Length anno
 
 TEST_CASE("curl_transport: keeps one connection alive across calls, and across a move")
 {
-    loopback_server server({ok("1"), ok("2"), ok("3"), ok("4", "Connection: close\r\n"), ok("5"), ok("6"), ok("7")});
+    loopback_server server({reply(ok("1")), reply(ok("2")), reply(ok("3")),
+                            reply_then_close(ok("4", "Connection: close\r\n")), reply(ok("5")), reply(ok("6")),
+                            reply(ok("7"))});
     genesys::curl_transport t{quick()};
     for (const char* expected : {"1", "2", "3"}) {
         auto r = t.send({genesys::http_method::get, server.url("/k"), api_headers, ""});
@@ -582,14 +343,14 @@ TEST_CASE("curl_transport: a refused connection is connection_refused, with libc
     CHECK(t.last_error_message().find("secret-token-123") == std::string_view::npos);
 
     // A success afterwards clears the message.
-    loopback_server server({ok()});
+    loopback_server server({reply(ok())});
     REQUIRE(t.send({genesys::http_method::get, server.url(), {}, ""}).has_value());
     CHECK(t.last_error_message().empty());
 }
 
 TEST_CASE("curl_transport: the total timeout fires against a server that never answers")
 {
-    loopback_server server({}, loopback_server::mode::silent);
+    loopback_server server({hang()});
     genesys::curl_transport t{opts(2'000ms, 300ms)};
     const auto start = std::chrono::steady_clock::now();
     auto r = t.send({genesys::http_method::get, server.url("/slow"), {}, ""});
@@ -623,8 +384,8 @@ std::thread cancel_when_connected(genesys::curl_transport& t, const loopback_ser
 
 TEST_CASE("curl_transport: cancel() from another thread aborts the send under way, and only that one")
 {
-    loopback_server silent({}, loopback_server::mode::silent);
-    loopback_server server({ok("a"), ok("b"), ok("c")});
+    loopback_server silent({hang()});
+    loopback_server server({reply(ok("a")), reply(ok("b")), reply(ok("c"))});
     genesys::curl_transport t{quick()};
 
     // A cancel with no send under way does nothing: the next send is not aborted.
@@ -661,8 +422,8 @@ TEST_CASE("curl_transport: cancel() from another thread aborts the send under wa
 
 TEST_CASE("curl_transport: cancel() reaches a transport moved after its handle was set up")
 {
-    loopback_server server({ok("first")});
-    loopback_server silent({}, loopback_server::mode::silent);
+    loopback_server server({reply(ok("first"))});
+    loopback_server silent({hang(), hang()});
     auto original = std::make_unique<genesys::curl_transport>(quick());
     auto r = original->send({genesys::http_method::get, server.url("/"), {}, ""}); // sets the handle up
     REQUIRE_MESSAGE(r.has_value(), original->last_error_message());
@@ -688,7 +449,7 @@ TEST_CASE("curl_transport: cancel() reaches a transport moved after its handle w
 
 TEST_CASE("curl_transport: a connection closed without an answer is an error, not a status")
 {
-    loopback_server server({}, loopback_server::mode::close_at_once);
+    loopback_server server({close_at_once()});
     genesys::curl_transport t{quick()};
     auto r = t.send({genesys::http_method::get, server.url("/"), {}, ""});
     REQUIRE_FALSE(r.has_value());
@@ -698,10 +459,9 @@ TEST_CASE("curl_transport: a connection closed without an answer is an error, no
 
 TEST_CASE("curl_transport: https to a plain-http port fails with a TLS error")
 {
-    loopback_server server({"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
-                           loopback_server::mode::answer_first_bytes);
+    loopback_server server({garbage("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")});
     genesys::curl_transport t{opts(3'000ms, 3'000ms)};
-    auto r = t.send({genesys::http_method::get, server.url("/", "https"), api_headers, ""});
+    auto r = t.send({genesys::http_method::get, server.url("/", true), api_headers, ""});
     REQUIRE_FALSE(r.has_value());
     CHECK(&r.error().category() == &genesys::curl_category());
     CHECK(r.error() == errc::protocol_error);
@@ -711,8 +471,8 @@ TEST_CASE("curl_transport: https to a plain-http port fails with a TLS error")
 
 TEST_CASE("curl_transport: goes through the proxy option, except for no_proxy hosts")
 {
-    loopback_server proxy({ok("via proxy")});
-    loopback_server origin({ok("direct")});
+    loopback_server proxy({reply(ok("via proxy"))});
+    loopback_server origin({reply(ok("direct"))});
     genesys::curl_options o = quick();
     o.proxy = proxy.url("");
     o.no_proxy.clear();
@@ -722,7 +482,7 @@ TEST_CASE("curl_transport: goes through the proxy option, except for no_proxy ho
     CHECK(r->body == "via proxy");
     const auto raw = proxy.requests();
     REQUIRE(raw.size() == 1);
-    CHECK(parse(raw[0]).line == "GET http://api.example.invalid/api/v2/tokens/me HTTP/1.1");
+    CHECK(parse_request(raw[0]).line == "GET http://api.example.invalid/api/v2/tokens/me HTTP/1.1");
 
     o.no_proxy = "127.0.0.1";
     genesys::curl_transport direct{o};
@@ -735,7 +495,8 @@ TEST_CASE("curl_transport: goes through the proxy option, except for no_proxy ho
 
 TEST_CASE("curl_transport: a 3xx is returned as is, no redirect is followed")
 {
-    loopback_server server({"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n", ok("no")});
+    loopback_server server(
+        {reply("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n"), reply(ok("no"))});
     genesys::curl_transport t{quick()};
     auto r = t.send({genesys::http_method::get, server.url("/start"), {}, ""});
     REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
@@ -746,9 +507,10 @@ TEST_CASE("curl_transport: a 3xx is returned as is, no redirect is followed")
 
 TEST_CASE("curl_transport: a body over max_response_size is message_size")
 {
-    loopback_server server({ok(std::string(100, 'x')),
-                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "40\r\n" + std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n"});
+    loopback_server server({reply(ok(std::string(100, 'x'))),
+                            reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "40\r\n" +
+                                  std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n")});
     genesys::curl_options o = quick();
     o.max_response_size = 99;
     genesys::curl_transport t{o};
@@ -764,7 +526,7 @@ TEST_CASE("curl_transport: a body over max_response_size is message_size")
     CHECK(r.error() == errc::message_size);
 
     // A HEAD announcing a large body is fine: no body is read.
-    loopback_server head_server({"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"});
+    loopback_server head_server({reply("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")});
     genesys::curl_transport t3{o};
     r = t3.send({genesys::http_method::head, head_server.url("/h"), {}, ""});
     REQUIRE_MESSAGE(r.has_value(), t3.last_error_message());
@@ -773,7 +535,7 @@ TEST_CASE("curl_transport: a body over max_response_size is message_size")
 
 TEST_CASE("curl_transport: a header that could inject lines is rejected before anything is sent")
 {
-    loopback_server server({ok()});
+    loopback_server server({reply(ok())});
     genesys::curl_transport t{quick()};
     auto r = t.send({genesys::http_method::get, server.url(), {{"Authorization", "Bearer x\r\nX-Injected: 1"}}, ""});
     REQUIRE_FALSE(r.has_value());
@@ -850,8 +612,9 @@ TEST_CASE("curl_transport: default options are the documented ones")
 
 TEST_CASE("curl_transport: a loopback URL never goes through a proxy, from the environment or the options")
 {
-    loopback_server proxy({ok("via proxy"), ok("via proxy"), ok("via proxy"), ok("via proxy")});
-    loopback_server origin({ok("direct 1"), ok("direct 2"), ok("direct 3"), ok("direct 4")});
+    loopback_server proxy(std::vector<step>(4, reply(ok("via proxy"))));
+    loopback_server origin(
+        {reply(ok("direct 1")), reply(ok("direct 2")), reply(ok("direct 3")), reply(ok("direct 4"))});
     genesys_adapters_test::env_guard env;
     env.proxy_everything_through(proxy.url(""));
 
@@ -882,27 +645,27 @@ TEST_CASE("curl_transport: a loopback URL never goes through a proxy, from the e
 
     const auto proxied = proxy.requests();
     REQUIRE(proxied.size() == 2);
-    CHECK(parse(proxied[0]).line == "GET http://api.example.invalid/1 HTTP/1.1");
-    CHECK(parse(proxied[1]).line == "GET http://api.example.invalid/2 HTTP/1.1");
+    CHECK(parse_request(proxied[0]).line == "GET http://api.example.invalid/1 HTTP/1.1");
+    CHECK(parse_request(proxied[1]).line == "GET http://api.example.invalid/2 HTTP/1.1");
     for (const auto& raw : proxied)
         CHECK(raw.find("secret-token-123") == std::string::npos);
     const auto direct = origin.requests();
     REQUIRE(direct.size() == 3);
     for (const auto& raw : direct)
-        CHECK(parse(raw).has("Authorization"));
+        CHECK(parse_request(raw).has("Authorization"));
 }
 
 TEST_CASE("curl_transport: trailer fields of a chunked response are not response headers")
 {
-    loopback_server server({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-                            "Trailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
-                            "5\r\nhello\r\n6\r\n world\r\n0\r\n"
-                            "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n",
-                            "HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n"
-                            "ININ-Correlation-Id: from-head\r\nTrailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
-                            "2\r\n{}\r\n0\r\n"
-                            "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n",
-                            ok("after")});
+    loopback_server server({reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                                  "Trailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                                  "5\r\nhello\r\n6\r\n world\r\n0\r\n"
+                                  "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n"),
+                            reply("HTTP/1.1 429 Too Many Requests\r\nTransfer-Encoding: chunked\r\n"
+                                  "ININ-Correlation-Id: from-head\r\nTrailer: Retry-After, ININ-Correlation-Id\r\n\r\n"
+                                  "2\r\n{}\r\n0\r\n"
+                                  "Retry-After: 1\r\nININ-Correlation-Id: from-trailer\r\n\r\n"),
+                            reply(ok("after"))});
     genesys::curl_transport t{quick()};
     auto r = t.send({genesys::http_method::get, server.url("/trailers"), {}, ""});
     REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
@@ -960,10 +723,10 @@ TEST_CASE("curl_transport: a failure a second try cannot fix compares as a never
 
     // A body over max_response_size (known length and chunked).
     {
-        loopback_server server({ok(std::string(100, 'x')),
-                                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                "40\r\n" +
-                                    std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n"});
+        loopback_server server({reply(ok(std::string(100, 'x'))),
+                                reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                      "40\r\n" +
+                                      std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n")});
         genesys::curl_options o = quick();
         o.max_response_size = 99;
         for (const char* target : {"/known-length", "/chunked"}) {
@@ -998,12 +761,12 @@ TEST_CASE("curl_transport: transient failures do not compare as never-retried co
     CHECK(r.error() == errc::connection_refused);
     CHECK_FALSE(never_retried(r.error()));
 
-    loopback_server closing({}, loopback_server::mode::close_at_once);
+    loopback_server closing({close_at_once()});
     r = t.send({genesys::http_method::get, closing.url("/eof"), {}, ""});
     REQUIRE_FALSE(r.has_value());
     CHECK_FALSE(never_retried(r.error()));
 
-    loopback_server silent({}, loopback_server::mode::silent);
+    loopback_server silent({hang()});
     r = t.send({genesys::http_method::get, silent.url("/timeout"), {}, ""});
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == errc::timed_out);
@@ -1018,7 +781,7 @@ TEST_CASE("curl_transport: transient failures do not compare as never-retried co
 
 TEST_CASE("curl_transport: a request with a framing or hop-by-hop field is refused before anything is sent")
 {
-    loopback_server server({ok("fine")});
+    loopback_server server({reply(ok("fine"))});
     genesys::curl_transport t{quick()};
     for (const char* name : {"Content-Length", "transfer-encoding", "Connection", "Expect", "TE", "Upgrade", "HOST"}) {
         CAPTURE(name);
