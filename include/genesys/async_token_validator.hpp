@@ -150,8 +150,8 @@ private:
         std::optional<result<validated_token>> answer;
         bool leader = false;
         hash128 key{};
-        if (auto why = validator_cache::token_problem(token); !why.empty()) {
-            answer.emplace(invalid_argument(validate_operation, why, token));
+        if (auto rejected = unsendable_token(token)) {
+            answer.emplace(std::move(*rejected));
         } else {
             key = sh->cache.key_of(token);
             auto found = sh->cache.begin(key);
@@ -185,13 +185,8 @@ private:
         using state = async_call_state<Transport, finish>;
         const auto& route = routes::get_tokens_me;
         auto st = std::make_shared<state>(sh, sh->transport, finish{route.operation_id, sh->core.limits()});
-        if (auto rejected = sh->core.prepare(st->request, route,
-                                             get_tokens_me_query(sh->cache.options().preserve_idle_ttl), {})) {
+        if (auto rejected = prepare_check(sh->core, sh->cache.options(), st->request, st->settings, token))
             st->rejected.emplace(std::move(*rejected));
-        } else {
-            st->settings = sh->core.settings(route);
-            client_core::use_token(st->request, st->settings, token);
-        }
         std::shared_ptr<http_request> request(st, &st->request);
         start_async_call<void(result<api_response<token_info>>)>(
             std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight), std::move(request)));

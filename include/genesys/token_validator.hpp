@@ -20,6 +20,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,8 +28,32 @@
 namespace genesys {
 
 namespace detail {
+
 template <class Transport>
 struct async_validate_impl; // <genesys/async_token_validator.hpp>
+
+/// The error of a token that cannot be checked (empty, too long, a space or a control character),
+/// or nothing; the blocking and asynchronous validations both start with it.
+inline std::optional<error> unsendable_token(std::string_view token)
+{
+    if (auto why = validator_cache::token_problem(token); !why.empty())
+        return invalid_argument(validate_operation, why, token);
+    return std::nullopt;
+}
+
+/// Prepares the check of `token` in `req` and `settings`: `GET /api/v2/tokens/me` carrying it,
+/// `preserveIdleTTL` as the options say. Returns why it cannot be sent, or nothing.
+inline std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
+                                          http_request& req, call_settings& settings, std::string_view token)
+{
+    const auto& route = routes::get_tokens_me;
+    if (auto rejected = core.prepare(req, route, get_tokens_me_query(options.preserve_idle_ttl), {}))
+        return rejected;
+    settings = core.settings(route);
+    client_core::use_token(req, settings, token);
+    return std::nullopt;
+}
+
 } // namespace detail
 
 /** Decides whether bearer tokens that clients send a service are live, and for which
@@ -105,7 +130,7 @@ public:
         requires genesys::transport<Transport>
     {
         shared& sh = *shared_;
-        if (auto rejected = check(token))
+        if (auto rejected = detail::unsendable_token(token))
             return std::move(*rejected);
         const detail::hash128 key = sh.cache.key_of(token);
         auto found = sh.cache.begin(key);
@@ -123,7 +148,7 @@ public:
                                                           "an exception ended the check", token));
             throw;
         }
-        return sh.cache.finish(key, found.flight, std::move(*fetched));
+        return sh.cache.apply_policy(sh.cache.finish(key, found.flight, std::move(*fetched)));
     }
 
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, on the
@@ -158,22 +183,12 @@ private:
     template <class>
     friend struct detail::async_validate_impl;
 
-    /// The error of a token that cannot be checked (empty, too long, a space or a control character).
-    static std::optional<error> check(std::string_view token)
-    {
-        if (auto why = detail::validator_cache::token_problem(token); !why.empty())
-            return detail::invalid_argument(detail::validate_operation, why, token);
-        return std::nullopt;
-    }
-
     static result<api_response<token_info>> fetch(shared& sh, std::string_view token)
     {
         http_request req;
-        const auto& route = routes::get_tokens_me;
-        if (auto rejected = sh.core.prepare(req, route, detail::get_tokens_me_query(sh.cache.options().preserve_idle_ttl), {}))
+        detail::call_settings settings;
+        if (auto rejected = detail::prepare_check(sh.core, sh.cache.options(), req, settings, token))
             return std::move(*rejected);
-        detail::call_settings settings = sh.core.settings(route);
-        detail::client_core::use_token(req, settings, token);
         struct wipe_on_exit { // the token lives only as long as this check
             http_request& req;
             ~wipe_on_exit() { detail::client_core::wipe_token(req); }
@@ -183,8 +198,8 @@ private:
         auto sent = detail::run_blocking(machine, sh.core.config().retry, [&sh](const http_request& r, std::string& what) {
             return detail::send_through(sh.transport, r, what);
         });
-        return detail::to_api_response<token_info>(route.operation_id, std::move(sent), machine.secret(),
-                                                   sh.core.limits())
+        return detail::to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent),
+                                                   machine.secret(), sh.core.limits())
             .to_result();
     }
 

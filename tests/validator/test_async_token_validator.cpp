@@ -175,6 +175,25 @@ TEST_CASE("async_validate: a 401 and a policy refusal, as for validate")
     CHECK_THROWS_AS(b->value(), genesys::policy_error);
 }
 
+TEST_CASE("async_validate: the policy is applied for each handler of a flight, and counted for each")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.required_scopes = {"analytics"};
+    validator v{fake, config(), o};
+    int refused = 0;
+    for (int i = 0; i < 3; ++i)
+        v.async_validate("shared-token", [&](auto r) { refused += !r && r.error().kind == error_kind::policy; });
+    poll(ioc);
+    REQUIRE(fake.complete_next());
+    poll(ioc);
+    CHECK(refused == 3);
+    CHECK(fake.request_count() == 1);
+    CHECK(v.stats().policy_rejections == 3); // as three blocking callers would count
+}
+
 TEST_CASE("async_validate: cancelling one waiter ends it alone; the call goes on for the others")
 {
     asio::io_context ioc;

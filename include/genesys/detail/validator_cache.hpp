@@ -215,8 +215,10 @@ public:
     }
 
     /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
-        a stale entry if allowed, wakes the blocked waiters and hands the answer (policy applied)
-        to the asynchronous ones. Returns the answer, policy applied. */
+        a stale entry if allowed, wakes the blocked waiters and hands the answer to each
+        asynchronous one, the policy applied for each (and counted for each, as for blocking
+        callers). Returns the answer without the policy: a blocking leader applies it with
+        `apply_policy`; an asynchronous leader is one of the waiters. */
     result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
                                    result<api_response<token_info>>&& fetched)
     {
@@ -279,12 +281,9 @@ public:
             waiters.swap(f->waiters);
         }
         f->done_cv.notify_all();
-        if (!waiters.empty()) {
-            const result<validated_token> checked = apply_policy(result<validated_token>(r));
-            for (auto& w : waiters)
-                w->deliver(checked);
-        }
-        return apply_policy(std::move(r));
+        for (auto& w : waiters)
+            w->deliver(apply_policy(result<validated_token>(r)));
+        return r;
     }
 
     /// Blocks until `f` has its outcome; returns it, policy applied.
