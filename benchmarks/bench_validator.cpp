@@ -18,6 +18,7 @@
 #include "bench_data.hpp"
 #include "bench_report.hpp"
 
+#include <genesys/json.hpp> // detail::decode_body, for the floor
 #include <genesys/token_validator.hpp>
 
 #include <benchmark/benchmark.h>

@@ -14,7 +14,8 @@
 #      from two sharing one validator (validations/s), each beside a hand-written shared_mutex +
 #      unordered_map cache (the floor); the storm (10 000 validations of one new token from 16
 #      threads: API calls); peak RSS over 1 000 000 validations of 100 000 tokens, max_entries 10 000;
-#   7. the compile cost of the single header against a Boost.JSON-only unit, g++ and clang++.
+#   7. the compile cost of the single header, the compiled mode and the asynchronous units against
+#      a Boost.JSON-only unit, g++ and clang++.
 # Takes 4 to 6 minutes on 2 cores once built (the validator about 17 s of it); the first build adds
 # 5 to 8. QUICK=1 shortens every run: about 1 minute once built. BENCH_BUILD_DIR overrides the build
 # directory (default build/bench).
