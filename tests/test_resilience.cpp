@@ -112,6 +112,7 @@ TEST_CASE("the logger gets one structured event per attempt, Authorization redac
     auto policy = genesys::retry_policy::standard(3);
     policy.sleep = [](std::chrono::milliseconds) {};
     cfg.retry = policy;
+    cfg.logged_headers = {"X-Trace"}; // not shown unless allowed
     genesys::tokens_api api{fake, cfg};
 
     fake.respond({503, {{"ININ-Correlation-Id", "c-1"}}, {}})

@@ -270,3 +270,51 @@ TEST_CASE("no grant's secret, nor a token source's token, appears in anything th
             CHECK(line.find(s) == std::string::npos);
         }
 }
+
+TEST_CASE("log events show request headers by allow-list: a secret in default_headers never reaches the logger")
+{
+    fake_transport fake;
+    const std::string api_key = "apikey-RECOGNISABLE-5ecret-42";
+    std::vector<genesys::http_headers> seen;
+    std::vector<std::string> lines;
+    genesys::client_config cfg{.access_token = token,
+                               .default_headers = {{"X-Api-Key", api_key}, {"X-Trace", "t-1"}}};
+    cfg.logger = [&](const genesys::log_event& e) {
+        seen.push_back(e.request_headers);
+        lines.push_back(genesys::to_string(e));
+    };
+
+    SUBCASE("by default only the standard headers keep their values")
+    {
+        fake.respond(200);
+        genesys::tokens_api api{fake, cfg};
+        REQUIRE(api.try_head_tokens_me().has_value());
+        REQUIRE(seen.size() == 1);
+        const auto& h = seen[0];
+        CHECK(h.get("X-Api-Key") == "[REDACTED]");
+        CHECK(h.get("X-Trace") == "[REDACTED]");
+        CHECK(h.get("Authorization") == "[REDACTED]");
+        CHECK(h.get("Accept") == "application/json");
+        CHECK(h.get("User-Agent") == cfg.user_agent);
+        CHECK(h.size() == fake.last_request()->headers.size()); // every header is listed, values hidden
+        CHECK(fake.last_request()->headers.get("X-Api-Key") == api_key); // and sent as configured
+    }
+    SUBCASE("logged_headers adds names, in any case; Authorization is never shown")
+    {
+        cfg.logged_headers = {"x-TRACE", "authorization"};
+        fake.respond(503).respond(200);
+        auto policy = genesys::retry_policy::standard(2);
+        policy.sleep = [](std::chrono::milliseconds) {};
+        cfg.retry = policy;
+        genesys::tokens_api api{fake, cfg};
+        REQUIRE(api.try_get_tokens_timeout().has_error()); // 200 without a body: a decode error
+        REQUIRE(seen.size() == 2);
+        for (const auto& h : seen) {
+            CHECK(h.get("X-Trace") == "t-1");
+            CHECK(h.get("X-Api-Key") == "[REDACTED]");
+            CHECK(h.get("Authorization") == "[REDACTED]");
+        }
+    }
+    for (const auto& line : lines)
+        CHECK(line.find(api_key) == std::string::npos);
+}

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace genesys {
 
@@ -48,6 +49,9 @@ struct client_config {
     retry_policy retry{};
     /// Receives one event per attempt; no cost when empty.
     genesys::logger logger{};
+    /// Request headers whose values log events show, besides `default_logged_headers` (any case);
+    /// every other header reads `[REDACTED]`, and `Authorization` always does.
+    std::vector<std::string> logged_headers{};
     /// A response body larger than this is an error, not a string to parse (default 4 MiB).
     std::size_t max_response_bytes = 4 * 1024 * 1024;
     /// JSON nested deeper than this is an error (default 32 levels).

@@ -17,29 +17,39 @@ using date_time = std::chrono::sys_time<std::chrono::milliseconds>;
 
 namespace detail {
 
-constexpr bool read_digits(std::string_view s, std::size_t& pos, std::size_t count, int& out) noexcept
+// The one reader of the library's date and number formats: ISO-8601 here, HTTP-dates below.
+
+/// Reads `min_digits` to `max_digits` decimal digits at `pos` into `out`, advancing `pos`.
+constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
+                           int& out) noexcept
 {
-    if (pos > s.size() || s.size() - pos < count)
-        return false;
+    std::size_t n = 0;
     int v = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        char c = s[pos + i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
+    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
+        v = v * 10 + (s[pos + n] - '0');
+        ++n;
     }
-    pos += count;
+    if (n < min_digits)
+        return false;
+    pos += n;
     out = v;
     return true;
 }
 
-constexpr bool read_char(std::string_view s, std::size_t& pos, char expected) noexcept
+/// Matches `what` at `pos`, advancing `pos` past it.
+constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
 {
-    if (pos < s.size() && s[pos] == expected) {
-        ++pos;
-        return true;
-    }
-    return false;
+    if (s.substr(pos, what.size()) != what)
+        return false;
+    pos += what.size();
+    return true;
+}
+
+/// Reads `hh:mm:ss` (a leap second allowed) at `pos`.
+constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
+{
+    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
+           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
 }
 
 } // namespace detail
@@ -62,18 +72,16 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     using namespace std::chrono;
     std::size_t pos = 0;
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (!detail::read_digits(s, pos, 4, y) || !detail::read_char(s, pos, '-') ||
-        !detail::read_digits(s, pos, 2, mo) || !detail::read_char(s, pos, '-') ||
-        !detail::read_digits(s, pos, 2, d))
+    if (!detail::read_number(s, pos, 4, 4, y) || !detail::expect(s, pos, "-") ||
+        !detail::read_number(s, pos, 2, 2, mo) || !detail::expect(s, pos, "-") ||
+        !detail::read_number(s, pos, 2, 2, d))
         return std::nullopt;
-    if (!detail::read_char(s, pos, 'T') && !detail::read_char(s, pos, 't'))
+    if (!detail::expect(s, pos, "T") && !detail::expect(s, pos, "t"))
         return std::nullopt;
-    if (!detail::read_digits(s, pos, 2, h) || !detail::read_char(s, pos, ':') ||
-        !detail::read_digits(s, pos, 2, mi) || !detail::read_char(s, pos, ':') ||
-        !detail::read_digits(s, pos, 2, sec))
+    if (!detail::read_time(s, pos, h, mi, sec))
         return std::nullopt;
     int ms = 0;
-    if (detail::read_char(s, pos, '.')) {
+    if (detail::expect(s, pos, ".")) {
         std::size_t digits = 0;
         while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
             if (digits < 3)
@@ -87,15 +95,15 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
             ms *= 10;
     }
     int offset_minutes = 0;
-    if (detail::read_char(s, pos, 'Z') || detail::read_char(s, pos, 'z')) {
+    if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
     } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
         int sign = s[pos] == '-' ? -1 : 1;
         ++pos;
         int oh = 0, om = 0;
-        if (!detail::read_digits(s, pos, 2, oh))
+        if (!detail::read_number(s, pos, 2, 2, oh))
             return std::nullopt;
-        detail::read_char(s, pos, ':');
-        if (!detail::read_digits(s, pos, 2, om) || oh > 23 || om > 59)
+        detail::expect(s, pos, ":");
+        if (!detail::read_number(s, pos, 2, 2, om) || oh > 23 || om > 59)
             return std::nullopt;
         offset_minutes = sign * (oh * 60 + om);
     } else {
@@ -104,7 +112,7 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     if (pos != s.size())
         return std::nullopt;
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60)
+    if (!ymd.ok())
         return std::nullopt;
     const date_time t = date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
                         minutes{offset_minutes};
@@ -134,6 +142,70 @@ inline std::string format_date_time(date_time t)
                           static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
     return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
 }
+
+namespace detail {
+
+constexpr std::optional<int> month_number(std::string_view m) noexcept
+{
+    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (names[i] == m)
+            return i + 1;
+    return std::nullopt;
+}
+
+/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
+    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
+    and asctime (`Sun Nov  6 08:49:37 1994`). */
+constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
+{
+    using namespace std::chrono;
+    const auto comma = s.find(',');
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::size_t pos = 0;
+    // After the comma, IMF-fixdate and RFC 850 differ only in the separator and the year's digits.
+    const auto read_after_comma = [&](std::string_view sep, std::size_t year_digits) {
+        pos = comma + 1;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, sep))
+            return false;
+        const auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, sep) || !read_number(s, pos, year_digits, year_digits, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return false;
+        mo = *m;
+        return true;
+    };
+    if (comma == 3) { // IMF-fixdate
+        if (!read_after_comma(" ", 4))
+            return std::nullopt;
+    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
+        if (!read_after_comma("-", 2))
+            return std::nullopt;
+        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
+    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
+        pos = 4;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " "))
+            return std::nullopt;
+        if (s[pos] == ' ')
+            ++pos;
+        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
+            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else {
+        return std::nullopt;
+    }
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
+}
+
+} // namespace detail
 
 } // namespace genesys
 

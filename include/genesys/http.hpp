@@ -184,6 +184,36 @@ constexpr bool is_framing_header(std::string_view name) noexcept
     return false;
 }
 
+/// What makes a request field unfit to send, checked by the configuration and by both adapters.
+enum class header_problem {
+    none,    ///< fit to send
+    name,    ///< the name is not an RFC 7230 token
+    value,   ///< the value holds a control character (CR, LF, NUL, ...) other than a tab
+    framing, ///< the transport owns the field (`is_framing_header`)
+};
+
+/// The first problem of `h` as a request field: its name, then whether it is a framing field,
+/// then its value.
+constexpr header_problem request_header_problem(const http_header& h) noexcept
+{
+    if (!is_header_name(h.name))
+        return header_problem::name;
+    if (is_framing_header(h.name))
+        return header_problem::framing;
+    if (!is_header_value(h.value))
+        return header_problem::value;
+    return header_problem::none;
+}
+
+/// Whether a request goes out with a body and its `Content-Length`: always for PUT, POST and PATCH
+/// (an empty one as `Content-Length: 0`), never for HEAD, and for the other methods when it has one.
+constexpr bool sends_body(http_method method, std::string_view body) noexcept
+{
+    if (method == http_method::head)
+        return false;
+    return method == http_method::put || method == http_method::post || method == http_method::patch || !body.empty();
+}
+
 } // namespace detail
 
 } // namespace genesys

@@ -14,6 +14,8 @@
 #include <genesys/models/entities.hpp>
 #include <genesys/models/error_body.hpp>
 #include <genesys/models/idle_token_timeout.hpp>
+#include <genesys/models/oauth_error_body.hpp>
+#include <genesys/models/oauth_token.hpp>
 #include <genesys/models/org_oauth_client.hpp>
 #include <genesys/models/token_info.hpp>
 

@@ -13,17 +13,29 @@
 
 namespace genesys {
 
+/** The request headers whose values a `log_event` shows as they were sent: `Accept`,
+    `Content-Type`, `Content-Length`, `User-Agent` and `ININ-Correlation-Id`.
+
+    Redaction is by allow-list, as Azure's `LogOptions::AllowedHttpHeaders`: every other header
+    reads `[REDACTED]`, so a secret in `client_config::default_headers` (an API key, a gateway's
+    credential) never reaches a logger. `client_config::logged_headers` and
+    `oauth_config::logged_headers` add names; `Authorization` is never shown.
+*/
+inline constexpr std::string_view default_logged_headers[] = {"Accept", "Content-Type", "Content-Length",
+                                                               "User-Agent", "ININ-Correlation-Id"};
+
 /** One attempt of a call, as handed to `client_config::logger`.
 
-    The `Authorization` header in `request_headers` reads `[REDACTED]`; the URL holds no
-    secret (the token travels only in that header). The views are valid during the call
-    of the logger only.
+    In `request_headers`, only the allowed headers keep their values (`default_logged_headers`
+    and the configuration's `logged_headers`); the others, `Authorization` always, read
+    `[REDACTED]`. The URL holds no secret (the token travels only in that header). The views are
+    valid during the call of the logger only.
 */
 struct log_event {
     std::string_view operation{};  ///< e.g. "getTokensMe"
     http_method method = http_method::get; ///< the request method
     std::string_view url{};        ///< absolute, with its query string
-    http_headers request_headers{}; ///< as sent, `Authorization: [REDACTED]`
+    http_headers request_headers{}; ///< as sent, values not allowed read `[REDACTED]`
     int attempt = 1;               ///< 1 for the first attempt, 2 for the first retry, ...
     int status = 0;                ///< the HTTP status, or 0 when no response came
     std::chrono::microseconds duration{}; ///< from sending the request to having the response

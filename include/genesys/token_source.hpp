@@ -5,9 +5,9 @@
 /// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
 
 #include <genesys/detail/failure.hpp>
-#include <genesys/detail/json_codec.hpp>
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
+#include <genesys/models/oauth_token.hpp>
 #include <genesys/result.hpp>
 
 #include <boost/system/errc.hpp>
@@ -33,30 +33,7 @@ namespace genesys {
 
 class token_source;
 
-/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
-struct oauth_token {
-    /// The token to send as `Authorization: Bearer <access_token>`.
-    std::string access_token{};
-    /// `bearer`.
-    std::string token_type{};
-    /// Lifetime in seconds from when the response was sent.
-    std::optional<std::int64_t> expires_in{};
-    /// Present for the authorization-code and refresh-token grants.
-    std::optional<std::string> refresh_token{};
-
-    /// Field-by-field equality.
-    friend bool operator==(const oauth_token&, const oauth_token&) = default;
-};
-
 namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
 
 /// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
 constexpr std::string_view bearer_token_problem(std::string_view token) noexcept

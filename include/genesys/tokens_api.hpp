@@ -35,19 +35,27 @@ concept is_preserve_idle_ttl_argument =
 
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
 
-    Each operation comes in two forms: a throwing one (`get_tokens_me`) that returns
-    the data and throws `api_error`, `network_error`, `decode_error` or
-    `invalid_argument_error`; and a non-throwing one (`try_get_tokens_me`) that returns
-    `result<api_response<T>>`, which holds the data with the status, headers and
-    correlation id, or the `genesys::error`.
+    Each operation comes in two forms. `try_x` returns `result<api_response<T>>`: the data with the
+    status, headers and correlation id, or the `genesys::error` (its kind, code, status, the
+    platform's `ErrorBody`, correlation id and raw body). `x` returns the data and throws that error
+    as `api_error`, `network_error`, `decode_error`, `invalid_argument_error` or `policy_error`
+    (all `genesys::exception`). Bad input and a bad configuration are reported before anything is
+    sent. The token never appears in an error, an exception or a log event.
 
-    Bad input and a bad configuration are reported before anything is sent.
+    @par Thread safety
+    Distinct objects: safe. Shared object: the operations may be called from many threads at once
+    when `Transport::send` may be (a call that finds the client's request buffer in use builds a
+    request of its own); `transport()` gives the transport itself, unsynchronized. Copies share
+    the checked configuration, which nothing changes.
 
+    @par Example
     @code
     genesys::tokens_api api{my_transport{}, {.access_token = token}};
     if (api.verify_token())
         std::cout << api.get_tokens_me().organization->name.value_or("?") << '\n';
     @endcode
+
+    The asynchronous form of every operation is `async_tokens_api` (<genesys/async.hpp>).
 */
 template <transport Transport>
 class tokens_api {
@@ -55,113 +63,139 @@ public:
     /// The transport type the client sends through.
     using transport_type = Transport;
 
-    /// Makes a client. A bad `config` is not thrown here: every call then returns or throws it.
+    /** Makes a client.
+
+        @param transport What sends the requests; moved into the client.
+        @param config Where and as whom to call. A bad one is not thrown here: every call then
+        returns (or throws) it as an `invalid_argument` error, before sending.
+    */
     tokens_api(Transport transport, client_config config)
         : transport_(std::move(transport)), core_(std::move(config))
     {
     }
 
     /// The transport the client sends through.
+    /// @{
     Transport& transport() noexcept { return transport_; }
-    /// The transport the client sends through.
     const Transport& transport() const noexcept { return transport_; }
+    /// @}
+
     /// The configuration the client was made with.
     const client_config& config() const noexcept { return core_.config(); }
 
-    /** `DELETE /api/v2/tokens/{userId}`: deletes all auth tokens of a user.
+    /** `DELETE /api/v2/tokens/{userId}` (`deleteToken`): deletes all the tokens of a user.
 
-        `user_id` is sent percent-encoded as one path segment. An empty id, `.`, `..`,
-        an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is
-        rejected before sending. Requires the `oauth:token:delete` permission.
+        Requires the `oauth:token:delete` permission.
+
+        @param user_id The user's id, sent percent-encoded as one path segment. An empty id, `.`,
+        `..`, an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is an
+        `invalid_argument` error, before sending.
+        @{
     */
     [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
     {
         return core_.delete_token(user_id, send()).to_result();
     }
-    /// Throwing form of `try_delete_token`.
     void delete_token(std::string_view user_id) { detail::take(core_.delete_token(user_id, send())); }
+    /// @}
 
-    /** `DELETE /api/v2/tokens/me`: deletes the token used to make the request.
+    /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
 
-        Through a token source, success also drops that token from the source (the next call
-        gets a new one); a 401 drops it too, and is not retried with a fresh token (which this
-        call would only delete).
+        Through a token source, success also drops that token from the source (the next call gets
+        a new one); a 401 drops it too, and is not retried with a fresh token (which this call
+        would only delete).
+        @{
     */
     [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
     {
         return core_.delete_tokens_me(send()).to_result();
     }
-    /// Throwing form of `try_delete_tokens_me`.
     void delete_tokens_me() { detail::take(core_.delete_tokens_me(send())); }
+    /// @}
 
-    /** `GET /api/v2/tokens/me`: information about the current token.
+    /** `GET /api/v2/tokens/me` (`getTokensMe`): what the platform knows of the current token.
 
-        @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or
-        `false` resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a
-        `bool`, `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")`
-        does not compile (a string would convert to `true`).
+        @param preserve_idle_ttl `true` keeps the token's idle timer as it is; unset or `false`
+        resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a `bool`,
+        `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")` does not
+        compile (a string would convert to `true`).
+        @return The `TokenInfo`; a body that is not one is a `decode` error keeping the raw body.
+        @{
     */
     [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
         return core_.get_tokens_me(preserve_idle_ttl, send()).to_result();
     }
-    /// Throwing form of `try_get_tokens_me`.
     token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
         return std::move(detail::take(core_.get_tokens_me(preserve_idle_ttl, send())).data);
     }
+    /// @}
+
     /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    /// @{
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
     void try_get_tokens_me(T&&) = delete;
-    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
     void get_tokens_me(T&&) = delete;
+    /// @}
 
-    /// `HEAD /api/v2/tokens/me`: succeeds when the token is valid; a 401 is an `api_error`.
+    /** `HEAD /api/v2/tokens/me` (`headTokensMe`): succeeds when the token is valid; a 401 is an
+        `api` error.
+        @{
+    */
     [[nodiscard]] result<api_response<void>> try_head_tokens_me()
     {
         return core_.head_tokens_me(send()).to_result();
     }
-    /// Throwing form of `try_head_tokens_me`.
     void head_tokens_me() { detail::take(core_.head_tokens_me(send())); }
+    /// @}
 
-    /** Verifies the token with `HEAD /api/v2/tokens/me`.
+    /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
 
-        `data` is true on any 2xx and false when the API answers that request 401. Any other
+        @return `true` on any 2xx, `false` when the API answers that request 401. Any other
         failure is an error, a refused login of the token source included (that says nothing
         about a token: none was sent).
+        @{
     */
     [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.verify_token(send()).to_result(); }
-    /// True when the token is valid (2xx), false when it is not (401); throws on anything else.
     bool verify_token() { return detail::take(core_.verify_token(send())).data; }
+    /// @}
 
-    /// `GET /api/v2/tokens/timeout`: the organization's idle-token timeout settings.
+    /** `GET /api/v2/tokens/timeout` (`getTokensTimeout`): the organization's idle-token timeout.
+
+        @return The `IdleTokenTimeout` settings.
+        @{
+    */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
     {
         return core_.get_tokens_timeout(send()).to_result();
     }
-    /// Throwing form of `try_get_tokens_timeout`.
     idle_token_timeout get_tokens_timeout()
     {
         return std::move(detail::take(core_.get_tokens_timeout(send())).data);
     }
+    /// @}
 
-    /** `PUT /api/v2/tokens/timeout`: updates the idle-token timeout; returns the stored settings.
+    /** `PUT /api/v2/tokens/timeout` (`putTokensTimeout`): updates the idle-token timeout.
 
-        The body is the model's JSON, absent fields omitted. Requires the
-        `directory:organization:admin` permission.
+        Requires the `directory:organization:admin` permission.
+
+        @param settings Sent as the model's JSON, absent fields omitted.
+        @return The settings as the platform stored them.
+        @{
     */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
     {
         return core_.put_tokens_timeout(settings, send()).to_result();
     }
-    /// Throwing form of `try_put_tokens_timeout`.
     idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
     {
         return std::move(detail::take(core_.put_tokens_timeout(settings, send())).data);
     }
+    /// @}
 
 private:
     detail::send_ref send() noexcept { return detail::send_ref(transport_); }

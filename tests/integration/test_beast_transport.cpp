@@ -191,7 +191,7 @@ TEST_CASE("beast: beast_options is an aggregate with defaults")
     CHECK(o.verify_peer);
     CHECK(o.ca_file.empty());
     CHECK(o.ca_path.empty());
-    CHECK(o.max_body_size == 8u * 1024 * 1024);
+    CHECK(o.max_response_bytes == 8u * 1024 * 1024);
     CHECK(o.keep_alive);
     static_assert(genesys::transport<genesys::beast_transport>);
     static_assert(genesys::transport_with_error_detail<genesys::beast_transport>);
@@ -623,14 +623,14 @@ TEST_CASE("beast: connect_timeout bounds the TLS handshake")
     CHECK(t.last_error_message().find("TLS handshake") == 0);
 }
 
-TEST_CASE("beast: a body larger than max_body_size is an error and drops the connection")
+TEST_CASE("beast: a body larger than max_response_bytes is an error and drops the connection")
 {
     loopback_server server({reply(ok(std::string(100, 'x'))),
                             reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "28\r\n" +
                                   std::string(40, 'c') + "\r\n28\r\n" + std::string(40, 'c') + "\r\n0\r\n\r\n"),
                             reply(ok(std::string(64, 'y')))});
-    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .max_body_size = 64}};
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .max_response_bytes = 64}};
     auto r = t.send(get(server.url("/big")));
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error() == boost::system::errc::message_size);
@@ -829,7 +829,7 @@ TEST_CASE("beast: a failure a second try cannot fix compares as a never-retried 
         CHECK(never_retried(r.error()));
     }
 
-    // A body over max_body_size (known length and chunked), a head over max_header_size.
+    // A body over max_response_bytes (known length and chunked), a head over max_header_size.
     {
         loopback_server server({reply(ok(std::string(100, 'x'))),
                                 reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -837,7 +837,7 @@ TEST_CASE("beast: a failure a second try cannot fix compares as a never-retried 
                                       std::string(40, 'c') + "\r\n28\r\n" + std::string(40, 'c') + "\r\n0\r\n\r\n"),
                                 reply(ok("", "X-Big: " + std::string(2000, 'h') + "\r\n"))});
         genesys::beast_transport t{
-            {.connect_timeout = 5000ms, .timeout = 5000ms, .max_body_size = 64, .max_header_size = 1024}};
+            {.connect_timeout = 5000ms, .timeout = 5000ms, .max_response_bytes = 64, .max_header_size = 1024}};
         for (const char* target : {"/big", "/big-chunked", "/big-head"}) {
             CAPTURE(target);
             auto r = t.send(get(server.url(target)));

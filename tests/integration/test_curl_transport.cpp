@@ -505,14 +505,14 @@ TEST_CASE("curl_transport: a 3xx is returned as is, no redirect is followed")
     CHECK(server.requests().size() == 1);
 }
 
-TEST_CASE("curl_transport: a body over max_response_size is message_size")
+TEST_CASE("curl_transport: a body over max_response_bytes is message_size")
 {
     loopback_server server({reply(ok(std::string(100, 'x'))),
                             reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "40\r\n" +
                                   std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n")});
     genesys::curl_options o = quick();
-    o.max_response_size = 99;
+    o.max_response_bytes = 99;
     genesys::curl_transport t{o};
     auto r = t.send({genesys::http_method::get, server.url("/known-length"), {}, ""});
     REQUIRE_FALSE(r.has_value());
@@ -604,7 +604,7 @@ TEST_CASE("curl_transport: default options are the documented ones")
     CHECK(o.ca_path.empty());
     CHECK(o.proxy.empty());
     CHECK(o.no_proxy.empty());
-    CHECK(o.max_response_size == 8u * 1024 * 1024);
+    CHECK(o.max_response_bytes == 8u * 1024 * 1024);
     CHECK(genesys::curl_transport{}.options().timeout == 16s);
 }
 
@@ -721,14 +721,14 @@ TEST_CASE("curl_transport: a failure a second try cannot fix compares as a never
         CHECK(never_retried(r.error()));
     }
 
-    // A body over max_response_size (known length and chunked).
+    // A body over max_response_bytes (known length and chunked).
     {
         loopback_server server({reply(ok(std::string(100, 'x'))),
                                 reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                                       "40\r\n" +
                                       std::string(64, 'y') + "\r\n40\r\n" + std::string(64, 'y') + "\r\n0\r\n\r\n")});
         genesys::curl_options o = quick();
-        o.max_response_size = 99;
+        o.max_response_bytes = 99;
         for (const char* target : {"/known-length", "/chunked"}) {
             CAPTURE(target);
             genesys::curl_transport t{o};

@@ -11,6 +11,7 @@
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/log_attempt.hpp>
 #include <genesys/detail/outcome.hpp>
+#include <genesys/detail/retry_decision.hpp>
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
@@ -28,6 +29,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace genesys::detail {
 
@@ -82,6 +84,7 @@ struct call_settings {
     const retry_policy* retry = nullptr;   ///< never null
     bool retry_allowed = false;            ///< the request is idempotent (or the caller allows it)
     const logger* log = nullptr;           ///< may point to an empty logger
+    const std::vector<std::string>* logged_headers = nullptr; ///< allowed besides the defaults; may be null
     token_source* source = nullptr;        ///< null: the request carries `secret`'s token already
     std::string_view secret{};             ///< the fixed token, when there is no source
     bool revokes_own_token = false;        ///< `deleteTokensMe`: drops its token, and no 401 refresh
@@ -144,7 +147,8 @@ public:
     {
         s_.rules->scrub(what);
         if (*s_.log)
-            log_attempt(*s_.log, s_.operation, *req_, attempt_, attempt_started_, sent, what, secret());
+            log_attempt(*s_.log, s_.operation, *req_, s_.logged_headers, attempt_, attempt_started_, sent, what,
+                        secret());
         auto judged = s_.rules->judge(s_.operation, std::move(sent), what, secret());
         if (judged) {
             if (s_.source && s_.revokes_own_token)

@@ -135,6 +135,7 @@ public:
         s.retry = &config_.retry;
         s.retry_allowed = is_idempotent(route.method) && config_.retry.enabled();
         s.log = &config_.logger;
+        s.logged_headers = &config_.logged_headers;
         s.source = config_.token_source.get();
         s.secret = config_.access_token;
         s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
@@ -201,16 +202,12 @@ outcome<api_response<Response>> to_api_response(std::string_view op, outcome<htt
         return api_response<void>{{res.status, std::move(res.headers)}};
     } else {
         // Decoded in place, and every path returns `out`, so the model is never moved.
-        const auto name = model_traits<Response>::name;
         outcome<api_response<Response>> out{api_response<Response>{}};
-        std::string why;
-        if (res.body.size() > lim.max_bytes)
-            out = decode_failure(op, name,
-                                 "the body is " + std::to_string(res.body.size()) + " bytes, over the limit of " +
-                                     std::to_string(lim.max_bytes),
-                                 std::move(res), secret, errc::response_too_large);
-        else if (!decode_model(res.body, out->data, why, lim.max_depth))
-            out = decode_failure(op, name, why, std::move(res), secret);
+        if (auto failed = decode_success(op, model_traits<Response>::name, res, lim, secret, true,
+                                         [&](std::string_view body, std::string& why) {
+                                             return decode_model(body, out->data, why, lim.max_depth);
+                                         }))
+            out = std::move(*failed);
         else {
             out->status = res.status;
             out->headers = std::move(res.headers);

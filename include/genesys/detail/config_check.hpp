@@ -6,6 +6,8 @@
 #include <genesys/client_config.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/percent_encode.hpp>
+#include <genesys/detail/retry_decision.hpp>
+#include <genesys/detail/url.hpp>
 #include <genesys/retry.hpp>
 
 #include <string>
@@ -41,61 +43,31 @@ constexpr bool is_loopback_host(std::string_view host) noexcept
 /// `allow_insecure_http` is set.
 inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
 {
-    std::size_t scheme_len = 0;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
-        scheme_len = 8;
-    else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
-        scheme_len = 7;
-    else
+    if (!http_scheme_tls(url))
         return "base_url must start with https:// or http://";
     if (url.find_first_of("?#") != std::string_view::npos)
         return "base_url must not have a query or a fragment";
-    std::string_view rest = url.substr(scheme_len);
-    std::string_view authority = rest.substr(0, rest.find('/'));
-    std::string_view path = rest.substr(authority.size());
-    if (authority.find('@') != std::string_view::npos)
-        return "base_url must not contain user-info (user:password@host)";
-    std::string_view host = authority;
-    std::string_view port;
-    if (!host.empty() && host.front() == '[') {
-        auto close = host.find(']');
-        if (close == std::string_view::npos)
-            return "base_url has an unterminated IPv6 address";
-        port = host.substr(close + 1);
-        host = host.substr(0, close + 1);
-        if (!port.empty() && port.front() != ':')
-            return "base_url has an invalid port";
-    } else if (auto colon = host.find(':'); colon != std::string_view::npos) {
-        port = host.substr(colon);
-        host = host.substr(0, colon);
-    }
+    url_parts parts;
+    if (auto why = split_url(url, parts); !why.empty())
+        return "base_url " + std::string(why);
+    const std::string_view host = parts.host;
+    std::string_view path = parts.rest;
     if (host.empty() || host == "[]")
         return "base_url has no host";
-    if (scheme_len == 7 && !allow_insecure_http && !is_loopback_host(host))
+    if (!parts.tls && !allow_insecure_http && !is_loopback_host(host))
         return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
     for (char c : host)
         if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
             return "base_url host contains a character not allowed in a host name";
-    if (!port.empty()) {
-        port.remove_prefix(1);
-        if (port.empty() || port.size() > 5)
-            return "base_url has an invalid port";
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9')
-                return "base_url has an invalid port";
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535)
-            return "base_url has an invalid port";
-    }
+    if (parts.port && !parse_port(*parts.port))
+        return "base_url has an invalid port";
     constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
     for (char c : path)
         if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
             return "base_url path contains a character that must be percent-encoded";
     while (!path.empty() && path.back() == '/')
         path.remove_suffix(1);
-    normalized.assign(url.substr(0, scheme_len + authority.size()));
+    normalized.assign(url.substr(0, url.size() - parts.rest.size()));
     normalized.append(path);
     return {};
 }
@@ -121,15 +93,17 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
     for (const auto& h : cfg.default_headers) {
-        if (!is_header_name(h.name))
+        switch (request_header_problem(h)) {
+        case header_problem::none: break;
+        case header_problem::name:
             return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-        if (is_framing_header(h.name))
+        case header_problem::framing:
             return "default_headers must not set " + h.name +
                    ": the transport frames the message and manages the connection";
-        if (!is_header_value(h.value))
-            return "default header \"" + h.name + "\" has a control character in its value";
+        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
+        }
+        if (iequals(h.name, "Authorization"))
+            return "default_headers must not set Authorization: use access_token";
     }
     return {};
 }

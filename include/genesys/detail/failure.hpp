@@ -65,14 +65,28 @@ inline void append_correlation(std::string& msg, std::string_view correlation_id
     msg += ')';
 }
 
+/// Applies `scrub` (a `void(std::string&)`) to every text `e` keeps: the one list of them, used by
+/// every redaction of an error (the Tokens client's token, the OAuth client's secrets).
+template <class Scrub>
+void scrub_error(error& e, Scrub&& scrub)
+{
+    scrub(e.message);
+    scrub(e.raw_body);
+    scrub(e.correlation_id);
+    for (auto& h : e.headers) // a server that echoes the secret back
+        scrub(h.value);
+    if (e.body) {
+        for (auto* text : {&e.body->message, &e.body->code, &e.body->message_with_params})
+            if (*text)
+                scrub(**text);
+    }
+}
+
 /// Removes the secret from everything the error keeps as text.
 inline error finish(error e, std::string_view secret)
 {
-    redact(e.message, secret);
-    redact(e.raw_body, secret);
-    redact(e.correlation_id, secret);
-    for (auto& h : e.headers) // a server that echoes the token back
-        redact(h.value, secret);
+    if (secret.size() >= 8) // what `redact` would search for
+        scrub_error(e, [secret](std::string& text) { redact(text, secret); });
     return e;
 }
 
@@ -160,6 +174,31 @@ inline error decode_failure(std::string_view operation, std::string_view model_n
     append_one_line(e.message, why, secret);
     append_correlation(e.message, e.correlation_id, secret);
     return finish(std::move(e), secret);
+}
+
+/** Decodes the body of a 2xx response `res` as `model_name`: the one path of the Tokens client and
+    the OAuth client from a success to its model. `decode(body, why)` fills the caller's model and
+    says why it cannot.
+
+    @return the error, or nothing: a body over `limits.max_bytes` is `errc::response_too_large`
+    (not parsed), one `decode` refuses is `errc::decode_failed`. With `keep_body` false the error
+    keeps no body (a token response's body holds a secret).
+*/
+template <class Decode>
+std::optional<error> decode_success(std::string_view op, std::string_view model_name, http_response& res,
+                                    response_limits limits, std::string_view secret, bool keep_body, Decode&& decode)
+{
+    std::string why;
+    errc code = errc::decode_failed;
+    if (const auto size = res.body.size(); size > limits.max_bytes) {
+        why = "the body is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(limits.max_bytes);
+        code = errc::response_too_large;
+    } else if (decode(std::string_view(res.body), why)) {
+        return std::nullopt;
+    }
+    if (!keep_body)
+        res.body.clear();
+    return decode_failure(op, model_name, why, std::move(res), secret, code);
 }
 
 } // namespace genesys::detail

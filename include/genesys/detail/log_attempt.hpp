@@ -4,6 +4,7 @@
 // The one place a `log_event` is made from an attempt: the Tokens client and the OAuth client
 // both report through it, so both redact the same way.
 
+#include <genesys/detail/ascii.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/http.hpp>
 #include <genesys/logging.hpp>
@@ -13,12 +14,30 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace genesys::detail {
 
-/// Hands `logger` the event of one attempt: `Authorization` reads `[REDACTED]`, and `secret` is
-/// removed from the transport's error text before it is cut to one line. A throwing logger is ignored.
-inline void log_attempt(const logger& log, std::string_view op, const http_request& req, int attempt,
+/// Whether a log event shows the value of request header `name`: an allow-list, never `Authorization`.
+inline bool logged_header(std::string_view name, const std::vector<std::string>* also) noexcept
+{
+    if (iequals(name, "Authorization"))
+        return false;
+    for (std::string_view allowed : default_logged_headers)
+        if (iequals(name, allowed))
+            return true;
+    if (also)
+        for (const auto& allowed : *also)
+            if (iequals(name, allowed))
+                return true;
+    return false;
+}
+
+/// Hands `logger` the event of one attempt: request headers not allowed (`logged_header`) read
+/// `[REDACTED]`, and `secret` is removed from the transport's error text before it is cut to one
+/// line. A throwing logger is ignored.
+inline void log_attempt(const logger& log, std::string_view op, const http_request& req,
+                        const std::vector<std::string>* logged_headers, int attempt,
                         std::chrono::steady_clock::time_point started,
                         const boost::system::result<http_response>& sent, std::string_view what,
                         std::string_view secret) noexcept
@@ -28,9 +47,9 @@ inline void log_attempt(const logger& log, std::string_view op, const http_reque
         e.operation = op;
         e.method = req.method;
         e.url = req.url;
-        e.request_headers = req.headers;
-        if (e.request_headers.contains("Authorization"))
-            e.request_headers.set("Authorization", "[REDACTED]");
+        e.request_headers.reserve(req.headers.size());
+        for (const auto& h : req.headers)
+            e.request_headers.add(h.name, logged_header(h.name, logged_headers) ? h.value : "[REDACTED]");
         e.attempt = attempt;
         e.duration =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);

@@ -40,6 +40,16 @@ inline std::string percent_encode(std::string_view s)
     return out;
 }
 
+/// Appends `name=value` to a form body, both percent-encoded (every byte but the unreserved ones).
+inline void append_form_field(std::string& form, std::string_view name, std::string_view value)
+{
+    if (!form.empty())
+        form += '&';
+    append_percent_encoded(form, name);
+    form += '=';
+    append_percent_encoded(form, value);
+}
+
 } // namespace genesys::detail
 
 #endif

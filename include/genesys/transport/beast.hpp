@@ -10,6 +10,7 @@
 #include <genesys/http.hpp>
 #include <genesys/transport.hpp>
 #include <genesys/transport/beast_detail.hpp>
+#include <genesys/transport/beast_options.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
@@ -54,49 +55,6 @@
 #include <vector>
 
 namespace genesys {
-
-/** Options of a `beast_transport`.
-
-    An aggregate: name only what you change.
-
-    @code
-    genesys::beast_transport t{{.timeout = std::chrono::seconds(30), .ca_file = "/etc/my-ca.pem"}};
-    @endcode
-*/
-struct beast_options {
-    /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
-    /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution is a
-    /// blocking `getaddrinfo` that cannot be interrupted: its time counts, and is checked after it.
-    std::chrono::milliseconds connect_timeout{10'000};
-
-    /// Time allowed for a whole `send`: connecting (or reconnecting once), writing the request and
-    /// reading the whole response. Zero or less: no limit. Either timeout fails with
-    /// `boost::beast::error::timeout`.
-    std::chrono::milliseconds timeout{16'000};
-
-    /// Verify the server's certificate chain and that it names the URL's host (or IP address).
-    /// Turn off only against a test server.
-    bool verify_peer = true;
-
-    /// A PEM file of trusted CA certificates. With `ca_path`, replaces the system's default trust store.
-    std::string ca_file{};
-
-    /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
-    /// system's default trust store.
-    std::string ca_path{};
-
-    /// The largest response body accepted; a larger one fails with `errc::message_size` (the
-    /// message says "body limit exceeded").
-    std::size_t max_body_size = 8 * 1024 * 1024;
-
-    /// The largest response header (status line and fields) accepted; a larger one fails with
-    /// `errc::message_size` (the message says "header limit exceeded").
-    std::uint32_t max_header_size = 64 * 1024;
-
-    /// Keep a connection open between calls and reuse it. When false, every request carries
-    /// `Connection: close` and the connection is closed after it.
-    bool keep_alive = true;
-};
 
 namespace detail {
 
@@ -159,10 +117,7 @@ private:
     template <class F>
     void with_stream(F&& f)
     {
-        if (tls_)
-            f(*tls_);
-        else
-            f(*plain_);
+        beast_visit_stream(tls_, plain_, f);
     }
 
     boost::system::error_code build_request(const http_request& request, const beast_url& url, request_type& out);
@@ -327,7 +282,7 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
         std::optional<beast_response_parser> parser;
         bool first = true;
         for (;;) {
-            beast_init_parser(parser, request.method, options_.max_header_size, options_.max_body_size);
+            beast_init_parser(parser, request.method, options_.max_header_size, options_.max_response_bytes);
             // The head first: a chunked body's trailer fields, read with the body, are added to
             // the parser's fields, and must not pass for the response's headers.
             auto ec = run([&](auto handler) {
@@ -414,9 +369,8 @@ inline void beast_session::close(bool graceful, clock::time_point deadline) noex
     Move-only and not thread-safe: use one per thread.
 
     @code
-    genesys::tokens_api api{genesys::beast_transport{}, {.access_token = token}};
-    if (api.verify_token())
-        std::cout << "token is valid\n";
+    genesys::tokens_api api{genesys::beast_transport{{.timeout = std::chrono::seconds(5)}}, {.access_token = token}};
+    std::cout << (api.verify_token() ? "valid\n" : "not valid\n");
     @endcode
 */
 class beast_transport {
@@ -447,7 +401,7 @@ public:
         `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
         (nothing is sent); with the `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a
         network failure; with `errc::message_size`
-        for a body over `max_body_size` or a head over `max_header_size`; and with
+        for a body over `max_response_bytes` or a head over `max_header_size`; and with
         `errc::operation_not_permitted` on a moved-from transport.
 
         What a failure compares equal to tells whether trying again can help: a TLS failure

@@ -12,6 +12,7 @@
 #include <genesys/async_transport.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport/beast_detail.hpp>
+#include <genesys/transport/beast_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -59,54 +60,6 @@
 
 namespace genesys {
 
-/** Options of a `beast_async_transport`.
-
-    An aggregate: name only what you change. The names shared with `beast_options` mean the same.
-
-    @code
-    genesys::beast_async_transport t{ioc.get_executor(), {.max_connections = 4, .timeout = std::chrono::seconds(5)}};
-    @endcode
-*/
-struct beast_async_options {
-    /// The most connections open at once to one host (scheme, host and port); further requests
-    /// wait, first come first served, for one of them to be free. Zero counts as one.
-    std::size_t max_connections = 8;
-
-    /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
-    /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution cannot be
-    /// interrupted (it runs `getaddrinfo` on Asio's resolver thread): its time counts, and is
-    /// checked after it.
-    std::chrono::milliseconds connect_timeout{10'000};
-
-    /// Time allowed for a request once it has a connection: connecting (or reconnecting once),
-    /// the TLS handshake, writing the request and reading the whole response. Time spent waiting
-    /// for a free connection does not count (cancel the send to bound it). Zero or less: no
-    /// limit. Either timeout fails with `boost::beast::error::timeout`.
-    std::chrono::milliseconds timeout{16'000};
-
-    /// Verify the server's certificate chain and that it names the URL's host (or IP address).
-    /// Turn off only against a test server.
-    bool verify_peer = true;
-
-    /// A PEM file of trusted CA certificates. With `ca_path`, replaces the system's default trust store.
-    std::string ca_file{};
-
-    /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
-    /// system's default trust store.
-    std::string ca_path{};
-
-    /// The largest response body accepted; a larger one fails with `errc::message_size`.
-    std::size_t max_body_size = 8 * 1024 * 1024;
-
-    /// The largest response header (status line and fields) accepted; a larger one fails with
-    /// `errc::message_size`.
-    std::uint32_t max_header_size = 64 * 1024;
-
-    /// Keep connections open between requests and reuse them. When false, every request carries
-    /// `Connection: close` and its connection is closed after it.
-    bool keep_alive = true;
-};
-
 namespace detail {
 
 class beast_async_pool;
@@ -153,10 +106,7 @@ public:
     template <class F>
     void with_stream(F&& f)
     {
-        if (tls_)
-            f(*tls_);
-        else
-            f(*plain_);
+        beast_visit_stream(tls_, plain_, f);
     }
 
     /** Closes the socket (a pending operation on it completes with `operation_aborted`) and
@@ -625,7 +575,7 @@ inline void beast_async_op::on_written(boost::system::error_code ec)
 inline void beast_async_op::read_head()
 {
     const auto& o = pool_->options();
-    beast_init_parser(parser_, method_, o.max_header_size, o.max_body_size);
+    beast_init_parser(parser_, method_, o.max_header_size, o.max_response_bytes);
     conn_->with_stream([&](auto& s) {
         boost::beast::http::async_read_header(
             s, conn_->buffer_, *parser_,
@@ -902,7 +852,7 @@ public:
         owns (`Host`, `Content-Length`, `Transfer-Encoding`, `Trailer`, `Connection`,
         `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
         (nothing is sent); `boost::beast::error::timeout` when `timeout` or `connect_timeout`
-        passed; `errc::message_size` for a body over `max_body_size` or a head over
+        passed; `errc::message_size` for a body over `max_response_bytes` or a head over
         `max_header_size`; `operation_aborted` when cancelled; `errc::operation_not_permitted`
         on a moved-from transport; otherwise the `boost::asio`, `boost::asio::ssl` or
         `boost::beast` code of the network failure. As for `beast_transport`, a TLS failure

@@ -9,6 +9,7 @@
 /// (asynchronous, pooled); nothing here is public API.
 
 #include <genesys/detail/ascii.hpp>
+#include <genesys/detail/url.hpp>
 #include <genesys/http.hpp>
 
 #include <boost/asio/buffer.hpp>
@@ -88,35 +89,14 @@ inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
 {
     const auto bad = [] { return boost::system::errc::make_error_code(boost::system::errc::invalid_argument); };
     beast_url u;
-    std::string_view rest;
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
-        u.tls = true;
-        rest = url.substr(8);
-    } else if (url.size() >= 7 && iequals(url.substr(0, 7), "http://")) {
-        rest = url.substr(7);
-    } else {
+    url_parts parts;
+    if (!split_url(url, parts).empty())
         return bad();
-    }
-
-    const auto authority_end = rest.find_first_of("/?#");
-    const std::string_view authority = rest.substr(0, authority_end);
-    std::string_view tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
-    if (authority.find('@') != std::string_view::npos)
-        return bad();
-
-    std::string_view host;
-    std::string_view port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos)
-            return bad();
-        host = authority.substr(1, close - 1);
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':')
-                return bad();
-            port = after.substr(1);
-        }
+    u.tls = parts.tls;
+    std::string_view host = parts.host;
+    std::string_view tail = parts.rest;
+    if (!host.empty() && host.front() == '[') {
+        host = host.substr(1, host.size() - 2);
         if (host.empty() || host.find('%') != std::string_view::npos)
             return bad();
         boost::system::error_code ec;
@@ -125,10 +105,6 @@ inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
             return bad();
         u.ip_literal = true;
     } else {
-        const auto colon = authority.rfind(':');
-        host = authority.substr(0, colon);
-        if (colon != std::string_view::npos)
-            port = authority.substr(colon + 1);
         if (host.empty())
             return bad();
         for (char c : host) {
@@ -147,20 +123,12 @@ inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
         u.ip_literal = !ec;
     }
 
-    if (port.empty()) {
+    if (!parts.port || parts.port->empty()) {
         u.port = beast_default_port(u.tls);
+    } else if (auto port = parse_port(*parts.port)) {
+        u.port = *port;
     } else {
-        if (port.size() > 5)
-            return bad();
-        unsigned value = 0;
-        for (char c : port) {
-            if (c < '0' || c > '9')
-                return bad();
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (value == 0 || value > 65535)
-            return bad();
-        u.port = static_cast<std::uint16_t>(value);
+        return bad();
     }
 
     tail = tail.substr(0, tail.find('#'));
@@ -173,6 +141,17 @@ inline boost::system::result<beast_url> parse_beast_url(std::string_view url)
         u.target = "/";
     u.target.append(tail);
     return u;
+}
+
+/// Runs `f` on the TLS stream when `tls` holds one, else on the plain stream: a connection is one
+/// or the other.
+template <class Tls, class Plain, class F>
+void beast_visit_stream(Tls& tls, Plain& plain, F& f)
+{
+    if (tls)
+        f(*tls);
+    else
+        f(*plain);
 }
 
 /// The Beast verb of a method.
@@ -190,7 +169,7 @@ constexpr boost::beast::http::verb beast_verb(http_method m) noexcept
     return verb::get;
 }
 
-/// The code a failure is returned as: a response over `max_body_size` or `max_header_size` is
+/// The code a failure is returned as: a response over `max_response_bytes` or `max_header_size` is
 /// `errc::message_size` (Beast's `body_limit` and `header_limit` compare equal to no portable
 /// condition, and a second try would fail the same way); any other code is returned as is.
 inline boost::system::error_code beast_reported_error(const boost::system::error_code& ec) noexcept
@@ -227,8 +206,7 @@ inline std::chrono::steady_clock::time_point beast_deadline_after(std::chrono::s
 /** Builds the Beast request for `request`, sent to `url`.
 
     Sends exactly the request's method, target, fields and body, plus `Host`, `Connection: close`
-    when `keep_alive` is false, and `Content-Length` when there is a body (and always for PUT, POST
-    and PATCH). Fails with `errc::invalid_argument`, `why` saying which, for a field name or value
+    when `keep_alive` is false, and the body with its `Content-Length` as `detail::sends_body` says. Fails with `errc::invalid_argument`, `why` saying which, for a field name or value
     that is not valid, for a field the transport owns (`detail::is_framing_header`) and for a field
     or target too long for Beast; nothing is sent then.
 */
@@ -243,15 +221,13 @@ inline boost::system::error_code beast_build_request(const http_request& request
         out.target(url.target);
         out.insert(http::field::host, beast_host_field(url));
         for (const auto& h : request.headers) {
-            if (!is_header_name(h.name)) {
-                why = "a request header field has an invalid name";
-                return invalid;
-            }
-            if (!is_header_value(h.value)) {
+            switch (request_header_problem(h)) {
+            case header_problem::none: break;
+            case header_problem::name: why = "a request header field has an invalid name"; return invalid;
+            case header_problem::value:
                 why = "request header field " + h.name + " has an invalid value";
                 return invalid;
-            }
-            if (detail::is_framing_header(h.name)) {
+            case header_problem::framing:
                 why = "request header field " + h.name +
                       " is not allowed: the transport sets the framing, connection and Host fields itself";
                 return invalid;
@@ -260,9 +236,7 @@ inline boost::system::error_code beast_build_request(const http_request& request
         }
         if (!keep_alive)
             out.insert(http::field::connection, "close");
-        const bool sends_body = !request.body.empty() || request.method == http_method::put ||
-                                request.method == http_method::post || request.method == http_method::patch;
-        if (sends_body) {
+        if (sends_body(request.method, request.body)) {
             out.content_length(request.body.size());
             out.body() = request.body;
         }
@@ -395,11 +369,11 @@ inline bool beast_idle_connection_usable(boost::asio::ip::tcp::socket& socket,
 /// A new parser for the response to a `method` request, with the size limits: a HEAD response
 /// has no body whatever its fields say.
 inline void beast_init_parser(std::optional<beast_response_parser>& parser, http_method method,
-                              std::uint32_t max_header_size, std::size_t max_body_size)
+                              std::uint32_t max_header_size, std::size_t max_response_bytes)
 {
     parser.emplace();
     parser->header_limit(max_header_size);
-    parser->body_limit(std::uint64_t{max_body_size});
+    parser->body_limit(std::uint64_t{max_response_bytes});
     if (method == http_method::head)
         parser->skip(true);
 }

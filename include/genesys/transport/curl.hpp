@@ -84,7 +84,7 @@ struct curl_options {
 
     /// Largest response body accepted, in bytes; a larger one fails with `CURLE_FILESIZE_EXCEEDED`
     /// (equivalent to `errc::message_size`). Zero: no limit. The default is Boost.Beast's body limit.
-    std::size_t max_response_size = 8 * 1024 * 1024;
+    std::size_t max_response_bytes = 8 * 1024 * 1024;
 };
 
 namespace detail {
@@ -411,14 +411,14 @@ public:
 
         @return the response (any status, 3xx and errors included), or an `error_code` of
         `curl_category()` when no complete response was received: refused, timed out,
-        TLS failure, body over `max_response_size`, ... A header with an invalid name or
+        TLS failure, body over `max_response_bytes`, ... A header with an invalid name or
         value, a field the transport owns (`Host`, `Content-Length`, `Transfer-Encoding`,
         `Trailer`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`),
         or a URL holding a NUL, is `boost::system::errc::invalid_argument` and nothing is sent.
 
         What a failure compares equal to tells whether trying again can help: a TLS failure
         (certificate or host name verification included) is `errc::protocol_error`, a body over
-        `max_response_size` is `errc::message_size`, an invalid request `errc::invalid_argument`,
+        `max_response_bytes` is `errc::message_size`, an invalid request `errc::invalid_argument`,
         an unsupported scheme `errc::protocol_not_supported`; refused, reset, closed and timed-out
         connections are `connection_refused`, `connection_reset`, `connection_aborted` and
         `timed_out` (see `curl_category()`). A send aborted by `cancel()` is
@@ -445,25 +445,26 @@ public:
         if (request.url.find('\0') != std::string::npos)
             return fail_invalid("curl_transport: the URL holds a NUL character");
 
-        const bool has_body_method = request.method == http_method::put || request.method == http_method::post ||
-                                     request.method == http_method::patch;
-        const bool sends_body = request.method != http_method::head && (has_body_method || !request.body.empty());
+        const bool sends_body = detail::sends_body(request.method, request.body);
 
         // The header list, built for this call only and wiped when it ends.
         detail::curl_slist_ptr headers;
         std::size_t index = 0;
         for (const auto& field : request.headers) {
             ++index;
-            if (!detail::is_header_name(field.name))
+            switch (detail::request_header_problem(field)) {
+            case detail::header_problem::none: break;
+            case detail::header_problem::name:
                 return fail_invalid("curl_transport: request header #" + std::to_string(index) +
                                     " has an invalid name");
-            if (!detail::is_header_value(field.value))
+            case detail::header_problem::value:
                 return fail_invalid("curl_transport: the value of request header '" + field.name +
                                     "' holds a control character");
-            if (detail::is_framing_header(field.name))
+            case detail::header_problem::framing:
                 return fail_invalid("curl_transport: request header '" + field.name +
                                     "' is not allowed: the transport sets the framing, connection and "
                                     "Host fields itself");
+            }
             // "Name:" would tell libcurl to remove the header; "Name;" sends it with an empty value.
             std::string line = field.name;
             if (field.value.empty()) {
@@ -486,7 +487,7 @@ public:
             return fail(CURLE_OUT_OF_MEMORY, "curl_slist_append failed");
 
         detail::curl_receive_state state;
-        state.max_body = options_.max_response_size;
+        state.max_body = options_.max_response_bytes;
         char error_buffer[CURL_ERROR_SIZE] = {};
 
         // The options that never change are set once per handle (after a curl_easy_reset(),
@@ -558,7 +559,7 @@ public:
         if (state.exception)
             std::rethrow_exception(state.exception);
         if (state.body_too_large)
-            return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_size");
+            return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_bytes");
         if (rc == CURLE_ABORTED_BY_CALLBACK)
             return fail(rc, "curl_transport: the send was cancelled");
         if (rc != CURLE_OK)

@@ -1,0 +1,83 @@
+#ifndef GENESYS_OAUTH_CONFIG_HPP
+#define GENESYS_OAUTH_CONFIG_HPP
+
+/// @file
+/// `oauth_config`: where and as whom to ask the login host for tokens.
+
+#include <genesys/detail/ascii.hpp>
+#include <genesys/logging.hpp>
+#include <genesys/region.hpp>
+#include <genesys/retry.hpp>
+#include <genesys/version.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+/** The login base URL that goes with an API base URL.
+
+    `https://api.<host>` becomes `https://login.<host>` for every region; any other base
+    (a gateway, a loopback emulator) is its own login base.
+*/
+inline std::string login_url_for(std::string_view api_base_url)
+{
+    std::string url(api_base_url);
+    for (std::string_view scheme : {"https://api.", "http://api."}) {
+        if (url.size() > scheme.size() && detail::iequals(std::string_view(url).substr(0, scheme.size()), scheme)) {
+            url.replace(scheme.size() - 4, 3, "login");
+            break;
+        }
+    }
+    while (!url.empty() && url.back() == '/')
+        url.pop_back();
+    return url;
+}
+
+/// Where and as whom to ask for tokens.
+struct oauth_config {
+    /// The login base URL, e.g. `login_base_url(region::eu_west_1)`, `login_url_for(api_base)`, or
+    /// a gateway's login prefix (`https://gw.example.com/login`).
+    std::string login_url = "https://login.mypurecloud.com";
+    /// The OAuth client's id.
+    std::string client_id{};
+    /// Sent only in the `Authorization: Basic` header; never logged or shown. May be empty for
+    /// a public client (authorization code with PKCE, refresh token): `client_id` then goes in the form.
+    std::string client_secret{};
+    /// The `User-Agent` header; the default names this library and its version.
+    std::string user_agent = std::string(default_user_agent);
+    /// Allows `http://` to a host that is not loopback (see `client_config::allow_insecure_http`).
+    bool allow_insecure_http = false;
+    /// How token requests are retried, when `retry_token_requests` is set.
+    retry_policy retry{};
+    /// `POST /oauth/token` is not idempotent, so it is never retried unless this is set; then
+    /// `retry` applies (429, 502, 503, 504 and network failures, within its budget).
+    bool retry_token_requests = false;
+    /// A response body larger than this is an error (default 4 MiB).
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// JSON nested deeper than this is an error (default 32 levels).
+    std::size_t max_json_depth = 32;
+    /// Receives one event per attempt of a token request, as `client_config::logger` does;
+    /// `Authorization` (the Basic credential) reads `[REDACTED]`. No cost when empty.
+    genesys::logger logger{};
+    /// Request headers whose values log events show, besides `default_logged_headers` (see
+    /// `client_config::logged_headers`).
+    std::vector<std::string> logged_headers{};
+
+    /// The configuration for a region's login host.
+    static oauth_config for_region(region r, std::string client_id, std::string client_secret)
+    {
+        oauth_config cfg;
+        cfg.login_url = login_base_url(r);
+        cfg.client_id = std::move(client_id);
+        cfg.client_secret = std::move(client_secret);
+        return cfg;
+    }
+};
+
+} // namespace genesys
+
+#endif

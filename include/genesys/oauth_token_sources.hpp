@@ -1,0 +1,116 @@
+#ifndef GENESYS_OAUTH_TOKEN_SOURCES_HPP
+#define GENESYS_OAUTH_TOKEN_SOURCES_HPP
+
+/// @file
+/// Token sources that keep a token fresh with an `oauth_client`: client credentials, refresh token.
+
+#include <genesys/async_transport.hpp>
+#include <genesys/models/oauth_token.hpp>
+#include <genesys/oauth_client.hpp>
+#include <genesys/result.hpp>
+#include <genesys/token_source.hpp>
+#include <genesys/transport.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace genesys {
+
+/** A token source that gets its tokens with the client-credentials grant of `client`: the
+    usual choice for a service.
+
+    @code
+    auto source = genesys::make_client_credentials_source(
+        genesys::oauth_client{genesys::curl_transport{}, genesys::oauth_config::for_region(r, id, secret)},
+        {.refresh_margin = std::chrono::minutes(5)});
+    @endcode
+*/
+template <transport Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>([shared] { return shared->try_client_credentials(); }, std::move(options));
+}
+
+namespace detail {
+
+/// What a refresh-token source keeps between grants: its client, and the newest refresh token
+/// the login host sent (it may rotate it with every grant).
+template <class Client>
+struct refresh_state {
+    refresh_state(Client c, const oauth_token& initial)
+        : client(std::move(c)), refresh_token(initial.refresh_token.value_or(""))
+    {
+    }
+
+    /// Keeps the refresh token a successful grant `r` carries, if any.
+    void remember(const result<api_response<oauth_token>>& r)
+    {
+        if (r && r->data.refresh_token && !r->data.refresh_token->empty())
+            refresh_token = *r->data.refresh_token;
+    }
+
+    Client client;
+    std::string refresh_token;
+};
+
+} // namespace detail
+
+/** A token source that starts with `initial` (e.g. from `authorization_code` or `saml2_bearer`)
+    and renews it with the refresh-token grant of `client`, using the newest refresh token the
+    login host sent. Without a refresh token, renewing fails with `invalid_argument`. */
+template <transport Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    auto shared = std::make_shared<detail::refresh_state<oauth_client<Transport>>>(std::move(client), initial);
+    auto fetch = [shared]() -> result<api_response<oauth_token>> {
+        auto r = shared->client.try_refresh_token(shared->refresh_token);
+        shared->remember(r);
+        return r;
+    };
+    return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
+}
+
+/** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
+    with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
+    Blocking callers wait for it on a condition variable; asynchronous ones (`async_token`,
+    `async_tokens_api`) never block.
+    @{ */
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
+                                                             token_source_options options = {})
+{
+    auto shared = std::make_shared<oauth_client<Transport>>(std::move(client));
+    return std::make_shared<token_source>(
+        token_source::async_fetch_function([shared](std::function<void(result<api_response<oauth_token>>)> done) {
+            shared->async_client_credentials(std::move(done));
+        }),
+        std::move(options));
+}
+
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
+                                                        token_source_options options = {})
+{
+    auto shared = std::make_shared<detail::refresh_state<oauth_client<Transport>>>(std::move(client), initial);
+    auto fetch = [shared](std::function<void(result<api_response<oauth_token>>)> done) {
+        shared->client.async_refresh_token(shared->refresh_token,
+                                           [shared, done = std::move(done)](result<api_response<oauth_token>> r) {
+                                               shared->remember(r);
+                                               done(std::move(r));
+                                           });
+    };
+    return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
+                                          std::move(options));
+}
+/// @}
+
+} // namespace genesys
+
+#endif

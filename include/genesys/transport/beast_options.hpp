@@ -1,0 +1,72 @@
+#ifndef GENESYS_TRANSPORT_BEAST_OPTIONS_HPP
+#define GENESYS_TRANSPORT_BEAST_OPTIONS_HPP
+
+/// @file
+/// `beast_options`: the settings of both Boost.Beast transports, `beast_transport` (blocking) and
+/// `beast_async_transport`.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace genesys {
+
+/** Settings of a `beast_transport` or a `beast_async_transport`, fixed for its life.
+
+    An aggregate: name only what you change. `max_connections` is the asynchronous transport's
+    only (the blocking one keeps at most one connection).
+
+    @code
+    genesys::beast_transport t{{.timeout = std::chrono::seconds(30), .ca_file = "/etc/my-ca.pem"}};
+    genesys::beast_async_transport a{ioc.get_executor(), {.max_connections = 4, .timeout = std::chrono::seconds(5)}};
+    @endcode
+*/
+struct beast_options {
+    /// `beast_async_transport` only: the most connections open at once to one host (scheme, host
+    /// and port); further requests wait, first come first served, for one of them to be free.
+    /// Zero counts as one.
+    std::size_t max_connections = 8;
+
+    /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
+    /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution cannot be
+    /// interrupted (a blocking `getaddrinfo`; the asynchronous transport runs it on Asio's resolver
+    /// thread): its time counts, and is checked after it.
+    std::chrono::milliseconds connect_timeout{10'000};
+
+    /// Time allowed for a request once it has a connection: connecting (or reconnecting once), the
+    /// TLS handshake, writing the request and reading the whole response. The asynchronous
+    /// transport's wait for a free connection does not count (cancel the send to bound it). Zero
+    /// or less: no limit. Either timeout fails with `boost::beast::error::timeout`.
+    std::chrono::milliseconds timeout{16'000};
+
+    /// Verify the server's certificate chain and that it names the URL's host (or IP address).
+    /// Turn off only against a test server.
+    bool verify_peer = true;
+
+    /// A PEM file of trusted CA certificates. With `ca_path`, replaces the system's default trust store.
+    std::string ca_file{};
+
+    /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
+    /// system's default trust store.
+    std::string ca_path{};
+
+    /// The largest response body accepted; a larger one fails with `errc::message_size` (the
+    /// message says "body limit exceeded").
+    std::size_t max_response_bytes = 8 * 1024 * 1024;
+
+    /// The largest response header (status line and fields) accepted; a larger one fails with
+    /// `errc::message_size` (the message says "header limit exceeded").
+    std::uint32_t max_header_size = 64 * 1024;
+
+    /// Keep connections open between requests and reuse them. When false, every request carries
+    /// `Connection: close` and its connection is closed after it.
+    bool keep_alive = true;
+};
+
+/// The settings of a `beast_async_transport`: the same as a `beast_transport`'s.
+using beast_async_options = beast_options;
+
+} // namespace genesys
+
+#endif
