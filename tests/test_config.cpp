@@ -85,7 +85,8 @@ TEST_CASE("base URLs are checked and normalized")
     for (std::string_view bad : {"", "api.mypurecloud.com", "ftp://host", "https://", "https:///path",
                                  "https://user:pw@host", "https://host?x=1", "https://host/#frag", "https://host:",
                                  "https://host:99999", "https://host:80a", "https://ho st", "https://host/a b",
-                                 "https://host\r\nX: y", "https://[::1"}) {
+                                 "https://host\r\nX: y", "https://[::1", "https://a:b:443", "https://a:b",
+                                 "https://ho[st", "https://host]", "https://[::1]:80:90"}) {
         CAPTURE(bad);
         CHECK_FALSE(check(bad).first.empty());
     }

@@ -56,8 +56,10 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
         return "base_url has no host";
     if (!parts.tls && !allow_insecure_http && !is_loopback_host(host))
         return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
+    // Brackets and colons only as an IPv6 literal's ("[::1]"): a name or IPv4 address has none.
+    const bool ipv6 = host.front() == '[';
     for (char c : host)
-        if (!is_unreserved(c) && c != '[' && c != ']' && c != ':')
+        if (!is_unreserved(c) && !(ipv6 && (c == '[' || c == ']' || c == ':')))
             return "base_url host contains a character not allowed in a host name";
     if (parts.port && !parse_port(*parts.port))
         return "base_url has an invalid port";
