@@ -682,3 +682,34 @@ TEST_CASE("a copy of a client sends its own requests; a body does not outlive it
     CHECK(sent[2].headers == sent[1].headers);
     CHECK(sent[3].headers == sent[1].headers);
 }
+
+namespace {
+
+/// A transport that counts its sends through a pointer: moving it leaves a working copy behind.
+struct counting_transport {
+    int* sends;
+    genesys::http_response send(const genesys::http_request&)
+    {
+        ++*sends;
+        return {200, {}, ""};
+    }
+};
+
+} // namespace
+
+TEST_CASE("a moved-from client keeps its configuration and can still be called; copies share it")
+{
+    int sends = 0;
+    genesys::tokens_api a{counting_transport{&sends}, {.access_token = "tok-moved-0123456789"}};
+    auto b = std::move(a);
+    CHECK(b.try_head_tokens_me().has_value());
+    // NOLINTNEXTLINE(bugprone-use-after-move): the state a move leaves is part of the contract
+    CHECK(a.config().access_token == "tok-moved-0123456789");
+    CHECK(a.try_head_tokens_me().has_value());
+    auto c = b;
+    CHECK(&c.config() == &b.config()); // one checked configuration, shared
+    CHECK(c.try_head_tokens_me().has_value());
+    a = std::move(c);
+    CHECK(c.try_head_tokens_me().has_value());
+    CHECK(sends == 4);
+}

@@ -46,7 +46,8 @@ concept is_preserve_idle_ttl_argument =
     Distinct objects: safe. Shared object: the operations may be called from many threads at once
     when `Transport::send` may be (a call that finds the client's request buffer in use builds a
     request of its own); `transport()` gives the transport itself, unsynchronized. Copies share
-    the checked configuration, which nothing changes.
+    the checked configuration, which nothing changes; a moved-from client keeps it too (its
+    transport is as moving left it).
 
     @par Example
     @code

@@ -5493,6 +5493,11 @@ public:
     /// Checks `config`; a problem is returned by every call, before sending.
     GENESYS_DECL explicit tokens_core(client_config config);
 
+    // Copies share the checked configuration. No move operations: moving copies, so that a
+    // moved-from client still has its configuration (and `core_` is never null).
+    tokens_core(const tokens_core&) = default;
+    tokens_core& operator=(const tokens_core&) = default;
+
     GENESYS_DECL const client_config& config() const noexcept;
 
     GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
@@ -5512,7 +5517,7 @@ private:
                                                               std::string_view query, std::string body,
                                                               const Params&... params);
 
-    std::shared_ptr<const client_core> core_; // never null: moving a client copies it
+    std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;
 };
 
@@ -5851,7 +5856,8 @@ concept is_preserve_idle_ttl_argument =
     Distinct objects: safe. Shared object: the operations may be called from many threads at once
     when `Transport::send` may be (a call that finds the client's request buffer in use builds a
     request of its own); `transport()` gives the transport itself, unsynchronized. Copies share
-    the checked configuration, which nothing changes.
+    the checked configuration, which nothing changes; a moved-from client keeps it too (its
+    transport is as moving left it).
 
     @par Example
     @code

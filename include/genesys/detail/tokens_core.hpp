@@ -82,6 +82,11 @@ public:
     /// Checks `config`; a problem is returned by every call, before sending.
     GENESYS_DECL explicit tokens_core(client_config config);
 
+    // Copies share the checked configuration. No move operations: moving copies, so that a
+    // moved-from client still has its configuration (and `core_` is never null).
+    tokens_core(const tokens_core&) = default;
+    tokens_core& operator=(const tokens_core&) = default;
+
     GENESYS_DECL const client_config& config() const noexcept;
 
     GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
@@ -101,7 +106,7 @@ private:
                                                               std::string_view query, std::string body,
                                                               const Params&... params);
 
-    std::shared_ptr<const client_core> core_; // never null: moving a client copies it
+    std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;
 };
 
