@@ -4,8 +4,9 @@
 /// @file
 /// The platform's `date-time` values: ISO-8601 instants at millisecond precision.
 
+#include <genesys/detail/config.hpp>
+
 #include <chrono>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,7 +18,8 @@ using date_time = std::chrono::sys_time<std::chrono::milliseconds>;
 
 namespace detail {
 
-// The one reader of the library's date and number formats: ISO-8601 here, HTTP-dates below.
+// The one reader of the library's date and number formats: ISO-8601 here, HTTP-dates in
+// <genesys/detail/http_date.hpp>.
 
 /// Reads `min_digits` to `max_digits` decimal digits at `pos` into `out`, advancing `pos`.
 constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
@@ -129,84 +131,12 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     genesys::format_date_time(genesys::date_time{}) == "1970-01-01T00:00:00.000Z"
     @endcode
 */
-inline std::string format_date_time(date_time t)
-{
-    using namespace std::chrono;
-    auto days = floor<std::chrono::days>(t);
-    year_month_day ymd{days};
-    hh_mm_ss<milliseconds> tod{t - days};
-    char buf[40];
-    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                          static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-                          static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
-    return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
-}
-
-namespace detail {
-
-constexpr std::optional<int> month_number(std::string_view m) noexcept
-{
-    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    for (int i = 0; i < 12; ++i)
-        if (names[i] == m)
-            return i + 1;
-    return std::nullopt;
-}
-
-/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
-    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
-    and asctime (`Sun Nov  6 08:49:37 1994`). */
-constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
-{
-    using namespace std::chrono;
-    const auto comma = s.find(',');
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    std::size_t pos = 0;
-    // After the comma, IMF-fixdate and RFC 850 differ only in the separator and the year's digits.
-    const auto read_after_comma = [&](std::string_view sep, std::size_t year_digits) {
-        pos = comma + 1;
-        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, sep))
-            return false;
-        const auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, sep) || !read_number(s, pos, year_digits, year_digits, y) || !expect(s, pos, " ") ||
-            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
-            return false;
-        mo = *m;
-        return true;
-    };
-    if (comma == 3) { // IMF-fixdate
-        if (!read_after_comma(" ", 4))
-            return std::nullopt;
-    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
-        if (!read_after_comma("-", 2))
-            return std::nullopt;
-        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
-    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
-        pos = 4;
-        auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, " "))
-            return std::nullopt;
-        if (s[pos] == ' ')
-            ++pos;
-        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
-            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
-            return std::nullopt;
-        mo = *m;
-    } else {
-        return std::nullopt;
-    }
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok())
-        return std::nullopt;
-    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
-}
-
-} // namespace detail
+GENESYS_DECL std::string format_date_time(date_time t);
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/date_time.ipp>
+#endif
 
 #endif

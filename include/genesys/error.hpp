@@ -4,6 +4,7 @@
 /// @file
 /// How a call fails: the `genesys::error` value and the exceptions thrown from it.
 
+#include <genesys/detail/config.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
 #include <genesys/models/error_body.hpp>
@@ -13,11 +14,10 @@
 
 #include <memory>
 #include <optional>
-#include <ostream>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace genesys {
 
@@ -85,7 +85,7 @@ struct error {
 };
 
 /// Writes `e.message`.
-inline std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
+GENESYS_DECL std::ostream& operator<<(std::ostream& os, const error& e);
 
 /** The base of every exception the library throws; `info()` is the full `genesys::error`.
 
@@ -98,10 +98,7 @@ inline std::ostream& operator<<(std::ostream& os, const error& e) { return os <<
 class exception : public std::runtime_error {
 public:
     /// Constructs from the failure; `what()` is `e.message`.
-    explicit exception(error e)
-        : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
-    {
-    }
+    GENESYS_DECL explicit exception(error e);
 
     /// Everything known about the failure.
     const error& info() const noexcept { return *info_; }
@@ -170,26 +167,17 @@ public:
 namespace detail {
 
 /// Throws the exception of `e.kind`, moving `e` into it.
-[[noreturn]] inline void throw_error(error&& e)
-{
-    switch (e.kind) {
-    case error_kind::api: throw api_error(std::move(e));
-    case error_kind::network: throw network_error(std::move(e));
-    case error_kind::decode: throw decode_error(std::move(e));
-    case error_kind::policy: throw policy_error(std::move(e));
-    case error_kind::invalid_argument: break;
-    }
-    throw invalid_argument_error(std::move(e));
-}
+[[noreturn]] GENESYS_DECL void throw_error(error&& e);
 
 } // namespace detail
 
 /// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
-[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& = {})
-{
-    detail::throw_error(error(e));
-}
+[[noreturn]] GENESYS_DECL void throw_exception_from_error(const error& e, const boost::source_location& = {});
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/error.ipp>
+#endif
 
 #endif

@@ -4,10 +4,11 @@
 /// @file
 /// The library's error codes (`genesys::errc`) and their `boost::system` category.
 
+#include <genesys/detail/config.hpp>
+
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <string>
 #include <type_traits>
 
 namespace genesys {
@@ -33,37 +34,8 @@ enum class errc {
     policy_mismatch,
 };
 
-namespace detail {
-
-class error_category_impl final : public boost::system::error_category {
-public:
-    constexpr error_category_impl() noexcept : boost::system::error_category(0x6e5c1d2a7b3f4e91ULL) {}
-
-    const char* name() const noexcept override { return "genesys.tokens"; }
-
-    std::string message(int ev) const override
-    {
-        switch (static_cast<errc>(ev)) {
-        case errc::http_status: return "the server answered with an error status";
-        case errc::decode_failed: return "the response body could not be decoded";
-        case errc::invalid_argument: return "invalid argument or configuration";
-        case errc::transport_exception: return "the transport threw an exception";
-        case errc::response_too_large: return "the response body is larger than the limit";
-        case errc::deadline_exceeded: return "the call did not finish within its timeout";
-        case errc::policy_mismatch: return "the token does not meet the validator's policy";
-        }
-        return "unknown genesys.tokens error";
-    }
-};
-
-} // namespace detail
-
 /// The category of `genesys::errc`, named `"genesys.tokens"`.
-inline const boost::system::error_category& tokens_category() noexcept
-{
-    static const detail::error_category_impl instance;
-    return instance;
-}
+GENESYS_DECL const boost::system::error_category& tokens_category() noexcept;
 
 /// Makes an `error_code` from a `genesys::errc`, so `ec == genesys::errc::decode_failed` works.
 inline boost::system::error_code make_error_code(errc e) noexcept
@@ -79,5 +51,9 @@ inline boost::system::error_code make_error_code(errc e) noexcept
 template <>
 struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
 /// @endcond
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/error_code.ipp>
+#endif
 
 #endif

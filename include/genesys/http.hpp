@@ -5,8 +5,8 @@
 /// The HTTP messages exchanged with a transport: methods, headers, requests and responses.
 
 #include <genesys/detail/ascii.hpp>
+#include <genesys/detail/config.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -92,21 +92,10 @@ public:
     void clear() noexcept { fields_.clear(); }
 
     /// The first field named `name` (any case), or `nullptr`.
-    const http_header* find(std::string_view name) const noexcept
-    {
-        for (const auto& f : fields_)
-            if (detail::iequals(f.name, name))
-                return &f;
-        return nullptr;
-    }
+    GENESYS_DECL const http_header* find(std::string_view name) const noexcept;
 
     /// The value of the first field named `name` (any case), if there is one.
-    std::optional<std::string_view> get(std::string_view name) const noexcept
-    {
-        if (const auto* f = find(name))
-            return std::string_view(f->value);
-        return std::nullopt;
-    }
+    GENESYS_DECL std::optional<std::string_view> get(std::string_view name) const noexcept;
 
     /// True when a field named `name` (any case) is present.
     bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
@@ -118,25 +107,10 @@ public:
     void push_back(http_header field) { fields_.push_back(std::move(field)); }
 
     /// Replaces the value of the first field named `name` and removes the others, or appends it.
-    void set(std::string_view name, std::string value)
-    {
-        auto first = std::find_if(fields_.begin(), fields_.end(),
-                                  [&](const http_header& f) { return detail::iequals(f.name, name); });
-        if (first == fields_.end()) {
-            fields_.push_back({std::string(name), std::move(value)});
-            return;
-        }
-        first->value = std::move(value);
-        fields_.erase(std::remove_if(first + 1, fields_.end(),
-                                     [&](const http_header& f) { return detail::iequals(f.name, name); }),
-                      fields_.end());
-    }
+    GENESYS_DECL void set(std::string_view name, std::string value);
 
     /// Removes every field named `name` (any case); returns how many were removed.
-    size_type erase(std::string_view name)
-    {
-        return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
-    }
+    GENESYS_DECL size_type erase(std::string_view name);
 
     /// Compares the fields in order, names case-sensitively.
     friend bool operator==(const http_headers&, const http_headers&) = default;
@@ -217,5 +191,9 @@ constexpr bool sends_body(http_method method, std::string_view body) noexcept
 } // namespace detail
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/http.ipp>
+#endif
 
 #endif

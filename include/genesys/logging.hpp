@@ -4,6 +4,7 @@
 /// @file
 /// The logging hook: one structured event per attempt, with secrets redacted.
 
+#include <genesys/detail/config.hpp>
 #include <genesys/http.hpp>
 
 #include <chrono>
@@ -52,43 +53,12 @@ using logger = std::function<void(const log_event&)>;
 /** One line describing the event, e.g.
     `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
     correlation id 5f..., rate limit 1/300, reset 59 s)`. */
-inline std::string to_string(const log_event& e)
-{
-    std::string out;
-    out.reserve(160 + e.url.size());
-    out += e.operation;
-    out += ' ';
-    out += to_string(e.method);
-    out += ' ';
-    out += e.url;
-    out += " -> ";
-    out += e.status ? std::to_string(e.status) : std::string("no response");
-    const auto tenths = e.duration.count() / 100;
-    out += " in " + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " ms (attempt " +
-           std::to_string(e.attempt);
-    if (!e.correlation_id.empty()) {
-        out += ", correlation id ";
-        out += e.correlation_id;
-    }
-    if (!e.ratelimit_count.empty() || !e.ratelimit_allowed.empty()) {
-        out += ", rate limit ";
-        out += e.ratelimit_count;
-        out += '/';
-        out += e.ratelimit_allowed;
-        if (!e.ratelimit_reset.empty()) {
-            out += ", reset ";
-            out += e.ratelimit_reset;
-            out += " s";
-        }
-    }
-    out += ')';
-    if (!e.error.empty()) {
-        out += ": ";
-        out += e.error;
-    }
-    return out;
-}
+GENESYS_DECL std::string to_string(const log_event& e);
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/logging.ipp>
+#endif
 
 #endif

@@ -18,6 +18,11 @@
 #error "<genesys/src.hpp> is for the compiled mode: define GENESYS_TOKENS_SEPARATE_COMPILATION for the whole program"
 #endif
 
+#include <genesys/impl/date_time.ipp>
+#include <genesys/impl/error.ipp>
+#include <genesys/impl/error_code.ipp>
+#include <genesys/impl/http.ipp>
+#include <genesys/impl/logging.ipp>
 #include <genesys/detail/impl/body_codec.ipp>
 #include <genesys/detail/impl/tokens_core.ipp>
 

@@ -27,6 +27,7 @@
 #include <genesys/region.hpp>
 #include <genesys/result.hpp>
 #include <genesys/retry.hpp>
+#include <genesys/retry_after.hpp>
 #include <genesys/routes.hpp>
 #include <genesys/testing/fake_transport.hpp>
 #include <genesys/token_source.hpp>

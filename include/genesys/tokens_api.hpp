@@ -5,7 +5,6 @@
 /// `tokens_api<Transport>`: the operations of the Tokens resource.
 
 #include <genesys/client_config.hpp>
-#include <genesys/detail/outcome.hpp>
 #include <genesys/detail/tokens_core.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
@@ -95,9 +94,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
     {
-        return core_.delete_token(user_id, send()).to_result();
+        return core_.try_delete_token(user_id, send());
     }
-    void delete_token(std::string_view user_id) { detail::take(core_.delete_token(user_id, send())); }
+    void delete_token(std::string_view user_id) { core_.delete_token(user_id, send()); }
     /// @}
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
@@ -109,9 +108,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
     {
-        return core_.delete_tokens_me(send()).to_result();
+        return core_.try_delete_tokens_me(send());
     }
-    void delete_tokens_me() { detail::take(core_.delete_tokens_me(send())); }
+    void delete_tokens_me() { core_.delete_tokens_me(send()); }
     /// @}
 
     /** `GET /api/v2/tokens/me` (`getTokensMe`): what the platform knows of the current token.
@@ -125,11 +124,11 @@ public:
     */
     [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        return core_.get_tokens_me(preserve_idle_ttl, send()).to_result();
+        return core_.try_get_tokens_me(preserve_idle_ttl, send());
     }
     token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        return std::move(detail::take(core_.get_tokens_me(preserve_idle_ttl, send())).data);
+        return core_.get_tokens_me(preserve_idle_ttl, send());
     }
     /// @}
 
@@ -149,9 +148,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_head_tokens_me()
     {
-        return core_.head_tokens_me(send()).to_result();
+        return core_.try_head_tokens_me(send());
     }
-    void head_tokens_me() { detail::take(core_.head_tokens_me(send())); }
+    void head_tokens_me() { core_.head_tokens_me(send()); }
     /// @}
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
@@ -161,8 +160,8 @@ public:
         about a token: none was sent).
         @{
     */
-    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.verify_token(send()).to_result(); }
-    bool verify_token() { return detail::take(core_.verify_token(send())).data; }
+    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }
+    bool verify_token() { return core_.verify_token(send()); }
     /// @}
 
     /** `GET /api/v2/tokens/timeout` (`getTokensTimeout`): the organization's idle-token timeout.
@@ -172,11 +171,11 @@ public:
     */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
     {
-        return core_.get_tokens_timeout(send()).to_result();
+        return core_.try_get_tokens_timeout(send());
     }
     idle_token_timeout get_tokens_timeout()
     {
-        return std::move(detail::take(core_.get_tokens_timeout(send())).data);
+        return core_.get_tokens_timeout(send());
     }
     /// @}
 
@@ -190,11 +189,11 @@ public:
     */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
     {
-        return core_.put_tokens_timeout(settings, send()).to_result();
+        return core_.try_put_tokens_timeout(settings, send());
     }
     idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
     {
-        return std::move(detail::take(core_.put_tokens_timeout(settings, send())).data);
+        return core_.put_tokens_timeout(settings, send());
     }
     /// @}
 

@@ -116,8 +116,30 @@ inline void wipe(std::string& text) noexcept
 
 #endif
 // ---- end <genesys/detail/ascii.hpp> ----
+// ---- begin <genesys/detail/config.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_HPP
+#define GENESYS_DETAIL_CONFIG_HPP
 
-#include <algorithm>
+// Header-only or compiled, as Boost.JSON and Boost.MySQL do it.
+//
+// By default the library is header-only: every function is defined in the headers (`inline`).
+// Define GENESYS_TOKENS_SEPARATE_COMPILATION (the CMake option of the same name does it for the
+// `genesys::tokens` target; the target `genesys::tokens_compiled` always does) and the headers
+// declare the non-template code only; <genesys/src.hpp>, included in exactly one translation unit,
+// defines it. The public headers of the compiled mode then include neither <boost/json.hpp> nor
+// the implementation's own headers.
+
+#if defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+/// A function defined once, in <genesys/src.hpp>.
+#define GENESYS_DECL
+#else
+/// A function defined in the header that declares it (`inline`).
+#define GENESYS_DECL inline
+#endif
+
+#endif
+// ---- end <genesys/detail/config.hpp> ----
+
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -203,21 +225,10 @@ public:
     void clear() noexcept { fields_.clear(); }
 
     /// The first field named `name` (any case), or `nullptr`.
-    const http_header* find(std::string_view name) const noexcept
-    {
-        for (const auto& f : fields_)
-            if (detail::iequals(f.name, name))
-                return &f;
-        return nullptr;
-    }
+    GENESYS_DECL const http_header* find(std::string_view name) const noexcept;
 
     /// The value of the first field named `name` (any case), if there is one.
-    std::optional<std::string_view> get(std::string_view name) const noexcept
-    {
-        if (const auto* f = find(name))
-            return std::string_view(f->value);
-        return std::nullopt;
-    }
+    GENESYS_DECL std::optional<std::string_view> get(std::string_view name) const noexcept;
 
     /// True when a field named `name` (any case) is present.
     bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
@@ -229,25 +240,10 @@ public:
     void push_back(http_header field) { fields_.push_back(std::move(field)); }
 
     /// Replaces the value of the first field named `name` and removes the others, or appends it.
-    void set(std::string_view name, std::string value)
-    {
-        auto first = std::find_if(fields_.begin(), fields_.end(),
-                                  [&](const http_header& f) { return detail::iequals(f.name, name); });
-        if (first == fields_.end()) {
-            fields_.push_back({std::string(name), std::move(value)});
-            return;
-        }
-        first->value = std::move(value);
-        fields_.erase(std::remove_if(first + 1, fields_.end(),
-                                     [&](const http_header& f) { return detail::iequals(f.name, name); }),
-                      fields_.end());
-    }
+    GENESYS_DECL void set(std::string_view name, std::string value);
 
     /// Removes every field named `name` (any case); returns how many were removed.
-    size_type erase(std::string_view name)
-    {
-        return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
-    }
+    GENESYS_DECL size_type erase(std::string_view name);
 
     /// Compares the fields in order, names case-sensitively.
     friend bool operator==(const http_headers&, const http_headers&) = default;
@@ -329,6 +325,55 @@ constexpr bool sends_body(http_method method, std::string_view body) noexcept
 
 } // namespace genesys
 
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/http.ipp> ----
+#ifndef GENESYS_IMPL_HTTP_IPP
+#define GENESYS_IMPL_HTTP_IPP
+
+
+#include <algorithm>
+#include <utility>
+
+namespace genesys {
+
+GENESYS_DECL const http_header* http_headers::find(std::string_view name) const noexcept
+{
+    for (const auto& f : fields_)
+        if (detail::iequals(f.name, name))
+            return &f;
+    return nullptr;
+}
+
+GENESYS_DECL std::optional<std::string_view> http_headers::get(std::string_view name) const noexcept
+{
+    if (const auto* f = find(name))
+        return std::string_view(f->value);
+    return std::nullopt;
+}
+
+GENESYS_DECL void http_headers::set(std::string_view name, std::string value)
+{
+    const auto named = [&](const http_header& f) { return detail::iequals(f.name, name); };
+    auto first = std::find_if(fields_.begin(), fields_.end(), named);
+    if (first == fields_.end()) {
+        fields_.push_back({std::string(name), std::move(value)});
+        return;
+    }
+    first->value = std::move(value);
+    fields_.erase(std::remove_if(first + 1, fields_.end(), named), fields_.end());
+}
+
+GENESYS_DECL http_headers::size_type http_headers::erase(std::string_view name)
+{
+    return std::erase_if(fields_, [&](const http_header& f) { return detail::iequals(f.name, name); });
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/impl/http.ipp> ----
+#endif
+
 #endif
 // ---- end <genesys/http.hpp> ----
 // ---- begin <genesys/logging.hpp> ----
@@ -385,7 +430,21 @@ using logger = std::function<void(const log_event&)>;
 /** One line describing the event, e.g.
     `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
     correlation id 5f..., rate limit 1/300, reset 59 s)`. */
-inline std::string to_string(const log_event& e)
+GENESYS_DECL std::string to_string(const log_event& e);
+
+} // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/logging.ipp> ----
+#ifndef GENESYS_IMPL_LOGGING_IPP
+#define GENESYS_IMPL_LOGGING_IPP
+
+
+#include <string>
+
+namespace genesys {
+
+GENESYS_DECL std::string to_string(const log_event& e)
 {
     std::string out;
     out.reserve(160 + e.url.size());
@@ -423,6 +482,10 @@ inline std::string to_string(const log_event& e)
 }
 
 } // namespace genesys
+
+#endif
+// ---- end <genesys/impl/logging.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/logging.hpp> ----
@@ -540,270 +603,13 @@ inline std::string login_base_url(region r) { return login_base_url(info(r).host
 /// @file
 /// `retry_policy`: when and how long to wait before trying a failed call again.
 
-// ---- begin <genesys/date_time.hpp> ----
-#ifndef GENESYS_DATE_TIME_HPP
-#define GENESYS_DATE_TIME_HPP
-
-/// @file
-/// The platform's `date-time` values: ISO-8601 instants at millisecond precision.
-
 #include <chrono>
-#include <cstdio>
-#include <optional>
-#include <string>
-#include <string_view>
-
-namespace genesys {
-
-/// An instant as the platform sends it: UTC, millisecond precision.
-using date_time = std::chrono::sys_time<std::chrono::milliseconds>;
-
-namespace detail {
-
-// The one reader of the library's date and number formats: ISO-8601 here, HTTP-dates below.
-
-/// Reads `min_digits` to `max_digits` decimal digits at `pos` into `out`, advancing `pos`.
-constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
-                           int& out) noexcept
-{
-    std::size_t n = 0;
-    int v = 0;
-    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
-        v = v * 10 + (s[pos + n] - '0');
-        ++n;
-    }
-    if (n < min_digits)
-        return false;
-    pos += n;
-    out = v;
-    return true;
-}
-
-/// Matches `what` at `pos`, advancing `pos` past it.
-constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
-{
-    if (s.substr(pos, what.size()) != what)
-        return false;
-    pos += what.size();
-    return true;
-}
-
-/// Reads `hh:mm:ss` (a leap second allowed) at `pos`.
-constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
-{
-    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
-           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
-}
-
-} // namespace detail
-
-/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
-
-    Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
-    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    Returns `std::nullopt` for anything else, including impossible dates and instants that
-    an offset or a leap second would move outside the years 0000 to 9999 (which
-    `format_date_time` could not write back).
-
-    @code
-    auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
-    assert(genesys::format_date_time(*t) == "2023-01-01T00:00:00.500Z");
-    @endcode
-*/
-constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
-{
-    using namespace std::chrono;
-    std::size_t pos = 0;
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (!detail::read_number(s, pos, 4, 4, y) || !detail::expect(s, pos, "-") ||
-        !detail::read_number(s, pos, 2, 2, mo) || !detail::expect(s, pos, "-") ||
-        !detail::read_number(s, pos, 2, 2, d))
-        return std::nullopt;
-    if (!detail::expect(s, pos, "T") && !detail::expect(s, pos, "t"))
-        return std::nullopt;
-    if (!detail::read_time(s, pos, h, mi, sec))
-        return std::nullopt;
-    int ms = 0;
-    if (detail::expect(s, pos, ".")) {
-        std::size_t digits = 0;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-            if (digits < 3)
-                ms = ms * 10 + (s[pos] - '0');
-            ++digits;
-            ++pos;
-        }
-        if (digits == 0)
-            return std::nullopt;
-        for (std::size_t i = digits; i < 3; ++i)
-            ms *= 10;
-    }
-    int offset_minutes = 0;
-    if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
-    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-        int sign = s[pos] == '-' ? -1 : 1;
-        ++pos;
-        int oh = 0, om = 0;
-        if (!detail::read_number(s, pos, 2, 2, oh))
-            return std::nullopt;
-        detail::expect(s, pos, ":");
-        if (!detail::read_number(s, pos, 2, 2, om) || oh > 23 || om > 59)
-            return std::nullopt;
-        offset_minutes = sign * (oh * 60 + om);
-    } else {
-        return std::nullopt;
-    }
-    if (pos != s.size())
-        return std::nullopt;
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok())
-        return std::nullopt;
-    const date_time t = date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
-                        minutes{offset_minutes};
-    constexpr date_time first{sys_days{year{0} / January / 1}};
-    constexpr date_time last{sys_days{year{10000} / January / 1} - milliseconds{1}};
-    if (t < first || t > last)
-        return std::nullopt;
-    return t;
-}
-
-/** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.
-
-    @code
-    genesys::format_date_time(genesys::date_time{}) == "1970-01-01T00:00:00.000Z"
-    @endcode
-*/
-inline std::string format_date_time(date_time t)
-{
-    using namespace std::chrono;
-    auto days = floor<std::chrono::days>(t);
-    year_month_day ymd{days};
-    hh_mm_ss<milliseconds> tod{t - days};
-    char buf[40];
-    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                          static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-                          static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
-    return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
-}
-
-namespace detail {
-
-constexpr std::optional<int> month_number(std::string_view m) noexcept
-{
-    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    for (int i = 0; i < 12; ++i)
-        if (names[i] == m)
-            return i + 1;
-    return std::nullopt;
-}
-
-/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
-    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
-    and asctime (`Sun Nov  6 08:49:37 1994`). */
-constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
-{
-    using namespace std::chrono;
-    const auto comma = s.find(',');
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    std::size_t pos = 0;
-    // After the comma, IMF-fixdate and RFC 850 differ only in the separator and the year's digits.
-    const auto read_after_comma = [&](std::string_view sep, std::size_t year_digits) {
-        pos = comma + 1;
-        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, sep))
-            return false;
-        const auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, sep) || !read_number(s, pos, year_digits, year_digits, y) || !expect(s, pos, " ") ||
-            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
-            return false;
-        mo = *m;
-        return true;
-    };
-    if (comma == 3) { // IMF-fixdate
-        if (!read_after_comma(" ", 4))
-            return std::nullopt;
-    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
-        if (!read_after_comma("-", 2))
-            return std::nullopt;
-        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
-    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
-        pos = 4;
-        auto m = month_number(s.substr(pos, 3));
-        pos += 3;
-        if (!m || !expect(s, pos, " "))
-            return std::nullopt;
-        if (s[pos] == ' ')
-            ++pos;
-        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
-            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
-            return std::nullopt;
-        mo = *m;
-    } else {
-        return std::nullopt;
-    }
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok())
-        return std::nullopt;
-    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
-}
-
-} // namespace detail
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/date_time.hpp> ----
-
-#include <chrono>
-#include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace genesys {
-
-/** How long a `Retry-After` value asks to wait, measured from `now`.
-
-    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
-    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
-    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
-
-    @code
-    auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
-    @endcode
-*/
-constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                                     std::chrono::system_clock::time_point now) noexcept
-{
-    using namespace std::chrono;
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
-    if (value.empty())
-        return std::nullopt;
-    if (value.front() >= '0' && value.front() <= '9') {
-        std::int64_t secs = 0;
-        for (char c : value) {
-            if (c < '0' || c > '9')
-                return std::nullopt;
-            secs = std::min<std::int64_t>(secs * 10 + (c - '0'), std::int64_t{1} << 40); // ~35,000 years
-        }
-        return milliseconds(secs * 1000);
-    }
-    auto date = detail::parse_http_date(value);
-    if (!date)
-        return std::nullopt;
-    // In seconds first: sys_seconds of year 0..9999 minus a nanosecond clock would overflow.
-    const auto whole = floor<seconds>(now);
-    const auto wait = duration_cast<milliseconds>(*date - time_point_cast<seconds>(whole)) -
-                      duration_cast<milliseconds>(now - whole);
-    return wait.count() > 0 ? wait : milliseconds(0);
-}
 
 /** When and how long to wait before trying a failed call again.
 
@@ -989,6 +795,175 @@ struct client_config {
 
 #endif
 // ---- end <genesys/client_config.hpp> ----
+// ---- begin <genesys/date_time.hpp> ----
+#ifndef GENESYS_DATE_TIME_HPP
+#define GENESYS_DATE_TIME_HPP
+
+/// @file
+/// The platform's `date-time` values: ISO-8601 instants at millisecond precision.
+
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/// An instant as the platform sends it: UTC, millisecond precision.
+using date_time = std::chrono::sys_time<std::chrono::milliseconds>;
+
+namespace detail {
+
+// The one reader of the library's date and number formats: ISO-8601 here, HTTP-dates in
+// <genesys/detail/http_date.hpp>.
+
+/// Reads `min_digits` to `max_digits` decimal digits at `pos` into `out`, advancing `pos`.
+constexpr bool read_number(std::string_view s, std::size_t& pos, std::size_t min_digits, std::size_t max_digits,
+                           int& out) noexcept
+{
+    std::size_t n = 0;
+    int v = 0;
+    while (pos + n < s.size() && n < max_digits && s[pos + n] >= '0' && s[pos + n] <= '9') {
+        v = v * 10 + (s[pos + n] - '0');
+        ++n;
+    }
+    if (n < min_digits)
+        return false;
+    pos += n;
+    out = v;
+    return true;
+}
+
+/// Matches `what` at `pos`, advancing `pos` past it.
+constexpr bool expect(std::string_view s, std::size_t& pos, std::string_view what) noexcept
+{
+    if (s.substr(pos, what.size()) != what)
+        return false;
+    pos += what.size();
+    return true;
+}
+
+/// Reads `hh:mm:ss` (a leap second allowed) at `pos`.
+constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, int& sec) noexcept
+{
+    return read_number(s, pos, 2, 2, h) && expect(s, pos, ":") && read_number(s, pos, 2, 2, m) &&
+           expect(s, pos, ":") && read_number(s, pos, 2, 2, sec) && h < 24 && m < 60 && sec <= 60;
+}
+
+} // namespace detail
+
+/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
+
+    Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
+    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
+    Returns `std::nullopt` for anything else, including impossible dates and instants that
+    an offset or a leap second would move outside the years 0000 to 9999 (which
+    `format_date_time` could not write back).
+
+    @code
+    auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
+    assert(genesys::format_date_time(*t) == "2023-01-01T00:00:00.500Z");
+    @endcode
+*/
+constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
+{
+    using namespace std::chrono;
+    std::size_t pos = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    if (!detail::read_number(s, pos, 4, 4, y) || !detail::expect(s, pos, "-") ||
+        !detail::read_number(s, pos, 2, 2, mo) || !detail::expect(s, pos, "-") ||
+        !detail::read_number(s, pos, 2, 2, d))
+        return std::nullopt;
+    if (!detail::expect(s, pos, "T") && !detail::expect(s, pos, "t"))
+        return std::nullopt;
+    if (!detail::read_time(s, pos, h, mi, sec))
+        return std::nullopt;
+    int ms = 0;
+    if (detail::expect(s, pos, ".")) {
+        std::size_t digits = 0;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            if (digits < 3)
+                ms = ms * 10 + (s[pos] - '0');
+            ++digits;
+            ++pos;
+        }
+        if (digits == 0)
+            return std::nullopt;
+        for (std::size_t i = digits; i < 3; ++i)
+            ms *= 10;
+    }
+    int offset_minutes = 0;
+    if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
+    } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
+        int sign = s[pos] == '-' ? -1 : 1;
+        ++pos;
+        int oh = 0, om = 0;
+        if (!detail::read_number(s, pos, 2, 2, oh))
+            return std::nullopt;
+        detail::expect(s, pos, ":");
+        if (!detail::read_number(s, pos, 2, 2, om) || oh > 23 || om > 59)
+            return std::nullopt;
+        offset_minutes = sign * (oh * 60 + om);
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size())
+        return std::nullopt;
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
+    const date_time t = date_time{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms} -
+                        minutes{offset_minutes};
+    constexpr date_time first{sys_days{year{0} / January / 1}};
+    constexpr date_time last{sys_days{year{10000} / January / 1} - milliseconds{1}};
+    if (t < first || t > last)
+        return std::nullopt;
+    return t;
+}
+
+/** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.
+
+    @code
+    genesys::format_date_time(genesys::date_time{}) == "1970-01-01T00:00:00.000Z"
+    @endcode
+*/
+GENESYS_DECL std::string format_date_time(date_time t);
+
+} // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/date_time.ipp> ----
+#ifndef GENESYS_IMPL_DATE_TIME_IPP
+#define GENESYS_IMPL_DATE_TIME_IPP
+
+
+#include <cstdio>
+
+namespace genesys {
+
+GENESYS_DECL std::string format_date_time(date_time t)
+{
+    using namespace std::chrono;
+    auto days = floor<std::chrono::days>(t);
+    year_month_day ymd{days};
+    hh_mm_ss<milliseconds> tod{t - days};
+    char buf[40];
+    int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                          static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
+                          static_cast<int>(tod.seconds().count()), static_cast<int>(tod.subseconds().count()));
+    return std::string(buf, static_cast<std::size_t>(n > 0 ? n : 0));
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/impl/date_time.ipp> ----
+#endif
+
+#endif
+// ---- end <genesys/date_time.hpp> ----
 // ---- begin <genesys/error.hpp> ----
 #ifndef GENESYS_ERROR_HPP
 #define GENESYS_ERROR_HPP
@@ -1003,10 +978,10 @@ struct client_config {
 /// @file
 /// The library's error codes (`genesys::errc`) and their `boost::system` category.
 
+
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <string>
 #include <type_traits>
 
 namespace genesys {
@@ -1031,6 +1006,34 @@ enum class errc {
     /// A valid token that the token validator's policy refuses (see `policy_error`).
     policy_mismatch,
 };
+
+/// The category of `genesys::errc`, named `"genesys.tokens"`.
+GENESYS_DECL const boost::system::error_category& tokens_category() noexcept;
+
+/// Makes an `error_code` from a `genesys::errc`, so `ec == genesys::errc::decode_failed` works.
+inline boost::system::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), tokens_category()};
+}
+
+} // namespace genesys
+
+// Makes genesys::errc convertible to boost::system::error_code. Hidden from Doxygen,
+// which cannot place a specialization declared outside its namespace.
+/// @cond
+template <>
+struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
+/// @endcond
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/error_code.ipp> ----
+#ifndef GENESYS_IMPL_ERROR_CODE_IPP
+#define GENESYS_IMPL_ERROR_CODE_IPP
+
+
+#include <string>
+
+namespace genesys {
 
 namespace detail {
 
@@ -1057,27 +1060,17 @@ public:
 
 } // namespace detail
 
-/// The category of `genesys::errc`, named `"genesys.tokens"`.
-inline const boost::system::error_category& tokens_category() noexcept
+GENESYS_DECL const boost::system::error_category& tokens_category() noexcept
 {
     static const detail::error_category_impl instance;
     return instance;
 }
 
-/// Makes an `error_code` from a `genesys::errc`, so `ec == genesys::errc::decode_failed` works.
-inline boost::system::error_code make_error_code(errc e) noexcept
-{
-    return {static_cast<int>(e), tokens_category()};
-}
-
 } // namespace genesys
 
-// Makes genesys::errc convertible to boost::system::error_code. Hidden from Doxygen,
-// which cannot place a specialization declared outside its namespace.
-/// @cond
-template <>
-struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
-/// @endcond
+#endif
+// ---- end <genesys/impl/error_code.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/error_code.hpp> ----
@@ -1088,59 +1081,11 @@ struct boost::system::is_error_code_enum<genesys::errc> : std::true_type {};
 /// @file
 /// `error_body`: the JSON body of every platform error response (`ErrorBody`), with its parts.
 
-// ---- begin <genesys/detail/model_traits.hpp> ----
-#ifndef GENESYS_DETAIL_MODEL_TRAITS_HPP
-#define GENESYS_DETAIL_MODEL_TRAITS_HPP
-
-// A model's JSON shape, declared once beside the model: its platform name and its fields as
-// `{json key, member pointer}` pairs. Nothing here parses JSON: <genesys/detail/json_codec.hpp>
-// walks these tables, so a model header does not need Boost.JSON.
-
-#include <concepts>
-#include <optional>
-#include <string_view>
-#include <tuple>
-
-namespace genesys::detail {
-
-/// One model field: its JSON key and the member that holds it.
-template <class C, class M>
-struct field_t {
-    std::string_view key;
-    M C::*member;
-};
-
-template <class C, class M>
-constexpr field_t<C, M> field(std::string_view key, M C::*member) noexcept
-{
-    return {key, member};
-}
-
-/// Specialized by each model: `name` (the platform's model name) and `fields` (a tuple of `field_t`).
-template <class T>
-struct model_traits;
-
-template <class T>
-concept model = requires {
-    { model_traits<T>::name } -> std::convertible_to<std::string_view>;
-    model_traits<T>::fields;
-};
-
-template <class T>
-inline constexpr bool is_optional_v = false;
-template <class T>
-inline constexpr bool is_optional_v<std::optional<T>> = true;
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/model_traits.hpp> ----
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace genesys {
@@ -1199,48 +1144,6 @@ struct error_body {
     friend bool operator==(const error_body&, const error_body&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<error_detail> {
-    using T = error_detail;
-    static constexpr std::string_view name = "Detail";
-    static constexpr auto fields = std::tuple{
-        field("errorCode", &T::error_code),
-        field("fieldName", &T::field_name),
-        field("entityId", &T::entity_id),
-        field("entityName", &T::entity_name),
-    };
-};
-
-template <>
-struct model_traits<error_limit> {
-    static constexpr std::string_view name = "Limit";
-    static constexpr auto fields = std::tuple{field("key", &error_limit::key),
-                                              field("namespace", &error_limit::namespace_),
-                                              field("value", &error_limit::value)};
-};
-
-template <>
-struct model_traits<error_body> {
-    using T = error_body;
-    static constexpr std::string_view name = "ErrorBody";
-    static constexpr auto fields = std::tuple{
-        field("message", &T::message),
-        field("code", &T::code),
-        field("status", &T::status),
-        field("entityId", &T::entity_id),
-        field("entityName", &T::entity_name),
-        field("messageWithParams", &T::message_with_params),
-        field("messageParams", &T::message_params),
-        field("contextId", &T::context_id),
-        field("details", &T::details),
-        field("errors", &T::errors),
-        field("limit", &T::limit),
-    };
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif
@@ -1251,11 +1154,10 @@ struct model_traits<error_body> {
 
 #include <memory>
 #include <optional>
-#include <ostream>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace genesys {
 
@@ -1323,7 +1225,7 @@ struct error {
 };
 
 /// Writes `e.message`.
-inline std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
+GENESYS_DECL std::ostream& operator<<(std::ostream& os, const error& e);
 
 /** The base of every exception the library throws; `info()` is the full `genesys::error`.
 
@@ -1336,10 +1238,7 @@ inline std::ostream& operator<<(std::ostream& os, const error& e) { return os <<
 class exception : public std::runtime_error {
 public:
     /// Constructs from the failure; `what()` is `e.message`.
-    explicit exception(error e)
-        : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
-    {
-    }
+    GENESYS_DECL explicit exception(error e);
 
     /// Everything known about the failure.
     const error& info() const noexcept { return *info_; }
@@ -1408,7 +1307,37 @@ public:
 namespace detail {
 
 /// Throws the exception of `e.kind`, moving `e` into it.
-[[noreturn]] inline void throw_error(error&& e)
+[[noreturn]] GENESYS_DECL void throw_error(error&& e);
+
+} // namespace detail
+
+/// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
+[[noreturn]] GENESYS_DECL void throw_exception_from_error(const error& e, const boost::source_location& = {});
+
+} // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/error.ipp> ----
+#ifndef GENESYS_IMPL_ERROR_IPP
+#define GENESYS_IMPL_ERROR_IPP
+
+
+#include <memory>
+#include <ostream>
+#include <utility>
+
+namespace genesys {
+
+GENESYS_DECL std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
+
+GENESYS_DECL exception::exception(error e)
+    : std::runtime_error(e.message), info_(std::make_shared<const error>(std::move(e)))
+{
+}
+
+namespace detail {
+
+GENESYS_DECL void throw_error(error&& e)
 {
     switch (e.kind) {
     case error_kind::api: throw api_error(std::move(e));
@@ -1422,13 +1351,16 @@ namespace detail {
 
 } // namespace detail
 
-/// Throws the exception that matches `e.kind`. Found by ADL from `genesys::result<T>::value()`.
-[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location& = {})
+GENESYS_DECL void throw_exception_from_error(const error& e, const boost::source_location&)
 {
     detail::throw_error(error(e));
 }
 
 } // namespace genesys
+
+#endif
+// ---- end <genesys/impl/error.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/error.hpp> ----
@@ -1451,11 +1383,534 @@ namespace detail {
 
 // Table-driven JSON encoding and tolerant decoding of the models.
 //
-// Each model lists its fields once, as `{json key, member pointer}` pairs in a
-// `model_traits` specialization; encoding and decoding walk that table. Decoding
-// ignores unknown keys, treats a missing key or `null` as "absent", and on a
-// type mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+// Each model lists its fields once, as `{json key, member pointer}` pairs in a `model_traits`
+// specialization (<genesys/detail/model_fields.hpp>); encoding and decoding walk that table.
+// Decoding ignores unknown keys, treats a missing key or `null` as "absent", and on a type
+// mismatch reports where it happened (`$.OAuthClient.scope[2]`).
 
+// ---- begin <genesys/detail/model_fields.hpp> ----
+#ifndef GENESYS_DETAIL_MODEL_FIELDS_HPP
+#define GENESYS_DETAIL_MODEL_FIELDS_HPP
+
+// The JSON shape of every model: its platform name and its fields as `{json key, member}` pairs,
+// in the order the platform documents them. <genesys/detail/json_codec.hpp> walks these tables;
+// the model headers themselves stay plain structs, so that a program that only uses the models
+// (the compiled mode's public headers) does not parse the tables.
+
+// ---- begin <genesys/detail/model_traits.hpp> ----
+#ifndef GENESYS_DETAIL_MODEL_TRAITS_HPP
+#define GENESYS_DETAIL_MODEL_TRAITS_HPP
+
+// How a model's JSON shape is declared: its platform name and its fields as `{json key, member
+// pointer}` pairs, in a `model_traits` specialization (all of them are in
+// <genesys/detail/model_fields.hpp>). Nothing here parses JSON: <genesys/detail/json_codec.hpp>
+// walks these tables.
+
+#include <concepts>
+#include <optional>
+#include <string_view>
+#include <tuple>
+
+namespace genesys::detail {
+
+/// One model field: its JSON key and the member that holds it.
+template <class C, class M>
+struct field_t {
+    std::string_view key;
+    M C::*member;
+};
+
+template <class C, class M>
+constexpr field_t<C, M> field(std::string_view key, M C::*member) noexcept
+{
+    return {key, member};
+}
+
+/// Specialized by each model: `name` (the platform's model name) and `fields` (a tuple of `field_t`).
+template <class T>
+struct model_traits;
+
+template <class T>
+concept model = requires {
+    { model_traits<T>::name } -> std::convertible_to<std::string_view>;
+    model_traits<T>::fields;
+};
+
+template <class T>
+inline constexpr bool is_optional_v = false;
+template <class T>
+inline constexpr bool is_optional_v<std::optional<T>> = true;
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/model_traits.hpp> ----
+// ---- begin <genesys/models/entities.hpp> ----
+#ifndef GENESYS_MODELS_ENTITIES_HPP
+#define GENESYS_MODELS_ENTITIES_HPP
+
+/// @file
+/// The small reference models shared by the others: `entity`, `named_entity`,
+/// `domain_entity_ref` and `role_division`.
+
+
+#include <optional>
+#include <string>
+
+namespace genesys {
+
+/// A reference to an object by id (`Entity`).
+struct entity {
+    std::optional<std::string> id{}; ///< The object's id.
+
+    /// Compares every field.
+    friend bool operator==(const entity&, const entity&) = default;
+};
+
+/// A reference to an object by id, with its name (`NamedEntity`).
+struct named_entity {
+    std::optional<std::string> id{};   ///< The object's id.
+    std::optional<std::string> name{}; ///< The object's name.
+
+    /// Compares every field.
+    friend bool operator==(const named_entity&, const named_entity&) = default;
+};
+
+/// A reference to a domain object with its URI (`DomainEntityRef`).
+struct domain_entity_ref {
+    std::optional<std::string> id{};       ///< The object's id.
+    std::optional<std::string> name{};     ///< The object's name.
+    std::optional<std::string> self_uri{}; ///< The object's API path, e.g. `/api/v2/users/{id}`; JSON key `selfUri`.
+
+    /// Compares every field.
+    friend bool operator==(const domain_entity_ref&, const domain_entity_ref&) = default;
+};
+
+/** A role granted in a division (`RoleDivision`).
+
+    Both fields are required by the platform: they are always written, and read
+    as empty strings if a response leaves them out.
+*/
+struct role_division {
+    std::string role_id{};     ///< The role's id; JSON key `roleId`.
+    std::string division_id{}; ///< The division's id; JSON key `divisionId`.
+
+    /// Compares every field.
+    friend bool operator==(const role_division&, const role_division&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/entities.hpp> ----
+// ---- begin <genesys/models/idle_token_timeout.hpp> ----
+#ifndef GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
+#define GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
+
+/// @file
+/// `idle_token_timeout`: the organization's idle-token settings (`IdleTokenTimeout`).
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace genesys {
+
+/// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
+struct inactivity_timeout_group_bundle {
+    /// The bundle's priority among the others.
+    std::int64_t priority = 0;
+    /// The timeout for members of `groups`, in seconds; JSON key `timeoutSeconds`.
+    std::int64_t timeout_seconds = 0;
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
+    std::optional<std::string> inactivity_timeout_unit{};
+    /// The ids of the groups it applies to.
+    std::vector<std::string> groups{};
+
+    /// Compares every field.
+    friend bool operator==(const inactivity_timeout_group_bundle&, const inactivity_timeout_group_bundle&) = default;
+};
+
+/** The organization's idle-token timeout settings (`IdleTokenTimeout`).
+
+    @code
+    genesys::idle_token_timeout t;
+    t.enable_idle_token_timeout = true;
+    t.idle_token_timeout_seconds = 900;
+    api.put_tokens_timeout(t);
+    @endcode
+*/
+struct idle_token_timeout {
+    /// How long a token may stay unused, in seconds; JSON key `idleTokenTimeoutSeconds`.
+    std::optional<std::int64_t> idle_token_timeout_seconds{};
+    /// Whether unused tokens expire; JSON key `enableIdleTokenTimeout`.
+    std::optional<bool> enable_idle_token_timeout{};
+    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
+    std::optional<std::string> inactivity_timeout_unit{};
+    /// Whether the group-specific timeouts apply; JSON key `inactivityTimeoutGroupsEnabled`.
+    std::optional<bool> inactivity_timeout_groups_enabled{};
+    /// The group-specific timeouts; JSON key `inactivityTimeoutGroupBundles`.
+    std::optional<std::vector<inactivity_timeout_group_bundle>> inactivity_timeout_group_bundles{};
+
+    /// Compares every field.
+    friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/idle_token_timeout.hpp> ----
+// ---- begin <genesys/models/oauth_error_body.hpp> ----
+#ifndef GENESYS_MODELS_OAUTH_ERROR_BODY_HPP
+#define GENESYS_MODELS_OAUTH_ERROR_BODY_HPP
+
+/// @file
+/// `oauth_error_body`: the body of the login host's refusals.
+
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/// The login host's error body: `{"error": "invalid_client", "description": "...", "error_description": "..."}`.
+struct oauth_error_body {
+    /// The OAuth error code: `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
+    std::optional<std::string> error{};
+    /// What went wrong, as the Genesys login host words it.
+    std::optional<std::string> description{};
+    /// The RFC 6749 description (usually the same text as `description`).
+    std::optional<std::string> error_description{};
+
+    /// Field-by-field equality.
+    friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/oauth_error_body.hpp> ----
+// ---- begin <genesys/models/oauth_token.hpp> ----
+#ifndef GENESYS_MODELS_OAUTH_TOKEN_HPP
+#define GENESYS_MODELS_OAUTH_TOKEN_HPP
+
+/// @file
+/// `oauth_token`: a token response of the login host.
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
+struct oauth_token {
+    /// The token to send as `Authorization: Bearer <access_token>`.
+    std::string access_token{};
+    /// `bearer`.
+    std::string token_type{};
+    /// Lifetime in seconds from when the response was sent.
+    std::optional<std::int64_t> expires_in{};
+    /// Present for the authorization-code and refresh-token grants.
+    std::optional<std::string> refresh_token{};
+
+    /// Field-by-field equality.
+    friend bool operator==(const oauth_token&, const oauth_token&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/oauth_token.hpp> ----
+// ---- begin <genesys/models/org_oauth_client.hpp> ----
+#ifndef GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
+#define GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
+
+/// @file
+/// `org_oauth_client`: the OAuth client a token was issued to (`OrgOAuthClient`).
+
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace genesys {
+
+/** The OAuth client a token was issued to (`OrgOAuthClient`).
+
+    `authorized_grant_type` and `state` stay strings: the platform has changed
+    their values over time (`CLIENT_CREDENTIALS` became `CLIENT-CREDENTIALS`), and
+    an unknown value must not fail decoding. `name` and `authorized_grant_type`
+    are required by the platform; a response that leaves them out reads as empty.
+*/
+struct org_oauth_client {
+    /// The client id.
+    std::optional<std::string> id{};
+    /// The client's display name.
+    std::string name{};
+    /// When it was created; JSON key `dateCreated`.
+    std::optional<date_time> date_created{};
+    /// When it was last changed; JSON key `dateModified`.
+    std::optional<date_time> date_modified{};
+    /// Who created it; JSON key `createdBy`.
+    std::optional<domain_entity_ref> created_by{};
+    /// Who last changed it; JSON key `modifiedBy`.
+    std::optional<domain_entity_ref> modified_by{};
+    /// `CODE`, `TOKEN`, `SAML2-BEARER`, `PASSWORD`, `CLIENT-CREDENTIALS`, or a newer value;
+    /// JSON key `authorizedGrantType`.
+    std::string authorized_grant_type{};
+    /// The scopes the client may request.
+    std::optional<std::vector<std::string>> scope{};
+    /// The roles it holds, each in a division; JSON key `roleDivisions`.
+    std::optional<std::vector<role_division>> role_divisions{};
+    /// `active`, `disabled`, `inactive`, or a newer value.
+    std::optional<std::string> state{};
+    /// When it is due to be deleted; JSON key `dateToDelete`.
+    std::optional<date_time> date_to_delete{};
+    /// The organization it belongs to.
+    std::optional<named_entity> organization{};
+
+    /// Compares every field.
+    friend bool operator==(const org_oauth_client&, const org_oauth_client&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/org_oauth_client.hpp> ----
+// ---- begin <genesys/models/token_info.hpp> ----
+#ifndef GENESYS_MODELS_TOKEN_INFO_HPP
+#define GENESYS_MODELS_TOKEN_INFO_HPP
+
+/// @file
+/// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
+
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace genesys {
+
+/// The native user a cloned user was made from, in the trustor organization (`TokenInfoClonedUser`).
+struct token_info_cloned_user {
+    std::optional<std::string> id{};      ///< The native user's id.
+    std::optional<entity> organization{}; ///< The native user's organization.
+
+    /// Compares every field.
+    friend bool operator==(const token_info_cloned_user&, const token_info_cloned_user&) = default;
+};
+
+/** Information about the access token used for the request (`TokenInfo`).
+
+    Every field is optional: the platform has added fields over the years, and an
+    older or newer server may send fewer or more. `authorized_scope` is empty-but-present
+    when the server sends `[]`, and absent when it sends nothing.
+
+    @code
+    genesys::token_info info = api.get_tokens_me();
+    if (info.oauth_client)
+        std::cout << info.oauth_client->name << '\n';
+    @endcode
+*/
+struct token_info {
+    /// The organization the token acts in.
+    std::optional<named_entity> organization{};
+    /// The user's own organization; JSON key `homeOrganization`.
+    std::optional<named_entity> home_organization{};
+    /// The scopes the token was granted; JSON key `authorizedScope`.
+    std::optional<std::vector<std::string>> authorized_scope{};
+    /// The native user, when the token's user is a clone; JSON key `clonedUser`.
+    std::optional<token_info_cloned_user> cloned_user{};
+    /// When the token expires if left unused; JSON key `dateTokenIdles`.
+    std::optional<date_time> date_token_idles{};
+    /// JSON key `OAuthClient` (capital O).
+    std::optional<org_oauth_client> oauth_client{};
+
+    /// Compares every field.
+    friend bool operator==(const token_info&, const token_info&) = default;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/token_info.hpp> ----
+
+#include <tuple>
+
+namespace genesys::detail {
+
+// <genesys/models/entities.hpp>
+
+template <>
+struct model_traits<entity> {
+    static constexpr std::string_view name = "Entity";
+    static constexpr auto fields = std::tuple{field("id", &entity::id)};
+};
+
+template <>
+struct model_traits<named_entity> {
+    static constexpr std::string_view name = "NamedEntity";
+    static constexpr auto fields = std::tuple{field("id", &named_entity::id), field("name", &named_entity::name)};
+};
+
+template <>
+struct model_traits<domain_entity_ref> {
+    static constexpr std::string_view name = "DomainEntityRef";
+    static constexpr auto fields = std::tuple{field("id", &domain_entity_ref::id),
+                                              field("name", &domain_entity_ref::name),
+                                              field("selfUri", &domain_entity_ref::self_uri)};
+};
+
+template <>
+struct model_traits<role_division> {
+    static constexpr std::string_view name = "RoleDivision";
+    static constexpr auto fields =
+        std::tuple{field("roleId", &role_division::role_id), field("divisionId", &role_division::division_id)};
+};
+
+// <genesys/models/org_oauth_client.hpp>
+
+template <>
+struct model_traits<org_oauth_client> {
+    using T = org_oauth_client;
+    static constexpr std::string_view name = "OrgOAuthClient";
+    static constexpr auto fields = std::tuple{
+        field("id", &T::id),
+        field("name", &T::name),
+        field("dateCreated", &T::date_created),
+        field("dateModified", &T::date_modified),
+        field("createdBy", &T::created_by),
+        field("modifiedBy", &T::modified_by),
+        field("authorizedGrantType", &T::authorized_grant_type),
+        field("scope", &T::scope),
+        field("roleDivisions", &T::role_divisions),
+        field("state", &T::state),
+        field("dateToDelete", &T::date_to_delete),
+        field("organization", &T::organization),
+    };
+};
+
+// <genesys/models/token_info.hpp>
+
+template <>
+struct model_traits<token_info_cloned_user> {
+    static constexpr std::string_view name = "TokenInfoClonedUser";
+    static constexpr auto fields = std::tuple{field("id", &token_info_cloned_user::id),
+                                              field("organization", &token_info_cloned_user::organization)};
+};
+
+template <>
+struct model_traits<token_info> {
+    using T = token_info;
+    static constexpr std::string_view name = "TokenInfo";
+    static constexpr auto fields = std::tuple{
+        field("organization", &T::organization),
+        field("homeOrganization", &T::home_organization),
+        field("authorizedScope", &T::authorized_scope),
+        field("clonedUser", &T::cloned_user),
+        field("dateTokenIdles", &T::date_token_idles),
+        field("OAuthClient", &T::oauth_client),
+    };
+};
+
+// <genesys/models/idle_token_timeout.hpp>
+
+template <>
+struct model_traits<inactivity_timeout_group_bundle> {
+    using T = inactivity_timeout_group_bundle;
+    static constexpr std::string_view name = "InactivityTimeoutGroupBundle";
+    static constexpr auto fields = std::tuple{
+        field("priority", &T::priority),
+        field("timeoutSeconds", &T::timeout_seconds),
+        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
+        field("groups", &T::groups),
+    };
+};
+
+template <>
+struct model_traits<idle_token_timeout> {
+    using T = idle_token_timeout;
+    static constexpr std::string_view name = "IdleTokenTimeout";
+    static constexpr auto fields = std::tuple{
+        field("idleTokenTimeoutSeconds", &T::idle_token_timeout_seconds),
+        field("enableIdleTokenTimeout", &T::enable_idle_token_timeout),
+        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
+        field("inactivityTimeoutGroupsEnabled", &T::inactivity_timeout_groups_enabled),
+        field("inactivityTimeoutGroupBundles", &T::inactivity_timeout_group_bundles),
+    };
+};
+
+// <genesys/models/error_body.hpp>
+
+template <>
+struct model_traits<error_detail> {
+    using T = error_detail;
+    static constexpr std::string_view name = "Detail";
+    static constexpr auto fields = std::tuple{
+        field("errorCode", &T::error_code),
+        field("fieldName", &T::field_name),
+        field("entityId", &T::entity_id),
+        field("entityName", &T::entity_name),
+    };
+};
+
+template <>
+struct model_traits<error_limit> {
+    static constexpr std::string_view name = "Limit";
+    static constexpr auto fields = std::tuple{field("key", &error_limit::key),
+                                              field("namespace", &error_limit::namespace_),
+                                              field("value", &error_limit::value)};
+};
+
+template <>
+struct model_traits<error_body> {
+    using T = error_body;
+    static constexpr std::string_view name = "ErrorBody";
+    static constexpr auto fields = std::tuple{
+        field("message", &T::message),
+        field("code", &T::code),
+        field("status", &T::status),
+        field("entityId", &T::entity_id),
+        field("entityName", &T::entity_name),
+        field("messageWithParams", &T::message_with_params),
+        field("messageParams", &T::message_params),
+        field("contextId", &T::context_id),
+        field("details", &T::details),
+        field("errors", &T::errors),
+        field("limit", &T::limit),
+    };
+};
+
+// <genesys/models/oauth_error_body.hpp>
+
+template <>
+struct model_traits<oauth_error_body> {
+    static constexpr std::string_view name = "OAuth error";
+    static constexpr auto fields = std::tuple{field("error", &oauth_error_body::error),
+                                              field("description", &oauth_error_body::description),
+                                              field("error_description", &oauth_error_body::error_description)};
+};
+
+// <genesys/models/oauth_token.hpp>
+
+template <>
+struct model_traits<oauth_token> {
+    static constexpr std::string_view name = "OAuth token response";
+    static constexpr auto fields = std::tuple{
+        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
+        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
+};
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/model_fields.hpp> ----
 
 #include <boost/json.hpp>
 
@@ -1795,434 +2250,6 @@ boost::system::result<T> tag_invoke(const boost::json::try_value_to_tag<T>&, con
 
 #endif
 // ---- end <genesys/detail/json_codec.hpp> ----
-// ---- begin <genesys/models/entities.hpp> ----
-#ifndef GENESYS_MODELS_ENTITIES_HPP
-#define GENESYS_MODELS_ENTITIES_HPP
-
-/// @file
-/// The small reference models shared by the others: `entity`, `named_entity`,
-/// `domain_entity_ref` and `role_division`.
-
-
-#include <optional>
-#include <string>
-#include <tuple>
-
-namespace genesys {
-
-/// A reference to an object by id (`Entity`).
-struct entity {
-    std::optional<std::string> id{}; ///< The object's id.
-
-    /// Compares every field.
-    friend bool operator==(const entity&, const entity&) = default;
-};
-
-/// A reference to an object by id, with its name (`NamedEntity`).
-struct named_entity {
-    std::optional<std::string> id{};   ///< The object's id.
-    std::optional<std::string> name{}; ///< The object's name.
-
-    /// Compares every field.
-    friend bool operator==(const named_entity&, const named_entity&) = default;
-};
-
-/// A reference to a domain object with its URI (`DomainEntityRef`).
-struct domain_entity_ref {
-    std::optional<std::string> id{};       ///< The object's id.
-    std::optional<std::string> name{};     ///< The object's name.
-    std::optional<std::string> self_uri{}; ///< The object's API path, e.g. `/api/v2/users/{id}`; JSON key `selfUri`.
-
-    /// Compares every field.
-    friend bool operator==(const domain_entity_ref&, const domain_entity_ref&) = default;
-};
-
-/** A role granted in a division (`RoleDivision`).
-
-    Both fields are required by the platform: they are always written, and read
-    as empty strings if a response leaves them out.
-*/
-struct role_division {
-    std::string role_id{};     ///< The role's id; JSON key `roleId`.
-    std::string division_id{}; ///< The division's id; JSON key `divisionId`.
-
-    /// Compares every field.
-    friend bool operator==(const role_division&, const role_division&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<entity> {
-    static constexpr std::string_view name = "Entity";
-    static constexpr auto fields = std::tuple{field("id", &entity::id)};
-};
-
-template <>
-struct model_traits<named_entity> {
-    static constexpr std::string_view name = "NamedEntity";
-    static constexpr auto fields = std::tuple{field("id", &named_entity::id), field("name", &named_entity::name)};
-};
-
-template <>
-struct model_traits<domain_entity_ref> {
-    static constexpr std::string_view name = "DomainEntityRef";
-    static constexpr auto fields = std::tuple{field("id", &domain_entity_ref::id),
-                                              field("name", &domain_entity_ref::name),
-                                              field("selfUri", &domain_entity_ref::self_uri)};
-};
-
-template <>
-struct model_traits<role_division> {
-    static constexpr std::string_view name = "RoleDivision";
-    static constexpr auto fields =
-        std::tuple{field("roleId", &role_division::role_id), field("divisionId", &role_division::division_id)};
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/entities.hpp> ----
-// ---- begin <genesys/models/idle_token_timeout.hpp> ----
-#ifndef GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
-#define GENESYS_MODELS_IDLE_TOKEN_TIMEOUT_HPP
-
-/// @file
-/// `idle_token_timeout`: the organization's idle-token settings (`IdleTokenTimeout`).
-
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <tuple>
-#include <vector>
-
-namespace genesys {
-
-/// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
-struct inactivity_timeout_group_bundle {
-    /// The bundle's priority among the others.
-    std::int64_t priority = 0;
-    /// The timeout for members of `groups`, in seconds; JSON key `timeoutSeconds`.
-    std::int64_t timeout_seconds = 0;
-    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
-    std::optional<std::string> inactivity_timeout_unit{};
-    /// The ids of the groups it applies to.
-    std::vector<std::string> groups{};
-
-    /// Compares every field.
-    friend bool operator==(const inactivity_timeout_group_bundle&, const inactivity_timeout_group_bundle&) = default;
-};
-
-/** The organization's idle-token timeout settings (`IdleTokenTimeout`).
-
-    @code
-    genesys::idle_token_timeout t;
-    t.enable_idle_token_timeout = true;
-    t.idle_token_timeout_seconds = 900;
-    api.put_tokens_timeout(t);
-    @endcode
-*/
-struct idle_token_timeout {
-    /// How long a token may stay unused, in seconds; JSON key `idleTokenTimeoutSeconds`.
-    std::optional<std::int64_t> idle_token_timeout_seconds{};
-    /// Whether unused tokens expire; JSON key `enableIdleTokenTimeout`.
-    std::optional<bool> enable_idle_token_timeout{};
-    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
-    std::optional<std::string> inactivity_timeout_unit{};
-    /// Whether the group-specific timeouts apply; JSON key `inactivityTimeoutGroupsEnabled`.
-    std::optional<bool> inactivity_timeout_groups_enabled{};
-    /// The group-specific timeouts; JSON key `inactivityTimeoutGroupBundles`.
-    std::optional<std::vector<inactivity_timeout_group_bundle>> inactivity_timeout_group_bundles{};
-
-    /// Compares every field.
-    friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<inactivity_timeout_group_bundle> {
-    using T = inactivity_timeout_group_bundle;
-    static constexpr std::string_view name = "InactivityTimeoutGroupBundle";
-    static constexpr auto fields = std::tuple{
-        field("priority", &T::priority),
-        field("timeoutSeconds", &T::timeout_seconds),
-        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
-        field("groups", &T::groups),
-    };
-};
-
-template <>
-struct model_traits<idle_token_timeout> {
-    using T = idle_token_timeout;
-    static constexpr std::string_view name = "IdleTokenTimeout";
-    static constexpr auto fields = std::tuple{
-        field("idleTokenTimeoutSeconds", &T::idle_token_timeout_seconds),
-        field("enableIdleTokenTimeout", &T::enable_idle_token_timeout),
-        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
-        field("inactivityTimeoutGroupsEnabled", &T::inactivity_timeout_groups_enabled),
-        field("inactivityTimeoutGroupBundles", &T::inactivity_timeout_group_bundles),
-    };
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/idle_token_timeout.hpp> ----
-// ---- begin <genesys/models/oauth_error_body.hpp> ----
-#ifndef GENESYS_MODELS_OAUTH_ERROR_BODY_HPP
-#define GENESYS_MODELS_OAUTH_ERROR_BODY_HPP
-
-/// @file
-/// `oauth_error_body`: the body of the login host's refusals.
-
-
-#include <optional>
-#include <string>
-#include <string_view>
-#include <tuple>
-
-namespace genesys {
-
-/// The login host's error body: `{"error": "invalid_client", "description": "...", "error_description": "..."}`.
-struct oauth_error_body {
-    /// The OAuth error code: `invalid_client`, `invalid_grant`, `unsupported_grant_type`, ...
-    std::optional<std::string> error{};
-    /// What went wrong, as the Genesys login host words it.
-    std::optional<std::string> description{};
-    /// The RFC 6749 description (usually the same text as `description`).
-    std::optional<std::string> error_description{};
-
-    /// Field-by-field equality.
-    friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<oauth_error_body> {
-    static constexpr std::string_view name = "OAuth error";
-    static constexpr auto fields = std::tuple{field("error", &oauth_error_body::error),
-                                              field("description", &oauth_error_body::description),
-                                              field("error_description", &oauth_error_body::error_description)};
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/oauth_error_body.hpp> ----
-// ---- begin <genesys/models/oauth_token.hpp> ----
-#ifndef GENESYS_MODELS_OAUTH_TOKEN_HPP
-#define GENESYS_MODELS_OAUTH_TOKEN_HPP
-
-/// @file
-/// `oauth_token`: a token response of the login host.
-
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <tuple>
-
-namespace genesys {
-
-/// A token response of the login host: `{"access_token": "...", "token_type": "bearer", "expires_in": 86399}`.
-struct oauth_token {
-    /// The token to send as `Authorization: Bearer <access_token>`.
-    std::string access_token{};
-    /// `bearer`.
-    std::string token_type{};
-    /// Lifetime in seconds from when the response was sent.
-    std::optional<std::int64_t> expires_in{};
-    /// Present for the authorization-code and refresh-token grants.
-    std::optional<std::string> refresh_token{};
-
-    /// Field-by-field equality.
-    friend bool operator==(const oauth_token&, const oauth_token&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/oauth_token.hpp> ----
-// ---- begin <genesys/models/org_oauth_client.hpp> ----
-#ifndef GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
-#define GENESYS_MODELS_ORG_OAUTH_CLIENT_HPP
-
-/// @file
-/// `org_oauth_client`: the OAuth client a token was issued to (`OrgOAuthClient`).
-
-
-#include <optional>
-#include <string>
-#include <tuple>
-#include <vector>
-
-namespace genesys {
-
-/** The OAuth client a token was issued to (`OrgOAuthClient`).
-
-    `authorized_grant_type` and `state` stay strings: the platform has changed
-    their values over time (`CLIENT_CREDENTIALS` became `CLIENT-CREDENTIALS`), and
-    an unknown value must not fail decoding. `name` and `authorized_grant_type`
-    are required by the platform; a response that leaves them out reads as empty.
-*/
-struct org_oauth_client {
-    /// The client id.
-    std::optional<std::string> id{};
-    /// The client's display name.
-    std::string name{};
-    /// When it was created; JSON key `dateCreated`.
-    std::optional<date_time> date_created{};
-    /// When it was last changed; JSON key `dateModified`.
-    std::optional<date_time> date_modified{};
-    /// Who created it; JSON key `createdBy`.
-    std::optional<domain_entity_ref> created_by{};
-    /// Who last changed it; JSON key `modifiedBy`.
-    std::optional<domain_entity_ref> modified_by{};
-    /// `CODE`, `TOKEN`, `SAML2-BEARER`, `PASSWORD`, `CLIENT-CREDENTIALS`, or a newer value;
-    /// JSON key `authorizedGrantType`.
-    std::string authorized_grant_type{};
-    /// The scopes the client may request.
-    std::optional<std::vector<std::string>> scope{};
-    /// The roles it holds, each in a division; JSON key `roleDivisions`.
-    std::optional<std::vector<role_division>> role_divisions{};
-    /// `active`, `disabled`, `inactive`, or a newer value.
-    std::optional<std::string> state{};
-    /// When it is due to be deleted; JSON key `dateToDelete`.
-    std::optional<date_time> date_to_delete{};
-    /// The organization it belongs to.
-    std::optional<named_entity> organization{};
-
-    /// Compares every field.
-    friend bool operator==(const org_oauth_client&, const org_oauth_client&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<org_oauth_client> {
-    using T = org_oauth_client;
-    static constexpr std::string_view name = "OrgOAuthClient";
-    static constexpr auto fields = std::tuple{
-        field("id", &T::id),
-        field("name", &T::name),
-        field("dateCreated", &T::date_created),
-        field("dateModified", &T::date_modified),
-        field("createdBy", &T::created_by),
-        field("modifiedBy", &T::modified_by),
-        field("authorizedGrantType", &T::authorized_grant_type),
-        field("scope", &T::scope),
-        field("roleDivisions", &T::role_divisions),
-        field("state", &T::state),
-        field("dateToDelete", &T::date_to_delete),
-        field("organization", &T::organization),
-    };
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/org_oauth_client.hpp> ----
-// ---- begin <genesys/models/token_info.hpp> ----
-#ifndef GENESYS_MODELS_TOKEN_INFO_HPP
-#define GENESYS_MODELS_TOKEN_INFO_HPP
-
-/// @file
-/// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
-
-
-#include <optional>
-#include <string>
-#include <tuple>
-#include <vector>
-
-namespace genesys {
-
-/// The native user a cloned user was made from, in the trustor organization (`TokenInfoClonedUser`).
-struct token_info_cloned_user {
-    std::optional<std::string> id{};      ///< The native user's id.
-    std::optional<entity> organization{}; ///< The native user's organization.
-
-    /// Compares every field.
-    friend bool operator==(const token_info_cloned_user&, const token_info_cloned_user&) = default;
-};
-
-/** Information about the access token used for the request (`TokenInfo`).
-
-    Every field is optional: the platform has added fields over the years, and an
-    older or newer server may send fewer or more. `authorized_scope` is empty-but-present
-    when the server sends `[]`, and absent when it sends nothing.
-
-    @code
-    genesys::token_info info = api.get_tokens_me();
-    if (info.oauth_client)
-        std::cout << info.oauth_client->name << '\n';
-    @endcode
-*/
-struct token_info {
-    /// The organization the token acts in.
-    std::optional<named_entity> organization{};
-    /// The user's own organization; JSON key `homeOrganization`.
-    std::optional<named_entity> home_organization{};
-    /// The scopes the token was granted; JSON key `authorizedScope`.
-    std::optional<std::vector<std::string>> authorized_scope{};
-    /// The native user, when the token's user is a clone; JSON key `clonedUser`.
-    std::optional<token_info_cloned_user> cloned_user{};
-    /// When the token expires if left unused; JSON key `dateTokenIdles`.
-    std::optional<date_time> date_token_idles{};
-    /// JSON key `OAuthClient` (capital O).
-    std::optional<org_oauth_client> oauth_client{};
-
-    /// Compares every field.
-    friend bool operator==(const token_info&, const token_info&) = default;
-};
-
-namespace detail {
-
-template <>
-struct model_traits<token_info_cloned_user> {
-    static constexpr std::string_view name = "TokenInfoClonedUser";
-    static constexpr auto fields = std::tuple{field("id", &token_info_cloned_user::id),
-                                              field("organization", &token_info_cloned_user::organization)};
-};
-
-template <>
-struct model_traits<token_info> {
-    using T = token_info;
-    static constexpr std::string_view name = "TokenInfo";
-    static constexpr auto fields = std::tuple{
-        field("organization", &T::organization),
-        field("homeOrganization", &T::home_organization),
-        field("authorizedScope", &T::authorized_scope),
-        field("clonedUser", &T::cloned_user),
-        field("dateTokenIdles", &T::date_token_idles),
-        field("OAuthClient", &T::oauth_client),
-    };
-};
-
-} // namespace detail
-} // namespace genesys
-
-#endif
-// ---- end <genesys/models/token_info.hpp> ----
 
 #endif
 // ---- end <genesys/json.hpp> ----
@@ -2383,29 +2410,6 @@ constexpr bool is_base64_text(std::string_view s) noexcept
 // (<genesys/detail/json_codec.hpp>, Boost.JSON) stays behind them, in
 // <genesys/detail/impl/body_codec.ipp>, compiled once in the compiled mode.
 
-// ---- begin <genesys/detail/config.hpp> ----
-#ifndef GENESYS_DETAIL_CONFIG_HPP
-#define GENESYS_DETAIL_CONFIG_HPP
-
-// Header-only or compiled, as Boost.JSON and Boost.MySQL do it.
-//
-// By default the library is header-only: every function is defined in the headers (`inline`).
-// Define GENESYS_TOKENS_SEPARATE_COMPILATION (the CMake option of the same name does it for the
-// `genesys::tokens` target; the target `genesys::tokens_compiled` always does) and the headers
-// declare the non-template code only; <genesys/src.hpp>, included in exactly one translation unit,
-// defines it. The public headers of the compiled mode then include neither <boost/json.hpp> nor
-// the implementation's own headers.
-
-#if defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
-/// A function defined once, in <genesys/src.hpp>.
-#define GENESYS_DECL
-#else
-/// A function defined in the header that declares it (`inline`).
-#define GENESYS_DECL inline
-#endif
-
-#endif
-// ---- end <genesys/detail/config.hpp> ----
 
 #include <cstddef>
 #include <string>
@@ -2859,6 +2863,143 @@ T take(outcome<T>&& o)
 // What a `retry_policy` decides: whether a policy is usable, whether a failed attempt may be
 // retried, and how long to wait first (Retry-After, else backoff with equal jitter).
 
+// ---- begin <genesys/retry_after.hpp> ----
+#ifndef GENESYS_RETRY_AFTER_HPP
+#define GENESYS_RETRY_AFTER_HPP
+
+/// @file
+/// `parse_retry_after`: how long a response's `Retry-After` asks a client to wait.
+
+// ---- begin <genesys/detail/http_date.hpp> ----
+#ifndef GENESYS_DETAIL_HTTP_DATE_HPP
+#define GENESYS_DETAIL_HTTP_DATE_HPP
+
+// HTTP-dates (RFC 9110 section 5.6.7), read with the digit readers of <genesys/date_time.hpp>: the
+// form a `Retry-After` value may take.
+
+
+#include <chrono>
+#include <optional>
+#include <string_view>
+
+namespace genesys::detail {
+
+constexpr std::optional<int> month_number(std::string_view m) noexcept
+{
+    constexpr std::string_view names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; ++i)
+        if (names[i] == m)
+            return i + 1;
+    return std::nullopt;
+}
+
+/** Parses an HTTP-date in any of the three forms HTTP/1.1 requires recipients to accept:
+    IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`)
+    and asctime (`Sun Nov  6 08:49:37 1994`). */
+constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view s) noexcept
+{
+    using namespace std::chrono;
+    const auto comma = s.find(',');
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::size_t pos = 0;
+    // After the comma, IMF-fixdate and RFC 850 differ only in the separator and the year's digits.
+    const auto read_after_comma = [&](std::string_view sep, std::size_t year_digits) {
+        pos = comma + 1;
+        if (!expect(s, pos, " ") || !read_number(s, pos, 2, 2, d) || !expect(s, pos, sep))
+            return false;
+        const auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, sep) || !read_number(s, pos, year_digits, year_digits, y) || !expect(s, pos, " ") ||
+            !read_time(s, pos, h, mi, sec) || !expect(s, pos, " GMT") || pos != s.size())
+            return false;
+        mo = *m;
+        return true;
+    };
+    if (comma == 3) { // IMF-fixdate
+        if (!read_after_comma(" ", 4))
+            return std::nullopt;
+    } else if (comma != std::string_view::npos && comma >= 6 && comma <= 9) { // RFC 850
+        if (!read_after_comma("-", 2))
+            return std::nullopt;
+        y += y < 70 ? 2000 : 1900; // a two-digit year more than 50 years ahead is in the past
+    } else if (comma == std::string_view::npos && s.size() == 24) { // asctime
+        pos = 4;
+        auto m = month_number(s.substr(pos, 3));
+        pos += 3;
+        if (!m || !expect(s, pos, " "))
+            return std::nullopt;
+        if (s[pos] == ' ')
+            ++pos;
+        if (!read_number(s, pos, 1, 2, d) || !expect(s, pos, " ") || !read_time(s, pos, h, mi, sec) ||
+            !expect(s, pos, " ") || !read_number(s, pos, 4, 4, y) || pos != s.size())
+            return std::nullopt;
+        mo = *m;
+    } else {
+        return std::nullopt;
+    }
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok())
+        return std::nullopt;
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/http_date.hpp> ----
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace genesys {
+
+/** How long a `Retry-After` value asks to wait, measured from `now`.
+
+    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
+    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
+    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
+
+    @code
+    auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
+    @endcode
+*/
+constexpr std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                                     std::chrono::system_clock::time_point now) noexcept
+{
+    using namespace std::chrono;
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.empty())
+        return std::nullopt;
+    if (value.front() >= '0' && value.front() <= '9') {
+        std::int64_t secs = 0;
+        for (char c : value) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            secs = std::min<std::int64_t>(secs * 10 + (c - '0'), std::int64_t{1} << 40); // ~35,000 years
+        }
+        return milliseconds(secs * 1000);
+    }
+    auto date = detail::parse_http_date(value);
+    if (!date)
+        return std::nullopt;
+    // In seconds first: sys_seconds of year 0..9999 minus a nanosecond clock would overflow.
+    const auto whole = floor<seconds>(now);
+    const auto wait = duration_cast<milliseconds>(*date - time_point_cast<seconds>(whole)) -
+                      duration_cast<milliseconds>(now - whole);
+    return wait.count() > 0 ? wait : milliseconds(0);
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/retry_after.hpp> ----
 
 #include <boost/system/error_code.hpp>
 
@@ -5483,7 +5624,14 @@ private:
     http_request request_;
 };
 
+template <class T>
+class outcome; // <genesys/detail/outcome.hpp>
+
 /** The Tokens client's state and operations, transport aside.
+
+    Each operation is here in both of its public forms, `try_x` returning the `result` and `x`
+    returning the data or throwing, so that `tokens_api<Transport>` only forwards: a unit that calls
+    the client instantiates nothing of the call path, not even the conversion of its outcome.
 
     The checked configuration and the headers made from it are immutable once made, and shared by
     copies; each copy has its own request slot.
@@ -5500,22 +5648,38 @@ public:
 
     GENESYS_DECL const client_config& config() const noexcept;
 
-    GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL outcome<api_response<void>> delete_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<token_info>> get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                 send_ref send);
-    GENESYS_DECL outcome<api_response<void>> head_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<bool>> verify_token(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> get_tokens_timeout(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> put_tokens_timeout(const idle_token_timeout& settings,
-                                                                              send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send);
+    GENESYS_DECL void delete_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                    send_ref send);
+    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send);
+    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send);
+    GENESYS_DECL void head_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send);
+    GENESYS_DECL bool verify_token(send_ref send);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send);
+    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                 send_ref send);
+    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send);
 
 private:
-    // Defined and instantiated in <genesys/detail/impl/tokens_core.ipp> only.
+    // Defined in <genesys/detail/impl/tokens_core.ipp> only: the one call path of every operation.
     template <class Route, class... Params>
     outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
                                                               std::string_view query, std::string body,
                                                               const Params&... params);
+    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<token_info>> call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                      send_ref send);
+    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                   send_ref send);
 
     std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;
@@ -5778,41 +5942,106 @@ outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref 
                                                           core_->limits());
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send)
 {
     return call(send, routes::delete_token, {}, {}, user_id);
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::delete_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send)
 {
     return call(send, routes::delete_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<token_info>> tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl,
+GENESYS_DECL outcome<api_response<token_info>> tokens_core::call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
                                                                           send_ref send)
 {
     return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::head_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send)
 {
     return call(send, routes::head_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<bool>> tokens_core::verify_token(send_ref send)
+GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send)
 {
-    return to_verdict(head_tokens_me(send));
+    return to_verdict(call_head_tokens_me(send));
 }
 
-GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::get_tokens_timeout(send_ref send)
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(send_ref send)
 {
     return call(send, routes::get_tokens_timeout, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<idle_token_timeout>>
-tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
 {
     return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+}
+
+// The public forms: each converts the outcome once, by moving, or throws it.
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send)
+{
+    return call_delete_token(user_id, send).to_result();
+}
+
+GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send)
+{
+    take(call_delete_token(user_id, send));
+}
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send)
+{
+    return call_delete_tokens_me(send).to_result();
+}
+
+GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send) { take(call_delete_tokens_me(send)); }
+
+GENESYS_DECL result<api_response<token_info>> tokens_core::try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                             send_ref send)
+{
+    return call_get_tokens_me(preserve_idle_ttl, send).to_result();
+}
+
+GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send)
+{
+    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send)).data);
+}
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send)
+{
+    return call_head_tokens_me(send).to_result();
+}
+
+GENESYS_DECL void tokens_core::head_tokens_me(send_ref send) { take(call_head_tokens_me(send)); }
+
+GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send)
+{
+    return call_verify_token(send).to_result();
+}
+
+GENESYS_DECL bool tokens_core::verify_token(send_ref send) { return take(call_verify_token(send)).data; }
+
+GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send)
+{
+    return call_get_tokens_timeout(send).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send)
+{
+    return std::move(take(call_get_tokens_timeout(send)).data);
+}
+
+GENESYS_DECL result<api_response<idle_token_timeout>>
+tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return call_put_tokens_timeout(settings, send).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return std::move(take(call_put_tokens_timeout(settings, send)).data);
 }
 
 } // namespace genesys::detail
@@ -5905,9 +6134,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
     {
-        return core_.delete_token(user_id, send()).to_result();
+        return core_.try_delete_token(user_id, send());
     }
-    void delete_token(std::string_view user_id) { detail::take(core_.delete_token(user_id, send())); }
+    void delete_token(std::string_view user_id) { core_.delete_token(user_id, send()); }
     /// @}
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
@@ -5919,9 +6148,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
     {
-        return core_.delete_tokens_me(send()).to_result();
+        return core_.try_delete_tokens_me(send());
     }
-    void delete_tokens_me() { detail::take(core_.delete_tokens_me(send())); }
+    void delete_tokens_me() { core_.delete_tokens_me(send()); }
     /// @}
 
     /** `GET /api/v2/tokens/me` (`getTokensMe`): what the platform knows of the current token.
@@ -5935,11 +6164,11 @@ public:
     */
     [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        return core_.get_tokens_me(preserve_idle_ttl, send()).to_result();
+        return core_.try_get_tokens_me(preserve_idle_ttl, send());
     }
     token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
     {
-        return std::move(detail::take(core_.get_tokens_me(preserve_idle_ttl, send())).data);
+        return core_.get_tokens_me(preserve_idle_ttl, send());
     }
     /// @}
 
@@ -5959,9 +6188,9 @@ public:
     */
     [[nodiscard]] result<api_response<void>> try_head_tokens_me()
     {
-        return core_.head_tokens_me(send()).to_result();
+        return core_.try_head_tokens_me(send());
     }
-    void head_tokens_me() { detail::take(core_.head_tokens_me(send())); }
+    void head_tokens_me() { core_.head_tokens_me(send()); }
     /// @}
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
@@ -5971,8 +6200,8 @@ public:
         about a token: none was sent).
         @{
     */
-    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.verify_token(send()).to_result(); }
-    bool verify_token() { return detail::take(core_.verify_token(send())).data; }
+    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }
+    bool verify_token() { return core_.verify_token(send()); }
     /// @}
 
     /** `GET /api/v2/tokens/timeout` (`getTokensTimeout`): the organization's idle-token timeout.
@@ -5982,11 +6211,11 @@ public:
     */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
     {
-        return core_.get_tokens_timeout(send()).to_result();
+        return core_.try_get_tokens_timeout(send());
     }
     idle_token_timeout get_tokens_timeout()
     {
-        return std::move(detail::take(core_.get_tokens_timeout(send())).data);
+        return core_.get_tokens_timeout(send());
     }
     /// @}
 
@@ -6000,11 +6229,11 @@ public:
     */
     [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
     {
-        return core_.put_tokens_timeout(settings, send()).to_result();
+        return core_.try_put_tokens_timeout(settings, send());
     }
     idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
     {
-        return std::move(detail::take(core_.put_tokens_timeout(settings, send())).data);
+        return core_.put_tokens_timeout(settings, send());
     }
     /// @}
 

@@ -13,7 +13,7 @@
 //   (`Sun, 06 Nov 1994 08:49:37 GMT`) parses again to the same instant (when its year has
 //   four digits, the only ones IMF-fixdate can write).
 
-#include <genesys/retry.hpp>
+#include <genesys/retry_after.hpp>
 #include "fuzz_check.hpp"
 
 #include <genesys/tokens.hpp>

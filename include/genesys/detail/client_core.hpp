@@ -11,6 +11,7 @@
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
+#include <genesys/detail/model_fields.hpp>
 #include <genesys/detail/outcome.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>

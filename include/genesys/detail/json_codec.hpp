@@ -3,13 +3,13 @@
 
 // Table-driven JSON encoding and tolerant decoding of the models.
 //
-// Each model lists its fields once, as `{json key, member pointer}` pairs in a
-// `model_traits` specialization; encoding and decoding walk that table. Decoding
-// ignores unknown keys, treats a missing key or `null` as "absent", and on a
-// type mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+// Each model lists its fields once, as `{json key, member pointer}` pairs in a `model_traits`
+// specialization (<genesys/detail/model_fields.hpp>); encoding and decoding walk that table.
+// Decoding ignores unknown keys, treats a missing key or `null` as "absent", and on a type
+// mismatch reports where it happened (`$.OAuthClient.scope[2]`).
 
 #include <genesys/date_time.hpp>
-#include <genesys/detail/model_traits.hpp>
+#include <genesys/detail/model_fields.hpp>
 #include <genesys/error_code.hpp>
 
 #include <boost/json.hpp>

@@ -1,9 +1,10 @@
 #ifndef GENESYS_DETAIL_MODEL_TRAITS_HPP
 #define GENESYS_DETAIL_MODEL_TRAITS_HPP
 
-// A model's JSON shape, declared once beside the model: its platform name and its fields as
-// `{json key, member pointer}` pairs. Nothing here parses JSON: <genesys/detail/json_codec.hpp>
-// walks these tables, so a model header does not need Boost.JSON.
+// How a model's JSON shape is declared: its platform name and its fields as `{json key, member
+// pointer}` pairs, in a `model_traits` specialization (all of them are in
+// <genesys/detail/model_fields.hpp>). Nothing here parses JSON: <genesys/detail/json_codec.hpp>
+// walks these tables.
 
 #include <concepts>
 #include <optional>

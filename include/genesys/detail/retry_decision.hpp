@@ -7,6 +7,7 @@
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/retry.hpp>
+#include <genesys/retry_after.hpp>
 
 #include <boost/system/error_code.hpp>
 

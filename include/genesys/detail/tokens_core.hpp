@@ -8,7 +8,6 @@
 
 #include <genesys/client_config.hpp>
 #include <genesys/detail/config.hpp>
-#include <genesys/detail/outcome.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/http.hpp>
 #include <genesys/models/idle_token_timeout.hpp>
@@ -72,7 +71,14 @@ private:
     http_request request_;
 };
 
+template <class T>
+class outcome; // <genesys/detail/outcome.hpp>
+
 /** The Tokens client's state and operations, transport aside.
+
+    Each operation is here in both of its public forms, `try_x` returning the `result` and `x`
+    returning the data or throwing, so that `tokens_api<Transport>` only forwards: a unit that calls
+    the client instantiates nothing of the call path, not even the conversion of its outcome.
 
     The checked configuration and the headers made from it are immutable once made, and shared by
     copies; each copy has its own request slot.
@@ -89,22 +95,38 @@ public:
 
     GENESYS_DECL const client_config& config() const noexcept;
 
-    GENESYS_DECL outcome<api_response<void>> delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL outcome<api_response<void>> delete_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<token_info>> get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                 send_ref send);
-    GENESYS_DECL outcome<api_response<void>> head_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<bool>> verify_token(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> get_tokens_timeout(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> put_tokens_timeout(const idle_token_timeout& settings,
-                                                                              send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send);
+    GENESYS_DECL void delete_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                    send_ref send);
+    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send);
+    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send);
+    GENESYS_DECL void head_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send);
+    GENESYS_DECL bool verify_token(send_ref send);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send);
+    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                 send_ref send);
+    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send);
 
 private:
-    // Defined and instantiated in <genesys/detail/impl/tokens_core.ipp> only.
+    // Defined in <genesys/detail/impl/tokens_core.ipp> only: the one call path of every operation.
     template <class Route, class... Params>
     outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
                                                               std::string_view query, std::string body,
                                                               const Params&... params);
+    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send);
+    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<token_info>> call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                      send_ref send);
+    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send);
+    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                   send_ref send);
 
     std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;

@@ -5,11 +5,9 @@
 /// The small reference models shared by the others: `entity`, `named_entity`,
 /// `domain_entity_ref` and `role_division`.
 
-#include <genesys/detail/model_traits.hpp>
 
 #include <optional>
 #include <string>
-#include <tuple>
 
 namespace genesys {
 
@@ -53,36 +51,6 @@ struct role_division {
     friend bool operator==(const role_division&, const role_division&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<entity> {
-    static constexpr std::string_view name = "Entity";
-    static constexpr auto fields = std::tuple{field("id", &entity::id)};
-};
-
-template <>
-struct model_traits<named_entity> {
-    static constexpr std::string_view name = "NamedEntity";
-    static constexpr auto fields = std::tuple{field("id", &named_entity::id), field("name", &named_entity::name)};
-};
-
-template <>
-struct model_traits<domain_entity_ref> {
-    static constexpr std::string_view name = "DomainEntityRef";
-    static constexpr auto fields = std::tuple{field("id", &domain_entity_ref::id),
-                                              field("name", &domain_entity_ref::name),
-                                              field("selfUri", &domain_entity_ref::self_uri)};
-};
-
-template <>
-struct model_traits<role_division> {
-    static constexpr std::string_view name = "RoleDivision";
-    static constexpr auto fields =
-        std::tuple{field("roleId", &role_division::role_id), field("divisionId", &role_division::division_id)};
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

@@ -4,13 +4,11 @@
 /// @file
 /// `error_body`: the JSON body of every platform error response (`ErrorBody`), with its parts.
 
-#include <genesys/detail/model_traits.hpp>
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace genesys {
@@ -69,48 +67,6 @@ struct error_body {
     friend bool operator==(const error_body&, const error_body&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<error_detail> {
-    using T = error_detail;
-    static constexpr std::string_view name = "Detail";
-    static constexpr auto fields = std::tuple{
-        field("errorCode", &T::error_code),
-        field("fieldName", &T::field_name),
-        field("entityId", &T::entity_id),
-        field("entityName", &T::entity_name),
-    };
-};
-
-template <>
-struct model_traits<error_limit> {
-    static constexpr std::string_view name = "Limit";
-    static constexpr auto fields = std::tuple{field("key", &error_limit::key),
-                                              field("namespace", &error_limit::namespace_),
-                                              field("value", &error_limit::value)};
-};
-
-template <>
-struct model_traits<error_body> {
-    using T = error_body;
-    static constexpr std::string_view name = "ErrorBody";
-    static constexpr auto fields = std::tuple{
-        field("message", &T::message),
-        field("code", &T::code),
-        field("status", &T::status),
-        field("entityId", &T::entity_id),
-        field("entityName", &T::entity_name),
-        field("messageWithParams", &T::message_with_params),
-        field("messageParams", &T::message_params),
-        field("contextId", &T::context_id),
-        field("details", &T::details),
-        field("errors", &T::errors),
-        field("limit", &T::limit),
-    };
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

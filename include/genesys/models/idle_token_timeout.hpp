@@ -4,12 +4,10 @@
 /// @file
 /// `idle_token_timeout`: the organization's idle-token settings (`IdleTokenTimeout`).
 
-#include <genesys/detail/model_traits.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace genesys {
@@ -54,34 +52,6 @@ struct idle_token_timeout {
     friend bool operator==(const idle_token_timeout&, const idle_token_timeout&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<inactivity_timeout_group_bundle> {
-    using T = inactivity_timeout_group_bundle;
-    static constexpr std::string_view name = "InactivityTimeoutGroupBundle";
-    static constexpr auto fields = std::tuple{
-        field("priority", &T::priority),
-        field("timeoutSeconds", &T::timeout_seconds),
-        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
-        field("groups", &T::groups),
-    };
-};
-
-template <>
-struct model_traits<idle_token_timeout> {
-    using T = idle_token_timeout;
-    static constexpr std::string_view name = "IdleTokenTimeout";
-    static constexpr auto fields = std::tuple{
-        field("idleTokenTimeoutSeconds", &T::idle_token_timeout_seconds),
-        field("enableIdleTokenTimeout", &T::enable_idle_token_timeout),
-        field("inactivityTimeoutUnit", &T::inactivity_timeout_unit),
-        field("inactivityTimeoutGroupsEnabled", &T::inactivity_timeout_groups_enabled),
-        field("inactivityTimeoutGroupBundles", &T::inactivity_timeout_group_bundles),
-    };
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

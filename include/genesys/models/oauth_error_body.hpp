@@ -4,12 +4,10 @@
 /// @file
 /// `oauth_error_body`: the body of the login host's refusals.
 
-#include <genesys/detail/model_traits.hpp>
 
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 namespace genesys {
 
@@ -26,17 +24,6 @@ struct oauth_error_body {
     friend bool operator==(const oauth_error_body&, const oauth_error_body&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<oauth_error_body> {
-    static constexpr std::string_view name = "OAuth error";
-    static constexpr auto fields = std::tuple{field("error", &oauth_error_body::error),
-                                              field("description", &oauth_error_body::description),
-                                              field("error_description", &oauth_error_body::error_description)};
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

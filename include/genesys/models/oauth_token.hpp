@@ -4,13 +4,11 @@
 /// @file
 /// `oauth_token`: a token response of the login host.
 
-#include <genesys/detail/model_traits.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 namespace genesys {
 
@@ -29,17 +27,6 @@ struct oauth_token {
     friend bool operator==(const oauth_token&, const oauth_token&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<oauth_token> {
-    static constexpr std::string_view name = "OAuth token response";
-    static constexpr auto fields = std::tuple{
-        field("access_token", &oauth_token::access_token), field("token_type", &oauth_token::token_type),
-        field("expires_in", &oauth_token::expires_in), field("refresh_token", &oauth_token::refresh_token)};
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

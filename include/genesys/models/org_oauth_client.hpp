@@ -5,12 +5,10 @@
 /// `org_oauth_client`: the OAuth client a token was issued to (`OrgOAuthClient`).
 
 #include <genesys/date_time.hpp>
-#include <genesys/detail/model_traits.hpp>
 #include <genesys/models/entities.hpp>
 
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace genesys {
@@ -53,29 +51,6 @@ struct org_oauth_client {
     friend bool operator==(const org_oauth_client&, const org_oauth_client&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<org_oauth_client> {
-    using T = org_oauth_client;
-    static constexpr std::string_view name = "OrgOAuthClient";
-    static constexpr auto fields = std::tuple{
-        field("id", &T::id),
-        field("name", &T::name),
-        field("dateCreated", &T::date_created),
-        field("dateModified", &T::date_modified),
-        field("createdBy", &T::created_by),
-        field("modifiedBy", &T::modified_by),
-        field("authorizedGrantType", &T::authorized_grant_type),
-        field("scope", &T::scope),
-        field("roleDivisions", &T::role_divisions),
-        field("state", &T::state),
-        field("dateToDelete", &T::date_to_delete),
-        field("organization", &T::organization),
-    };
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

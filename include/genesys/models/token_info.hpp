@@ -5,13 +5,11 @@
 /// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
 
 #include <genesys/date_time.hpp>
-#include <genesys/detail/model_traits.hpp>
 #include <genesys/models/entities.hpp>
 #include <genesys/models/org_oauth_client.hpp>
 
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace genesys {
@@ -55,30 +53,6 @@ struct token_info {
     friend bool operator==(const token_info&, const token_info&) = default;
 };
 
-namespace detail {
-
-template <>
-struct model_traits<token_info_cloned_user> {
-    static constexpr std::string_view name = "TokenInfoClonedUser";
-    static constexpr auto fields = std::tuple{field("id", &token_info_cloned_user::id),
-                                              field("organization", &token_info_cloned_user::organization)};
-};
-
-template <>
-struct model_traits<token_info> {
-    using T = token_info;
-    static constexpr std::string_view name = "TokenInfo";
-    static constexpr auto fields = std::tuple{
-        field("organization", &T::organization),
-        field("homeOrganization", &T::home_organization),
-        field("authorizedScope", &T::authorized_scope),
-        field("clonedUser", &T::cloned_user),
-        field("dateTokenIdles", &T::date_token_idles),
-        field("OAuthClient", &T::oauth_client),
-    };
-};
-
-} // namespace detail
 } // namespace genesys
 
 #endif

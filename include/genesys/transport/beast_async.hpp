@@ -216,6 +216,7 @@ private:
     void on_written(boost::system::error_code ec);
     void read_head();
     void on_head(boost::system::error_code ec);
+    bool resend_if_stale(boost::system::error_code ec, bool nothing_read);
     void on_body(boost::system::error_code ec);
     /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled).
     void fail(boost::system::error_code ec);
@@ -223,6 +224,7 @@ private:
     void finish(boost::system::error_code ec, bool keep);
     /// True (and the operation completed) when a cancellation came in.
     bool stop_if_cancelled();
+    bool stopped(boost::system::error_code ec);
 
     /// A completion handler bound to the connection's strand that keeps this operation alive.
     template <class F>
@@ -360,29 +362,17 @@ public:
 
     std::size_t open_connections() const
     {
-        std::lock_guard lock(mutex_);
-        std::size_t n = 0;
-        for (const auto& [key, host] : hosts_)
-            n += host.open;
-        return n;
+        return sum_over_hosts([](const host_entry& h) { return h.open; });
     }
 
     std::size_t idle_connections() const
     {
-        std::lock_guard lock(mutex_);
-        std::size_t n = 0;
-        for (const auto& [key, host] : hosts_)
-            n += host.idle.size();
-        return n;
+        return sum_over_hosts([](const host_entry& h) { return h.idle.size(); });
     }
 
     std::size_t queued() const
     {
-        std::lock_guard lock(mutex_);
-        std::size_t n = 0;
-        for (const auto& [key, host] : hosts_)
-            n += host.queue.size();
-        return n;
+        return sum_over_hosts([](const host_entry& h) { return h.queue.size(); });
     }
 
 private:
@@ -391,6 +381,16 @@ private:
         std::size_t open = 0;                                        ///< idle, busy or connecting
         std::deque<std::shared_ptr<beast_async_op>> queue{};         ///< waiting for a connection
     };
+
+    template <class PerHost>
+    std::size_t sum_over_hosts(PerHost per_host) const
+    {
+        std::lock_guard lock(mutex_);
+        std::size_t n = 0;
+        for (const auto& [key, host] : hosts_)
+            n += per_host(host);
+        return n;
+    }
 
     /// Under the mutex: `op` takes `conn`.
     void activate(beast_async_op& op, const std::shared_ptr<beast_async_connection>& conn)
@@ -425,6 +425,17 @@ inline bool beast_async_op::stop_if_cancelled()
     if (!cancelled_.load())
         return false;
     fail(boost::asio::error::operation_aborted);
+    return true;
+}
+
+// Ends the operation when it was cancelled or `ec` is a failure; true then.
+inline bool beast_async_op::stopped(boost::system::error_code ec)
+{
+    if (stop_if_cancelled())
+        return true;
+    if (!ec)
+        return false;
+    fail(ec);
     return true;
 }
 
@@ -486,10 +497,8 @@ inline void beast_async_op::connect()
 
 inline void beast_async_op::on_resolved(boost::system::error_code ec)
 {
-    if (stop_if_cancelled())
+    if (stopped(ec))
         return;
-    if (ec)
-        return fail(ec);
     if (clock::now() >= connect_deadline_)
         return fail(boost::beast::error::timeout);
     boost::asio::ssl::context* ctx = nullptr;
@@ -517,10 +526,8 @@ inline void beast_async_op::on_resolved(boost::system::error_code ec)
 
 inline void beast_async_op::on_connected(boost::system::error_code ec)
 {
-    if (stop_if_cancelled())
+    if (stopped(ec))
         return;
-    if (ec)
-        return fail(ec);
     boost::system::error_code ignored;
     conn_->lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
     if (!url_.tls)
@@ -537,10 +544,8 @@ inline void beast_async_op::on_connected(boost::system::error_code ec)
 
 inline void beast_async_op::on_handshake(boost::system::error_code ec)
 {
-    if (stop_if_cancelled())
+    if (stopped(ec))
         return;
-    if (ec)
-        return fail(ec);
     write();
 }
 
@@ -560,13 +565,9 @@ inline void beast_async_op::on_written(boost::system::error_code ec)
     if (stop_if_cancelled())
         return;
     if (ec) {
-        if (reused_ && attempt_ == 0 && beast_stale_connection_error(ec)) {
-            // The server closed the kept-alive connection: reconnect and send once more.
-            conn_->close();
-            ++attempt_;
-            return begin_attempt();
-        }
-        return fail(ec);
+        if (!resend_if_stale(ec, true))
+            fail(ec);
+        return;
     }
     first_head_ = true;
     read_head();
@@ -588,13 +589,11 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
     if (stop_if_cancelled())
         return;
     if (ec) {
+        // Only an idempotent request may go out again once it may have reached the server.
         const bool nothing_read = first_head_ && !parser_->got_some() && conn_->buffer_.size() == 0;
-        if (reused_ && attempt_ == 0 && nothing_read && idempotent_ && beast_stale_connection_error(ec)) {
-            conn_->close();
-            ++attempt_;
-            return begin_attempt();
-        }
-        return fail(ec);
+        if (!resend_if_stale(ec, nothing_read && idempotent_))
+            fail(ec);
+        return;
     }
     first_head_ = false;
     if (beast_interim_status(parser_->get().result_int()))
@@ -609,12 +608,22 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
     });
 }
 
+// The server closed a kept-alive connection before answering (`ec` says so, and nothing of a
+// response came): reconnect and send once more, once. False when that is not the case.
+inline bool beast_async_op::resend_if_stale(boost::system::error_code ec, bool nothing_read)
+{
+    if (!reused_ || attempt_ != 0 || !nothing_read || !beast_stale_connection_error(ec))
+        return false;
+    conn_->close();
+    ++attempt_;
+    begin_attempt();
+    return true;
+}
+
 inline void beast_async_op::on_body(boost::system::error_code ec)
 {
-    if (stop_if_cancelled())
+    if (stopped(ec))
         return;
-    if (ec)
-        return fail(ec);
     response_.body = std::move(parser_->get().body());
     const bool keep =
         beast_keep_connection(pool_->options().keep_alive, request_, *parser_, conn_->buffer_, response_.status);

@@ -3,6 +3,7 @@
 
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
+#include <genesys/detail/outcome.hpp>
 #include <genesys/detail/tokens_core.hpp>
 #include <genesys/routes.hpp>
 
@@ -33,41 +34,106 @@ outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref 
                                                           core_->limits());
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send)
 {
     return call(send, routes::delete_token, {}, {}, user_id);
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::delete_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send)
 {
     return call(send, routes::delete_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<token_info>> tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl,
+GENESYS_DECL outcome<api_response<token_info>> tokens_core::call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
                                                                           send_ref send)
 {
     return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::head_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send)
 {
     return call(send, routes::head_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<bool>> tokens_core::verify_token(send_ref send)
+GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send)
 {
-    return to_verdict(head_tokens_me(send));
+    return to_verdict(call_head_tokens_me(send));
 }
 
-GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::get_tokens_timeout(send_ref send)
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(send_ref send)
 {
     return call(send, routes::get_tokens_timeout, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<idle_token_timeout>>
-tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
 {
     return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+}
+
+// The public forms: each converts the outcome once, by moving, or throws it.
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send)
+{
+    return call_delete_token(user_id, send).to_result();
+}
+
+GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send)
+{
+    take(call_delete_token(user_id, send));
+}
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send)
+{
+    return call_delete_tokens_me(send).to_result();
+}
+
+GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send) { take(call_delete_tokens_me(send)); }
+
+GENESYS_DECL result<api_response<token_info>> tokens_core::try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
+                                                                             send_ref send)
+{
+    return call_get_tokens_me(preserve_idle_ttl, send).to_result();
+}
+
+GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send)
+{
+    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send)).data);
+}
+
+GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send)
+{
+    return call_head_tokens_me(send).to_result();
+}
+
+GENESYS_DECL void tokens_core::head_tokens_me(send_ref send) { take(call_head_tokens_me(send)); }
+
+GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send)
+{
+    return call_verify_token(send).to_result();
+}
+
+GENESYS_DECL bool tokens_core::verify_token(send_ref send) { return take(call_verify_token(send)).data; }
+
+GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send)
+{
+    return call_get_tokens_timeout(send).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send)
+{
+    return std::move(take(call_get_tokens_timeout(send)).data);
+}
+
+GENESYS_DECL result<api_response<idle_token_timeout>>
+tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return call_put_tokens_timeout(settings, send).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+{
+    return std::move(take(call_put_tokens_timeout(settings, send)).data);
 }
 
 } // namespace genesys::detail
