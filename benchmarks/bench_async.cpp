@@ -25,7 +25,8 @@
 #include <genesys/async.hpp>
 #include <genesys/testing/async_fake_transport.hpp>
 #include <genesys/testing/fake_transport.hpp>
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 #include <genesys/transport/beast_async.hpp>
 #include <genesys/transport/curl.hpp>
 

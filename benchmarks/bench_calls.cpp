@@ -13,7 +13,7 @@
 #include "bench_data.hpp"
 #include "bench_report.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>

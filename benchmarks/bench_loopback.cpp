@@ -8,7 +8,7 @@
 #include "emulator.hpp"
 #include "emulator_process.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/beast.hpp>
 #include <genesys/transport/curl.hpp>
 

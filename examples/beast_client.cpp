@@ -1,7 +1,7 @@
 // Revokes every token of a user over Boost.Beast (https with certificate verification).
 //   GENESYS_CLOUD_ACCESS_TOKEN=... ./beast_client USER_ID [base-url]
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/beast.hpp>
 
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // Verifies a token and shows what it is, over libcurl. The token comes from the environment.
 //   GENESYS_CLOUD_ACCESS_TOKEN=... ./curl_client [region|base-url]
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <iostream>
 
 // Any type with `send(const http_request&)` is a transport: call your own HTTP stack here.

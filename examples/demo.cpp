@@ -1,7 +1,8 @@
 // Performs every operation of the Tokens API and prints each request and its result.
 // The server is genesys::testing::fake_transport, primed with the answers the platform gives.
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include <iostream>
 #include <string>

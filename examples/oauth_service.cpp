@@ -3,7 +3,7 @@
 //   oauth_service CLIENT_ID CLIENT_SECRET [api-base-url]
 // Against the emulator: oauth_service client-service service-secret-5b2d http://127.0.0.1:PORT
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <chrono>

@@ -2,7 +2,8 @@
 // your code sent out, and failures on demand. (Use your test framework's checks instead of
 // `expect` below.)
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include <iostream>
 #include <string>

@@ -2,9 +2,15 @@
 #define GENESYS_TESTS_FIXTURES_HPP
 
 // Shared test data: documents shaped as the platform sends them (platform-facts.md).
-// Tests include only the umbrella header, so the same sources also test single_include/.
+// The suites include the library through this header only, so the same sources also test
+// single_include/.
 
-#include <genesys/tokens.hpp>
+#if defined(GENESYS_TEST_SINGLE_HEADER)
+#include <genesys/tokens.hpp> // single_include/: the whole blocking library and its fake, in one file
+#else
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
+#endif
 
 #include <doctest/doctest.h>
 

@@ -1,3 +1,3 @@
 // The one translation unit that compiles Boost.JSON's implementation.
 #define GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>

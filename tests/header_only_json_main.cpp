@@ -1,5 +1,6 @@
 // Built without libboost_json: the implementation comes from header_only_json_impl.cpp.
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include <iostream>
 

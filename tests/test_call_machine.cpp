@@ -1,7 +1,7 @@
 // The step machine on its own: no transport, no Asio, no sleeping. The test plays the driver and
 // checks each action the machine asks for.
 
-#include <genesys/tokens.hpp>
+#include "fixtures.hpp"
 
 #include <doctest/doctest.h>
 

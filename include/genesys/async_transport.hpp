@@ -4,7 +4,7 @@
 /// @file
 /// The `genesys::async_transport` concept: what the asynchronous API needs from an HTTP stack.
 ///
-/// Not included by `<genesys/tokens.hpp>` (the core has no Asio): `<genesys/async.hpp>` includes it.
+/// Not included by `<genesys/tokens.hpp>` nor `<genesys/genesys.hpp>` (the core has no Asio): `<genesys/async.hpp>` includes it.
 
 #include <genesys/http.hpp>
 

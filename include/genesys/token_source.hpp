@@ -93,11 +93,12 @@ struct token_source_options {
     `client_config::token_source` and every `tokens_api` call takes its token from it; on a
     401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
 
-    Thread-safe. When many threads need a fresh token at once, exactly one of them calls the
-    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token,
-    or the same `genesys::error` when the grant failed. The grant is never called concurrently
-    with itself, so it may keep state (a rotating refresh token). A failed fetch is not cached:
-    the next call tries again.
+    @par Thread safety
+    Shared object: safe; every member may be called from any thread at once. When many threads
+    need a fresh token at once, exactly one of them calls the grant; the others wait for its
+    outcome (at most `wait_timeout`) and all get the same token, or the same `genesys::error`
+    when the grant failed. The grant is never called concurrently with itself, so it may keep
+    state (a rotating refresh token). A failed fetch is not cached: the next call tries again.
 
     @code
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});

@@ -3,7 +3,8 @@
 // executor, exactly once), cancellation at each phase, the deadline, and lifetimes.
 
 #include <genesys/async.hpp>
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include "../fixtures.hpp"
 

@@ -1,6 +1,7 @@
 // Dropping the result of a `try_` operation is diagnosed: `api.try_delete_token(id);` would
 // silently ignore a 403. (Built with -Werror=unused-result.)
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 void revoke(genesys::tokens_api<genesys::testing::fake_transport>& api)
 {

@@ -1,5 +1,5 @@
 // Expanding a path without a value for each parameter is a compile-time error.
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <string>
 

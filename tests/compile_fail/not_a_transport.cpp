@@ -1,6 +1,6 @@
 // A type without `send(const http_request&)` is not a transport: tokens_api<T> must be
 // rejected by the `genesys::transport` concept, with a diagnostic that says so.
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 struct not_a_transport {
     int send(int) { return 0; }

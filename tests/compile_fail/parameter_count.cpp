@@ -1,5 +1,5 @@
 // A route declaring a different number of parameters than its template holds is a compile-time error.
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #ifdef GENESYS_COMPILE_FAIL_CONTROL
 constexpr genesys::route<void, 2> bad{

@@ -1,5 +1,6 @@
 // `get_tokens_me("false")` must not compile: a string would convert to `true`.
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 genesys::token_info call(genesys::tokens_api<genesys::testing::fake_transport>& api)
 {

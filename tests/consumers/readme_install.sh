@@ -24,7 +24,7 @@ fi
 prefix="$work/prefix"
 (cd "$work/source" && CXX=$cxx eval "${command//\/opt\/genesys/$prefix}")
 
-for f in include/genesys/tokens.hpp include/genesys/transport/curl.hpp \
+for f in include/genesys/genesys.hpp include/genesys/tokens.hpp include/genesys/transport/curl.hpp \
          share/cmake/genesys_tokens/genesys_tokensConfig.cmake share/pkgconfig/genesys_tokens.pc \
          share/genesys_tokens/single_include/genesys/tokens.hpp; do
     [[ -f $prefix/$f ]] || { echo "not installed: $f" >&2; exit 1; }

@@ -37,7 +37,7 @@ elseif(MODE STREQUAL "single-header")
     # Only the one generated file, copied into an otherwise empty directory.
     file(COPY "${SOURCE_DIR}/single_include/genesys/tokens.hpp" DESTINATION "${WORK_DIR}/vendor/genesys")
     set(exe "${WORK_DIR}/consumer")
-    run(${CXX} -std=c++20 -I "${WORK_DIR}/vendor" "${app}/main.cpp" -lboost_json -o "${exe}")
+    run(${CXX} -std=c++20 -DGENESYS_CONSUMER_SINGLE_HEADER -I "${WORK_DIR}/vendor" "${app}/main.cpp" -lboost_json -o "${exe}")
 else()
     message(FATAL_ERROR "unknown MODE ${MODE}")
 endif()

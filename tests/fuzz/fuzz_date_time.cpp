@@ -9,7 +9,7 @@
 
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -15,7 +15,7 @@
 
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <array>
 #include <cstddef>

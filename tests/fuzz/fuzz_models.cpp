@@ -12,7 +12,7 @@
 
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <boost/json.hpp>
 

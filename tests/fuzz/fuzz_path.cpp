@@ -14,7 +14,8 @@
 
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -21,7 +21,8 @@
 
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
+#include <genesys/testing/fake_transport.hpp>
 
 #include <fuzzer/FuzzedDataProvider.h>
 

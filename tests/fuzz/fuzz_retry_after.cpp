@@ -16,7 +16,7 @@
 #include <genesys/retry_after.hpp>
 #include "fuzz_check.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <chrono>
 #include <cstddef>

@@ -5,7 +5,7 @@
 // when the test process ends (never a left-over server); a TLS certificate generated at test
 // time with openssl; and running a command with its output captured.
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <boost/json.hpp>

@@ -2,7 +2,7 @@
 // (http and https, the certificate made at test time): the pool and its limit, faults, reconnects,
 // cancellation, lifetimes (for ASan/LSan) and several threads (for TSan).
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/beast_async.hpp>
 
 #if __has_include(<genesys/async.hpp>)

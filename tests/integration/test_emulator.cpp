@@ -5,7 +5,7 @@
 
 #include "emulator.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <doctest/doctest.h>
 

@@ -7,7 +7,7 @@
 #include "secret_file.hpp"
 #include "terminal.hpp"
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <boost/json.hpp>

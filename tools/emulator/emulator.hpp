@@ -5,7 +5,7 @@
 // one reply (a response plus the fault, if any, the server must act out). The server in
 // server.hpp puts it on loopback HTTP; tests can also call it directly.
 
-#include <genesys/tokens.hpp>
+#include <genesys/genesys.hpp>
 
 #include <boost/json.hpp>
 

@@ -4,7 +4,7 @@
 /// @file
 /// `beast_transport`: a synchronous HTTP/1.1 transport over Boost.Beast, with TLS (OpenSSL) and keep-alive.
 ///
-/// Not included by `<genesys/tokens.hpp>`: include it yourself, and link OpenSSL
+/// Not included by `<genesys/genesys.hpp>`: include it yourself, and link OpenSSL
 /// (`-lssl -lcrypto`, or `OpenSSL::SSL`) and threads (`-pthread`). Boost.System is header-only.
 
 #include <genesys/http.hpp>

@@ -5,7 +5,7 @@
 /// `beast_async_transport`: an asynchronous HTTP/1.1 transport over Boost.Beast, with TLS
 /// (OpenSSL) and a pool of keep-alive connections per host, on the caller's executor.
 ///
-/// Not included by `<genesys/tokens.hpp>` nor `<genesys/async.hpp>`: include it yourself, and
+/// Not included by `<genesys/genesys.hpp>` nor `<genesys/async.hpp>`: include it yourself, and
 /// link OpenSSL (`-lssl -lcrypto`, or `OpenSSL::SSL`) and threads (`-pthread`); the CMake target
 /// `genesys::tokens_beast` does both.
 

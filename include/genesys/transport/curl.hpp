@@ -4,7 +4,7 @@
 /// @file
 /// `curl_transport`: a `genesys::transport` over one libcurl easy handle. Link with `-lcurl`.
 ///
-/// This header is not included by `<genesys/tokens.hpp>`: the rest of the library
+/// This header is not included by `<genesys/genesys.hpp>`: the rest of the library
 /// builds without libcurl.
 
 #include <genesys/detail/ascii.hpp>
