@@ -12,9 +12,9 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <iosfwd>
 #include <memory>
 #include <optional>
-#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>

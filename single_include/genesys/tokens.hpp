@@ -1846,9 +1846,9 @@ GENESYS_DECL std::string encode_model(const idle_token_timeout& settings)
 #include <boost/assert/source_location.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <iosfwd>
 #include <memory>
 #include <optional>
-#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -216,7 +216,7 @@ private:
     void on_written(boost::system::error_code ec);
     void read_head();
     void on_head(boost::system::error_code ec);
-    bool resend_if_stale(boost::system::error_code ec, bool nothing_read);
+    bool resend_if_stale(boost::system::error_code ec, bool may_resend);
     void on_body(boost::system::error_code ec);
     /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled).
     void fail(boost::system::error_code ec);
@@ -608,11 +608,12 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
     });
 }
 
-// The server closed a kept-alive connection before answering (`ec` says so, and nothing of a
-// response came): reconnect and send once more, once. False when that is not the case.
-inline bool beast_async_op::resend_if_stale(boost::system::error_code ec, bool nothing_read)
+// The server closed a kept-alive connection before answering (`ec` says so): reconnect and send
+// once more, once, when the caller says the request may go out again (`may_resend`). False when
+// that is not the case.
+inline bool beast_async_op::resend_if_stale(boost::system::error_code ec, bool may_resend)
 {
-    if (!reused_ || attempt_ != 0 || !nothing_read || !beast_stale_connection_error(ec))
+    if (!reused_ || attempt_ != 0 || !may_resend || !beast_stale_connection_error(ec))
         return false;
     conn_->close();
     ++attempt_;
