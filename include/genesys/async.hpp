@@ -371,17 +371,20 @@ struct async_grant_runner {
     Completes with `void(result<std::string>)`: the cached token while it is fresh, else the
     outcome of the fetch under way or of the one this call starts with the source's asynchronous
     grant (one fetch however many callers, blocking and asynchronous alike, need a token at
-    once). Each caller waits at most the source's `wait_timeout` (then a `network_error` with
-    `timed_out`; the fetch goes on), and terminal cancellation ends its wait with
-    `operation_aborted`. The handler runs on its associated executor (else `ex`), never inline.
-    A source with only a blocking grant answers with its fresh token or an `invalid_argument`
-    error: its grant never runs on an I/O thread.
+    once). The errors are those of `token_source::try_token`; besides, each caller waits at most
+    the source's `wait_timeout` (then a `network` error with `timed_out`; the fetch goes on), and
+    cancellation of the handler's slot (any type) ends its wait with `operation_aborted`. The
+    handler runs on its associated executor (else `ex`), never inline. A source with only a
+    blocking grant answers with its fresh token, with the outcome of a blocking fetch already
+    under way, or else with an `invalid_argument` error: its grant never runs on an I/O thread.
 
     @param source The token source; a source not held by a `std::shared_ptr` must outlive the call.
     A wait keeps work on the handler's executor, so `run()` does not return while it is pending;
     do not destroy that executor's context while a source that outlives it still holds a wait.
     @param ex The executor of the wait timer, and of the handler when it has none.
-    @param token The completion token.
+    @param token The completion token (default `boost::asio::deferred`).
+    @return What `token` makes of the operation: nothing for a callback, a deferred operation,
+    an awaitable, a future, ...
 */
 template <class Executor, class CompletionToken = boost::asio::deferred_t>
 auto async_token(token_source& source, const Executor& ex, CompletionToken&& token = {})
@@ -410,11 +413,12 @@ void async_call_op<Transport, Finish>::async_wait_token(Self& self)
 /** The Tokens resource of the Genesys Cloud Platform API, asynchronously, over any
     `genesys::async_transport`.
 
-    Each operation of `tokens_api` has an `async_` form that takes a completion token (default
-    `boost::asio::deferred`) and completes with `void(result<api_response<T>>)`: the same value
-    as the `try_` form, so `.value()` throws the same typed exceptions. Every Asio completion
-    token works: a callback, `use_future`, `use_awaitable`, `deferred`, `as_tuple`,
-    `bind_executor`, `experimental::parallel_group`.
+    Each operation of `tokens_api` has an `async_` form that takes the same arguments and a
+    completion token (default `boost::asio::deferred`), returns what that token makes of the
+    operation (nothing for a callback), and completes with `void(result<api_response<T>>)`: the
+    same value, errors included, as the `try_` form, so `.value()` throws the same typed
+    exceptions. Every Asio completion token works: a callback, `use_future`, `use_awaitable`,
+    `deferred`, `as_tuple`, `bind_executor`, `experimental::parallel_group`.
 
     - Arguments are copied into the operation when it is initiated: a `deferred` or awaitable
       operation started later never reads a dead `string_view`. Bad input is reported (without
@@ -425,11 +429,17 @@ void async_call_op<Transport, Finish>::async_wait_token(Self& self)
       timer cancels the step under way); terminal cancellation through the handler's
       cancellation slot ends the call at once with `operation_aborted`, whatever step it is in.
     - Moving or destroying the client while operations are in flight is safe: each operation
-      keeps the transport and configuration it started with alive until it completes.
+      keeps the transport and configuration it started with alive until it completes. Copies
+      share one transport and configuration; a moved-from client may only be destroyed or
+      assigned to.
+    - An exception (as for `try_x`: `std::bad_alloc`, or what a `retry_policy` function throws)
+      leaves the initiating function or, from a later step, the executor's `run()`.
 
     @par Thread safety
-    Distinct operations may be started from any thread. As with any Asio composed operation, run
-    one operation's handlers on one thread at a time (a strand) when the io_context runs on
+    Operations may be started from several threads at once on one client when the transport's
+    `async_send` may be called so (`threaded_transport`, `beast_async_transport` and the fake
+    allow it); they run concurrently, sharing the transport. As with any Asio composed operation,
+    run one operation's handlers on one thread at a time (a strand) when the io_context runs on
     several threads and you cancel it or set `call_timeout`.
 
     @code

@@ -39,6 +39,12 @@ struct async_send_archetype_handler {
     - terminal cancellation of the handler's associated cancellation slot ends the send with
       `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
 
+    The library does not serialize sends: concurrent operations of one client have several
+    `async_send`s under way at once, each started on the thread running its operation. It uses
+    `get_executor()` for its timers (retry waits, `client_config::call_timeout`, token waits)
+    and as the default executor of its handlers. An exception thrown by `async_send` is not
+    caught.
+
     @code
     struct my_async_transport {
         using executor_type = boost::asio::any_io_executor;

@@ -24,9 +24,11 @@ enum class errc {
     decode_failed,
     /// An argument or the configuration was rejected before sending (see `invalid_argument_error`).
     invalid_argument,
-    /// The transport threw an exception instead of returning a response (see `network_error`).
+    /// The transport, or a token source's grant, threw an exception other than a `system_error`
+    /// (see `network_error`); not retried.
     transport_exception,
-    /// The response body is larger than `client_config::max_response_bytes`.
+    /// A 2xx body is larger than `client_config::max_response_bytes` (or `oauth_config`'s), and
+    /// was not parsed (see `decode_error`).
     response_too_large,
     /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
     deadline_exceeded,

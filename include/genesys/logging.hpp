@@ -47,7 +47,9 @@ struct log_event {
     std::string_view error{};             ///< the network failure's message, or empty
 };
 
-/// Receives every `log_event`. Called on the calling thread; must not throw.
+/// Receives every `log_event`, on the thread running the call (for the asynchronous API, the one
+/// running its handler's executor): from several threads at once when a client is shared. An
+/// exception it throws is caught and ignored.
 using logger = std::function<void(const log_event&)>;
 
 /** One line describing the event, e.g.

@@ -69,15 +69,33 @@ inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { ret
     Every grant is `POST <login_url>/oauth/token` with `Content-Type:
     application/x-www-form-urlencoded`, every form value percent-encoded, and the client
     authenticated with `Authorization: Basic base64(client_id:client_secret)` (or, for a public
-    client without a secret, `client_id` in the form). Each has a throwing form and a `try_`
-    form returning `result<api_response<oauth_token>>`.
+    client without a secret, `client_id` in the form). Each has a `try_` form returning
+    `result<api_response<oauth_token>>`, a throwing form returning the `oauth_token`, and, over
+    an asynchronous transport (include `<genesys/async.hpp>`), an `async_` form that takes a
+    completion token last, completes with `void(result<api_response<oauth_token>>)` and needs the
+    client to outlive it. A token request is never retried unless
+    `oauth_config::retry_token_requests` is set.
 
-    A non-2xx answer is an `api_error` with the HTTP status whose `body()` carries the OAuth
-    `error` as `code` and its `error_description` as `message`; `oauth_error_of(e)` gives the
-    OAuth body itself. The secret, the Basic credential, refresh tokens, codes, verifiers and
-    assertions never appear in an error.
+    The errors (all with operation `requestToken`), by kind:
+    - `invalid_argument`, before sending: a bad `login_url`, an empty `client_id` or one with a
+      `:`, a missing `client_secret` where the grant needs one, a header value with a control
+      character, a bad `retry` policy (when used), or a bad argument of the grant;
+    - `network`: the transport's code (`errc::transport_exception` for one that threw);
+    - `api`: a non-2xx answer, whose `body()` carries the OAuth `error` as `code` and its
+      `error_description` (else `description`) as `message`; `oauth_error_of(e)` gives the OAuth
+      body itself;
+    - `decode`: a 2xx body that is not a token response or has no `access_token`
+      (`errc::decode_failed`), or is over `max_response_bytes` (`errc::response_too_large`); the
+      body, which may hold a token, is not kept.
 
-    Not thread-safe by itself (its transport may not be); a `token_source` serializes its calls.
+    The secret, the Basic credential, refresh tokens, codes, verifiers and assertions never
+    appear in an error or a log event. The throwing forms throw the error as the
+    `genesys::exception` of its kind; every form may throw `std::bad_alloc`.
+
+    @par Thread safety
+    Distinct objects: safe. Shared object: the grants may be called concurrently only when
+    `Transport` may send concurrently (a blocking adapter may not); a `token_source` never calls
+    its grant concurrently with itself.
 
     @code
     genesys::oauth_client login{transport, genesys::oauth_config::for_region(genesys::region::eu_west_1, id, secret)};
@@ -100,9 +118,6 @@ public:
     const oauth_config& config() const noexcept { return config_; }
 
     /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-
-        `async_client_credentials` (an asynchronous transport; include `<genesys/async.hpp>`)
-        completes with `void(result<api_response<oauth_token>>)`; the client must outlive it.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(client_credentials_request()); }
     oauth_token client_credentials() { return take(try_client_credentials()); }
@@ -113,7 +128,8 @@ public:
     }
     /// @}
 
-    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`, with the refresh
+        token of an earlier grant (empty: `invalid_argument`). Works for a public client too.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
@@ -130,7 +146,8 @@ public:
     /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
         with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
         `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret.
+        have a secret. An empty `code` or `redirect_uri`, or a verifier that is not 43 to 128
+        unreserved characters (RFC 7636), is `invalid_argument`.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
                                                                            std::string_view redirect_uri,
@@ -155,7 +172,8 @@ public:
     /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
         `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
         already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending. Needs `client_secret`.
+        base64 alphabets is rejected before sending, as is an empty `org_name` or `assertion`.
+        Needs `client_secret`.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {

@@ -21,6 +21,12 @@ namespace genesys {
 /** A token source that gets its tokens with the client-credentials grant of `client`: the
     usual choice for a service.
 
+    @param client Moved into the source, which alone calls it (one grant at a time, on the thread
+    of the call that needs a token).
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`. A refused grant is the error of
+    the calls that needed the token (see `token_source::try_token`); nothing is cached then.
+
     @code
     auto source = genesys::make_client_credentials_source(
         genesys::oauth_client{genesys::curl_transport{}, genesys::oauth_config::for_region(r, id, secret)},
@@ -61,7 +67,15 @@ struct refresh_state {
 
 /** A token source that starts with `initial` (e.g. from `authorization_code` or `saml2_bearer`)
     and renews it with the refresh-token grant of `client`, using the newest refresh token the
-    login host sent. Without a refresh token, renewing fails with `invalid_argument`. */
+    login host sent.
+
+    @param client Moved into the source, which alone calls it, one grant at a time.
+    @param initial The first token, its lifetime counted from now (one unfit for a Bearer header
+    is ignored: the first call renews), and the first refresh token. Without a refresh token,
+    renewing fails with `invalid_argument`.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
 template <transport Transport>
 std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
                                                         token_source_options options = {})
@@ -77,7 +91,8 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 
 /** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
     with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
-    Blocking callers wait for it on a condition variable; asynchronous ones (`async_token`,
+    The grant completes on the transport's executor: blocking callers wait for it on a condition
+    variable (so never on a thread that executor needs); asynchronous ones (`async_token`,
     `async_tokens_api`) never block.
     @{ */
 template <class Transport>

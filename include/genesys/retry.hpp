@@ -16,14 +16,20 @@ namespace genesys {
 
     Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
     `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
-    for idempotent operations only (all six Tokens operations are). The wait is the
-    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else
-    exponential backoff with jitter. Retrying stops, returning the last error at once, when
-    the attempts are used up, when a wait would exceed `max_wait`, or when it would end
-    past the `max_elapsed` budget: there is never a hidden multi-minute sleep.
+    for idempotent operations only (all six Tokens operations are; a token request only with
+    `oauth_config::retry_token_requests`). The wait is the response's `Retry-After`
+    (delta-seconds or an HTTP-date) when it has one, else exponential backoff with equal jitter
+    (between half the backoff and all of it). Retrying stops, returning the last error at once,
+    when the attempts are used up, when a wait would exceed `max_wait`, or when it would end
+    past the `max_elapsed` budget: there is never a hidden multi-minute sleep. An error retried
+    in vain has `error::attempts` above 1 and says so in its message.
+
+    A policy that breaks a rule given below (a count or duration out of range, a multiplier or
+    a status that is not one) makes every call of the client an `invalid_argument` error.
 
     The clocks, the sleep and the random source are injectable, so tests are exact and
-    instant.
+    instant. They are called on the threads that make calls, several at once for a shared
+    client, and must then be safe to call concurrently.
 
     @code
     genesys::client_config cfg{.access_token = token};
@@ -31,35 +37,38 @@ namespace genesys {
     @endcode
 */
 struct retry_policy {
-    /// Attempts in all, the first included; 1 turns retrying off.
+    /// Attempts in all, the first included: at least 1; 1 turns retrying off.
     int max_attempts = 1;
-    /** The budget of a call's retrying, from the start of its first attempt: a retry is made
-        only when its wait ends before the budget is spent, so no attempt starts at or past it.
-        The attempts made so far count, as do the waits. An attempt under way is not cut short
-        (a blocking transport cannot be interrupted): the transport's own timeout bounds it, so
-        a call ends at most one transport timeout after `max_elapsed`. */
+    /** The budget of a call's retrying (not negative), from the start of its first attempt: a
+        retry is made only when its wait ends before the budget is spent, so no attempt starts
+        at or past it. The attempts made so far count, as do the waits. An attempt under way is
+        not cut short (a blocking transport cannot be interrupted): the transport's own timeout
+        bounds it, so a call ends at most one transport timeout after `max_elapsed`. */
     std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
-    /// The longest single wait. A `Retry-After` asking for more ends retrying.
+    /// The longest single wait (not negative). A `Retry-After` asking for more ends retrying.
     std::chrono::milliseconds max_wait = std::chrono::seconds(30);
-    /// The backoff before the first retry when there is no `Retry-After`; doubled (by
-    /// `backoff_multiplier`) for each further one, up to `max_backoff`.
+    /// The backoff before the first retry when there is no `Retry-After` (not negative);
+    /// multiplied by `backoff_multiplier` for each further one, up to `max_backoff`.
     std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(500);
-    /// The cap on the backoff, before jitter.
+    /// The cap on the backoff, before jitter (not negative).
     std::chrono::milliseconds max_backoff = std::chrono::seconds(10);
-    /// The factor from one backoff to the next.
+    /// The factor from one backoff to the next: a finite number from 1 to 1e6.
     double backoff_multiplier = 2.0;
-    /// The statuses that are retried.
+    /// The statuses that are retried, each from 100 to 599.
     std::vector<int> retry_statuses = {429, 502, 503, 504};
     /// Whether a network failure (no response) is retried. Only failures that may succeed on a
     /// second try are (a refused or reset connection, a timeout): never a TLS verification
-    /// failure, a rejected argument, a body over the transport's limit or a cancelled operation.
+    /// failure, a rejected argument, a body over the transport's limit, a cancelled operation, a
+    /// transport that threw or a passed `client_config::call_timeout` (see `genesys::transport`).
     bool retry_network_errors = true;
 
-    /// The monotonic clock the budget is measured with (default `steady_clock::now`).
+    /// The monotonic clock the budget, and `client_config::call_timeout` between the steps of a
+    /// call, are measured with (default `steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
     /// The wall clock an HTTP-date `Retry-After` is measured against (default `system_clock::now`).
     std::function<std::chrono::system_clock::time_point()> wall_clock{};
-    /// How to wait (default `std::this_thread::sleep_for`).
+    /// How a blocking call waits (default `std::this_thread::sleep_for`); the asynchronous API
+    /// waits on a timer instead.
     std::function<void(std::chrono::milliseconds)> sleep{};
     /// A uniform random number in [0, 1) for jitter (default: a per-thread generator).
     std::function<double()> random{};

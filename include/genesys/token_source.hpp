@@ -94,11 +94,12 @@ struct token_source_options {
     401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
 
     @par Thread safety
-    Shared object: safe; every member may be called from any thread at once. When many threads
-    need a fresh token at once, exactly one of them calls the grant; the others wait for its
-    outcome (at most `wait_timeout`) and all get the same token, or the same `genesys::error`
-    when the grant failed. The grant is never called concurrently with itself, so it may keep
-    state (a rotating refresh token). A failed fetch is not cached: the next call tries again.
+    Shared object: safe; every member may be called from any thread at once (destroying it while
+    one runs is not). When many threads need a fresh token at once, exactly one of them calls the
+    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token, or
+    the same `genesys::error` when the grant failed. The grant is never called concurrently with
+    itself, so it may keep state (a rotating refresh token). A failed fetch is not cached: the
+    next call tries again.
 
     @code
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
@@ -115,7 +116,11 @@ public:
     /// argument exactly once, from any thread, with the outcome.
     using async_fetch_function = std::function<void(std::function<void(result<api_response<oauth_token>>)>)>;
 
-    /// A source that fetches its first token when first asked.
+    /** A source that fetches its first token when first asked.
+
+        @param fetch The grant, called on the thread of the call that needs a token.
+        @param options How the token is kept.
+    */
     explicit token_source(fetch_function fetch, token_source_options options = {})
         : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
     {
@@ -130,7 +135,7 @@ public:
     {
     }
 
-    /// A source with an asynchronous grant that starts with `initial`.
+    /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
     token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
@@ -139,7 +144,8 @@ public:
     }
 
     /// A source that starts with `initial` (e.g. from the authorization-code grant), its
-    /// lifetime counted from now, and uses `fetch` when it is due.
+    /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
+    /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
     token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
@@ -151,7 +157,16 @@ public:
     token_source& operator=(const token_source&) = delete;
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
-        call already fetching (waited for, at most `wait_timeout`). */
+        call already fetching (waited for, at most `wait_timeout`).
+
+        @return The token, or the error of getting it (operation `requestToken`): the grant's own
+        error; a `network` error with `errc::transport_exception` for a grant that threw something
+        other than a `genesys::exception` (whose error is used as is); a `decode` error for a
+        token unfit for a Bearer header (empty, a space, a control or non-ASCII byte); a `network`
+        error with `timed_out` after waiting `wait_timeout` for another call's fetch.
+        @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
+        gets a `network` error.
+    */
     [[nodiscard]] result<std::string> try_token()
     {
         std::unique_lock lock(mutex_);
@@ -192,8 +207,8 @@ public:
 
     /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
         once when one is fresh; else when the fetch under way ends, or the one this call starts
-        with the asynchronous grant. Without an asynchronous grant, a token that must be fetched
-        is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+        with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
+        answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
     void wait_async(std::shared_ptr<detail::token_waiter> waiter)
     {
         std::unique_lock lock(mutex_);
@@ -252,7 +267,7 @@ public:
                                        {});
     }
 
-    /// Throwing form of `try_token`.
+    /// `try_token`, its error thrown as the `genesys::exception` of its kind.
     std::string token() { return try_token().value(); }
 
     /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
@@ -287,14 +302,15 @@ public:
         return cached_->expires_at;
     }
 
-    /// How many times the grant has been called.
+    /// How many fetches have been started (each calls the grant once).
     std::uint64_t fetch_count() const
     {
         std::lock_guard lock(mutex_);
         return fetches_;
     }
 
-    /// How many calls are waiting, right now, for a fetch another call started.
+    /// How many calls are waiting, right now, for a fetch under way: those of another call's
+    /// fetch, and a blocking call waiting for the asynchronous grant it started.
     std::size_t waiting() const
     {
         std::lock_guard lock(mutex_);

@@ -78,9 +78,12 @@ inline std::optional<error> prepare_check(const client_core& core, const token_v
     (`validate`) or a `genesys::async_transport` (`async_validate`).
 
     @par Thread safety
-    Every member function may be called from any number of threads at once. With a blocking
-    transport, the API calls of different tokens are made one at a time through the one
-    transport (blocking transports are not thread-safe); a hit never waits for them.
+    Every member function but `transport()` may be called from any number of threads at once.
+    Copies share one transport, cache and set of counters; a moved-from validator may only be
+    destroyed or assigned to. With a blocking transport, the API calls of different tokens are
+    made one at a time through the one transport (blocking transports are not thread-safe), the
+    retry waits of a call included; a hit never waits for them. The asynchronous form does not
+    serialize: its calls of different tokens are under way at once on the transport.
 
     @code
     genesys::token_validator_options o;
@@ -118,13 +121,19 @@ public:
     }
 
     /** Checks `token`: from the cache when it is trusted there, else with `GET
-        /api/v2/tokens/me?preserveIdleTTL=true` (one call however many threads ask at once).
+        /api/v2/tokens/me` (`preserveIdleTTL` as the options say; one call however many threads
+        ask at once).
 
         @param token the bearer token, without `Bearer `.
         @return the token's information, or the error: `error_kind::api` with status 401 for an
-        invalid token; `error_kind::policy` for a valid token the policy refuses;
-        `error_kind::invalid_argument` for an empty or malformed token (nothing is sent);
-        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached).
+        invalid token; `error_kind::policy` (`errc::policy_mismatch`) for a valid token the
+        policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
+        or holds a space or a control character, and for a bad configuration (nothing is sent);
+        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached;
+        under `stale_if_error`, a network error, a 5xx or a 429 gives the expired answer instead,
+        `stale()`).
+        @throws std::bad_alloc when memory runs out (the validations waiting for this one's API
+        call then get a `network` error).
     */
     [[nodiscard]] result<validated_token> validate(std::string_view token)
         requires genesys::transport<Transport>
@@ -151,11 +160,17 @@ public:
         return sh.cache.apply_policy(sh.cache.finish(key, found.flight, std::move(*fetched)));
     }
 
-    /** `validate`, asynchronously: completes with `void(result<validated_token>)`, on the
-        handler's associated executor (else the transport's), never inline. Concurrent
-        validations of one token share one API call with each other and with `validate`.
-        Cancelling a validation ends it with `operation_aborted` (a `network` error); the
-        API call goes on for the others. Defined in <genesys/async_token_validator.hpp>. */
+    /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
+        answers as `validate`, on the handler's associated executor (else the transport's), never
+        inline. Concurrent validations of one token share one API call with each other and with
+        `validate`. Cancelling a validation (any type, through the handler's slot) ends it with
+        `operation_aborted` (a `network` error); the API call goes on for the others. Defined in
+        <genesys/async_token_validator.hpp>.
+
+        @param token the bearer token, without `Bearer `; copied, each copy zeroed once used.
+        @param completion the completion token.
+        @return what `completion` makes of the operation (nothing for a callback).
+    */
     template <class CompletionToken>
     auto async_validate(std::string_view token, CompletionToken&& completion)
         requires genesys::async_transport<Transport>
@@ -164,19 +179,20 @@ public:
                                                               std::forward<CompletionToken>(completion));
     }
 
-    /// Forgets what is remembered of `token` (a check under way still completes).
+    /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
     void forget(std::string_view token) { shared_->cache.forget(shared_->cache.key_of(token)); }
 
     /// Forgets every token.
     void clear() { shared_->cache.clear(); }
 
-    /// The counters.
+    /// The counters, each read on its own (not one atomic snapshot).
     token_validator_stats stats() const { return shared_->cache.stats(); }
 
     /// The options the validator was made with.
     const token_validator_options& options() const noexcept { return shared_->cache.options(); }
 
-    /// The transport the validator sends through.
+    /// The transport the validator sends through, shared with its copies; unsynchronized with
+    /// the validations' sends.
     Transport& transport() noexcept { return shared_->transport; }
 
 private:

@@ -35,18 +35,37 @@ concept is_preserve_idle_ttl_argument =
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
 
     Each operation comes in two forms. `try_x` returns `result<api_response<T>>`: the data with the
-    status, headers and correlation id, or the `genesys::error` (its kind, code, status, the
-    platform's `ErrorBody`, correlation id and raw body). `x` returns the data and throws that error
-    as `api_error`, `network_error`, `decode_error`, `invalid_argument_error` or `policy_error`
-    (all `genesys::exception`). Bad input and a bad configuration are reported before anything is
-    sent. The token never appears in an error, an exception or a log event.
+    status, headers and correlation id, or the `genesys::error`. `x` returns the data and throws
+    that error as the `genesys::exception` of its kind. The errors, by `error::kind`:
+
+    - `invalid_argument` (`errc::invalid_argument`): a bad argument or a bad `client_config`,
+      reported before anything is sent;
+    - `network`: the transport's own code; `errc::transport_exception` for a transport that threw
+      something other than a `system_error`; `errc::deadline_exceeded` past
+      `client_config::call_timeout`;
+    - `api` (`errc::http_status`): any non-2xx status, with the platform's `ErrorBody` when the
+      body is one;
+    - `decode`: a 2xx body that is not the operation's model (`errc::decode_failed`), or larger
+      than `client_config::max_response_bytes` (`errc::response_too_large`); the raw body is kept.
+
+    Failed attempts are retried as `client_config::retry` says (the six operations are
+    idempotent). Through a token source, a 401 drops the token and the call is sent once more with
+    a fresh one; a source that cannot give a token fails the call with its own error (its
+    `operation` is `requestToken`). The token never appears in an error, an exception or a log
+    event.
+
+    @par Exception safety
+    `try_x` throws only `std::bad_alloc`, and what a `retry_policy` function (`clock`, `sleep`,
+    `random`) throws; `x` throws the error besides. Whatever a transport, a grant or a logger
+    throws otherwise is caught and reported as above. A failed call leaves the client as it was.
 
     @par Thread safety
     Distinct objects: safe. Shared object: the operations may be called from many threads at once
-    when `Transport::send` may be (a call that finds the client's request buffer in use builds a
-    request of its own); `transport()` gives the transport itself, unsynchronized. Copies share
-    the checked configuration, which nothing changes; a moved-from client keeps it too (its
-    transport is as moving left it).
+    when `Transport::send` may be (the blocking adapters are one connection each and may not); the
+    logger and the retry policy's functions are then called concurrently too. `transport()` gives
+    the transport itself, unsynchronized. Copies share the checked configuration, which nothing
+    changes; a moved-from client keeps it too (its transport is as moving left it). Assigning to
+    a client while one of its calls runs is a data race.
 
     @par Example
     @code
@@ -101,9 +120,10 @@ public:
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
 
-        Through a token source, success also drops that token from the source (the next call gets
-        a new one); a 401 drops it too, and is not retried with a fresh token (which this call
-        would only delete).
+        With a fixed `client_config::access_token`, every later call of the client is then
+        answered 401. Through a token source, success also drops that token from the source (the
+        next call gets a new one); a 401 drops it too, and is not retried with a fresh token
+        (which this call would only delete).
         @{
     */
     [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
@@ -155,9 +175,10 @@ public:
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
 
-        @return `true` on any 2xx, `false` when the API answers that request 401. Any other
-        failure is an error, a refused login of the token source included (that says nothing
-        about a token: none was sent).
+        @return `true` on any 2xx, `false` when the API answers that request 401 (through a token
+        source: 401 again with a fresh token); `try_verify_token` also gives that response's
+        status and headers. Any other failure is an error, a refused login of the token source
+        included (that says nothing about a token: none was sent).
         @{
     */
     [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }

@@ -24,20 +24,30 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
 
 /** A type that sends one HTTP request and returns its response.
 
-    `t.send(request)` returns either `http_response` (a network failure is then
-    thrown as an exception derived from `std::exception`) or
-    `boost::system::result<http_response>` (a network failure is an `error_code`).
-    An HTTP error status is a normal response at this layer: the library turns it
-    into an `api_error`. The response's headers are those of the final response only
-    (never a chunked body's trailer fields).
+    `t.send(request)` sends `request` as given (method, absolute URL with its query, headers,
+    body; the transport adds only the framing fields such as `Host` and `Content-Length`) and
+    returns the whole response, either as `http_response` (a network failure is then thrown) or
+    as `boost::system::result<http_response>` (a network failure is an `error_code`). A thrown
+    `boost::system::system_error` or `std::system_error` is reported with its code, any other
+    exception as `errc::transport_exception` (not retried); `std::bad_alloc` propagates to the
+    caller. `request` is valid only during the call. An HTTP error status is a normal response
+    at this layer: the library turns it into an `api_error`. The response's headers are those
+    of the final response only (never a chunked body's trailer fields). The library checks
+    `client_config::max_response_bytes` on the body it is given: a transport should bound what
+    it reads itself.
 
     Whether a network failure is retried depends on its code: one that compares equal to
-    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
-    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
-    `operation_not_permitted` (a moved-from transport), or that belongs to
-    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
-    verification failure, a body over the transport's limit, a cancelled send). Report
-    transient failures (refused, reset, timed out) with codes that do not.
+    `boost::system::errc::invalid_argument`, `message_size`, `operation_canceled`,
+    `protocol_error`, `protocol_not_supported`, `not_enough_memory`, `permission_denied`,
+    `operation_not_permitted` (a moved-from transport), `value_too_large` or
+    `address_family_not_supported`, or that belongs to Asio's `asio.ssl` category, would fail
+    the same way again and is not retried (a TLS verification failure, a body over the
+    transport's limit, a cancelled send). Report transient failures (refused, reset, timed out)
+    with codes that do not.
+
+    The library calls `send` on the thread making the call; a transport gets concurrent calls
+    only when its client is used from several threads at once (`token_validator` serializes its
+    sends).
 
     @code
     struct my_transport {
