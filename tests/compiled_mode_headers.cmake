@@ -6,9 +6,9 @@
 set(unit "${WORK}/compiled_mode_headers.cpp")
 file(WRITE "${unit}" "#include <${HEADER}>\n")
 # Nor, so that a unit using the client stays as cheap as a Boost.JSON-only one, what only the
-# implementation needs: the public headers' bodies (genesys/impl/), the models' JSON tables, the
-# call path's outcome type.
-set(forbidden "boost/json|boost/asio|genesys/(impl/|detail/(impl/|json_codec|client_core|call_machine|failure|model_fields|outcome))")
+# implementation needs: the public headers' bodies (genesys/impl/, genesys/models/impl/), the
+# models' JSON tables, the call path's outcome type.
+set(forbidden "boost/json|boost/asio|genesys/([a-z_]+/)?impl/|genesys/detail/(json_codec|client_core|call_machine|failure|model_fields|outcome)")
 
 function(included_headers out)
     execute_process(COMMAND "${CXX}" -std=c++20 ${ARGN} "-I${INCLUDE_DIR}" -H -E "${unit}" -o /dev/null

@@ -62,6 +62,22 @@ constexpr std::string_view to_string(error_kind k) noexcept
     @endcode
 */
 struct error {
+    /** An `invalid_argument` error with every member at its default; copies and moves are
+        member by member.
+
+        Not an aggregate: these are compiled with the implementation (once, in the compiled
+        mode), so that a unit that only handles results does not generate the destruction of an
+        `error_body` tree.
+        @{
+    */
+    GENESYS_DECL error() noexcept;
+    GENESYS_DECL error(const error&);
+    GENESYS_DECL error(error&&) noexcept;
+    GENESYS_DECL error& operator=(const error&);
+    GENESYS_DECL error& operator=(error&&) noexcept;
+    GENESYS_DECL ~error();
+    /// @}
+
     /// What kind of failure this is; selects the exception type.
     error_kind kind = error_kind::invalid_argument;
     /// `genesys::errc` for library errors; the transport's own code for network errors.

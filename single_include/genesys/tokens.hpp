@@ -652,6 +652,21 @@ struct token_info_cloned_user {
     @endcode
 */
 struct token_info {
+    /** Every field unset; copies and moves are field by field.
+
+        Declared here and compiled with the implementation (once, in the compiled mode), so that
+        a unit that only handles results does not generate the destruction of every nested
+        model. Not an aggregate for that reason: set the fields by name.
+        @{
+    */
+    GENESYS_DECL token_info() noexcept;
+    GENESYS_DECL token_info(const token_info&);
+    GENESYS_DECL token_info(token_info&&) noexcept;
+    GENESYS_DECL token_info& operator=(const token_info&);
+    GENESYS_DECL token_info& operator=(token_info&&) noexcept;
+    GENESYS_DECL ~token_info();
+    /// @}
+
     /// The organization the token acts in.
     std::optional<named_entity> organization{};
     /// The user's own organization; JSON key `homeOrganization`.
@@ -670,6 +685,27 @@ struct token_info {
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/models/impl/token_info.ipp> ----
+#ifndef GENESYS_MODELS_IMPL_TOKEN_INFO_IPP
+#define GENESYS_MODELS_IMPL_TOKEN_INFO_IPP
+
+
+namespace genesys {
+
+GENESYS_DECL token_info::token_info() noexcept = default;
+GENESYS_DECL token_info::token_info(const token_info&) = default;
+GENESYS_DECL token_info::token_info(token_info&&) noexcept = default;
+GENESYS_DECL token_info& token_info::operator=(const token_info&) = default;
+GENESYS_DECL token_info& token_info::operator=(token_info&&) noexcept = default;
+GENESYS_DECL token_info::~token_info() = default;
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/models/impl/token_info.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/models/token_info.hpp> ----
@@ -870,9 +906,11 @@ enum class errc {
     decode_failed,
     /// An argument or the configuration was rejected before sending (see `invalid_argument_error`).
     invalid_argument,
-    /// The transport threw an exception instead of returning a response (see `network_error`).
+    /// The transport, or a token source's grant, threw an exception other than a `system_error`
+    /// (see `network_error`); not retried.
     transport_exception,
-    /// The response body is larger than `client_config::max_response_bytes`.
+    /// A 2xx body is larger than `client_config::max_response_bytes` (or `oauth_config`'s), and
+    /// was not parsed (see `decode_error`).
     response_too_large,
     /// The call did not finish within `client_config::call_timeout` (see `network_error`); not retried.
     deadline_exceeded,
@@ -1671,6 +1709,12 @@ struct async_send_archetype_handler {
     - terminal cancellation of the handler's associated cancellation slot ends the send with
       `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
 
+    The library does not serialize sends: concurrent operations of one client have several
+    `async_send`s under way at once, each started on the thread running its operation. It uses
+    `get_executor()` for its timers (retry waits, `client_config::call_timeout`, token waits)
+    and as the default executor of its handlers. An exception thrown by `async_send` is not
+    caught.
+
     @code
     struct my_async_transport {
         using executor_type = boost::asio::any_io_executor;
@@ -1896,6 +1940,22 @@ constexpr std::string_view to_string(error_kind k) noexcept
     @endcode
 */
 struct error {
+    /** An `invalid_argument` error with every member at its default; copies and moves are
+        member by member.
+
+        Not an aggregate: these are compiled with the implementation (once, in the compiled
+        mode), so that a unit that only handles results does not generate the destruction of an
+        `error_body` tree.
+        @{
+    */
+    GENESYS_DECL error() noexcept;
+    GENESYS_DECL error(const error&);
+    GENESYS_DECL error(error&&) noexcept;
+    GENESYS_DECL error& operator=(const error&);
+    GENESYS_DECL error& operator=(error&&) noexcept;
+    GENESYS_DECL ~error();
+    /// @}
+
     /// What kind of failure this is; selects the exception type.
     error_kind kind = error_kind::invalid_argument;
     /// `genesys::errc` for library errors; the transport's own code for network errors.
@@ -2021,6 +2081,13 @@ namespace detail {
 #include <utility>
 
 namespace genesys {
+
+GENESYS_DECL error::error() noexcept = default;
+GENESYS_DECL error::error(const error&) = default;
+GENESYS_DECL error::error(error&&) noexcept = default;
+GENESYS_DECL error& error::operator=(const error&) = default;
+GENESYS_DECL error& error::operator=(error&&) noexcept = default;
+GENESYS_DECL error::~error() = default;
 
 GENESYS_DECL std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
 
@@ -2310,7 +2377,9 @@ struct log_event {
     std::string_view error{};             ///< the network failure's message, or empty
 };
 
-/// Receives every `log_event`. Called on the calling thread; must not throw.
+/// Receives every `log_event`, on the thread running the call (for the asynchronous API, the one
+/// running its handler's executor): from several threads at once when a client is shared. An
+/// exception it throws is caught and ignored.
 using logger = std::function<void(const log_event&)>;
 
 /** One line describing the event, e.g.
@@ -2579,14 +2648,20 @@ namespace genesys {
 
     Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
     `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
-    for idempotent operations only (all six Tokens operations are). The wait is the
-    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else
-    exponential backoff with jitter. Retrying stops, returning the last error at once, when
-    the attempts are used up, when a wait would exceed `max_wait`, or when it would end
-    past the `max_elapsed` budget: there is never a hidden multi-minute sleep.
+    for idempotent operations only (all six Tokens operations are; a token request only with
+    `oauth_config::retry_token_requests`). The wait is the response's `Retry-After`
+    (delta-seconds or an HTTP-date) when it has one, else exponential backoff with equal jitter
+    (between half the backoff and all of it). Retrying stops, returning the last error at once,
+    when the attempts are used up, when a wait would exceed `max_wait`, or when it would end
+    past the `max_elapsed` budget: there is never a hidden multi-minute sleep. An error retried
+    in vain has `error::attempts` above 1 and says so in its message.
+
+    A policy that breaks a rule given below (a count or duration out of range, a multiplier or
+    a status that is not one) makes every call of the client an `invalid_argument` error.
 
     The clocks, the sleep and the random source are injectable, so tests are exact and
-    instant.
+    instant. They are called on the threads that make calls, several at once for a shared
+    client, and must then be safe to call concurrently.
 
     @code
     genesys::client_config cfg{.access_token = token};
@@ -2594,35 +2669,38 @@ namespace genesys {
     @endcode
 */
 struct retry_policy {
-    /// Attempts in all, the first included; 1 turns retrying off.
+    /// Attempts in all, the first included: at least 1; 1 turns retrying off.
     int max_attempts = 1;
-    /** The budget of a call's retrying, from the start of its first attempt: a retry is made
-        only when its wait ends before the budget is spent, so no attempt starts at or past it.
-        The attempts made so far count, as do the waits. An attempt under way is not cut short
-        (a blocking transport cannot be interrupted): the transport's own timeout bounds it, so
-        a call ends at most one transport timeout after `max_elapsed`. */
+    /** The budget of a call's retrying (not negative), from the start of its first attempt: a
+        retry is made only when its wait ends before the budget is spent, so no attempt starts
+        at or past it. The attempts made so far count, as do the waits. An attempt under way is
+        not cut short (a blocking transport cannot be interrupted): the transport's own timeout
+        bounds it, so a call ends at most one transport timeout after `max_elapsed`. */
     std::chrono::milliseconds max_elapsed = std::chrono::seconds(60);
-    /// The longest single wait. A `Retry-After` asking for more ends retrying.
+    /// The longest single wait (not negative). A `Retry-After` asking for more ends retrying.
     std::chrono::milliseconds max_wait = std::chrono::seconds(30);
-    /// The backoff before the first retry when there is no `Retry-After`; doubled (by
-    /// `backoff_multiplier`) for each further one, up to `max_backoff`.
+    /// The backoff before the first retry when there is no `Retry-After` (not negative);
+    /// multiplied by `backoff_multiplier` for each further one, up to `max_backoff`.
     std::chrono::milliseconds initial_backoff = std::chrono::milliseconds(500);
-    /// The cap on the backoff, before jitter.
+    /// The cap on the backoff, before jitter (not negative).
     std::chrono::milliseconds max_backoff = std::chrono::seconds(10);
-    /// The factor from one backoff to the next.
+    /// The factor from one backoff to the next: a finite number from 1 to 1e6.
     double backoff_multiplier = 2.0;
-    /// The statuses that are retried.
+    /// The statuses that are retried, each from 100 to 599.
     std::vector<int> retry_statuses = {429, 502, 503, 504};
     /// Whether a network failure (no response) is retried. Only failures that may succeed on a
     /// second try are (a refused or reset connection, a timeout): never a TLS verification
-    /// failure, a rejected argument, a body over the transport's limit or a cancelled operation.
+    /// failure, a rejected argument, a body over the transport's limit, a cancelled operation, a
+    /// transport that threw or a passed `client_config::call_timeout` (see `genesys::transport`).
     bool retry_network_errors = true;
 
-    /// The monotonic clock the budget is measured with (default `steady_clock::now`).
+    /// The monotonic clock the budget, and `client_config::call_timeout` between the steps of a
+    /// call, are measured with (default `steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
     /// The wall clock an HTTP-date `Retry-After` is measured against (default `system_clock::now`).
     std::function<std::chrono::system_clock::time_point()> wall_clock{};
-    /// How to wait (default `std::this_thread::sleep_for`).
+    /// How a blocking call waits (default `std::this_thread::sleep_for`); the asynchronous API
+    /// waits on a timer instead.
     std::function<void(std::chrono::milliseconds)> sleep{};
     /// A uniform random number in [0, 1) for jitter (default: a per-thread generator).
     std::function<double()> random{};
@@ -2984,11 +3062,12 @@ struct token_source_options {
     401 the call drops the rejected token (`invalidate`), gets a fresh one and tries once more.
 
     @par Thread safety
-    Shared object: safe; every member may be called from any thread at once. When many threads
-    need a fresh token at once, exactly one of them calls the grant; the others wait for its
-    outcome (at most `wait_timeout`) and all get the same token, or the same `genesys::error`
-    when the grant failed. The grant is never called concurrently with itself, so it may keep
-    state (a rotating refresh token). A failed fetch is not cached: the next call tries again.
+    Shared object: safe; every member may be called from any thread at once (destroying it while
+    one runs is not). When many threads need a fresh token at once, exactly one of them calls the
+    grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token, or
+    the same `genesys::error` when the grant failed. The grant is never called concurrently with
+    itself, so it may keep state (a rotating refresh token). A failed fetch is not cached: the
+    next call tries again.
 
     @code
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
@@ -3005,7 +3084,11 @@ public:
     /// argument exactly once, from any thread, with the outcome.
     using async_fetch_function = std::function<void(std::function<void(result<api_response<oauth_token>>)>)>;
 
-    /// A source that fetches its first token when first asked.
+    /** A source that fetches its first token when first asked.
+
+        @param fetch The grant, called on the thread of the call that needs a token.
+        @param options How the token is kept.
+    */
     explicit token_source(fetch_function fetch, token_source_options options = {})
         : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
     {
@@ -3020,7 +3103,7 @@ public:
     {
     }
 
-    /// A source with an asynchronous grant that starts with `initial`.
+    /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
     token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
@@ -3029,7 +3112,8 @@ public:
     }
 
     /// A source that starts with `initial` (e.g. from the authorization-code grant), its
-    /// lifetime counted from now, and uses `fetch` when it is due.
+    /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
+    /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
     token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
         : token_source(std::move(fetch), std::move(options))
     {
@@ -3041,7 +3125,16 @@ public:
     token_source& operator=(const token_source&) = delete;
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
-        call already fetching (waited for, at most `wait_timeout`). */
+        call already fetching (waited for, at most `wait_timeout`).
+
+        @return The token, or the error of getting it (operation `requestToken`): the grant's own
+        error; a `network` error with `errc::transport_exception` for a grant that threw something
+        other than a `genesys::exception` (whose error is used as is); a `decode` error for a
+        token unfit for a Bearer header (empty, a space, a control or non-ASCII byte); a `network`
+        error with `timed_out` after waiting `wait_timeout` for another call's fetch.
+        @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
+        gets a `network` error.
+    */
     [[nodiscard]] result<std::string> try_token()
     {
         std::unique_lock lock(mutex_);
@@ -3082,8 +3175,8 @@ public:
 
     /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
         once when one is fresh; else when the fetch under way ends, or the one this call starts
-        with the asynchronous grant. Without an asynchronous grant, a token that must be fetched
-        is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+        with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
+        answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
     void wait_async(std::shared_ptr<detail::token_waiter> waiter)
     {
         std::unique_lock lock(mutex_);
@@ -3142,7 +3235,7 @@ public:
                                        {});
     }
 
-    /// Throwing form of `try_token`.
+    /// `try_token`, its error thrown as the `genesys::exception` of its kind.
     std::string token() { return try_token().value(); }
 
     /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
@@ -3177,14 +3270,15 @@ public:
         return cached_->expires_at;
     }
 
-    /// How many times the grant has been called.
+    /// How many fetches have been started (each calls the grant once).
     std::uint64_t fetch_count() const
     {
         std::lock_guard lock(mutex_);
         return fetches_;
     }
 
-    /// How many calls are waiting, right now, for a fetch another call started.
+    /// How many calls are waiting, right now, for a fetch under way: those of another call's
+    /// fetch, and a blocking call waiting for the asynchronous grant it started.
     std::size_t waiting() const
     {
         std::lock_guard lock(mutex_);
@@ -3823,8 +3917,11 @@ class token_source; // <genesys/token_source.hpp>
     `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
     host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
     `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
-    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set. A
-    bad one is reported as an `invalid_argument` error by every call, before anything is sent.
+    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set.
+
+    A client checks its configuration once, when it is made: a bad base URL, token, header,
+    retry policy or timeout is then the `invalid_argument` error of every call, before anything
+    is sent.
 
     @code
     genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
@@ -3834,27 +3931,36 @@ class token_source; // <genesys/token_source.hpp>
 struct client_config {
     /// The API base URL; the default is the `us_east_1` region.
     std::string base_url = "https://api.mypurecloud.com";
-    /// The OAuth access token, sent as `Authorization: Bearer <token>`. Never logged or shown.
-    /// Leave it empty when `token_source` is set.
+    /// The OAuth access token, sent as `Authorization: Bearer <token>`; no space or control
+    /// character. Never logged or shown. Leave it empty when `token_source` is set.
     std::string access_token{};
-    /// The `User-Agent` header; the default names this library and its version.
+    /// The `User-Agent` header (no control character); the default names this library and its
+    /// version.
     std::string user_agent = std::string(default_user_agent);
-    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...),
-    /// but may not set `Authorization` (use `access_token`).
+    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...).
+    /// Each needs a valid name and a value without control characters, and may not be
+    /// `Authorization` (use `access_token`) nor a field the transport owns (`Host`,
+    /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`, ...).
     http_headers default_headers{};
-    /// When and how to retry; off by default. See `retry_policy::standard()`.
+    /// When and how to retry; off by default. See `retry_policy::standard()`. Its functions are
+    /// called on the threads that make calls.
     retry_policy retry{};
-    /// Receives one event per attempt; no cost when empty.
+    /// Receives one event per attempt; no cost when empty. Called on the thread running the call
+    /// (for the asynchronous API, the one running its handler's executor), so from several at
+    /// once for a shared client; an exception it throws is ignored.
     genesys::logger logger{};
     /// Request headers whose values log events show, besides `default_logged_headers` (any case);
     /// every other header reads `[REDACTED]`, and `Authorization` always does.
     std::vector<std::string> logged_headers{};
-    /// A response body larger than this is an error, not a string to parse (default 4 MiB).
+    /// A 2xx body larger than this is a `decode` error (`errc::response_too_large`), not parsed;
+    /// an error response's is kept but its `ErrorBody` not parsed (default 4 MiB). Checked on
+    /// the body the transport returns: bound what it reads with the transport's own limit.
     std::size_t max_response_bytes = 4 * 1024 * 1024;
-    /// JSON nested deeper than this is an error (default 32 levels).
+    /// A 2xx body nested deeper than this is a `decode` error (default 32 levels).
     std::size_t max_json_depth = 32;
     /** The longest a whole call may take: getting its token, every attempt and every wait between
-        attempts. Zero (the default): no limit but the retry policy's and the transport's. A call
+        attempts. Zero (the default): no limit but the retry policy's and the transport's;
+        negative: `invalid_argument`. A call
         past it ends with a `network_error` whose code is `errc::deadline_exceeded` (never
         retried); a retry whose wait would end past it is not made (the call ends with the last
         error). The asynchronous API enforces it with a timer, cancelling the step under way; a
@@ -3869,7 +3975,7 @@ struct client_config {
         source between clients and threads: it refreshes once for all of them. */
     std::shared_ptr<genesys::token_source> token_source{};
 
-    /// A configuration for a region's API host.
+    /// A configuration for the API host of region `r`, with `access_token`.
     static client_config for_region(region r, std::string access_token)
     {
         client_config cfg;
@@ -3878,7 +3984,7 @@ struct client_config {
         return cfg;
     }
 
-    /// A configuration for a region's API host whose token comes from `source`.
+    /// A configuration for the API host of region `r` whose token comes from `source`.
     static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
     {
         client_config cfg;
@@ -4310,20 +4416,30 @@ concept transport_send_result = std::same_as<std::remove_cvref_t<R>, http_respon
 
 /** A type that sends one HTTP request and returns its response.
 
-    `t.send(request)` returns either `http_response` (a network failure is then
-    thrown as an exception derived from `std::exception`) or
-    `boost::system::result<http_response>` (a network failure is an `error_code`).
-    An HTTP error status is a normal response at this layer: the library turns it
-    into an `api_error`. The response's headers are those of the final response only
-    (never a chunked body's trailer fields).
+    `t.send(request)` sends `request` as given (method, absolute URL with its query, headers,
+    body; the transport adds only the framing fields such as `Host` and `Content-Length`) and
+    returns the whole response, either as `http_response` (a network failure is then thrown) or
+    as `boost::system::result<http_response>` (a network failure is an `error_code`). A thrown
+    `boost::system::system_error` or `std::system_error` is reported with its code, any other
+    exception as `errc::transport_exception` (not retried); `std::bad_alloc` propagates to the
+    caller. `request` is valid only during the call. An HTTP error status is a normal response
+    at this layer: the library turns it into an `api_error`. The response's headers are those
+    of the final response only (never a chunked body's trailer fields). The library checks
+    `client_config::max_response_bytes` on the body it is given: a transport should bound what
+    it reads itself.
 
     Whether a network failure is retried depends on its code: one that compares equal to
-    `errc::invalid_argument`, `message_size`, `operation_canceled`, `protocol_error`,
-    `protocol_not_supported`, `not_enough_memory`, `permission_denied` or
-    `operation_not_permitted` (a moved-from transport), or that belongs to
-    Asio's `asio.ssl` category, would fail the same way again and is not retried (a TLS
-    verification failure, a body over the transport's limit, a cancelled send). Report
-    transient failures (refused, reset, timed out) with codes that do not.
+    `boost::system::errc::invalid_argument`, `message_size`, `operation_canceled`,
+    `protocol_error`, `protocol_not_supported`, `not_enough_memory`, `permission_denied`,
+    `operation_not_permitted` (a moved-from transport), `value_too_large` or
+    `address_family_not_supported`, or that belongs to Asio's `asio.ssl` category, would fail
+    the same way again and is not retried (a TLS verification failure, a body over the
+    transport's limit, a cancelled send). Report transient failures (refused, reset, timed out)
+    with codes that do not.
+
+    The library calls `send` on the thread making the call; a transport gets concurrent calls
+    only when its client is used from several threads at once (`token_validator` serializes its
+    sends).
 
     @code
     struct my_transport {
@@ -4764,15 +4880,33 @@ inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { ret
     Every grant is `POST <login_url>/oauth/token` with `Content-Type:
     application/x-www-form-urlencoded`, every form value percent-encoded, and the client
     authenticated with `Authorization: Basic base64(client_id:client_secret)` (or, for a public
-    client without a secret, `client_id` in the form). Each has a throwing form and a `try_`
-    form returning `result<api_response<oauth_token>>`.
+    client without a secret, `client_id` in the form). Each has a `try_` form returning
+    `result<api_response<oauth_token>>`, a throwing form returning the `oauth_token`, and, over
+    an asynchronous transport (include `<genesys/async.hpp>`), an `async_` form that takes a
+    completion token last, completes with `void(result<api_response<oauth_token>>)` and needs the
+    client to outlive it. A token request is never retried unless
+    `oauth_config::retry_token_requests` is set.
 
-    A non-2xx answer is an `api_error` with the HTTP status whose `body()` carries the OAuth
-    `error` as `code` and its `error_description` as `message`; `oauth_error_of(e)` gives the
-    OAuth body itself. The secret, the Basic credential, refresh tokens, codes, verifiers and
-    assertions never appear in an error.
+    The errors (all with operation `requestToken`), by kind:
+    - `invalid_argument`, before sending: a bad `login_url`, an empty `client_id` or one with a
+      `:`, a missing `client_secret` where the grant needs one, a header value with a control
+      character, a bad `retry` policy (when used), or a bad argument of the grant;
+    - `network`: the transport's code (`errc::transport_exception` for one that threw);
+    - `api`: a non-2xx answer, whose `body()` carries the OAuth `error` as `code` and its
+      `error_description` (else `description`) as `message`; `oauth_error_of(e)` gives the OAuth
+      body itself;
+    - `decode`: a 2xx body that is not a token response or has no `access_token`
+      (`errc::decode_failed`), or is over `max_response_bytes` (`errc::response_too_large`); the
+      body, which may hold a token, is not kept.
 
-    Not thread-safe by itself (its transport may not be); a `token_source` serializes its calls.
+    The secret, the Basic credential, refresh tokens, codes, verifiers and assertions never
+    appear in an error or a log event. The throwing forms throw the error as the
+    `genesys::exception` of its kind; every form may throw `std::bad_alloc`.
+
+    @par Thread safety
+    Distinct objects: safe. Shared object: the grants may be called concurrently only when
+    `Transport` may send concurrently (a blocking adapter may not); a `token_source` never calls
+    its grant concurrently with itself.
 
     @code
     genesys::oauth_client login{transport, genesys::oauth_config::for_region(genesys::region::eu_west_1, id, secret)};
@@ -4795,9 +4929,6 @@ public:
     const oauth_config& config() const noexcept { return config_; }
 
     /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-
-        `async_client_credentials` (an asynchronous transport; include `<genesys/async.hpp>`)
-        completes with `void(result<api_response<oauth_token>>)`; the client must outlive it.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(client_credentials_request()); }
     oauth_token client_credentials() { return take(try_client_credentials()); }
@@ -4808,7 +4939,8 @@ public:
     }
     /// @}
 
-    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`.
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`, with the refresh
+        token of an earlier grant (empty: `invalid_argument`). Works for a public client too.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
@@ -4825,7 +4957,8 @@ public:
     /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
         with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
         `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret.
+        have a secret. An empty `code` or `redirect_uri`, or a verifier that is not 43 to 128
+        unreserved characters (RFC 7636), is `invalid_argument`.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
                                                                            std::string_view redirect_uri,
@@ -4850,7 +4983,8 @@ public:
     /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
         `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
         already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending. Needs `client_secret`.
+        base64 alphabets is rejected before sending, as is an empty `org_name` or `assertion`.
+        Needs `client_secret`.
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
@@ -5038,6 +5172,12 @@ namespace genesys {
 /** A token source that gets its tokens with the client-credentials grant of `client`: the
     usual choice for a service.
 
+    @param client Moved into the source, which alone calls it (one grant at a time, on the thread
+    of the call that needs a token).
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`. A refused grant is the error of
+    the calls that needed the token (see `token_source::try_token`); nothing is cached then.
+
     @code
     auto source = genesys::make_client_credentials_source(
         genesys::oauth_client{genesys::curl_transport{}, genesys::oauth_config::for_region(r, id, secret)},
@@ -5078,7 +5218,15 @@ struct refresh_state {
 
 /** A token source that starts with `initial` (e.g. from `authorization_code` or `saml2_bearer`)
     and renews it with the refresh-token grant of `client`, using the newest refresh token the
-    login host sent. Without a refresh token, renewing fails with `invalid_argument`. */
+    login host sent.
+
+    @param client Moved into the source, which alone calls it, one grant at a time.
+    @param initial The first token, its lifetime counted from now (one unfit for a Bearer header
+    is ignored: the first call renews), and the first refresh token. Without a refresh token,
+    renewing fails with `invalid_argument`.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
 template <transport Transport>
 std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
                                                         token_source_options options = {})
@@ -5094,7 +5242,8 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 
 /** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
     with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
-    Blocking callers wait for it on a condition variable; asynchronous ones (`async_token`,
+    The grant completes on the transport's executor: blocking callers wait for it on a condition
+    variable (so never on a thread that executor needs); asynchronous ones (`async_token`,
     `async_tokens_api`) never block.
     @{ */
 template <class Transport>
@@ -6338,9 +6487,12 @@ inline std::optional<error> prepare_check(const client_core& core, const token_v
     (`validate`) or a `genesys::async_transport` (`async_validate`).
 
     @par Thread safety
-    Every member function may be called from any number of threads at once. With a blocking
-    transport, the API calls of different tokens are made one at a time through the one
-    transport (blocking transports are not thread-safe); a hit never waits for them.
+    Every member function but `transport()` may be called from any number of threads at once.
+    Copies share one transport, cache and set of counters; a moved-from validator may only be
+    destroyed or assigned to. With a blocking transport, the API calls of different tokens are
+    made one at a time through the one transport (blocking transports are not thread-safe), the
+    retry waits of a call included; a hit never waits for them. The asynchronous form does not
+    serialize: its calls of different tokens are under way at once on the transport.
 
     @code
     genesys::token_validator_options o;
@@ -6378,13 +6530,19 @@ public:
     }
 
     /** Checks `token`: from the cache when it is trusted there, else with `GET
-        /api/v2/tokens/me?preserveIdleTTL=true` (one call however many threads ask at once).
+        /api/v2/tokens/me` (`preserveIdleTTL` as the options say; one call however many threads
+        ask at once).
 
         @param token the bearer token, without `Bearer `.
         @return the token's information, or the error: `error_kind::api` with status 401 for an
-        invalid token; `error_kind::policy` for a valid token the policy refuses;
-        `error_kind::invalid_argument` for an empty or malformed token (nothing is sent);
-        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached).
+        invalid token; `error_kind::policy` (`errc::policy_mismatch`) for a valid token the
+        policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
+        or holds a space or a control character, and for a bad configuration (nothing is sent);
+        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached;
+        under `stale_if_error`, a network error, a 5xx or a 429 gives the expired answer instead,
+        `stale()`).
+        @throws std::bad_alloc when memory runs out (the validations waiting for this one's API
+        call then get a `network` error).
     */
     [[nodiscard]] result<validated_token> validate(std::string_view token)
         requires genesys::transport<Transport>
@@ -6411,11 +6569,17 @@ public:
         return sh.cache.apply_policy(sh.cache.finish(key, found.flight, std::move(*fetched)));
     }
 
-    /** `validate`, asynchronously: completes with `void(result<validated_token>)`, on the
-        handler's associated executor (else the transport's), never inline. Concurrent
-        validations of one token share one API call with each other and with `validate`.
-        Cancelling a validation ends it with `operation_aborted` (a `network` error); the
-        API call goes on for the others. Defined in <genesys/async_token_validator.hpp>. */
+    /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
+        answers as `validate`, on the handler's associated executor (else the transport's), never
+        inline. Concurrent validations of one token share one API call with each other and with
+        `validate`. Cancelling a validation (any type, through the handler's slot) ends it with
+        `operation_aborted` (a `network` error); the API call goes on for the others. Defined in
+        <genesys/async_token_validator.hpp>.
+
+        @param token the bearer token, without `Bearer `; copied, each copy zeroed once used.
+        @param completion the completion token.
+        @return what `completion` makes of the operation (nothing for a callback).
+    */
     template <class CompletionToken>
     auto async_validate(std::string_view token, CompletionToken&& completion)
         requires genesys::async_transport<Transport>
@@ -6424,19 +6588,20 @@ public:
                                                               std::forward<CompletionToken>(completion));
     }
 
-    /// Forgets what is remembered of `token` (a check under way still completes).
+    /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
     void forget(std::string_view token) { shared_->cache.forget(shared_->cache.key_of(token)); }
 
     /// Forgets every token.
     void clear() { shared_->cache.clear(); }
 
-    /// The counters.
+    /// The counters, each read on its own (not one atomic snapshot).
     token_validator_stats stats() const { return shared_->cache.stats(); }
 
     /// The options the validator was made with.
     const token_validator_options& options() const noexcept { return shared_->cache.options(); }
 
-    /// The transport the validator sends through.
+    /// The transport the validator sends through, shared with its copies; unsynchronized with
+    /// the validations' sends.
     Transport& transport() noexcept { return shared_->transport; }
 
 private:
@@ -6580,6 +6745,7 @@ public:
     // moved-from client still has its configuration (and `core_` is never null).
     tokens_core(const tokens_core&) = default;
     tokens_core& operator=(const tokens_core&) = default;
+    GENESYS_DECL ~tokens_core(); // compiled with the rest: the unit only calls it
 
     GENESYS_DECL const client_config& config() const noexcept;
 
@@ -6636,6 +6802,8 @@ GENESYS_DECL tokens_core::tokens_core(client_config config)
     : core_(std::make_shared<const client_core>(std::move(config)))
 {
 }
+
+GENESYS_DECL tokens_core::~tokens_core() = default;
 
 GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
 
@@ -6788,18 +6956,37 @@ concept is_preserve_idle_ttl_argument =
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
 
     Each operation comes in two forms. `try_x` returns `result<api_response<T>>`: the data with the
-    status, headers and correlation id, or the `genesys::error` (its kind, code, status, the
-    platform's `ErrorBody`, correlation id and raw body). `x` returns the data and throws that error
-    as `api_error`, `network_error`, `decode_error`, `invalid_argument_error` or `policy_error`
-    (all `genesys::exception`). Bad input and a bad configuration are reported before anything is
-    sent. The token never appears in an error, an exception or a log event.
+    status, headers and correlation id, or the `genesys::error`. `x` returns the data and throws
+    that error as the `genesys::exception` of its kind. The errors, by `error::kind`:
+
+    - `invalid_argument` (`errc::invalid_argument`): a bad argument or a bad `client_config`,
+      reported before anything is sent;
+    - `network`: the transport's own code; `errc::transport_exception` for a transport that threw
+      something other than a `system_error`; `errc::deadline_exceeded` past
+      `client_config::call_timeout`;
+    - `api` (`errc::http_status`): any non-2xx status, with the platform's `ErrorBody` when the
+      body is one;
+    - `decode`: a 2xx body that is not the operation's model (`errc::decode_failed`), or larger
+      than `client_config::max_response_bytes` (`errc::response_too_large`); the raw body is kept.
+
+    Failed attempts are retried as `client_config::retry` says (the six operations are
+    idempotent). Through a token source, a 401 drops the token and the call is sent once more with
+    a fresh one; a source that cannot give a token fails the call with its own error (its
+    `operation` is `requestToken`). The token never appears in an error, an exception or a log
+    event.
+
+    @par Exception safety
+    `try_x` throws only `std::bad_alloc`, and what a `retry_policy` function (`clock`, `sleep`,
+    `random`) throws; `x` throws the error besides. Whatever a transport, a grant or a logger
+    throws otherwise is caught and reported as above. A failed call leaves the client as it was.
 
     @par Thread safety
     Distinct objects: safe. Shared object: the operations may be called from many threads at once
-    when `Transport::send` may be (a call that finds the client's request buffer in use builds a
-    request of its own); `transport()` gives the transport itself, unsynchronized. Copies share
-    the checked configuration, which nothing changes; a moved-from client keeps it too (its
-    transport is as moving left it).
+    when `Transport::send` may be (the blocking adapters are one connection each and may not); the
+    logger and the retry policy's functions are then called concurrently too. `transport()` gives
+    the transport itself, unsynchronized. Copies share the checked configuration, which nothing
+    changes; a moved-from client keeps it too (its transport is as moving left it). Assigning to
+    a client while one of its calls runs is a data race.
 
     @par Example
     @code
@@ -6854,9 +7041,10 @@ public:
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
 
-        Through a token source, success also drops that token from the source (the next call gets
-        a new one); a 401 drops it too, and is not retried with a fresh token (which this call
-        would only delete).
+        With a fixed `client_config::access_token`, every later call of the client is then
+        answered 401. Through a token source, success also drops that token from the source (the
+        next call gets a new one); a 401 drops it too, and is not retried with a fresh token
+        (which this call would only delete).
         @{
     */
     [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
@@ -6908,9 +7096,10 @@ public:
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
 
-        @return `true` on any 2xx, `false` when the API answers that request 401. Any other
-        failure is an error, a refused login of the token source included (that says nothing
-        about a token: none was sent).
+        @return `true` on any 2xx, `false` when the API answers that request 401 (through a token
+        source: 401 again with a fresh token); `try_verify_token` also gives that response's
+        status and headers. Any other failure is an error, a refused login of the token source
+        included (that says nothing about a token: none was sent).
         @{
     */
     [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }

@@ -92,6 +92,7 @@ public:
     // moved-from client still has its configuration (and `core_` is never null).
     tokens_core(const tokens_core&) = default;
     tokens_core& operator=(const tokens_core&) = default;
+    GENESYS_DECL ~tokens_core(); // compiled with the rest: the unit only calls it
 
     GENESYS_DECL const client_config& config() const noexcept;
 

@@ -9,6 +9,13 @@
 
 namespace genesys {
 
+GENESYS_DECL error::error() noexcept = default;
+GENESYS_DECL error::error(const error&) = default;
+GENESYS_DECL error::error(error&&) noexcept = default;
+GENESYS_DECL error& error::operator=(const error&) = default;
+GENESYS_DECL error& error::operator=(error&&) noexcept = default;
+GENESYS_DECL error::~error() = default;
+
 GENESYS_DECL std::ostream& operator<<(std::ostream& os, const error& e) { return os << e.message; }
 
 GENESYS_DECL exception::exception(error e)

@@ -5,6 +5,7 @@
 /// `token_info`: what `GET /api/v2/tokens/me` says about the current token (`TokenInfo`).
 
 #include <genesys/date_time.hpp>
+#include <genesys/detail/config.hpp>
 #include <genesys/models/entities.hpp>
 #include <genesys/models/org_oauth_client.hpp>
 
@@ -36,6 +37,21 @@ struct token_info_cloned_user {
     @endcode
 */
 struct token_info {
+    /** Every field unset; copies and moves are field by field.
+
+        Declared here and compiled with the implementation (once, in the compiled mode), so that
+        a unit that only handles results does not generate the destruction of every nested
+        model. Not an aggregate for that reason: set the fields by name.
+        @{
+    */
+    GENESYS_DECL token_info() noexcept;
+    GENESYS_DECL token_info(const token_info&);
+    GENESYS_DECL token_info(token_info&&) noexcept;
+    GENESYS_DECL token_info& operator=(const token_info&);
+    GENESYS_DECL token_info& operator=(token_info&&) noexcept;
+    GENESYS_DECL ~token_info();
+    /// @}
+
     /// The organization the token acts in.
     std::optional<named_entity> organization{};
     /// The user's own organization; JSON key `homeOrganization`.
@@ -54,5 +70,9 @@ struct token_info {
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/models/impl/token_info.ipp>
+#endif
 
 #endif

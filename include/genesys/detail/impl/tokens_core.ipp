@@ -16,6 +16,8 @@ GENESYS_DECL tokens_core::tokens_core(client_config config)
 {
 }
 
+GENESYS_DECL tokens_core::~tokens_core() = default;
+
 GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
 
 template <class Route, class... Params>
