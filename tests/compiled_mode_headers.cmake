@@ -1,5 +1,6 @@
 # What a header of the compiled mode pulls in: run with
-#   cmake -DCXX=<compiler> -DINCLUDE_DIR=<include/> -DHEADER=genesys/tokens_api.hpp -DWORK=<dir> -P this
+#   cmake -DCXX=<compiler> -DINCLUDE_DIR=<include/> -DHEADER=genesys/tokens_api.hpp -DWORK=<dir>
+#         [-DDECLARATIONS_ONLY=OFF] -P this
 # The header, with GENESYS_TOKENS_SEPARATE_COMPILATION, must include neither Boost.JSON nor
 # Boost.Asio nor the implementation's own headers; without it (header-only) it must include the
 # implementation, so the check is known to see what it looks for.
@@ -8,7 +9,12 @@ file(WRITE "${unit}" "#include <${HEADER}>\n")
 # Nor, so that a unit using the client stays as cheap as a Boost.JSON-only one, what only the
 # implementation needs: the public headers' bodies (genesys/impl/, genesys/models/impl/), the
 # models' JSON tables, the call path's outcome type.
-set(forbidden "boost/json|boost/asio|genesys/([a-z_]+/)?impl/|genesys/detail/(json_codec|client_core|call_machine|failure|model_fields|outcome)")
+# DECLARATIONS_ONLY=OFF (the OAuth client, a template whose grants still build their requests
+# where they are used) checks the first two rules only: no Boost.JSON, no Asio, no impl/ headers.
+set(forbidden "boost/json|boost/asio|genesys/([a-z_]+/)?impl/")
+if(NOT DEFINED DECLARATIONS_ONLY OR DECLARATIONS_ONLY)
+    string(APPEND forbidden "|genesys/detail/(json_codec|client_core|call_machine|failure|model_fields|outcome)")
+endif()
 
 function(included_headers out)
     execute_process(COMMAND "${CXX}" -std=c++20 ${ARGN} "-I${INCLUDE_DIR}" -H -E "${unit}" -o /dev/null

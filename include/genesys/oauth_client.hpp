@@ -8,9 +8,9 @@
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/base64.hpp>
 #include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/config.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
-#include <genesys/detail/json_codec.hpp>
 #include <genesys/detail/log_attempt.hpp>
 #include <genesys/detail/oauth_rules.hpp>
 #include <genesys/detail/outcome.hpp>
@@ -49,20 +49,12 @@ namespace genesys {
     failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
 
     The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
+    The `exception` overload reads `ex.info()`.
+    @{
 */
-inline std::optional<oauth_error_body> oauth_error_of(const error& e)
-{
-    if (e.kind != error_kind::api || e.operation != detail::request_token_operation || e.raw_body.empty())
-        return std::nullopt;
-    oauth_error_body out;
-    std::string ignored;
-    if (!detail::decode_body(e.raw_body, out, ignored) || !out.error)
-        return std::nullopt;
-    return out;
-}
-
-/// `oauth_error_of(ex.info())`.
-inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const error& e);
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& ex);
+/// @}
 
 /** An OAuth client of the login host, over any `genesys::transport`.
 
@@ -340,5 +332,9 @@ private:
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/oauth_client.ipp>
+#endif
 
 #endif

@@ -23,8 +23,10 @@
 #include <genesys/impl/error_code.ipp>
 #include <genesys/impl/http.ipp>
 #include <genesys/impl/logging.ipp>
+#include <genesys/impl/oauth_client.ipp>
 #include <genesys/models/impl/token_info.ipp>
 #include <genesys/detail/impl/body_codec.ipp>
+#include <genesys/detail/impl/oauth_rules.ipp>
 #include <genesys/detail/impl/tokens_core.ipp>
 
 #endif

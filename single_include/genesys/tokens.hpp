@@ -4308,36 +4308,8 @@ public:
 
     void scrub(std::string& text) const override { secrets_.scrub_text(text); }
 
-    outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
-                                 std::string_view what, std::string_view) const override
-    {
-        if (!sent)
-            return secrets_.scrub(network_failure(op, sent.error(), what, {}));
-        http_response& res = *sent;
-        if (res.status >= 200 && res.status <= 299)
-            return std::move(res);
-        const bool too_large = res.body.size() > limits_.max_bytes;
-        secrets_.scrub_text(res.body); // before anything is parsed out of it
-        error e = api_failure(op, std::move(res), {}, limits_);
-        oauth_error_body oauth;
-        std::string ignored;
-        if (!too_large && decode_body(e.raw_body, oauth, ignored, limits_.max_depth) && oauth.error) {
-            error_body body = e.body.value_or(error_body{});
-            body.code = oauth.error;
-            if (oauth.error_description || oauth.description)
-                body.message = oauth.error_description ? oauth.error_description : oauth.description;
-            body.status = e.status;
-            e.body = std::move(body);
-            e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
-            append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
-            if (e.body->message) {
-                e.message += ": ";
-                append_one_line(e.message, *e.body->message, {});
-            }
-            append_correlation(e.message, e.correlation_id, {});
-        }
-        return secrets_.scrub(std::move(e));
-    }
+    GENESYS_DECL outcome<http_response> judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                              std::string_view what, std::string_view) const override;
 
 private:
     oauth_secrets secrets_;
@@ -4354,8 +4326,60 @@ struct token_request {
     oauth_rules rules;
 };
 
-/// The grant's result from a token request's final outcome: the 2xx body as an `oauth_token`.
-inline result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&& sent, const oauth_rules& rules)
+/// The token grant's outcome: the decoded `oauth_token` (which must have an `access_token`), or
+/// the error, its secrets scrubbed.
+GENESYS_DECL result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&& sent, const oauth_rules& rules);
+
+} // namespace detail
+
+} // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/oauth_rules.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_OAUTH_RULES_IPP
+#define GENESYS_DETAIL_IMPL_OAUTH_RULES_IPP
+
+// The token grant's response handling: the OAuth error body of a failure, the token of a success.
+// Here, not in <genesys/detail/oauth_rules.hpp>, because it needs Boost.JSON.
+
+
+#include <string>
+#include <utility>
+
+namespace genesys::detail {
+
+GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op, boost::system::result<http_response>&& sent,
+                                                 std::string_view what, std::string_view) const
+{
+    if (!sent)
+        return secrets_.scrub(network_failure(op, sent.error(), what, {}));
+    http_response& res = *sent;
+    if (res.status >= 200 && res.status <= 299)
+        return std::move(res);
+    const bool too_large = res.body.size() > limits_.max_bytes;
+    secrets_.scrub_text(res.body); // before anything is parsed out of it
+    error e = api_failure(op, std::move(res), {}, limits_);
+    oauth_error_body oauth;
+    std::string ignored;
+    if (!too_large && decode_body(e.raw_body, oauth, ignored, limits_.max_depth) && oauth.error) {
+        error_body body = e.body.value_or(error_body{});
+        body.code = oauth.error;
+        if (oauth.error_description || oauth.description)
+            body.message = oauth.error_description ? oauth.error_description : oauth.description;
+        body.status = e.status;
+        e.body = std::move(body);
+        e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+        append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
+        if (e.body->message) {
+            e.message += ": ";
+            append_one_line(e.message, *e.body->message, {});
+        }
+        append_correlation(e.message, e.correlation_id, {});
+    }
+    return secrets_.scrub(std::move(e));
+}
+
+GENESYS_DECL result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&& sent, const oauth_rules& rules)
 {
     constexpr std::string_view op = request_token_operation;
     if (!sent)
@@ -4376,9 +4400,11 @@ inline result<api_response<oauth_token>> to_oauth_token(outcome<http_response>&&
     return out;
 }
 
-} // namespace detail
+} // namespace genesys::detail
 
-} // namespace genesys
+#endif
+// ---- end <genesys/detail/impl/oauth_rules.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/detail/oauth_rules.hpp> ----
@@ -4860,20 +4886,12 @@ namespace genesys {
     failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
 
     The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
+    The `exception` overload reads `ex.info()`.
+    @{
 */
-inline std::optional<oauth_error_body> oauth_error_of(const error& e)
-{
-    if (e.kind != error_kind::api || e.operation != detail::request_token_operation || e.raw_body.empty())
-        return std::nullopt;
-    oauth_error_body out;
-    std::string ignored;
-    if (!detail::decode_body(e.raw_body, out, ignored) || !out.error)
-        return std::nullopt;
-    return out;
-}
-
-/// `oauth_error_of(ex.info())`.
-inline std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const error& e);
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& ex);
+/// @}
 
 /** An OAuth client of the login host, over any `genesys::transport`.
 
@@ -5151,6 +5169,36 @@ private:
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/oauth_client.ipp> ----
+#ifndef GENESYS_IMPL_OAUTH_CLIENT_IPP
+#define GENESYS_IMPL_OAUTH_CLIENT_IPP
+
+
+#include <optional>
+#include <string>
+
+namespace genesys {
+
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const error& e)
+{
+    if (e.kind != error_kind::api || e.operation != detail::request_token_operation || e.raw_body.empty())
+        return std::nullopt;
+    oauth_error_body out;
+    std::string ignored;
+    if (!detail::decode_body(e.raw_body, out, ignored) || !out.error)
+        return std::nullopt;
+    return out;
+}
+
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& ex) { return oauth_error_of(ex.info()); }
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/impl/oauth_client.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/oauth_client.hpp> ----
