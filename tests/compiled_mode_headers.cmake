@@ -9,8 +9,8 @@ file(WRITE "${unit}" "#include <${HEADER}>\n")
 # Nor, so that a unit using the client stays as cheap as a Boost.JSON-only one, what only the
 # implementation needs: the public headers' bodies (genesys/impl/, genesys/models/impl/), the
 # models' JSON tables, the call path's outcome type.
-# DECLARATIONS_ONLY=OFF (the OAuth client, a template whose grants still build their requests
-# where they are used) checks the first two rules only: no Boost.JSON, no Asio, no impl/ headers.
+# DECLARATIONS_ONLY=OFF (the OAuth client, whose header declares the call path's types for its
+# asynchronous forms) checks the first rules only: no Boost.JSON, no Asio, no impl/ headers.
 set(forbidden "boost/json|boost/asio|genesys/([a-z_]+/)?impl/")
 if(NOT DEFINED DECLARATIONS_ONLY OR DECLARATIONS_ONLY)
     string(APPEND forbidden "|genesys/detail/(json_codec|client_core|call_machine|failure|model_fields|outcome)")

@@ -356,7 +356,7 @@ struct async_grant_runner {
         } else {
             st->request = std::move(prepared->request);
             st->finish.rules.emplace(std::move(prepared->rules));
-            st->settings = client.settings(*prepared);
+            st->settings = client.core_.settings(*prepared);
             st->settings.rules = &*st->finish.rules; // the rules now live in the state
         }
         return start_async_call<void(result<api_response<oauth_token>>)>(std::move(st),

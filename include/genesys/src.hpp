@@ -26,6 +26,7 @@
 #include <genesys/impl/oauth_client.ipp>
 #include <genesys/models/impl/token_info.ipp>
 #include <genesys/detail/impl/body_codec.ipp>
+#include <genesys/detail/impl/oauth_core.ipp>
 #include <genesys/detail/impl/oauth_rules.ipp>
 #include <genesys/detail/impl/tokens_core.ipp>
 

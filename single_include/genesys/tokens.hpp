@@ -1735,61 +1735,21 @@ concept async_transport = std::move_constructible<T> && requires(T& t, const htt
 
 #endif
 // ---- end <genesys/async_transport.hpp> ----
-// ---- begin <genesys/detail/base64.hpp> ----
-#ifndef GENESYS_DETAIL_BASE64_HPP
-#define GENESYS_DETAIL_BASE64_HPP
+// ---- begin <genesys/detail/oauth_core.hpp> ----
+#ifndef GENESYS_DETAIL_OAUTH_CORE_HPP
+#define GENESYS_DETAIL_OAUTH_CORE_HPP
 
-// Base64 and base64url (RFC 4648), for the Basic credential, SAML assertions and PKCE.
+// `oauth_core`: what `oauth_client<Transport>` does that does not depend on the transport (the
+// grants' request building and checks, the blocking call), compiled once in the compiled mode.
+// The client template only forwards, handing its transport over as a `send_ref`.
 
-#include <string>
-#include <string_view>
+// ---- begin <genesys/detail/oauth_rules.hpp> ----
+#ifndef GENESYS_DETAIL_OAUTH_RULES_HPP
+#define GENESYS_DETAIL_OAUTH_RULES_HPP
 
-namespace genesys {
+// How a token request's answer is judged: the login host's rules (its secrets scrubbed from
+// everything, a refusal's OAuth error body read), and the grant's result from a 2xx.
 
-namespace detail {
-
-inline std::string base64_encode(std::string_view in, bool url_alphabet = false, bool pad = true)
-{
-    const char* alphabet = url_alphabet ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], alphabet[v & 63]};
-    }
-    if (i + 1 == in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63]};
-        if (pad)
-            out += "==";
-    } else if (i + 2 == in.size()) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63]};
-        if (pad)
-            out += '=';
-    }
-    return out;
-}
-
-/// True when every character of `s` belongs to the base64 or base64url alphabet (with padding).
-constexpr bool is_base64_text(std::string_view s) noexcept
-{
-    for (char c : s)
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-              c == '-' || c == '_' || c == '='))
-            return false;
-    return true;
-}
-
-} // namespace detail
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/detail/base64.hpp> ----
 // ---- begin <genesys/detail/call_machine.hpp> ----
 #ifndef GENESYS_DETAIL_CALL_MACHINE_HPP
 #define GENESYS_DETAIL_CALL_MACHINE_HPP
@@ -3750,254 +3710,6 @@ outcome<http_response> run_blocking(call_machine& m, const retry_policy& policy,
 
 #endif
 // ---- end <genesys/detail/call_machine.hpp> ----
-// ---- begin <genesys/detail/config_check.hpp> ----
-#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
-#define GENESYS_DETAIL_CONFIG_CHECK_HPP
-
-// Checks a client_config once, when a client is made from it.
-
-// ---- begin <genesys/client_config.hpp> ----
-#ifndef GENESYS_CLIENT_CONFIG_HPP
-#define GENESYS_CLIENT_CONFIG_HPP
-
-/// @file
-/// `client_config`: where and as whom a client calls the API.
-
-// ---- begin <genesys/region.hpp> ----
-#ifndef GENESYS_REGION_HPP
-#define GENESYS_REGION_HPP
-
-/// @file
-/// Genesys Cloud regions and the API and login base URLs that go with them.
-
-#include <array>
-#include <optional>
-#include <string>
-#include <string_view>
-
-namespace genesys {
-
-/// A Genesys Cloud region. New regions appear over time; a custom host is always possible.
-enum class region {
-    us_east_1,
-    eu_west_1,
-    ap_southeast_2,
-    ap_northeast_1,
-    eu_central_1,
-    us_west_2,
-    ca_central_1,
-    ap_northeast_2,
-    eu_west_2,
-    ap_south_1,
-    us_east_2,
-    sa_east_1,
-    me_central_1,
-    ap_northeast_3,
-    eu_central_2,
-    mx_central_1,
-    ap_southeast_1,
-    eusc_de_east_1,
-};
-
-/// A region's name as the SDKs spell it and its host (API at `api.<host>`, login at `login.<host>`).
-struct region_info {
-    region id;             ///< The region this entry describes.
-    std::string_view name; ///< The SDKs' name, e.g. `"eu_west_1"`.
-    std::string_view host; ///< The base host, e.g. `"mypurecloud.ie"`.
-};
-
-/// Every known region, in the order of `genesys::region`. `us_east_1` is the platform default.
-inline constexpr std::array<region_info, 18> regions{{
-    {region::us_east_1, "us_east_1", "mypurecloud.com"},
-    {region::eu_west_1, "eu_west_1", "mypurecloud.ie"},
-    {region::ap_southeast_2, "ap_southeast_2", "mypurecloud.com.au"},
-    {region::ap_northeast_1, "ap_northeast_1", "mypurecloud.jp"},
-    {region::eu_central_1, "eu_central_1", "mypurecloud.de"},
-    {region::us_west_2, "us_west_2", "usw2.pure.cloud"},
-    {region::ca_central_1, "ca_central_1", "cac1.pure.cloud"},
-    {region::ap_northeast_2, "ap_northeast_2", "apne2.pure.cloud"},
-    {region::eu_west_2, "eu_west_2", "euw2.pure.cloud"},
-    {region::ap_south_1, "ap_south_1", "aps1.pure.cloud"},
-    {region::us_east_2, "us_east_2", "use2.us-gov-pure.cloud"},
-    {region::sa_east_1, "sa_east_1", "sae1.pure.cloud"},
-    {region::me_central_1, "me_central_1", "mec1.pure.cloud"},
-    {region::ap_northeast_3, "ap_northeast_3", "apne3.pure.cloud"},
-    {region::eu_central_2, "eu_central_2", "euc2.pure.cloud"},
-    {region::mx_central_1, "mx_central_1", "mxc1.pure.cloud"},
-    {region::ap_southeast_1, "ap_southeast_1", "apse1.pure.cloud"},
-    {region::eusc_de_east_1, "eusc_de_east_1", "edee1.eusc-pure.cloud"},
-}};
-
-/// The table entry of `r`.
-constexpr const region_info& info(region r) noexcept { return regions[static_cast<std::size_t>(r)]; }
-
-/** Looks a region up by name: `"eu_west_1"`, and also `"eu-west-1"` or any case.
-
-    @code
-    auto r = genesys::find_region("eu-west-1"); // region::eu_west_1
-    @endcode
-*/
-constexpr std::optional<region> find_region(std::string_view name) noexcept
-{
-    for (const auto& entry : regions) {
-        if (entry.name.size() != name.size())
-            continue;
-        bool same = true;
-        for (std::size_t i = 0; i < name.size() && same; ++i) {
-            char c = name[i];
-            if (c == '-')
-                c = '_';
-            else if (c >= 'A' && c <= 'Z')
-                c = static_cast<char>(c - 'A' + 'a');
-            same = c == entry.name[i];
-        }
-        if (same)
-            return entry.id;
-    }
-    return std::nullopt;
-}
-
-/// `https://api.<host>` for a region's or any custom host, e.g. `api_base_url("mypurecloud.ie")`.
-inline std::string api_base_url(std::string_view host) { return "https://api." + std::string(host); }
-/// `https://api.<host>` of a region.
-inline std::string api_base_url(region r) { return api_base_url(info(r).host); }
-/// `https://login.<host>` for a region's or any custom host.
-inline std::string login_base_url(std::string_view host) { return "https://login." + std::string(host); }
-/// `https://login.<host>` of a region.
-inline std::string login_base_url(region r) { return login_base_url(info(r).host); }
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/region.hpp> ----
-// ---- begin <genesys/version.hpp> ----
-#ifndef GENESYS_VERSION_HPP
-#define GENESYS_VERSION_HPP
-
-/// @file
-/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
-
-#include <string_view>
-
-/// The major version number.
-#define GENESYS_TOKENS_VERSION_MAJOR 0
-/// The minor version number.
-#define GENESYS_TOKENS_VERSION_MINOR 1
-/// The patch version number.
-#define GENESYS_TOKENS_VERSION_PATCH 0
-/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
-#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
-
-namespace genesys {
-
-/// The library version as `"MAJOR.MINOR.PATCH"`.
-inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
-
-/// The default `User-Agent` sent with every request, naming this library and its version.
-inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/version.hpp> ----
-
-#include <chrono>
-#include <cstddef>
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
-namespace genesys {
-
-class token_source; // <genesys/token_source.hpp>
-
-/** Where and as whom a client calls the API.
-
-    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
-    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
-    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
-    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set.
-
-    A client checks its configuration once, when it is made: a bad base URL, token, header,
-    retry policy or timeout is then the `invalid_argument` error of every call, before anything
-    is sent.
-
-    @code
-    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
-                               .access_token = token};
-    @endcode
-*/
-struct client_config {
-    /// The API base URL; the default is the `us_east_1` region.
-    std::string base_url = "https://api.mypurecloud.com";
-    /// The OAuth access token, sent as `Authorization: Bearer <token>`; no space or control
-    /// character. Never logged or shown. Leave it empty when `token_source` is set.
-    std::string access_token{};
-    /// The `User-Agent` header (no control character); the default names this library and its
-    /// version.
-    std::string user_agent = std::string(default_user_agent);
-    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...).
-    /// Each needs a valid name and a value without control characters, and may not be
-    /// `Authorization` (use `access_token`) nor a field the transport owns (`Host`,
-    /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`, ...).
-    http_headers default_headers{};
-    /// When and how to retry; off by default. See `retry_policy::standard()`. Its functions are
-    /// called on the threads that make calls.
-    retry_policy retry{};
-    /// Receives one event per attempt; no cost when empty. Called on the thread running the call
-    /// (for the asynchronous API, the one running its handler's executor), so from several at
-    /// once for a shared client; an exception it throws is ignored.
-    genesys::logger logger{};
-    /// Request headers whose values log events show, besides `default_logged_headers` (any case);
-    /// every other header reads `[REDACTED]`, and `Authorization` always does.
-    std::vector<std::string> logged_headers{};
-    /// A 2xx body larger than this is a `decode` error (`errc::response_too_large`), not parsed;
-    /// an error response's is kept but its `ErrorBody` not parsed (default 4 MiB). Checked on
-    /// the body the transport returns: bound what it reads with the transport's own limit.
-    std::size_t max_response_bytes = 4 * 1024 * 1024;
-    /// A 2xx body nested deeper than this is a `decode` error (default 32 levels).
-    std::size_t max_json_depth = 32;
-    /** The longest a whole call may take: getting its token, every attempt and every wait between
-        attempts. Zero (the default): no limit but the retry policy's and the transport's;
-        negative: `invalid_argument`. A call
-        past it ends with a `network_error` whose code is `errc::deadline_exceeded` (never
-        retried); a retry whose wait would end past it is not made (the call ends with the last
-        error). The asynchronous API enforces it with a timer, cancelling the step under way; a
-        blocking call checks it between steps (a blocking `send` is bounded by the transport's
-        own timeout). */
-    std::chrono::milliseconds call_timeout{0};
-    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
-    bool allow_insecure_http = false;
-    /** Where the token comes from instead of `access_token` (which must then be empty): each call
-        takes the source's current token, and a call answered 401 drops that token, gets a fresh
-        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
-        source between clients and threads: it refreshes once for all of them. */
-    std::shared_ptr<genesys::token_source> token_source{};
-
-    /// A configuration for the API host of region `r`, with `access_token`.
-    static client_config for_region(region r, std::string access_token)
-    {
-        client_config cfg;
-        cfg.base_url = api_base_url(r);
-        cfg.access_token = std::move(access_token);
-        return cfg;
-    }
-
-    /// A configuration for the API host of region `r` whose token comes from `source`.
-    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
-    {
-        client_config cfg;
-        cfg.base_url = api_base_url(r);
-        cfg.token_source = std::move(source);
-        return cfg;
-    }
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/client_config.hpp> ----
 // ---- begin <genesys/detail/percent_encode.hpp> ----
 #ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
 #define GENESYS_DETAIL_PERCENT_ENCODE_HPP
@@ -4055,212 +3767,6 @@ inline void append_form_field(std::string& form, std::string_view name, std::str
 
 #endif
 // ---- end <genesys/detail/percent_encode.hpp> ----
-// ---- begin <genesys/detail/url.hpp> ----
-#ifndef GENESYS_DETAIL_URL_HPP
-#define GENESYS_DETAIL_URL_HPP
-
-// The one splitter of absolute http(s) URLs: the configuration check of a base URL and the Beast
-// adapters both use it, each then applying its own rules to the parts. Hand-written rather than
-// Boost.URL: the core depends on Boost.JSON and Boost.System only, and these URLs are simple
-// (a scheme, a host, a port, a path and query; never user-info).
-
-
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
-namespace genesys::detail {
-
-/// The parts of an absolute `http://` or `https://` URL, as views into it.
-struct url_parts {
-    bool tls = false;                     ///< `https`
-    std::string_view host{};              ///< as written; an IPv6 literal with its brackets
-    std::optional<std::string_view> port; ///< the text after the host's `:`, when there is one (may be empty)
-    std::string_view rest{};              ///< from the first `/`, `?` or `#` after the host on
-};
-
-/// True for a URL that starts `https://`, false for `http://` (in any case), nothing for another.
-constexpr std::optional<bool> http_scheme_tls(std::string_view url) noexcept
-{
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
-        return true;
-    if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
-        return false;
-    return std::nullopt;
-}
-
-/** Splits `url` into scheme, host, port and the rest. The host and port are not checked further
-    (what is allowed in them depends on who asks).
-
-    @return why `url` cannot be split, as a phrase to follow "the URL" (`must start with https://
-    or http://`, `must not contain user-info (user:password@host)`, `has an unterminated IPv6
-    address`, `has an invalid port`), or an empty view.
-*/
-constexpr std::string_view split_url(std::string_view url, url_parts& out) noexcept
-{
-    const auto tls = http_scheme_tls(url);
-    if (!tls)
-        return "must start with https:// or http://";
-    out.tls = *tls;
-    const std::string_view rest = url.substr(*tls ? 8 : 7);
-    const auto authority_end = rest.find_first_of("/?#");
-    const std::string_view authority = rest.substr(0, authority_end);
-    out.rest = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
-    if (authority.find('@') != std::string_view::npos)
-        return "must not contain user-info (user:password@host)";
-    out.port.reset();
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos)
-            return "has an unterminated IPv6 address";
-        out.host = authority.substr(0, close + 1);
-        const std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':')
-                return "has an invalid port";
-            out.port = after.substr(1);
-        }
-    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-        out.host = authority.substr(0, colon);
-        out.port = authority.substr(colon + 1);
-    } else {
-        out.host = authority;
-    }
-    return {};
-}
-
-/// The port number `digits` spell: 1 to 65535, in at most five digits; otherwise nothing.
-constexpr std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept
-{
-    if (digits.empty() || digits.size() > 5)
-        return std::nullopt;
-    unsigned value = 0;
-    for (char c : digits) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value == 0 || value > 65535)
-        return std::nullopt;
-    return static_cast<std::uint16_t>(value);
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/url.hpp> ----
-
-#include <string>
-#include <string_view>
-
-namespace genesys::detail {
-
-/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
-constexpr bool is_loopback_host(std::string_view host) noexcept
-{
-    if (iequals(host, "localhost") || host == "[::1]")
-        return true;
-    if (!host.starts_with("127."))
-        return false;
-    int dots = 0, digits = 0;
-    for (char c : host) {
-        if (c == '.') {
-            if (digits == 0 || digits > 3)
-                return false;
-            ++dots;
-            digits = 0;
-        } else if (c >= '0' && c <= '9') {
-            ++digits;
-        } else {
-            return false;
-        }
-    }
-    return dots == 3 && digits > 0 && digits <= 3;
-}
-
-/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
-/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
-/// `allow_insecure_http` is set.
-inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
-{
-    if (!http_scheme_tls(url))
-        return "base_url must start with https:// or http://";
-    if (url.find_first_of("?#") != std::string_view::npos)
-        return "base_url must not have a query or a fragment";
-    url_parts parts;
-    if (auto why = split_url(url, parts); !why.empty())
-        return "base_url " + std::string(why);
-    const std::string_view host = parts.host;
-    std::string_view path = parts.rest;
-    if (host.empty() || host == "[]")
-        return "base_url has no host";
-    if (!parts.tls && !allow_insecure_http && !is_loopback_host(host))
-        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
-    // Brackets and colons only as an IPv6 literal's ("[::1]"): a name or IPv4 address has none.
-    const bool ipv6 = host.front() == '[';
-    for (char c : host)
-        if (!is_unreserved(c) && !(ipv6 && (c == '[' || c == ']' || c == ':')))
-            return "base_url host contains a character not allowed in a host name";
-    if (parts.port && !parse_port(*parts.port))
-        return "base_url has an invalid port";
-    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
-    for (char c : path)
-        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
-            return "base_url path contains a character that must be percent-encoded";
-    while (!path.empty() && path.back() == '/')
-        path.remove_suffix(1);
-    normalized.assign(url.substr(0, url.size() - parts.rest.size()));
-    normalized.append(path);
-    return {};
-}
-
-/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
-/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
-inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
-{
-    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
-        return why;
-    if (token_from_source) {
-        if (!cfg.access_token.empty())
-            return "set access_token or token_source, not both";
-    } else if (cfg.access_token.empty()) {
-        return "access_token is empty";
-    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
-        return "access_token contains a space or a control character";
-    }
-    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
-        return why;
-    if (cfg.call_timeout.count() < 0)
-        return "call_timeout must not be negative (zero: no limit)";
-    if (!is_header_value(cfg.user_agent))
-        return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        switch (request_header_problem(h)) {
-        case header_problem::none: break;
-        case header_problem::name:
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        case header_problem::framing:
-            return "default_headers must not set " + h.name +
-                   ": the transport frames the message and manages the connection";
-        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
-        }
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-    }
-    return {};
-}
-
-} // namespace genesys::detail
-
-#endif
-// ---- end <genesys/detail/config_check.hpp> ----
-// ---- begin <genesys/detail/oauth_rules.hpp> ----
-#ifndef GENESYS_DETAIL_OAUTH_RULES_HPP
-#define GENESYS_DETAIL_OAUTH_RULES_HPP
-
-// How a token request's answer is judged: the login host's rules (its secrets scrubbed from
-// everything, a refusal's OAuth error body read), and the grant's result from a 2xx.
-
 
 #include <string>
 #include <string_view>
@@ -4598,6 +4104,143 @@ private:
 /// @file
 /// `oauth_config`: where and as whom to ask the login host for tokens.
 
+// ---- begin <genesys/region.hpp> ----
+#ifndef GENESYS_REGION_HPP
+#define GENESYS_REGION_HPP
+
+/// @file
+/// Genesys Cloud regions and the API and login base URLs that go with them.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/// A Genesys Cloud region. New regions appear over time; a custom host is always possible.
+enum class region {
+    us_east_1,
+    eu_west_1,
+    ap_southeast_2,
+    ap_northeast_1,
+    eu_central_1,
+    us_west_2,
+    ca_central_1,
+    ap_northeast_2,
+    eu_west_2,
+    ap_south_1,
+    us_east_2,
+    sa_east_1,
+    me_central_1,
+    ap_northeast_3,
+    eu_central_2,
+    mx_central_1,
+    ap_southeast_1,
+    eusc_de_east_1,
+};
+
+/// A region's name as the SDKs spell it and its host (API at `api.<host>`, login at `login.<host>`).
+struct region_info {
+    region id;             ///< The region this entry describes.
+    std::string_view name; ///< The SDKs' name, e.g. `"eu_west_1"`.
+    std::string_view host; ///< The base host, e.g. `"mypurecloud.ie"`.
+};
+
+/// Every known region, in the order of `genesys::region`. `us_east_1` is the platform default.
+inline constexpr std::array<region_info, 18> regions{{
+    {region::us_east_1, "us_east_1", "mypurecloud.com"},
+    {region::eu_west_1, "eu_west_1", "mypurecloud.ie"},
+    {region::ap_southeast_2, "ap_southeast_2", "mypurecloud.com.au"},
+    {region::ap_northeast_1, "ap_northeast_1", "mypurecloud.jp"},
+    {region::eu_central_1, "eu_central_1", "mypurecloud.de"},
+    {region::us_west_2, "us_west_2", "usw2.pure.cloud"},
+    {region::ca_central_1, "ca_central_1", "cac1.pure.cloud"},
+    {region::ap_northeast_2, "ap_northeast_2", "apne2.pure.cloud"},
+    {region::eu_west_2, "eu_west_2", "euw2.pure.cloud"},
+    {region::ap_south_1, "ap_south_1", "aps1.pure.cloud"},
+    {region::us_east_2, "us_east_2", "use2.us-gov-pure.cloud"},
+    {region::sa_east_1, "sa_east_1", "sae1.pure.cloud"},
+    {region::me_central_1, "me_central_1", "mec1.pure.cloud"},
+    {region::ap_northeast_3, "ap_northeast_3", "apne3.pure.cloud"},
+    {region::eu_central_2, "eu_central_2", "euc2.pure.cloud"},
+    {region::mx_central_1, "mx_central_1", "mxc1.pure.cloud"},
+    {region::ap_southeast_1, "ap_southeast_1", "apse1.pure.cloud"},
+    {region::eusc_de_east_1, "eusc_de_east_1", "edee1.eusc-pure.cloud"},
+}};
+
+/// The table entry of `r`.
+constexpr const region_info& info(region r) noexcept { return regions[static_cast<std::size_t>(r)]; }
+
+/** Looks a region up by name: `"eu_west_1"`, and also `"eu-west-1"` or any case.
+
+    @code
+    auto r = genesys::find_region("eu-west-1"); // region::eu_west_1
+    @endcode
+*/
+constexpr std::optional<region> find_region(std::string_view name) noexcept
+{
+    for (const auto& entry : regions) {
+        if (entry.name.size() != name.size())
+            continue;
+        bool same = true;
+        for (std::size_t i = 0; i < name.size() && same; ++i) {
+            char c = name[i];
+            if (c == '-')
+                c = '_';
+            else if (c >= 'A' && c <= 'Z')
+                c = static_cast<char>(c - 'A' + 'a');
+            same = c == entry.name[i];
+        }
+        if (same)
+            return entry.id;
+    }
+    return std::nullopt;
+}
+
+/// `https://api.<host>` for a region's or any custom host, e.g. `api_base_url("mypurecloud.ie")`.
+inline std::string api_base_url(std::string_view host) { return "https://api." + std::string(host); }
+/// `https://api.<host>` of a region.
+inline std::string api_base_url(region r) { return api_base_url(info(r).host); }
+/// `https://login.<host>` for a region's or any custom host.
+inline std::string login_base_url(std::string_view host) { return "https://login." + std::string(host); }
+/// `https://login.<host>` of a region.
+inline std::string login_base_url(region r) { return login_base_url(info(r).host); }
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/region.hpp> ----
+// ---- begin <genesys/version.hpp> ----
+#ifndef GENESYS_VERSION_HPP
+#define GENESYS_VERSION_HPP
+
+/// @file
+/// The library version. `CMakeLists.txt` carries the same number; a test checks that they agree.
+
+#include <string_view>
+
+/// The major version number.
+#define GENESYS_TOKENS_VERSION_MAJOR 0
+/// The minor version number.
+#define GENESYS_TOKENS_VERSION_MINOR 1
+/// The patch version number.
+#define GENESYS_TOKENS_VERSION_PATCH 0
+/// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
+#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
+
+namespace genesys {
+
+/// The library version as `"MAJOR.MINOR.PATCH"`.
+inline constexpr std::string_view version = GENESYS_TOKENS_VERSION_STRING;
+
+/// The default `User-Agent` sent with every request, naming this library and its version.
+inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GENESYS_TOKENS_VERSION_STRING;
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/version.hpp> ----
 
 #include <cstddef>
 #include <string>
@@ -4671,6 +4314,418 @@ struct oauth_config {
 
 #endif
 // ---- end <genesys/oauth_config.hpp> ----
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// `grant_type` of the SAML2 bearer grant.
+inline constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+
+class oauth_core {
+public:
+    GENESYS_DECL explicit oauth_core(oauth_config config);
+
+    const oauth_config& config() const noexcept { return config_; }
+
+    // Each grant's request, checked (a bad argument or configuration is the failure).
+    GENESYS_DECL outcome<token_request> client_credentials_request() const;
+    GENESYS_DECL outcome<token_request> refresh_token_request(std::string_view refresh_token) const;
+    GENESYS_DECL outcome<token_request> authorization_code_request(std::string_view code, std::string_view redirect_uri,
+                                                                   std::string_view code_verifier) const;
+    GENESYS_DECL outcome<token_request> saml2_bearer_request(std::string_view org_name,
+                                                             std::string_view assertion) const;
+
+    // How a prepared request is sent: its rules, the retry policy (if token requests retry), the log.
+    GENESYS_DECL call_settings settings(const token_request& prepared) const noexcept;
+
+    // The blocking call of a prepared request through `send`.
+    GENESYS_DECL result<api_response<oauth_token>> run(outcome<token_request>&& prepared, send_ref send) const;
+
+private:
+    static constexpr std::string_view op = request_token_operation;
+
+    GENESYS_DECL error reject(std::string_view why) const;
+    GENESYS_DECL outcome<token_request> prepare(std::string form, std::initializer_list<std::string_view> grant_secrets,
+                                                bool secret_required) const;
+
+    oauth_config config_;
+};
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/oauth_core.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_OAUTH_CORE_IPP
+#define GENESYS_DETAIL_IMPL_OAUTH_CORE_IPP
+
+// ---- begin <genesys/detail/base64.hpp> ----
+#ifndef GENESYS_DETAIL_BASE64_HPP
+#define GENESYS_DETAIL_BASE64_HPP
+
+// Base64 and base64url (RFC 4648), for the Basic credential, SAML assertions and PKCE.
+
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+namespace detail {
+
+inline std::string base64_encode(std::string_view in, bool url_alphabet = false, bool pad = true)
+{
+    const char* alphabet = url_alphabet ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                        : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                     static_cast<unsigned char>(in[i + 2]);
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], alphabet[v & 63]};
+    }
+    if (i + 1 == in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63]};
+        if (pad)
+            out += "==";
+    } else if (i + 2 == in.size()) {
+        unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+        out += {alphabet[(v >> 18) & 63], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63]};
+        if (pad)
+            out += '=';
+    }
+    return out;
+}
+
+/// True when every character of `s` belongs to the base64 or base64url alphabet (with padding).
+constexpr bool is_base64_text(std::string_view s) noexcept
+{
+    for (char c : s)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+              c == '-' || c == '_' || c == '='))
+            return false;
+    return true;
+}
+
+} // namespace detail
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/detail/base64.hpp> ----
+// ---- begin <genesys/detail/config_check.hpp> ----
+#ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
+#define GENESYS_DETAIL_CONFIG_CHECK_HPP
+
+// Checks a client_config once, when a client is made from it.
+
+// ---- begin <genesys/client_config.hpp> ----
+#ifndef GENESYS_CLIENT_CONFIG_HPP
+#define GENESYS_CLIENT_CONFIG_HPP
+
+/// @file
+/// `client_config`: where and as whom a client calls the API.
+
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+class token_source; // <genesys/token_source.hpp>
+
+/** Where and as whom a client calls the API.
+
+    `base_url` is the API base: a region's (`api_base_url(region::eu_west_1)`), a custom
+    host, or a gateway with a path prefix (`https://gw.example.com/genesys`). It must be
+    `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
+    to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set.
+
+    A client checks its configuration once, when it is made: a bad base URL, token, header,
+    retry policy or timeout is then the `invalid_argument` error of every call, before anything
+    is sent.
+
+    @code
+    genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
+                               .access_token = token};
+    @endcode
+*/
+struct client_config {
+    /// The API base URL; the default is the `us_east_1` region.
+    std::string base_url = "https://api.mypurecloud.com";
+    /// The OAuth access token, sent as `Authorization: Bearer <token>`; no space or control
+    /// character. Never logged or shown. Leave it empty when `token_source` is set.
+    std::string access_token{};
+    /// The `User-Agent` header (no control character); the default names this library and its
+    /// version.
+    std::string user_agent = std::string(default_user_agent);
+    /// Extra headers sent with every request; they replace same-named defaults (`Accept`, ...).
+    /// Each needs a valid name and a value without control characters, and may not be
+    /// `Authorization` (use `access_token`) nor a field the transport owns (`Host`,
+    /// `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`, ...).
+    http_headers default_headers{};
+    /// When and how to retry; off by default. See `retry_policy::standard()`. Its functions are
+    /// called on the threads that make calls.
+    retry_policy retry{};
+    /// Receives one event per attempt; no cost when empty. Called on the thread running the call
+    /// (for the asynchronous API, the one running its handler's executor), so from several at
+    /// once for a shared client; an exception it throws is ignored.
+    genesys::logger logger{};
+    /// Request headers whose values log events show, besides `default_logged_headers` (any case);
+    /// every other header reads `[REDACTED]`, and `Authorization` always does.
+    std::vector<std::string> logged_headers{};
+    /// A 2xx body larger than this is a `decode` error (`errc::response_too_large`), not parsed;
+    /// an error response's is kept but its `ErrorBody` not parsed (default 4 MiB). Checked on
+    /// the body the transport returns: bound what it reads with the transport's own limit.
+    std::size_t max_response_bytes = 4 * 1024 * 1024;
+    /// A 2xx body nested deeper than this is a `decode` error (default 32 levels).
+    std::size_t max_json_depth = 32;
+    /** The longest a whole call may take: getting its token, every attempt and every wait between
+        attempts. Zero (the default): no limit but the retry policy's and the transport's;
+        negative: `invalid_argument`. A call
+        past it ends with a `network_error` whose code is `errc::deadline_exceeded` (never
+        retried); a retry whose wait would end past it is not made (the call ends with the last
+        error). The asynchronous API enforces it with a timer, cancelling the step under way; a
+        blocking call checks it between steps (a blocking `send` is bounded by the transport's
+        own timeout). */
+    std::chrono::milliseconds call_timeout{0};
+    /// Allows `http://` to a host that is not loopback. Off: tokens must not cross a network unencrypted.
+    bool allow_insecure_http = false;
+    /** Where the token comes from instead of `access_token` (which must then be empty): each call
+        takes the source's current token, and a call answered 401 drops that token, gets a fresh
+        one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
+        source between clients and threads: it refreshes once for all of them. */
+    std::shared_ptr<genesys::token_source> token_source{};
+
+    /// A configuration for the API host of region `r`, with `access_token`.
+    static client_config for_region(region r, std::string access_token)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.access_token = std::move(access_token);
+        return cfg;
+    }
+
+    /// A configuration for the API host of region `r` whose token comes from `source`.
+    static client_config for_region(region r, std::shared_ptr<genesys::token_source> source)
+    {
+        client_config cfg;
+        cfg.base_url = api_base_url(r);
+        cfg.token_source = std::move(source);
+        return cfg;
+    }
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/client_config.hpp> ----
+// ---- begin <genesys/detail/url.hpp> ----
+#ifndef GENESYS_DETAIL_URL_HPP
+#define GENESYS_DETAIL_URL_HPP
+
+// The one splitter of absolute http(s) URLs: the configuration check of a base URL and the Beast
+// adapters both use it, each then applying its own rules to the parts. Hand-written rather than
+// Boost.URL: the core depends on Boost.JSON and Boost.System only, and these URLs are simple
+// (a scheme, a host, a port, a path and query; never user-info).
+
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// The parts of an absolute `http://` or `https://` URL, as views into it.
+struct url_parts {
+    bool tls = false;                     ///< `https`
+    std::string_view host{};              ///< as written; an IPv6 literal with its brackets
+    std::optional<std::string_view> port; ///< the text after the host's `:`, when there is one (may be empty)
+    std::string_view rest{};              ///< from the first `/`, `?` or `#` after the host on
+};
+
+/// True for a URL that starts `https://`, false for `http://` (in any case), nothing for another.
+constexpr std::optional<bool> http_scheme_tls(std::string_view url) noexcept
+{
+    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://"))
+        return true;
+    if (url.size() >= 7 && iequals(url.substr(0, 7), "http://"))
+        return false;
+    return std::nullopt;
+}
+
+/** Splits `url` into scheme, host, port and the rest. The host and port are not checked further
+    (what is allowed in them depends on who asks).
+
+    @return why `url` cannot be split, as a phrase to follow "the URL" (`must start with https://
+    or http://`, `must not contain user-info (user:password@host)`, `has an unterminated IPv6
+    address`, `has an invalid port`), or an empty view.
+*/
+constexpr std::string_view split_url(std::string_view url, url_parts& out) noexcept
+{
+    const auto tls = http_scheme_tls(url);
+    if (!tls)
+        return "must start with https:// or http://";
+    out.tls = *tls;
+    const std::string_view rest = url.substr(*tls ? 8 : 7);
+    const auto authority_end = rest.find_first_of("/?#");
+    const std::string_view authority = rest.substr(0, authority_end);
+    out.rest = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+    if (authority.find('@') != std::string_view::npos)
+        return "must not contain user-info (user:password@host)";
+    out.port.reset();
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos)
+            return "has an unterminated IPv6 address";
+        out.host = authority.substr(0, close + 1);
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':')
+                return "has an invalid port";
+            out.port = after.substr(1);
+        }
+    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+        out.host = authority.substr(0, colon);
+        out.port = authority.substr(colon + 1);
+    } else {
+        out.host = authority;
+    }
+    return {};
+}
+
+/// The port number `digits` spell: 1 to 65535, in at most five digits; otherwise nothing.
+constexpr std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept
+{
+    if (digits.empty() || digits.size() > 5)
+        return std::nullopt;
+    unsigned value = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value == 0 || value > 65535)
+        return std::nullopt;
+    return static_cast<std::uint16_t>(value);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/url.hpp> ----
+
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// True for a host that never leaves the machine: `localhost`, 127.0.0.0/8, `[::1]`.
+constexpr bool is_loopback_host(std::string_view host) noexcept
+{
+    if (iequals(host, "localhost") || host == "[::1]")
+        return true;
+    if (!host.starts_with("127."))
+        return false;
+    int dots = 0, digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0 || digits > 3)
+                return false;
+            ++dots;
+            digits = 0;
+        } else if (c >= '0' && c <= '9') {
+            ++digits;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0 && digits <= 3;
+}
+
+/// Why `url` is not a usable API base URL, or an empty string. On success `normalized`
+/// holds it without trailing slashes. `http://` is refused unless the host is loopback or
+/// `allow_insecure_http` is set.
+inline std::string base_url_problem(std::string_view url, std::string& normalized, bool allow_insecure_http = false)
+{
+    if (!http_scheme_tls(url))
+        return "base_url must start with https:// or http://";
+    if (url.find_first_of("?#") != std::string_view::npos)
+        return "base_url must not have a query or a fragment";
+    url_parts parts;
+    if (auto why = split_url(url, parts); !why.empty())
+        return "base_url " + std::string(why);
+    const std::string_view host = parts.host;
+    std::string_view path = parts.rest;
+    if (host.empty() || host == "[]")
+        return "base_url has no host";
+    if (!parts.tls && !allow_insecure_http && !is_loopback_host(host))
+        return "base_url uses http:// to a host that is not loopback: use https://, or set allow_insecure_http";
+    // Brackets and colons only as an IPv6 literal's ("[::1]"): a name or IPv4 address has none.
+    const bool ipv6 = host.front() == '[';
+    for (char c : host)
+        if (!is_unreserved(c) && !(ipv6 && (c == '[' || c == ']' || c == ':')))
+            return "base_url host contains a character not allowed in a host name";
+    if (parts.port && !parse_port(*parts.port))
+        return "base_url has an invalid port";
+    constexpr std::string_view path_extra = "/%!$&'()*+,;=:@";
+    for (char c : path)
+        if (!is_unreserved(c) && path_extra.find(c) == std::string_view::npos)
+            return "base_url path contains a character that must be percent-encoded";
+    while (!path.empty() && path.back() == '/')
+        path.remove_suffix(1);
+    normalized.assign(url.substr(0, url.size() - parts.rest.size()));
+    normalized.append(path);
+    return {};
+}
+
+/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
+/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
+inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
+{
+    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
+        return why;
+    if (token_from_source) {
+        if (!cfg.access_token.empty())
+            return "set access_token or token_source, not both";
+    } else if (cfg.access_token.empty()) {
+        return "access_token is empty";
+    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
+        return "access_token contains a space or a control character";
+    }
+    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
+        return why;
+    if (cfg.call_timeout.count() < 0)
+        return "call_timeout must not be negative (zero: no limit)";
+    if (!is_header_value(cfg.user_agent))
+        return "user_agent contains a control character";
+    for (const auto& h : cfg.default_headers) {
+        switch (request_header_problem(h)) {
+        case header_problem::none: break;
+        case header_problem::name:
+            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        case header_problem::framing:
+            return "default_headers must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
+        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
+        }
+        if (iequals(h.name, "Authorization"))
+            return "default_headers must not set Authorization: use access_token";
+    }
+    return {};
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/config_check.hpp> ----
 // ---- begin <genesys/pkce.hpp> ----
 #ifndef GENESYS_PKCE_HPP
 #define GENESYS_PKCE_HPP
@@ -4865,19 +4920,150 @@ inline std::string code_challenge_s256(std::string_view verifier)
 #endif
 // ---- end <genesys/pkce.hpp> ----
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <functional>
-#include <initializer_list>
-#include <memory>
+#include <string>
+#include <utility>
+
+namespace genesys::detail {
+
+GENESYS_DECL oauth_core::oauth_core(oauth_config config) : config_(std::move(config)) {}
+
+GENESYS_DECL error oauth_core::reject(std::string_view why) const
+{
+    return invalid_argument(op, why, config_.client_secret);
+}
+
+GENESYS_DECL outcome<token_request> oauth_core::client_credentials_request() const
+{
+    std::string form;
+    append_form_field(form, "grant_type", "client_credentials");
+    return prepare(std::move(form), {}, true);
+}
+
+GENESYS_DECL outcome<token_request> oauth_core::refresh_token_request(std::string_view refresh_token) const
+{
+    if (refresh_token.empty())
+        return reject("refresh_token is empty");
+    std::string form;
+    append_form_field(form, "grant_type", "refresh_token");
+    append_form_field(form, "refresh_token", refresh_token);
+    return prepare(std::move(form), {refresh_token}, false);
+}
+
+GENESYS_DECL outcome<token_request> oauth_core::authorization_code_request(std::string_view code,
+                                                                         std::string_view redirect_uri,
+                                                                         std::string_view code_verifier) const
+{
+    if (code.empty())
+        return reject("code is empty");
+    if (redirect_uri.empty())
+        return reject("redirect_uri is empty");
+    if (!code_verifier.empty()) {
+        if (auto why = code_verifier_problem(code_verifier); !why.empty())
+            return reject(why);
+    } else if (config_.client_secret.empty()) {
+        return reject("without a code_verifier (PKCE) the authorization-code grant needs client_secret");
+    }
+    std::string form;
+    append_form_field(form, "grant_type", "authorization_code");
+    append_form_field(form, "code", code);
+    append_form_field(form, "redirect_uri", redirect_uri);
+    if (!code_verifier.empty())
+        append_form_field(form, "code_verifier", code_verifier);
+    return prepare(std::move(form), {code, code_verifier}, false);
+}
+
+GENESYS_DECL outcome<token_request> oauth_core::saml2_bearer_request(std::string_view org_name, std::string_view assertion) const
+{
+    if (org_name.empty())
+        return reject("org_name is empty");
+    if (assertion.empty())
+        return reject("assertion is empty");
+    if (!is_base64_text(assertion))
+        return reject("assertion must be base64-encoded (genesys::base64_encode encodes a SAML assertion)");
+    std::string form;
+    append_form_field(form, "grant_type", saml2_bearer_grant_type);
+    append_form_field(form, "orgName", org_name);
+    append_form_field(form, "assertion", assertion);
+    return prepare(std::move(form), {assertion}, true);
+}
+
+GENESYS_DECL outcome<token_request> oauth_core::prepare(std::string form,
+                                                       std::initializer_list<std::string_view> grant_secrets,
+                                                       bool secret_required) const
+{
+    oauth_secrets hidden;
+    hidden.add(config_.client_secret);
+    for (auto s : grant_secrets)
+        hidden.add(s);
+
+    std::string base;
+    if (auto why = base_url_problem(config_.login_url, base, config_.allow_insecure_http); !why.empty())
+        return hidden.scrub(invalid_argument(op, "login_url: " + why));
+    if (config_.client_id.empty() || (secret_required && config_.client_secret.empty()))
+        return hidden.scrub(invalid_argument(op, "client_id and client_secret are required"));
+    if (config_.client_id.find(':') != std::string::npos)
+        return hidden.scrub(invalid_argument(op, "client_id must not contain ':'"));
+
+    http_request req{http_method::post, base + "/oauth/token", {}, std::move(form)};
+    req.headers.reserve(4);
+    if (!config_.client_secret.empty()) {
+        std::string basic = base64_encode(config_.client_id + ":" + config_.client_secret);
+        hidden.add(basic);
+        req.headers.add("Authorization", "Basic " + basic);
+    } else {
+        append_form_field(req.body, "client_id", config_.client_id);
+    }
+    req.headers.add("Content-Type", "application/x-www-form-urlencoded");
+    req.headers.add("Accept", "application/json");
+    req.headers.add("User-Agent", config_.user_agent);
+    for (const auto& h : req.headers)
+        if (!is_header_value(h.value))
+            return hidden.scrub(invalid_argument(op, h.name + " would contain a control character"));
+
+    if (config_.retry_token_requests)
+        if (auto why = retry_policy_problem(config_.retry); !why.empty())
+            return hidden.scrub(invalid_argument(op, why));
+
+    return token_request{std::move(req),
+                                 oauth_rules(std::move(hidden),
+                                                     {config_.max_response_bytes, config_.max_json_depth})};
+}
+
+GENESYS_DECL call_settings oauth_core::settings(const token_request& prepared) const noexcept
+{
+    call_settings s;
+    s.operation = op;
+    s.rules = &prepared.rules;
+    s.retry = &config_.retry;
+    s.retry_allowed = config_.retry_token_requests && config_.retry.enabled();
+    s.log = &config_.logger;
+    s.logged_headers = &config_.logged_headers;
+    return s;
+}
+
+GENESYS_DECL result<api_response<oauth_token>> oauth_core::run(outcome<token_request>&& prepared, send_ref send) const
+{
+    if (!prepared)
+        return std::move(prepared.failure());
+    const call_settings s = settings(*prepared);
+    call_machine machine(s, prepared->request);
+    auto sent = run_blocking(machine, config_.retry, send);
+    return to_oauth_token(std::move(sent), prepared->rules);
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/impl/oauth_core.ipp> ----
+#endif
+
+#endif
+// ---- end <genesys/detail/oauth_core.hpp> ----
+
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
-#include <vector>
 
 namespace genesys {
 
@@ -4937,23 +5123,23 @@ class oauth_client {
 public:
     /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
     oauth_client(Transport transport, oauth_config config)
-        : transport_(std::move(transport)), config_(std::move(config))
+        : transport_(std::move(transport)), core_(std::move(config))
     {
     }
 
     /// The transport the client sends through.
     Transport& transport() noexcept { return transport_; }
     /// The configuration the client was made with.
-    const oauth_config& config() const noexcept { return config_; }
+    const oauth_config& config() const noexcept { return core_.config(); }
 
     /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
         @{ */
-    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(client_credentials_request()); }
+    [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(core_.client_credentials_request()); }
     oauth_token client_credentials() { return take(try_client_credentials()); }
     template <class CompletionToken>
     auto async_client_credentials(CompletionToken&& token)
     {
-        return async_run(client_credentials_request(), std::forward<CompletionToken>(token));
+        return async_run(core_.client_credentials_request(), std::forward<CompletionToken>(token));
     }
     /// @}
 
@@ -4962,13 +5148,13 @@ public:
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
-        return run(refresh_token_request(refresh_token));
+        return run(core_.refresh_token_request(refresh_token));
     }
     oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
     template <class CompletionToken>
     auto async_refresh_token(std::string_view refresh_token, CompletionToken&& token)
     {
-        return async_run(refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
+        return async_run(core_.refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
     }
     /// @}
 
@@ -4982,7 +5168,7 @@ public:
                                                                            std::string_view redirect_uri,
                                                                            std::string_view code_verifier = {})
     {
-        return run(authorization_code_request(code, redirect_uri, code_verifier));
+        return run(core_.authorization_code_request(code, redirect_uri, code_verifier));
     }
     oauth_token authorization_code(std::string_view code, std::string_view redirect_uri,
                                    std::string_view code_verifier = {})
@@ -4993,7 +5179,7 @@ public:
     auto async_authorization_code(std::string_view code, std::string_view redirect_uri, std::string_view code_verifier,
                                   CompletionToken&& token)
     {
-        return async_run(authorization_code_request(code, redirect_uri, code_verifier),
+        return async_run(core_.authorization_code_request(code, redirect_uri, code_verifier),
                          std::forward<CompletionToken>(token));
     }
     /// @}
@@ -5006,7 +5192,7 @@ public:
         @{ */
     [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
-        return run(saml2_bearer_request(org_name, assertion));
+        return run(core_.saml2_bearer_request(org_name, assertion));
     }
     oauth_token saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
@@ -5015,77 +5201,23 @@ public:
     template <class CompletionToken>
     auto async_saml2_bearer(std::string_view org_name, std::string_view assertion, CompletionToken&& token)
     {
-        return async_run(saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
+        return async_run(core_.saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
     }
     /// @}
 
     /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
-    static constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oauth:grant-type:saml2-bearer";
+    static constexpr std::string_view saml2_bearer_grant_type = detail::saml2_bearer_grant_type;
 
 private:
-    static constexpr std::string_view op = detail::request_token_operation;
+    using prepared_request = detail::outcome<detail::token_request>;
 
     static oauth_token take(result<api_response<oauth_token>> r) { return std::move(r.value().data); }
 
-    error reject(std::string_view why) const { return detail::invalid_argument(op, why, config_.client_secret); }
-
-    using prepared_request = detail::outcome<detail::token_request>;
-
-    prepared_request client_credentials_request() const
+    result<api_response<oauth_token>> run(prepared_request&& prepared)
     {
-        std::string form;
-        detail::append_form_field(form, "grant_type", "client_credentials");
-        return prepare(std::move(form), {}, true);
+        return core_.run(std::move(prepared), detail::send_ref(transport_));
     }
 
-    prepared_request refresh_token_request(std::string_view refresh_token) const
-    {
-        if (refresh_token.empty())
-            return reject("refresh_token is empty");
-        std::string form;
-        detail::append_form_field(form, "grant_type", "refresh_token");
-        detail::append_form_field(form, "refresh_token", refresh_token);
-        return prepare(std::move(form), {refresh_token}, false);
-    }
-
-    prepared_request authorization_code_request(std::string_view code, std::string_view redirect_uri,
-                                                std::string_view code_verifier) const
-    {
-        if (code.empty())
-            return reject("code is empty");
-        if (redirect_uri.empty())
-            return reject("redirect_uri is empty");
-        if (!code_verifier.empty()) {
-            if (auto why = detail::code_verifier_problem(code_verifier); !why.empty())
-                return reject(why);
-        } else if (config_.client_secret.empty()) {
-            return reject("without a code_verifier (PKCE) the authorization-code grant needs client_secret");
-        }
-        std::string form;
-        detail::append_form_field(form, "grant_type", "authorization_code");
-        detail::append_form_field(form, "code", code);
-        detail::append_form_field(form, "redirect_uri", redirect_uri);
-        if (!code_verifier.empty())
-            detail::append_form_field(form, "code_verifier", code_verifier);
-        return prepare(std::move(form), {code, code_verifier}, false);
-    }
-
-    prepared_request saml2_bearer_request(std::string_view org_name, std::string_view assertion) const
-    {
-        if (org_name.empty())
-            return reject("org_name is empty");
-        if (assertion.empty())
-            return reject("assertion is empty");
-        if (!detail::is_base64_text(assertion))
-            return reject("assertion must be base64-encoded (genesys::base64_encode encodes a SAML assertion)");
-        std::string form;
-        detail::append_form_field(form, "grant_type", saml2_bearer_grant_type);
-        detail::append_form_field(form, "orgName", org_name);
-        detail::append_form_field(form, "assertion", assertion);
-        return prepare(std::move(form), {assertion}, true);
-    }
-
-    /// Runs a prepared token request asynchronously (defined by `<genesys/async.hpp>`).
     template <class CompletionToken>
     auto async_run(prepared_request&& prepared, CompletionToken&& token)
     {
@@ -5096,76 +5228,8 @@ private:
     template <class>
     friend struct detail::async_grant_runner;
 
-    /// The token request of a grant whose form is `form`, or why it is rejected before sending.
-    detail::outcome<detail::token_request> prepare(std::string form, std::initializer_list<std::string_view> grant_secrets,
-                                                   bool secret_required) const
-    {
-        detail::oauth_secrets hidden;
-        hidden.add(config_.client_secret);
-        for (auto s : grant_secrets)
-            hidden.add(s);
-
-        std::string base;
-        if (auto why = detail::base_url_problem(config_.login_url, base, config_.allow_insecure_http); !why.empty())
-            return hidden.scrub(detail::invalid_argument(op, "login_url: " + why));
-        if (config_.client_id.empty() || (secret_required && config_.client_secret.empty()))
-            return hidden.scrub(detail::invalid_argument(op, "client_id and client_secret are required"));
-        if (config_.client_id.find(':') != std::string::npos)
-            return hidden.scrub(detail::invalid_argument(op, "client_id must not contain ':'"));
-
-        http_request req{http_method::post, base + "/oauth/token", {}, std::move(form)};
-        req.headers.reserve(4);
-        if (!config_.client_secret.empty()) {
-            std::string basic = detail::base64_encode(config_.client_id + ":" + config_.client_secret);
-            hidden.add(basic);
-            req.headers.add("Authorization", "Basic " + basic);
-        } else {
-            detail::append_form_field(req.body, "client_id", config_.client_id);
-        }
-        req.headers.add("Content-Type", "application/x-www-form-urlencoded");
-        req.headers.add("Accept", "application/json");
-        req.headers.add("User-Agent", config_.user_agent);
-        for (const auto& h : req.headers)
-            if (!detail::is_header_value(h.value))
-                return hidden.scrub(detail::invalid_argument(op, h.name + " would contain a control character"));
-
-        if (config_.retry_token_requests)
-            if (auto why = detail::retry_policy_problem(config_.retry); !why.empty())
-                return hidden.scrub(detail::invalid_argument(op, why));
-
-        return detail::token_request{std::move(req),
-                                     detail::oauth_rules(std::move(hidden),
-                                                         {config_.max_response_bytes, config_.max_json_depth})};
-    }
-
-    /// The step machine's settings for `prepared`.
-    detail::call_settings settings(const detail::token_request& prepared) const noexcept
-    {
-        detail::call_settings s;
-        s.operation = op;
-        s.rules = &prepared.rules;
-        s.retry = &config_.retry;
-        s.retry_allowed = config_.retry_token_requests && config_.retry.enabled();
-        s.log = &config_.logger;
-        s.logged_headers = &config_.logged_headers;
-        return s;
-    }
-
-    /// Runs a prepared token request, blocking.
-    result<api_response<oauth_token>> run(detail::outcome<detail::token_request>&& prepared)
-    {
-        if (!prepared)
-            return std::move(prepared.failure());
-        const detail::call_settings s = settings(*prepared);
-        detail::call_machine machine(s, prepared->request);
-        auto sent = detail::run_blocking(machine, config_.retry, [this](const http_request& r, std::string& what) {
-            return detail::send_through(transport_, r, what);
-        });
-        return detail::to_oauth_token(std::move(sent), prepared->rules);
-    }
-
     Transport transport_;
-    oauth_config config_;
+    detail::oauth_core core_;
 };
 
 } // namespace genesys
