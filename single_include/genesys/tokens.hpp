@@ -3854,8 +3854,9 @@ GENESYS_DECL result<api_response<oauth_token>> to_oauth_token(outcome<http_respo
 
 namespace genesys::detail {
 
-GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op, boost::system::result<http_response>&& sent,
-                                                 std::string_view what, std::string_view) const
+GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op,
+                                                     boost::system::result<http_response>&& sent,
+                                                     std::string_view what, std::string_view) const
 {
     if (!sent)
         return secrets_.scrub(network_failure(op, sent.error(), what, {}));
@@ -4972,7 +4973,8 @@ GENESYS_DECL outcome<token_request> oauth_core::authorization_code_request(std::
     return prepare(std::move(form), {code, code_verifier}, false);
 }
 
-GENESYS_DECL outcome<token_request> oauth_core::saml2_bearer_request(std::string_view org_name, std::string_view assertion) const
+GENESYS_DECL outcome<token_request> oauth_core::saml2_bearer_request(std::string_view org_name,
+                                                                   std::string_view assertion) const
 {
     if (org_name.empty())
         return reject("org_name is empty");
@@ -5025,8 +5027,7 @@ GENESYS_DECL outcome<token_request> oauth_core::prepare(std::string form,
             return hidden.scrub(invalid_argument(op, why));
 
     return token_request{std::move(req),
-                                 oauth_rules(std::move(hidden),
-                                                     {config_.max_response_bytes, config_.max_json_depth})};
+                         oauth_rules(std::move(hidden), {config_.max_response_bytes, config_.max_json_depth})};
 }
 
 GENESYS_DECL call_settings oauth_core::settings(const token_request& prepared) const noexcept

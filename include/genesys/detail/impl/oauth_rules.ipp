@@ -12,8 +12,9 @@
 
 namespace genesys::detail {
 
-GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op, boost::system::result<http_response>&& sent,
-                                                 std::string_view what, std::string_view) const
+GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op,
+                                                     boost::system::result<http_response>&& sent,
+                                                     std::string_view what, std::string_view) const
 {
     if (!sent)
         return secrets_.scrub(network_failure(op, sent.error(), what, {}));
