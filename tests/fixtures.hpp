@@ -8,6 +8,7 @@
 #if defined(GENESYS_TEST_SINGLE_HEADER)
 #include <genesys/tokens.hpp> // single_include/: the whole blocking library and its fake, in one file
 #else
+#include <genesys/detail/config_check.hpp> // tested directly; the single header holds it too
 #include <genesys/genesys.hpp>
 #include <genesys/testing/fake_transport.hpp>
 #endif

@@ -6,6 +6,12 @@
 /// cache and the same single flights as `validate`.
 
 #include <genesys/async.hpp>
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/client_core.hpp>
+#include <genesys/detail/failure.hpp>
+#include <genesys/detail/validator_cache.hpp>
+#include <genesys/detail/validator_core.hpp>
+#include <genesys/routes.hpp>
 #include <genesys/token_validator.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -107,7 +113,7 @@ struct async_fetch_done {
         if (request)
             client_core::wipe_token(*request);
         if (flight)
-            (void)sh->cache.finish(key, flight,
+            (void)sh->core.cache().finish(key, flight,
                                    network_failure(routes::get_tokens_me.operation_id,
                                                    boost::system::error_code(boost::asio::error::operation_aborted),
                                                    "the check was abandoned", {}));
@@ -117,7 +123,7 @@ struct async_fetch_done {
     {
         client_core::wipe_token(*request);
         auto f = std::move(flight);
-        (void)sh->cache.finish(key, f, std::move(r));
+        (void)sh->core.cache().finish(key, f, std::move(r));
     }
 };
 
@@ -153,14 +159,14 @@ private:
         if (auto rejected = unsendable_token(token)) {
             answer.emplace(std::move(*rejected));
         } else {
-            key = sh->cache.key_of(token);
-            auto found = sh->cache.begin(key);
+            key = sh->core.cache().key_of(token);
+            auto found = sh->core.cache().begin(key);
             if (found.answer)
                 answer = std::move(found.answer);
             flight = std::move(found.flight);
             leader = found.leader;
         }
-        auto w = std::make_shared<waiter>(std::move(handler), ex, sh, sh->cache, flight);
+        auto w = std::make_shared<waiter>(std::move(handler), ex, sh, sh->core.cache(), flight);
         if (answer) { // never inline: posted like every other answer
             w->deliver(*answer);
             return;
@@ -168,7 +174,7 @@ private:
         // Listening for cancellation before joining: once joined, another thread may end the
         // flight and complete the waiter at any moment.
         w->arm_cancellation();
-        if (!sh->cache.join(*flight, w, answer)) {
+        if (!sh->core.cache().join(*flight, w, answer)) {
             w->deliver(*answer);
             return;
         }
@@ -184,8 +190,9 @@ private:
         using finish = finish_api_call<token_info>;
         using state = async_call_state<Transport, finish>;
         const auto& route = routes::get_tokens_me;
-        auto st = std::make_shared<state>(sh, sh->transport, finish{route.operation_id, sh->core.limits()});
-        if (auto rejected = prepare_check(sh->core, sh->cache.options(), st->request, st->settings, token))
+        const client_core& client = sh->core.client();
+        auto st = std::make_shared<state>(sh, sh->transport, finish{route.operation_id, client.limits()});
+        if (auto rejected = prepare_check(client, sh->core.cache().options(), st->request, st->settings, token))
             st->rejected.emplace(std::move(*rejected));
         std::shared_ptr<http_request> request(st, &st->request);
         start_async_call<void(result<api_response<token_info>>)>(

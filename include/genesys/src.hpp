@@ -24,10 +24,13 @@
 #include <genesys/impl/http.ipp>
 #include <genesys/impl/logging.ipp>
 #include <genesys/impl/oauth_client.ipp>
+#include <genesys/impl/token_source.ipp>
 #include <genesys/models/impl/token_info.ipp>
 #include <genesys/detail/impl/body_codec.ipp>
 #include <genesys/detail/impl/oauth_core.ipp>
 #include <genesys/detail/impl/oauth_rules.ipp>
 #include <genesys/detail/impl/tokens_core.ipp>
+#include <genesys/detail/impl/validator_cache.ipp>
+#include <genesys/detail/impl/validator_core.ipp>
 
 #endif

@@ -4,29 +4,21 @@
 /// @file
 /// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
 
-#include <genesys/detail/failure.hpp>
+#include <genesys/detail/config.hpp>
 #include <genesys/error.hpp>
-#include <genesys/error_code.hpp>
 #include <genesys/models/oauth_token.hpp>
 #include <genesys/result.hpp>
 
-#include <boost/system/errc.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 namespace genesys {
@@ -34,19 +26,6 @@ namespace genesys {
 class token_source;
 
 namespace detail {
-
-/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
-constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
-{
-    if (token.empty())
-        return "is empty";
-    for (char c : token) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f)
-            return "has a space, a control character or a non-ASCII byte";
-    }
-    return {};
-}
 
 /// The operation named by errors about getting a token.
 inline constexpr std::string_view request_token_operation = "requestToken";
@@ -121,40 +100,26 @@ public:
         @param fetch The grant, called on the thread of the call that needs a token.
         @param options How the token is kept.
     */
-    explicit token_source(fetch_function fetch, token_source_options options = {})
-        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
-    {
-    }
+    GENESYS_DECL explicit token_source(fetch_function fetch, token_source_options options = {});
 
     /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
         wait for it on a condition variable: never call them on a thread the grant needs to
         complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
         `client_config::token_source` does): a fetch under way keeps it alive. */
-    explicit token_source(async_fetch_function fetch, token_source_options options = {})
-        : async_fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
-    {
-    }
+    GENESYS_DECL explicit token_source(async_fetch_function fetch, token_source_options options = {});
 
     /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
-    token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
-        : token_source(std::move(fetch), std::move(options))
-    {
-        if (detail::bearer_token_problem(initial.access_token).empty())
-            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
-    }
+    GENESYS_DECL token_source(async_fetch_function fetch, oauth_token initial,
+                              token_source_options options = {});
 
     /// A source that starts with `initial` (e.g. from the authorization-code grant), its
     /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
     /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
-    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
-        : token_source(std::move(fetch), std::move(options))
-    {
-        if (detail::bearer_token_problem(initial.access_token).empty())
-            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
-    }
+    GENESYS_DECL token_source(fetch_function fetch, oauth_token initial, token_source_options options = {});
 
     token_source(const token_source&) = delete;
     token_source& operator=(const token_source&) = delete;
+    GENESYS_DECL ~token_source();
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
         call already fetching (waited for, at most `wait_timeout`).
@@ -167,155 +132,47 @@ public:
         @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
         gets a `network` error.
     */
-    [[nodiscard]] result<std::string> try_token()
-    {
-        std::unique_lock lock(mutex_);
-        const auto started = now();
-        if (cached_ && is_fresh(*cached_, started))
-            return cached_->value;
-        if (fetching_)
-            return wait_for_fetch(lock, generation_);
-        fetching_ = true;
-        ++fetches_;
-        if (!fetch_ && async_fetch_) { // an asynchronous grant: start it and wait like the others
-            const std::uint64_t seen = generation_;
-            lock.unlock();
-            start_async_fetch(started);
-            lock.lock();
-            return wait_for_fetch(lock, seen);
-        }
-        lock.unlock();
-
-        // Everything that may throw happens before the lock is taken again; an exception
-        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
-        fetch_guard guard{*this};
-        std::optional<std::int64_t> expires_in;
-        auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
-        guard.done = true;
-        finish_fetch(outcome, expires_in, started);
-        return *outcome;
-    }
+    [[nodiscard]] GENESYS_DECL result<std::string> try_token();
 
     /// The cached token while it is fresh, without waiting or fetching.
-    std::optional<std::string> fresh_token() const
-    {
-        std::lock_guard lock(mutex_);
-        if (cached_ && is_fresh(*cached_, now()))
-            return cached_->value;
-        return std::nullopt;
-    }
+    GENESYS_DECL std::optional<std::string> fresh_token() const;
 
     /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
         once when one is fresh; else when the fetch under way ends, or the one this call starts
         with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
         answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
-    void wait_async(std::shared_ptr<detail::token_waiter> waiter)
-    {
-        std::unique_lock lock(mutex_);
-        const auto started = now();
-        if (cached_ && is_fresh(*cached_, started)) {
-            const result<std::string> token = cached_->value;
-            waiter->answered_ = true;
-            lock.unlock();
-            waiter->deliver(token);
-            return;
-        }
-        if (fetching_) {
-            waiter->counted_ = true;
-            ++waiting_;
-            waiters_.push_back(std::move(waiter));
-            return;
-        }
-        if (!async_fetch_) {
-            waiter->answered_ = true;
-            lock.unlock();
-            waiter->deliver(detail::invalid_argument(
-                detail::request_token_operation,
-                "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
-                "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
-            return;
-        }
-        fetching_ = true;
-        ++fetches_;
-        waiters_.push_back(std::move(waiter));
-        lock.unlock();
-        start_async_fetch(started);
-    }
+    GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
         it will not be answered, so the caller completes it; false when its answer is already on
         its way. */
-    bool withdraw(detail::token_waiter& waiter)
-    {
-        std::lock_guard lock(mutex_);
-        if (waiter.answered_)
-            return false;
-        waiter.answered_ = true;
-        if (waiter.counted_)
-            --waiting_;
-        std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
-        return true;
-    }
+    GENESYS_DECL bool withdraw(detail::token_waiter& waiter);
 
     /// The error of a caller that waited `wait_timeout` for a fetch another call started.
-    error wait_timed_out() const
-    {
-        return detail::network_failure(detail::request_token_operation,
-                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
-                                       "waited " + std::to_string(options_.wait_timeout.count()) +
-                                           " ms for the token refresh another call started",
-                                       {});
-    }
+    GENESYS_DECL error wait_timed_out() const;
 
     /// `try_token`, its error thrown as the `genesys::exception` of its kind.
-    std::string token() { return try_token().value(); }
+    GENESYS_DECL std::string token();
 
     /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
         fetched since, by another call, is kept. */
-    void invalidate(std::string_view rejected_token)
-    {
-        std::lock_guard lock(mutex_);
-        if (cached_ && cached_->value == rejected_token)
-            cached_.reset();
-    }
+    GENESYS_DECL void invalidate(std::string_view rejected_token);
 
     /// Drops the cached token, whatever it is: the next call fetches a new one.
-    void clear()
-    {
-        std::lock_guard lock(mutex_);
-        cached_.reset();
-    }
+    GENESYS_DECL void clear();
 
     /// True when a token is cached and not yet due for a refresh.
-    bool has_fresh_token() const
-    {
-        std::lock_guard lock(mutex_);
-        return cached_ && is_fresh(*cached_, now());
-    }
+    GENESYS_DECL bool has_fresh_token() const;
 
     /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
-    std::optional<clock_type::time_point> expires_at() const
-    {
-        std::lock_guard lock(mutex_);
-        if (!cached_)
-            return std::nullopt;
-        return cached_->expires_at;
-    }
+    GENESYS_DECL std::optional<clock_type::time_point> expires_at() const;
 
     /// How many fetches have been started (each calls the grant once).
-    std::uint64_t fetch_count() const
-    {
-        std::lock_guard lock(mutex_);
-        return fetches_;
-    }
+    GENESYS_DECL std::uint64_t fetch_count() const;
 
     /// How many calls are waiting, right now, for a fetch under way: those of another call's
     /// fetch, and a blocking call waiting for the asynchronous grant it started.
-    std::size_t waiting() const
-    {
-        std::lock_guard lock(mutex_);
-        return waiting_;
-    }
+    GENESYS_DECL std::size_t waiting() const;
 
     /// The options the source was made with.
     const token_source_options& options() const noexcept { return options_; }
@@ -329,182 +186,38 @@ private:
 
     /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
     /// advance (nothing is allocated while unwinding), not a hang.
-    struct fetch_guard {
-        token_source& self;
-        bool done = false;
-        ~fetch_guard()
-        {
-            if (!done)
-                self.finish_fetch(self.out_of_memory_, std::nullopt, {});
-        }
-    };
+    struct fetch_guard;
 
-    static std::shared_ptr<const result<std::string>> make_out_of_memory()
-    {
-        error e;
-        e.kind = error_kind::network;
-        e.code = make_error_code(errc::transport_exception);
-        e.operation = std::string(detail::request_token_operation);
-        e.message = e.operation + " failed: out of memory while fetching a token";
-        return std::make_shared<const result<std::string>>(std::move(e));
-    }
+    static GENESYS_DECL std::shared_ptr<const result<std::string>> make_out_of_memory();
 
-    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+    GENESYS_DECL clock_type::time_point now() const;
 
     /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
     /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
-    std::optional<clock_type::time_point> wait_deadline() const
-    {
-        using std::chrono::milliseconds;
-        const auto start = clock_type::now();
-        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
-        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
-        if (timeout >= headroom - milliseconds(1))
-            return std::nullopt;
-        return start + timeout;
-    }
+    GENESYS_DECL std::optional<clock_type::time_point> wait_deadline() const;
 
-    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
-    {
-        return !t.refresh_at || at < *t.refresh_at;
-    }
+    static GENESYS_DECL bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept;
 
-    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
-                             clock_type::time_point started) const
-    {
-        cached_token t{std::move(value), std::nullopt, std::nullopt};
-        if (!expires_in || *expires_in <= 0)
-            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
-        using std::chrono::seconds;
-        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
-        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
-        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
-        t.expires_at = started + lifetime;
-        t.refresh_at = started + lifetime - margin;
-        return t;
-    }
+    GENESYS_DECL cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
+                                          clock_type::time_point started) const;
 
     /// Calls the grant; every failure, a thrown one included, becomes an error.
-    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
-    {
-        const std::string_view op = detail::request_token_operation;
-        if (!fetch_)
-            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
-        try {
-            return accept(fetch_(), expires_in);
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const exception& e) {
-            return e.info();
-        } catch (const std::exception& e) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           std::string("the grant threw: ") + e.what(), {});
-        } catch (...) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           "the grant threw a non-standard exception", {});
-        }
-    }
+    GENESYS_DECL result<std::string> fetch(std::optional<std::int64_t>& expires_in);
 
     /// The token of a grant's answer, checked fit for a Bearer header.
-    static result<std::string> accept(result<api_response<oauth_token>>&& r, std::optional<std::int64_t>& expires_in)
-    {
-        const std::string_view op = detail::request_token_operation;
-        {
-            if (!r)
-                return r.error();
-            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
-                error e;
-                e.kind = error_kind::decode;
-                e.code = make_error_code(errc::decode_failed);
-                e.operation = std::string(op);
-                e.status = r->status;
-                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
-                return e; // never cached: the next call fetches again
-            }
-            expires_in = r->data.expires_in;
-            return std::move(r->data.access_token);
-        }
-    }
+    static GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
+                                                   std::optional<std::int64_t>& expires_in);
 
     /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
-    result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen)
-    {
-        ++waiting_;
-        const auto fetched = [&] { return generation_ != seen; };
-        bool done = true;
-        if (const auto deadline = wait_deadline())
-            done = cv_.wait_until(lock, *deadline, fetched);
-        else
-            cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
-        --waiting_;
-        if (!done) {
-            lock.unlock();
-            return wait_timed_out();
-        }
-        const auto outcome = outcome_; // the fetch this call waited for, or a later one
-        lock.unlock();
-        return *outcome;
-    }
+    GENESYS_DECL result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen);
 
     /// Starts the asynchronous grant; its callback ends the fetch. The callback keeps the source
     /// alive when it is held by a `shared_ptr`.
-    void start_async_fetch(clock_type::time_point started)
-    {
-        auto keep = weak_from_this().lock();
-        auto done = [this, keep, started](result<api_response<oauth_token>> r) {
-            std::optional<std::int64_t> expires_in;
-            std::shared_ptr<const result<std::string>> outcome;
-            try {
-                outcome = std::make_shared<const result<std::string>>(accept(std::move(r), expires_in));
-            } catch (...) {
-                outcome = out_of_memory_;
-            }
-            finish_fetch(outcome, expires_in, started);
-        };
-        try {
-            async_fetch_(std::move(done));
-        } catch (...) { // it did not start: nothing will call `done`
-            std::shared_ptr<const result<std::string>> outcome = out_of_memory_;
-            try {
-                outcome = std::make_shared<const result<std::string>>(detail::network_failure(
-                    detail::request_token_operation, make_error_code(errc::transport_exception),
-                    "the asynchronous grant threw instead of starting", {}));
-            } catch (...) {
-            }
-            finish_fetch(outcome, std::nullopt, started);
-        }
-    }
+    GENESYS_DECL void start_async_fetch(clock_type::time_point started);
 
     /// Ends a fetch: caches its token, wakes the blocked waiters and answers the asynchronous ones.
-    void finish_fetch(std::shared_ptr<const result<std::string>> outcome, std::optional<std::int64_t> expires_in,
-                      clock_type::time_point started) noexcept
-    {
-        std::optional<cached_token> fresh;
-        std::vector<std::shared_ptr<detail::token_waiter>> answered;
-        try {
-            if (*outcome)
-                fresh = make_cached(**outcome, expires_in, started);
-        } catch (...) {
-            fresh.reset(); // out of memory: not cached, the waiters still get the token
-        }
-        {
-            std::lock_guard lock(mutex_);
-            if (fresh)
-                cached_ = std::move(*fresh);
-            outcome_ = outcome;
-            fetching_ = false;
-            ++generation_;
-            answered.swap(waiters_);
-            for (auto& w : answered) {
-                w->answered_ = true;
-                if (w->counted_)
-                    --waiting_;
-            }
-        }
-        cv_.notify_all();
-        for (auto& w : answered)
-            w->deliver(*outcome);
-    }
+    GENESYS_DECL void finish_fetch(std::shared_ptr<const result<std::string>> outcome,
+                                   std::optional<std::int64_t> expires_in, clock_type::time_point started) noexcept;
 
     fetch_function fetch_;
     async_fetch_function async_fetch_;
@@ -522,5 +235,9 @@ private:
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/impl/token_source.ipp>
+#endif
 
 #endif

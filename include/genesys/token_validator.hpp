@@ -7,21 +7,14 @@
 
 #include <genesys/async_transport.hpp>
 #include <genesys/client_config.hpp>
-#include <genesys/detail/call_machine.hpp>
-#include <genesys/detail/client_core.hpp>
-#include <genesys/detail/failure.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/detail/validator_cache.hpp>
-#include <genesys/error.hpp>
+#include <genesys/detail/validator_core.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
-#include <genesys/routes.hpp>
 #include <genesys/transport.hpp>
 
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
 
@@ -31,28 +24,6 @@ namespace detail {
 
 template <class Transport>
 struct async_validate_impl; // <genesys/async_token_validator.hpp>
-
-/// The error of a token that cannot be checked (empty, too long, a space or a control character),
-/// or nothing; the blocking and asynchronous validations both start with it.
-inline std::optional<error> unsendable_token(std::string_view token)
-{
-    if (auto why = validator_cache::token_problem(token); !why.empty())
-        return invalid_argument(validate_operation, why, token);
-    return std::nullopt;
-}
-
-/// Prepares the check of `token` in `req` and `settings`: `GET /api/v2/tokens/me` carrying it,
-/// `preserveIdleTTL` as the options say. Returns why it cannot be sent, or nothing.
-inline std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
-                                          http_request& req, call_settings& settings, std::string_view token)
-{
-    const auto& route = routes::get_tokens_me;
-    if (auto rejected = core.prepare(req, route, get_tokens_me_query(options.preserve_idle_ttl), {}))
-        return rejected;
-    settings = core.settings(route);
-    client_core::use_token(req, settings, token);
-    return std::nullopt;
-}
 
 } // namespace detail
 
@@ -99,14 +70,11 @@ template <class Transport>
 class token_validator {
     struct shared {
         shared(Transport t, client_config config, token_validator_options options)
-            : transport(std::move(t)), core(std::move(config), detail::client_core::token_per_call_t{}),
-              cache(std::move(options))
+            : transport(std::move(t)), core(std::move(config), std::move(options))
         {
         }
         Transport transport;
-        detail::client_core core;
-        detail::validator_cache cache;
-        std::mutex send_mutex; // a blocking transport sends one request at a time
+        detail::validator_core core;
     };
 
 public:
@@ -138,26 +106,7 @@ public:
     [[nodiscard]] result<validated_token> validate(std::string_view token)
         requires genesys::transport<Transport>
     {
-        shared& sh = *shared_;
-        if (auto rejected = detail::unsendable_token(token))
-            return std::move(*rejected);
-        const detail::hash128 key = sh.cache.key_of(token);
-        auto found = sh.cache.begin(key);
-        if (found.answer)
-            return std::move(*found.answer);
-        if (!found.leader)
-            return sh.cache.wait(*found.flight);
-        std::optional<result<api_response<token_info>>> fetched;
-        try {
-            fetched.emplace(fetch(sh, token));
-        } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
-            (void)sh.cache.finish(key, found.flight,
-                                  detail::network_failure(routes::get_tokens_me.operation_id,
-                                                          make_error_code(errc::transport_exception),
-                                                          "an exception ended the check", token));
-            throw;
-        }
-        return sh.cache.apply_policy(sh.cache.finish(key, found.flight, std::move(*fetched)));
+        return shared_->core.validate(token, detail::send_ref(shared_->transport));
     }
 
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
@@ -180,16 +129,16 @@ public:
     }
 
     /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
-    void forget(std::string_view token) { shared_->cache.forget(shared_->cache.key_of(token)); }
+    void forget(std::string_view token) { shared_->core.cache().forget(shared_->core.cache().key_of(token)); }
 
     /// Forgets every token.
-    void clear() { shared_->cache.clear(); }
+    void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).
-    token_validator_stats stats() const { return shared_->cache.stats(); }
+    token_validator_stats stats() const { return shared_->core.cache().stats(); }
 
     /// The options the validator was made with.
-    const token_validator_options& options() const noexcept { return shared_->cache.options(); }
+    const token_validator_options& options() const noexcept { return shared_->core.cache().options(); }
 
     /// The transport the validator sends through, shared with its copies; unsynchronized with
     /// the validations' sends.
@@ -198,26 +147,6 @@ public:
 private:
     template <class>
     friend struct detail::async_validate_impl;
-
-    static result<api_response<token_info>> fetch(shared& sh, std::string_view token)
-    {
-        http_request req;
-        detail::call_settings settings;
-        if (auto rejected = detail::prepare_check(sh.core, sh.cache.options(), req, settings, token))
-            return std::move(*rejected);
-        struct wipe_on_exit { // the token lives only as long as this check
-            http_request& req;
-            ~wipe_on_exit() { detail::client_core::wipe_token(req); }
-        } wipe{req};
-        detail::call_machine machine(settings, req);
-        std::lock_guard lock(sh.send_mutex);
-        auto sent = detail::run_blocking(machine, sh.core.config().retry, [&sh](const http_request& r, std::string& what) {
-            return detail::send_through(sh.transport, r, what);
-        });
-        return detail::to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent),
-                                                   machine.secret(), sh.core.limits())
-            .to_result();
-    }
 
     std::shared_ptr<shared> shared_;
 };

@@ -2938,23 +2938,16 @@ inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
 /// `token_source`: a cached access token that refreshes itself, shared by any number of clients and threads.
 
 
-#include <boost/system/errc.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 namespace genesys {
@@ -2962,19 +2955,6 @@ namespace genesys {
 class token_source;
 
 namespace detail {
-
-/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
-constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
-{
-    if (token.empty())
-        return "is empty";
-    for (char c : token) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f)
-            return "has a space, a control character or a non-ASCII byte";
-    }
-    return {};
-}
 
 /// The operation named by errors about getting a token.
 inline constexpr std::string_view request_token_operation = "requestToken";
@@ -3049,40 +3029,26 @@ public:
         @param fetch The grant, called on the thread of the call that needs a token.
         @param options How the token is kept.
     */
-    explicit token_source(fetch_function fetch, token_source_options options = {})
-        : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
-    {
-    }
+    GENESYS_DECL explicit token_source(fetch_function fetch, token_source_options options = {});
 
     /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
         wait for it on a condition variable: never call them on a thread the grant needs to
         complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
         `client_config::token_source` does): a fetch under way keeps it alive. */
-    explicit token_source(async_fetch_function fetch, token_source_options options = {})
-        : async_fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
-    {
-    }
+    GENESYS_DECL explicit token_source(async_fetch_function fetch, token_source_options options = {});
 
     /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
-    token_source(async_fetch_function fetch, oauth_token initial, token_source_options options = {})
-        : token_source(std::move(fetch), std::move(options))
-    {
-        if (detail::bearer_token_problem(initial.access_token).empty())
-            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
-    }
+    GENESYS_DECL token_source(async_fetch_function fetch, oauth_token initial,
+                              token_source_options options = {});
 
     /// A source that starts with `initial` (e.g. from the authorization-code grant), its
     /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
     /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
-    token_source(fetch_function fetch, oauth_token initial, token_source_options options = {})
-        : token_source(std::move(fetch), std::move(options))
-    {
-        if (detail::bearer_token_problem(initial.access_token).empty())
-            cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
-    }
+    GENESYS_DECL token_source(fetch_function fetch, oauth_token initial, token_source_options options = {});
 
     token_source(const token_source&) = delete;
     token_source& operator=(const token_source&) = delete;
+    GENESYS_DECL ~token_source();
 
     /** The cached token while it is fresh; otherwise a new one, fetched by this call or by the
         call already fetching (waited for, at most `wait_timeout`).
@@ -3095,155 +3061,47 @@ public:
         @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
         gets a `network` error.
     */
-    [[nodiscard]] result<std::string> try_token()
-    {
-        std::unique_lock lock(mutex_);
-        const auto started = now();
-        if (cached_ && is_fresh(*cached_, started))
-            return cached_->value;
-        if (fetching_)
-            return wait_for_fetch(lock, generation_);
-        fetching_ = true;
-        ++fetches_;
-        if (!fetch_ && async_fetch_) { // an asynchronous grant: start it and wait like the others
-            const std::uint64_t seen = generation_;
-            lock.unlock();
-            start_async_fetch(started);
-            lock.lock();
-            return wait_for_fetch(lock, seen);
-        }
-        lock.unlock();
-
-        // Everything that may throw happens before the lock is taken again; an exception
-        // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
-        fetch_guard guard{*this};
-        std::optional<std::int64_t> expires_in;
-        auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
-        guard.done = true;
-        finish_fetch(outcome, expires_in, started);
-        return *outcome;
-    }
+    [[nodiscard]] GENESYS_DECL result<std::string> try_token();
 
     /// The cached token while it is fresh, without waiting or fetching.
-    std::optional<std::string> fresh_token() const
-    {
-        std::lock_guard lock(mutex_);
-        if (cached_ && is_fresh(*cached_, now()))
-            return cached_->value;
-        return std::nullopt;
-    }
+    GENESYS_DECL std::optional<std::string> fresh_token() const;
 
     /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
         once when one is fresh; else when the fetch under way ends, or the one this call starts
         with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
         answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
-    void wait_async(std::shared_ptr<detail::token_waiter> waiter)
-    {
-        std::unique_lock lock(mutex_);
-        const auto started = now();
-        if (cached_ && is_fresh(*cached_, started)) {
-            const result<std::string> token = cached_->value;
-            waiter->answered_ = true;
-            lock.unlock();
-            waiter->deliver(token);
-            return;
-        }
-        if (fetching_) {
-            waiter->counted_ = true;
-            ++waiting_;
-            waiters_.push_back(std::move(waiter));
-            return;
-        }
-        if (!async_fetch_) {
-            waiter->answered_ = true;
-            lock.unlock();
-            waiter->deliver(detail::invalid_argument(
-                detail::request_token_operation,
-                "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
-                "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
-            return;
-        }
-        fetching_ = true;
-        ++fetches_;
-        waiters_.push_back(std::move(waiter));
-        lock.unlock();
-        start_async_fetch(started);
-    }
+    GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
         it will not be answered, so the caller completes it; false when its answer is already on
         its way. */
-    bool withdraw(detail::token_waiter& waiter)
-    {
-        std::lock_guard lock(mutex_);
-        if (waiter.answered_)
-            return false;
-        waiter.answered_ = true;
-        if (waiter.counted_)
-            --waiting_;
-        std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
-        return true;
-    }
+    GENESYS_DECL bool withdraw(detail::token_waiter& waiter);
 
     /// The error of a caller that waited `wait_timeout` for a fetch another call started.
-    error wait_timed_out() const
-    {
-        return detail::network_failure(detail::request_token_operation,
-                                       boost::system::errc::make_error_code(boost::system::errc::timed_out),
-                                       "waited " + std::to_string(options_.wait_timeout.count()) +
-                                           " ms for the token refresh another call started",
-                                       {});
-    }
+    GENESYS_DECL error wait_timed_out() const;
 
     /// `try_token`, its error thrown as the `genesys::exception` of its kind.
-    std::string token() { return try_token().value(); }
+    GENESYS_DECL std::string token();
 
     /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
         fetched since, by another call, is kept. */
-    void invalidate(std::string_view rejected_token)
-    {
-        std::lock_guard lock(mutex_);
-        if (cached_ && cached_->value == rejected_token)
-            cached_.reset();
-    }
+    GENESYS_DECL void invalidate(std::string_view rejected_token);
 
     /// Drops the cached token, whatever it is: the next call fetches a new one.
-    void clear()
-    {
-        std::lock_guard lock(mutex_);
-        cached_.reset();
-    }
+    GENESYS_DECL void clear();
 
     /// True when a token is cached and not yet due for a refresh.
-    bool has_fresh_token() const
-    {
-        std::lock_guard lock(mutex_);
-        return cached_ && is_fresh(*cached_, now());
-    }
+    GENESYS_DECL bool has_fresh_token() const;
 
     /// When the cached token expires (its `expires_in`), if one is cached and its lifetime is known.
-    std::optional<clock_type::time_point> expires_at() const
-    {
-        std::lock_guard lock(mutex_);
-        if (!cached_)
-            return std::nullopt;
-        return cached_->expires_at;
-    }
+    GENESYS_DECL std::optional<clock_type::time_point> expires_at() const;
 
     /// How many fetches have been started (each calls the grant once).
-    std::uint64_t fetch_count() const
-    {
-        std::lock_guard lock(mutex_);
-        return fetches_;
-    }
+    GENESYS_DECL std::uint64_t fetch_count() const;
 
     /// How many calls are waiting, right now, for a fetch under way: those of another call's
     /// fetch, and a blocking call waiting for the asynchronous grant it started.
-    std::size_t waiting() const
-    {
-        std::lock_guard lock(mutex_);
-        return waiting_;
-    }
+    GENESYS_DECL std::size_t waiting() const;
 
     /// The options the source was made with.
     const token_source_options& options() const noexcept { return options_; }
@@ -3257,182 +3115,38 @@ private:
 
     /// Ends a fetch that left by an exception (out of memory): waiters get an error made in
     /// advance (nothing is allocated while unwinding), not a hang.
-    struct fetch_guard {
-        token_source& self;
-        bool done = false;
-        ~fetch_guard()
-        {
-            if (!done)
-                self.finish_fetch(self.out_of_memory_, std::nullopt, {});
-        }
-    };
+    struct fetch_guard;
 
-    static std::shared_ptr<const result<std::string>> make_out_of_memory()
-    {
-        error e;
-        e.kind = error_kind::network;
-        e.code = make_error_code(errc::transport_exception);
-        e.operation = std::string(detail::request_token_operation);
-        e.message = e.operation + " failed: out of memory while fetching a token";
-        return std::make_shared<const result<std::string>>(std::move(e));
-    }
+    static GENESYS_DECL std::shared_ptr<const result<std::string>> make_out_of_memory();
 
-    clock_type::time_point now() const { return options_.clock ? options_.clock() : clock_type::now(); }
+    GENESYS_DECL clock_type::time_point now() const;
 
     /// When a waiter gives up, in real time: `std::nullopt` for a `wait_timeout` so long that the
     /// deadline would overflow the clock (`milliseconds::max()`); a negative one is zero.
-    std::optional<clock_type::time_point> wait_deadline() const
-    {
-        using std::chrono::milliseconds;
-        const auto start = clock_type::now();
-        const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
-        const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
-        if (timeout >= headroom - milliseconds(1))
-            return std::nullopt;
-        return start + timeout;
-    }
+    GENESYS_DECL std::optional<clock_type::time_point> wait_deadline() const;
 
-    static bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept
-    {
-        return !t.refresh_at || at < *t.refresh_at;
-    }
+    static GENESYS_DECL bool is_fresh(const cached_token& t, clock_type::time_point at) noexcept;
 
-    cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
-                             clock_type::time_point started) const
-    {
-        cached_token t{std::move(value), std::nullopt, std::nullopt};
-        if (!expires_in || *expires_in <= 0)
-            return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
-        using std::chrono::seconds;
-        constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
-        const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
-        const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
-        t.expires_at = started + lifetime;
-        t.refresh_at = started + lifetime - margin;
-        return t;
-    }
+    GENESYS_DECL cached_token make_cached(std::string value, std::optional<std::int64_t> expires_in,
+                                          clock_type::time_point started) const;
 
     /// Calls the grant; every failure, a thrown one included, becomes an error.
-    result<std::string> fetch(std::optional<std::int64_t>& expires_in)
-    {
-        const std::string_view op = detail::request_token_operation;
-        if (!fetch_)
-            return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
-        try {
-            return accept(fetch_(), expires_in);
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const exception& e) {
-            return e.info();
-        } catch (const std::exception& e) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           std::string("the grant threw: ") + e.what(), {});
-        } catch (...) {
-            return detail::network_failure(op, make_error_code(errc::transport_exception),
-                                           "the grant threw a non-standard exception", {});
-        }
-    }
+    GENESYS_DECL result<std::string> fetch(std::optional<std::int64_t>& expires_in);
 
     /// The token of a grant's answer, checked fit for a Bearer header.
-    static result<std::string> accept(result<api_response<oauth_token>>&& r, std::optional<std::int64_t>& expires_in)
-    {
-        const std::string_view op = detail::request_token_operation;
-        {
-            if (!r)
-                return r.error();
-            if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
-                error e;
-                e.kind = error_kind::decode;
-                e.code = make_error_code(errc::decode_failed);
-                e.operation = std::string(op);
-                e.status = r->status;
-                e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
-                return e; // never cached: the next call fetches again
-            }
-            expires_in = r->data.expires_in;
-            return std::move(r->data.access_token);
-        }
-    }
+    static GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
+                                                   std::optional<std::int64_t>& expires_in);
 
     /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
-    result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen)
-    {
-        ++waiting_;
-        const auto fetched = [&] { return generation_ != seen; };
-        bool done = true;
-        if (const auto deadline = wait_deadline())
-            done = cv_.wait_until(lock, *deadline, fetched);
-        else
-            cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
-        --waiting_;
-        if (!done) {
-            lock.unlock();
-            return wait_timed_out();
-        }
-        const auto outcome = outcome_; // the fetch this call waited for, or a later one
-        lock.unlock();
-        return *outcome;
-    }
+    GENESYS_DECL result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen);
 
     /// Starts the asynchronous grant; its callback ends the fetch. The callback keeps the source
     /// alive when it is held by a `shared_ptr`.
-    void start_async_fetch(clock_type::time_point started)
-    {
-        auto keep = weak_from_this().lock();
-        auto done = [this, keep, started](result<api_response<oauth_token>> r) {
-            std::optional<std::int64_t> expires_in;
-            std::shared_ptr<const result<std::string>> outcome;
-            try {
-                outcome = std::make_shared<const result<std::string>>(accept(std::move(r), expires_in));
-            } catch (...) {
-                outcome = out_of_memory_;
-            }
-            finish_fetch(outcome, expires_in, started);
-        };
-        try {
-            async_fetch_(std::move(done));
-        } catch (...) { // it did not start: nothing will call `done`
-            std::shared_ptr<const result<std::string>> outcome = out_of_memory_;
-            try {
-                outcome = std::make_shared<const result<std::string>>(detail::network_failure(
-                    detail::request_token_operation, make_error_code(errc::transport_exception),
-                    "the asynchronous grant threw instead of starting", {}));
-            } catch (...) {
-            }
-            finish_fetch(outcome, std::nullopt, started);
-        }
-    }
+    GENESYS_DECL void start_async_fetch(clock_type::time_point started);
 
     /// Ends a fetch: caches its token, wakes the blocked waiters and answers the asynchronous ones.
-    void finish_fetch(std::shared_ptr<const result<std::string>> outcome, std::optional<std::int64_t> expires_in,
-                      clock_type::time_point started) noexcept
-    {
-        std::optional<cached_token> fresh;
-        std::vector<std::shared_ptr<detail::token_waiter>> answered;
-        try {
-            if (*outcome)
-                fresh = make_cached(**outcome, expires_in, started);
-        } catch (...) {
-            fresh.reset(); // out of memory: not cached, the waiters still get the token
-        }
-        {
-            std::lock_guard lock(mutex_);
-            if (fresh)
-                cached_ = std::move(*fresh);
-            outcome_ = outcome;
-            fetching_ = false;
-            ++generation_;
-            answered.swap(waiters_);
-            for (auto& w : answered) {
-                w->answered_ = true;
-                if (w->counted_)
-                    --waiting_;
-            }
-        }
-        cv_.notify_all();
-        for (auto& w : answered)
-            w->deliver(*outcome);
-    }
+    GENESYS_DECL void finish_fetch(std::shared_ptr<const result<std::string>> outcome,
+                                   std::optional<std::int64_t> expires_in, clock_type::time_point started) noexcept;
 
     fetch_function fetch_;
     async_fetch_function async_fetch_;
@@ -3450,6 +3164,385 @@ private:
 };
 
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/impl/token_source.ipp> ----
+#ifndef GENESYS_IMPL_TOKEN_SOURCE_IPP
+#define GENESYS_IMPL_TOKEN_SOURCE_IPP
+
+
+#include <boost/system/errc.hpp>
+
+#include <algorithm>
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+
+namespace genesys {
+
+namespace detail {
+
+/// Why `token` cannot be sent as `Authorization: Bearer <token>`, or empty. Never quotes it.
+constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "is empty";
+    for (char c : token) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return "has a space, a control character or a non-ASCII byte";
+    }
+    return {};
+}
+
+} // namespace detail
+
+/// Ends a fetch that left by an exception (out of memory): waiters get an error made in
+/// advance (nothing is allocated while unwinding), not a hang.
+struct token_source::fetch_guard {
+    token_source& self;
+    bool done = false;
+    ~fetch_guard()
+    {
+        if (!done)
+            self.finish_fetch(self.out_of_memory_, std::nullopt, {});
+    }
+};
+
+GENESYS_DECL token_source::token_source(fetch_function fetch, token_source_options options)
+    : fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+{
+}
+
+GENESYS_DECL token_source::token_source(async_fetch_function fetch, token_source_options options)
+    : async_fetch_(std::move(fetch)), options_(std::move(options)), out_of_memory_(make_out_of_memory())
+{
+}
+
+GENESYS_DECL token_source::token_source(async_fetch_function fetch, oauth_token initial,
+                                        token_source_options options)
+    : token_source(std::move(fetch), std::move(options))
+{
+    if (detail::bearer_token_problem(initial.access_token).empty())
+        cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+}
+
+GENESYS_DECL token_source::token_source(fetch_function fetch, oauth_token initial, token_source_options options)
+    : token_source(std::move(fetch), std::move(options))
+{
+    if (detail::bearer_token_problem(initial.access_token).empty())
+        cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
+}
+
+GENESYS_DECL token_source::~token_source() = default;
+
+GENESYS_DECL result<std::string> token_source::try_token()
+{
+    std::unique_lock lock(mutex_);
+    const auto started = now();
+    if (cached_ && is_fresh(*cached_, started))
+        return cached_->value;
+    if (fetching_)
+        return wait_for_fetch(lock, generation_);
+    fetching_ = true;
+    ++fetches_;
+    if (!fetch_ && async_fetch_) { // an asynchronous grant: start it and wait like the others
+        const std::uint64_t seen = generation_;
+        lock.unlock();
+        start_async_fetch(started);
+        lock.lock();
+        return wait_for_fetch(lock, seen);
+    }
+    lock.unlock();
+
+    // Everything that may throw happens before the lock is taken again; an exception
+    // (out of memory) ends the fetch through the guard, so waiters are never left hanging.
+    fetch_guard guard{*this};
+    std::optional<std::int64_t> expires_in;
+    auto outcome = std::make_shared<const result<std::string>>(fetch(expires_in));
+    guard.done = true;
+    finish_fetch(outcome, expires_in, started);
+    return *outcome;
+}
+
+GENESYS_DECL std::optional<std::string> token_source::fresh_token() const
+{
+    std::lock_guard lock(mutex_);
+    if (cached_ && is_fresh(*cached_, now()))
+        return cached_->value;
+    return std::nullopt;
+}
+
+GENESYS_DECL void token_source::wait_async(std::shared_ptr<detail::token_waiter> waiter)
+{
+    std::unique_lock lock(mutex_);
+    const auto started = now();
+    if (cached_ && is_fresh(*cached_, started)) {
+        const result<std::string> token = cached_->value;
+        waiter->answered_ = true;
+        lock.unlock();
+        waiter->deliver(token);
+        return;
+    }
+    if (fetching_) {
+        waiter->counted_ = true;
+        ++waiting_;
+        waiters_.push_back(std::move(waiter));
+        return;
+    }
+    if (!async_fetch_) {
+        waiter->answered_ = true;
+        lock.unlock();
+        waiter->deliver(detail::invalid_argument(
+            detail::request_token_operation,
+            "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
+            "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
+        return;
+    }
+    fetching_ = true;
+    ++fetches_;
+    waiters_.push_back(std::move(waiter));
+    lock.unlock();
+    start_async_fetch(started);
+}
+
+GENESYS_DECL bool token_source::withdraw(detail::token_waiter& waiter)
+{
+    std::lock_guard lock(mutex_);
+    if (waiter.answered_)
+        return false;
+    waiter.answered_ = true;
+    if (waiter.counted_)
+        --waiting_;
+    std::erase_if(waiters_, [&](const auto& p) { return p.get() == &waiter; });
+    return true;
+}
+
+GENESYS_DECL error token_source::wait_timed_out() const
+{
+    return detail::network_failure(detail::request_token_operation,
+                                   boost::system::errc::make_error_code(boost::system::errc::timed_out),
+                                   "waited " + std::to_string(options_.wait_timeout.count()) +
+                                       " ms for the token refresh another call started",
+                                   {});
+}
+
+GENESYS_DECL std::string token_source::token()
+{
+    return try_token().value();
+}
+
+GENESYS_DECL void token_source::invalidate(std::string_view rejected_token)
+{
+    std::lock_guard lock(mutex_);
+    if (cached_ && cached_->value == rejected_token)
+        cached_.reset();
+}
+
+GENESYS_DECL void token_source::clear()
+{
+    std::lock_guard lock(mutex_);
+    cached_.reset();
+}
+
+GENESYS_DECL bool token_source::has_fresh_token() const
+{
+    std::lock_guard lock(mutex_);
+    return cached_ && is_fresh(*cached_, now());
+}
+
+GENESYS_DECL std::optional<token_source::clock_type::time_point> token_source::expires_at() const
+{
+    std::lock_guard lock(mutex_);
+    if (!cached_)
+        return std::nullopt;
+    return cached_->expires_at;
+}
+
+GENESYS_DECL std::uint64_t token_source::fetch_count() const
+{
+    std::lock_guard lock(mutex_);
+    return fetches_;
+}
+
+GENESYS_DECL std::size_t token_source::waiting() const
+{
+    std::lock_guard lock(mutex_);
+    return waiting_;
+}
+
+GENESYS_DECL std::shared_ptr<const result<std::string>> token_source::make_out_of_memory()
+{
+    error e;
+    e.kind = error_kind::network;
+    e.code = make_error_code(errc::transport_exception);
+    e.operation = std::string(detail::request_token_operation);
+    e.message = e.operation + " failed: out of memory while fetching a token";
+    return std::make_shared<const result<std::string>>(std::move(e));
+}
+
+GENESYS_DECL token_source::clock_type::time_point token_source::now() const
+{
+    return options_.clock ? options_.clock() : clock_type::now();
+}
+
+GENESYS_DECL std::optional<token_source::clock_type::time_point> token_source::wait_deadline() const
+{
+    using std::chrono::milliseconds;
+    const auto start = clock_type::now();
+    const milliseconds timeout = std::max(options_.wait_timeout, milliseconds(0));
+    const auto headroom = std::chrono::duration_cast<milliseconds>(clock_type::time_point::max() - start);
+    if (timeout >= headroom - milliseconds(1))
+        return std::nullopt;
+    return start + timeout;
+}
+
+GENESYS_DECL bool token_source::is_fresh(const cached_token& t, clock_type::time_point at) noexcept
+{
+    return !t.refresh_at || at < *t.refresh_at;
+}
+
+GENESYS_DECL token_source::cached_token token_source::make_cached(std::string value,
+                                                             std::optional<std::int64_t> expires_in,
+                                                             clock_type::time_point started) const
+{
+    cached_token t{std::move(value), std::nullopt, std::nullopt};
+    if (!expires_in || *expires_in <= 0)
+        return t; // no usable lifetime: kept until the API rejects it, not fetched on every call
+    using std::chrono::seconds;
+    constexpr std::int64_t ten_years = std::int64_t{10} * 366 * 24 * 3600;
+    const seconds lifetime{std::clamp<std::int64_t>(*expires_in, 0, ten_years)};
+    const seconds margin = std::min(std::max(options_.refresh_margin, seconds(0)), lifetime / 2);
+    t.expires_at = started + lifetime;
+    t.refresh_at = started + lifetime - margin;
+    return t;
+}
+
+GENESYS_DECL result<std::string> token_source::fetch(std::optional<std::int64_t>& expires_in)
+{
+    const std::string_view op = detail::request_token_operation;
+    if (!fetch_)
+        return detail::invalid_argument(op, "the token source has no grant to fetch a token with");
+    try {
+        return accept(fetch_(), expires_in);
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const exception& e) {
+        return e.info();
+    } catch (const std::exception& e) {
+        return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                       std::string("the grant threw: ") + e.what(), {});
+    } catch (...) {
+        return detail::network_failure(op, make_error_code(errc::transport_exception),
+                                       "the grant threw a non-standard exception", {});
+    }
+}
+
+GENESYS_DECL result<std::string> token_source::accept(result<api_response<oauth_token>>&& r,
+                                                     std::optional<std::int64_t>& expires_in)
+{
+    const std::string_view op = detail::request_token_operation;
+    {
+        if (!r)
+            return r.error();
+        if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
+            error e;
+            e.kind = error_kind::decode;
+            e.code = make_error_code(errc::decode_failed);
+            e.operation = std::string(op);
+            e.status = r->status;
+            e.message = e.operation + " failed: the token response has an access_token that " + std::string(why);
+            return e; // never cached: the next call fetches again
+        }
+        expires_in = r->data.expires_in;
+        return std::move(r->data.access_token);
+    }
+}
+
+GENESYS_DECL result<std::string> token_source::wait_for_fetch(std::unique_lock<std::mutex>& lock,
+                                                             std::uint64_t seen)
+{
+    ++waiting_;
+    const auto fetched = [&] { return generation_ != seen; };
+    bool done = true;
+    if (const auto deadline = wait_deadline())
+        done = cv_.wait_until(lock, *deadline, fetched);
+    else
+        cv_.wait(lock, fetched); // a timeout too long to represent: no timeout
+    --waiting_;
+    if (!done) {
+        lock.unlock();
+        return wait_timed_out();
+    }
+    const auto outcome = outcome_; // the fetch this call waited for, or a later one
+    lock.unlock();
+    return *outcome;
+}
+
+GENESYS_DECL void token_source::start_async_fetch(clock_type::time_point started)
+{
+    auto keep = weak_from_this().lock();
+    auto done = [this, keep, started](result<api_response<oauth_token>> r) {
+        std::optional<std::int64_t> expires_in;
+        std::shared_ptr<const result<std::string>> outcome;
+        try {
+            outcome = std::make_shared<const result<std::string>>(accept(std::move(r), expires_in));
+        } catch (...) {
+            outcome = out_of_memory_;
+        }
+        finish_fetch(outcome, expires_in, started);
+    };
+    try {
+        async_fetch_(std::move(done));
+    } catch (...) { // it did not start: nothing will call `done`
+        std::shared_ptr<const result<std::string>> outcome = out_of_memory_;
+        try {
+            outcome = std::make_shared<const result<std::string>>(detail::network_failure(
+                detail::request_token_operation, make_error_code(errc::transport_exception),
+                "the asynchronous grant threw instead of starting", {}));
+        } catch (...) {
+        }
+        finish_fetch(outcome, std::nullopt, started);
+    }
+}
+
+GENESYS_DECL void token_source::finish_fetch(std::shared_ptr<const result<std::string>> outcome,
+                                            std::optional<std::int64_t> expires_in,
+                                            clock_type::time_point started) noexcept
+{
+    std::optional<cached_token> fresh;
+    std::vector<std::shared_ptr<detail::token_waiter>> answered;
+    try {
+        if (*outcome)
+            fresh = make_cached(**outcome, expires_in, started);
+    } catch (...) {
+        fresh.reset(); // out of memory: not cached, the waiters still get the token
+    }
+    {
+        std::lock_guard lock(mutex_);
+        if (fresh)
+            cached_ = std::move(*fresh);
+        outcome_ = outcome;
+        fetching_ = false;
+        ++generation_;
+        answered.swap(waiters_);
+        for (auto& w : answered) {
+            w->answered_ = true;
+            if (w->counted_)
+                --waiting_;
+        }
+    }
+    cv_.notify_all();
+    for (auto& w : answered)
+        w->deliver(*outcome);
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/impl/token_source.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/token_source.hpp> ----
@@ -5405,6 +5498,788 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 /// `token_validator`: is a bearer token a client sent this service live, and whose is it?
 /// Cached, single-flight, bounded; `async_validate` is in <genesys/async_token_validator.hpp>.
 
+// ---- begin <genesys/detail/validator_cache.hpp> ----
+#ifndef GENESYS_DETAIL_VALIDATOR_CACHE_HPP
+#define GENESYS_DETAIL_VALIDATOR_CACHE_HPP
+
+// What `token_validator` is besides its transport, written once for its blocking and its
+// asynchronous forms: the cache (sharded, bounded, CLOCK eviction, keyed by a keyed hash of the
+// token), the single flight of each token's check, the expiry rules, stale-if-error, the policy
+// and the counters. No I/O: the validator fetches, this decides.
+
+// ---- begin <genesys/detail/siphash.hpp> ----
+#ifndef GENESYS_DETAIL_SIPHASH_HPP
+#define GENESYS_DETAIL_SIPHASH_HPP
+
+// SipHash-2-4 with a 128-bit output (Aumasson and Bernstein; the reference is veorq/SipHash): a
+// keyed hash. The token validator keys its cache by it, with a random key per process, so the
+// cache holds no token and a token cannot be found from an entry, nor a collision made without
+// the key.
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// A 128-bit hash value; `lo` is its first eight bytes, little-endian.
+struct hash128 {
+    std::uint64_t lo = 0;
+    std::uint64_t hi = 0;
+    friend bool operator==(const hash128&, const hash128&) = default;
+};
+
+/// A SipHash key.
+struct siphash_key {
+    std::uint64_t k0 = 0;
+    std::uint64_t k1 = 0;
+
+    /// A key from the system's random source (`std::random_device`).
+    static siphash_key random()
+    {
+        std::random_device rd;
+        auto word = [&] { return (std::uint64_t(rd()) << 32) ^ std::uint64_t(rd()); };
+        siphash_key k;
+        k.k0 = word();
+        k.k1 = word();
+        return k;
+    }
+};
+
+namespace sip {
+
+constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+
+inline std::uint64_t load_le(const unsigned char* p) noexcept
+{
+    std::uint64_t v = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        std::memcpy(&v, p, 8); // one load
+    } else {
+        for (int i = 7; i >= 0; --i)
+            v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+struct state {
+    std::uint64_t v0, v1, v2, v3;
+    void round() noexcept
+    {
+        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+    }
+    void compress(std::uint64_t m) noexcept
+    {
+        v3 ^= m;
+        round();
+        round();
+        v0 ^= m;
+    }
+};
+
+} // namespace sip
+
+/// SipHash-2-4-128 of `data` under `key`.
+inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcept
+{
+    sip::state s{0x736f6d6570736575ULL ^ key.k0, 0x646f72616e646f6dULL ^ key.k1 ^ 0xee,
+                 0x6c7967656e657261ULL ^ key.k0, 0x7465646279746573ULL ^ key.k1};
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    const std::size_t n = data.size();
+    const std::size_t whole = n & ~std::size_t(7);
+    for (std::size_t i = 0; i < whole; i += 8)
+        s.compress(sip::load_le(p + i));
+    unsigned char tail[8] = {};
+    if (n > whole) // (an empty view's data() may be null: no memcpy from it, even of 0 bytes)
+        std::memcpy(tail, p + whole, n - whole);
+    std::uint64_t b = std::uint64_t(n) << 56;
+    b |= sip::load_le(tail);
+    s.compress(b);
+    s.v2 ^= 0xee;
+    for (int i = 0; i < 4; ++i)
+        s.round();
+    hash128 out;
+    out.lo = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+    s.v1 ^= 0xdd;
+    for (int i = 0; i < 4; ++i)
+        s.round();
+    out.hi = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+    return out;
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/siphash.hpp> ----
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace genesys {
+
+/** How a `token_validator` caches and what it requires of a token.
+
+    @code
+    genesys::token_validator_options o;
+    o.organization_id = "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55"; // only this organization's tokens
+    o.required_scopes = {"users:readonly"};
+    @endcode
+*/
+struct token_validator_options {
+    /// A valid token is trusted this long after it was checked, or until its `dateTokenIdles`
+    /// if that comes first.
+    std::chrono::seconds max_age{60};
+    /// An invalid token (the API's 401) is remembered this long; 0: not at all.
+    std::chrono::seconds negative_ttl{10};
+    /// When the API cannot be reached, answers 5xx or 429, a valid token whose trust ran out
+    /// less than this long ago is still accepted (`validated_token::stale()`). Off by default.
+    std::chrono::seconds stale_if_error{0};
+    /// At most this many tokens are remembered (valid and invalid together); the least
+    /// recently used go first (CLOCK).
+    std::size_t max_entries = 10000;
+    /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
+    bool preserve_idle_ttl = true;
+    /// Required organization id (`token_info::organization`), if set.
+    std::optional<std::string> organization_id{};
+    /// Required home organization id (`token_info::home_organization`), if set.
+    std::optional<std::string> home_organization_id{};
+    /// Every one of these must be in the token's `authorizedScope`.
+    std::vector<std::string> required_scopes{};
+    /// If not empty, the token's OAuth client id must be one of these.
+    std::vector<std::string> allowed_client_ids{};
+    /// The wall clock (`dateTokenIdles` is wall-clock time); for tests. Empty: `system_clock::now`.
+    std::function<std::chrono::system_clock::time_point()> clock{};
+};
+
+/// A counter snapshot of a `token_validator` (`stats()`), each since it was made.
+struct token_validator_stats {
+    std::uint64_t hits = 0;          ///< answered from a valid entry
+    std::uint64_t negative_hits = 0; ///< answered from a remembered 401
+    std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
+    std::uint64_t misses = 0;        ///< API calls made
+    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call
+    std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
+    std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
+    std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
+    std::size_t entries = 0;         ///< entries held now
+};
+
+namespace detail {
+
+/// One remembered answer: a valid token's info, or the 401 it got.
+struct validator_entry {
+    hash128 key;
+    token_info info;
+    std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
+    std::chrono::system_clock::time_point fetched_at;
+    std::chrono::system_clock::time_point trusted_until;
+};
+
+} // namespace detail
+
+/** A token the validator found valid: what `GET /api/v2/tokens/me` said about it, and for how
+    long the validator trusts that answer. Cheap to copy (it shares the cache's entry). */
+class validated_token {
+public:
+    /// What the API said about the token.
+    const token_info& info() const noexcept { return entry_->info; }
+    /// When the API said it.
+    std::chrono::system_clock::time_point fetched_at() const noexcept { return entry_->fetched_at; }
+    /// Until when the answer is trusted without asking again.
+    std::chrono::system_clock::time_point trusted_until() const noexcept { return entry_->trusted_until; }
+    /// True when the answer's trust has run out and it was used only because the API could not
+    /// be asked (`token_validator_options::stale_if_error`).
+    bool stale() const noexcept { return stale_; }
+
+    /// @private
+    validated_token(std::shared_ptr<const detail::validator_entry> e, bool stale) noexcept
+        : entry_(std::move(e)), stale_(stale)
+    {
+    }
+
+    /// Writes the organization and OAuth client ids and the trust's end, e.g.
+    /// `validated_token{organization 6f0b..., client 9c2e..., trusted until 2026-11-27T22:15:30.250Z}`.
+    friend GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v);
+
+private:
+    std::shared_ptr<const detail::validator_entry> entry_;
+    bool stale_ = false;
+};
+
+namespace detail {
+
+inline constexpr std::string_view validate_operation = "validateToken";
+
+/// Waits for a flight's outcome as a completion handler (the asynchronous form).
+class flight_waiter {
+public:
+    /// Called once, with the final answer (policy applied), under no lock; must not throw.
+    virtual void deliver(const result<validated_token>& r) noexcept = 0;
+
+protected:
+    ~flight_waiter() = default;
+};
+
+/// One token's API call under way, and who waits for it.
+struct validator_flight {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    std::optional<result<validated_token>> outcome; // before the policy
+    std::vector<std::shared_ptr<flight_waiter>> waiters;
+};
+
+/// The cache and the single flights. Thread-safe.
+class validator_cache {
+public:
+    using clock = std::chrono::system_clock;
+    using time_point = clock::time_point;
+
+    explicit GENESYS_DECL validator_cache(token_validator_options o);
+
+    const token_validator_options& options() const noexcept { return opts_; }
+
+    GENESYS_DECL time_point now() const;
+
+    hash128 key_of(std::string_view token) const noexcept { return siphash128(key_, token); }
+
+    /// Why `token` cannot be checked (empty, too long, or not fit for a Bearer header), or empty.
+    static GENESYS_DECL std::string_view token_problem(std::string_view token) noexcept;
+
+    /// What a validation found before any API call.
+    struct lookup {
+        std::optional<result<validated_token>> answer;  ///< a hit (policy applied)
+        std::shared_ptr<validator_flight> flight;        ///< the call to wait for, or to make
+        bool leader = false;                             ///< this validation makes the call
+    };
+
+    /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
+    GENESYS_DECL lookup begin(const hash128& key);
+
+    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
+        a stale entry if allowed, wakes the blocked waiters and hands the answer to each
+        asynchronous one, the policy applied for each (and counted for each, as for blocking
+        callers). Returns the answer without the policy: a blocking leader applies it with
+        `apply_policy`; an asynchronous leader is one of the waiters. */
+    GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
+                                                result<api_response<token_info>>&& fetched);
+
+    /// Blocks until `f` has its outcome; returns it, policy applied.
+    GENESYS_DECL result<validated_token> wait(validator_flight& f);
+
+    /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
+    /// it, policy applied, and the caller delivers it).
+    GENESYS_DECL bool join(validator_flight& f, std::shared_ptr<flight_waiter> w,
+                           std::optional<result<validated_token>>& answer);
+
+    /// Takes a waiter out (it was cancelled); false when the outcome already went to it.
+    GENESYS_DECL bool withdraw(validator_flight& f, const flight_waiter* w);
+
+    /// Forgets one token's entry (not a check under way).
+    GENESYS_DECL void forget(const hash128& key);
+
+    /// Forgets every entry.
+    GENESYS_DECL void clear();
+
+    GENESYS_DECL token_validator_stats stats() const;
+
+    /// Applies the policy to a positive answer (an error passes through).
+    GENESYS_DECL result<validated_token> apply_policy(result<validated_token>&& r) const;
+
+private:
+    static constexpr std::size_t shard_count = 16;
+
+    struct slot {
+        hash128 key{}; // here too, so that evicting reads no entry
+        std::shared_ptr<const validator_entry> entry;
+        mutable std::atomic<bool> referenced{false};
+        slot() = default;
+        slot(slot&& o) noexcept : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()) {}
+    };
+
+    struct key_hash {
+        std::size_t operator()(const hash128& k) const noexcept { return static_cast<std::size_t>(k.lo); }
+    };
+
+    struct shard {
+        mutable std::shared_mutex mutex;
+        std::unordered_map<hash128, std::size_t, key_hash> index; // key -> slot
+        std::vector<slot> slots;
+        std::vector<std::size_t> free; // slots emptied by forget() or an expired entry
+        std::size_t capacity = 0;
+        std::size_t hand = 0; // CLOCK
+        std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
+        mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
+            evictions{0}, errors{0}, policy_rejections{0};
+    };
+
+    static GENESYS_DECL const siphash_key& process_key();
+
+    shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
+
+    /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
+    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const;
+
+    /// An expired valid entry still within `stale_if_error`, when `err` allows it.
+    GENESYS_DECL std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
+                                                                    const error& err) const;
+
+    GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
+
+    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
+    /// the entry replaced or evicted, for the caller to free after unlocking.
+    GENESYS_DECL std::shared_ptr<const validator_entry> store(shard& s, const hash128& key,
+                                                              std::shared_ptr<const validator_entry> e);
+
+    GENESYS_DECL std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key);
+
+    GENESYS_DECL std::string policy_problem(const token_info& info) const;
+
+    token_validator_options opts_;
+    siphash_key key_;
+    mutable std::vector<shard> shards_;
+};
+
+} // namespace detail
+} // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/validator_cache.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_VALIDATOR_CACHE_IPP
+#define GENESYS_DETAIL_IMPL_VALIDATOR_CACHE_IPP
+
+
+#include <algorithm>
+#include <ostream>
+#include <string>
+#include <utility>
+
+namespace genesys {
+
+GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v)
+{
+    const token_info& i = v.info();
+    os << "validated_token{organization " << (i.organization ? i.organization->id.value_or("?") : "?")
+       << ", client " << (i.oauth_client ? i.oauth_client->id.value_or("?") : "?") << ", trusted until "
+       << format_date_time(std::chrono::time_point_cast<std::chrono::milliseconds>(v.trusted_until()))
+       << (v.stale() ? ", stale" : "") << '}';
+    return os;
+}
+
+namespace detail {
+
+GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
+    : opts_(std::move(o)), key_(process_key()), shards_(shard_count)
+{
+    // The shards' capacities add up to max_entries exactly (some are 0 below 16 entries).
+    for (std::size_t i = 0; i < shard_count; ++i)
+        shards_[i].capacity = opts_.max_entries / shard_count + (i < opts_.max_entries % shard_count ? 1 : 0);
+}
+
+GENESYS_DECL validator_cache::time_point validator_cache::now() const
+{
+    return opts_.clock ? opts_.clock() : clock::now();
+}
+
+GENESYS_DECL std::string_view validator_cache::token_problem(std::string_view token) noexcept
+{
+    if (token.empty())
+        return "the token is empty";
+    if (token.size() > 8192)
+        return "the token is over 8192 bytes";
+    bool bad = false; // no early exit: the loop vectorizes (it runs on every validation)
+    for (const char c : token)
+        bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+    return bad ? "the token contains a space or a control character" : std::string_view{};
+}
+
+GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
+{
+    const time_point t = now();
+    shard& s = shard_of(key);
+    {
+        std::shared_lock lock(s.mutex);
+        if (auto hit = find_fresh(s, key, t))
+            return {answer_from(std::move(hit)), {}, false};
+    }
+    std::unique_lock lock(s.mutex);
+    if (auto hit = find_fresh(s, key, t)) // filled while we waited for the lock
+        return {answer_from(std::move(hit)), {}, false};
+    if (auto it = s.flights.find(key); it != s.flights.end()) {
+        s.coalesced.fetch_add(1, std::memory_order_relaxed);
+        return {std::nullopt, it->second, false};
+    }
+    auto f = std::make_shared<validator_flight>();
+    s.flights.emplace(key, f);
+    s.misses.fetch_add(1, std::memory_order_relaxed);
+    return {std::nullopt, std::move(f), true};
+}
+
+GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
+                                                             const std::shared_ptr<validator_flight>& f,
+                                                             result<api_response<token_info>>&& fetched)
+{
+    const time_point t = now();
+    shard& s = shard_of(key);
+    // The entry is made before the shard is locked, and what it replaces or evicts is freed
+    // after: the lock covers only the map and the slots.
+    std::shared_ptr<const validator_entry> keep, dropped;
+    std::optional<error> failure;
+    bool rejected = false;
+    if (fetched) {
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->info = std::move(fetched->data);
+        e->fetched_at = t;
+        e->trusted_until = t + opts_.max_age;
+        if (e->info.date_token_idles)
+            e->trusted_until =
+                std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
+        keep = std::move(e);
+    } else {
+        failure.emplace(fetched.error()); // (result::error() returns a copy)
+        rejected = failure->kind == error_kind::api && failure->status == 401;
+        if (rejected && opts_.negative_ttl.count() > 0) {
+            auto e = std::make_shared<validator_entry>();
+            e->key = key;
+            e->rejected = std::make_unique<const error>(*failure);
+            e->fetched_at = t;
+            e->trusted_until = t + opts_.negative_ttl;
+            keep = std::move(e);
+        }
+    }
+    result<validated_token> r = validated_token(nullptr, false);
+    {
+        std::unique_lock lock(s.mutex);
+        if (keep && keep->trusted_until > t) {
+            dropped = store(s, key, keep);
+        } else if (!failure || rejected) {
+            dropped = erase(s, key); // already idle, or a 401 not to remember
+        }
+        if (!failure) {
+            r = validated_token(std::move(keep), false);
+        } else if (rejected) {
+            r = std::move(*failure);
+        } else {
+            s.errors.fetch_add(1, std::memory_order_relaxed);
+            auto stale = stale_entry(s, key, t, *failure);
+            if (stale)
+                s.stale_hits.fetch_add(1, std::memory_order_relaxed);
+            r = stale ? result<validated_token>(validated_token(std::move(stale), true))
+                      : result<validated_token>(std::move(*failure));
+        }
+        s.flights.erase(key);
+    }
+    dropped.reset();
+    std::vector<std::shared_ptr<flight_waiter>> waiters;
+    {
+        std::lock_guard lock(f->mutex);
+        f->outcome = r;
+        waiters.swap(f->waiters);
+    }
+    f->done_cv.notify_all();
+    for (auto& w : waiters)
+        w->deliver(apply_policy(result<validated_token>(r)));
+    return r;
+}
+
+GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f)
+{
+    std::unique_lock lock(f.mutex);
+    f.done_cv.wait(lock, [&] { return f.outcome.has_value(); });
+    result<validated_token> r = *f.outcome;
+    lock.unlock();
+    return apply_policy(std::move(r));
+}
+
+GENESYS_DECL bool validator_cache::join(validator_flight& f, std::shared_ptr<flight_waiter> w,
+                                        std::optional<result<validated_token>>& answer)
+{
+    std::unique_lock lock(f.mutex);
+    if (f.outcome) {
+        result<validated_token> r = *f.outcome;
+        lock.unlock();
+        answer.emplace(apply_policy(std::move(r)));
+        return false;
+    }
+    f.waiters.push_back(std::move(w));
+    return true;
+}
+
+GENESYS_DECL bool validator_cache::withdraw(validator_flight& f, const flight_waiter* w)
+{
+    std::lock_guard lock(f.mutex);
+    auto it = std::find_if(f.waiters.begin(), f.waiters.end(), [&](const auto& p) { return p.get() == w; });
+    if (it == f.waiters.end())
+        return false;
+    f.waiters.erase(it);
+    return true;
+}
+
+GENESYS_DECL void validator_cache::forget(const hash128& key)
+{
+    shard& s = shard_of(key);
+    std::shared_ptr<const validator_entry> dropped;
+    std::unique_lock lock(s.mutex);
+    dropped = erase(s, key);
+    lock.unlock();
+}
+
+GENESYS_DECL void validator_cache::clear()
+{
+    for (auto& s : shards_) {
+        std::vector<slot> dropped; // freed after unlocking
+        std::unique_lock lock(s.mutex);
+        s.index.clear();
+        dropped.swap(s.slots);
+        s.free.clear();
+        s.hand = 0;
+    }
+}
+
+GENESYS_DECL token_validator_stats validator_cache::stats() const
+{
+    token_validator_stats out;
+    for (auto& s : shards_) {
+        out.hits += s.hits.load(std::memory_order_relaxed);
+        out.negative_hits += s.negative_hits.load(std::memory_order_relaxed);
+        out.stale_hits += s.stale_hits.load(std::memory_order_relaxed);
+        out.misses += s.misses.load(std::memory_order_relaxed);
+        out.coalesced += s.coalesced.load(std::memory_order_relaxed);
+        out.evictions += s.evictions.load(std::memory_order_relaxed);
+        out.errors += s.errors.load(std::memory_order_relaxed);
+        out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
+        std::shared_lock lock(s.mutex);
+        out.entries += s.index.size();
+    }
+    return out;
+}
+
+GENESYS_DECL result<validated_token> validator_cache::apply_policy(result<validated_token>&& r) const
+{
+    if (!r)
+        return std::move(r);
+    std::string why = policy_problem(r->info());
+    if (why.empty())
+        return std::move(r);
+    shards_[0].policy_rejections.fetch_add(1, std::memory_order_relaxed);
+    error e;
+    e.kind = error_kind::policy;
+    e.code = make_error_code(errc::policy_mismatch);
+    e.operation = std::string(validate_operation);
+    e.message = std::string(validate_operation) + ": the token is valid but refused: " + why;
+    return e;
+}
+
+GENESYS_DECL const siphash_key& validator_cache::process_key()
+{
+    static const siphash_key k = siphash_key::random();
+    return k;
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(shard& s, const hash128& key,
+                                                                                time_point t) const
+{
+    auto it = s.index.find(key);
+    if (it == s.index.end())
+        return nullptr;
+    const slot& sl = s.slots[it->second];
+    if (sl.entry->trusted_until <= t)
+        return nullptr;
+    if (!sl.referenced.load(std::memory_order_relaxed))
+        sl.referenced.store(true, std::memory_order_relaxed);
+    (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
+    return sl.entry;
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::stale_entry(shard& s, const hash128& key,
+                                                                                 time_point t, const error& err) const
+{
+    if (opts_.stale_if_error.count() <= 0)
+        return nullptr;
+    const bool unreachable = err.kind == error_kind::network ||
+                             (err.kind == error_kind::api && (err.status == 429 || err.status >= 500));
+    if (!unreachable)
+        return nullptr;
+    auto it = s.index.find(key);
+    if (it == s.index.end())
+        return nullptr;
+    const auto& e = s.slots[it->second].entry;
+    if (e->rejected || t >= e->trusted_until + opts_.stale_if_error)
+        return nullptr;
+    return e;
+}
+
+GENESYS_DECL result<validated_token> validator_cache::answer_from(std::shared_ptr<const validator_entry> e) const
+{
+    if (e->rejected)
+        return *e->rejected;
+    return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard& s, const hash128& key,
+                                                                           std::shared_ptr<const validator_entry> e)
+{
+    if (auto it = s.index.find(key); it != s.index.end()) {
+        std::swap(s.slots[it->second].entry, e);
+        return e;
+    }
+    if (s.capacity == 0)
+        return e;
+    std::size_t i;
+    if (!s.free.empty()) {
+        i = s.free.back();
+        s.free.pop_back();
+    } else if (s.slots.size() < s.capacity) {
+        i = s.slots.size();
+        s.slots.emplace_back();
+    } else {
+        // CLOCK: the first slot not used since the hand last passed it goes.
+        while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
+            s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
+            s.hand = (s.hand + 1) % s.slots.size();
+        }
+        i = s.hand;
+        s.hand = (s.hand + 1) % s.slots.size();
+        s.index.erase(s.slots[i].key);
+        s.evictions.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot& sl = s.slots[i];
+    sl.key = key;
+    std::swap(sl.entry, e);
+    sl.referenced.store(false, std::memory_order_relaxed);
+    s.index.emplace(key, i);
+    return e;
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard& s, const hash128& key)
+{
+    auto it = s.index.find(key);
+    if (it == s.index.end())
+        return nullptr;
+    slot& sl = s.slots[it->second];
+    std::shared_ptr<const validator_entry> e = std::move(sl.entry);
+    sl.referenced.store(false, std::memory_order_relaxed);
+    s.free.push_back(it->second);
+    s.index.erase(it);
+    return e;
+}
+
+GENESYS_DECL std::string validator_cache::policy_problem(const token_info& info) const
+{
+    auto id_of = [](const std::optional<named_entity>& e) -> std::string {
+        return e && e->id ? *e->id : std::string("(none)");
+    };
+    if (opts_.organization_id && (!info.organization || info.organization->id != opts_.organization_id))
+        return "its organization is " + id_of(info.organization) + ", not " + *opts_.organization_id;
+    if (opts_.home_organization_id &&
+        (!info.home_organization || info.home_organization->id != opts_.home_organization_id))
+        return "its home organization is " + id_of(info.home_organization) + ", not " +
+               *opts_.home_organization_id;
+    for (const auto& scope : opts_.required_scopes) {
+        const bool has = info.authorized_scope &&
+                         std::find(info.authorized_scope->begin(), info.authorized_scope->end(), scope) !=
+                             info.authorized_scope->end();
+        if (!has)
+            return "it lacks the scope " + scope;
+    }
+    if (!opts_.allowed_client_ids.empty()) {
+        const std::optional<std::string> client = info.oauth_client ? info.oauth_client->id : std::nullopt;
+        if (!client || std::find(opts_.allowed_client_ids.begin(), opts_.allowed_client_ids.end(), *client) ==
+                           opts_.allowed_client_ids.end())
+            return "its OAuth client " + client.value_or("(none)") + " is not allowed";
+    }
+    return {};
+}
+
+} // namespace detail
+} // namespace genesys
+
+#endif
+// ---- end <genesys/detail/impl/validator_cache.ipp> ----
+#endif
+
+#endif
+// ---- end <genesys/detail/validator_cache.hpp> ----
+// ---- begin <genesys/detail/validator_core.hpp> ----
+#ifndef GENESYS_DETAIL_VALIDATOR_CORE_HPP
+#define GENESYS_DETAIL_VALIDATOR_CORE_HPP
+
+// What `token_validator<Transport>` is without its transport: the checked configuration, the
+// cache, and the blocking check through a `send_ref`. The template only forwards, so the check
+// (request building, the step machine, decoding, the cache's rules) is compiled once, and in the
+// compiled mode only in <genesys/src.hpp>; this header needs neither Boost.JSON nor the call path.
+
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+namespace genesys::detail {
+
+class client_core;   // <genesys/detail/client_core.hpp>
+struct call_settings; // <genesys/detail/call_machine.hpp>
+
+/// The error of a token `validate` refuses before any lookup (empty, too long, not fit for a
+/// Bearer header), or nothing. Never quotes the token.
+GENESYS_DECL std::optional<error> unsendable_token(std::string_view token);
+
+/// Prepares the check of `token` (`GET /api/v2/tokens/me`) in `req` and `settings`, both forms'
+/// one way; an error when the configuration is bad.
+GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
+                                                http_request& req, call_settings& settings, std::string_view token);
+
+/// A validator's state, shared by its copies. Thread-safe as `token_validator` says.
+class validator_core {
+public:
+    /// Checks `config` (a problem is returned by every validation, before sending).
+    GENESYS_DECL validator_core(client_config config, token_validator_options options);
+    GENESYS_DECL ~validator_core();
+    validator_core(const validator_core&) = delete;
+    validator_core& operator=(const validator_core&) = delete;
+
+    /// `token_validator::validate`, sending through `send` (one request at a time).
+    GENESYS_DECL result<validated_token> validate(std::string_view token, send_ref send);
+
+    const client_core& client() const noexcept { return *client_; }
+    validator_cache& cache() noexcept { return cache_; }
+    const validator_cache& cache() const noexcept { return cache_; }
+
+private:
+    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
+
+    std::unique_ptr<const client_core> client_; // never null
+    validator_cache cache_;
+    std::mutex send_mutex_; // a blocking transport sends one request at a time
+};
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/validator_core.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_VALIDATOR_CORE_IPP
+#define GENESYS_DETAIL_IMPL_VALIDATOR_CORE_IPP
+
 // ---- begin <genesys/detail/client_core.hpp> ----
 #ifndef GENESYS_DETAIL_CLIENT_CORE_HPP
 #define GENESYS_DETAIL_CLIENT_CORE_HPP
@@ -5890,660 +6765,89 @@ inline outcome<api_response<bool>> to_verdict(outcome<api_response<void>>&& r)
 
 #endif
 // ---- end <genesys/detail/client_core.hpp> ----
-// ---- begin <genesys/detail/validator_cache.hpp> ----
-#ifndef GENESYS_DETAIL_VALIDATOR_CACHE_HPP
-#define GENESYS_DETAIL_VALIDATOR_CACHE_HPP
 
-// What `token_validator` is besides its transport, written once for its blocking and its
-// asynchronous forms: the cache (sharded, bounded, CLOCK eviction, keyed by a keyed hash of the
-// token), the single flight of each token's check, the expiry rules, stale-if-error, the policy
-// and the counters. No I/O: the validator fetches, this decides.
-
-// ---- begin <genesys/detail/siphash.hpp> ----
-#ifndef GENESYS_DETAIL_SIPHASH_HPP
-#define GENESYS_DETAIL_SIPHASH_HPP
-
-// SipHash-2-4 with a 128-bit output (Aumasson and Bernstein; the reference is veorq/SipHash): a
-// keyed hash. The token validator keys its cache by it, with a random key per process, so the
-// cache holds no token and a token cannot be found from an entry, nor a collision made without
-// the key.
-
-#include <array>
-#include <bit>
-#include <cstdint>
-#include <cstring>
-#include <random>
-#include <string_view>
+#include <optional>
+#include <utility>
 
 namespace genesys::detail {
 
-/// A 128-bit hash value; `lo` is its first eight bytes, little-endian.
-struct hash128 {
-    std::uint64_t lo = 0;
-    std::uint64_t hi = 0;
-    friend bool operator==(const hash128&, const hash128&) = default;
-};
-
-/// A SipHash key.
-struct siphash_key {
-    std::uint64_t k0 = 0;
-    std::uint64_t k1 = 0;
-
-    /// A key from the system's random source (`std::random_device`).
-    static siphash_key random()
-    {
-        std::random_device rd;
-        auto word = [&] { return (std::uint64_t(rd()) << 32) ^ std::uint64_t(rd()); };
-        siphash_key k;
-        k.k0 = word();
-        k.k1 = word();
-        return k;
-    }
-};
-
-namespace sip {
-
-constexpr std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
-
-inline std::uint64_t load_le(const unsigned char* p) noexcept
+GENESYS_DECL std::optional<error> unsendable_token(std::string_view token)
 {
-    std::uint64_t v = 0;
-    if constexpr (std::endian::native == std::endian::little) {
-        std::memcpy(&v, p, 8); // one load
-    } else {
-        for (int i = 7; i >= 0; --i)
-            v = (v << 8) | p[i];
-    }
-    return v;
+    if (auto why = validator_cache::token_problem(token); !why.empty())
+        return invalid_argument(validate_operation, why, token);
+    return std::nullopt;
 }
 
-struct state {
-    std::uint64_t v0, v1, v2, v3;
-    void round() noexcept
-    {
-        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
-    }
-    void compress(std::uint64_t m) noexcept
-    {
-        v3 ^= m;
-        round();
-        round();
-        v0 ^= m;
-    }
-};
-
-} // namespace sip
-
-/// SipHash-2-4-128 of `data` under `key`.
-inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcept
+GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
+                                                http_request& req, call_settings& settings, std::string_view token)
 {
-    sip::state s{0x736f6d6570736575ULL ^ key.k0, 0x646f72616e646f6dULL ^ key.k1 ^ 0xee,
-                 0x6c7967656e657261ULL ^ key.k0, 0x7465646279746573ULL ^ key.k1};
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    const std::size_t n = data.size();
-    const std::size_t whole = n & ~std::size_t(7);
-    for (std::size_t i = 0; i < whole; i += 8)
-        s.compress(sip::load_le(p + i));
-    unsigned char tail[8] = {};
-    if (n > whole) // (an empty view's data() may be null: no memcpy from it, even of 0 bytes)
-        std::memcpy(tail, p + whole, n - whole);
-    std::uint64_t b = std::uint64_t(n) << 56;
-    b |= sip::load_le(tail);
-    s.compress(b);
-    s.v2 ^= 0xee;
-    for (int i = 0; i < 4; ++i)
-        s.round();
-    hash128 out;
-    out.lo = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
-    s.v1 ^= 0xdd;
-    for (int i = 0; i < 4; ++i)
-        s.round();
-    out.hi = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
-    return out;
+    const auto& route = routes::get_tokens_me;
+    if (auto rejected = core.prepare(req, route, get_tokens_me_query(options.preserve_idle_ttl), {}))
+        return rejected;
+    settings = core.settings(route);
+    client_core::use_token(req, settings, token);
+    return std::nullopt;
+}
+
+GENESYS_DECL validator_core::validator_core(client_config config, token_validator_options options)
+    : client_(std::make_unique<const client_core>(std::move(config), client_core::token_per_call_t{})),
+      cache_(std::move(options))
+{
+}
+
+GENESYS_DECL validator_core::~validator_core() = default;
+
+GENESYS_DECL result<validated_token> validator_core::validate(std::string_view token, send_ref send)
+{
+    if (auto rejected = unsendable_token(token))
+        return std::move(*rejected);
+    const hash128 key = cache_.key_of(token);
+    auto found = cache_.begin(key);
+    if (found.answer)
+        return std::move(*found.answer);
+    if (!found.leader)
+        return cache_.wait(*found.flight);
+    std::optional<result<api_response<token_info>>> fetched;
+    try {
+        fetched.emplace(fetch(token, send));
+    } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
+        (void)cache_.finish(key, found.flight,
+                            network_failure(routes::get_tokens_me.operation_id,
+                                            make_error_code(errc::transport_exception),
+                                            "an exception ended the check", token));
+        throw;
+    }
+    return cache_.apply_policy(cache_.finish(key, found.flight, std::move(*fetched)));
+}
+
+GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send)
+{
+    http_request req;
+    call_settings settings;
+    if (auto rejected = prepare_check(*client_, cache_.options(), req, settings, token))
+        return std::move(*rejected);
+    struct wipe_on_exit { // the token lives only as long as this check
+        http_request& req;
+        ~wipe_on_exit() { client_core::wipe_token(req); }
+    } wipe{req};
+    call_machine machine(settings, req);
+    std::lock_guard lock(send_mutex_);
+    auto sent = run_blocking(machine, client_->config().retry, send);
+    return to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent), machine.secret(),
+                                       client_->limits())
+        .to_result();
 }
 
 } // namespace genesys::detail
 
 #endif
-// ---- end <genesys/detail/siphash.hpp> ----
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstddef>
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <ostream>
-#include <optional>
-#include <shared_mutex>
-#include <string>
-#include <unordered_map>
-#include <utility>
-#include <vector>
-
-namespace genesys {
-
-/** How a `token_validator` caches and what it requires of a token.
-
-    @code
-    genesys::token_validator_options o;
-    o.organization_id = "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55"; // only this organization's tokens
-    o.required_scopes = {"users:readonly"};
-    @endcode
-*/
-struct token_validator_options {
-    /// A valid token is trusted this long after it was checked, or until its `dateTokenIdles`
-    /// if that comes first.
-    std::chrono::seconds max_age{60};
-    /// An invalid token (the API's 401) is remembered this long; 0: not at all.
-    std::chrono::seconds negative_ttl{10};
-    /// When the API cannot be reached, answers 5xx or 429, a valid token whose trust ran out
-    /// less than this long ago is still accepted (`validated_token::stale()`). Off by default.
-    std::chrono::seconds stale_if_error{0};
-    /// At most this many tokens are remembered (valid and invalid together); the least
-    /// recently used go first (CLOCK).
-    std::size_t max_entries = 10000;
-    /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
-    bool preserve_idle_ttl = true;
-    /// Required organization id (`token_info::organization`), if set.
-    std::optional<std::string> organization_id{};
-    /// Required home organization id (`token_info::home_organization`), if set.
-    std::optional<std::string> home_organization_id{};
-    /// Every one of these must be in the token's `authorizedScope`.
-    std::vector<std::string> required_scopes{};
-    /// If not empty, the token's OAuth client id must be one of these.
-    std::vector<std::string> allowed_client_ids{};
-    /// The wall clock (`dateTokenIdles` is wall-clock time); for tests. Empty: `system_clock::now`.
-    std::function<std::chrono::system_clock::time_point()> clock{};
-};
-
-/// A counter snapshot of a `token_validator` (`stats()`), each since it was made.
-struct token_validator_stats {
-    std::uint64_t hits = 0;          ///< answered from a valid entry
-    std::uint64_t negative_hits = 0; ///< answered from a remembered 401
-    std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
-    std::uint64_t misses = 0;        ///< API calls made
-    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call
-    std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
-    std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
-    std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
-    std::size_t entries = 0;         ///< entries held now
-};
-
-namespace detail {
-
-/// One remembered answer: a valid token's info, or the 401 it got.
-struct validator_entry {
-    hash128 key;
-    token_info info;
-    std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
-    std::chrono::system_clock::time_point fetched_at;
-    std::chrono::system_clock::time_point trusted_until;
-};
-
-} // namespace detail
-
-/** A token the validator found valid: what `GET /api/v2/tokens/me` said about it, and for how
-    long the validator trusts that answer. Cheap to copy (it shares the cache's entry). */
-class validated_token {
-public:
-    /// What the API said about the token.
-    const token_info& info() const noexcept { return entry_->info; }
-    /// When the API said it.
-    std::chrono::system_clock::time_point fetched_at() const noexcept { return entry_->fetched_at; }
-    /// Until when the answer is trusted without asking again.
-    std::chrono::system_clock::time_point trusted_until() const noexcept { return entry_->trusted_until; }
-    /// True when the answer's trust has run out and it was used only because the API could not
-    /// be asked (`token_validator_options::stale_if_error`).
-    bool stale() const noexcept { return stale_; }
-
-    /// @private
-    validated_token(std::shared_ptr<const detail::validator_entry> e, bool stale) noexcept
-        : entry_(std::move(e)), stale_(stale)
-    {
-    }
-
-    /// Writes the organization and OAuth client ids and the trust's end, e.g.
-    /// `validated_token{organization 6f0b..., client 9c2e..., trusted until 2026-11-27T22:15:30.250Z}`.
-    friend std::ostream& operator<<(std::ostream& os, const validated_token& v)
-    {
-        const token_info& i = v.info();
-        os << "validated_token{organization " << (i.organization ? i.organization->id.value_or("?") : "?")
-           << ", client " << (i.oauth_client ? i.oauth_client->id.value_or("?") : "?") << ", trusted until "
-           << format_date_time(std::chrono::time_point_cast<std::chrono::milliseconds>(v.trusted_until()))
-           << (v.stale() ? ", stale" : "") << '}';
-        return os;
-    }
-
-private:
-    std::shared_ptr<const detail::validator_entry> entry_;
-    bool stale_ = false;
-};
-
-namespace detail {
-
-inline constexpr std::string_view validate_operation = "validateToken";
-
-/// Waits for a flight's outcome as a completion handler (the asynchronous form).
-class flight_waiter {
-public:
-    /// Called once, with the final answer (policy applied), under no lock; must not throw.
-    virtual void deliver(const result<validated_token>& r) noexcept = 0;
-
-protected:
-    ~flight_waiter() = default;
-};
-
-/// One token's API call under way, and who waits for it.
-struct validator_flight {
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    std::optional<result<validated_token>> outcome; // before the policy
-    std::vector<std::shared_ptr<flight_waiter>> waiters;
-};
-
-/// The cache and the single flights. Thread-safe.
-class validator_cache {
-public:
-    using clock = std::chrono::system_clock;
-    using time_point = clock::time_point;
-
-    explicit validator_cache(token_validator_options o)
-        : opts_(std::move(o)), key_(process_key()), shards_(shard_count)
-    {
-        // The shards' capacities add up to max_entries exactly (some are 0 below 16 entries).
-        for (std::size_t i = 0; i < shard_count; ++i)
-            shards_[i].capacity = opts_.max_entries / shard_count + (i < opts_.max_entries % shard_count ? 1 : 0);
-    }
-
-    const token_validator_options& options() const noexcept { return opts_; }
-
-    time_point now() const { return opts_.clock ? opts_.clock() : clock::now(); }
-
-    hash128 key_of(std::string_view token) const noexcept { return siphash128(key_, token); }
-
-    /// Why `token` cannot be checked (empty, too long, or not fit for a Bearer header), or empty.
-    static std::string_view token_problem(std::string_view token) noexcept
-    {
-        if (token.empty())
-            return "the token is empty";
-        if (token.size() > 8192)
-            return "the token is over 8192 bytes";
-        bool bad = false; // no early exit: the loop vectorizes (it runs on every validation)
-        for (const char c : token)
-            bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-        return bad ? "the token contains a space or a control character" : std::string_view{};
-    }
-
-    /// What a validation found before any API call.
-    struct lookup {
-        std::optional<result<validated_token>> answer;  ///< a hit (policy applied)
-        std::shared_ptr<validator_flight> flight;        ///< the call to wait for, or to make
-        bool leader = false;                             ///< this validation makes the call
-    };
-
-    /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
-    lookup begin(const hash128& key)
-    {
-        const time_point t = now();
-        shard& s = shard_of(key);
-        {
-            std::shared_lock lock(s.mutex);
-            if (auto hit = find_fresh(s, key, t))
-                return {answer_from(std::move(hit)), {}, false};
-        }
-        std::unique_lock lock(s.mutex);
-        if (auto hit = find_fresh(s, key, t)) // filled while we waited for the lock
-            return {answer_from(std::move(hit)), {}, false};
-        if (auto it = s.flights.find(key); it != s.flights.end()) {
-            s.coalesced.fetch_add(1, std::memory_order_relaxed);
-            return {std::nullopt, it->second, false};
-        }
-        auto f = std::make_shared<validator_flight>();
-        s.flights.emplace(key, f);
-        s.misses.fetch_add(1, std::memory_order_relaxed);
-        return {std::nullopt, std::move(f), true};
-    }
-
-    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
-        a stale entry if allowed, wakes the blocked waiters and hands the answer to each
-        asynchronous one, the policy applied for each (and counted for each, as for blocking
-        callers). Returns the answer without the policy: a blocking leader applies it with
-        `apply_policy`; an asynchronous leader is one of the waiters. */
-    result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
-                                   result<api_response<token_info>>&& fetched)
-    {
-        const time_point t = now();
-        shard& s = shard_of(key);
-        // The entry is made before the shard is locked, and what it replaces or evicts is freed
-        // after: the lock covers only the map and the slots.
-        std::shared_ptr<const validator_entry> keep, dropped;
-        std::optional<error> failure;
-        bool rejected = false;
-        if (fetched) {
-            auto e = std::make_shared<validator_entry>();
-            e->key = key;
-            e->info = std::move(fetched->data);
-            e->fetched_at = t;
-            e->trusted_until = t + opts_.max_age;
-            if (e->info.date_token_idles)
-                e->trusted_until =
-                    std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
-            keep = std::move(e);
-        } else {
-            failure.emplace(fetched.error()); // (result::error() returns a copy)
-            rejected = failure->kind == error_kind::api && failure->status == 401;
-            if (rejected && opts_.negative_ttl.count() > 0) {
-                auto e = std::make_shared<validator_entry>();
-                e->key = key;
-                e->rejected = std::make_unique<const error>(*failure);
-                e->fetched_at = t;
-                e->trusted_until = t + opts_.negative_ttl;
-                keep = std::move(e);
-            }
-        }
-        result<validated_token> r = validated_token(nullptr, false);
-        {
-            std::unique_lock lock(s.mutex);
-            if (keep && keep->trusted_until > t) {
-                dropped = store(s, key, keep);
-            } else if (!failure || rejected) {
-                dropped = erase(s, key); // already idle, or a 401 not to remember
-            }
-            if (!failure) {
-                r = validated_token(std::move(keep), false);
-            } else if (rejected) {
-                r = std::move(*failure);
-            } else {
-                s.errors.fetch_add(1, std::memory_order_relaxed);
-                auto stale = stale_entry(s, key, t, *failure);
-                if (stale)
-                    s.stale_hits.fetch_add(1, std::memory_order_relaxed);
-                r = stale ? result<validated_token>(validated_token(std::move(stale), true))
-                          : result<validated_token>(std::move(*failure));
-            }
-            s.flights.erase(key);
-        }
-        dropped.reset();
-        std::vector<std::shared_ptr<flight_waiter>> waiters;
-        {
-            std::lock_guard lock(f->mutex);
-            f->outcome = r;
-            waiters.swap(f->waiters);
-        }
-        f->done_cv.notify_all();
-        for (auto& w : waiters)
-            w->deliver(apply_policy(result<validated_token>(r)));
-        return r;
-    }
-
-    /// Blocks until `f` has its outcome; returns it, policy applied.
-    result<validated_token> wait(validator_flight& f)
-    {
-        std::unique_lock lock(f.mutex);
-        f.done_cv.wait(lock, [&] { return f.outcome.has_value(); });
-        result<validated_token> r = *f.outcome;
-        lock.unlock();
-        return apply_policy(std::move(r));
-    }
-
-    /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
-    /// it, policy applied, and the caller delivers it).
-    bool join(validator_flight& f, std::shared_ptr<flight_waiter> w, std::optional<result<validated_token>>& answer)
-    {
-        std::unique_lock lock(f.mutex);
-        if (f.outcome) {
-            result<validated_token> r = *f.outcome;
-            lock.unlock();
-            answer.emplace(apply_policy(std::move(r)));
-            return false;
-        }
-        f.waiters.push_back(std::move(w));
-        return true;
-    }
-
-    /// Takes a waiter out (it was cancelled); false when the outcome already went to it.
-    bool withdraw(validator_flight& f, const flight_waiter* w)
-    {
-        std::lock_guard lock(f.mutex);
-        auto it = std::find_if(f.waiters.begin(), f.waiters.end(), [&](const auto& p) { return p.get() == w; });
-        if (it == f.waiters.end())
-            return false;
-        f.waiters.erase(it);
-        return true;
-    }
-
-    /// Forgets one token's entry (not a check under way).
-    void forget(const hash128& key)
-    {
-        shard& s = shard_of(key);
-        std::shared_ptr<const validator_entry> dropped;
-        std::unique_lock lock(s.mutex);
-        dropped = erase(s, key);
-        lock.unlock();
-    }
-
-    /// Forgets every entry.
-    void clear()
-    {
-        for (auto& s : shards_) {
-            std::vector<slot> dropped; // freed after unlocking
-            std::unique_lock lock(s.mutex);
-            s.index.clear();
-            dropped.swap(s.slots);
-            s.free.clear();
-            s.hand = 0;
-        }
-    }
-
-    token_validator_stats stats() const
-    {
-        token_validator_stats out;
-        for (auto& s : shards_) {
-            out.hits += s.hits.load(std::memory_order_relaxed);
-            out.negative_hits += s.negative_hits.load(std::memory_order_relaxed);
-            out.stale_hits += s.stale_hits.load(std::memory_order_relaxed);
-            out.misses += s.misses.load(std::memory_order_relaxed);
-            out.coalesced += s.coalesced.load(std::memory_order_relaxed);
-            out.evictions += s.evictions.load(std::memory_order_relaxed);
-            out.errors += s.errors.load(std::memory_order_relaxed);
-            out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
-            std::shared_lock lock(s.mutex);
-            out.entries += s.index.size();
-        }
-        return out;
-    }
-
-    /// Applies the policy to a positive answer (an error passes through).
-    result<validated_token> apply_policy(result<validated_token>&& r) const
-    {
-        if (!r)
-            return std::move(r);
-        std::string why = policy_problem(r->info());
-        if (why.empty())
-            return std::move(r);
-        shards_[0].policy_rejections.fetch_add(1, std::memory_order_relaxed);
-        error e;
-        e.kind = error_kind::policy;
-        e.code = make_error_code(errc::policy_mismatch);
-        e.operation = std::string(validate_operation);
-        e.message = std::string(validate_operation) + ": the token is valid but refused: " + why;
-        return e;
-    }
-
-private:
-    static constexpr std::size_t shard_count = 16;
-
-    struct slot {
-        hash128 key{}; // here too, so that evicting reads no entry
-        std::shared_ptr<const validator_entry> entry;
-        mutable std::atomic<bool> referenced{false};
-        slot() = default;
-        slot(slot&& o) noexcept : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()) {}
-    };
-
-    struct key_hash {
-        std::size_t operator()(const hash128& k) const noexcept { return static_cast<std::size_t>(k.lo); }
-    };
-
-    struct shard {
-        mutable std::shared_mutex mutex;
-        std::unordered_map<hash128, std::size_t, key_hash> index; // key -> slot
-        std::vector<slot> slots;
-        std::vector<std::size_t> free; // slots emptied by forget() or an expired entry
-        std::size_t capacity = 0;
-        std::size_t hand = 0; // CLOCK
-        std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
-        mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
-            evictions{0}, errors{0}, policy_rejections{0};
-    };
-
-    static const siphash_key& process_key()
-    {
-        static const siphash_key k = siphash_key::random();
-        return k;
-    }
-
-    shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
-
-    /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
-    std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const
-    {
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        const slot& sl = s.slots[it->second];
-        if (sl.entry->trusted_until <= t)
-            return nullptr;
-        if (!sl.referenced.load(std::memory_order_relaxed))
-            sl.referenced.store(true, std::memory_order_relaxed);
-        (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
-        return sl.entry;
-    }
-
-    /// An expired valid entry still within `stale_if_error`, when `err` allows it.
-    std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
-                                                       const error& err) const
-    {
-        if (opts_.stale_if_error.count() <= 0)
-            return nullptr;
-        const bool unreachable = err.kind == error_kind::network ||
-                                 (err.kind == error_kind::api && (err.status == 429 || err.status >= 500));
-        if (!unreachable)
-            return nullptr;
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        const auto& e = s.slots[it->second].entry;
-        if (e->rejected || t >= e->trusted_until + opts_.stale_if_error)
-            return nullptr;
-        return e;
-    }
-
-    result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const
-    {
-        if (e->rejected)
-            return *e->rejected;
-        return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
-    }
-
-    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
-    /// the entry replaced or evicted, for the caller to free after unlocking.
-    std::shared_ptr<const validator_entry> store(shard& s, const hash128& key, std::shared_ptr<const validator_entry> e)
-    {
-        if (auto it = s.index.find(key); it != s.index.end()) {
-            std::swap(s.slots[it->second].entry, e);
-            return e;
-        }
-        if (s.capacity == 0)
-            return e;
-        std::size_t i;
-        if (!s.free.empty()) {
-            i = s.free.back();
-            s.free.pop_back();
-        } else if (s.slots.size() < s.capacity) {
-            i = s.slots.size();
-            s.slots.emplace_back();
-        } else {
-            // CLOCK: the first slot not used since the hand last passed it goes.
-            while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
-                s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
-                s.hand = (s.hand + 1) % s.slots.size();
-            }
-            i = s.hand;
-            s.hand = (s.hand + 1) % s.slots.size();
-            s.index.erase(s.slots[i].key);
-            s.evictions.fetch_add(1, std::memory_order_relaxed);
-        }
-        slot& sl = s.slots[i];
-        sl.key = key;
-        std::swap(sl.entry, e);
-        sl.referenced.store(false, std::memory_order_relaxed);
-        s.index.emplace(key, i);
-        return e;
-    }
-
-    std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key)
-    {
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        slot& sl = s.slots[it->second];
-        std::shared_ptr<const validator_entry> e = std::move(sl.entry);
-        sl.referenced.store(false, std::memory_order_relaxed);
-        s.free.push_back(it->second);
-        s.index.erase(it);
-        return e;
-    }
-
-    std::string policy_problem(const token_info& info) const
-    {
-        auto id_of = [](const std::optional<named_entity>& e) -> std::string {
-            return e && e->id ? *e->id : std::string("(none)");
-        };
-        if (opts_.organization_id && (!info.organization || info.organization->id != opts_.organization_id))
-            return "its organization is " + id_of(info.organization) + ", not " + *opts_.organization_id;
-        if (opts_.home_organization_id &&
-            (!info.home_organization || info.home_organization->id != opts_.home_organization_id))
-            return "its home organization is " + id_of(info.home_organization) + ", not " +
-                   *opts_.home_organization_id;
-        for (const auto& scope : opts_.required_scopes) {
-            const bool has = info.authorized_scope &&
-                             std::find(info.authorized_scope->begin(), info.authorized_scope->end(), scope) !=
-                                 info.authorized_scope->end();
-            if (!has)
-                return "it lacks the scope " + scope;
-        }
-        if (!opts_.allowed_client_ids.empty()) {
-            const std::optional<std::string> client = info.oauth_client ? info.oauth_client->id : std::nullopt;
-            if (!client || std::find(opts_.allowed_client_ids.begin(), opts_.allowed_client_ids.end(), *client) ==
-                               opts_.allowed_client_ids.end())
-                return "its OAuth client " + client.value_or("(none)") + " is not allowed";
-        }
-        return {};
-    }
-
-    token_validator_options opts_;
-    siphash_key key_;
-    mutable std::vector<shard> shards_;
-};
-
-} // namespace detail
-} // namespace genesys
+// ---- end <genesys/detail/impl/validator_core.ipp> ----
+#endif
 
 #endif
-// ---- end <genesys/detail/validator_cache.hpp> ----
+// ---- end <genesys/detail/validator_core.hpp> ----
 
 #include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
 
@@ -6553,28 +6857,6 @@ namespace detail {
 
 template <class Transport>
 struct async_validate_impl; // <genesys/async_token_validator.hpp>
-
-/// The error of a token that cannot be checked (empty, too long, a space or a control character),
-/// or nothing; the blocking and asynchronous validations both start with it.
-inline std::optional<error> unsendable_token(std::string_view token)
-{
-    if (auto why = validator_cache::token_problem(token); !why.empty())
-        return invalid_argument(validate_operation, why, token);
-    return std::nullopt;
-}
-
-/// Prepares the check of `token` in `req` and `settings`: `GET /api/v2/tokens/me` carrying it,
-/// `preserveIdleTTL` as the options say. Returns why it cannot be sent, or nothing.
-inline std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
-                                          http_request& req, call_settings& settings, std::string_view token)
-{
-    const auto& route = routes::get_tokens_me;
-    if (auto rejected = core.prepare(req, route, get_tokens_me_query(options.preserve_idle_ttl), {}))
-        return rejected;
-    settings = core.settings(route);
-    client_core::use_token(req, settings, token);
-    return std::nullopt;
-}
 
 } // namespace detail
 
@@ -6621,14 +6903,11 @@ template <class Transport>
 class token_validator {
     struct shared {
         shared(Transport t, client_config config, token_validator_options options)
-            : transport(std::move(t)), core(std::move(config), detail::client_core::token_per_call_t{}),
-              cache(std::move(options))
+            : transport(std::move(t)), core(std::move(config), std::move(options))
         {
         }
         Transport transport;
-        detail::client_core core;
-        detail::validator_cache cache;
-        std::mutex send_mutex; // a blocking transport sends one request at a time
+        detail::validator_core core;
     };
 
 public:
@@ -6660,26 +6939,7 @@ public:
     [[nodiscard]] result<validated_token> validate(std::string_view token)
         requires genesys::transport<Transport>
     {
-        shared& sh = *shared_;
-        if (auto rejected = detail::unsendable_token(token))
-            return std::move(*rejected);
-        const detail::hash128 key = sh.cache.key_of(token);
-        auto found = sh.cache.begin(key);
-        if (found.answer)
-            return std::move(*found.answer);
-        if (!found.leader)
-            return sh.cache.wait(*found.flight);
-        std::optional<result<api_response<token_info>>> fetched;
-        try {
-            fetched.emplace(fetch(sh, token));
-        } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
-            (void)sh.cache.finish(key, found.flight,
-                                  detail::network_failure(routes::get_tokens_me.operation_id,
-                                                          make_error_code(errc::transport_exception),
-                                                          "an exception ended the check", token));
-            throw;
-        }
-        return sh.cache.apply_policy(sh.cache.finish(key, found.flight, std::move(*fetched)));
+        return shared_->core.validate(token, detail::send_ref(shared_->transport));
     }
 
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
@@ -6702,16 +6962,16 @@ public:
     }
 
     /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
-    void forget(std::string_view token) { shared_->cache.forget(shared_->cache.key_of(token)); }
+    void forget(std::string_view token) { shared_->core.cache().forget(shared_->core.cache().key_of(token)); }
 
     /// Forgets every token.
-    void clear() { shared_->cache.clear(); }
+    void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).
-    token_validator_stats stats() const { return shared_->cache.stats(); }
+    token_validator_stats stats() const { return shared_->core.cache().stats(); }
 
     /// The options the validator was made with.
-    const token_validator_options& options() const noexcept { return shared_->cache.options(); }
+    const token_validator_options& options() const noexcept { return shared_->core.cache().options(); }
 
     /// The transport the validator sends through, shared with its copies; unsynchronized with
     /// the validations' sends.
@@ -6720,26 +6980,6 @@ public:
 private:
     template <class>
     friend struct detail::async_validate_impl;
-
-    static result<api_response<token_info>> fetch(shared& sh, std::string_view token)
-    {
-        http_request req;
-        detail::call_settings settings;
-        if (auto rejected = detail::prepare_check(sh.core, sh.cache.options(), req, settings, token))
-            return std::move(*rejected);
-        struct wipe_on_exit { // the token lives only as long as this check
-            http_request& req;
-            ~wipe_on_exit() { detail::client_core::wipe_token(req); }
-        } wipe{req};
-        detail::call_machine machine(settings, req);
-        std::lock_guard lock(sh.send_mutex);
-        auto sent = detail::run_blocking(machine, sh.core.config().retry, [&sh](const http_request& r, std::string& what) {
-            return detail::send_through(sh.transport, r, what);
-        });
-        return detail::to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent),
-                                                   machine.secret(), sh.core.limits())
-            .to_result();
-    }
 
     std::shared_ptr<shared> shared_;
 };

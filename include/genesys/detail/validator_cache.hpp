@@ -6,26 +6,25 @@
 // token), the single flight of each token's check, the expiry rules, stale-if-error, the policy
 // and the counters. No I/O: the validator fetches, this decides.
 
+#include <genesys/detail/config.hpp>
 #include <genesys/detail/siphash.hpp>
 #include <genesys/error.hpp>
-#include <genesys/error_code.hpp>
-#include <genesys/detail/failure.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
-#include <ostream>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -114,15 +113,7 @@ public:
 
     /// Writes the organization and OAuth client ids and the trust's end, e.g.
     /// `validated_token{organization 6f0b..., client 9c2e..., trusted until 2026-11-27T22:15:30.250Z}`.
-    friend std::ostream& operator<<(std::ostream& os, const validated_token& v)
-    {
-        const token_info& i = v.info();
-        os << "validated_token{organization " << (i.organization ? i.organization->id.value_or("?") : "?")
-           << ", client " << (i.oauth_client ? i.oauth_client->id.value_or("?") : "?") << ", trusted until "
-           << format_date_time(std::chrono::time_point_cast<std::chrono::milliseconds>(v.trusted_until()))
-           << (v.stale() ? ", stale" : "") << '}';
-        return os;
-    }
+    friend GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v);
 
 private:
     std::shared_ptr<const detail::validator_entry> entry_;
@@ -157,32 +148,16 @@ public:
     using clock = std::chrono::system_clock;
     using time_point = clock::time_point;
 
-    explicit validator_cache(token_validator_options o)
-        : opts_(std::move(o)), key_(process_key()), shards_(shard_count)
-    {
-        // The shards' capacities add up to max_entries exactly (some are 0 below 16 entries).
-        for (std::size_t i = 0; i < shard_count; ++i)
-            shards_[i].capacity = opts_.max_entries / shard_count + (i < opts_.max_entries % shard_count ? 1 : 0);
-    }
+    explicit GENESYS_DECL validator_cache(token_validator_options o);
 
     const token_validator_options& options() const noexcept { return opts_; }
 
-    time_point now() const { return opts_.clock ? opts_.clock() : clock::now(); }
+    GENESYS_DECL time_point now() const;
 
     hash128 key_of(std::string_view token) const noexcept { return siphash128(key_, token); }
 
     /// Why `token` cannot be checked (empty, too long, or not fit for a Bearer header), or empty.
-    static std::string_view token_problem(std::string_view token) noexcept
-    {
-        if (token.empty())
-            return "the token is empty";
-        if (token.size() > 8192)
-            return "the token is over 8192 bytes";
-        bool bad = false; // no early exit: the loop vectorizes (it runs on every validation)
-        for (const char c : token)
-            bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-        return bad ? "the token contains a space or a control character" : std::string_view{};
-    }
+    static GENESYS_DECL std::string_view token_problem(std::string_view token) noexcept;
 
     /// What a validation found before any API call.
     struct lookup {
@@ -192,193 +167,37 @@ public:
     };
 
     /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
-    lookup begin(const hash128& key)
-    {
-        const time_point t = now();
-        shard& s = shard_of(key);
-        {
-            std::shared_lock lock(s.mutex);
-            if (auto hit = find_fresh(s, key, t))
-                return {answer_from(std::move(hit)), {}, false};
-        }
-        std::unique_lock lock(s.mutex);
-        if (auto hit = find_fresh(s, key, t)) // filled while we waited for the lock
-            return {answer_from(std::move(hit)), {}, false};
-        if (auto it = s.flights.find(key); it != s.flights.end()) {
-            s.coalesced.fetch_add(1, std::memory_order_relaxed);
-            return {std::nullopt, it->second, false};
-        }
-        auto f = std::make_shared<validator_flight>();
-        s.flights.emplace(key, f);
-        s.misses.fetch_add(1, std::memory_order_relaxed);
-        return {std::nullopt, std::move(f), true};
-    }
+    GENESYS_DECL lookup begin(const hash128& key);
 
     /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
         a stale entry if allowed, wakes the blocked waiters and hands the answer to each
         asynchronous one, the policy applied for each (and counted for each, as for blocking
         callers). Returns the answer without the policy: a blocking leader applies it with
         `apply_policy`; an asynchronous leader is one of the waiters. */
-    result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
-                                   result<api_response<token_info>>&& fetched)
-    {
-        const time_point t = now();
-        shard& s = shard_of(key);
-        // The entry is made before the shard is locked, and what it replaces or evicts is freed
-        // after: the lock covers only the map and the slots.
-        std::shared_ptr<const validator_entry> keep, dropped;
-        std::optional<error> failure;
-        bool rejected = false;
-        if (fetched) {
-            auto e = std::make_shared<validator_entry>();
-            e->key = key;
-            e->info = std::move(fetched->data);
-            e->fetched_at = t;
-            e->trusted_until = t + opts_.max_age;
-            if (e->info.date_token_idles)
-                e->trusted_until =
-                    std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
-            keep = std::move(e);
-        } else {
-            failure.emplace(fetched.error()); // (result::error() returns a copy)
-            rejected = failure->kind == error_kind::api && failure->status == 401;
-            if (rejected && opts_.negative_ttl.count() > 0) {
-                auto e = std::make_shared<validator_entry>();
-                e->key = key;
-                e->rejected = std::make_unique<const error>(*failure);
-                e->fetched_at = t;
-                e->trusted_until = t + opts_.negative_ttl;
-                keep = std::move(e);
-            }
-        }
-        result<validated_token> r = validated_token(nullptr, false);
-        {
-            std::unique_lock lock(s.mutex);
-            if (keep && keep->trusted_until > t) {
-                dropped = store(s, key, keep);
-            } else if (!failure || rejected) {
-                dropped = erase(s, key); // already idle, or a 401 not to remember
-            }
-            if (!failure) {
-                r = validated_token(std::move(keep), false);
-            } else if (rejected) {
-                r = std::move(*failure);
-            } else {
-                s.errors.fetch_add(1, std::memory_order_relaxed);
-                auto stale = stale_entry(s, key, t, *failure);
-                if (stale)
-                    s.stale_hits.fetch_add(1, std::memory_order_relaxed);
-                r = stale ? result<validated_token>(validated_token(std::move(stale), true))
-                          : result<validated_token>(std::move(*failure));
-            }
-            s.flights.erase(key);
-        }
-        dropped.reset();
-        std::vector<std::shared_ptr<flight_waiter>> waiters;
-        {
-            std::lock_guard lock(f->mutex);
-            f->outcome = r;
-            waiters.swap(f->waiters);
-        }
-        f->done_cv.notify_all();
-        for (auto& w : waiters)
-            w->deliver(apply_policy(result<validated_token>(r)));
-        return r;
-    }
+    GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
+                                                result<api_response<token_info>>&& fetched);
 
     /// Blocks until `f` has its outcome; returns it, policy applied.
-    result<validated_token> wait(validator_flight& f)
-    {
-        std::unique_lock lock(f.mutex);
-        f.done_cv.wait(lock, [&] { return f.outcome.has_value(); });
-        result<validated_token> r = *f.outcome;
-        lock.unlock();
-        return apply_policy(std::move(r));
-    }
+    GENESYS_DECL result<validated_token> wait(validator_flight& f);
 
     /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
     /// it, policy applied, and the caller delivers it).
-    bool join(validator_flight& f, std::shared_ptr<flight_waiter> w, std::optional<result<validated_token>>& answer)
-    {
-        std::unique_lock lock(f.mutex);
-        if (f.outcome) {
-            result<validated_token> r = *f.outcome;
-            lock.unlock();
-            answer.emplace(apply_policy(std::move(r)));
-            return false;
-        }
-        f.waiters.push_back(std::move(w));
-        return true;
-    }
+    GENESYS_DECL bool join(validator_flight& f, std::shared_ptr<flight_waiter> w,
+                           std::optional<result<validated_token>>& answer);
 
     /// Takes a waiter out (it was cancelled); false when the outcome already went to it.
-    bool withdraw(validator_flight& f, const flight_waiter* w)
-    {
-        std::lock_guard lock(f.mutex);
-        auto it = std::find_if(f.waiters.begin(), f.waiters.end(), [&](const auto& p) { return p.get() == w; });
-        if (it == f.waiters.end())
-            return false;
-        f.waiters.erase(it);
-        return true;
-    }
+    GENESYS_DECL bool withdraw(validator_flight& f, const flight_waiter* w);
 
     /// Forgets one token's entry (not a check under way).
-    void forget(const hash128& key)
-    {
-        shard& s = shard_of(key);
-        std::shared_ptr<const validator_entry> dropped;
-        std::unique_lock lock(s.mutex);
-        dropped = erase(s, key);
-        lock.unlock();
-    }
+    GENESYS_DECL void forget(const hash128& key);
 
     /// Forgets every entry.
-    void clear()
-    {
-        for (auto& s : shards_) {
-            std::vector<slot> dropped; // freed after unlocking
-            std::unique_lock lock(s.mutex);
-            s.index.clear();
-            dropped.swap(s.slots);
-            s.free.clear();
-            s.hand = 0;
-        }
-    }
+    GENESYS_DECL void clear();
 
-    token_validator_stats stats() const
-    {
-        token_validator_stats out;
-        for (auto& s : shards_) {
-            out.hits += s.hits.load(std::memory_order_relaxed);
-            out.negative_hits += s.negative_hits.load(std::memory_order_relaxed);
-            out.stale_hits += s.stale_hits.load(std::memory_order_relaxed);
-            out.misses += s.misses.load(std::memory_order_relaxed);
-            out.coalesced += s.coalesced.load(std::memory_order_relaxed);
-            out.evictions += s.evictions.load(std::memory_order_relaxed);
-            out.errors += s.errors.load(std::memory_order_relaxed);
-            out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
-            std::shared_lock lock(s.mutex);
-            out.entries += s.index.size();
-        }
-        return out;
-    }
+    GENESYS_DECL token_validator_stats stats() const;
 
     /// Applies the policy to a positive answer (an error passes through).
-    result<validated_token> apply_policy(result<validated_token>&& r) const
-    {
-        if (!r)
-            return std::move(r);
-        std::string why = policy_problem(r->info());
-        if (why.empty())
-            return std::move(r);
-        shards_[0].policy_rejections.fetch_add(1, std::memory_order_relaxed);
-        error e;
-        e.kind = error_kind::policy;
-        e.code = make_error_code(errc::policy_mismatch);
-        e.operation = std::string(validate_operation);
-        e.message = std::string(validate_operation) + ": the token is valid but refused: " + why;
-        return e;
-    }
+    GENESYS_DECL result<validated_token> apply_policy(result<validated_token>&& r) const;
 
 private:
     static constexpr std::size_t shard_count = 16;
@@ -407,130 +226,27 @@ private:
             evictions{0}, errors{0}, policy_rejections{0};
     };
 
-    static const siphash_key& process_key()
-    {
-        static const siphash_key k = siphash_key::random();
-        return k;
-    }
+    static GENESYS_DECL const siphash_key& process_key();
 
     shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
 
     /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
-    std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const
-    {
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        const slot& sl = s.slots[it->second];
-        if (sl.entry->trusted_until <= t)
-            return nullptr;
-        if (!sl.referenced.load(std::memory_order_relaxed))
-            sl.referenced.store(true, std::memory_order_relaxed);
-        (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
-        return sl.entry;
-    }
+    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const;
 
     /// An expired valid entry still within `stale_if_error`, when `err` allows it.
-    std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
-                                                       const error& err) const
-    {
-        if (opts_.stale_if_error.count() <= 0)
-            return nullptr;
-        const bool unreachable = err.kind == error_kind::network ||
-                                 (err.kind == error_kind::api && (err.status == 429 || err.status >= 500));
-        if (!unreachable)
-            return nullptr;
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        const auto& e = s.slots[it->second].entry;
-        if (e->rejected || t >= e->trusted_until + opts_.stale_if_error)
-            return nullptr;
-        return e;
-    }
+    GENESYS_DECL std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
+                                                                    const error& err) const;
 
-    result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const
-    {
-        if (e->rejected)
-            return *e->rejected;
-        return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
-    }
+    GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
 
     /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
     /// the entry replaced or evicted, for the caller to free after unlocking.
-    std::shared_ptr<const validator_entry> store(shard& s, const hash128& key, std::shared_ptr<const validator_entry> e)
-    {
-        if (auto it = s.index.find(key); it != s.index.end()) {
-            std::swap(s.slots[it->second].entry, e);
-            return e;
-        }
-        if (s.capacity == 0)
-            return e;
-        std::size_t i;
-        if (!s.free.empty()) {
-            i = s.free.back();
-            s.free.pop_back();
-        } else if (s.slots.size() < s.capacity) {
-            i = s.slots.size();
-            s.slots.emplace_back();
-        } else {
-            // CLOCK: the first slot not used since the hand last passed it goes.
-            while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
-                s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
-                s.hand = (s.hand + 1) % s.slots.size();
-            }
-            i = s.hand;
-            s.hand = (s.hand + 1) % s.slots.size();
-            s.index.erase(s.slots[i].key);
-            s.evictions.fetch_add(1, std::memory_order_relaxed);
-        }
-        slot& sl = s.slots[i];
-        sl.key = key;
-        std::swap(sl.entry, e);
-        sl.referenced.store(false, std::memory_order_relaxed);
-        s.index.emplace(key, i);
-        return e;
-    }
+    GENESYS_DECL std::shared_ptr<const validator_entry> store(shard& s, const hash128& key,
+                                                              std::shared_ptr<const validator_entry> e);
 
-    std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key)
-    {
-        auto it = s.index.find(key);
-        if (it == s.index.end())
-            return nullptr;
-        slot& sl = s.slots[it->second];
-        std::shared_ptr<const validator_entry> e = std::move(sl.entry);
-        sl.referenced.store(false, std::memory_order_relaxed);
-        s.free.push_back(it->second);
-        s.index.erase(it);
-        return e;
-    }
+    GENESYS_DECL std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key);
 
-    std::string policy_problem(const token_info& info) const
-    {
-        auto id_of = [](const std::optional<named_entity>& e) -> std::string {
-            return e && e->id ? *e->id : std::string("(none)");
-        };
-        if (opts_.organization_id && (!info.organization || info.organization->id != opts_.organization_id))
-            return "its organization is " + id_of(info.organization) + ", not " + *opts_.organization_id;
-        if (opts_.home_organization_id &&
-            (!info.home_organization || info.home_organization->id != opts_.home_organization_id))
-            return "its home organization is " + id_of(info.home_organization) + ", not " +
-                   *opts_.home_organization_id;
-        for (const auto& scope : opts_.required_scopes) {
-            const bool has = info.authorized_scope &&
-                             std::find(info.authorized_scope->begin(), info.authorized_scope->end(), scope) !=
-                                 info.authorized_scope->end();
-            if (!has)
-                return "it lacks the scope " + scope;
-        }
-        if (!opts_.allowed_client_ids.empty()) {
-            const std::optional<std::string> client = info.oauth_client ? info.oauth_client->id : std::nullopt;
-            if (!client || std::find(opts_.allowed_client_ids.begin(), opts_.allowed_client_ids.end(), *client) ==
-                               opts_.allowed_client_ids.end())
-                return "its OAuth client " + client.value_or("(none)") + " is not allowed";
-        }
-        return {};
-    }
+    GENESYS_DECL std::string policy_problem(const token_info& info) const;
 
     token_validator_options opts_;
     siphash_key key_;
@@ -539,5 +255,9 @@ private:
 
 } // namespace detail
 } // namespace genesys
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/detail/impl/validator_cache.ipp>
+#endif
 
 #endif

@@ -1,0 +1,86 @@
+#ifndef GENESYS_DETAIL_IMPL_VALIDATOR_CORE_IPP
+#define GENESYS_DETAIL_IMPL_VALIDATOR_CORE_IPP
+
+#include <genesys/detail/call_machine.hpp>
+#include <genesys/detail/client_core.hpp>
+#include <genesys/detail/failure.hpp>
+#include <genesys/detail/outcome.hpp>
+#include <genesys/detail/validator_core.hpp>
+#include <genesys/error_code.hpp>
+#include <genesys/routes.hpp>
+
+#include <optional>
+#include <utility>
+
+namespace genesys::detail {
+
+GENESYS_DECL std::optional<error> unsendable_token(std::string_view token)
+{
+    if (auto why = validator_cache::token_problem(token); !why.empty())
+        return invalid_argument(validate_operation, why, token);
+    return std::nullopt;
+}
+
+GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
+                                                http_request& req, call_settings& settings, std::string_view token)
+{
+    const auto& route = routes::get_tokens_me;
+    if (auto rejected = core.prepare(req, route, get_tokens_me_query(options.preserve_idle_ttl), {}))
+        return rejected;
+    settings = core.settings(route);
+    client_core::use_token(req, settings, token);
+    return std::nullopt;
+}
+
+GENESYS_DECL validator_core::validator_core(client_config config, token_validator_options options)
+    : client_(std::make_unique<const client_core>(std::move(config), client_core::token_per_call_t{})),
+      cache_(std::move(options))
+{
+}
+
+GENESYS_DECL validator_core::~validator_core() = default;
+
+GENESYS_DECL result<validated_token> validator_core::validate(std::string_view token, send_ref send)
+{
+    if (auto rejected = unsendable_token(token))
+        return std::move(*rejected);
+    const hash128 key = cache_.key_of(token);
+    auto found = cache_.begin(key);
+    if (found.answer)
+        return std::move(*found.answer);
+    if (!found.leader)
+        return cache_.wait(*found.flight);
+    std::optional<result<api_response<token_info>>> fetched;
+    try {
+        fetched.emplace(fetch(token, send));
+    } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
+        (void)cache_.finish(key, found.flight,
+                            network_failure(routes::get_tokens_me.operation_id,
+                                            make_error_code(errc::transport_exception),
+                                            "an exception ended the check", token));
+        throw;
+    }
+    return cache_.apply_policy(cache_.finish(key, found.flight, std::move(*fetched)));
+}
+
+GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send)
+{
+    http_request req;
+    call_settings settings;
+    if (auto rejected = prepare_check(*client_, cache_.options(), req, settings, token))
+        return std::move(*rejected);
+    struct wipe_on_exit { // the token lives only as long as this check
+        http_request& req;
+        ~wipe_on_exit() { client_core::wipe_token(req); }
+    } wipe{req};
+    call_machine machine(settings, req);
+    std::lock_guard lock(send_mutex_);
+    auto sent = run_blocking(machine, client_->config().retry, send);
+    return to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent), machine.secret(),
+                                       client_->limits())
+        .to_result();
+}
+
+} // namespace genesys::detail
+
+#endif

@@ -1,0 +1,66 @@
+#ifndef GENESYS_DETAIL_VALIDATOR_CORE_HPP
+#define GENESYS_DETAIL_VALIDATOR_CORE_HPP
+
+// What `token_validator<Transport>` is without its transport: the checked configuration, the
+// cache, and the blocking check through a `send_ref`. The template only forwards, so the check
+// (request building, the step machine, decoding, the cache's rules) is compiled once, and in the
+// compiled mode only in <genesys/src.hpp>; this header needs neither Boost.JSON nor the call path.
+
+#include <genesys/client_config.hpp>
+#include <genesys/detail/config.hpp>
+#include <genesys/detail/send_through.hpp>
+#include <genesys/detail/validator_cache.hpp>
+#include <genesys/error.hpp>
+#include <genesys/http.hpp>
+#include <genesys/result.hpp>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+namespace genesys::detail {
+
+class client_core;   // <genesys/detail/client_core.hpp>
+struct call_settings; // <genesys/detail/call_machine.hpp>
+
+/// The error of a token `validate` refuses before any lookup (empty, too long, not fit for a
+/// Bearer header), or nothing. Never quotes the token.
+GENESYS_DECL std::optional<error> unsendable_token(std::string_view token);
+
+/// Prepares the check of `token` (`GET /api/v2/tokens/me`) in `req` and `settings`, both forms'
+/// one way; an error when the configuration is bad.
+GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
+                                                http_request& req, call_settings& settings, std::string_view token);
+
+/// A validator's state, shared by its copies. Thread-safe as `token_validator` says.
+class validator_core {
+public:
+    /// Checks `config` (a problem is returned by every validation, before sending).
+    GENESYS_DECL validator_core(client_config config, token_validator_options options);
+    GENESYS_DECL ~validator_core();
+    validator_core(const validator_core&) = delete;
+    validator_core& operator=(const validator_core&) = delete;
+
+    /// `token_validator::validate`, sending through `send` (one request at a time).
+    GENESYS_DECL result<validated_token> validate(std::string_view token, send_ref send);
+
+    const client_core& client() const noexcept { return *client_; }
+    validator_cache& cache() noexcept { return cache_; }
+    const validator_cache& cache() const noexcept { return cache_; }
+
+private:
+    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
+
+    std::unique_ptr<const client_core> client_; // never null
+    validator_cache cache_;
+    std::mutex send_mutex_; // a blocking transport sends one request at a time
+};
+
+} // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/detail/impl/validator_core.ipp>
+#endif
+
+#endif
