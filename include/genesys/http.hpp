@@ -74,6 +74,19 @@ public:
     /// Constructs from a list of `{name, value}` pairs, kept in order.
     http_headers(std::initializer_list<http_header> fields) : fields_(fields) {}
 
+    /** Copies and moves are field by field; moves do not throw.
+
+        Declared here and compiled with the implementation (once, in the compiled mode), so that a
+        unit that only passes requests and responses around does not generate them.
+        @{
+    */
+    GENESYS_DECL http_headers(const http_headers&);
+    GENESYS_DECL http_headers(http_headers&&) noexcept;
+    GENESYS_DECL http_headers& operator=(const http_headers&);
+    GENESYS_DECL http_headers& operator=(http_headers&&) noexcept;
+    GENESYS_DECL ~http_headers();
+    /// @}
+
     /// The first field.
     iterator begin() noexcept { return fields_.begin(); }
     /// Past the last field.

@@ -29,6 +29,7 @@
 #include <genesys/detail/impl/body_codec.ipp>
 #include <genesys/detail/impl/oauth_core.ipp>
 #include <genesys/detail/impl/oauth_rules.ipp>
+#include <genesys/detail/impl/siphash.ipp>
 #include <genesys/detail/impl/tokens_core.ipp>
 #include <genesys/detail/impl/validator_cache.ipp>
 #include <genesys/detail/impl/validator_core.ipp>

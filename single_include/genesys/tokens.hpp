@@ -1508,6 +1508,19 @@ public:
     /// Constructs from a list of `{name, value}` pairs, kept in order.
     http_headers(std::initializer_list<http_header> fields) : fields_(fields) {}
 
+    /** Copies and moves are field by field; moves do not throw.
+
+        Declared here and compiled with the implementation (once, in the compiled mode), so that a
+        unit that only passes requests and responses around does not generate them.
+        @{
+    */
+    GENESYS_DECL http_headers(const http_headers&);
+    GENESYS_DECL http_headers(http_headers&&) noexcept;
+    GENESYS_DECL http_headers& operator=(const http_headers&);
+    GENESYS_DECL http_headers& operator=(http_headers&&) noexcept;
+    GENESYS_DECL ~http_headers();
+    /// @}
+
     /// The first field.
     iterator begin() noexcept { return fields_.begin(); }
     /// Past the last field.
@@ -1636,6 +1649,12 @@ constexpr bool sends_body(http_method method, std::string_view body) noexcept
 #include <utility>
 
 namespace genesys {
+
+GENESYS_DECL http_headers::http_headers(const http_headers&) = default;
+GENESYS_DECL http_headers::http_headers(http_headers&&) noexcept = default;
+GENESYS_DECL http_headers& http_headers::operator=(const http_headers&) = default;
+GENESYS_DECL http_headers& http_headers::operator=(http_headers&&) noexcept = default;
+GENESYS_DECL http_headers::~http_headers() = default;
 
 GENESYS_DECL const http_header* http_headers::find(std::string_view name) const noexcept
 {
@@ -5516,11 +5535,11 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 // cache holds no token and a token cannot be found from an entry, nor a collision made without
 // the key.
 
+
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string_view>
 
 namespace genesys::detail {
@@ -5538,15 +5557,7 @@ struct siphash_key {
     std::uint64_t k1 = 0;
 
     /// A key from the system's random source (`std::random_device`).
-    static siphash_key random()
-    {
-        std::random_device rd;
-        auto word = [&] { return (std::uint64_t(rd()) << 32) ^ std::uint64_t(rd()); };
-        siphash_key k;
-        k.k0 = word();
-        k.k1 = word();
-        return k;
-    }
+    static GENESYS_DECL siphash_key random();
 };
 
 namespace sip {
@@ -5614,6 +5625,33 @@ inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcep
 }
 
 } // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+// ---- begin <genesys/detail/impl/siphash.ipp> ----
+#ifndef GENESYS_DETAIL_IMPL_SIPHASH_IPP
+#define GENESYS_DETAIL_IMPL_SIPHASH_IPP
+
+
+#include <cstdint>
+#include <random>
+
+namespace genesys::detail {
+
+GENESYS_DECL siphash_key siphash_key::random()
+{
+    std::random_device rd;
+    auto word = [&] { return (std::uint64_t(rd()) << 32) ^ std::uint64_t(rd()); };
+    siphash_key k;
+    k.k0 = word();
+    k.k1 = word();
+    return k;
+}
+
+} // namespace genesys::detail
+
+#endif
+// ---- end <genesys/detail/impl/siphash.ipp> ----
+#endif
 
 #endif
 // ---- end <genesys/detail/siphash.hpp> ----

@@ -4,7 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <type_traits>
+#include <utility>
+#include <vector>
+
 using genesys::http_header;
+using genesys::http_headers;
 using genesys::http_method;
 using genesys::detail::header_problem;
 using genesys::detail::request_header_problem;
@@ -34,4 +39,36 @@ TEST_CASE("http: sends_body: always for PUT, POST and PATCH, never for HEAD, els
         CHECK_FALSE(sends_body(m, ""));
         CHECK(sends_body(m, "x"));
     }
+}
+
+// The copy and move operations are declared by the class (compiled with the implementation): they
+// must still copy, move without throwing (a std::vector of responses moves them on growth), and
+// leave the source usable.
+static_assert(std::is_nothrow_move_constructible_v<http_headers>);
+static_assert(std::is_nothrow_move_assignable_v<http_headers>);
+
+TEST_CASE("http: http_headers copies and moves field by field")
+{
+    const http_headers original{{"Content-Type", "application/json"}, {"X-Trace", "t-1"}};
+    http_headers copy = original;
+    CHECK(copy == original);
+    copy.set("X-Trace", "t-2");
+    CHECK(original.get("x-trace") == "t-1"); // a copy, not a view
+
+    http_headers moved = std::move(copy);
+    CHECK(moved.get("X-Trace") == "t-2");
+    CHECK(moved.size() == 2);
+
+    http_headers assigned{{"A", "1"}};
+    assigned = original;
+    CHECK(assigned == original);
+    assigned = std::move(moved);
+    CHECK(assigned.get("x-trace") == "t-2");
+    copy = assigned; // a moved-from sequence can be assigned to
+    CHECK(copy == assigned);
+
+    std::vector<http_headers> many(3, original);
+    many.reserve(many.capacity() + 1); // reallocation moves them
+    for (const auto& h : many)
+        CHECK(h == original);
 }

@@ -6,11 +6,12 @@
 // cache holds no token and a token cannot be found from an entry, nor a collision made without
 // the key.
 
+#include <genesys/detail/config.hpp>
+
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string_view>
 
 namespace genesys::detail {
@@ -28,15 +29,7 @@ struct siphash_key {
     std::uint64_t k1 = 0;
 
     /// A key from the system's random source (`std::random_device`).
-    static siphash_key random()
-    {
-        std::random_device rd;
-        auto word = [&] { return (std::uint64_t(rd()) << 32) ^ std::uint64_t(rd()); };
-        siphash_key k;
-        k.k0 = word();
-        k.k1 = word();
-        return k;
-    }
+    static GENESYS_DECL siphash_key random();
 };
 
 namespace sip {
@@ -104,5 +97,9 @@ inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcep
 }
 
 } // namespace genesys::detail
+
+#if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
+#include <genesys/detail/impl/siphash.ipp>
+#endif
 
 #endif

@@ -8,6 +8,12 @@
 
 namespace genesys {
 
+GENESYS_DECL http_headers::http_headers(const http_headers&) = default;
+GENESYS_DECL http_headers::http_headers(http_headers&&) noexcept = default;
+GENESYS_DECL http_headers& http_headers::operator=(const http_headers&) = default;
+GENESYS_DECL http_headers& http_headers::operator=(http_headers&&) noexcept = default;
+GENESYS_DECL http_headers::~http_headers() = default;
+
 GENESYS_DECL const http_header* http_headers::find(std::string_view name) const noexcept
 {
     for (const auto& f : fields_)
