@@ -11,7 +11,10 @@
 
 #include <genesys/async_transport.hpp>
 #include <genesys/http.hpp>
-#include <genesys/transport/beast_detail.hpp>
+#include <genesys/transport/detail/beast_connection.hpp>
+#include <genesys/transport/detail/beast_message.hpp>
+#include <genesys/transport/detail/beast_tls.hpp>
+#include <genesys/transport/detail/beast_url.hpp>
 #include <genesys/transport/beast_options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

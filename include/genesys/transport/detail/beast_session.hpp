@@ -1,0 +1,350 @@
+#ifndef GENESYS_TRANSPORT_DETAIL_BEAST_SESSION_HPP
+#define GENESYS_TRANSPORT_DETAIL_BEAST_SESSION_HPP
+
+// What `beast_transport` (<genesys/transport/beast.hpp>) sends through: the blocking Boost.Beast
+// connection, its deadlines, keep-alive and TLS handshake.
+
+#include <genesys/http.hpp>
+#include <genesys/transport/beast_options.hpp>
+#include <genesys/transport/detail/beast_connection.hpp>
+#include <genesys/transport/detail/beast_message.hpp>
+#include <genesys/transport/detail/beast_tls.hpp>
+#include <genesys/transport/detail/beast_url.hpp>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/ssl/verify_mode.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/system/errc.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace genesys::detail {
+
+/// The state behind a `beast_transport`: an `io_context`, the TLS context and at most one open
+/// connection. Not movable (the streams refer to the `io_context`); owned through a `unique_ptr`.
+class beast_session {
+public:
+    explicit beast_session(beast_options options) : options_(std::move(options)) {}
+    beast_session(const beast_session&) = delete;
+    beast_session& operator=(const beast_session&) = delete;
+    ~beast_session() { close(true, clock::time_point::max()); }
+
+    boost::system::result<http_response> send(const http_request& request);
+
+    std::string_view last_error_message() const noexcept { return last_error_; }
+
+    bool is_open() const noexcept { return plain_.has_value() || tls_.has_value(); }
+
+    /// Closes the connection, if any. Graceful: a TLS `close_notify` is sent (without waiting for
+    /// the server's), a plain socket is shut down for sending. Never fails.
+    void close(bool graceful, std::chrono::steady_clock::time_point deadline) noexcept;
+
+private:
+    using clock = std::chrono::steady_clock;
+    using tcp = boost::asio::ip::tcp;
+    using plain_stream = boost::beast::tcp_stream;
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+    using request_type = beast_request;
+
+    /// How long a graceful close may take (it only writes a TLS alert).
+    static constexpr std::chrono::milliseconds close_timeout{500};
+
+    static clock::time_point deadline_after(clock::time_point from, std::chrono::milliseconds d) noexcept
+    {
+        return beast_deadline_after(from, d);
+    }
+
+    plain_stream& lowest() noexcept { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
+
+    void arm(clock::time_point deadline)
+    {
+        if (deadline == clock::time_point::max())
+            lowest().expires_never();
+        else
+            lowest().expires_at(deadline);
+    }
+
+    /// Starts one asynchronous operation and runs the `io_context` until it completes.
+    template <class Start>
+    boost::system::error_code run(Start&& start)
+    {
+        boost::system::error_code result = boost::asio::error::operation_aborted;
+        std::forward<Start>(start)([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+        io_.restart();
+        io_.run();
+        return result;
+    }
+
+    /// Runs `f` on the open stream, TLS or plain.
+    template <class F>
+    void with_stream(F&& f)
+    {
+        beast_visit_stream(tls_, plain_, f);
+    }
+
+    boost::system::error_code build_request(const http_request& request, const beast_url& url, request_type& out);
+    boost::system::error_code tls_context(std::string& why);
+    boost::system::error_code connect(const beast_url& url, clock::time_point deadline);
+    bool idle_connection_usable() noexcept;
+    boost::system::error_code fail(std::string_view what, const beast_url& url, boost::system::error_code ec,
+                                   std::string_view detail = {});
+
+    beast_options options_;
+    boost::asio::io_context io_{1};
+    std::optional<boost::asio::ssl::context> tls_context_{};
+    std::optional<plain_stream> plain_{};
+    std::optional<tls_stream> tls_{};
+    boost::beast::flat_buffer buffer_{};
+    bool conn_tls_ = false;
+    std::string conn_host_{};
+    std::uint16_t conn_port_ = 0;
+    std::string last_error_{};
+};
+
+inline boost::system::error_code beast_session::fail(std::string_view what, const beast_url& url,
+                                                     boost::system::error_code ec, std::string_view detail)
+{
+    last_error_.assign(what);
+    last_error_ += ' ';
+    const bool v6 = url.host.find(':') != std::string::npos;
+    last_error_ += v6 ? "[" + url.host + "]:" : url.host + ":";
+    last_error_ += std::to_string(url.port);
+    last_error_ += ": ";
+    last_error_ += ec.message();
+    if (!detail.empty()) {
+        last_error_ += " (";
+        last_error_ += detail;
+        last_error_ += ')';
+    }
+    if (ec == boost::beast::error::timeout) {
+        last_error_ += " (connect_timeout " + std::to_string(options_.connect_timeout.count()) + " ms, timeout " +
+                       std::to_string(options_.timeout.count()) + " ms)";
+    }
+    close(false, clock::time_point::max());
+    return beast_reported_error(ec);
+}
+
+inline boost::system::error_code beast_session::build_request(const http_request& request, const beast_url& url,
+                                                              request_type& out)
+{
+    return beast_build_request(request, url, options_.keep_alive, out, last_error_);
+}
+
+inline boost::system::error_code beast_session::tls_context(std::string& why)
+{
+    if (tls_context_)
+        return {};
+    return beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_context_, why);
+}
+
+inline boost::system::error_code beast_session::connect(const beast_url& url, clock::time_point deadline)
+{
+    namespace asio = boost::asio;
+    close(false, deadline);
+    if (url.tls) {
+        std::string why;
+        if (auto ec = tls_context(why))
+            return fail("TLS setup for", url, ec, why);
+    }
+
+    std::vector<tcp::endpoint> endpoints;
+    if (url.ip_literal) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(url.host, ec);
+        if (ec)
+            return fail("parse address of", url, ec);
+        endpoints.emplace_back(address, url.port);
+    } else {
+        // getaddrinfo cannot be interrupted: its time counts against the deadline, checked after it.
+        tcp::resolver resolver(io_);
+        boost::system::error_code ec;
+        const auto results = resolver.resolve(url.host, std::to_string(url.port), tcp::resolver::numeric_service, ec);
+        if (ec)
+            return fail("resolve", url, ec);
+        if (clock::now() >= deadline)
+            return fail("resolve", url, boost::beast::error::timeout);
+        for (const auto& entry : results)
+            endpoints.push_back(entry.endpoint());
+    }
+
+    try {
+        if (url.tls)
+            tls_.emplace(io_, *tls_context_);
+        else
+            plain_.emplace(io_);
+    } catch (const boost::system::system_error& e) { // SSL_new failed
+        return fail("set up a connection to", url, e.code());
+    }
+    conn_tls_ = url.tls;
+    conn_host_ = url.host;
+    conn_port_ = url.port;
+
+    arm(deadline);
+    if (auto ec = run([&](auto handler) { lowest().async_connect(endpoints, handler); }))
+        return fail("connect to", url, ec);
+    boost::system::error_code ignored;
+    lowest().socket().set_option(tcp::no_delay(true), ignored);
+
+    if (url.tls) {
+        SSL* ssl = tls_->native_handle();
+        std::string_view what;
+        if (auto ec = beast_prepare_tls(ssl, url, options_.verify_peer, what))
+            return fail(what, url, ec);
+        if (auto ec = run([&](auto handler) { tls_->async_handshake(asio::ssl::stream_base::client, handler); }))
+            return fail("TLS handshake with", url, ec, beast_tls_handshake_detail(ssl, options_.verify_peer));
+    }
+    return {};
+}
+
+inline bool beast_session::idle_connection_usable() noexcept
+{
+    return beast_idle_connection_usable(lowest().socket(), buffer_, tls_.has_value());
+}
+
+inline boost::system::result<http_response> beast_session::send(const http_request& request)
+{
+    namespace http = boost::beast::http;
+    last_error_.clear();
+    const auto start = clock::now();
+    const auto deadline = deadline_after(start, options_.timeout);
+
+    auto url = parse_beast_url(request.url);
+    if (!url) {
+        last_error_ = "invalid URL: expected http:// or https://, a host, an optional port and a path";
+        return url.error();
+    }
+    request_type req;
+    if (auto ec = build_request(request, *url, req))
+        return ec;
+    const bool idempotent = request.method != http_method::post && request.method != http_method::patch;
+
+    if (is_open() && (conn_tls_ != url->tls || conn_port_ != url->port || conn_host_ != url->host))
+        close(true, std::min(deadline, clock::now() + close_timeout));
+    if (is_open() && !idle_connection_usable())
+        close(false, deadline);
+
+    for (int attempt = 0;; ++attempt) {
+        const bool reused = is_open();
+        if (!reused) {
+            if (clock::now() >= deadline)
+                return fail("connect to", *url, boost::beast::error::timeout);
+            if (auto ec = connect(*url, std::min(deadline, deadline_after(clock::now(), options_.connect_timeout))))
+                return ec;
+        }
+
+        arm(deadline);
+        if (auto ec = run([&](auto handler) { with_stream([&](auto& s) { http::async_write(s, req, handler); }); })) {
+            if (reused && attempt == 0 && beast_stale_connection_error(ec)) {
+                close(false, deadline);
+                continue;
+            }
+            return fail("write request to", *url, ec);
+        }
+
+        std::optional<beast_response_parser> parser;
+        bool first = true;
+        for (;;) {
+            beast_init_parser(parser, request.method, options_.max_header_size, options_.max_response_bytes);
+            // The head first: a chunked body's trailer fields, read with the body, are added to
+            // the parser's fields, and must not pass for the response's headers.
+            auto ec = run([&](auto handler) {
+                with_stream([&](auto& s) { http::async_read_header(s, buffer_, *parser, handler); });
+            });
+            if (ec) {
+                const bool nothing_read = first && !parser->got_some() && buffer_.size() == 0;
+                if (reused && attempt == 0 && nothing_read && idempotent && beast_stale_connection_error(ec))
+                    break;
+                return fail("read response from", *url, ec);
+            }
+            first = false;
+            if (!beast_interim_status(parser->get().result_int()))
+                break; // a final response; 1xx ones (e.g. 100 Continue) are skipped
+        }
+        if (!parser->is_header_done()) { // the reused connection was stale: reconnect and resend once
+            close(false, deadline);
+            continue;
+        }
+
+        http_response response = beast_response_head(*parser);
+        if (!parser->is_done()) {
+            if (auto ec = run([&](auto handler) {
+                    with_stream([&](auto& s) { http::async_read(s, buffer_, *parser, handler); });
+                }))
+                return fail("read response from", *url, ec);
+        }
+        response.body = std::move(parser->get().body());
+
+        const bool keep = beast_keep_connection(options_.keep_alive, req, *parser, buffer_, response.status);
+        if (!keep)
+            close(true, std::min(deadline, clock::now() + close_timeout));
+        return response;
+    }
+}
+
+inline void beast_session::close(bool graceful, clock::time_point deadline) noexcept
+{
+    try {
+        boost::system::error_code ignored;
+        if (tls_) {
+            if (graceful) {
+                // Sends close_notify without waiting for the server's (RFC 8446, section 6.1);
+                // errors are of no interest once the response is in.
+                ::SSL_set_shutdown(tls_->native_handle(), SSL_RECEIVED_SHUTDOWN);
+                arm(std::min(deadline, clock::now() + close_timeout));
+                run([&](auto handler) { tls_->async_shutdown(handler); });
+            }
+            auto& socket = boost::beast::get_lowest_layer(*tls_).socket();
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+            boost::beast::get_lowest_layer(*tls_).close();
+            tls_.reset();
+        }
+        if (plain_) {
+            plain_->socket().shutdown(graceful ? tcp::socket::shutdown_send : tcp::socket::shutdown_both, ignored);
+            plain_->close();
+            plain_.reset();
+        }
+    } catch (...) {
+        tls_.reset();
+        plain_.reset();
+    }
+    buffer_.clear();
+}
+
+} // namespace genesys::detail
+
+#endif
