@@ -7,6 +7,8 @@
 #   compiled     the same unit against include/ with GENESYS_TOKENS_SEPARATE_COMPILATION
 #                (it includes <genesys/tokens_api.hpp>; the implementation is compiled once, in
 #                <genesys/src.hpp>, and not counted)                        target <= 1.0x
+#   validator    compile_cost/validator_unit.cpp in the compiled mode: <genesys/token_validator.hpp>,
+#                one blocking transport, one validation (no target; reported beside them)
 #   async        compile_cost/async_unit.cpp: <genesys/async.hpp> over the async fake
 #   beast async  the same unit over beast_async_transport (GENESYS_COMPILE_COST_BEAST)
 #
@@ -45,13 +47,15 @@ ratio() {
 }
 
 printf '\ncompile cost (%s, median of %s; ratios to the Boost.JSON-only unit)\n' "$flags" "$runs"
-printf '%-9s %10s | %-26s | %-26s | %-17s | %-17s\n' compiler "boost.json" \
-    "header-only ms (<=3.0x)" "compiled ms (<=1.0x)" "async ms" "beast async ms"
+printf '%-9s %10s | %-26s | %-26s | %-17s | %-17s | %-17s\n' compiler "boost.json" \
+    "header-only ms (<=3.0x)" "compiled ms (<=1.0x)" "validator ms" "async ms" "beast async ms"
 for compiler in g++ clang++; do
     command -v "$compiler" >/dev/null || continue
     base=$(median_ms "$compiler" "$here/compile_cost/boost_json_only.cpp")
     single=$(median_ms "$compiler" "$here/compile_cost/tokens_api_unit.cpp" -I"$root/single_include")
     compiled=$(median_ms "$compiler" "$here/compile_cost/tokens_api_unit.cpp" -I"$root/include" \
+        -DGENESYS_TOKENS_SEPARATE_COMPILATION)
+    validator=$(median_ms "$compiler" "$here/compile_cost/validator_unit.cpp" -I"$root/include" \
         -DGENESYS_TOKENS_SEPARATE_COMPILATION)
     async=- beast=-
     if [[ ${ASYNC_ROWS:-1} != 0 ]]; then
@@ -59,7 +63,8 @@ for compiler in g++ clang++; do
         beast=$(median_ms "$compiler" "$here/compile_cost/async_unit.cpp" -I"$root/include" \
             -DGENESYS_COMPILE_COST_BEAST)
     fi
-    printf '%-9s %10s | %8s %s | %8s %s | %8s %s | %8s %s\n' "$compiler" "$base" \
+    printf '%-9s %10s | %8s %s | %8s %s | %8s %s | %8s %s | %8s %s\n' "$compiler" "$base" \
         "$single" "$(ratio "$single" "$base" 3.0)" "$compiled" "$(ratio "$compiled" "$base" 1.0)" \
+        "$validator" "$(ratio "$validator" "$base" -)" \
         "$async" "$(ratio "$async" "$base" -)" "$beast" "$(ratio "$beast" "$base" -)"
 done
