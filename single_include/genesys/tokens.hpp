@@ -3217,8 +3217,6 @@ constexpr std::string_view bearer_token_problem(std::string_view token) noexcept
 
 } // namespace detail
 
-/// Ends a fetch that left by an exception (out of memory): waiters get an error made in
-/// advance (nothing is allocated while unwinding), not a hang.
 struct token_source::fetch_guard {
     token_source& self;
     bool done = false;
