@@ -112,11 +112,12 @@ struct async_fetch_done {
     {
         if (request)
             client_core::wipe_token(*request);
-        if (flight)
-            (void)sh->core.cache().finish(key, flight,
-                                   network_failure(routes::get_tokens_me.operation_id,
-                                                   boost::system::error_code(boost::asio::error::operation_aborted),
-                                                   "the check was abandoned", {}));
+        if (flight) {
+            auto abandoned = network_failure(routes::get_tokens_me.operation_id,
+                                             boost::system::error_code(boost::asio::error::operation_aborted),
+                                             "the check was abandoned", {});
+            (void)sh->core.cache().finish(key, flight, std::move(abandoned));
+        }
     }
 
     void operator()(result<api_response<token_info>> r)
