@@ -129,7 +129,11 @@ public:
     }
 
     /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
-    void forget(std::string_view token) { shared_->core.cache().forget(shared_->core.cache().key_of(token)); }
+    void forget(std::string_view token)
+    {
+        auto& cache = shared_->core.cache();
+        cache.forget(cache.key_of(token));
+    }
 
     /// Forgets every token.
     void clear() { shared_->core.cache().clear(); }

@@ -6299,7 +6299,6 @@ public:
 
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
-    const validator_cache& cache() const noexcept { return cache_; }
 
 private:
     GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
@@ -6998,7 +6997,11 @@ public:
     }
 
     /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
-    void forget(std::string_view token) { shared_->core.cache().forget(shared_->core.cache().key_of(token)); }
+    void forget(std::string_view token)
+    {
+        auto& cache = shared_->core.cache();
+        cache.forget(cache.key_of(token));
+    }
 
     /// Forgets every token.
     void clear() { shared_->core.cache().clear(); }

@@ -47,7 +47,6 @@ public:
 
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
-    const validator_cache& cache() const noexcept { return cache_; }
 
 private:
     GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
