@@ -1,14 +1,13 @@
 #ifndef GENESYS_TESTS_FIXTURES_HPP
 #define GENESYS_TESTS_FIXTURES_HPP
 
-// Shared test data: documents shaped as the platform sends them (platform-facts.md).
-// The suites include the library through this header only, so the same sources also test
-// single_include/.
+// Shared test data: documents shaped as the platform sends them (platform-facts.md), and the
+// whole blocking library with its fake. A unit test includes its own header first, then this one;
+// against single_include/ both are the single header, so the same sources test it too.
 
 #if defined(GENESYS_TEST_SINGLE_HEADER)
 #include <genesys/tokens.hpp> // single_include/: the whole blocking library and its fake, in one file
 #else
-#include <genesys/detail/config_check.hpp> // tested directly; the single header holds it too
 #include <genesys/genesys.hpp>
 #include <genesys/testing/fake_transport.hpp>
 #endif

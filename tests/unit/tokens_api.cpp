@@ -1,3 +1,7 @@
+// <genesys/tokens_api.hpp>: the Tokens client: construction, the six operations, transports of both
+// shapes, copies and moves.
+#include <genesys/tokens_api.hpp>
+
 #include "fixtures.hpp"
 
 #include <boost/json.hpp>

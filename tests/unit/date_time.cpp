@@ -1,4 +1,6 @@
-// Tests of genesys::parse_date_time and genesys::format_date_time (platform-facts.md, "Dates").
+// <genesys/date_time.hpp>: genesys::parse_date_time and genesys::format_date_time
+// (platform-facts.md, "Dates").
+#include <genesys/date_time.hpp>
 
 #include "fixtures.hpp"
 

@@ -1,3 +1,6 @@
+// <genesys/routes.hpp>: the route table, path expansion and its percent-encoding.
+#include <genesys/routes.hpp>
+
 #include "fixtures.hpp"
 
 #include <string>

@@ -1,9 +1,9 @@
-// The OAuth client: every grant's request as the login host takes it, token responses and OAuth
-// errors, retry opt-in, limits and URL checks; and the PKCE helpers with their SHA-256.
+// <genesys/oauth_client.hpp>: the OAuth client: every grant's request as the login host takes it,
+// token responses and OAuth errors, retry opt-in, limits and URL checks.
+#include <genesys/oauth_client.hpp>
 
 #include "fixtures.hpp"
 
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,19 +11,6 @@
 using genesys::testing::fake_transport;
 
 namespace {
-
-std::string hex(const genesys::detail::sha256::digest_type& d)
-{
-    constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : d) {
-        out += digits[b >> 4];
-        out += digits[b & 15];
-    }
-    return out;
-}
-
-std::string sha256_hex(std::string_view s) { return hex(genesys::detail::sha256_digest(s)); }
 
 const std::string secret = "svc-secret-0123456789";
 
@@ -39,117 +26,6 @@ std::string token_json(std::string_view token, int expires_in = 86399)
 }
 
 } // namespace
-
-TEST_CASE("sha256: the FIPS 180-2 vectors and every padding boundary")
-{
-    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
-          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    CHECK(sha256_hex("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmno"
-                     "pqrstnopqrstu") == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
-
-    // One million 'a', fed in uneven pieces: the streaming interface must not depend on chunking.
-    genesys::detail::sha256 h;
-    const std::string chunk(997, 'a');
-    std::size_t fed = 0;
-    while (fed + chunk.size() <= 1000000) {
-        h.update(chunk);
-        fed += chunk.size();
-    }
-    h.update(std::string(1000000 - fed, 'a'));
-    CHECK(hex(h.finish()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-
-    // Lengths around the 56-byte padding limit and the 64-byte block.
-    const std::pair<std::size_t, std::string_view> boundaries[] = {
-        {55, "d5e285683cd4efc02d021a5c62014694958901005d6f71e89e0989fac77e4072"},
-        {56, "04c26261370ee7541549d16dee320c723e3fd14671e66a099afe0a377c16888e"},
-        {63, "75220b47218278e656f2013bb8f0c455a25eaf01e86c64924e9d48d89776d6f2"},
-        {64, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c"},
-        {65, "9537c5fdf120482f7d58d25e9ed583f52c02b4e304ea814db1633ad565aed7e9"},
-        {119, "000b48d4edf0fa7bee3c6236ecd2785baa5db4eeb8bb54341b029e0d9fa5fb0c"},
-        {120, "13f05a0b594787f5ecd315edc96141bd3243203d1b7d4f0836f37308b276ba98"}};
-    for (const auto& b : boundaries) {
-        CAPTURE(b.first);
-        CHECK(sha256_hex(std::string(b.first, 'x')) == b.second);
-    }
-}
-
-TEST_CASE("base64 and base64url: the RFC 4648 vectors, padding only where asked")
-{
-    const std::pair<std::string_view, std::string_view> vectors[] = {
-        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-        {"foobar", "Zm9vYmFy"}};
-    for (const auto& v : vectors) {
-        CHECK(genesys::base64_encode(v.first) == v.second);
-        std::string unpadded(v.second);
-        while (!unpadded.empty() && unpadded.back() == '=')
-            unpadded.pop_back();
-        CHECK(genesys::base64url_encode(v.first) == unpadded);
-    }
-    // The two alphabets differ in their last two characters.
-    CHECK(genesys::base64_encode("\xfb\xff\xbf") == "+/+/");
-    CHECK(genesys::base64url_encode("\xfb\xff\xbf") == "-_-_");
-    CHECK(genesys::base64url_encode("\xfb\xff") == "-_8");
-}
-
-TEST_CASE("PKCE: the RFC 7636 appendix B challenge, and verifiers checked")
-{
-    CHECK(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
-          "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    // 43 and 128 characters are the limits; every unreserved character is allowed.
-    CHECK(genesys::code_challenge_s256(std::string(43, 'a')) == genesys::base64url_encode([] {
-              auto d = genesys::detail::sha256_digest(std::string(43, 'a'));
-              return std::string(d.begin(), d.end());
-          }()));
-    CHECK(genesys::code_challenge_s256(std::string(128, '~')).size() == 43);
-    CHECK(genesys::code_challenge_s256("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~").size() == 43);
-    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(42, 'a')), genesys::invalid_argument_error);
-    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(129, 'a')), genesys::invalid_argument_error);
-    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(50, 'a') + "+"), genesys::invalid_argument_error);
-    CHECK_THROWS_AS(genesys::code_challenge_s256(std::string(50, 'a') + "="), genesys::invalid_argument_error);
-}
-
-TEST_CASE("make_code_verifier: 43 to 128 unreserved characters, fresh each time")
-{
-    for (std::size_t n : {43u, 64u, 100u, 128u}) {
-        const std::string v = genesys::make_code_verifier(n);
-        CHECK(v.size() == n);
-        for (char c : v)
-            CHECK(genesys::detail::is_unreserved(c));
-        CHECK_NOTHROW(genesys::code_challenge_s256(v));
-    }
-    CHECK(genesys::make_code_verifier().size() == 64);
-    CHECK_THROWS_AS(genesys::make_code_verifier(42), genesys::invalid_argument_error);
-    CHECK_THROWS_AS(genesys::make_code_verifier(129), genesys::invalid_argument_error);
-    CHECK_THROWS_AS(genesys::make_code_verifier(0), genesys::invalid_argument_error);
-
-    // 20 verifiers of 128 characters: all different, and together they use most of the alphabet.
-    std::set<std::string> seen;
-    std::set<char> chars;
-    for (int i = 0; i < 20; ++i) {
-        auto v = genesys::make_code_verifier(128);
-        chars.insert(v.begin(), v.end());
-        seen.insert(std::move(v));
-    }
-    CHECK(seen.size() == 20);
-    CHECK(chars.size() >= 60);
-}
-
-TEST_CASE("login_url_for: login.<host> for every region; a gateway or emulator is its own login base")
-{
-    for (const auto& r : genesys::regions) {
-        CAPTURE(r.host);
-        CHECK(genesys::login_url_for(genesys::api_base_url(r.host)) == genesys::login_base_url(r.host));
-    }
-    CHECK(genesys::login_url_for("https://API.mypurecloud.de/") == "https://login.mypurecloud.de");
-    CHECK(genesys::login_url_for("https://gw.example.com/genesys") == "https://gw.example.com/genesys");
-    CHECK(genesys::login_url_for("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
-    const auto cfg = genesys::oauth_config::for_region(genesys::region::ap_southeast_2, "id", "secret-1");
-    CHECK(cfg.login_url == "https://login.mypurecloud.com.au");
-    CHECK(cfg.client_id == "id");
-    CHECK(cfg.client_secret == "secret-1");
-}
 
 TEST_CASE("client credentials: the request exactly as the platform takes it, the token decoded")
 {

@@ -1,3 +1,6 @@
+// <genesys/error.hpp>: the error value, its exceptions, and result<T> that carries it.
+#include <genesys/error.hpp>
+
 #include "fixtures.hpp"
 
 #include <sstream>

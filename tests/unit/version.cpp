@@ -1,3 +1,6 @@
+// <genesys/version.hpp>: the version macros and the default User-Agent.
+#include <genesys/version.hpp>
+
 #include "fixtures.hpp"
 
 #include <string>

@@ -1,6 +1,7 @@
-// Tests of the models' JSON decoding and encoding: boost::json::value_to / try_value_to /
-// value_from (enabled by the library's tag_invoke overloads) and genesys::detail::decode
-// with genesys::detail::decode_context. JSON keys as in platform-facts.md.
+// <genesys/json.hpp>: the models' JSON decoding and encoding: boost::json::value_to / try_value_to
+// / value_from (enabled by the library's tag_invoke overloads) and genesys::detail::decode with
+// genesys::detail::decode_context. JSON keys as in platform-facts.md.
+#include <genesys/json.hpp>
 
 #include "fixtures.hpp"
 

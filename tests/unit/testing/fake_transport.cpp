@@ -1,3 +1,6 @@
+// <genesys/testing/fake_transport.hpp>: the blocking fake transport the other suites use.
+#include <genesys/testing/fake_transport.hpp>
+
 #include "fixtures.hpp"
 
 #include <atomic>

@@ -1,5 +1,6 @@
-// The step machine on its own: no transport, no Asio, no sleeping. The test plays the driver and
-// checks each action the machine asks for.
+// <genesys/detail/call_machine.hpp>: the step machine on its own: no transport, no Asio, no
+// sleeping. The test plays the driver and checks each action the machine asks for.
+#include <genesys/detail/call_machine.hpp>
 
 #include "fixtures.hpp"
 

@@ -1,11 +1,11 @@
-// token_validator::async_validate over the async fake transport: the handler rules, every kind
-// of completion token, one API call for a thousand handlers (and for blocking callers sharing the
-// flight), cancellation of one waiter, and lifetimes.
-
-#include "../fixtures.hpp"
-#include "heap_scan.hpp"
-
+// <genesys/async_token_validator.hpp>: token_validator::async_validate over the async fake
+// transport: the handler rules, every kind of completion token, one API call for a thousand
+// handlers (and for blocking callers sharing the flight), cancellation of one waiter, and
+// lifetimes.
 #include <genesys/async_token_validator.hpp>
+
+#include "fixtures.hpp"
+#include "heap_scan.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>

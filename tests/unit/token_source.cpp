@@ -1,6 +1,7 @@
-// The token source: caching, expiry with an injectable clock, single-flight refresh across
-// threads with a bounded wait, and tokens_api taking its token from one (401 refresh and retry,
-// deleteTokensMe dropping the token).
+// <genesys/token_source.hpp>: the token source: caching, expiry with an injectable clock,
+// single-flight refresh across threads with a bounded wait, and tokens_api taking its token from
+// one (401 refresh and retry, deleteTokensMe dropping the token).
+#include <genesys/token_source.hpp>
 
 #include "fixtures.hpp"
 

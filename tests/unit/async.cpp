@@ -1,12 +1,12 @@
-// The asynchronous API over the async fake transport: every operation through every kind of
-// completion token, the same results as the blocking API, the handler rules (never inline, its
-// executor, exactly once), cancellation at each phase, the deadline, and lifetimes.
-
+// <genesys/async.hpp>: the asynchronous API over the async fake transport: every operation through
+// every kind of completion token, the same results as the blocking API, the handler rules (never
+// inline, its executor, exactly once), cancellation at each phase, the deadline, and lifetimes.
 #include <genesys/async.hpp>
+
 #include <genesys/genesys.hpp>
 #include <genesys/testing/fake_transport.hpp>
 
-#include "../fixtures.hpp"
+#include "fixtures.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>

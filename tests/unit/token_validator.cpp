@@ -1,11 +1,10 @@
-// token_validator over the blocking fake transport, with an injected clock: what is cached and
-// for how long, what never is, single flight across threads, eviction, the policy, and that no
-// token reaches an error, a log line or the cache.
-
-#include "../fixtures.hpp"
-#include "heap_scan.hpp"
-
+// <genesys/token_validator.hpp>: token_validator over the blocking fake transport, with an injected
+// clock: what is cached and for how long, what never is, single flight across threads, eviction,
+// the policy, and that no token reaches an error, a log line or the cache.
 #include <genesys/token_validator.hpp>
+
+#include "fixtures.hpp"
+#include "heap_scan.hpp"
 
 #include <doctest/doctest.h>
 

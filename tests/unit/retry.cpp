@@ -1,3 +1,6 @@
+// <genesys/retry.hpp>: the retry policy, driven through the Tokens client with virtual time.
+#include <genesys/retry.hpp>
+
 #include "fixtures.hpp"
 
 #include <chrono>
