@@ -545,24 +545,6 @@ TEST_CASE("token_validator: concurrent validation of many tokens from many threa
     CHECK(s.hits + s.misses + s.coalesced == 2000);
 }
 
-TEST_CASE("token_validator: the cache holds a keyed hash of the token, never its bytes")
-{
-    // The keyed hash: the same token gives the same key within a process, distinct tokens
-    // distinct keys, and the key is not a function of the token alone (a different key, a
-    // different hash).
-    const auto k1 = genesys::detail::siphash_key::random();
-    const auto k2 = genesys::detail::siphash_key::random();
-    CHECK(genesys::detail::siphash128(k1, "token") == genesys::detail::siphash128(k1, "token"));
-    CHECK_FALSE(genesys::detail::siphash128(k1, "token") == genesys::detail::siphash128(k1, "tokem"));
-    CHECK_FALSE(genesys::detail::siphash128(k1, "token") == genesys::detail::siphash128(k2, "token"));
-    // SipHash-2-4-128 reference vectors (veorq/SipHash vectors_sip128), key 00..0f.
-    const genesys::detail::siphash_key ref{0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
-    const char msg[] = {0, 1};
-    CHECK(genesys::detail::siphash128(ref, {}) == genesys::detail::hash128{0xe6a825ba047f81a3ULL, 0x930255c71472f66dULL});
-    CHECK(genesys::detail::siphash128(ref, {msg, 1}) == genesys::detail::hash128{0x44af996bd8c187daULL, 0x45fc229b11597634ULL});
-    CHECK(genesys::detail::siphash128(ref, {msg, 2}) == genesys::detail::hash128{0xc75da4a48d227781ULL, 0xe4ff0af6de8ba3fcULL});
-}
-
 namespace {
 
 /// Answers 200 with a TokenInfo, keeping nothing of the request.
