@@ -476,7 +476,13 @@ public:
     const client_config& config() const noexcept { return shared_->core.config(); }
 
     /** `DELETE /api/v2/tokens/{userId}`: `try_delete_token`, asynchronously.
-        Completes with `void(result<api_response<void>>)`. */
+
+        @param user_id As for `try_delete_token`; checked and copied into the request by this
+        call, so it need not outlive it.
+        @param token The completion token, for the signature `void(result<api_response<void>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_delete_token(std::string_view user_id, CompletionToken&& token = {})
     {
@@ -484,32 +490,52 @@ public:
     }
 
     /** `DELETE /api/v2/tokens/me`: `try_delete_tokens_me`, asynchronously.
-        Completes with `void(result<api_response<void>>)`. */
+
+        @param token The completion token, for the signature `void(result<api_response<void>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_delete_tokens_me(CompletionToken&& token = {})
     {
         return start<void>(routes::delete_tokens_me, {}, {}, std::forward<CompletionToken>(token));
     }
 
-    /** `GET /api/v2/tokens/me[?preserveIdleTTL=true|false]`: `try_get_tokens_me`, asynchronously.
-        Completes with `void(result<api_response<token_info>>)`.
-        @{ */
+    /** `async_get_tokens_me(std::nullopt, token)`.
+
+        @param token The completion token, for the signature
+        `void(result<api_response<token_info>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, std::optional<bool>>)
     auto async_get_tokens_me(CompletionToken&& token = {})
     {
         return async_get_tokens_me(std::nullopt, std::forward<CompletionToken>(token));
     }
+
+    /** `GET /api/v2/tokens/me[?preserveIdleTTL=true|false]`: `try_get_tokens_me`, asynchronously.
+
+        @param preserve_idle_ttl As for `try_get_tokens_me`.
+        @param token The completion token, for the signature
+        `void(result<api_response<token_info>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, CompletionToken&& token = {})
     {
         return start<token_info>(routes::get_tokens_me, detail::get_tokens_me_query(preserve_idle_ttl), {},
                                  std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `HEAD /api/v2/tokens/me`: `try_head_tokens_me`, asynchronously.
-        Completes with `void(result<api_response<void>>)`. */
+
+        @param token The completion token, for the signature `void(result<api_response<void>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_head_tokens_me(CompletionToken&& token = {})
     {
@@ -517,7 +543,12 @@ public:
     }
 
     /** `try_verify_token`, asynchronously: `data` is true on 2xx, false on the API's 401 to the
-        `HEAD`. Completes with `void(result<api_response<bool>>)`. */
+        `HEAD`.
+
+        @param token The completion token, for the signature `void(result<api_response<bool>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_verify_token(CompletionToken&& token = {})
     {
@@ -526,7 +557,12 @@ public:
     }
 
     /** `GET /api/v2/tokens/timeout`: `try_get_tokens_timeout`, asynchronously.
-        Completes with `void(result<api_response<idle_token_timeout>>)`. */
+
+        @param token The completion token, for the signature
+        `void(result<api_response<idle_token_timeout>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_timeout(CompletionToken&& token = {})
     {
@@ -534,7 +570,14 @@ public:
     }
 
     /** `PUT /api/v2/tokens/timeout`: `try_put_tokens_timeout`, asynchronously.
-        Completes with `void(result<api_response<idle_token_timeout>>)`. */
+
+        @param settings As for `try_put_tokens_timeout`; encoded into the request by this call, so
+        it need not outlive it.
+        @param token The completion token, for the signature
+        `void(result<api_response<idle_token_timeout>>)`.
+        @return What `token` makes of the operation: with the default, a deferred operation to
+        `co_await` or to launch with a token later.
+    */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_put_tokens_timeout(const idle_token_timeout& settings, CompletionToken&& token = {})
     {

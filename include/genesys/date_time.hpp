@@ -58,10 +58,10 @@ constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, i
 
 /** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
 
-    Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
+    @param s `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
     milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    Returns `std::nullopt` for anything else, including impossible dates and instants that
-    an offset or a leap second would move outside the years 0000 to 9999 (which
+    @return The instant in UTC; `std::nullopt` for anything else, including impossible dates and
+    instants that an offset or a leap second would move outside the years 0000 to 9999 (which
     `format_date_time` could not write back).
 
     @code
@@ -125,7 +125,10 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     return t;
 }
 
-/** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.
+/** Formats an instant as the platform and the official SDKs write it.
+
+    @param t An instant in the years 0000 to 9999 (what `parse_date_time` returns).
+    @return `yyyy-MM-ddTHH:mm:ss.mmmZ`, in UTC.
 
     @code
     genesys::format_date_time(genesys::date_time{}) == "1970-01-01T00:00:00.000Z"

@@ -52,9 +52,12 @@ struct log_event {
 /// exception it throws is caught and ignored.
 using logger = std::function<void(const log_event&)>;
 
-/** One line describing the event, e.g.
-    `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
-    correlation id 5f..., rate limit 1/300, reset 59 s)`. */
+/** One line describing an event.
+
+    @param e The event to describe.
+    @return E.g. `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms
+    (attempt 1, correlation id 5f..., rate limit 1/300, reset 59 s)`.
+*/
 GENESYS_DECL std::string to_string(const log_event& e);
 
 } // namespace genesys

@@ -25,16 +25,18 @@
 
 namespace genesys {
 
-/** The OAuth error of a failed token request: the login host's `error`, `description` and
-    `error_description`, or `std::nullopt` when `e` is not one (another operation, a network
-    failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
+/** The OAuth error of a failed token request.
 
     The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
-    The `exception` overload reads `ex.info()`.
+
+    @param e The error of a token request, or the exception thrown with it (its `info()`).
+    @return The login host's `error`, `description` and `error_description`, secrets in them
+    reading `[REDACTED]`; `std::nullopt` when `e` is not an OAuth error (another operation, a
+    network failure, a body that is not an OAuth error).
     @{
 */
 GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const error& e);
-GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& ex);
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& e);
 /// @}
 
 /** An OAuth client of the login host, over any `genesys::transport`.
@@ -91,37 +93,65 @@ public:
     const oauth_config& config() const noexcept { return core_.config(); }
 
     /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-        @{ */
+
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(core_.client_credentials_request()); }
     oauth_token client_credentials() { return take(try_client_credentials()); }
+    /// @}
+
+    /** `try_client_credentials`, asynchronously.
+
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_client_credentials(CompletionToken&& token)
     {
         return async_run(core_.client_credentials_request(), std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`, with the refresh
-        token of an earlier grant (empty: `invalid_argument`). Works for a public client too.
-        @{ */
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`. Works for a
+        public client too.
+
+        @param refresh_token The refresh token of an earlier grant; empty is `invalid_argument`.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
         return run(core_.refresh_token_request(refresh_token));
     }
     oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+    /// @}
+
+    /** `try_refresh_token`, asynchronously.
+
+        @param refresh_token As for `try_refresh_token`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_refresh_token(std::string_view refresh_token, CompletionToken&& token)
     {
         return async_run(core_.refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
-        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
-        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret. An empty `code` or `redirect_uri`, or a verifier that is not 43 to 128
-        unreserved characters (RFC 7636), is `invalid_argument`.
-        @{ */
+        with `&code_verifier=...` for PKCE.
+
+        @param code The code the login host sent to the redirect URI; empty is `invalid_argument`.
+        @param redirect_uri The redirect URI of the authorize request; empty is
+        `invalid_argument`.
+        @param code_verifier For PKCE, the verifier (from `make_code_verifier`) whose
+        `code_challenge_s256` went into the authorize URL: 43 to 128 unreserved characters
+        (RFC 7636), or `invalid_argument`. Without one the client must have a secret.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
                                                                            std::string_view redirect_uri,
                                                                            std::string_view code_verifier = {})
@@ -133,6 +163,17 @@ public:
     {
         return take(try_authorization_code(code, redirect_uri, code_verifier));
     }
+    /// @}
+
+    /** `try_authorization_code`, asynchronously.
+
+        @param code As for `try_authorization_code`; copied into the request by this call.
+        @param redirect_uri As for `try_authorization_code`; copied into the request by this call.
+        @param code_verifier As for `try_authorization_code`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_authorization_code(std::string_view code, std::string_view redirect_uri, std::string_view code_verifier,
                                   CompletionToken&& token)
@@ -140,14 +181,17 @@ public:
         return async_run(core_.authorization_code_request(code, redirect_uri, code_verifier),
                          std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
-        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
-        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending, as is an empty `org_name` or `assertion`.
-        Needs `client_secret`.
-        @{ */
+        `orgName` and `assertion`. Needs `client_secret`.
+
+        @param org_name The organization's name; empty is `invalid_argument`.
+        @param assertion As in the official SDKs, the SAML assertion already base64-encoded
+        (`genesys::base64_encode(xml)` encodes one); empty, or anything outside the base64
+        alphabets, is `invalid_argument`, before sending.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
         return run(core_.saml2_bearer_request(org_name, assertion));
@@ -156,12 +200,21 @@ public:
     {
         return take(try_saml2_bearer(org_name, assertion));
     }
+    /// @}
+
+    /** `try_saml2_bearer`, asynchronously.
+
+        @param org_name As for `try_saml2_bearer`; copied into the request by this call.
+        @param assertion As for `try_saml2_bearer`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_saml2_bearer(std::string_view org_name, std::string_view assertion, CompletionToken&& token)
     {
         return async_run(core_.saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
     static constexpr std::string_view saml2_bearer_grant_type = detail::saml2_bearer_grant_type;

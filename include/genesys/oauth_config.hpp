@@ -20,8 +20,9 @@ namespace genesys {
 
 /** The login base URL that goes with an API base URL.
 
-    `https://api.<host>` becomes `https://login.<host>` for every region; any other base
-    (a gateway, a loopback emulator) is its own login base.
+    @param api_base_url A `client_config::base_url`.
+    @return `https://login.<host>` for `https://api.<host>` (every region); any other base (a
+    gateway, a loopback emulator) unchanged, being its own login base.
 */
 inline std::string login_url_for(std::string_view api_base_url)
 {

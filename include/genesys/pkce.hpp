@@ -39,9 +39,13 @@ inline std::string base64_encode(std::string_view data) { return detail::base64_
 /// Base64url without padding (RFC 4648 section 5, RFC 7636 appendix A).
 inline std::string base64url_encode(std::string_view data) { return detail::base64_encode(data, true, false); }
 
-/** A new PKCE code verifier: `length` characters drawn uniformly from the 66 unreserved
-    characters by `std::random_device`. RFC 7636 allows 43 to 128; any other length throws
-    `invalid_argument_error`. */
+/** A new PKCE code verifier.
+
+    @param length How many characters: RFC 7636 allows 43 to 128.
+    @return `length` characters drawn uniformly from the 66 unreserved characters by
+    `std::random_device`.
+    @throws invalid_argument_error For any other length.
+*/
 inline std::string make_code_verifier(std::size_t length = 64)
 {
     if (length < 43 || length > 128)
@@ -56,8 +60,11 @@ inline std::string make_code_verifier(std::size_t length = 64)
     return out;
 }
 
-/** The PKCE S256 code challenge of `verifier`: base64url(SHA-256(verifier)) without padding.
-    A verifier that is not 43 to 128 unreserved characters throws `invalid_argument_error`.
+/** The PKCE S256 code challenge of a verifier.
+
+    @param verifier 43 to 128 unreserved characters, e.g. from `make_code_verifier`.
+    @return base64url(SHA-256(verifier)), without padding.
+    @throws invalid_argument_error For any other verifier.
 
     @code
     assert(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==

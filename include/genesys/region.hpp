@@ -65,7 +65,10 @@ inline constexpr std::array<region_info, 18> regions{{
 /// The table entry of `r`.
 constexpr const region_info& info(region r) noexcept { return regions[static_cast<std::size_t>(r)]; }
 
-/** Looks a region up by name: `"eu_west_1"`, and also `"eu-west-1"` or any case.
+/** Looks a region up by name.
+
+    @param name `"eu_west_1"`, and also `"eu-west-1"` or any case.
+    @return The region; `std::nullopt` for a name that is none.
 
     @code
     auto r = genesys::find_region("eu-west-1"); // region::eu_west_1

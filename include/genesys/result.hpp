@@ -27,10 +27,11 @@ struct response_info {
     int status = 0;         ///< The HTTP status, e.g. 200.
     http_headers headers{}; ///< The response headers.
 
-    /** The response's `ININ-Correlation-Id` (any case), or empty.
+    /** The id the platform gave the request.
 
-        A copy, not a view: `api.try_get_tokens_me()->correlation_id()` outlives the temporary
-        result it came from. */
+        @return The response's `ININ-Correlation-Id` (any case), or empty. A copy, not a view:
+        `api.try_get_tokens_me()->correlation_id()` outlives the temporary result it came from.
+    */
     std::string correlation_id() const { return std::string(headers.get(correlation_id_header).value_or("")); }
 };
 

@@ -14,11 +14,13 @@
 
 namespace genesys {
 
-/** How long a `Retry-After` value asks to wait, measured from `now`.
+/** How long a `Retry-After` value asks to wait.
 
-    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
-    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
-    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
+    @param value The field's value: delta-seconds (`42`) or an HTTP-date in any of its three
+    forms.
+    @param now What an HTTP-date is measured from.
+    @return The wait: zero for a date in the past, saturated for very large delta-seconds;
+    `std::nullopt` for anything else (the caller then falls back to its own backoff).
 
     @code
     auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s

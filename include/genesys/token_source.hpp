@@ -102,19 +102,35 @@ public:
     */
     GENESYS_DECL explicit token_source(fetch_function fetch, token_source_options options = {});
 
-    /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
-        wait for it on a condition variable: never call them on a thread the grant needs to
-        complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
-        `client_config::token_source` does): a fetch under way keeps it alive. */
+    /** A source whose grant is asynchronous, fetching its first token when first asked.
+
+        Blocking callers (`try_token`) start the grant too and wait for it on a condition
+        variable: never call them on a thread the grant needs to complete (the I/O thread of its
+        transport). Hold the source in a `std::shared_ptr` (as `client_config::token_source`
+        does): a fetch under way keeps it alive.
+
+        @param fetch The grant: called with the function to call, once, with its outcome.
+        @param options How the token is kept.
+    */
     GENESYS_DECL explicit token_source(async_fetch_function fetch, token_source_options options = {});
 
-    /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
+    /** A source with an asynchronous grant that starts with a token, as the blocking one below.
+
+        @param fetch The grant, as above.
+        @param initial The first token, as below.
+        @param options How the token is kept.
+    */
     GENESYS_DECL token_source(async_fetch_function fetch, oauth_token initial,
                               token_source_options options = {});
 
-    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
-    /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
-    /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
+    /** A source that starts with a token and uses its grant when the token is due.
+
+        @param fetch The grant, called on the thread of the call that needs a token.
+        @param initial The first token (e.g. from the authorization-code grant), its lifetime
+        counted from now. One whose `access_token` is empty or unfit for a Bearer header is
+        ignored: the first call fetches.
+        @param options How the token is kept.
+    */
     GENESYS_DECL token_source(fetch_function fetch, oauth_token initial, token_source_options options = {});
 
     token_source(const token_source&) = delete;
@@ -137,10 +153,14 @@ public:
     /// The cached token while it is fresh, without waiting or fetching.
     GENESYS_DECL std::optional<std::string> fresh_token() const;
 
-    /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
-        once when one is fresh; else when the fetch under way ends, or the one this call starts
-        with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
-        answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+    /** Answers a waiter with a token, without blocking. Used by `async_token`
+        (`<genesys/async.hpp>`).
+
+        @param waiter Answered (see `detail::token_waiter::deliver`) at once when a token is
+        fresh; else when the fetch under way ends, or the one this call starts with the
+        asynchronous grant. Without an asynchronous grant and no fetch under way, the answer is
+        an `invalid_argument` error.
+    */
     GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
@@ -154,8 +174,11 @@ public:
     /// `try_token`, its error thrown as the `genesys::exception` of its kind.
     GENESYS_DECL std::string token();
 
-    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
-        fetched since, by another call, is kept. */
+    /** Drops the cached token if it is the one the API rejected.
+
+        @param rejected_token The token the API answered 401 to. A token fetched since, by
+        another call, is kept.
+    */
     GENESYS_DECL void invalidate(std::string_view rejected_token);
 
     /// Drops the cached token, whatever it is: the next call fetches a new one.

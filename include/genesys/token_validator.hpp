@@ -81,8 +81,14 @@ public:
     /// The transport type the validator sends through.
     using transport_type = Transport;
 
-    /** Makes a validator. A bad `config` (one with an `access_token` or a `token_source`, a bad
-        base URL, ...) is not thrown here: every validation then returns it. */
+    /** Makes a validator.
+
+        @param transport What the checks are sent through.
+        @param config Where to check tokens: the region's base URL and the call's settings, with
+        neither an `access_token` nor a `token_source` (each check carries the token it checks).
+        A bad one is not thrown here: every validation then returns it.
+        @param options The cache, its lifetimes and the policy.
+    */
     token_validator(Transport transport, client_config config, token_validator_options options = {})
         : shared_(std::make_shared<shared>(std::move(transport), std::move(config), std::move(options)))
     {

@@ -138,10 +138,10 @@ constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, i
 
 /** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
 
-    Accepts `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
+    @param s `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
     milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    Returns `std::nullopt` for anything else, including impossible dates and instants that
-    an offset or a leap second would move outside the years 0000 to 9999 (which
+    @return The instant in UTC; `std::nullopt` for anything else, including impossible dates and
+    instants that an offset or a leap second would move outside the years 0000 to 9999 (which
     `format_date_time` could not write back).
 
     @code
@@ -205,7 +205,10 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     return t;
 }
 
-/** Formats an instant as the platform and the official SDKs write it: `yyyy-MM-ddTHH:mm:ss.mmmZ`.
+/** Formats an instant as the platform and the official SDKs write it.
+
+    @param t An instant in the years 0000 to 9999 (what `parse_date_time` returns).
+    @return `yyyy-MM-ddTHH:mm:ss.mmmZ`, in UTC.
 
     @code
     genesys::format_date_time(genesys::date_time{}) == "1970-01-01T00:00:00.000Z"
@@ -2361,9 +2364,12 @@ struct log_event {
 /// exception it throws is caught and ignored.
 using logger = std::function<void(const log_event&)>;
 
-/** One line describing the event, e.g.
-    `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms (attempt 1,
-    correlation id 5f..., rate limit 1/300, reset 59 s)`. */
+/** One line describing an event.
+
+    @param e The event to describe.
+    @return E.g. `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms
+    (attempt 1, correlation id 5f..., rate limit 1/300, reset 59 s)`.
+*/
 GENESYS_DECL std::string to_string(const log_event& e);
 
 } // namespace genesys
@@ -2529,10 +2535,11 @@ struct response_info {
     int status = 0;         ///< The HTTP status, e.g. 200.
     http_headers headers{}; ///< The response headers.
 
-    /** The response's `ININ-Correlation-Id` (any case), or empty.
+    /** The id the platform gave the request.
 
-        A copy, not a view: `api.try_get_tokens_me()->correlation_id()` outlives the temporary
-        result it came from. */
+        @return The response's `ININ-Correlation-Id` (any case), or empty. A copy, not a view:
+        `api.try_get_tokens_me()->correlation_id()` outlives the temporary result it came from.
+    */
     std::string correlation_id() const { return std::string(headers.get(correlation_id_header).value_or("")); }
 };
 
@@ -2794,11 +2801,13 @@ constexpr std::optional<std::chrono::sys_seconds> parse_http_date(std::string_vi
 
 namespace genesys {
 
-/** How long a `Retry-After` value asks to wait, measured from `now`.
+/** How long a `Retry-After` value asks to wait.
 
-    Accepts delta-seconds (`42`) and an HTTP-date in any of its three forms. A date in the
-    past means no wait. Returns `std::nullopt` for anything else (the caller then falls
-    back to its own backoff). Very large delta-seconds saturate instead of overflowing.
+    @param value The field's value: delta-seconds (`42`) or an HTTP-date in any of its three
+    forms.
+    @param now What an HTTP-date is measured from.
+    @return The wait: zero for a date in the past, saturated for very large delta-seconds;
+    `std::nullopt` for anything else (the caller then falls back to its own backoff).
 
     @code
     auto wait = genesys::parse_retry_after("42", std::chrono::system_clock::now()); // 42 s
@@ -3050,19 +3059,35 @@ public:
     */
     GENESYS_DECL explicit token_source(fetch_function fetch, token_source_options options = {});
 
-    /** A source whose grant is asynchronous. Blocking callers (`try_token`) start it too and
-        wait for it on a condition variable: never call them on a thread the grant needs to
-        complete (the I/O thread of its transport). Hold the source in a `std::shared_ptr` (as
-        `client_config::token_source` does): a fetch under way keeps it alive. */
+    /** A source whose grant is asynchronous, fetching its first token when first asked.
+
+        Blocking callers (`try_token`) start the grant too and wait for it on a condition
+        variable: never call them on a thread the grant needs to complete (the I/O thread of its
+        transport). Hold the source in a `std::shared_ptr` (as `client_config::token_source`
+        does): a fetch under way keeps it alive.
+
+        @param fetch The grant: called with the function to call, once, with its outcome.
+        @param options How the token is kept.
+    */
     GENESYS_DECL explicit token_source(async_fetch_function fetch, token_source_options options = {});
 
-    /// A source with an asynchronous grant that starts with `initial`, as the blocking one below.
+    /** A source with an asynchronous grant that starts with a token, as the blocking one below.
+
+        @param fetch The grant, as above.
+        @param initial The first token, as below.
+        @param options How the token is kept.
+    */
     GENESYS_DECL token_source(async_fetch_function fetch, oauth_token initial,
                               token_source_options options = {});
 
-    /// A source that starts with `initial` (e.g. from the authorization-code grant), its
-    /// lifetime counted from now, and uses `fetch` when it is due. An `initial` whose
-    /// `access_token` is empty or unfit for a Bearer header is ignored: the first call fetches.
+    /** A source that starts with a token and uses its grant when the token is due.
+
+        @param fetch The grant, called on the thread of the call that needs a token.
+        @param initial The first token (e.g. from the authorization-code grant), its lifetime
+        counted from now. One whose `access_token` is empty or unfit for a Bearer header is
+        ignored: the first call fetches.
+        @param options How the token is kept.
+    */
     GENESYS_DECL token_source(fetch_function fetch, oauth_token initial, token_source_options options = {});
 
     token_source(const token_source&) = delete;
@@ -3085,10 +3110,14 @@ public:
     /// The cached token while it is fresh, without waiting or fetching.
     GENESYS_DECL std::optional<std::string> fresh_token() const;
 
-    /** Answers `waiter` (see `detail::token_waiter::deliver`) with a token, without blocking: at
-        once when one is fresh; else when the fetch under way ends, or the one this call starts
-        with the asynchronous grant. Without an asynchronous grant and no fetch under way, the
-        answer is an `invalid_argument` error. Used by `async_token` (`<genesys/async.hpp>`). */
+    /** Answers a waiter with a token, without blocking. Used by `async_token`
+        (`<genesys/async.hpp>`).
+
+        @param waiter Answered (see `detail::token_waiter::deliver`) at once when a token is
+        fresh; else when the fetch under way ends, or the one this call starts with the
+        asynchronous grant. Without an asynchronous grant and no fetch under way, the answer is
+        an `invalid_argument` error.
+    */
     GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
@@ -3102,8 +3131,11 @@ public:
     /// `try_token`, its error thrown as the `genesys::exception` of its kind.
     GENESYS_DECL std::string token();
 
-    /** Drops the cached token if it is `rejected_token` (the API answered 401 to it). A token
-        fetched since, by another call, is kept. */
+    /** Drops the cached token if it is the one the API rejected.
+
+        @param rejected_token The token the API answered 401 to. A token fetched since, by
+        another call, is kept.
+    */
     GENESYS_DECL void invalidate(std::string_view rejected_token);
 
     /// Drops the cached token, whatever it is: the next call fetches a new one.
@@ -4283,7 +4315,10 @@ inline constexpr std::array<region_info, 18> regions{{
 /// The table entry of `r`.
 constexpr const region_info& info(region r) noexcept { return regions[static_cast<std::size_t>(r)]; }
 
-/** Looks a region up by name: `"eu_west_1"`, and also `"eu-west-1"` or any case.
+/** Looks a region up by name.
+
+    @param name `"eu_west_1"`, and also `"eu-west-1"` or any case.
+    @return The region; `std::nullopt` for a name that is none.
 
     @code
     auto r = genesys::find_region("eu-west-1"); // region::eu_west_1
@@ -4363,8 +4398,9 @@ namespace genesys {
 
 /** The login base URL that goes with an API base URL.
 
-    `https://api.<host>` becomes `https://login.<host>` for every region; any other base
-    (a gateway, a loopback emulator) is its own login base.
+    @param api_base_url A `client_config::base_url`.
+    @return `https://login.<host>` for `https://api.<host>` (every region); any other base (a
+    gateway, a loopback emulator) unchanged, being its own login base.
 */
 inline std::string login_url_for(std::string_view api_base_url)
 {
@@ -4993,9 +5029,13 @@ inline std::string base64_encode(std::string_view data) { return detail::base64_
 /// Base64url without padding (RFC 4648 section 5, RFC 7636 appendix A).
 inline std::string base64url_encode(std::string_view data) { return detail::base64_encode(data, true, false); }
 
-/** A new PKCE code verifier: `length` characters drawn uniformly from the 66 unreserved
-    characters by `std::random_device`. RFC 7636 allows 43 to 128; any other length throws
-    `invalid_argument_error`. */
+/** A new PKCE code verifier.
+
+    @param length How many characters: RFC 7636 allows 43 to 128.
+    @return `length` characters drawn uniformly from the 66 unreserved characters by
+    `std::random_device`.
+    @throws invalid_argument_error For any other length.
+*/
 inline std::string make_code_verifier(std::size_t length = 64)
 {
     if (length < 43 || length > 128)
@@ -5010,8 +5050,11 @@ inline std::string make_code_verifier(std::size_t length = 64)
     return out;
 }
 
-/** The PKCE S256 code challenge of `verifier`: base64url(SHA-256(verifier)) without padding.
-    A verifier that is not 43 to 128 unreserved characters throws `invalid_argument_error`.
+/** The PKCE S256 code challenge of a verifier.
+
+    @param verifier 43 to 128 unreserved characters, e.g. from `make_code_verifier`.
+    @return base64url(SHA-256(verifier)), without padding.
+    @throws invalid_argument_error For any other verifier.
 
     @code
     assert(genesys::code_challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
@@ -5178,16 +5221,18 @@ GENESYS_DECL result<api_response<oauth_token>> oauth_core::run(outcome<token_req
 
 namespace genesys {
 
-/** The OAuth error of a failed token request: the login host's `error`, `description` and
-    `error_description`, or `std::nullopt` when `e` is not one (another operation, a network
-    failure, a body that is not an OAuth error). Secrets in the body read `[REDACTED]`.
+/** The OAuth error of a failed token request.
 
     The same error is also in `e.body`: `code` is the OAuth `error`, `message` its description.
-    The `exception` overload reads `ex.info()`.
+
+    @param e The error of a token request, or the exception thrown with it (its `info()`).
+    @return The login host's `error`, `description` and `error_description`, secrets in them
+    reading `[REDACTED]`; `std::nullopt` when `e` is not an OAuth error (another operation, a
+    network failure, a body that is not an OAuth error).
     @{
 */
 GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const error& e);
-GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& ex);
+GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& e);
 /// @}
 
 /** An OAuth client of the login host, over any `genesys::transport`.
@@ -5244,37 +5289,65 @@ public:
     const oauth_config& config() const noexcept { return core_.config(); }
 
     /** The client-credentials grant: `grant_type=client_credentials`. Needs `client_secret`.
-        @{ */
+
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_client_credentials() { return run(core_.client_credentials_request()); }
     oauth_token client_credentials() { return take(try_client_credentials()); }
+    /// @}
+
+    /** `try_client_credentials`, asynchronously.
+
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_client_credentials(CompletionToken&& token)
     {
         return async_run(core_.client_credentials_request(), std::forward<CompletionToken>(token));
     }
-    /// @}
 
-    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`, with the refresh
-        token of an earlier grant (empty: `invalid_argument`). Works for a public client too.
-        @{ */
+    /** The refresh-token grant: `grant_type=refresh_token&refresh_token=...`. Works for a
+        public client too.
+
+        @param refresh_token The refresh token of an earlier grant; empty is `invalid_argument`.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_refresh_token(std::string_view refresh_token)
     {
         return run(core_.refresh_token_request(refresh_token));
     }
     oauth_token refresh_token(std::string_view refresh_token) { return take(try_refresh_token(refresh_token)); }
+    /// @}
+
+    /** `try_refresh_token`, asynchronously.
+
+        @param refresh_token As for `try_refresh_token`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_refresh_token(std::string_view refresh_token, CompletionToken&& token)
     {
         return async_run(core_.refresh_token_request(refresh_token), std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** The authorization-code grant: `grant_type=authorization_code&code=...&redirect_uri=...`,
-        with `&code_verifier=...` for PKCE (a verifier from `make_code_verifier`, whose
-        `code_challenge_s256` went into the authorize URL). Without a verifier the client must
-        have a secret. An empty `code` or `redirect_uri`, or a verifier that is not 43 to 128
-        unreserved characters (RFC 7636), is `invalid_argument`.
-        @{ */
+        with `&code_verifier=...` for PKCE.
+
+        @param code The code the login host sent to the redirect URI; empty is `invalid_argument`.
+        @param redirect_uri The redirect URI of the authorize request; empty is
+        `invalid_argument`.
+        @param code_verifier For PKCE, the verifier (from `make_code_verifier`) whose
+        `code_challenge_s256` went into the authorize URL: 43 to 128 unreserved characters
+        (RFC 7636), or `invalid_argument`. Without one the client must have a secret.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_authorization_code(std::string_view code,
                                                                            std::string_view redirect_uri,
                                                                            std::string_view code_verifier = {})
@@ -5286,6 +5359,17 @@ public:
     {
         return take(try_authorization_code(code, redirect_uri, code_verifier));
     }
+    /// @}
+
+    /** `try_authorization_code`, asynchronously.
+
+        @param code As for `try_authorization_code`; copied into the request by this call.
+        @param redirect_uri As for `try_authorization_code`; copied into the request by this call.
+        @param code_verifier As for `try_authorization_code`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_authorization_code(std::string_view code, std::string_view redirect_uri, std::string_view code_verifier,
                                   CompletionToken&& token)
@@ -5293,14 +5377,17 @@ public:
         return async_run(core_.authorization_code_request(code, redirect_uri, code_verifier),
                          std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** The SAML2 bearer grant: `grant_type=urn:ietf:params:oauth:grant-type:saml2-bearer`,
-        `orgName` and `assertion`. As in the official SDKs, `assertion` is the SAML assertion
-        already base64-encoded (`genesys::base64_encode(xml)` encodes one); anything outside the
-        base64 alphabets is rejected before sending, as is an empty `org_name` or `assertion`.
-        Needs `client_secret`.
-        @{ */
+        `orgName` and `assertion`. Needs `client_secret`.
+
+        @param org_name The organization's name; empty is `invalid_argument`.
+        @param assertion As in the official SDKs, the SAML assertion already base64-encoded
+        (`genesys::base64_encode(xml)` encodes one); empty, or anything outside the base64
+        alphabets, is `invalid_argument`, before sending.
+        @return The token response (`try_` form: in an `api_response`, or the error).
+        @{
+    */
     [[nodiscard]] result<api_response<oauth_token>> try_saml2_bearer(std::string_view org_name, std::string_view assertion)
     {
         return run(core_.saml2_bearer_request(org_name, assertion));
@@ -5309,12 +5396,21 @@ public:
     {
         return take(try_saml2_bearer(org_name, assertion));
     }
+    /// @}
+
+    /** `try_saml2_bearer`, asynchronously.
+
+        @param org_name As for `try_saml2_bearer`; copied into the request by this call.
+        @param assertion As for `try_saml2_bearer`; copied into the request by this call.
+        @param token Any completion token, for the signature
+        `void(result<api_response<oauth_token>>)`.
+        @return What `token` makes of the operation.
+    */
     template <class CompletionToken>
     auto async_saml2_bearer(std::string_view org_name, std::string_view assertion, CompletionToken&& token)
     {
         return async_run(core_.saml2_bearer_request(org_name, assertion), std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /// The `grant_type` of the SAML2 bearer grant (RFC 7522).
     static constexpr std::string_view saml2_bearer_grant_type = detail::saml2_bearer_grant_type;
@@ -6949,8 +7045,14 @@ public:
     /// The transport type the validator sends through.
     using transport_type = Transport;
 
-    /** Makes a validator. A bad `config` (one with an `access_token` or a `token_source`, a bad
-        base URL, ...) is not thrown here: every validation then returns it. */
+    /** Makes a validator.
+
+        @param transport What the checks are sent through.
+        @param config Where to check tokens: the region's base URL and the call's settings, with
+        neither an `access_token` nor a `token_source` (each check carries the token it checks).
+        A bad one is not thrown here: every validation then returns it.
+        @param options The cache, its lifetimes and the policy.
+    */
     token_validator(Transport transport, client_config config, token_validator_options options = {})
         : shared_(std::make_shared<shared>(std::move(transport), std::move(config), std::move(options)))
     {
