@@ -141,8 +141,9 @@ public:
 
     /** Appends the path with each parameter replaced by its value, percent-encoded as one segment.
 
-        Every parameter needs a value: passing more or fewer is a compile-time error.
-        Values are not checked here; see `detail::path_segment_problem`.
+        @param out What the path is appended to.
+        @param values One per parameter, in order: passing more or fewer is a compile-time error.
+        They are not checked here; see `detail::path_segment_problem`.
     */
     template <class... Values>
     void append_to(std::string& out, const Values&... values) const

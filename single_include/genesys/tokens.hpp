@@ -5559,12 +5559,18 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
 }
 
-/** The token sources of an `oauth_client` over an asynchronous transport: the same as above,
-    with an asynchronous grant (include `<genesys/async.hpp>` where they are instantiated).
+/** The client-credentials source of an `oauth_client` over an asynchronous transport: the same
+    as above, with the asynchronous grant (include `<genesys/async.hpp>` where it is
+    instantiated).
+
     The grant completes on the transport's executor: blocking callers wait for it on a condition
     variable (so never on a thread that executor needs); asynchronous ones (`async_token`,
     `async_tokens_api`) never block.
-    @{ */
+
+    @param client Moved into the source, which alone calls it (one grant at a time).
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
 template <class Transport>
     requires async_transport<Transport>
 std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transport> client,
@@ -5578,6 +5584,15 @@ std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transp
         std::move(options));
 }
 
+/** The refresh-token source of an `oauth_client` over an asynchronous transport: the same as
+    above, with the asynchronous grant; blocking and asynchronous callers as for
+    `make_client_credentials_source`.
+
+    @param client Moved into the source, which alone calls it (one grant at a time).
+    @param initial The token of an earlier grant, as for the blocking source.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
 template <class Transport>
     requires async_transport<Transport>
 std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, oauth_token initial,
@@ -5594,7 +5609,6 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
                                           std::move(options));
 }
-/// @}
 
 } // namespace genesys
 
@@ -6559,8 +6573,9 @@ public:
 
     /** Appends the path with each parameter replaced by its value, percent-encoded as one segment.
 
-        Every parameter needs a value: passing more or fewer is a compile-time error.
-        Values are not checked here; see `detail::path_segment_problem`.
+        @param out What the path is appended to.
+        @param values One per parameter, in order: passing more or fewer is a compile-time error.
+        They are not checked here; see `detail::path_segment_problem`.
     */
     template <class... Values>
     void append_to(std::string& out, const Values&... values) const

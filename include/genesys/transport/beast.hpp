@@ -62,13 +62,12 @@ public:
     /// Closes the connection, if any.
     ~beast_transport() = default;
 
-    /** Sends `request` and reads the whole response.
+    /** Sends a request and reads the whole response.
 
-        Sends exactly the request's method, target, fields and body, plus `Host` and
-        `Content-Length` (when there is a body, and always for PUT, POST and PATCH). The response's
-        headers are those of the final response only: a chunked body's trailer fields are dropped.
-
-        Fails with `errc::invalid_argument` for a bad URL or header field, a field the transport
+        @param request Sent exactly: its method, target, fields and body, plus `Host` and
+        `Content-Length` (when there is a body, and always for PUT, POST and PATCH).
+        @return The response, any status; its headers are those of the final response only (a
+        chunked body's trailer fields are dropped). Or the error: it fails with `errc::invalid_argument` for a bad URL or header field, a field the transport
         owns (`Host`, `Content-Length`, `Transfer-Encoding`, `Trailer`, `Connection`,
         `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
         (nothing is sent); with the `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a
@@ -91,8 +90,8 @@ public:
         return session_->send(request);
     }
 
-    /// What the last failed `send` was doing, e.g. `"connect to 127.0.0.1:1: Connection refused"`;
-    /// empty after a success.
+    /// @return What the last failed `send` was doing, e.g. `"connect to 127.0.0.1:1: Connection
+    /// refused"`; empty after a success.
     std::string_view last_error_message() const noexcept
     {
         return session_ ? session_->last_error_message() : std::string_view{};

@@ -882,8 +882,8 @@ public:
             detail::beast_async_initiation{pool_, executor_}, token, request);
     }
 
-    /// The connections open or being opened now, all hosts together (0 for a moved-from transport).
-    /// Thread-safe.
+    /// @return The connections open or being opened now, all hosts together (0 for a moved-from
+    /// transport). Thread-safe.
     std::size_t open_connections() const { return pool_ ? pool_->open_connections() : 0; }
 
     /// The open connections no request is using now, all hosts together. Thread-safe.

@@ -407,8 +407,9 @@ public:
             curl_easy_cleanup(handle_);
     }
 
-    /** Sends `request` and waits for the whole response.
+    /** Sends a request and waits for the whole response.
 
+        @param request Sent as it is, its header fields checked first.
         @return the response (any status, 3xx and errors included), or an `error_code` of
         `curl_category()` when no complete response was received: refused, timed out,
         TLS failure, body over `max_response_bytes`, ... A header with an invalid name or
@@ -575,8 +576,8 @@ public:
         return std::move(state.response);
     }
 
-    /// libcurl's message about the last call's failure (e.g. "Failed to connect to 127.0.0.1
-    /// port 1 after 0 ms: Connection refused"); empty after a success.
+    /// @return libcurl's message about the last call's failure (e.g. "Failed to connect to
+    /// 127.0.0.1 port 1 after 0 ms: Connection refused"); empty after a success.
     std::string_view last_error_message() const noexcept { return last_error_; }
 
     /// The options given at construction.

@@ -667,9 +667,9 @@ public:
     threaded_transport(const threaded_transport&) = delete;
     threaded_transport& operator=(const threaded_transport&) = delete;
 
-    /** Takes `other`'s transports and sends under way.
+    /** Takes another set's transports and sends under way.
 
-        `other` keeps only its I/O executor: a send started with it completes with
+        @param other Keeps only its I/O executor: a send started with it completes with
         `errc::operation_not_permitted`.
     */
     threaded_transport(threaded_transport&& other) noexcept : pool_(std::move(other.pool_)), io_(other.io_) {}
