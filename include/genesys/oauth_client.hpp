@@ -167,9 +167,8 @@ public:
 
     /** `try_authorization_code`, asynchronously.
 
-        @param code As for `try_authorization_code`; copied into the request by this call.
-        @param redirect_uri As for `try_authorization_code`; copied into the request by this call.
-        @param code_verifier As for `try_authorization_code`; copied into the request by this call.
+        @param code,redirect_uri,code_verifier As for `try_authorization_code`; copied into the
+        request by this call.
         @param token Any completion token, for the signature
         `void(result<api_response<oauth_token>>)`.
         @return What `token` makes of the operation.
@@ -204,8 +203,7 @@ public:
 
     /** `try_saml2_bearer`, asynchronously.
 
-        @param org_name As for `try_saml2_bearer`; copied into the request by this call.
-        @param assertion As for `try_saml2_bearer`; copied into the request by this call.
+        @param org_name,assertion As for `try_saml2_bearer`; copied into the request by this call.
         @param token Any completion token, for the signature
         `void(result<api_response<oauth_token>>)`.
         @return What `token` makes of the operation.
