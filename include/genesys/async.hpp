@@ -13,6 +13,7 @@
 
 #include <genesys/async_transport.hpp>
 #include <genesys/client_config.hpp>
+#include <genesys/detail/async_post.hpp>
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/outcome.hpp>
@@ -96,8 +97,8 @@ public:
     void deliver(const result<std::string>& token) noexcept override
     {
         try {
-            boost::asio::post(work_.get_executor(),
-                              [self = this->shared_from_this(), token]() mutable { self->complete(std::move(token)); });
+            post_to_handler(io_ex_, work_.get_executor(),
+                            [self = this->shared_from_this(), token]() mutable { self->complete(std::move(token)); });
         } catch (...) {
             // Out of memory posting the answer: nothing can deliver it.
         }

@@ -6,6 +6,7 @@
 /// cache and the same single flights as `validate`.
 
 #include <genesys/async.hpp>
+#include <genesys/detail/async_post.hpp>
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/failure.hpp>
@@ -19,7 +20,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/post.hpp>
 
 #include <memory>
 #include <optional>
@@ -38,7 +38,7 @@ public:
 
     async_validate_waiter(Handler handler, const Executor& ex, std::shared_ptr<void> keep,
                           validator_cache& cache, std::shared_ptr<validator_flight> flight)
-        : handler_(std::move(handler)), work_(boost::asio::get_associated_executor(handler_, ex)),
+        : handler_(std::move(handler)), work_(boost::asio::get_associated_executor(handler_, ex)), io_ex_(ex),
           keep_(std::move(keep)), cache_(cache), flight_(std::move(flight))
     {
     }
@@ -63,8 +63,8 @@ public:
     void deliver(const result<validated_token>& r) noexcept override
     {
         try {
-            boost::asio::post(work_.get_executor(),
-                              [self = this->shared_from_this(), r]() mutable { self->complete(std::move(r)); });
+            post_to_handler(io_ex_, work_.get_executor(),
+                            [self = this->shared_from_this(), r]() mutable { self->complete(std::move(r)); });
         } catch (...) {
             // Out of memory posting the answer: nothing can deliver it.
         }
@@ -85,6 +85,7 @@ private:
 
     Handler handler_;
     boost::asio::executor_work_guard<handler_executor> work_;
+    Executor io_ex_;
     std::shared_ptr<void> keep_; // the validator's state outlives every validation
     validator_cache& cache_;
     std::shared_ptr<validator_flight> flight_;

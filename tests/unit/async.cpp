@@ -8,6 +8,7 @@
 
 #include "fixtures.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -242,6 +243,46 @@ TEST_CASE("handlers never run inline, run once, and on their associated executor
     CHECK(kind == genesys::error_kind::invalid_argument);
     CHECK(bad_calls == 1);
     CHECK(fake.request_count() == 1); // nothing sent for the rejected ones
+}
+
+TEST_CASE("an any_completion_handler token: its executor is type-erased, the rules hold")
+{
+    // Asio 1.26's any_completion_executor cannot be required to be blocking.never, so nothing may
+    // post to it directly (this did not compile before): the handler still runs once, not inline,
+    // on the strand it was bound to; through a token source's wait too.
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    async_fake_transport login{ioc.get_executor()};
+    login.respond(fixtures::json_response(200, R"({"access_token":"erased-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+    genesys::async_tokens_api api{fake, {.token_source = source}};
+    auto strand = asio::make_strand(ioc);
+
+    using info_handler = asio::any_completion_handler<void(genesys::result<genesys::api_response<genesys::token_info>>)>;
+    int calls = 0;
+    bool on_strand = false;
+    api.async_get_tokens_me(info_handler(asio::bind_executor(strand, [&](auto r) {
+        ++calls;
+        on_strand = strand.running_in_this_thread() && r.has_value();
+    })));
+    using token_handler = asio::any_completion_handler<void(genesys::result<std::string>)>;
+    std::optional<std::string> token;
+    bool token_on_strand = false;
+    genesys::async_token(*source, ioc.get_executor(), token_handler(asio::bind_executor(strand, [&](auto r) {
+        token_on_strand = strand.running_in_this_thread();
+        token = r.value();
+    })));
+    CHECK(calls == 0);
+    CHECK(!token);
+    ioc.run();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+    CHECK(token == "erased-token");
+    CHECK(token_on_strand);
+    CHECK(login.request_count() == 1);
+    CHECK(fake.last_request()->headers.get("Authorization") == "Bearer erased-token");
 }
 
 TEST_CASE("arguments are copied at initiation: a deferred operation outlives its string_view")

@@ -7,6 +7,7 @@
 #include "fixtures.hpp"
 #include "heap_scan.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -85,6 +86,33 @@ TEST_CASE("async_validate: never inline, once, on the handler's executor; a hit 
     CHECK(hits == 1);
     CHECK(fake.request_count() == 1);
     CHECK(v.stats().hits == 1);
+}
+
+TEST_CASE("async_validate: an any_completion_handler token runs on its strand, once, not inline")
+{
+    // Did not compile before: Asio 1.26's any_completion_executor cannot be posted to directly.
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    auto strand = asio::make_strand(ioc);
+    using handler = asio::any_completion_handler<void(genesys::result<genesys::validated_token>)>;
+    int calls = 0;
+    bool on_strand = false;
+    v.async_validate("tok-erased", handler(asio::bind_executor(strand, [&](genesys::result<genesys::validated_token> r) {
+                         ++calls;
+                         on_strand = strand.running_in_this_thread() && r && r->info().organization->id == "org-1";
+                     })));
+    int hits = 0;
+    CHECK(calls == 0);
+    ioc.run();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+    v.async_validate("tok-erased", handler([&](auto r) { hits += r.has_value(); }));
+    CHECK(hits == 0); // a cache hit, still posted
+    poll(ioc);
+    CHECK(hits == 1);
+    CHECK(fake.request_count() == 1);
 }
 
 TEST_CASE("async_validate: future, coroutine and deferred; the token is copied at initiation")

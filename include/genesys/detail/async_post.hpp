@@ -1,0 +1,45 @@
+#ifndef GENESYS_DETAIL_ASYNC_POST_HPP
+#define GENESYS_DETAIL_ASYNC_POST_HPP
+
+/// How a completion reaches a handler's executor, never inline: the one place that decides it,
+/// for the asynchronous API, the validator and the asynchronous transports.
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/execution/executor.hpp>
+#include <boost/asio/is_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/require.hpp>
+
+#include <utility>
+
+namespace genesys::detail {
+
+/// Whether `boost::asio::post` can submit to `Executor` itself: a standard executor that can be
+/// required to be `blocking.never`, or a Networking TS one. Asio 1.26's `any_completion_executor`
+/// (the executor an `any_completion_handler` associates) cannot, so it is not posted to directly.
+template <class Executor>
+inline constexpr bool posts_directly =
+    (boost::asio::execution::is_executor<Executor>::value &&
+     boost::asio::can_require<Executor, boost::asio::execution::blocking_t::never_t>::value) ||
+    boost::asio::is_executor<Executor>::value;
+
+/// Runs `f` on `handler_ex`, never from inside this call: posted to `handler_ex` when it can be,
+/// else posted to `io_ex` (an I/O executor, which can) and from there dispatched to `handler_ex`,
+/// as Asio completes its own operations. Outstanding work on the target is the caller's to keep.
+/// @param io_ex the operation's I/O executor, whose context runs while the operation is pending.
+/// @param handler_ex the handler's associated executor.
+/// @param f the nullary function that calls the handler.
+/// @throws whatever posting throws (`std::bad_alloc`).
+template <class IoExecutor, class HandlerExecutor, class F>
+void post_to_handler(const IoExecutor& io_ex, const HandlerExecutor& handler_ex, F&& f)
+{
+    if constexpr (posts_directly<HandlerExecutor>)
+        boost::asio::post(handler_ex, std::forward<F>(f));
+    else
+        boost::asio::post(io_ex, boost::asio::bind_executor(handler_ex, std::forward<F>(f)));
+}
+
+} // namespace genesys::detail
+
+#endif
