@@ -2,7 +2,9 @@
 #define GENESYS_DETAIL_ASYNC_POST_HPP
 
 /// How a completion reaches a handler's executor, never inline: the one place that decides it,
-/// for the asynchronous API, the validator and the asynchronous transports.
+/// used by the asynchronous API's token wait and the validator's waiters. (The Beast and threaded
+/// transports still post to the handler's executor themselves, so they do not yet accept an
+/// `any_completion_handler`.)
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/blocking.hpp>
