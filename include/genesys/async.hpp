@@ -76,10 +76,12 @@ public:
         const auto timeout = source_.options().wait_timeout;
         if (timeout < std::chrono::milliseconds::max() / 2) { // longer: no limit
             timer_.emplace(io_ex_, std::max(timeout, std::chrono::milliseconds(0)));
-            timer_->async_wait(boost::asio::bind_executor(work_.get_executor(), [self](boost::system::error_code ec) {
+            // On the I/O executor, not the handler's: the end of a cancelled wait then never
+            // outlives the io_context (withdraw and deliver may be called from any thread).
+            timer_->async_wait([self](boost::system::error_code ec) {
                 if (!ec && self->source_.withdraw(*self))
                     self->deliver(self->source_.wait_timed_out());
-            }));
+            });
         }
         slot_ = boost::asio::get_associated_cancellation_slot(handler_);
         if (slot_.is_connected()) {
@@ -107,8 +109,9 @@ public:
 private:
     void complete(result<std::string> token)
     {
-        if (timer_)
-            timer_->cancel();
+        // The timer goes before the handler runs: what is left of the waiter may be dropped on
+        // the handler's executor after the io_context is gone.
+        timer_.reset();
         if (slot_.is_connected())
             slot_.clear();
         auto handler = std::move(handler_);
@@ -168,8 +171,11 @@ public:
         if (const auto deadline = st.settings.timeout; deadline.count() > 0) {
             st.deadline_timer.emplace(st.transport->get_executor(), deadline);
             st.deadline_timer->async_wait(
-                boost::asio::bind_executor(self.get_executor(), [keep = st_](boost::system::error_code ec) {
-                    if (ec)
+                boost::asio::bind_executor(self.get_executor(), [weak = std::weak_ptr(st_)](auto ec) {
+                    // Weak: the end of a cancelled wait runs on the handler's executor, maybe after
+                    // the io_context is gone, and must not be what destroys the state then.
+                    auto keep = weak.lock();
+                    if (ec || !keep)
                         return; // cancelled: the call ended first
                     keep->deadline_passed = true;
                     keep->inner.emit(boost::asio::cancellation_type::terminal);
@@ -283,8 +289,10 @@ private:
     void complete(Self& self)
     {
         state_type& st = *st_;
-        if (st.deadline_timer)
-            st.deadline_timer->cancel();
+        // The timers go before the handler runs (destroying one cancels its wait): the state may
+        // outlive the io_context on the handler's executor.
+        st.deadline_timer.reset();
+        st.retry_timer.reset();
         auto outer = self.get_cancellation_state().slot();
         if (outer.is_connected())
             outer.clear();

@@ -488,6 +488,44 @@ TEST_CASE("destroying the client or the io_context with operations in flight is 
         }
         CHECK(ran == 0);
     }
+    SUBCASE("the io_context, destroyed once the handlers (on another executor) have run")
+    {
+        // The handlers run on another executor (as use_future's run on the system executor's
+        // threads): what an operation still holds after its handler has run may be dropped
+        // there after the io_context is gone. Nothing it holds may need the io_context then: its
+        // timers are gone before the handler runs. (A timer of the token wait destroyed after
+        // its io_context was seen by UBSan in CI.)
+        asio::io_context handlers;
+        std::optional<bool> call_ok, token_ok;
+        {
+            asio::io_context ioc;
+            async_fake_transport fake{ioc.get_executor()};
+            fake.respond(fixtures::json_response(200, fixtures::token_info_json));
+            async_fake_transport login{ioc.get_executor()};
+            login.respond(fixtures::json_response(200, R"({"access_token":"grant-token","expires_in":3600})"));
+            genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id",
+                                     .client_secret = "s3cret-value"};
+            auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc},
+                                                                  {.wait_timeout = 1h}); // a timer
+            {
+                auto cfg = config();
+                cfg.call_timeout = 30min; // a deadline timer
+                genesys::async_tokens_api api{fake, cfg};
+                api.async_get_tokens_me(
+                    asio::bind_executor(handlers, [&](const auto& r) { call_ok = r.has_value(); }));
+            } // the operation holds the client now
+            genesys::async_token(*source, ioc.get_executor(),
+                                 asio::bind_executor(handlers, [&](const auto& r) { token_ok = r.has_value(); }));
+            for (int i = 0; i < 100 && !(call_ok && token_ok); ++i) {
+                poll(ioc);
+                poll(handlers);
+            }
+            poll(ioc); // the ends of the cancelled timer waits go to `handlers`
+        }
+        poll(handlers); // the io_context is gone: drops the operations' last references
+        CHECK(call_ok == true);
+        CHECK(token_ok == true);
+    }
 }
 
 TEST_CASE("a token source serves async calls: one grant for many, the 401 refresh, delete_tokens_me")
