@@ -25,6 +25,7 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -719,6 +720,33 @@ TEST_CASE("beast_async_transport: completion tokens: future, awaitable, deferred
         REQUIRE(f.wait_for(5s) == std::future_status::ready);
         CHECK(f.get());
         other.join();
+    }
+    SUBCASE("any_completion_handler: the erased handler keeps its strand; an early failure is posted too")
+    {
+        // Its executor (any_completion_executor) cannot be required blocking.never: the
+        // completion goes through the io_context's executor to the strand.
+        using erased = asio::any_completion_handler<void(error_code, http_response)>;
+        auto strand = asio::make_strand(ioc);
+        int calls = 0;
+        std::vector<bool> on_strand;
+        auto handler = [&](bool expect_ok) {
+            return erased(asio::bind_executor(strand, [&, expect_ok](error_code ec, http_response r) {
+                ++calls;
+                on_strand.push_back(strand.running_in_this_thread());
+                if (expect_ok)
+                    check_me(ec, r);
+                else
+                    CHECK(ec == boost::system::errc::invalid_argument);
+            }));
+        };
+        t.async_send(request, handler(true));
+        auto bad = request;
+        bad.url = "ftp://example.com/"; // rejected before anything is sent
+        t.async_send(bad, handler(false));
+        CHECK(calls == 0); // never inline
+        ioc.run();
+        CHECK(calls == 2);
+        CHECK(on_strand == std::vector<bool>{true, true});
     }
 }
 

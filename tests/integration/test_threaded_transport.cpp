@@ -15,6 +15,7 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -246,6 +247,25 @@ TEST_CASE("threaded_transport: every completion token works")
         ioc.run();
         CHECK(steps == 3);
         CHECK(p->sends_started == 3);
+    }
+    SUBCASE("any_completion_handler: the erased handler keeps its strand, runs once, not inline")
+    {
+        // Its executor (any_completion_executor) cannot be required blocking.never: the
+        // completion goes through the io_context's executor to the strand.
+        auto strand = asio::make_strand(ioc);
+        int calls = 0;
+        bool on_strand = false;
+        t.async_send(get_me(emu), asio::any_completion_handler<void(boost::system::error_code, http_response)>(
+                                      asio::bind_executor(strand, [&](boost::system::error_code ec, http_response r) {
+                                          ++calls;
+                                          on_strand = strand.running_in_this_thread();
+                                          CHECK_FALSE(ec);
+                                          CHECK(is_org_body(r));
+                                      })));
+        CHECK(calls == 0);
+        ioc.run();
+        CHECK(calls == 1);
+        CHECK(on_strand);
     }
 }
 

@@ -2,9 +2,8 @@
 #define GENESYS_DETAIL_ASYNC_POST_HPP
 
 /// How a completion reaches a handler's executor, never inline: the one place that decides it,
-/// used by the asynchronous API's token wait and the validator's waiters. (The Beast and threaded
-/// transports still post to the handler's executor themselves, so they do not yet accept an
-/// `any_completion_handler`.)
+/// used by the asynchronous API's token wait, the validator's waiters and the Beast and threaded
+/// transports.
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/blocking.hpp>

@@ -10,6 +10,7 @@
 /// `genesys::tokens_beast` does both.
 
 #include <genesys/async_transport.hpp>
+#include <genesys/detail/async_post.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
 #include <genesys/transport/detail/beast_message.hpp>
@@ -671,7 +672,7 @@ public:
 
     beast_async_send_op(Handler handler, const boost::asio::any_io_executor& io_executor)
         : handler_(std::move(handler)),
-          work_(boost::asio::get_associated_executor(handler_, io_executor)),
+          work_(boost::asio::get_associated_executor(handler_, io_executor)), io_(io_executor),
           slot_(boost::asio::get_associated_cancellation_slot(handler_))
     {
     }
@@ -694,7 +695,7 @@ private:
             std::move(handler)(ec, std::move(response));
         };
         if (post)
-            boost::asio::post(ex, std::move(call));
+            post_to_handler(io_, ex, std::move(call));
         else
             boost::asio::dispatch(ex, std::move(call));
         work_.reset();
@@ -702,6 +703,7 @@ private:
 
     Handler handler_;
     boost::asio::executor_work_guard<executor_type> work_;
+    boost::asio::any_io_executor io_; // posted to first when the handler's executor cannot be
     slot_type slot_;
 };
 

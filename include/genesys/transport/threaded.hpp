@@ -29,6 +29,7 @@
 /// ```
 
 #include <genesys/async_transport.hpp>
+#include <genesys/detail/async_post.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
@@ -308,8 +309,8 @@ template <class Handler, class Executor>
 class threaded_op final : public threaded_op_base {
 public:
     threaded_op(const http_request& req, std::shared_ptr<threaded_registry> reg, Handler&& handler,
-                const Executor& ex)
-        : threaded_op_base(req, std::move(reg)), handler_(std::move(handler)), work_(ex)
+                const Executor& ex, const boost::asio::any_io_executor& io)
+        : threaded_op_base(req, std::move(reg)), handler_(std::move(handler)), work_(ex), io_(io)
     {
     }
 
@@ -339,8 +340,8 @@ private:
     void post_done(boost::system::error_code ec, http_response&& response) noexcept override
     {
         try {
-            const Executor ex = work_->get_executor();
-            boost::asio::post(ex, threaded_completion<Handler>{std::move(*handler_), ec, std::move(response)});
+            post_to_handler(io_, work_->get_executor(),
+                            threaded_completion<Handler>{std::move(*handler_), ec, std::move(response)});
         } catch (...) {
             // Out of memory: the handler is destroyed, never invoked.
         }
@@ -350,6 +351,7 @@ private:
 
     std::optional<Handler> handler_;
     std::optional<work_type> work_;
+    boost::asio::any_io_executor io_; // posted to first when the handler's executor cannot be
 };
 
 /// Installed in the handler's cancellation slot.
@@ -531,9 +533,10 @@ struct threaded_initiation {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, io);
         using executor = decltype(ex);
-        auto registry = threaded_registry_for(ex);
+        // The registry of the context the completion is posted to (see post_to_handler).
+        auto registry = posts_directly<executor> ? threaded_registry_for(ex) : threaded_registry_for(io);
         auto op = std::make_shared<threaded_op<handler_type, executor>>(request, std::move(registry),
-                                                                        std::move(handler), ex);
+                                                                        std::move(handler), ex, io);
         if (slot.is_connected())
             slot.template emplace<threaded_cancel_handler>(std::weak_ptr<threaded_op_base>(op));
         if (!op->link()) { // the handler's context is shutting down: the handler is destroyed
