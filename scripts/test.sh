@@ -31,15 +31,18 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
     local name=$1 type=$2 cxx=$3 flags=$4 targets=$5 filter=$6
     shift 6
-    local build="build/$name"
+    local build="build/$name" started=$SECONDS built
     echo "==== $name ($type): $cxx $flags"
     # Warnings are errors here (and for developers), never in a user's build of the project.
     cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$type" \
         -DGENESYS_TOKENS_WARNINGS_AS_ERRORS=ON -DCMAKE_CXX_FLAGS="$flags" "$@" >/dev/null
     # all_verify_interface_header_sets compiles each public header on its own.
     cmake --build "$build" -j "$jobs" --target $targets
+    built=$SECONDS
     ctest --test-dir "$build" --output-on-failure --no-tests=error -j "$jobs" ${filter:+-R "$filter"}
+    timings+=("$name: build $((built - started)) s, tests $((SECONDS - built)) s")
 }
+timings=("packages and single-header check: $SECONDS s")
 
 for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
     if [[ $cxx == clang* && $sanitize == 1 ]]; then
@@ -64,3 +67,5 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
             "^(include|async|transport|beast_async):" -DGENESYS_TOKENS_CONSUMER_TESTS=OFF
     fi
 done
+printf '==== stage times\n'
+printf '  %s\n' "${timings[@]}"
