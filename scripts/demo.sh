@@ -7,9 +7,13 @@ cd "$root"
 source scripts/lib/packages.sh
 ensure_packages cmake make g++ libboost-json1.81-dev libcurl4-openssl-dev libssl-dev
 
-build=build/demo
+# GENESYS_DEMO_BUILD: a configured build directory to take the two programs from (CI passes the
+# one scripts/test.sh made); by default a Release build of its own.
+build=${GENESYS_DEMO_BUILD:-build/demo}
 echo "building the emulator and the CLI in $build ..."
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=OFF >/dev/null
+if [[ -z ${GENESYS_DEMO_BUILD:-} ]]; then
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=OFF >/dev/null
+fi
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target genesys-tokens genesys-tokens-emulator >/dev/null
 
 tmp=$(mktemp -d)

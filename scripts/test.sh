@@ -15,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source scripts/lib/packages.sh
-ensure_packages cmake make g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
+ensure_packages cmake make ninja-build g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
     libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev
 
 tools/amalgamate.sh --check
@@ -31,10 +31,13 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
     local name=$1 type=$2 cxx=$3 flags=$4 targets=$5 filter=$6
     shift 6
-    local build="build/$name" started=$SECONDS built
+    local build="build/$name" started=$SECONDS built generator=()
     echo "==== $name ($type): $cxx $flags"
+    # Ninja schedules every target of a stage on both cores at once (a Makefile build runs the
+    # targets one after the other); a build directory made earlier keeps its own generator.
+    [[ -f $build/CMakeCache.txt ]] || generator=(-G Ninja)
     # Warnings are errors here (and for developers), never in a user's build of the project.
-    cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$type" \
+    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$type" \
         -DGENESYS_TOKENS_WARNINGS_AS_ERRORS=ON -DCMAKE_CXX_FLAGS="$flags" "$@" >/dev/null
     # all_verify_interface_header_sets compiles each public header on its own.
     cmake --build "$build" -j "$jobs" --target $targets
@@ -46,7 +49,8 @@ timings=("packages and single-header check: $SECONDS s")
 
 for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
     if [[ $cxx == clang* && $sanitize == 1 ]]; then
-        stage clang-asan Debug "$cxx" "$asan_flags" "all all_verify_interface_header_sets" "" \
+        # Each header's self-containment is checked once, in the g++ stage (the same libstdc++).
+        stage clang-asan Debug "$cxx" "$asan_flags" all "" \
             -DGENESYS_TOKENS_BUILD_FUZZERS=ON -DGENESYS_FUZZ_SECONDS="${GENESYS_FUZZ_SECONDS:-10}" \
             -DGENESYS_TOKENS_CONSUMER_TESTS=OFF -DGENESYS_TOKENS_TEST_SINGLE_HEADER=OFF \
             -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF
