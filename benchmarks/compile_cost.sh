@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Compile cost of the library: the median wall time of `$CXX $FLAGS -c` of each unit below, RUNS
-# times per compiler (g++ and clang++), as a ratio of a unit that only includes <boost/json.hpp>.
+# Compile cost of the library: the median CPU time (user + system) of `$CXX $FLAGS -c` of each
+# unit below, RUNS times per compiler (g++ and clang++), as a ratio of a unit that only includes
+# <boost/json.hpp>. The units are compiled in turn, round after round, so that the drift of a
+# shared machine falls on all of them alike.
 #
 #   header-only  compile_cost/tokens_api_unit.cpp against single_include/ (the single header;
 #                tokens_api with one transport, every operation called)     target <= 3.0x
@@ -21,19 +23,17 @@ root="$(dirname "$here")"
 runs="${1:-5}"
 flags="${FLAGS:--std=c++20 -O2}"
 
-# The median wall time, in milliseconds, of compiling $2 with $1 and the flags after, $runs times.
-median_ms() {
-    local compiler="$1" unit="$2" times=()
-    shift 2
-    for ((i = 0; i < runs; i++)); do
-        local start end
-        start=$(date +%s%N)
-        # shellcheck disable=SC2086
-        "$compiler" $flags "$@" -c "$unit" -o /dev/null
-        end=$(date +%s%N)
-        times+=($(((end - start) / 1000000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'
+# The CPU time, in milliseconds, of compiling with the compiler and arguments given.
+cpu_ms() {
+    local TIMEFORMAT='%3U %3S' t
+    # shellcheck disable=SC2086
+    t=$( { time "$@" $flags -o /dev/null >/dev/null 2>&1; } 2>&1) || { echo "failed: $*" >&2; return 1; }
+    awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%d\n", (a[1] + a[2]) * 1000 }'
+}
+
+# The median of the numbers on standard input.
+median() {
+    sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)}'
 }
 
 # "1.23x", and whether it is within the target ($3: a ratio, or - for none).
@@ -49,22 +49,38 @@ ratio() {
 printf '\ncompile cost (%s, median of %s; ratios to the Boost.JSON-only unit)\n' "$flags" "$runs"
 printf '%-9s %10s | %-26s | %-26s | %-17s | %-17s | %-17s\n' compiler "boost.json" \
     "header-only ms (<=3.0x)" "compiled ms (<=1.0x)" "validator ms" "async ms" "beast async ms"
+# The compiler's arguments for unit $1, in `args`.
+unit_args() {
+    local unit="$here/compile_cost/tokens_api_unit.cpp"
+    case $1 in
+    base) args=(-c "$here/compile_cost/boost_json_only.cpp") ;;
+    single) args=(-c "$unit" -I"$root/single_include") ;;
+    compiled) args=(-c "$unit" -I"$root/include" -DGENESYS_TOKENS_SEPARATE_COMPILATION) ;;
+    validator) args=(-c "$here/compile_cost/validator_unit.cpp" -I"$root/include" -DGENESYS_TOKENS_SEPARATE_COMPILATION) ;;
+    async) args=(-c "$here/compile_cost/async_unit.cpp" -I"$root/include") ;;
+    beast) args=(-c "$here/compile_cost/async_unit.cpp" -I"$root/include" -DGENESYS_COMPILE_COST_BEAST) ;;
+    esac
+}
+
+names=(base single compiled validator)
+[[ ${ASYNC_ROWS:-1} != 0 ]] && names+=(async beast)
 for compiler in g++ clang++; do
     command -v "$compiler" >/dev/null || continue
-    base=$(median_ms "$compiler" "$here/compile_cost/boost_json_only.cpp")
-    single=$(median_ms "$compiler" "$here/compile_cost/tokens_api_unit.cpp" -I"$root/single_include")
-    compiled=$(median_ms "$compiler" "$here/compile_cost/tokens_api_unit.cpp" -I"$root/include" \
-        -DGENESYS_TOKENS_SEPARATE_COMPILATION)
-    validator=$(median_ms "$compiler" "$here/compile_cost/validator_unit.cpp" -I"$root/include" \
-        -DGENESYS_TOKENS_SEPARATE_COMPILATION)
-    async=- beast=-
-    if [[ ${ASYNC_ROWS:-1} != 0 ]]; then
-        async=$(median_ms "$compiler" "$here/compile_cost/async_unit.cpp" -I"$root/include")
-        beast=$(median_ms "$compiler" "$here/compile_cost/async_unit.cpp" -I"$root/include" \
-            -DGENESYS_COMPILE_COST_BEAST)
-    fi
+    declare -A times=() ms=([async]=- [beast]=-)
+    for ((i = 0; i < runs; i++)); do
+        for name in "${names[@]}"; do
+            unit_args "$name"
+            times[$name]+="$(cpu_ms "$compiler" "${args[@]}") "
+        done
+    done
+    for name in "${names[@]}"; do
+        # shellcheck disable=SC2086
+        ms[$name]=$(printf '%s\n' ${times[$name]} | median)
+    done
+    base=${ms[base]}
     printf '%-9s %10s | %8s %s | %8s %s | %8s %s | %8s %s | %8s %s\n' "$compiler" "$base" \
-        "$single" "$(ratio "$single" "$base" 3.0)" "$compiled" "$(ratio "$compiled" "$base" 1.0)" \
-        "$validator" "$(ratio "$validator" "$base" -)" \
-        "$async" "$(ratio "$async" "$base" -)" "$beast" "$(ratio "$beast" "$base" -)"
+        "${ms[single]}" "$(ratio "${ms[single]}" "$base" 3.0)" "${ms[compiled]}" "$(ratio "${ms[compiled]}" "$base" 1.0)" \
+        "${ms[validator]}" "$(ratio "${ms[validator]}" "$base" -)" \
+        "${ms[async]}" "$(ratio "${ms[async]}" "$base" -)" "${ms[beast]}" "$(ratio "${ms[beast]}" "$base" -)"
+    unset times ms
 done
