@@ -23,11 +23,15 @@ root="$(dirname "$here")"
 runs="${1:-5}"
 flags="${FLAGS:--std=c++20 -O2}"
 
-# The CPU time, in milliseconds, of compiling with the compiler and arguments given.
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
+
+# The CPU time, in milliseconds, of compiling with the compiler and arguments given; on failure,
+# the compiler's messages.
 cpu_ms() {
     local TIMEFORMAT='%3U %3S' t
     # shellcheck disable=SC2086
-    t=$( { time "$@" $flags -o /dev/null >/dev/null 2>&1; } 2>&1) || { echo "failed: $*" >&2; return 1; }
+    t=$( { time "$@" $flags -o /dev/null >/dev/null 2>"$errors"; } 2>&1) || { cat "$errors" >&2; return 1; }
     awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%d\n", (a[1] + a[2]) * 1000 }'
 }
 
@@ -46,9 +50,6 @@ ratio() {
     }'
 }
 
-printf '\ncompile cost (%s, median of %s; ratios to the Boost.JSON-only unit)\n' "$flags" "$runs"
-printf '%-9s %10s | %-26s | %-26s | %-17s | %-17s | %-17s\n' compiler "boost.json" \
-    "header-only ms (<=3.0x)" "compiled ms (<=1.0x)" "validator ms" "async ms" "beast async ms"
 # The compiler's arguments for unit $1, in `args`.
 unit_args() {
     local unit="$here/compile_cost/tokens_api_unit.cpp"
@@ -62,6 +63,9 @@ unit_args() {
     esac
 }
 
+printf '\ncompile cost (%s, median of %s; ratios to the Boost.JSON-only unit)\n' "$flags" "$runs"
+printf '%-9s %10s | %-26s | %-26s | %-17s | %-17s | %-17s\n' compiler "boost.json" \
+    "header-only ms (<=3.0x)" "compiled ms (<=1.0x)" "validator ms" "async ms" "beast async ms"
 names=(base single compiled validator)
 [[ ${ASYNC_ROWS:-1} != 0 ]] && names+=(async beast)
 for compiler in g++ clang++; do
