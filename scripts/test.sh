@@ -9,14 +9,42 @@
 #     libFuzzer targets, each run for a bounded time;
 #   - clang++ with ThreadSanitizer: the concurrency tests, the asynchronous API's and the token
 #     validator's.
+# Every compile goes through ccache (tests/README.md: the cold and warm times, the cache).
+#
+# The quick loop, while changing code: `scripts/test.sh --quick [ctest-regex]` builds and runs the
+# g++ Debug stage only (in build/g, which the full run reuses), optionally only the tests whose
+# names match the regex, e.g. `scripts/test.sh --quick '^validator:'`.
+#
 # Knobs: GENESYS_COMPILERS="g++ clang++" (either or both), GENESYS_SANITIZE=0 (plain clang, no
-# TSan stage), GENESYS_FUZZ_SECONDS=10 (per fuzz target).
+# TSan stage), GENESYS_FUZZ_SECONDS=10 (per fuzz target), GENESYS_CCACHE=0 (no compiler cache),
+# CCACHE_DIR and CCACHE_MAXSIZE (where the cache is and its bound; default ~/.cache/ccache, 8 GiB).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+quick=0 quick_filter=
+if [[ ${1:-} == --quick ]]; then
+    quick=1 quick_filter=${2:-}
+elif [[ $# -gt 0 ]]; then
+    echo "usage: scripts/test.sh [--quick [ctest-regex]]" >&2
+    exit 2
+fi
 source scripts/lib/packages.sh
 ensure_packages cmake make ninja-build g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
-    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev
+    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev ccache
+
+# The compiler cache. Paths below the checkout are hashed relative to it (base_dir) and the build
+# directory's own path is left out of the hash (hash_dir=false: the Debug stages' line tables then
+# name the folder that first built an object), so a clean clone in another folder reuses what
+# earlier builds on this machine compiled. The precompiled headers need the two sloppiness
+# settings (ccache's manual, "Precompiled headers"). CMake (>= 3.17) takes the launcher from the
+# environment for every build directory it configures, the consumer tests' nested builds included.
+use_ccache=${GENESYS_CCACHE:-1}
+if [[ $use_ccache == 1 ]]; then
+    export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+    export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=true CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+    export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+    ccache_before=$(ccache --print-stats)
+fi
 
 tools/amalgamate.sh --check
 
@@ -39,7 +67,8 @@ stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
     # Warnings are errors here (and for developers), never in a user's build of the project.
     # Debug builds carry line tables only (-g1): enough for backtraces and the sanitizers'
     # reports, and about a fifth less compile time than -g with g++.
-    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$type" \
+    cmake -S . -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" \
+        -DCMAKE_CXX_COMPILER_LAUNCHER="${CMAKE_CXX_COMPILER_LAUNCHER:-}" -DCMAKE_BUILD_TYPE="$type" \
         -DGENESYS_TOKENS_WARNINGS_AS_ERRORS=ON -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
         "$@" >/dev/null
     # all_verify_interface_header_sets compiles each public header on its own.
@@ -49,6 +78,32 @@ stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
     timings+=("$name: build $((built - started)) s, tests $((SECONDS - built)) s")
 }
 timings=("packages and single-header check: $SECONDS s")
+
+# ccache's counters since the start of this run: hits (direct and preprocessed) against misses.
+ccache_report() {
+    [[ $use_ccache == 1 ]] || return 0
+    local after
+    after=$(ccache --print-stats)
+    awk -v before="$ccache_before" -v after="$after" 'BEGIN {
+        n = split(before, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, "\t"); b[f[1]] = f[2] }
+        n = split(after, lines, "\n"); for (i = 1; i <= n; i++) { split(lines[i], f, "\t"); a[f[1]] = f[2] }
+        hits = a["direct_cache_hit"] + a["preprocessed_cache_hit"] - b["direct_cache_hit"] - b["preprocessed_cache_hit"]
+        misses = a["cache_miss"] - b["cache_miss"]
+        total = hits + misses
+        printf "==== ccache: %d of %d compiles from the cache (%.0f%%), %d compiled\n", hits, total, total ? 100 * hits / total : 0, misses
+    }'
+    ccache --show-stats | grep -E "Cache size|cache size" || true
+}
+
+if [[ $quick == 1 ]]; then
+    # One g++ Debug stage, the same build directory and flags as the full run's first stage.
+    stage g Debug g++ "" all "$quick_filter" -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON \
+        -DGENESYS_TOKENS_SEPARATE_COMPILATION=ON
+    printf '==== stage times\n'
+    printf '  %s\n' "${timings[@]}"
+    ccache_report
+    exit 0
+fi
 
 for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
     if [[ $cxx == clang* && $sanitize == 1 ]]; then
@@ -76,3 +131,4 @@ for cxx in ${GENESYS_COMPILERS:-g++ clang++}; do
 done
 printf '==== stage times\n'
 printf '  %s\n' "${timings[@]}"
+ccache_report

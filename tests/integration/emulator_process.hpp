@@ -32,6 +32,15 @@ extern char** environ;
 
 namespace testproc {
 
+/// The path of a program this build made, from its path relative to the running test program's
+/// folder (how CMake passes it: objects that name no absolute path are the same in every checkout,
+/// so the compiler cache shares them between clones).
+inline std::string built_program(const char* relative)
+{
+    const auto self = std::filesystem::read_symlink("/proc/self/exe");
+    return (self.parent_path() / relative).lexically_normal().string();
+}
+
 inline std::string read_file(const std::filesystem::path& p)
 {
     std::ifstream in(p, std::ios::binary);
@@ -238,7 +247,7 @@ public:
 private:
     static std::vector<std::string> arguments(bool tls, std::vector<std::string> extra_args)
     {
-        std::vector<std::string> argv{GENESYS_EMULATOR_PATH};
+        std::vector<std::string> argv{built_program(GENESYS_EMULATOR_PATH)};
         if (tls) {
             const auto& m = tls_material::get();
             argv.insert(argv.end(), {"--tls-cert", m.cert, "--tls-key", m.key});

@@ -27,7 +27,7 @@ struct cli_env {
 
     testproc::run_result operator()(std::vector<std::string> args, std::map<std::string, std::string> env = {}) const
     {
-        args.insert(args.begin(), {GENESYS_CLI_PATH, "--base-url", emu.base_url()});
+        args.insert(args.begin(), {testproc::built_program(GENESYS_CLI_PATH), "--base-url", emu.base_url()});
         env.emplace("GENESYS_CLOUD_TOKEN_FILE", token_file);
         env.emplace("GENESYS_CLOUD_ACCESS_TOKEN", "");
         env.emplace("HOME", home.path().string());
@@ -182,14 +182,14 @@ TEST_CASE("API errors exit 3 with status, code, message and correlation id")
 
 TEST_CASE("an unknown region is a usage error")
 {
-    auto r = testproc::run({GENESYS_CLI_PATH, "--region", "mars_north_1", "--token", "t-123456789", "me"});
+    auto r = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--region", "mars_north_1", "--token", "t-123456789", "me"});
     CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "unknown region mars_north_1"));
 }
 
 TEST_CASE("network errors exit 4")
 {
-    auto r = testproc::run({GENESYS_CLI_PATH, "--base-url", "http://127.0.0.1:1", "--token", "net-token-123456", "verify"});
+    auto r = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--base-url", "http://127.0.0.1:1", "--token", "net-token-123456", "verify"});
     CHECK(r.exit_code == 4);
     CHECK(contains(r.err, "network error"));
     CHECK_FALSE(contains(r.err, "net-token-123456"));
@@ -255,7 +255,7 @@ testproc::run_result run_with_stdin(const cli_env& cli, const std::string& input
 {
     const std::string in_path = (cli.home.path() / "stdin").string();
     std::ofstream(in_path, std::ios::binary) << input;
-    args.insert(args.begin(), {GENESYS_CLI_PATH, "--base-url", cli.emu.base_url()});
+    args.insert(args.begin(), {testproc::built_program(GENESYS_CLI_PATH), "--base-url", cli.emu.base_url()});
     args.insert(args.begin(), {"/bin/sh", "-c", "exec \"$@\" < \"$0\"", in_path});
     env.emplace("GENESYS_CLOUD_TOKEN_FILE", cli.token_file);
     env.emplace("GENESYS_CLOUD_ACCESS_TOKEN", "");
@@ -294,7 +294,7 @@ TEST_CASE("CLI: server-supplied text is made terminal-safe, in text and in --jso
     const std::string seed_path = (dir.path() / "seed.json").string();
     std::ofstream(seed_path) << hostile_seed;
     testproc::emulator_process emu(false, {"--seed", seed_path});
-    const std::vector<std::string> base{GENESYS_CLI_PATH, "--base-url", emu.base_url(), "--token", "hostile-token-5f2e"};
+    const std::vector<std::string> base{testproc::built_program(GENESYS_CLI_PATH), "--base-url", emu.base_url(), "--token", "hostile-token-5f2e"};
     auto cli = [&](std::vector<std::string> args) {
         args.insert(args.begin(), base.begin(), base.end());
         return testproc::run(args, {{"GENESYS_CLOUD_ACCESS_TOKEN", ""}});
@@ -505,22 +505,22 @@ TEST_CASE("CLI: a token over 16 KiB is refused before anything is sent")
 TEST_CASE("CLI: usage errors are specific: unknown region lists the regions, a swallowed command is named")
 {
     cli_env cli;
-    auto region = testproc::run({GENESYS_CLI_PATH, "--region", "mars_north_1", "--token", "t-123456789", "me"});
+    auto region = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--region", "mars_north_1", "--token", "t-123456789", "me"});
     CHECK(region.exit_code == 2);
     CHECK(contains(region.err, "unknown region mars_north_1; known regions: us_east_1, eu_west_1,"));
     CHECK(contains(region.err, "eusc_de_east_1"));
 
-    auto swallowed = testproc::run({GENESYS_CLI_PATH, "--token", "me"});
+    auto swallowed = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--token", "me"});
     CHECK(swallowed.exit_code == 2);
     CHECK(contains(swallowed.err, "option --token needs a value"));
     CHECK(contains(swallowed.err, "usage: genesys-tokens"));
     CHECK(swallowed.out.empty());
 
-    auto last = testproc::run({GENESYS_CLI_PATH, "me", "--token"});
+    auto last = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "me", "--token"});
     CHECK(last.exit_code == 2);
     CHECK(contains(last.err, "option --token needs a value"));
 
-    auto none = testproc::run({GENESYS_CLI_PATH, "--json"});
+    auto none = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--json"});
     CHECK(none.exit_code == 2);
     CHECK(contains(none.err, "no command given"));
     CHECK(contains(none.err, "usage: genesys-tokens"));

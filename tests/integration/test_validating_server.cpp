@@ -87,7 +87,7 @@ public:
 private:
     static std::vector<std::string> arguments(const std::string& api, const std::vector<std::string>& extra_args)
     {
-        std::vector<std::string> argv{GENESYS_VALIDATING_SERVER_PATH, "--api", api, "--org", std::string(acme_org)};
+        std::vector<std::string> argv{testproc::built_program(GENESYS_VALIDATING_SERVER_PATH), "--api", api, "--org", std::string(acme_org)};
         argv.insert(argv.end(), extra_args.begin(), extra_args.end());
         return argv;
     }
@@ -434,7 +434,7 @@ TEST_CASE("validating_server: a command line without --org, or with a bad option
     for (const auto& c : cases) {
         const std::string& message = c.second;
         CAPTURE(message);
-        std::vector<std::string> argv{GENESYS_VALIDATING_SERVER_PATH};
+        std::vector<std::string> argv{testproc::built_program(GENESYS_VALIDATING_SERVER_PATH)};
         argv.insert(argv.end(), c.first.begin(), c.first.end());
         auto r = testproc::run(argv);
         CHECK(r.exit_code == 2);
