@@ -54,7 +54,7 @@ sanitize=${GENESYS_SANITIZE:-1}
 asan_flags="-fsanitize=address,undefined -fno-sanitize=function -fno-sanitize-recover=all -fno-omit-frame-pointer"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$root/tests/tsan.supp}
 
 stage() { # name build-type compiler flags targets ctest-filter [cmake args...]
     local name=$1 type=$2 cxx=$3 flags=$4 targets=$5 filter=$6

@@ -29,6 +29,7 @@
 #include <genesys/tokens_api.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -38,14 +39,17 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,27 +77,37 @@ public:
     void start()
     {
         auto self = this->shared_from_this();
-        const auto timeout = source_.options().wait_timeout;
-        if (timeout < std::chrono::milliseconds::max() / 2) { // longer: no limit
-            timer_.emplace(io_ex_, std::max(timeout, std::chrono::milliseconds(0)));
-            // On the I/O executor, not the handler's: the end of a cancelled wait then never
-            // outlives the io_context (withdraw and deliver may be called from any thread).
-            timer_->async_wait([self](boost::system::error_code ec) {
-                if (!ec && self->source_.withdraw(*self))
-                    self->deliver(self->source_.wait_timed_out());
-            });
-        }
+        // Once the waiter is registered (or withdrawn by its cancellation), its answer may be
+        // completed on another thread at any moment: `complete` waits for this setup to end
+        // before it touches the timer and the slot.
+        std::lock_guard setup(setup_);
         slot_ = boost::asio::get_associated_cancellation_slot(handler_);
         if (slot_.is_connected()) {
-            // `this` is alive: the slot is cleared before the handler is called.
+            // `this` is alive: the slot is cleared before the handler is called. Withdrawing may
+            // drop the source's reference, the last one: hold one while answering.
             slot_.assign([this](boost::asio::cancellation_type) {
+                auto keep = this->shared_from_this();
                 if (source_.withdraw(*this))
                     deliver(network_failure(request_token_operation,
                                             boost::system::error_code(boost::asio::error::operation_aborted),
                                             "the wait for a token was cancelled", {}));
             });
         }
-        source_.wait_async(std::move(self));
+        // Registered first, then timed: a timer that fired before the waiter was registered
+        // answered it once, and registering answered it again. Only a wait for a fetch another
+        // call started is bounded by `wait_timeout`; the caller that starts the fetch waits for
+        // its outcome (bounded by the grant's own `call_timeout`, and by its cancellation).
+        const bool joined = source_.wait_async(self);
+        const auto timeout = source_.options().wait_timeout;
+        if (joined && timeout < std::chrono::milliseconds::max() / 2) { // longer: no limit
+            timer_.emplace(io_ex_, std::max(timeout, std::chrono::milliseconds(0)));
+            // On the I/O executor, not the handler's: the end of a cancelled wait then never
+            // outlives the io_context (withdraw and deliver may be called from any thread).
+            timer_->async_wait([self = std::move(self)](boost::system::error_code ec) {
+                if (!ec && self->source_.withdraw(*self))
+                    self->deliver(self->source_.wait_timed_out());
+            });
+        }
     }
 
     void deliver(const result<std::string>& token) noexcept override
@@ -109,11 +123,14 @@ public:
 private:
     void complete(result<std::string> token)
     {
-        // The timer goes before the handler runs: what is left of the waiter may be dropped on
-        // the handler's executor after the io_context is gone.
-        timer_.reset();
-        if (slot_.is_connected())
-            slot_.clear();
+        {
+            std::lock_guard setup(setup_);
+            // The timer goes before the handler runs: what is left of the waiter may be dropped
+            // on the handler's executor after the io_context is gone.
+            timer_.reset();
+            if (slot_.is_connected())
+                slot_.clear();
+        }
         auto handler = std::move(handler_);
         auto work = std::move(work_);
         work.reset();
@@ -125,14 +142,28 @@ private:
     Handler handler_;
     boost::asio::executor_work_guard<handler_executor> work_;
     Executor io_ex_;
+    std::mutex setup_; // `start` against `complete` on another thread
     std::optional<boost::asio::steady_timer> timer_;
     boost::asio::cancellation_slot slot_;
 };
 
+/// Whether `Executor` runs one function at a time (a strand): an operation whose handler is bound
+/// to one needs no strand of its own.
+template <class Executor>
+struct is_strand : std::false_type {};
+template <class Executor>
+struct is_strand<boost::asio::strand<Executor>> : std::true_type {};
+
 /// The state of one asynchronous call, at a stable address: the request the transport reads,
 /// the machine, and what turns its outcome into the operation's result.
+///
+/// Allocated with `std::allocator`, not the handler's associated allocator: it is made when the
+/// operation is initiated with a completion token, before Asio turns the token into a handler (a
+/// `deferred` or awaitable operation gets its handler later), and it is one allocation per call.
 template <class Transport, class Finish>
 struct async_call_state {
+    using io_executor_type = std::decay_t<decltype(std::declval<Transport&>().get_executor())>;
+
     async_call_state(std::shared_ptr<void> owner_, Transport& transport_, Finish finish_)
         : owner(std::move(owner_)), transport(&transport_), finish(std::move(finish_))
     {
@@ -149,6 +180,12 @@ struct async_call_state {
     std::optional<boost::asio::steady_timer> deadline_timer;
     boost::asio::cancellation_signal inner; // the step under way: the caller's cancellation and the deadline
     bool deadline_passed = false;
+    // The steps and the deadline of a call with a `call_timeout` whose handler is not on a strand:
+    // the deadline's timer may otherwise complete on one I/O thread while a step runs on another.
+    // Type-erased, as a transport's executor usually is: a transport then sees the handlers it is
+    // given bound to an executor it knows (a work guard on a `strand<any_io_executor>` does not
+    // compile in Asio 1.26).
+    std::optional<boost::asio::any_io_executor> strand;
 };
 
 /// The composed operation that drives a `call_machine` with `async_send`, timers and `async_token`.
@@ -159,27 +196,43 @@ public:
 
     explicit async_call_op(std::shared_ptr<state_type> st) noexcept : st_(std::move(st)) {}
 
-    /// Start, or resume after the post that keeps an immediate outcome from completing inline.
+    /// Start; start again on the call's own strand; or resume after the post that keeps an
+    /// immediate outcome from completing inline.
     template <class Self>
     void operator()(Self& self)
     {
         state_type& st = *st_;
-        if (suspended_) // resumed by our own post
+        if (completing_) // resumed by our own post
             return complete(self);
         if (st.rejected)
             return suspend_to_complete(self);
         if (const auto deadline = st.settings.timeout; deadline.count() > 0) {
+            // The deadline runs where the steps run, one at a time with them: on the handler's
+            // strand (or a transport's executor that is one), else on a strand of the I/O
+            // executor made for the call, where the call first moves.
+            constexpr bool serialized = is_strand<std::decay_t<decltype(self.get_executor())>>::value ||
+                                        is_strand<typename state_type::io_executor_type>::value;
+            if constexpr (!serialized) {
+                if (!st.strand) {
+                    auto& strand = st.strand.emplace(boost::asio::make_strand(st.transport->get_executor()));
+                    suspended_ = true; // resumed from the post: not inline any more
+                    return boost::asio::post(strand, boost::asio::bind_executor(strand, std::move(self)));
+                }
+            }
             st.deadline_timer.emplace(st.transport->get_executor(), deadline);
-            st.deadline_timer->async_wait(
-                boost::asio::bind_executor(self.get_executor(), [weak = std::weak_ptr(st_)](auto ec) {
-                    // Weak: the end of a cancelled wait runs on the handler's executor, maybe after
-                    // the io_context is gone, and must not be what destroys the state then.
-                    auto keep = weak.lock();
-                    if (ec || !keep)
-                        return; // cancelled: the call ended first
-                    keep->deadline_passed = true;
-                    keep->inner.emit(boost::asio::cancellation_type::terminal);
-                }));
+            // Weak: the end of a cancelled wait may run after the io_context is gone, and must
+            // not be what destroys the state then.
+            auto on_deadline = [weak = std::weak_ptr(st_)](auto ec) {
+                auto keep = weak.lock();
+                if (ec || !keep)
+                    return; // cancelled: the call ended first
+                keep->deadline_passed = true;
+                keep->inner.emit(boost::asio::cancellation_type::terminal);
+            };
+            if (st.strand)
+                st.deadline_timer->async_wait(boost::asio::bind_executor(*st.strand, std::move(on_deadline)));
+            else
+                st.deadline_timer->async_wait(boost::asio::bind_executor(self.get_executor(), std::move(on_deadline)));
         }
         step(self, st.machine->start());
     }
@@ -256,15 +309,16 @@ private:
                 }
                 return async_wait_token(self);
             case call_action::send:
-                st.transport->async_send(m.request(),
-                                         boost::asio::bind_cancellation_slot(st.inner.slot(), std::move(self)));
-                return;
+                return next_step(self, [&st, &m](auto&& handler) {
+                    st.transport->async_send(m.request(), std::forward<decltype(handler)>(handler));
+                });
             case call_action::wait:
                 if (!st.retry_timer)
                     st.retry_timer.emplace(st.transport->get_executor());
                 st.retry_timer->expires_after(m.wait_time());
-                st.retry_timer->async_wait(boost::asio::bind_cancellation_slot(st.inner.slot(), std::move(self)));
-                return;
+                return next_step(self, [&st](auto&& handler) {
+                    st.retry_timer->async_wait(std::forward<decltype(handler)>(handler));
+                });
             case call_action::done:
                 if (!suspended_)
                     return suspend_to_complete(self);
@@ -276,11 +330,25 @@ private:
     template <class Self>
     void async_wait_token(Self& self);
 
+    /// Starts the next step with `self` as its handler: cancelled through `inner`, and bound to
+    /// the call's strand when it has one. `initiate` must not read `self` (it is moved).
+    template <class Self, class Initiate>
+    void next_step(Self& self, Initiate&& initiate)
+    {
+        state_type& st = *st_; // `self` holds `st_`: read nothing through it once `self` is moved
+        auto handler = boost::asio::bind_cancellation_slot(st.inner.slot(), std::move(self));
+        if (st.strand)
+            initiate(boost::asio::bind_executor(*st.strand, std::move(handler)));
+        else
+            initiate(std::move(handler));
+    }
+
     /// Nothing was waited for yet: complete from a post, never inline from the initiating call.
     template <class Self>
     void suspend_to_complete(Self& self)
     {
         suspended_ = true;
+        completing_ = true;
         auto ex = st_->transport->get_executor(); // before `self` (which holds `st_`) is moved
         boost::asio::post(ex, std::move(self));
     }
@@ -299,11 +367,19 @@ private:
         auto r = st.rejected ? decltype(st.finish(std::declval<outcome<http_response>>(), {}))(std::move(*st.rejected))
                              : st.finish(st.machine->take_outcome(), st.machine->secret());
         auto keep = std::move(st_); // the state (and the client) live until the handler has run
-        self.complete(std::move(r));
+        if (!keep->strand)
+            return self.complete(std::move(r)); // already on the handler's executor
+        // The steps ran on the call's strand: the handler runs on its own executor (dispatched,
+        // as Asio completes an operation from an intermediate step).
+        auto ex = self.get_executor();
+        boost::asio::dispatch(ex, [self = std::move(self), r = std::move(r), keep = std::move(keep)]() mutable {
+            self.complete(std::move(r));
+        });
     }
 
     std::shared_ptr<state_type> st_;
-    bool suspended_ = false;
+    bool suspended_ = false;  // a step was waited for: completing now is not inline
+    bool completing_ = false; // posted to complete
 };
 
 /// Starts a composed call whose state `st` is ready (request prepared, or `rejected` set).
@@ -380,10 +456,13 @@ struct async_grant_runner {
     Completes with `void(result<std::string>)`: the cached token while it is fresh, else the
     outcome of the fetch under way or of the one this call starts with the source's asynchronous
     grant (one fetch however many callers, blocking and asynchronous alike, need a token at
-    once). The errors are those of `token_source::try_token`; besides, each caller waits at most
-    the source's `wait_timeout` (then a `network` error with `timed_out`; the fetch goes on), and
-    cancellation of the handler's slot (any type) ends its wait with `operation_aborted`. The
-    handler runs on its associated executor (else `ex`), never inline. A source with only a
+    once). The errors are those of `token_source::try_token`; besides, a caller that joins a
+    fetch another call started waits at most the source's `wait_timeout` (then a `network` error
+    with `timed_out`; the fetch goes on), while the caller that starts the fetch waits for its
+    outcome (the grant's own `call_timeout` bounds it); cancellation of the handler's slot (any
+    type) ends either wait with `operation_aborted`. Each call is answered exactly once. The
+    handler runs on its associated executor (else `ex`), never inline: the answer is posted to
+    `ex` and dispatched from there to the handler's executor. A source with only a
     blocking grant answers with its fresh token, with the outcome of a blocking fetch already
     under way, or else with an `invalid_argument` error: its grant never runs on an I/O thread.
 
@@ -401,7 +480,9 @@ auto async_token(token_source& source, const Executor& ex, CompletionToken&& tok
     return boost::asio::async_initiate<CompletionToken, void(result<std::string>)>(
         [](auto handler, token_source* src, const Executor& e) {
             using waiter = detail::async_token_waiter<std::decay_t<decltype(handler)>, Executor>;
-            std::make_shared<waiter>(*src, std::move(handler), e)->start();
+            // The waiter with the handler's allocator (Asio's rule for an operation's state).
+            auto alloc = boost::asio::get_associated_allocator(handler);
+            std::allocate_shared<waiter>(alloc, *src, std::move(handler), e)->start();
         },
         token, &source, ex);
 }
@@ -413,8 +494,10 @@ template <class Self>
 void async_call_op<Transport, Finish>::async_wait_token(Self& self)
 {
     state_type& st = *st_; // `self` holds `st_`: nothing may read it once `self` is moved
-    genesys::async_token(st.machine->token_source(), st.transport->get_executor(),
-                         boost::asio::bind_cancellation_slot(st.inner.slot(), std::move(self)));
+    next_step(self, [&st](auto&& handler) {
+        genesys::async_token(st.machine->token_source(), st.transport->get_executor(),
+                             std::forward<decltype(handler)>(handler));
+    });
 }
 
 } // namespace detail
@@ -434,13 +517,22 @@ void async_call_op<Transport, Finish>::async_wait_token(Self& self)
       sending) like any other error.
     - The handler runs on its associated executor (else `get_executor()`), exactly once, never
       from inside the initiating function.
+    - The steps of a call (each send, retry wait and token wait) complete on the I/O executor
+      and continue on the handler's associated executor by dispatch, so a `use_future` call
+      never continues on another pool's thread; only the final completion is the handler's.
     - Retries wait on timers; `client_config::call_timeout` ends a call that takes longer (a
-      timer cancels the step under way); terminal cancellation through the handler's
+      timer cancels the step under way). The deadline and the steps run one at a time: on the
+      handler's strand when it is bound to one, else on a strand the call makes for itself (one
+      allocation, for calls with a `call_timeout` only), so a deadline needs no strand of yours,
+      however many threads run the io_context. Terminal cancellation through the handler's
       cancellation slot ends the call at once with `operation_aborted`, whatever step it is in.
     - Moving or destroying the client while operations are in flight is safe: each operation
       keeps the transport and configuration it started with alive until it completes. Copies
       share one transport and configuration; a moved-from client may only be destroyed or
       assigned to.
+    - A call's state is one allocation with `std::allocator`: it is made when the operation is
+      initiated, before Asio turns a `deferred` or awaitable token into a handler, so the
+      handler's associated allocator is not known yet. A token wait's state uses that allocator.
     - An exception (as for `try_x`: `std::bad_alloc`, or what a `retry_policy` function throws)
       leaves the initiating function or, from a later step, the executor's `run()`.
 
@@ -448,8 +540,8 @@ void async_call_op<Transport, Finish>::async_wait_token(Self& self)
     Operations may be started from several threads at once on one client when the transport's
     `async_send` may be called so (`threaded_transport`, `beast_async_transport` and the fake
     allow it); they run concurrently, sharing the transport. As with any Asio composed operation,
-    run one operation's handlers on one thread at a time (a strand) when the io_context runs on
-    several threads and you cancel it or set `call_timeout`.
+    emit a cancellation where the operation's handlers run (bind the handler to a strand and
+    emit on it) when the io_context runs on several threads.
 
     @code
     boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {

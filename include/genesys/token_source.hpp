@@ -159,9 +159,14 @@ public:
         @param waiter Answered (see `detail::token_waiter::deliver`) at once when a token is
         fresh; else when the fetch under way ends, or the one this call starts with the
         asynchronous grant. Without an asynchronous grant and no fetch under way, the answer is
-        an `invalid_argument` error.
+        an `invalid_argument` error. A waiter already withdrawn (cancelled or timed out before
+        it got here) is left alone: it is answered once.
+        @return True when the waiter joined a fetch another call started: the wait that
+        `token_source_options::wait_timeout` bounds. False when it was answered at once, was
+        already withdrawn, or started the fetch itself (that wait is bounded by the grant's own
+        `call_timeout`, and by the caller's cancellation).
     */
-    GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
+    GENESYS_DECL bool wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
         it will not be answered, so the caller completes it; false when its answer is already on

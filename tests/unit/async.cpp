@@ -10,6 +10,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -431,7 +433,12 @@ TEST_CASE("call_timeout ends a call that takes longer, whatever it is waiting fo
     CHECK(e.kind == genesys::error_kind::network);
     CHECK(e.code == genesys::errc::deadline_exceeded);
     CHECK(!genesys::detail::is_transient_network_error(e.code));
-    CHECK(e.message.find("50 ms") != std::string::npos);
+    CHECK(e.message.find("call_timeout is 50 ms") != std::string::npos);
+    // Said once: the code's text, then the number (it read "... within its timeout [...]: the
+    // call did not finish within its timeout of 50 ms").
+    const auto said = e.message.find("within its timeout");
+    REQUIRE(said != std::string::npos);
+    CHECK(e.message.find("within its timeout", said + 1) == std::string::npos);
     CHECK_THROWS_AS(done.value->value(), genesys::network_error);
 
     // A retry whose wait would pass the deadline is not made: the last error comes back at once.
@@ -449,6 +456,125 @@ TEST_CASE("call_timeout ends a call that takes longer, whatever it is waiting fo
     REQUIRE(last.value);
     REQUIRE(!last.value->has_value());
     CHECK(last.value->error().status == 429);
+}
+
+/// An async_fake_transport that records the thread each send starts on.
+struct thread_recording_transport {
+    async_fake_transport* fake;
+    std::shared_ptr<std::vector<std::thread::id>> threads = std::make_shared<std::vector<std::thread::id>>();
+    std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
+
+    auto get_executor() const { return fake->get_executor(); }
+
+    template <class CompletionToken>
+    auto async_send(const genesys::http_request& request, CompletionToken&& token)
+    {
+        {
+            std::lock_guard lock(*mutex);
+            threads->push_back(std::this_thread::get_id());
+        }
+        return fake->async_send(request, std::forward<CompletionToken>(token));
+    }
+};
+
+TEST_CASE("use_future: the steps of a call run on the I/O thread, where its deadline runs")
+{
+    // The step after a token wait went to use_future's executor by a post, i.e. to a thread of
+    // the system pool, while the call's deadline timer completed on the I/O thread: ThreadSanitizer
+    // saw them race on the call's state with one I/O thread and no cancellation.
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.complete_after(1ms);
+    login.respond_by_default(fixtures::json_response(200, R"({"access_token":"pooled-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+    async_fake_transport fake{ioc.get_executor()};
+    fake.complete_after(1ms);
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    thread_recording_transport recording{&fake};
+    auto threads = recording.threads;
+    genesys::async_tokens_api api{recording, {.call_timeout = 30s, .token_source = source}};
+
+    auto work = asio::make_work_guard(ioc);
+    std::promise<std::thread::id> io_id;
+    std::thread io([&] {
+        io_id.set_value(std::this_thread::get_id());
+        ioc.run();
+    });
+    const auto io_thread = io_id.get_future().get();
+    std::vector<std::future<genesys::result<genesys::api_response<genesys::token_info>>>> calls;
+    for (int i = 0; i < 50; ++i) {
+        calls.push_back(api.async_get_tokens_me(true, asio::use_future));
+        if (i == 0)
+            source->clear(); // the next calls wait for a token again
+    }
+    int ok = 0;
+    for (auto& c : calls)
+        ok += c.get().has_value();
+    work.reset();
+    io.join();
+    CHECK(ok == 50);
+    // Every send started on the I/O thread (or, the first step of a call, on this one).
+    int on_io = 0, elsewhere = 0;
+    for (const auto& id : *threads) {
+        if (id == io_thread)
+            ++on_io;
+        else if (id != std::this_thread::get_id())
+            ++elsewhere;
+    }
+    CHECK(elsewhere == 0);
+    CHECK(on_io >= 1); // at least the sends that waited for the token
+}
+
+TEST_CASE("call_timeout with several I/O threads: each call ends once, by its answer or its deadline")
+{
+    // The deadline and the steps of one call run one at a time (on the handler's strand, or on a
+    // strand of the call's own): run under ThreadSanitizer in CI with plain callbacks, use_future,
+    // deferred, use_awaitable, any_completion_handler and strand-bound handlers.
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    auto cfg = config();
+    cfg.call_timeout = 3ms;
+    genesys::async_tokens_api api{fake, cfg};
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> io;
+    for (int i = 0; i < 3; ++i)
+        io.emplace_back([&] { ioc.run(); });
+    constexpr int rounds = 40;
+    std::atomic<int> answered = 0, completions = 0, deadlines = 0, others = 0;
+    auto count = [&](const auto& r) {
+        ++completions;
+        if (r)
+            ++answered;
+        else if (r.error().code == genesys::errc::deadline_exceeded)
+            ++deadlines;
+        else
+            ++others;
+    };
+    std::vector<std::future<genesys::result<genesys::api_response<genesys::token_info>>>> futures;
+    for (int i = 0; i < rounds; ++i) {
+        fake.complete_after(std::chrono::milliseconds(i % 6)); // on both sides of the deadline
+        api.async_get_tokens_me([&](auto r) { count(r); });
+        api.async_get_tokens_me(asio::bind_executor(asio::make_strand(ioc), [&](auto r) { count(r); }));
+        asio::any_completion_handler<void(genesys::result<genesys::api_response<genesys::token_info>>)> erased(
+            [&](auto r) { count(r); });
+        api.async_get_tokens_me(std::move(erased));
+        futures.push_back(api.async_get_tokens_me(asio::use_future));
+        api.async_get_tokens_me(asio::deferred)([&](auto r) { count(r); });
+        asio::co_spawn(
+            ioc,
+            [&]() -> asio::awaitable<void> { count(co_await api.async_get_tokens_me(asio::use_awaitable)); },
+            asio::detached);
+    }
+    for (auto& f : futures)
+        count(f.get());
+    work.reset();
+    for (auto& t : io)
+        t.join();
+    CHECK(completions == 6 * rounds);
+    CHECK(others == 0);
+    CHECK(answered + deadlines == 6 * rounds);
 }
 
 TEST_CASE("destroying the client or the io_context with operations in flight is safe")
@@ -606,7 +732,7 @@ TEST_CASE("a token source with only a blocking grant never runs it for an async 
     CHECK((*cached.value)->data);
 }
 
-TEST_CASE("async_token: the wait timeout of each waiter, and the fetch goes on")
+TEST_CASE("async_token: the wait timeout bounds a wait for another call's fetch, not the caller that starts it")
 {
     asio::io_context ioc;
     async_fake_transport login{ioc.get_executor()};
@@ -614,20 +740,127 @@ TEST_CASE("async_token: the wait timeout of each waiter, and the fetch goes on")
     login.respond(fixtures::json_response(200, R"({"access_token":"late-token","expires_in":3600})"));
     genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc}, {.wait_timeout = 20ms});
-    std::optional<genesys::result<std::string>> first;
-    genesys::async_token(*source, ioc.get_executor(), [&](genesys::result<std::string> r) { first = std::move(r); });
-    CHECK(!first); // never inline
+    std::optional<genesys::result<std::string>> starter, joiner;
+    genesys::async_token(*source, ioc.get_executor(), [&](genesys::result<std::string> r) { starter = std::move(r); });
+    genesys::async_token(*source, ioc.get_executor(), [&](genesys::result<std::string> r) { joiner = std::move(r); });
+    CHECK(!starter); // never inline
+    CHECK(!joiner);
     ioc.run_for(200ms);
-    REQUIRE(first);
-    REQUIRE(!first->has_value());
-    CHECK(first->error().code == boost::system::errc::timed_out);
+    // The caller that started the login waits for it (its grant's own call_timeout bounds it)...
+    CHECK(!starter);
+    // ... the one that joined it gave up after wait_timeout; the fetch goes on.
+    REQUIRE(joiner);
+    REQUIRE(!joiner->has_value());
+    CHECK(joiner->error().code == boost::system::errc::timed_out);
+    CHECK(source->waiting() == 0);
     login.complete_next();
     ioc.restart();
     poll(ioc);
+    REQUIRE(starter);
+    CHECK(starter->value() == "late-token");
     auto cached = genesys::async_token(*source, ioc.get_executor(), asio::use_future);
     ioc.restart();
     ioc.run();
     CHECK(cached.get().value() == "late-token");
+}
+
+/// An allocator that counts what it allocates.
+template <class T>
+struct counting_allocator {
+    using value_type = T;
+    std::shared_ptr<std::atomic<int>> count;
+    explicit counting_allocator(std::shared_ptr<std::atomic<int>> c) : count(std::move(c)) {}
+    template <class U>
+    counting_allocator(const counting_allocator<U>& o) : count(o.count) {}
+    T* allocate(std::size_t n)
+    {
+        ++*count;
+        return std::allocator<T>().allocate(n);
+    }
+    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+    template <class U>
+    bool operator==(const counting_allocator<U>& o) const { return count == o.count; }
+};
+
+TEST_CASE("async_token: the wait's state comes from the handler's associated allocator")
+{
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.respond(fixtures::json_response(200, R"({"access_token":"alloc-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc});
+    auto count = std::make_shared<std::atomic<int>>(0);
+    std::optional<genesys::result<std::string>> got;
+    genesys::async_token(*source, ioc.get_executor(),
+                         asio::bind_allocator(counting_allocator<void>(count),
+                                              [&](genesys::result<std::string> r) { got = std::move(r); }));
+    ioc.run();
+    REQUIRE(got);
+    CHECK(got->value() == "alloc-token");
+    CHECK(*count >= 1);
+}
+
+TEST_CASE("async_token: each waiter is answered exactly once, whatever the interleaving")
+{
+    // wait_timeout 0 and two I/O threads: a timer armed before the waiter was registered fired on
+    // one of them while the thread that started the wait registered it, which answered it again
+    // (1-2% of waits; the second completion resumed a finished call inside async_tokens_api).
+    asio::io_context ioc;
+    async_fake_transport login{ioc.get_executor()};
+    login.respond_by_default(fixtures::json_response(200, R"({"access_token":"cached-token","expires_in":3600})"));
+    genesys::oauth_config oc{.login_url = "https://login.example.com", .client_id = "id", .client_secret = "s3cret-value"};
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, oc}, {.wait_timeout = 0ms});
+    for (const bool cached : {true, false}) {
+        CAPTURE(cached);
+        if (cached) { // registering answers at once, from the cache
+            auto first = genesys::async_token(*source, ioc.get_executor(), asio::use_future);
+            ioc.run();
+            REQUIRE(first.get().value() == "cached-token");
+        } else { // registering joins a fetch under way (its waiters time out at once)
+            source->clear();
+            login.manual();
+        }
+        ioc.restart();
+        auto work = asio::make_work_guard(ioc);
+        std::vector<std::thread> io;
+        for (int i = 0; i < 2; ++i)
+            io.emplace_back([&] { ioc.run(); });
+        constexpr int waits = 20000;
+        std::vector<std::atomic<int>> answers(waits);
+        std::atomic<int> tokens = 0;
+        struct count {
+            std::atomic<int>* answer;
+            std::atomic<int>* tokens;
+            void operator()(genesys::result<std::string> r) const
+            {
+                answer->fetch_add(1);
+                if (r)
+                    tokens->fetch_add(1);
+            }
+        };
+        std::thread starter([&] { // a third thread starts the waits
+            for (auto& a : answers)
+                genesys::async_token(*source, ioc.get_executor(), count{&a, &tokens});
+        });
+        starter.join();
+        if (!cached)
+            while (login.complete_next()) // the fetch ends: the waiters not yet timed out get it
+                ;
+        work.reset();
+        for (auto& t : io)
+            t.join();
+        int twice = 0, never = 0;
+        for (auto& a : answers) {
+            twice += a.load() > 1;
+            never += a.load() == 0;
+        }
+        CHECK(twice == 0);
+        CHECK(never == 0);
+        if (cached)
+            CHECK(tokens == waits); // answered from the cache, never "timed out"
+        CHECK(source->waiting() == 0);
+        login.manual(false);
+    }
 }
 
 TEST_CASE("the logger sees the same events as for a blocking call, token redacted")

@@ -25,9 +25,13 @@ inline constexpr bool posts_directly =
      boost::asio::can_require<Executor, boost::asio::execution::blocking_t::never_t>::value) ||
     boost::asio::is_executor<Executor>::value;
 
-/// Runs `f` on `handler_ex`, never from inside this call: posted to `handler_ex` when it can be,
-/// else posted to `io_ex` (an I/O executor, which can) and from there dispatched to `handler_ex`,
-/// as Asio completes its own operations. Outstanding work on the target is the caller's to keep.
+/// Runs `f` on `handler_ex`, never from inside this call: posted to `io_ex`, and from there
+/// dispatched to `handler_ex`, as Asio completes its own operations (Beast's `async_base`
+/// convention). Dispatched, not posted: an executor that runs a function at once when asked
+/// (`use_future`'s, the system executor's) runs `f` on the I/O thread, so the step that continues
+/// an operation never moves to another pool's thread (where it would race the operation's deadline
+/// timer, which completes on the I/O executor); a strand runs it on the strand. Outstanding work on
+/// `handler_ex` is the caller's to keep.
 /// @param io_ex the operation's I/O executor, whose context runs while the operation is pending.
 /// @param handler_ex the handler's associated executor.
 /// @param f the nullary function that calls the handler.
@@ -35,10 +39,7 @@ inline constexpr bool posts_directly =
 template <class IoExecutor, class HandlerExecutor, class F>
 void post_to_handler(const IoExecutor& io_ex, const HandlerExecutor& handler_ex, F&& f)
 {
-    if constexpr (posts_directly<HandlerExecutor>)
-        boost::asio::post(handler_ex, std::forward<F>(f));
-    else
-        boost::asio::post(io_ex, boost::asio::bind_executor(handler_ex, std::forward<F>(f)));
+    boost::asio::post(io_ex, boost::asio::bind_executor(handler_ex, std::forward<F>(f)));
 }
 
 } // namespace genesys::detail

@@ -200,8 +200,10 @@ public:
     /// The error of a call whose deadline passed.
     call_action abort_deadline()
     {
+        // The code's own text says what happened ("the call did not finish within its timeout"):
+        // the detail gives the number only.
         return abort(make_error_code(errc::deadline_exceeded),
-                     "the call did not finish within its timeout of " + std::to_string(s_.timeout.count()) + " ms");
+                     "call_timeout is " + std::to_string(s_.timeout.count()) + " ms");
     }
 
     /// The outcome, once `done`.

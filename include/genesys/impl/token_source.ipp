@@ -106,22 +106,24 @@ GENESYS_DECL std::optional<std::string> token_source::fresh_token() const
     return std::nullopt;
 }
 
-GENESYS_DECL void token_source::wait_async(std::shared_ptr<detail::token_waiter> waiter)
+GENESYS_DECL bool token_source::wait_async(std::shared_ptr<detail::token_waiter> waiter)
 {
     std::unique_lock lock(mutex_);
+    if (waiter->answered_)
+        return false; // withdrawn before it got here (its timer or its cancellation): answered already
     const auto started = now();
     if (cached_ && is_fresh(*cached_, started)) {
         const result<std::string> token = cached_->value;
         waiter->answered_ = true;
         lock.unlock();
         waiter->deliver(token);
-        return;
+        return false;
     }
     if (fetching_) {
         waiter->counted_ = true;
         ++waiting_;
         waiters_.push_back(std::move(waiter));
-        return;
+        return true;
     }
     if (!async_fetch_) {
         waiter->answered_ = true;
@@ -130,13 +132,14 @@ GENESYS_DECL void token_source::wait_async(std::shared_ptr<detail::token_waiter>
             detail::request_token_operation,
             "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
             "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
-        return;
+        return false;
     }
     fetching_ = true;
     ++fetches_;
     waiters_.push_back(std::move(waiter));
     lock.unlock();
     start_async_fetch(started);
+    return false;
 }
 
 GENESYS_DECL bool token_source::withdraw(detail::token_waiter& waiter)
