@@ -20,6 +20,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 
 #include <memory>
 #include <optional>
@@ -158,7 +159,7 @@ private:
         std::optional<result<validated_token>> answer;
         bool leader = false;
         hash128 key{};
-        if (auto rejected = unsendable_token(token)) {
+        if (auto rejected = sh->core.refusal(token)) {
             answer.emplace(std::move(*rejected));
         } else {
             key = sh->core.cache().key_of(token);
@@ -168,7 +169,13 @@ private:
             flight = std::move(found.flight);
             leader = found.leader;
         }
-        auto w = std::make_shared<waiter>(std::move(handler), ex, sh, sh->core.cache(), flight);
+        // The waiter is allocated with Asio's recycling allocator, not the handler's associated
+        // one: the flight, the cancellation slot and the posted completion share it, so it may be
+        // freed on another thread after the handler has run, and Asio requires memory from the
+        // associated allocator to be freed before the handler is called. The recycling allocator
+        // may free on any thread.
+        auto w = std::allocate_shared<waiter>(boost::asio::recycling_allocator<waiter>(), std::move(handler), ex, sh,
+                                              sh->core.cache(), flight);
         if (answer) { // never inline: posted like every other answer
             w->deliver(*answer);
             return;

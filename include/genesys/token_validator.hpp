@@ -38,8 +38,10 @@ struct async_validate_impl; // <genesys/async_token_validator.hpp>
       token: the cache holds no token, and no token reaches a log or an error.
     - Concurrent validations of one token share one API call (single flight), blocking callers
       and asynchronous handlers alike.
-    - At most `max_entries` entries, in 16 shards, evicted by CLOCK (an approximation of least
-      recently used whose hits only set a flag, under a shared lock).
+    - At most `max_entries` entries in all, held in 16 shards that share the bound: a token is
+      kept while there is room, whichever shard it falls in; once full, the fullest shard
+      evicts by CLOCK (an approximation of least recently used whose hits only set a flag,
+      under a shared lock).
     - The policy (`organization_id`, `home_organization_id`, `required_scopes`,
       `allowed_client_ids`) is checked on every validation, cached answers included; a valid
       token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
@@ -102,10 +104,13 @@ public:
         @return the token's information, or the error: `error_kind::api` with status 401 for an
         invalid token; `error_kind::policy` (`errc::policy_mismatch`) for a valid token the
         policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
-        or holds a space or a control character, and for a bad configuration (nothing is sent);
-        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached;
-        under `stale_if_error`, a network error, a 5xx or a 429 gives the expired answer instead,
-        `stale()`).
+        or holds a space or a control character, and for a bad configuration (nothing is sent,
+        counted in `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API
+        could not say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives
+        the expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
+        this call waited `token_validator_options::wait_timeout` for an API call another
+        validation of the token started (an `async_validate` whose io_context does not run, say),
+        which goes on.
         @throws std::bad_alloc when memory runs out (the validations waiting for this one's API
         call then get a `network` error).
     */
@@ -116,8 +121,9 @@ public:
     }
 
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
-        answers as `validate`, on the handler's associated executor (else the transport's), never
-        inline. Concurrent validations of one token share one API call with each other and with
+        answers as `validate` (but a wait for another validation's API call is ended by
+        cancellation, not by `wait_timeout`), on the handler's associated executor (else the
+        transport's), never inline. Concurrent validations of one token share one API call with each other and with
         `validate`. Cancelling a validation (any type, through the handler's slot) ends it with
         `operation_aborted` (a `network` error); the API call goes on for the others. Defined in
         <genesys/async_token_validator.hpp>.
@@ -134,14 +140,16 @@ public:
                                                               std::forward<CompletionToken>(completion));
     }
 
-    /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
+    /// Forgets what is remembered of `token`. A check of it under way still answers the
+    /// validations that wait for it, but its answer is not remembered, and a validation that
+    /// starts now makes its own API call.
     void forget(std::string_view token)
     {
         auto& cache = shared_->core.cache();
         cache.forget(cache.key_of(token));
     }
 
-    /// Forgets every token.
+    /// Forgets every token; as `forget` for each check under way.
     void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).

@@ -287,6 +287,169 @@ TEST_CASE("async_validate and validate share one flight: blocking callers wait f
     CHECK(t.async.request_count() == 1);
 }
 
+TEST_CASE("async_validate and validate: a blocking validate joining a flight whose io_context does not run gives up")
+{
+    asio::io_context ioc; // not run until the blocking caller is back
+    dual_transport t{async_fake_transport{ioc.get_executor()}};
+    t.async.respond_by_default(fixtures::json_response(200, valid_body));
+    auto c = config();
+    genesys::token_validator_options o;
+    bool by_option = false;
+    SUBCASE("bounded by call_timeout (wait_timeout left at 0)")
+    {
+        c.call_timeout = 100ms;
+    }
+    SUBCASE("bounded by wait_timeout")
+    {
+        o.wait_timeout = 50ms;
+        by_option = true;
+    }
+    genesys::token_validator<dual_transport> v{t, c, o};
+    std::optional<bool> async_ok;
+    v.async_validate("shared", [&](auto r) { async_ok = r.has_value(); });
+
+    std::atomic<bool> returned{false};
+    std::optional<genesys::result<genesys::validated_token>> blocked;
+    std::thread caller([&] {
+        blocked.emplace(v.validate("shared"));
+        returned = true;
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!returned && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    CHECK(returned);
+    if (!returned)
+        poll(ioc); // the flight ends, and releases it
+    caller.join();
+    REQUIRE(blocked);
+    REQUIRE_FALSE(*blocked);
+    CHECK(blocked->error().kind == error_kind::network);
+    CHECK(blocked->error().code == genesys::errc::deadline_exceeded);
+    CHECK(blocked->error().message.find("another validation") != std::string::npos);
+    CHECK(v.stats().coalesced == 1);
+    if (!by_option)
+        return; // (the async call's own call_timeout has passed too)
+
+    poll(ioc); // the flight goes on, and its answer is cached
+    CHECK(async_ok == true);
+    CHECK(v.validate("shared").has_value());
+    CHECK(t.async.request_count() == 1);
+}
+
+TEST_CASE("async_validate: forget or clear during a check: its handler gets the answer, the cache does not (2 threads)")
+{
+    asio::io_context ioc;
+    auto work = asio::make_work_guard(ioc);
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    std::vector<std::thread> io;
+    for (int i = 0; i < 2; ++i)
+        io.emplace_back([&] { ioc.run(); });
+    std::atomic<int> answered{0}, ok{0};
+    const auto validate = [&] {
+        v.async_validate("tok", [&](genesys::result<genesys::validated_token> r) {
+            ok += r.has_value();
+            ++answered;
+        });
+    };
+    const auto until = [](auto done) { // bounded: false after 10 s
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!done() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        return done();
+    };
+
+    validate();
+    CHECK(until([&] { return fake.waiting() == 1; }));
+    SUBCASE("forget")
+    {
+        v.forget("tok");
+    }
+    SUBCASE("clear")
+    {
+        v.clear();
+    }
+    CHECK(fake.complete_next());
+    CHECK(until([&] { return answered == 1; }));
+    CHECK(ok == 1); // the handler gets the answer fetched before the revocation
+
+    validate(); // not cached: asked again
+    CHECK(until([&] { return fake.waiting() == 1 || answered == 2; }));
+    CHECK(fake.request_count() == 2);
+    (void)fake.complete_next();
+    CHECK(until([&] { return answered == 2; }));
+
+    validate(); // that answer, fetched after the revocation, is cached
+    CHECK(until([&] { return answered == 3; }));
+    CHECK(fake.request_count() == 2);
+    CHECK(ok == 3);
+    auto fut = v.async_validate("tok", asio::use_future); // a hit again, through a future
+    const bool ready = fut.wait_for(10s) == std::future_status::ready;
+    CHECK(ready);
+    if (ready)
+        CHECK(fut.get().has_value());
+    CHECK(fake.request_count() == 2);
+    work.reset();
+    for (auto& th : io)
+        th.join();
+}
+
+TEST_CASE("async_validate: after forget, a validation during the revoked check makes its own call")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    std::optional<bool> a, b, c, d;
+    v.async_validate("tok", [&](auto r) { a = r.has_value(); });
+    poll(ioc);
+    REQUIRE(fake.waiting() == 1);
+    v.forget("tok");
+    v.async_validate("tok", [&](auto r) { b = r.has_value(); });
+    poll(ioc);
+    CHECK(fake.waiting() == 2); // not joined to the revoked check
+    CHECK(v.stats().misses == 2);
+    CHECK(v.stats().coalesced == 0);
+
+    CHECK(fake.complete_next()); // the revoked check ends: answers its handler, stores nothing
+    poll(ioc);
+    CHECK(a == true);
+    CHECK_FALSE(b);
+    v.async_validate("tok", [&](auto r) { c = r.has_value(); }); // joins the current check
+    poll(ioc);
+    CHECK_FALSE(c);
+    CHECK(v.stats().coalesced == 1);
+
+    CHECK(fake.complete_next());
+    poll(ioc);
+    CHECK(b == true);
+    CHECK(c == true);
+    v.async_validate("tok", [&](auto r) { d = r.has_value(); }); // cached
+    poll(ioc);
+    CHECK(d == true);
+    CHECK(fake.request_count() == 2);
+}
+
+TEST_CASE("async_validate: a refused validation is counted as refused, never as a miss or an error")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    auto c = config();
+    c.access_token = "the-service-own-token";
+    validator v{fake, c};
+    int refused = 0;
+    v.async_validate("tok-1", [&](auto r) { refused += !r && r.error().kind == error_kind::invalid_argument; });
+    v.async_validate("", [&](auto r) { refused += !r && r.error().kind == error_kind::invalid_argument; });
+    ioc.run();
+    CHECK(refused == 2);
+    const auto s = v.stats();
+    CHECK(s.refused == 2);
+    CHECK(s.misses == 0);
+    CHECK(s.errors == 0);
+    CHECK(fake.request_count() == 0);
+}
+
 TEST_CASE("async_validate: destroying the validator or the io_context with validations in flight")
 {
     SUBCASE("the validator: its validations complete")

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -207,7 +208,7 @@ TEST_CASE("token_validator: other failures are errors, never cached as invalid (
     f.fake.fail(make_error_code(boost::system::errc::connection_refused));
     f.fake.respond(fixtures::json_response(503, R"({"message":"down","code":"service.unavailable","status":503})"));
     f.fake.respond(fixtures::json_response(429, fixtures::rate_limit_body));
-    f.fake.respond(fixtures::json_response(200, R"({"organization": 5})"));
+    f.fake.respond(fixtures::json_response(200, R"([{"organization": 5}])")); // not an object: undecodable
     f.fake.respond(fixtures::json_response(403, R"({"message":"no","code":"forbidden","status":403})"));
 
     auto r = v.validate("tok-1");
@@ -367,6 +368,76 @@ TEST_CASE("token_validator: at most max_entries; CLOCK keeps a token in use")
     CHECK(h.fake.request_count() == 2);
 }
 
+TEST_CASE("token_validator: any max_entries keeps that many tokens, and never more")
+{
+    // Fewer entries than shards once left most shards without room: every entry falling in one
+    // of those was dropped, the cache empty or not.
+    for (const std::size_t n : std::vector<std::size_t>{1, 2, 5, 15, 16, 17, 40}) {
+        CAPTURE(n);
+        fixture f;
+        f.opts.max_entries = n;
+        f.fake.respond_by_default(fixtures::json_response(200, token_info_body(f.clock.now() + 1h)));
+        auto v = f.make();
+        for (std::size_t i = 0; i < n; ++i)
+            REQUIRE(v.validate("t-" + std::to_string(i)));
+        CHECK(v.stats().entries == n);
+        for (std::size_t i = 0; i < n; ++i) // each a second time: from the cache
+            REQUIRE(v.validate("t-" + std::to_string(i)));
+        CHECK(f.fake.request_count() == n);
+        CHECK(v.stats().hits == n);
+        CHECK(v.stats().evictions == 0);
+
+        std::size_t over = 0; // past the bound: one in, one out
+        for (std::size_t i = n; i < 4 * n + 20; ++i) {
+            REQUIRE(v.validate("t-" + std::to_string(i)));
+            over += v.stats().entries > n;
+            REQUIRE(v.validate("t-" + std::to_string(i))); // the newest is kept
+        }
+        CHECK(over == 0);
+        CHECK(v.stats().entries == n);
+        CHECK(v.stats().evictions == 3 * n + 20);
+        CHECK(f.fake.request_count() == 4 * n + 20);
+    }
+}
+
+TEST_CASE("token_validator: stale_if_error never serves a token past its dateTokenIdles")
+{
+    const auto refused = make_error_code(boost::system::errc::connection_refused);
+    SUBCASE("the trust ended at dateTokenIdles: the error, not the entry")
+    {
+        fixture f;
+        f.opts.stale_if_error = 30s;
+        auto v = f.make();
+        f.valid(token_info_body(f.clock.now() + 10s));
+        REQUIRE(v.validate("tok-1"));
+        f.clock.advance(11s); // idle, well within the grace
+        f.fake.fail(refused);
+        auto r = v.validate("tok-1");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().kind == error_kind::network);
+        CHECK(v.stats().stale_hits == 0);
+    }
+    SUBCASE("max_age ended the trust: stale until the token idles, then the error")
+    {
+        fixture f;
+        f.opts.stale_if_error = 30s;
+        auto v = f.make();
+        f.valid(token_info_body(f.clock.now() + 70s));
+        REQUIRE(v.validate("tok-1"));
+        f.clock.advance(61s); // past max_age (60 s), before dateTokenIdles
+        f.fake.fail(refused);
+        auto r = v.validate("tok-1");
+        REQUIRE(r);
+        CHECK(r->stale());
+        f.clock.advance(9s); // at dateTokenIdles, still within the grace
+        f.fake.fail(refused);
+        r = v.validate("tok-1");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().kind == error_kind::network);
+        CHECK(v.stats().stale_hits == 1);
+    }
+}
+
 TEST_CASE("token_validator: forget and clear")
 {
     fixture f;
@@ -416,6 +487,24 @@ TEST_CASE("token_validator: a bad token or configuration is rejected before anyt
     CHECK(x.validate("tok-1").error().kind == error_kind::invalid_argument);
     CHECK(f.fake.request_count() == 0);
     CHECK(x.stats().entries == 0);
+}
+
+TEST_CASE("token_validator: a refused validation is counted as refused, never as a miss or an error")
+{
+    fixture f;
+    auto with_token = config();
+    with_token.access_token = "the-service-own-token";
+    auto v = f.make(with_token);
+    for (int i = 0; i < 3; ++i)
+        CHECK(v.validate("tok-1").error().kind == error_kind::invalid_argument);
+    CHECK(v.validate("").error().kind == error_kind::invalid_argument);
+    const auto s = v.stats();
+    CHECK(s.refused == 4);
+    CHECK(s.misses == 0);
+    CHECK(s.errors == 0);
+    CHECK(s.coalesced == 0);
+    CHECK(s.entries == 0);
+    CHECK(f.fake.request_count() == 0);
 }
 
 TEST_CASE("token_validator: the token never reaches an error message, a raw body or a log line")
@@ -511,6 +600,60 @@ TEST_CASE("token_validator: 16 threads asking for one new token share one API ca
     CHECK(ok == 16);
     CHECK(gate.st->sends == 1);
     CHECK(v.stats().misses == 1);
+}
+
+TEST_CASE("token_validator: forget or clear during a check: its answer reaches its caller, and is not cached")
+{
+    manual_clock clock;
+    gated_transport gate;
+    gate.st->body = token_info_body(clock.now() + 1h);
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    genesys::token_validator<gated_transport> v{gate, config(), o};
+    const auto sent = [&](int n) { // bounded: false after 10 s
+        std::unique_lock lock(gate.st->m);
+        return gate.st->cv.wait_for(lock, 10s, [&] { return gate.st->sends == n; });
+    };
+
+    std::optional<genesys::result<genesys::validated_token>> first, second;
+    std::thread caller([&] { first.emplace(v.validate("tok")); });
+    CHECK(sent(1)); // the check is under way, held at the gate
+    SUBCASE("forget")
+    {
+        v.forget("tok");
+    }
+    SUBCASE("clear")
+    {
+        v.clear();
+    }
+    SUBCASE("forget, then a validation during the check makes its own call")
+    {
+        v.forget("tok");
+        std::thread other([&] { second.emplace(v.validate("tok")); });
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (v.stats().misses < 2 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        CHECK(v.stats().misses == 2); // not joined to the revoked check
+        CHECK(v.stats().coalesced == 0);
+        gate.open();
+        other.join();
+        caller.join();
+        REQUIRE(second);
+        CHECK(second->has_value());
+        REQUIRE(first);
+        CHECK(first->has_value()); // the caller gets the answer it fetched
+        REQUIRE(v.validate("tok")); // the call made after forget was cached
+        CHECK(gate.st->sends == 2);
+        return;
+    }
+    gate.open();
+    caller.join();
+    REQUIRE(first);
+    CHECK(first->has_value()); // the caller gets the answer it fetched
+    REQUIRE(v.validate("tok")); // not cached: asked again
+    CHECK(gate.st->sends == 2);
+    REQUIRE(v.validate("tok")); // that answer, fetched after the revocation, is cached
+    CHECK(gate.st->sends == 2);
 }
 
 TEST_CASE("token_validator: concurrent validation of many tokens from many threads (TSan)")

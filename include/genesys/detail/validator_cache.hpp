@@ -2,9 +2,9 @@
 #define GENESYS_DETAIL_VALIDATOR_CACHE_HPP
 
 // What `token_validator` is besides its transport, written once for its blocking and its
-// asynchronous forms: the cache (sharded, bounded, CLOCK eviction, keyed by a keyed hash of the
-// token), the single flight of each token's check, the expiry rules, stale-if-error, the policy
-// and the counters. No I/O: the validator fetches, this decides.
+// asynchronous forms: the cache (sharded under one bound, CLOCK eviction, keyed by a keyed hash of
+// the token), the single flight of each token's check, the expiry rules, stale-if-error, the
+// policy and the counters. No I/O: the validator fetches, this decides.
 
 #include <genesys/detail/config.hpp>
 #include <genesys/detail/siphash.hpp>
@@ -46,11 +46,19 @@ struct token_validator_options {
     /// An invalid token (the API's 401) is remembered this long; 0: not at all.
     std::chrono::seconds negative_ttl{10};
     /// When the API cannot be reached, answers 5xx or 429, a valid token whose trust ran out
-    /// less than this long ago is still accepted (`validated_token::stale()`). Off by default.
+    /// (`max_age`) less than this long ago is still accepted (`validated_token::stale()`), unless
+    /// its `dateTokenIdles` has passed: an idle token is never served stale. Off by default.
     std::chrono::seconds stale_if_error{0};
-    /// At most this many tokens are remembered (valid and invalid together); the least
-    /// recently used go first (CLOCK).
+    /// At most this many tokens are remembered (valid and invalid together); a token is kept
+    /// while there is room, and once there is none the least recently used go first (CLOCK,
+    /// from the fullest shard). 0: nothing is remembered.
     std::size_t max_entries = 10000;
+    /** The longest a blocking `validate` waits for the API call another validation of the same
+        token started (a blocking one, or an `async_validate`, whose io_context must run for the
+        call to end). Past it, that `validate` returns a `network` error with
+        `errc::deadline_exceeded`; the call goes on for the others. Zero or less (the default):
+        the configuration's `call_timeout`, or 30 s when that is zero. */
+    std::chrono::milliseconds wait_timeout{0};
     /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
     bool preserve_idle_ttl = true;
     /// Required organization id (`token_info::organization`), if set.
@@ -71,11 +79,14 @@ struct token_validator_stats {
     std::uint64_t negative_hits = 0; ///< answered from a remembered 401
     std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
     std::uint64_t misses = 0;        ///< API calls made
-    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call
+    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call (a blocking
+                                     ///< one that gave up at `wait_timeout` included)
     std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
     std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
     std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
     std::size_t entries = 0;         ///< entries held now
+    std::uint64_t refused = 0;       ///< validations refused before any lookup: a token unfit to
+                                     ///< send, or a bad configuration (nothing sent, not a miss)
 };
 
 namespace detail {
@@ -134,7 +145,9 @@ protected:
     ~flight_waiter() = default;
 };
 
-/// One token's API call under way, and who waits for it.
+/// One token's API call under way, and who waits for it. While it is under way the cache maps its
+/// key to it; `forget` and `clear` take it out of that map (they revoke what it will fetch), and
+/// its answer then goes to its callers alone: a flight no longer mapped stores nothing.
 struct validator_flight {
     std::mutex mutex;
     std::condition_variable done_cv;
@@ -169,16 +182,21 @@ public:
     /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
     GENESYS_DECL lookup begin(const hash128& key);
 
-    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
-        a stale entry if allowed, wakes the blocked waiters and hands the answer to each
-        asynchronous one, the policy applied for each (and counted for each, as for blocking
-        callers). Returns the answer without the policy: a blocking leader applies it with
-        `apply_policy`; an asynchronous leader is one of the waiters. */
+    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401) unless `forget`
+        or `clear` revoked the flight meanwhile, falls back to a stale entry if allowed, wakes
+        the blocked waiters and hands the answer to each asynchronous one, the policy applied
+        for each (and counted for each, as for blocking callers). Returns the answer without the
+        policy: a blocking leader applies it with `apply_policy`; an asynchronous leader is one
+        of the waiters. */
     GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
                                                 result<api_response<token_info>>&& fetched);
 
-    /// Blocks until `f` has its outcome; returns it, policy applied.
-    GENESYS_DECL result<validated_token> wait(validator_flight& f);
+    /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
+    /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
+    GENESYS_DECL result<validated_token> wait(validator_flight& f, std::chrono::milliseconds timeout);
+
+    /// Counts a validation refused before any lookup (`stats().refused`).
+    void count_refused() noexcept { refused_.fetch_add(1, std::memory_order_relaxed); }
 
     /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
     /// it, policy applied, and the caller delivers it).
@@ -188,10 +206,10 @@ public:
     /// Takes a waiter out (it was cancelled); false when the outcome already went to it.
     GENESYS_DECL bool withdraw(validator_flight& f, const flight_waiter* w);
 
-    /// Forgets one token's entry (not a check under way).
+    /// Forgets one token's entry, and revokes its check under way (its answer is not cached).
     GENESYS_DECL void forget(const hash128& key);
 
-    /// Forgets every entry.
+    /// Forgets every entry, and revokes every check under way.
     GENESYS_DECL void clear();
 
     GENESYS_DECL token_validator_stats stats() const;
@@ -214,12 +232,13 @@ private:
         std::size_t operator()(const hash128& k) const noexcept { return static_cast<std::size_t>(k.lo); }
     };
 
+    // The shards share one bound (`size_` against `capacity_`): an entry goes in whichever shard
+    // its key falls in while there is room, and each shard's slots grow as it needs them.
     struct shard {
         mutable std::shared_mutex mutex;
         std::unordered_map<hash128, std::size_t, key_hash> index; // key -> slot
-        std::vector<slot> slots;
-        std::vector<std::size_t> free; // slots emptied by forget() or an expired entry
-        std::size_t capacity = 0;
+        std::vector<slot> slots; // an empty one (no entry) is in `free`
+        std::vector<std::size_t> free; // slots emptied by forget(), an expired entry or an eviction
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
@@ -239,10 +258,18 @@ private:
 
     GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
 
-    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
-    /// the entry replaced or evicted, for the caller to free after unlocking.
+    /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
+    /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with
+    /// `s` locked. Returns the entry replaced or evicted (or `e` itself, when every entry is in
+    /// busy shards), for the caller to free after unlocking.
     GENESYS_DECL std::shared_ptr<const validator_entry> store(shard& s, const hash128& key,
                                                               std::shared_ptr<const validator_entry> e);
+
+    /// Takes one unit of room under `capacity_`; false when the cache is full.
+    GENESYS_DECL bool reserve() noexcept;
+
+    /// Empties `v`'s CLOCK victim (`v` locked, holding an entry), keeping its room for the caller.
+    GENESYS_DECL std::shared_ptr<const validator_entry> evict(shard& v);
 
     GENESYS_DECL std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key);
 
@@ -251,6 +278,9 @@ private:
     token_validator_options opts_;
     siphash_key key_;
     mutable std::vector<shard> shards_;
+    std::size_t capacity_ = 0;          // max_entries
+    std::atomic<std::size_t> size_{0};  // entries held, all shards; never above capacity_
+    std::atomic<std::uint64_t> refused_{0};
 };
 
 } // namespace detail

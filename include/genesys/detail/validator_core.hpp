@@ -14,6 +14,7 @@
 #include <genesys/http.hpp>
 #include <genesys/result.hpp>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,14 @@ public:
     /// `token_validator::validate`, sending through `send` (one request at a time).
     GENESYS_DECL result<validated_token> validate(std::string_view token, send_ref send);
 
+    /// The error of a validation refused before any lookup (a token unfit to send, a bad
+    /// configuration), counted in `stats().refused`; or nothing. Never quotes the token.
+    GENESYS_DECL std::optional<error> refusal(std::string_view token);
+
+    /// How long a blocking `validate` waits for a check another validation started
+    /// (`token_validator_options::wait_timeout`, defaults applied).
+    GENESYS_DECL std::chrono::milliseconds join_timeout() const noexcept;
+
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
 
@@ -53,6 +62,7 @@ private:
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
+    std::optional<error> config_error_; // the configuration's problem, found once
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
 

@@ -26,11 +26,8 @@ GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v
 namespace detail {
 
 GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
-    : opts_(std::move(o)), key_(process_key()), shards_(shard_count)
+    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries)
 {
-    // The shards' capacities add up to max_entries exactly (some are 0 below 16 entries).
-    for (std::size_t i = 0; i < shard_count; ++i)
-        shards_[i].capacity = opts_.max_entries / shard_count + (i < opts_.max_entries % shard_count ? 1 : 0);
 }
 
 GENESYS_DECL validator_cache::time_point validator_cache::now() const
@@ -108,10 +105,18 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
-        if (keep && keep->trusted_until > t) {
-            dropped = store(s, key, keep);
-        } else if (!failure || rejected) {
-            dropped = erase(s, key); // already idle, or a 401 not to remember
+        // A flight that forget() or clear() took out of the map fetched before the revocation:
+        // its answer goes to its callers, and the cache is left as the revocation made it (a
+        // later flight of the same key may have filled it since).
+        const auto current = s.flights.find(key);
+        const bool revoked = current == s.flights.end() || current->second != f;
+        if (!revoked) {
+            s.flights.erase(current);
+            if (keep && keep->trusted_until > t) {
+                dropped = store(s, key, keep);
+            } else if (!failure || rejected) {
+                dropped = erase(s, key); // already idle, or a 401 not to remember
+            }
         }
         if (!failure) {
             r = validated_token(std::move(keep), false);
@@ -119,13 +124,12 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             r = std::move(*failure);
         } else {
             s.errors.fetch_add(1, std::memory_order_relaxed);
-            auto stale = stale_entry(s, key, t, *failure);
+            auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
             r = stale ? result<validated_token>(validated_token(std::move(stale), true))
                       : result<validated_token>(std::move(*failure));
         }
-        s.flights.erase(key);
     }
     dropped.reset();
     std::vector<std::shared_ptr<flight_waiter>> waiters;
@@ -140,10 +144,24 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     return r;
 }
 
-GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f)
+GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f, std::chrono::milliseconds timeout)
 {
     std::unique_lock lock(f.mutex);
-    f.done_cv.wait(lock, [&] { return f.outcome.has_value(); });
+    const auto done = [&] { return f.outcome.has_value(); };
+    // A bound too long to represent as a steady_clock deadline (over ~100 years): no bound.
+    constexpr std::chrono::milliseconds unbounded = std::chrono::hours(24 * 365 * 100);
+    bool in_time = true;
+    if (timeout >= unbounded)
+        f.done_cv.wait(lock, done);
+    else
+        in_time = f.done_cv.wait_for(lock, std::max(timeout, std::chrono::milliseconds(0)), done);
+    if (!in_time) {
+        lock.unlock();
+        return network_failure(validate_operation, make_error_code(errc::deadline_exceeded),
+                               "waited " + std::to_string(timeout.count()) +
+                                   " ms for the check another validation of the token started",
+                               {});
+    }
     result<validated_token> r = *f.outcome;
     lock.unlock();
     return apply_policy(std::move(r));
@@ -179,6 +197,7 @@ GENESYS_DECL void validator_cache::forget(const hash128& key)
     std::shared_ptr<const validator_entry> dropped;
     std::unique_lock lock(s.mutex);
     dropped = erase(s, key);
+    s.flights.erase(key); // its answer is not cached (finish() sees it revoked)
     lock.unlock();
 }
 
@@ -186,17 +205,23 @@ GENESYS_DECL void validator_cache::clear()
 {
     for (auto& s : shards_) {
         std::vector<slot> dropped; // freed after unlocking
+        std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> revoked;
         std::unique_lock lock(s.mutex);
+        size_.fetch_sub(s.index.size(), std::memory_order_relaxed);
         s.index.clear();
         dropped.swap(s.slots);
         s.free.clear();
         s.hand = 0;
+        revoked.swap(s.flights); // their answers are not cached (finish() sees them revoked)
     }
 }
 
 GENESYS_DECL token_validator_stats validator_cache::stats() const
 {
     token_validator_stats out;
+    out.refused = refused_.load(std::memory_order_relaxed);
+    // The bound's own count: never above max_entries, even while entries move between shards.
+    out.entries = size_.load(std::memory_order_relaxed);
     for (auto& s : shards_) {
         out.hits += s.hits.load(std::memory_order_relaxed);
         out.negative_hits += s.negative_hits.load(std::memory_order_relaxed);
@@ -206,8 +231,6 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
         out.evictions += s.evictions.load(std::memory_order_relaxed);
         out.errors += s.errors.load(std::memory_order_relaxed);
         out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
-        std::shared_lock lock(s.mutex);
-        out.entries += s.index.size();
     }
     return out;
 }
@@ -264,6 +287,9 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::stale_entry
     const auto& e = s.slots[it->second].entry;
     if (e->rejected || t >= e->trusted_until + opts_.stale_if_error)
         return nullptr;
+    // Only a trust that max_age ended: a token past its dateTokenIdles is dead, not unconfirmed.
+    if (e->info.date_token_idles && t >= std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles))
+        return nullptr;
     return e;
 }
 
@@ -281,32 +307,72 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard
         std::swap(s.slots[it->second].entry, e);
         return e;
     }
-    if (s.capacity == 0)
+    if (capacity_ == 0)
         return e;
+    std::shared_ptr<const validator_entry> evicted;
+    if (!reserve()) {
+        // Full: the fullest shard gives up its CLOCK victim, and its room passes to `s`. Only
+        // shards that can be locked at once are asked (waiting for one while holding `s` could
+        // deadlock with a thread doing the same the other way round).
+        shard* victim = s.index.empty() ? nullptr : &s;
+        std::unique_lock<std::shared_mutex> victim_lock;
+        for (auto& o : shards_) {
+            if (&o == &s)
+                continue;
+            std::unique_lock<std::shared_mutex> l(o.mutex, std::try_to_lock);
+            if (l.owns_lock() && o.index.size() > (victim ? victim->index.size() : 0)) {
+                victim = &o;
+                victim_lock = std::move(l); // (unlocks the previous one)
+            }
+        }
+        if (!victim)
+            return e; // every entry is in a shard busy right now: this answer is not kept
+        evicted = evict(*victim);
+    }
     std::size_t i;
     if (!s.free.empty()) {
         i = s.free.back();
         s.free.pop_back();
-    } else if (s.slots.size() < s.capacity) {
+    } else {
         i = s.slots.size();
         s.slots.emplace_back();
-    } else {
-        // CLOCK: the first slot not used since the hand last passed it goes.
-        while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
-            s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
-            s.hand = (s.hand + 1) % s.slots.size();
-        }
-        i = s.hand;
-        s.hand = (s.hand + 1) % s.slots.size();
-        s.index.erase(s.slots[i].key);
-        s.evictions.fetch_add(1, std::memory_order_relaxed);
     }
     slot& sl = s.slots[i];
     sl.key = key;
-    std::swap(sl.entry, e);
+    sl.entry = std::move(e);
     sl.referenced.store(false, std::memory_order_relaxed);
     s.index.emplace(key, i);
-    return e;
+    return evicted;
+}
+
+GENESYS_DECL bool validator_cache::reserve() noexcept
+{
+    std::size_t n = size_.load(std::memory_order_relaxed);
+    while (n < capacity_)
+        if (size_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))
+            return true;
+    return false;
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::evict(shard& v)
+{
+    // CLOCK: the first entry not used since the hand last passed it goes. The first turn of the
+    // hand clears every flag, so the second finds one.
+    for (;;) {
+        const std::size_t i = v.hand;
+        v.hand = (v.hand + 1) % v.slots.size();
+        slot& sl = v.slots[i];
+        if (!sl.entry)
+            continue; // in `free`
+        if (sl.referenced.load(std::memory_order_relaxed)) {
+            sl.referenced.store(false, std::memory_order_relaxed);
+            continue;
+        }
+        v.index.erase(sl.key);
+        v.free.push_back(i);
+        v.evictions.fetch_add(1, std::memory_order_relaxed);
+        return std::move(sl.entry);
+    }
 }
 
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard& s, const hash128& key)
@@ -319,6 +385,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard
     sl.referenced.store(false, std::memory_order_relaxed);
     s.free.push_back(it->second);
     s.index.erase(it);
+    size_.fetch_sub(1, std::memory_order_relaxed);
     return e;
 }
 

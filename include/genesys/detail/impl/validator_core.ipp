@@ -36,20 +36,44 @@ GENESYS_DECL validator_core::validator_core(client_config config, token_validato
     : client_(std::make_unique<const client_core>(std::move(config), client_core::token_per_call_t{})),
       cache_(std::move(options))
 {
+    // The configuration is the same for every check: its problem is found here, so that a
+    // refused validation neither looks up nor counts as an API call.
+    http_request req;
+    call_settings settings;
+    config_error_ = prepare_check(*client_, cache_.options(), req, settings, {});
 }
 
 GENESYS_DECL validator_core::~validator_core() = default;
 
+GENESYS_DECL std::optional<error> validator_core::refusal(std::string_view token)
+{
+    auto rejected = unsendable_token(token);
+    if (!rejected && config_error_)
+        rejected = config_error_;
+    if (rejected)
+        cache_.count_refused();
+    return rejected;
+}
+
+GENESYS_DECL std::chrono::milliseconds validator_core::join_timeout() const noexcept
+{
+    if (cache_.options().wait_timeout.count() > 0)
+        return cache_.options().wait_timeout;
+    if (client_->config().call_timeout.count() > 0)
+        return client_->config().call_timeout;
+    return std::chrono::seconds(30);
+}
+
 GENESYS_DECL result<validated_token> validator_core::validate(std::string_view token, send_ref send)
 {
-    if (auto rejected = unsendable_token(token))
+    if (auto rejected = refusal(token))
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
     auto found = cache_.begin(key);
     if (found.answer)
         return std::move(*found.answer);
-    if (!found.leader)
-        return cache_.wait(*found.flight);
+    if (!found.leader) // bounded: an asynchronous leader's io_context may not be running
+        return cache_.wait(*found.flight, join_timeout());
     std::optional<result<api_response<token_info>>> fetched;
     try {
         fetched.emplace(fetch(token, send));
