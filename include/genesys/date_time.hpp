@@ -56,17 +56,22 @@ constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, i
 
 } // namespace detail
 
-/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
+/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields, and the
+    other forms the official Java SDK reads.
 
     @param s `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
-    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    @return The instant in UTC; `std::nullopt` for anything else, including impossible dates and
-    instants that an offset or a leap second would move outside the years 0000 to 9999 (which
-    `format_date_time` could not write back).
+    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`). Also accepted, as
+    the Java SDK accepts them: no zone (the time is UTC), a space (or `t`) instead of `T`, and a
+    date alone (`yyyy-MM-dd`, midnight UTC).
+    @return The instant in UTC; `std::nullopt` for anything else (hours or minutes without
+    seconds, a date with a zone but no time, leading or trailing characters), including
+    impossible dates and instants that an offset or a leap second would move outside the years
+    0000 to 9999 (which `format_date_time` could not write back).
 
     @code
     auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
     assert(genesys::format_date_time(*t) == "2023-01-01T00:00:00.500Z");
+    assert(genesys::parse_date_time("2023-01-01 00:00:00") == genesys::parse_date_time("2023-01-01"));
     @endcode
 */
 constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
@@ -78,12 +83,13 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
         !detail::read_number(s, pos, 2, 2, mo) || !detail::expect(s, pos, "-") ||
         !detail::read_number(s, pos, 2, 2, d))
         return std::nullopt;
-    if (!detail::expect(s, pos, "T") && !detail::expect(s, pos, "t"))
+    const bool date_only = pos == s.size();
+    if (!date_only && !detail::expect(s, pos, "T") && !detail::expect(s, pos, "t") && !detail::expect(s, pos, " "))
         return std::nullopt;
-    if (!detail::read_time(s, pos, h, mi, sec))
+    if (!date_only && !detail::read_time(s, pos, h, mi, sec))
         return std::nullopt;
     int ms = 0;
-    if (detail::expect(s, pos, ".")) {
+    if (!date_only && detail::expect(s, pos, ".")) {
         std::size_t digits = 0;
         while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
             if (digits < 3)
@@ -96,8 +102,9 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
         for (std::size_t i = digits; i < 3; ++i)
             ms *= 10;
     }
-    int offset_minutes = 0;
-    if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
+    int offset_minutes = 0; // no zone: UTC
+    if (date_only || pos == s.size()) {
+    } else if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
     } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
         int sign = s[pos] == '-' ? -1 : 1;
         ++pos;

@@ -5,8 +5,10 @@
 // correlation-id header; the rest is the body.
 //
 // Invariants (a violation traps):
-// - detail::parse_error_body returns a value only for a body that starts with '{' and has a
-//   message, code or status;
+// - detail::parse_error_body returns a value only for a body whose first character after any
+//   JSON whitespace is '{' and that has a message, code or status; and it returns one for every
+//   JSON object (nested at most 32 levels) with a string message or code, whatever its other
+//   fields hold (they are read leniently);
 // - detail::api_failure(op, response, secret) makes an api error with the response's status and
 //   correlation id (any secret in it redacted), whose message starts "<op> failed: HTTP <status>" and is one line (no CR, LF
 //   or other control character), whose raw_body is the body with the secret replaced by
@@ -16,6 +18,8 @@
 #include "fuzz_check.hpp"
 
 #include <genesys/genesys.hpp>
+
+#include <boost/json.hpp>
 
 #include <array>
 #include <cstddef>
@@ -53,9 +57,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // parse_error_body on its own.
     const auto parsed = genesys::detail::parse_error_body(body);
+    const auto first = body.find_first_not_of(" \t\r\n");
     if (parsed) {
-        FUZZ_CHECK(!body.empty() && body.front() == '{');
+        FUZZ_CHECK(first != std::string::npos && body[first] == '{');
         FUZZ_CHECK(parsed->message || parsed->code || parsed->status);
+    }
+    {
+        boost::json::parse_options options;
+        options.max_depth = 32;
+        boost::system::error_code ec;
+        const boost::json::value jv = boost::json::parse(body, ec, {}, options);
+        if (!ec && jv.is_object()) {
+            const auto& o = jv.get_object();
+            const auto* message = o.if_contains("message");
+            const auto* code = o.if_contains("code");
+            if ((message && message->is_string()) || (code && code->is_string()))
+                FUZZ_CHECK(parsed.has_value());
+        }
     }
 
     // api_failure, as every operation builds it for a non-2xx response.

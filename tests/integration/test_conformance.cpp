@@ -188,9 +188,9 @@ TEST_CASE_TEMPLATE("the documented errors arrive as typed errors with their deta
     expect([&] { agent.delete_token(seed::admin_user_id); }, 403, "missing.any.permissions");
     expect([&] { agent.put_tokens_timeout({}); }, 403, "missing.any.permissions");
     expect([&] { admin.delete_token("no-such-user"); }, 404, "not.found");
-    genesys::idle_token_timeout too_short;
-    too_short.idle_token_timeout_seconds = 10;
-    expect([&] { admin.put_tokens_timeout(too_short); }, 400, "invalid.value");
+    genesys::idle_token_timeout too_long; // below 300 s the client refuses to send
+    too_long.idle_token_timeout_seconds = 28801;
+    expect([&] { admin.put_tokens_timeout(too_long); }, 400, "invalid.value");
 
     auto wrong_type = S::api(emu, seed::admin_token, {{"Content-Type", "text/plain"}});
     expect([&] { wrong_type.put_tokens_timeout({}); }, 415, "unsupported.media.type");

@@ -164,8 +164,6 @@ TEST_CASE("parse_date_time: malformed strings give nullopt")
 {
     const char* const malformed[] = {
         "",                              // empty
-        "2023-01-01T00:00:00",           // missing zone
-        "2023-01-01T00:00:00.000",       // missing zone after a fraction
         "2023-01-01T00:00:00Zjunk",      // trailing garbage
         "2023-01-01T00:00:00Z ",         // trailing space
         "2023-01-01T00:00:00+01:00x",    // trailing garbage after an offset
@@ -176,8 +174,13 @@ TEST_CASE("parse_date_time: malformed strings give nullopt")
         "2023-01-01T0:00:00Z",           // one-digit hour
         "2023-01-01T00:00Z",             // missing seconds
         "2023-01-01T00Z",                // missing minutes and seconds
-        "2023-01-01",                    // date only
         "2023-01-01Z",                   // date and zone only
+        "2023-01-01+01:00",              // date and offset only
+        "2023-01-01T",                   // separator without a time
+        "2023-01-01 ",                   // space without a time
+        "2023-01-01  00:00:00Z",         // two spaces
+        "2023-01-01T00:00",              // no zone and no seconds
+        "2023-01-01T00:00:00 Z",         // space before the zone
         "2023-01-01T00:00:00.Z",         // '.' with no digits
         "2023-01-01T00:00:00.",          // '.' at the end
         "2023-01-01T00:00:00,5Z",        // comma fraction
@@ -200,12 +203,46 @@ TEST_CASE("parse_date_time: malformed strings give nullopt")
     }
 }
 
+TEST_CASE("parse_date_time: the other forms the official Java SDK reads")
+{
+    SUBCASE("no zone is UTC")
+    {
+        CHECK(parse_date_time("2023-01-01T00:00:00") == at(2023, 1, 1));
+        CHECK(parse_date_time("2026-11-27T22:15:30.250") == at(2026, 11, 27, 22, 15, 30, 250));
+        CHECK(parse_date_time("2026-11-27T22:15:30.123456") == at(2026, 11, 27, 22, 15, 30, 123));
+    }
+    SUBCASE("a space instead of T, with or without a zone")
+    {
+        CHECK(parse_date_time("2023-01-01 00:00:00Z") == at(2023, 1, 1));
+        CHECK(parse_date_time("2023-06-30 20:15:00.250-05:30") == at(2023, 7, 1, 1, 45, 0, 250));
+        CHECK(parse_date_time("2026-11-27 22:15:30") == at(2026, 11, 27, 22, 15, 30));
+    }
+    SUBCASE("a date alone is midnight UTC")
+    {
+        CHECK(parse_date_time("2023-01-01") == at(2023, 1, 1));
+        CHECK(parse_date_time("2024-02-29") == at(2024, 2, 29));
+        CHECK(parse_date_time("0000-01-01") == at(0, 1, 1));
+        CHECK(parse_date_time("9999-12-31") == at(9999, 12, 31));
+        CHECK(parse_date_time("2023-02-29") == std::nullopt);
+    }
+    SUBCASE("they format back to the canonical form, which parses to the same instant")
+    {
+        for (const char* s : {"2023-01-01", "2023-01-01 12:00:00", "2023-01-01T12:00:00.5"}) {
+            INFO("input: ", s);
+            const auto t = parse_date_time(s);
+            REQUIRE(t.has_value());
+            CHECK(parse_date_time(format_date_time(*t)) == t);
+        }
+    }
+}
+
 TEST_CASE("parse_date_time: reads only the string_view it is given")
 {
     constexpr std::string_view buffer = "2023-01-01T00:00:00Z and more";
     CHECK(parse_date_time(buffer.substr(0, 20)) == at(2023, 1, 1));
     CHECK(parse_date_time(buffer) == std::nullopt);
-    CHECK(parse_date_time(buffer.substr(0, 19)) == std::nullopt);
+    CHECK(parse_date_time(buffer.substr(0, 18)) == std::nullopt);
+    CHECK(parse_date_time(buffer.substr(0, 19)) == at(2023, 1, 1)); // no zone: UTC
 }
 
 TEST_CASE("format_date_time: always yyyy-MM-ddTHH:mm:ss.mmmZ")

@@ -63,6 +63,20 @@ void check_rejected_by_value_to(std::string_view text)
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
+/// Decodes `text` as the clients read a response (detail::decode_mode::lenient); a failure fails the
+/// calling test. `skipped` receives what was left out.
+template <class T>
+T lenient_ok(std::string_view text, std::vector<std::string>* skipped = nullptr)
+{
+    T out{};
+    genesys::detail::decode_context ctx(genesys::detail::decode_mode::lenient);
+    const bool ok = genesys::detail::decode(json::parse(text), out, ctx);
+    CHECK_MESSAGE(ok, "lenient decode failed: ", ctx.describe());
+    if (skipped)
+        *skipped = ctx.skipped();
+    return out;
+}
+
 /// A TokenInfo with every field set, built in code.
 genesys::token_info full_token_info()
 {
@@ -125,10 +139,10 @@ genesys::idle_token_timeout full_idle_token_timeout()
     genesys::idle_token_timeout t;
     t.idle_token_timeout_seconds = 1800;
     t.enable_idle_token_timeout = false;
-    t.inactivity_timeout_unit = "hours";
+    t.inactivity_timeout_unit = "Hours";
     t.inactivity_timeout_groups_enabled = true;
     t.inactivity_timeout_group_bundles = std::vector<genesys::inactivity_timeout_group_bundle>{
-        {1, 600, std::string("minutes"), {"g-1", "g-2"}},
+        {1, 600, std::string("Minutes"), {"g-1", "g-2"}},
         {2, 7200, std::nullopt, {}},
     };
     return t;
@@ -753,6 +767,220 @@ TEST_CASE("decode_context: describe() reads $.path: reason, outermost key first"
 }
 
 // ============================================================================================
+// Lenient decoding: how the clients read the platform's answers (as the official SDKs do)
+// ============================================================================================
+
+TEST_CASE("Lenient decoding: one odd field never fails a live token's TokenInfo, the rest is kept")
+{
+    using genesys::token_info;
+
+    SUBCASE("dates without a zone (UTC), with a space for T, or date-only (midnight UTC)")
+    {
+        const auto info = lenient_ok<token_info>(
+            R"({"dateTokenIdles":"2026-11-27T22:15:30.250","OAuthClient":{"name":"c",)"
+            R"("dateCreated":"2023-01-01 12:00:00","dateModified":"2024-02-29","dateToDelete":"2025-06-30 23:59:59Z"}})");
+        CHECK(info.date_token_idles == at(2026, 11, 27, 22, 15, 30, 250));
+        REQUIRE(info.oauth_client.has_value());
+        CHECK(info.oauth_client->date_created == at(2023, 1, 1, 12));
+        CHECK(info.oauth_client->date_modified == at(2024, 2, 29));
+        CHECK(info.oauth_client->date_to_delete == at(2025, 6, 30, 23, 59, 59));
+        // value_to reads the same dates (both modes read what parse_date_time reads).
+        CHECK(json::value_to<token_info>(json::parse(R"({"dateTokenIdles":"2023-01-01"})")).date_token_idles ==
+              at(2023, 1, 1));
+    }
+    SUBCASE("a null inside authorizedScope is skipped")
+    {
+        std::vector<std::string> skipped;
+        const auto info = lenient_ok<token_info>(R"({"authorizedScope":[null,"a",null,"b"],"organization":{"id":"o"}})",
+                                                 &skipped);
+        CHECK(info.authorized_scope == std::vector<std::string>{"a", "b"});
+        CHECK(info.organization == genesys::named_entity{"o", std::nullopt});
+        CHECK(skipped.empty()); // null is absent, as a null field is
+    }
+    SUBCASE("a number or a bool where a string is expected is kept as its JSON text")
+    {
+        const auto info = lenient_ok<token_info>(
+            R"({"organization":{"id":12345,"name":"Acme"},"authorizedScope":["a",7,true,4.5,-1],)"
+            R"("OAuthClient":{"name":false,"authorizedGrantType":"CODE"}})");
+        CHECK(info.organization == genesys::named_entity{"12345", "Acme"});
+        CHECK(info.authorized_scope == std::vector<std::string>{"a", "7", "true", "4.5", "-1"});
+        REQUIRE(info.oauth_client.has_value());
+        CHECK(info.oauth_client->name == "false");
+    }
+    SUBCASE("a value that cannot be read is left out, and noted with its path")
+    {
+        std::vector<std::string> skipped;
+        const auto info = lenient_ok<token_info>(
+            R"({"organization":"Acme","homeOrganization":{"id":"h","name":["x"]},"authorizedScope":{"0":"a"},)"
+            R"("clonedUser":{"id":"cu","organization":[]},"dateTokenIdles":"yesterday",)"
+            R"("OAuthClient":{"id":"c-1","name":"n","scope":["a",{},"b"],"dateCreated":1795817730250,)"
+            R"("roleDivisions":[{"roleId":"r","divisionId":"d"},7,null,{"roleId":{},"divisionId":"d2"}],)"
+            R"("state":"active","organization":true}})",
+            &skipped);
+        CHECK_FALSE(info.organization.has_value());
+        CHECK(info.home_organization == genesys::named_entity{"h", std::nullopt});
+        CHECK_FALSE(info.authorized_scope.has_value());
+        CHECK(info.cloned_user == genesys::token_info_cloned_user{"cu", std::nullopt});
+        CHECK_FALSE(info.date_token_idles.has_value());
+        REQUIRE(info.oauth_client.has_value());
+        const auto& c = *info.oauth_client;
+        CHECK(c.id == "c-1");
+        CHECK(c.name == "n");
+        CHECK(c.scope == std::vector<std::string>{"a", "b"});
+        CHECK_FALSE(c.date_created.has_value());
+        // The element that is not an object is dropped; a required field that cannot be read is
+        // empty, as when it is missing.
+        CHECK(c.role_divisions ==
+              std::vector<genesys::role_division>{{"r", "d"}, {"", "d2"}});
+        CHECK(c.state == "active");
+        CHECK_FALSE(c.organization.has_value());
+
+        const std::vector<std::string> expected{
+            "$.organization: expected object, got string",
+            "$.homeOrganization.name: expected string, got array",
+            "$.authorizedScope: expected array, got object",
+            "$.clonedUser.organization: expected object, got array",
+            R"($.dateTokenIdles: not an ISO-8601 date-time: "yesterday")",
+            "$.OAuthClient.dateCreated: expected date-time string, got number",
+            "$.OAuthClient.scope[1]: expected string, got object",
+            "$.OAuthClient.roleDivisions[1]: expected object, got number",
+            "$.OAuthClient.roleDivisions[3].roleId: expected string, got object",
+            "$.OAuthClient.organization: expected object, got bool",
+        };
+        CHECK(skipped == expected);
+    }
+    SUBCASE("through decode_model, the path of every TokenInfo the client reads")
+    {
+        token_info info;
+        std::string why;
+        CHECK(genesys::detail::decode_model(R"({"organization":"Acme","authorizedScope":["a",null],)"
+                                            R"("dateTokenIdles":"2026-11-27 22:15:30"})",
+                                            info, why, 32));
+        CHECK(why.empty());
+        CHECK_FALSE(info.organization.has_value());
+        CHECK(info.authorized_scope == std::vector<std::string>{"a"});
+        CHECK(info.date_token_idles == at(2026, 11, 27, 22, 15, 30));
+    }
+    SUBCASE("what is not a TokenInfo at all still fails")
+    {
+        for (std::string_view doc : {std::string_view("[]"), std::string_view(R"("token")"), std::string_view("42"),
+                                     std::string_view("null")}) {
+            INFO("document: ", doc);
+            token_info info;
+            std::string why;
+            CHECK_FALSE(genesys::detail::decode_model(doc, info, why, 32));
+            CHECK(starts_with(why, "$: expected object, got "));
+        }
+    }
+}
+
+TEST_CASE("Lenient decoding: integers and bools sent as strings")
+{
+    using genesys::idle_token_timeout;
+
+    SUBCASE("a clean integer string is that integer, in optional and required fields")
+    {
+        const auto t = lenient_ok<idle_token_timeout>(
+            R"({"idleTokenTimeoutSeconds":"900","inactivityTimeoutGroupBundles":[{"priority":"-1","timeoutSeconds":"0600","groups":["g"]}]})");
+        CHECK(t.idle_token_timeout_seconds == 900);
+        REQUIRE(t.inactivity_timeout_group_bundles.has_value());
+        REQUIRE(t.inactivity_timeout_group_bundles->size() == 1);
+        CHECK((*t.inactivity_timeout_group_bundles)[0].priority == -1);
+        CHECK((*t.inactivity_timeout_group_bundles)[0].timeout_seconds == 600);
+        CHECK(lenient_ok<idle_token_timeout>(R"({"idleTokenTimeoutSeconds":"9223372036854775807"})")
+                  .idle_token_timeout_seconds == INT64_MAX);
+    }
+    SUBCASE("any other string leaves the field absent (a required one at 0), the rest kept")
+    {
+        for (std::string bad : {"900.0", " 900", "900 ", "+900", "9e2", "", "-", "0x10", "an hour",
+                                "9223372036854775808", "-9223372036854775809"}) {
+            INFO("value: \"", bad, "\"");
+            std::vector<std::string> skipped;
+            const auto t = lenient_ok<idle_token_timeout>(
+                R"({"enableIdleTokenTimeout":true,"idleTokenTimeoutSeconds":")" + bad +
+                    R"(","inactivityTimeoutGroupBundles":[{"priority":")" + bad + R"(","timeoutSeconds":5,"groups":[]}]})",
+                &skipped);
+            CHECK_FALSE(t.idle_token_timeout_seconds.has_value());
+            CHECK(t.enable_idle_token_timeout == true);
+            REQUIRE(t.inactivity_timeout_group_bundles.has_value());
+            CHECK((*t.inactivity_timeout_group_bundles)[0].priority == 0);
+            CHECK((*t.inactivity_timeout_group_bundles)[0].timeout_seconds == 5);
+            CHECK(skipped.size() == 2);
+        }
+    }
+    SUBCASE("fractional and out-of-range numbers leave the field absent")
+    {
+        for (std::string bad : {"900.5", "1e300", "9223372036854775808", "true", "[]", "{}"}) {
+            INFO("value: ", bad);
+            const auto t = lenient_ok<idle_token_timeout>(R"({"enableIdleTokenTimeout":false,"idleTokenTimeoutSeconds":)" +
+                                                          bad + "}");
+            CHECK_FALSE(t.idle_token_timeout_seconds.has_value());
+            CHECK(t.enable_idle_token_timeout == false);
+        }
+    }
+    SUBCASE("\"true\" and \"false\" are bools; other strings leave the field absent")
+    {
+        CHECK(lenient_ok<idle_token_timeout>(R"({"enableIdleTokenTimeout":"true"})").enable_idle_token_timeout == true);
+        CHECK(lenient_ok<idle_token_timeout>(R"({"enableIdleTokenTimeout":"false"})").enable_idle_token_timeout == false);
+        for (std::string bad : {"\"yes\"", "\"True\"", "1", "0", "[]"}) {
+            INFO("value: ", bad);
+            CHECK_FALSE(lenient_ok<idle_token_timeout>(R"({"enableIdleTokenTimeout":)" + bad + "}")
+                            .enable_idle_token_timeout.has_value());
+        }
+    }
+    SUBCASE("value_to stays strict")
+    {
+        check_rejected_by_value_to<idle_token_timeout>(R"({"idleTokenTimeoutSeconds":"900"})");
+        check_rejected_by_value_to<idle_token_timeout>(R"({"enableIdleTokenTimeout":"true"})");
+    }
+}
+
+TEST_CASE("Lenient decoding: an ErrorBody keeps the fields that parse")
+{
+    std::vector<std::string> skipped;
+    const auto e = lenient_ok<genesys::error_body>(
+        R"({"message":"m","code":"c","status":3000000000,"contextId":"corr-1","details":"none",)"
+        R"("errors":[{"status":"404","code":"inner"},"oops",{"status":2147483648}],"limit":{"value":1.5,"key":"k"}})",
+        &skipped);
+    CHECK(e.message == "m");
+    CHECK(e.code == "c");
+    CHECK_FALSE(e.status.has_value());
+    CHECK(e.context_id == "corr-1");
+    CHECK_FALSE(e.details.has_value());
+    REQUIRE(e.errors.has_value());
+    REQUIRE(e.errors->size() == 2);
+    CHECK((*e.errors)[0].status == 404);
+    CHECK((*e.errors)[0].code == "inner");
+    CHECK_FALSE((*e.errors)[1].status.has_value());
+    REQUIRE(e.limit.has_value());
+    CHECK(e.limit->key == "k");
+    CHECK_FALSE(e.limit->value.has_value());
+    CHECK(skipped == std::vector<std::string>{"$.status: integer out of range", "$.details: expected array, got string",
+                                              "$.errors[1]: expected object, got string",
+                                              "$.errors[2].status: integer out of range",
+                                              "$.limit.value: expected integer, got fractional or out-of-range number"});
+}
+
+TEST_CASE("Lenient decoding: what a strict decoding reads, a lenient one reads the same")
+{
+    auto same = [](auto model, std::string_view doc) {
+        INFO("document: ", doc);
+        auto strict_out = model;
+        auto lenient_out = model;
+        genesys::detail::decode_context strict_ctx;
+        genesys::detail::decode_context lenient_ctx(genesys::detail::decode_mode::lenient);
+        const json::value jv = json::parse(doc);
+        CHECK(genesys::detail::decode(jv, strict_out, strict_ctx));
+        CHECK(genesys::detail::decode(jv, lenient_out, lenient_ctx));
+        CHECK(strict_out == lenient_out);
+        CHECK(lenient_ctx.skipped().empty());
+    };
+    same(genesys::token_info{}, fixtures::token_info_json);
+    same(genesys::idle_token_timeout{}, fixtures::idle_timeout_json);
+    same(genesys::error_body{}, fixtures::rate_limit_body);
+}
+
+// ============================================================================================
 // Encoding
 // ============================================================================================
 
@@ -810,9 +1038,9 @@ TEST_CASE("value_from: keys as the platform spells them")
         CHECK(json::value_from(e) == json::parse(R"({"messageParams":{"a":"1","b":"x"}})"));
         CHECK(json::value_from(full_idle_token_timeout()) ==
               json::parse(R"({"idleTokenTimeoutSeconds":1800,"enableIdleTokenTimeout":false,)"
-                          R"("inactivityTimeoutUnit":"hours","inactivityTimeoutGroupsEnabled":true,)"
+                          R"("inactivityTimeoutUnit":"Hours","inactivityTimeoutGroupsEnabled":true,)"
                           R"("inactivityTimeoutGroupBundles":[)"
-                          R"({"priority":1,"timeoutSeconds":600,"inactivityTimeoutUnit":"minutes","groups":["g-1","g-2"]},)"
+                          R"({"priority":1,"timeoutSeconds":600,"inactivityTimeoutUnit":"Minutes","groups":["g-1","g-2"]},)"
                           R"({"priority":2,"timeoutSeconds":7200,"groups":[]}]})"));
     }
 }

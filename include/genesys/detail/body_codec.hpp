@@ -16,11 +16,14 @@
 
 namespace genesys::detail {
 
-/** Parses `body` into `out`. JSON nested deeper than `max_depth` is refused by the parser before it
-    builds anything deeper; unknown keys are ignored, a missing or `null` key leaves its member as it is.
+/** Parses `body` into `out`, leniently (`decode_mode::lenient`, as the official SDKs read the
+    platform's answers). JSON nested deeper than `max_depth` is refused by the parser before it
+    builds anything deeper; unknown keys are ignored, a missing or `null` key leaves its member as
+    it is, and a value that cannot be read is left out (an optional member absent, a required one
+    at its default) instead of failing the whole body.
 
-    @return true on success; false with the reason in `why` (e.g. `$.OAuthClient.scope[2]: expected
-    string, got number`).
+    @return true on success; false with the reason in `why` when `body` is empty, not JSON, nested
+    too deep, or not a JSON object (`$: expected object, got array`).
 */
 GENESYS_DECL bool decode_model(std::string_view body, token_info& out, std::string& why, std::size_t max_depth);
 GENESYS_DECL bool decode_model(std::string_view body, idle_token_timeout& out, std::string& why,
@@ -29,6 +32,23 @@ GENESYS_DECL bool decode_model(std::string_view body, error_body& out, std::stri
 
 /// The JSON text of `settings`, absent fields omitted.
 GENESYS_DECL std::string encode_model(const idle_token_timeout& settings);
+
+/** Why `settings` must not be sent as the body of `putTokensTimeout`, checked against the API
+    definition's bounds: `idle_token_timeout_seconds`, when set, is at least
+    `min_idle_token_timeout_seconds` (300).
+
+    @return an empty string when it may be sent, else the reason (e.g. `idle_token_timeout_seconds
+    is 60, below the API definition's minimum of 300 (5 minutes)`).
+*/
+GENESYS_DECL std::string request_problem(const idle_token_timeout& settings);
+
+/** `request_problem` of the JSON text `body` that `encode_model(settings)` made: the check every
+    form of `putTokensTimeout` (blocking and asynchronous) makes on its request before sending.
+
+    @return an empty string when `body` may be sent (or is not an `IdleTokenTimeout` object: the
+    client never makes one), else the reason.
+*/
+GENESYS_DECL std::string put_tokens_timeout_problem(std::string_view body);
 
 } // namespace genesys::detail
 

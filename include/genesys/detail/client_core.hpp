@@ -76,6 +76,12 @@ public:
         if (!problem_.empty())
             return invalid_argument(op, problem_, config_.access_token);
 
+        // The request body's bounds (the blocking and the asynchronous forms both come here).
+        if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
+            if (auto why = put_tokens_timeout_problem(body); !why.empty())
+                return invalid_argument(op, why, config_.access_token);
+        }
+
         const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
         for (std::size_t i = 0; i < values.size(); ++i) {
             if (auto why = path_segment_problem(values[i]); !why.empty())

@@ -43,11 +43,13 @@ inline void append_one_line(std::string& out, std::string_view text, std::string
         out += "...";
 }
 
-/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
-/// `message`, `code` or `status`.
+/// The platform's ErrorBody in `body`, if it is one: a JSON object (after any JSON whitespace)
+/// that has a `message`, `code` or `status`. Read leniently: a field that cannot be read (a
+/// `status` beyond int32, a `details` that is not an array) is left out, the others are kept.
 inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
 {
-    if (body.empty() || body.front() != '{')
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || body[first] != '{')
         return std::nullopt;
     error_body out;
     std::string why;

@@ -6,7 +6,8 @@
 // Each model lists its fields once, as `{json key, member pointer}` pairs in a `model_traits`
 // specialization (<genesys/detail/model_fields.hpp>); encoding and decoding walk that table.
 // Decoding ignores unknown keys, treats a missing key or `null` as "absent", and on a type
-// mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+// mismatch either reports where it happened (`$.OAuthClient.scope[2]`, the strict mode) or leaves
+// that value out (the lenient mode, in which the Tokens API's responses are read).
 
 #include <genesys/date_time.hpp>
 #include <genesys/detail/model_fields.hpp>
@@ -48,56 +49,111 @@ constexpr std::string_view kind_name(boost::json::kind k) noexcept
     return "value";
 }
 
-/// Where and why decoding stopped. Costs nothing until a failure.
+/** How decoding treats a value it cannot read.
+
+    `strict` (`boost::json::value_to`, the OAuth bodies): the whole decoding fails and says where
+    (`$.OAuthClient.scope[2]: expected string, got number`). `lenient` (the Tokens API's response
+    bodies and error bodies, read as the official SDKs read them): only a top-level value that is
+    not an object fails; any other value that cannot be read is left out (an optional field
+    absent, a required one at its default, an array element dropped, a `null` element skipped)
+    and noted in `decode_context::skipped()`, and scalars are converted where the meaning is
+    clear: a number or a bool where a string is expected is kept as its JSON text (`42`,
+    `true`), a string holding a clean integer (`"900"`, `"-5"`: an optional `-` and digits, in
+    range) where an integer is expected is that integer, `"true"`/`"false"` where a bool is
+    expected is that bool. Both modes read the date forms `parse_date_time` reads.
+*/
+enum class decode_mode { strict, lenient };
+
+/// Where and why decoding stopped, and in the lenient mode what it left out. Costs a pointer per
+/// level until a value cannot be read.
 class decode_context {
+    struct segment_t {
+        const segment_t* parent;
+        std::string_view key; // data() null: an index
+        std::size_t index;
+    };
+
 public:
+    explicit decode_context(decode_mode mode = decode_mode::strict) noexcept : mode_(mode) {}
+
+    bool lenient() const noexcept { return mode_ == decode_mode::lenient; }
+
     bool fail(std::string_view expected, const boost::json::value& got)
     {
-        reason_ = "expected ";
-        reason_ += expected;
-        reason_ += ", got ";
-        reason_ += kind_name(got.kind());
-        return false;
+        std::string reason = "expected ";
+        reason += expected;
+        reason += ", got ";
+        reason += kind_name(got.kind());
+        return fail_reason(std::move(reason));
     }
 
     bool fail_reason(std::string reason)
     {
         reason_ = std::move(reason);
+        where_ = path();
         return false;
     }
 
-    void push_key(std::string_view key)
-    {
-        std::string seg = ".";
-        seg += key;
-        path_.push_back(std::move(seg));
-    }
+    /// One level deeper (an object's key or an array's index) for its lifetime.
+    class step {
+    public:
+        step(decode_context& ctx, std::string_view key) noexcept : ctx_(ctx), segment_{ctx.here_, key, 0}
+        {
+            ctx_.here_ = &segment_;
+        }
+        step(decode_context& ctx, std::size_t index) noexcept : ctx_(ctx), segment_{ctx.here_, {}, index}
+        {
+            ctx_.here_ = &segment_;
+        }
+        ~step() { ctx_.here_ = segment_.parent; }
+        step(const step&) = delete;
+        step& operator=(const step&) = delete;
 
-    void push_index(std::size_t i)
-    {
-        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
-        // "[" + std::to_string(i) + "]".
-        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
-        buf[0] = '[';
-        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
-        *end++ = ']';
-        path_.emplace_back(buf, end);
-    }
+    private:
+        decode_context& ctx_;
+        segment_t segment_;
+    };
 
-    /// `"$.a.b[2]: expected string, got number"`.
-    std::string describe() const
+    /// Notes the last failure as a value left out (the lenient mode).
+    void skip() { skipped_.push_back(describe()); }
+
+    /// What the lenient mode left out, in the order of the models' fields: `"$.dateTokenIdles:
+    /// not an ISO-8601 date-time: \"yesterday\""` (a `null` left out is not noted).
+    const std::vector<std::string>& skipped() const noexcept { return skipped_; }
+
+    /// `"$.a.b[2]: expected string, got number"`: the last failure.
+    std::string describe() const { return where_ + ": " + reason_; }
+
+private:
+    std::string path() const
     {
+        std::vector<const segment_t*> chain; // innermost first
+        for (const segment_t* s = here_; s; s = s->parent)
+            chain.push_back(s);
         std::string out = "$";
-        for (auto it = path_.rbegin(); it != path_.rend(); ++it)
-            out += *it;
-        out += ": ";
-        out += reason_;
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            const segment_t& s = **it;
+            if (s.key.data()) {
+                out += '.';
+                out += s.key;
+            } else {
+                // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
+                // "[" + std::to_string(i) + "]".
+                char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
+                buf[0] = '[';
+                char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, s.index).ptr;
+                *end++ = ']';
+                out.append(buf, end);
+            }
+        }
         return out;
     }
 
-private:
+    decode_mode mode_;
+    const segment_t* here_ = nullptr;
     std::string reason_;
-    std::vector<std::string> path_; // innermost first
+    std::string where_ = "$";
+    std::vector<std::string> skipped_;
 };
 
 // ---- decoding: every overload is declared before any template uses it ----
@@ -115,19 +171,60 @@ bool decode(const boost::json::value& v, T& out, decode_context& ctx);
 
 inline bool decode(const boost::json::value& v, std::string& out, decode_context& ctx)
 {
-    const auto* s = v.if_string();
-    if (!s)
-        return ctx.fail("string", v);
-    out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
-    return true;
+    if (const auto* s = v.if_string()) {
+        out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
+        return true;
+    }
+    if (ctx.lenient()) { // a scalar: its JSON text
+        if (const auto* b = v.if_bool()) {
+            out = *b ? "true" : "false";
+            return true;
+        }
+        if (v.is_number()) {
+            char buf[32];
+            std::to_chars_result r{};
+            if (const auto* i = v.if_int64())
+                r = std::to_chars(buf, buf + sizeof buf, *i);
+            else if (const auto* u = v.if_uint64())
+                r = std::to_chars(buf, buf + sizeof buf, *u);
+            else
+                r = std::to_chars(buf, buf + sizeof buf, v.get_double()); // shortest form: 4.5, 1e+300
+            if (r.ec == std::errc{}) {
+                out.assign(buf, r.ptr);
+                return true;
+            }
+        }
+    }
+    return ctx.fail("string", v);
 }
 
 inline bool decode(const boost::json::value& v, bool& out, decode_context& ctx)
 {
-    const auto* b = v.if_bool();
-    if (!b)
-        return ctx.fail("bool", v);
-    out = *b;
+    if (const auto* b = v.if_bool()) {
+        out = *b;
+        return true;
+    }
+    if (const auto* s = v.if_string(); s && ctx.lenient() && (*s == "true" || *s == "false")) {
+        out = *s == "true";
+        return true;
+    }
+    return ctx.fail("bool", v);
+}
+
+/// A clean integer: an optional `-` and one or more digits, nothing else, within int64.
+inline bool parse_clean_integer(std::string_view s, std::int64_t& out) noexcept
+{
+    const std::size_t first_digit = !s.empty() && s.front() == '-' ? 1 : 0;
+    if (s.size() == first_digit)
+        return false;
+    for (std::size_t i = first_digit; i < s.size(); ++i)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    std::int64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc{} || r.ptr != s.data() + s.size())
+        return false;
+    out = v;
     return true;
 }
 
@@ -149,6 +246,11 @@ inline bool decode(const boost::json::value& v, std::int64_t& out, decode_contex
             return ctx.fail_reason("expected integer, got fractional or out-of-range number");
         out = static_cast<std::int64_t>(*d);
         return true;
+    }
+    if (const auto* s = v.if_string(); s && ctx.lenient()) {
+        if (parse_clean_integer(std::string_view(s->data(), s->size()), out))
+            return true;
+        return ctx.fail_reason("expected integer, got a string that is not one");
     }
     return ctx.fail("integer", v);
 }
@@ -203,9 +305,15 @@ bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ct
     out.clear();
     out.reserve(a->size());
     for (std::size_t i = 0; i < a->size(); ++i) {
-        if (!decode((*a)[i], out.emplace_back(), ctx)) {
-            ctx.push_index(i);
-            return false;
+        const boost::json::value& item = (*a)[i];
+        if (item.is_null() && ctx.lenient())
+            continue; // skipped, as a null field is absent
+        decode_context::step in(ctx, i);
+        if (!decode(item, out.emplace_back(), ctx)) {
+            if (!ctx.lenient())
+                return false;
+            out.pop_back();
+            ctx.skip();
         }
     }
     return true;
@@ -217,18 +325,21 @@ bool decode_field(const boost::json::object& o, C& out, const field_t<C, M>& f, 
     const boost::json::value* p = o.if_contains(f.key);
     if (!p || p->is_null())
         return true; // absent: optional members stay empty, required ones keep their default
+    decode_context::step in(ctx, f.key);
     M& member = out.*f.member;
-    bool ok = false;
     if constexpr (is_optional_v<M>) {
-        ok = decode(*p, member.emplace(), ctx);
-        if (!ok)
-            member.reset();
+        if (decode(*p, member.emplace(), ctx))
+            return true;
+        member.reset();
     } else {
-        ok = decode(*p, member, ctx);
+        if (decode(*p, member, ctx))
+            return true;
+        member = M{};
     }
-    if (!ok)
-        ctx.push_key(f.key);
-    return ok;
+    if (!ctx.lenient())
+        return false;
+    ctx.skip();
+    return true;
 }
 
 template <model T>
@@ -289,10 +400,11 @@ void encode(boost::json::value& jv, const T& m)
 
 // ---- whole bodies ----
 
-/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
-/// `max_depth` is refused by the parser before it builds anything deeper.
+/// Parses a 2xx body into `out`, in `mode`; on failure says why in `why`. JSON nested deeper
+/// than `max_depth` is refused by the parser before it builds anything deeper.
 template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32,
+                 decode_mode mode = decode_mode::strict)
 {
     if (body.empty()) {
         why = "the body is empty";
@@ -312,7 +424,7 @@ bool decode_body(std::string_view body, T& out, std::string& why, std::size_t ma
         why = "the body is not valid JSON (" + ec.message() + ")";
         return false;
     }
-    decode_context ctx;
+    decode_context ctx(mode);
     if (!decode(jv, out, ctx)) {
         why = ctx.describe();
         return false;
@@ -334,7 +446,8 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
 /** Enables `boost::json::value_to<T>(jv)` and `try_value_to<T>(jv)` for every model.
 
     Unknown keys are ignored and missing or `null` fields stay absent; a value of the
-    wrong type fails with `genesys::errc::decode_failed`.
+    wrong type fails with `genesys::errc::decode_failed` (the strict mode: the clients read
+    their responses leniently, see `detail::decode_mode`).
 */
 template <detail::model T>
 boost::system::result<T> tag_invoke(const boost::json::try_value_to_tag<T>&, const boost::json::value& jv)

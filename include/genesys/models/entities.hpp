@@ -41,7 +41,8 @@ struct domain_entity_ref {
 /** A role granted in a division (`RoleDivision`).
 
     Both fields are required by the platform: they are always written, and read
-    as empty strings if a response leaves them out.
+    as empty strings if a response leaves them out (or sends a value that cannot
+    be read as a string).
 */
 struct role_division {
     std::string role_id{};     ///< The role's id; JSON key `roleId`.

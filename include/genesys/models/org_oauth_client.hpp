@@ -18,7 +18,8 @@ namespace genesys {
     `authorized_grant_type` and `state` stay strings: the platform has changed
     their values over time (`CLIENT_CREDENTIALS` became `CLIENT-CREDENTIALS`), and
     an unknown value must not fail decoding. `name` and `authorized_grant_type`
-    are required by the platform; a response that leaves them out reads as empty.
+    are required by the platform; a response that leaves them out (or sends a
+    value that cannot be read as a string) reads as empty.
 */
 struct org_oauth_client {
     /// The client id.
