@@ -3,6 +3,7 @@
 
 #include "emulator_process.hpp"
 #include "emulator.hpp"
+#include "loopback_server.hpp"
 
 #include <doctest/doctest.h>
 
@@ -62,6 +63,7 @@ TEST_CASE("usage errors exit 2 and say what is wrong")
         {{"frobnicate"}, "unknown command frobnicate"},
         {{"--token", "t-123456789", "revoke"}, "revoke needs exactly one USER_ID"},
         {{"--token", "t-123456789", "timeout", "set", "ten"}, "SECONDS must be a whole number"},
+        {{"--token", "t-123456789", "timeout", "set", "299"}, "below the API definition's minimum of 300"},
         {{"--no-such-flag", "me"}, "unknown option --no-such-flag"},
         {{"me"}, "no access token"},
         {{"--token", "t-123456789", "--region", "eu_west_1", "me"}, "use --region or --base-url, not both"},
@@ -568,4 +570,47 @@ TEST_CASE("CLI: --verbose prints one terminal-safe line per HTTP exchange, never
         CHECK_FALSE(contains(o.err, seed::service_client_secret));
         CHECK_FALSE(contains(o.out, token));
     }
+}
+
+TEST_CASE("CLI: --json prints what the server sent, never a required key it left out")
+{
+    using genesys_adapters_test::loopback_server;
+    auto json_of = [](std::string_view body, const char* command) {
+        loopback_server server({genesys_adapters_test::reply(
+            genesys_adapters_test::ok(body, "Content-Type: application/json\r\n"))});
+        auto r = testproc::run({testproc::built_program(GENESYS_CLI_PATH), "--base-url", server.url(""), "--token",
+                                "t-123456789", "--json", command},
+                               {{"GENESYS_CLOUD_ACCESS_TOKEN", ""}, {"no_proxy", "*"}, {"NO_PROXY", "*"}});
+        INFO("output: ", r.out, r.err);
+        CHECK(r.exit_code == 0);
+        return boost::json::parse(r.out).as_object();
+    };
+
+    // The OAuth client's name and grant type are required by the definition: not sent, not printed.
+    const auto bare = json_of(R"({"OAuthClient":{"id":"c-1"},"authorizedScope":[]})", "me");
+    CHECK(bare == boost::json::parse(R"({"OAuthClient":{"id":"c-1"},"authorizedScope":[]})"));
+
+    // The same with a role division without its roleId, and odd values the library leaves out.
+    const auto me = json_of(R"({"organization":{"id":"o-1"},"authorizedScope":["a",null],)"
+                            R"("dateTokenIdles":"2026-11-27 22:15:30","homeOrganization":null,)"
+                            R"("OAuthClient":{"id":"c-1","state":"active","dateCreated":"2023-01-01",)"
+                            R"("roleDivisions":[{"divisionId":"d-1"},7,{"roleId":"r-2","divisionId":"d-2"},)"
+                            R"({"roleId":{},"divisionId":"d-3"}]}})",
+                            "me");
+    CHECK(me == boost::json::parse(R"({"organization":{"id":"o-1"},"authorizedScope":["a"],)"
+                                   R"("dateTokenIdles":"2026-11-27T22:15:30.000Z",)"
+                                   R"("OAuthClient":{"id":"c-1","dateCreated":"2023-01-01T00:00:00.000Z",)"
+                                   R"("roleDivisions":[{"divisionId":"d-1"},{"roleId":"r-2","divisionId":"d-2"},)"
+                                   R"({"divisionId":"d-3"}],"state":"active"}})"));
+
+    // Required keys the server did send, even empty, are printed.
+    const auto sent = json_of(R"({"OAuthClient":{"name":"","authorizedGrantType":"CODE"}})", "me");
+    CHECK(sent == boost::json::parse(R"({"OAuthClient":{"name":"","authorizedGrantType":"CODE"}})"));
+
+    // A group bundle without timeoutSeconds; a number sent as a string is printed as the number read.
+    const auto timeout = json_of(R"({"idleTokenTimeoutSeconds":"900","inactivityTimeoutGroupBundles":)"
+                                 R"([{"priority":1,"groups":["g-1"]},{"priority":"high","timeoutSeconds":60}]})",
+                                 "timeout");
+    CHECK(timeout == boost::json::parse(R"({"idleTokenTimeoutSeconds":900,"inactivityTimeoutGroupBundles":)"
+                                        R"([{"priority":1,"groups":["g-1"]},{"timeoutSeconds":60}]})"));
 }

@@ -796,23 +796,51 @@ TEST_CASE("emulator: putTokensTimeout rejects out-of-range seconds with 400 inva
 {
     emu::service svc;
     auto admin = make_api(svc, emu::seed::admin_token);
-    for (std::int64_t bad : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{299}, std::int64_t{172801}}) {
+    // Below the minimum the client refuses to send; the emulator refuses what another client sends.
+    auto h = bearer(emu::seed::admin_token);
+    h.add("Content-Type", "application/json");
+    for (std::string bad : {"0", "-1", "299", "28801", "172800"}) {
         INFO("seconds: " << bad);
-        genesys::idle_token_timeout t;
-        t.idle_token_timeout_seconds = bad;
-        t.enable_idle_token_timeout = false;
-        check_api_error(failure_of(admin.try_put_tokens_timeout(t)), 400, "invalid.value");
+        auto r = raw(svc, http_method::put, "/api/v2/tokens/timeout", h,
+                     R"({"enableIdleTokenTimeout":false,"idleTokenTimeoutSeconds":)" + bad + "}");
+        check_error_reply(r.response, 400, "invalid.value");
     }
+    genesys::idle_token_timeout over;
+    over.idle_token_timeout_seconds = 28801; // 8 hours and a second: the platform's maximum is 8 hours
+    over.enable_idle_token_timeout = false;
+    check_api_error(failure_of(admin.try_put_tokens_timeout(over)), 400, "invalid.value");
     // Nothing of a rejected PUT is stored, not even its valid fields.
     auto now = admin.get_tokens_timeout();
     CHECK(now.idle_token_timeout_seconds == 900);
     CHECK(now.enable_idle_token_timeout == true);
 
-    for (std::int64_t good : {std::int64_t{300}, std::int64_t{172800}}) {
+    for (std::int64_t good : {std::int64_t{300}, std::int64_t{28800}}) {
         genesys::idle_token_timeout t;
         t.idle_token_timeout_seconds = good;
         CHECK(admin.put_tokens_timeout(t).idle_token_timeout_seconds == good);
         CHECK(admin.get_tokens_timeout().idle_token_timeout_seconds == good);
+    }
+}
+
+TEST_CASE("emulator: putTokensTimeout takes the definition's units, Minutes and Hours, and no others")
+{
+    emu::service svc;
+    auto admin = make_api(svc, emu::seed::admin_token);
+    for (std::string unit : {"minutes", "hours", "MINUTES", "Seconds", ""}) {
+        INFO("unit: " << unit);
+        genesys::idle_token_timeout t;
+        t.inactivity_timeout_unit = unit;
+        check_api_error(failure_of(admin.try_put_tokens_timeout(t)), 400, "bad.request");
+        genesys::idle_token_timeout in_bundle;
+        in_bundle.inactivity_timeout_group_bundles =
+            std::vector<genesys::inactivity_timeout_group_bundle>{{1, 600, unit, {"g-1"}}};
+        check_api_error(failure_of(admin.try_put_tokens_timeout(in_bundle)), 400, "bad.request");
+    }
+    CHECK_FALSE(admin.get_tokens_timeout().inactivity_timeout_unit.has_value()); // nothing stored
+    for (std::string unit : {"Minutes", "Hours"}) {
+        genesys::idle_token_timeout t;
+        t.inactivity_timeout_unit = unit;
+        CHECK(admin.put_tokens_timeout(t).inactivity_timeout_unit == unit);
     }
 }
 
@@ -824,10 +852,10 @@ TEST_CASE("emulator: a valid putTokensTimeout is stored, returned and applied")
     genesys::idle_token_timeout wanted;
     wanted.idle_token_timeout_seconds = 1800;
     wanted.enable_idle_token_timeout = true;
-    wanted.inactivity_timeout_unit = "minutes";
+    wanted.inactivity_timeout_unit = "Minutes";
     wanted.inactivity_timeout_groups_enabled = true;
     wanted.inactivity_timeout_group_bundles =
-        std::vector<genesys::inactivity_timeout_group_bundle>{{1, 600, "minutes", {"g-1", "g-2"}}};
+        std::vector<genesys::inactivity_timeout_group_bundle>{{1, 600, "Hours", {"g-1", "g-2"}}};
 
     auto r = admin.try_put_tokens_timeout(wanted);
     REQUIRE(r.has_value());

@@ -8,11 +8,13 @@
 #include "terminal.hpp"
 
 #include <genesys/genesys.hpp>
+#include <genesys/json.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -118,6 +120,32 @@ genesys::curl_transport make_transport(const cli& c)
     return genesys::curl_transport(opts);
 }
 
+/// The curl transport, keeping the body of the last response: `--json` prints only what the server
+/// sent (see `only_sent`).
+class recording_transport {
+public:
+    explicit recording_transport(genesys::curl_transport inner) : inner_(std::move(inner)) {}
+
+    boost::system::result<genesys::http_response> send(const genesys::http_request& request)
+    {
+        auto r = inner_.send(request);
+        if (r)
+            last_body_ = r->body;
+        else
+            last_body_.clear();
+        return r;
+    }
+
+    std::string_view last_error_message() const noexcept { return inner_.last_error_message(); }
+
+    /// The body of the last response received (empty after a network failure).
+    const std::string& last_body() const noexcept { return last_body_; }
+
+private:
+    genesys::curl_transport inner_;
+    std::string last_body_;
+};
+
 std::string human_duration(std::chrono::seconds s)
 {
     bool past = s.count() < 0;
@@ -188,6 +216,85 @@ void print_timeout(const genesys::idle_token_timeout& t)
 std::string json_text(const boost::json::value& v) { return genesys_cli::terminal_json(boost::json::serialize(v)); }
 
 void print_json(const boost::json::value& v) { std::cout << json_text(v) << '\n'; }
+
+/** Whether the library read `sent` (what the server sent for a key) as the value `printed` holds.
+    The model always has a value for a required key (`"name":""` when the server sent none, or
+    sent one the library could not read); the server never said it. Asked of the library's own
+    (lenient) reading rules, so that both agree. */
+bool read_from(const boost::json::value& printed, const boost::json::value& sent)
+{
+    namespace d = genesys::detail;
+    d::decode_context ctx(d::decode_mode::lenient);
+    switch (printed.kind()) {
+    case boost::json::kind::object: return sent.is_object();
+    case boost::json::kind::array: return sent.is_array();
+    case boost::json::kind::string: {
+        std::string s;
+        return d::decode(sent, s, ctx);
+    }
+    case boost::json::kind::bool_: {
+        bool b = false;
+        return d::decode(sent, b, ctx);
+    }
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64: {
+        std::int64_t i = 0;
+        return d::decode(sent, i, ctx);
+    }
+    default: return true;
+    }
+}
+
+boost::json::array only_sent(const boost::json::array& printed, const boost::json::array& sent);
+
+/// `printed` (a model as the library writes it) without the keys the server did not send in
+/// `sent` (the body as received): what the server did not send is absent from the output.
+boost::json::object only_sent(const boost::json::object& printed, const boost::json::object& sent)
+{
+    boost::json::object out;
+    for (const auto& kv : printed) {
+        const boost::json::value* s = sent.if_contains(kv.key());
+        if (!s || s->is_null() || !read_from(kv.value(), *s))
+            continue;
+        if (kv.value().is_object())
+            out[kv.key()] = only_sent(kv.value().get_object(), s->get_object());
+        else if (kv.value().is_array())
+            out[kv.key()] = only_sent(kv.value().get_array(), s->get_array());
+        else
+            out[kv.key()] = kv.value();
+    }
+    return out;
+}
+
+boost::json::array only_sent(const boost::json::array& printed, const boost::json::array& sent)
+{
+    // The library drops the elements of a model array that are not objects (and nulls): the
+    // objects it kept line up with the objects sent.
+    std::vector<const boost::json::object*> objects;
+    for (const auto& v : sent)
+        if (v.is_object())
+            objects.push_back(&v.get_object());
+    boost::json::array out;
+    std::size_t next = 0;
+    for (const auto& v : printed) {
+        if (v.is_object() && next < objects.size())
+            out.push_back(only_sent(v.get_object(), *objects[next++]));
+        else
+            out.push_back(v);
+    }
+    return out;
+}
+
+/// `--json` of a decoded response: the model, less what the server did not send in `body`.
+void print_model_json(const boost::json::value& model, std::string_view body)
+{
+    boost::system::error_code ec;
+    const boost::json::value sent = boost::json::parse(body, ec);
+    if (!ec && model.is_object() && sent.is_object())
+        print_json(only_sent(model.get_object(), sent.get_object()));
+    else
+        print_json(model);
+}
 
 void report_json(const genesys::error& e)
 {
@@ -265,7 +372,7 @@ int run_login(const cli& c)
     return ok;
 }
 
-using api_type = genesys::tokens_api<genesys::curl_transport>;
+using api_type = genesys::tokens_api<recording_transport>;
 
 int run_me(const cli& c, api_type& api)
 {
@@ -273,7 +380,7 @@ int run_me(const cli& c, api_type& api)
     if (!r)
         return report(c, r.error());
     if (c.json)
-        print_json(boost::json::value_from(r->data));
+        print_model_json(boost::json::value_from(r->data), api.transport().last_body());
     else
         print_token_info(r->data);
     return ok;
@@ -344,7 +451,7 @@ int run_timeout(const cli& c, api_type& api)
     if (!r)
         return report(c, r.error());
     if (c.json)
-        print_json(boost::json::value_from(r->data));
+        print_model_json(boost::json::value_from(r->data), api.transport().last_body());
     else
         print_timeout(r->data);
     return ok;
@@ -355,7 +462,7 @@ int run(const cli& c)
     if (c.command == "login")
         return run_login(c);
 
-    api_type api{make_transport(c),
+    api_type api{recording_transport(make_transport(c)),
                  {.base_url = api_base(c), .access_token = resolve_token(c), .logger = verbose_logger(c)}};
     if (c.command == "me")
         return run_me(c, api);

@@ -914,9 +914,23 @@ reply service::handle_api(const genesys::http_request& request, std::string_view
         if (!wanted)
             return with_limits(error_response(
                 400, "bad.request", "The request could not be understood by the server due to malformed syntax.", cid));
-        if (auto s = wanted->idle_token_timeout_seconds; s && (*s < 300 || *s > 172800))
+        // The definition: "at least 5 minutes and 8 hours or less" (15 minutes or less with HIPAA
+        // compliance, which the emulator does not model).
+        if (auto s = wanted->idle_token_timeout_seconds; s && (*s < 300 || *s > 28800))
             return with_limits(error_response(
-                400, "invalid.value", "idleTokenTimeoutSeconds must be between 300 and 172800", cid));
+                400, "invalid.value", "idleTokenTimeoutSeconds must be between 300 and 28800", cid));
+        // inactivityTimeoutUnit is an enum of the definition, Minutes or Hours (case-sensitive): any
+        // other value does not deserialize, as a mistyped field does not.
+        auto unit_ok = [](const std::optional<std::string>& unit) {
+            return !unit || *unit == "Minutes" || *unit == "Hours";
+        };
+        bool units_ok = unit_ok(wanted->inactivity_timeout_unit);
+        if (wanted->inactivity_timeout_group_bundles)
+            for (const auto& b : *wanted->inactivity_timeout_group_bundles)
+                units_ok = units_ok && unit_ok(b.inactivity_timeout_unit);
+        if (!units_ok)
+            return with_limits(error_response(
+                400, "bad.request", "The request could not be understood by the server due to malformed syntax.", cid));
         auto& t = settings.timeout;
         if (wanted->idle_token_timeout_seconds)
             t.idle_token_timeout_seconds = wanted->idle_token_timeout_seconds;
