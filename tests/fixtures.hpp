@@ -52,7 +52,7 @@ inline constexpr std::string_view rate_limit_body =
 
 /// An IdleTokenTimeout with group bundles.
 inline constexpr std::string_view idle_timeout_json =
-    R"({"idleTokenTimeoutSeconds":900,"enableIdleTokenTimeout":true,"inactivityTimeoutUnit":"minutes","inactivityTimeoutGroupsEnabled":true,"inactivityTimeoutGroupBundles":[{"priority":1,"timeoutSeconds":600,"inactivityTimeoutUnit":"minutes","groups":["g-1","g-2"]}]})";
+    R"({"idleTokenTimeoutSeconds":900,"enableIdleTokenTimeout":true,"inactivityTimeoutUnit":"Minutes","inactivityTimeoutGroupsEnabled":true,"inactivityTimeoutGroupBundles":[{"priority":1,"timeoutSeconds":600,"inactivityTimeoutUnit":"Minutes","groups":["g-1","g-2"]}]})";
 
 inline genesys::http_response json_response(int status, std::string_view body, std::string_view correlation_id = "corr-1")
 {

@@ -204,7 +204,10 @@ public:
 
         Requires the `directory:organization:admin` permission.
 
-        @param settings Sent as the model's JSON, absent fields omitted.
+        @param settings Sent as the model's JSON, absent fields omitted. An
+        `idle_token_timeout_seconds` below `min_idle_token_timeout_seconds` (300, the API
+        definition's minimum) is an `invalid_argument` error, and nothing is sent; the maximum
+        depends on the organization (8 hours, 15 minutes under HIPAA), so the platform checks it.
         @return The settings as the platform stored them.
         @{
     */

@@ -707,14 +707,14 @@ TEST_CASE("IdleTokenTimeout: the fixture with group bundles")
     const auto t = json::value_to<genesys::idle_token_timeout>(json::parse(fixtures::idle_timeout_json));
     CHECK(t.idle_token_timeout_seconds == 900);
     CHECK(t.enable_idle_token_timeout == true);
-    CHECK(t.inactivity_timeout_unit == "minutes");
+    CHECK(t.inactivity_timeout_unit == "Minutes");
     CHECK(t.inactivity_timeout_groups_enabled == true);
     REQUIRE(t.inactivity_timeout_group_bundles.has_value());
     REQUIRE(t.inactivity_timeout_group_bundles->size() == 1);
     const auto& b = (*t.inactivity_timeout_group_bundles)[0];
     CHECK(b.priority == 1);
     CHECK(b.timeout_seconds == 600);
-    CHECK(b.inactivity_timeout_unit == "minutes");
+    CHECK(b.inactivity_timeout_unit == "Minutes");
     CHECK(b.groups == std::vector<std::string>{"g-1", "g-2"});
 
     SUBCASE("enableIdleTokenTimeout false is present and false")

@@ -158,7 +158,7 @@ TEST_CASE_TEMPLATE("every operation sends exactly the request the platform expec
               boost::json::parse(R"({"idleTokenTimeoutSeconds":900,"enableIdleTokenTimeout":true,)"
                                  R"("inactivityTimeoutGroupBundles":[{"priority":1,"timeoutSeconds":600,"groups":["g-1"]}]})"));
         CHECK(stored.idle_token_timeout_seconds == 900);
-        CHECK(stored.inactivity_timeout_unit == "minutes");
+        CHECK(stored.inactivity_timeout_unit == "Minutes");
     }
     CHECK(fake.request_count() == 1);
 }
