@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -139,6 +140,51 @@ TEST_CASE("every operation gives, asynchronously, the value the try_ form gives 
         CHECK(a[i].body == s[i].body);
     }
     CHECK(a[3].url == "https://api.mypurecloud.com/api/v2/tokens/me?preserveIdleTTL=true");
+}
+
+TEST_CASE("async_put_tokens_timeout below the minimum of 300 s: refused, nothing sent, the handler called once")
+{
+    auto timeout_of = [](std::int64_t seconds) {
+        genesys::idle_token_timeout t;
+        t.enable_idle_token_timeout = true;
+        t.idle_token_timeout_seconds = seconds;
+        return t;
+    };
+    boost::asio::io_context ioc;
+    genesys::testing::async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::idle_timeout_json));
+    genesys::client_config config;
+    config.access_token = "tok-0123456789";
+    genesys::async_tokens_api api{fake, config};
+
+    int calls = 0;
+    std::optional<genesys::result<genesys::api_response<genesys::idle_token_timeout>>> got;
+    api.async_put_tokens_timeout(timeout_of(60),
+                                 [&](genesys::result<genesys::api_response<genesys::idle_token_timeout>> r) {
+                                     ++calls;
+                                     got.emplace(std::move(r));
+                                 });
+    CHECK(calls == 0); // never inline
+    ioc.run();
+    CHECK(calls == 1);
+    REQUIRE(got.has_value());
+    REQUIRE(got->has_error());
+    CHECK(got->error().kind == genesys::error_kind::invalid_argument);
+    CHECK(got->error().message.find("idle_token_timeout_seconds is 60, below the API definition's minimum of 300") !=
+          std::string::npos);
+    CHECK(fake.request_count() == 0);
+
+    api.async_put_tokens_timeout(timeout_of(300),
+                                 [&](genesys::result<genesys::api_response<genesys::idle_token_timeout>> r) {
+                                     ++calls;
+                                     got.emplace(std::move(r));
+                                 });
+    ioc.restart();
+    ioc.run();
+    CHECK(calls == 2);
+    REQUIRE(got.has_value());
+    CHECK(got->has_value());
+    CHECK(fake.request_count() == 1);
 }
 
 TEST_CASE("a failed result's value() throws the same typed exception as the throwing form")

@@ -1,13 +1,8 @@
 // <genesys/detail/client_core.hpp>: what the blocking and the asynchronous Tokens clients share:
-// the request check every operation passes before sending (here: putTokensTimeout's body bounds).
+// the request check every operation passes before sending (here: putTokensTimeout's body bounds;
+// the asynchronous form's test is in tests/unit/async.cpp).
 #include <genesys/detail/client_core.hpp>
 
-#include <genesys/async.hpp>
-#include <genesys/testing/async_fake_transport.hpp>
-
-#include "fixtures.hpp"
-
-#include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -55,43 +50,4 @@ TEST_CASE("detail/client_core: prepare refuses a putTokensTimeout body below the
           "idle_token_timeout_seconds is 299, below the API definition's minimum of 300 (5 minutes)");
     CHECK(genesys::detail::request_problem(timeout_of(std::nullopt)).empty());
     CHECK(genesys::detail::put_tokens_timeout_problem("not json").empty()); // the client never makes one
-}
-
-TEST_CASE("detail/client_core: async_put_tokens_timeout refuses it too, nothing sent, the handler called once")
-{
-    boost::asio::io_context ioc;
-    genesys::testing::async_fake_transport fake{ioc.get_executor()};
-    fake.respond_by_default(fixtures::json_response(200, fixtures::idle_timeout_json));
-    genesys::client_config config;
-    config.access_token = "tok-0123456789";
-    genesys::async_tokens_api api{fake, config};
-
-    int calls = 0;
-    std::optional<genesys::result<genesys::api_response<genesys::idle_token_timeout>>> got;
-    api.async_put_tokens_timeout(client_core_test::timeout_of(60),
-                                 [&](genesys::result<genesys::api_response<genesys::idle_token_timeout>> r) {
-                                     ++calls;
-                                     got.emplace(std::move(r));
-                                 });
-    CHECK(calls == 0); // never inline
-    ioc.run();
-    CHECK(calls == 1);
-    REQUIRE(got.has_value());
-    REQUIRE(got->has_error());
-    CHECK(got->error().kind == genesys::error_kind::invalid_argument);
-    CHECK(got->error().message.find("idle_token_timeout_seconds is 60, below the API definition's minimum of 300") !=
-          std::string::npos);
-    CHECK(fake.request_count() == 0);
-
-    api.async_put_tokens_timeout(client_core_test::timeout_of(300),
-                                 [&](genesys::result<genesys::api_response<genesys::idle_token_timeout>> r) {
-                                     ++calls;
-                                     got.emplace(std::move(r));
-                                 });
-    ioc.restart();
-    ioc.run();
-    CHECK(calls == 2);
-    REQUIRE(got.has_value());
-    CHECK(got->has_value());
-    CHECK(fake.request_count() == 1);
 }
