@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Replaces the global operator new and delete with counting versions over malloc and free.
 
 #include "alloc_counter.hpp"

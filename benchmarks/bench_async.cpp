@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The asynchronous API over loopback HTTP against the emulator: calls per second of
 // `async_get_tokens_me` through `async_tokens_api<beast_async_transport>` with 1, 16 and 64 calls in
 // flight on one io_context thread (each completion starts the next call), beside the blocking

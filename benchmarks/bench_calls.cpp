@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The cost of one call, over a transport that answers at once from memory, beside a "floor": the
 // work no client can avoid, written by hand (building the URL and header strings, parsing the body
 // with boost::json::parse into a stack buffer and reading its fields into the same model). Also

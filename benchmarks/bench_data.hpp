@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_BENCH_DATA_HPP
 #define GENESYS_BENCH_DATA_HPP
 

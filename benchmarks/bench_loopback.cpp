@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Sequential calls per second over loopback HTTP against the emulator: through tokens_api with
 // the libcurl adapter and with the Boost.Beast adapter, beside a hand-written libcurl loop that
 // makes the same requests on one kept-alive connection (the floor for that stack).

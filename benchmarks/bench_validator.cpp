@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // `token_validator`: what a cached validation costs, from one thread and from two sharing one
 // validator, beside a "floor" (the cache a service might write itself: a `std::shared_mutex` over an
 // `std::unordered_map` from the plaintext token to a `std::shared_ptr<const entry>`, checking an

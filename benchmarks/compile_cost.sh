@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Compile cost of the library: the median CPU time (user + system) of `$CXX $FLAGS -c` of each
 # unit below, RUNS times per compiler (g++ and clang++), as a ratio of a unit that only includes
 # <boost/json.hpp>. The units are compiled in turn, round after round, so that the drift of a

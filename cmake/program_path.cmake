@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # genesys_program_path(<var> <program-target> <test-target>): a generator expression for the path
 # of <program-target>'s executable relative to <test-target>'s folder, which the tests resolve at
 # run time (testproc::built_program). An object naming no absolute path is the same in every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Extracts every ```cpp block of README.md into its own source file and builds it, so the
 # README's examples cannot rot. A block with `int main` becomes a test that must exit 0.
 function(genesys_add_readme_snippets readme)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The asynchronous client, two ways: over the pooled Boost.Beast transport (a coroutine that
 // checks a token and reads the organization's idle timeout concurrently), and over the blocking
 // libcurl transport run on a thread pool (a callback).

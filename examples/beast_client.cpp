@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Revokes every token of a user over Boost.Beast (https with certificate verification).
 //   GENESYS_CLOUD_ACCESS_TOKEN=... ./beast_client USER_ID [base-url]
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Verifies a token and shows what it is, over libcurl. The token comes from the environment.
 //   GENESYS_CLOUD_ACCESS_TOKEN=... ./curl_client [region|base-url]
 

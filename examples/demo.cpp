@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Performs every operation of the Tokens API and prints each request and its result.
 // The server is genesys::testing::fake_transport, primed with the answers the platform gives.
 

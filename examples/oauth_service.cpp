@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A service that obtains a token with the client-credentials grant, uses it, and revokes it.
 // The token source caches the token, refreshes it before it expires, and refreshes once on a 401.
 //   oauth_service CLIENT_ID CLIENT_SECRET [api-base-url]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Testing your own code with genesys::testing::fake_transport: canned answers in, the requests
 // your code sent out, and failures on demand. (Use your test framework's checks instead of
 // `expect` below.)

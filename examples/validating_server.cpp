@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A small HTTP service that lets in only callers with a live Genesys Cloud access token of one
 // organization: every request needs `Authorization: Bearer <token>`, checked by a
 // `token_validator`: one API call per token and --max-age, however many requests carry it.

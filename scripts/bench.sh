@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Runs every benchmark of benchmarks/ (a Release build in build/bench) and prints their tables:
 #   1. per call over an in-memory transport, library against the hand-written floor: time
 #      (Google Benchmark, repeated and interleaved, medians) and heap allocations;

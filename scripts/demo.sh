@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # The whole flow over real HTTP: starts the Tokens API emulator on loopback, runs the
 # genesys-tokens CLI through every operation against it, prints what happened, stops it.
 set -euo pipefail

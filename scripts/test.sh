@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Builds everything and runs the whole suite with ctest:
 #   - g++, Debug, -Werror, the compiled mode (GENESYS_TOKENS_SEPARATE_COMPILATION: the library
 #     compiled once, in genesys::tokens_compiled): every test, and the benchmarks built (their

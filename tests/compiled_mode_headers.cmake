@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # What a header of the compiled mode pulls in: run with
 #   cmake -DCXX=<compiler> -DINCLUDE_DIR=<include/> -DHEADER=genesys/tokens_api.hpp -DWORK=<dir>
 #         [-DDECLARATIONS_ONLY=OFF] -P this

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Built without libboost_json: the implementation comes from header_only_json_impl.cpp.
 #include <genesys/genesys.hpp>
 #include <genesys/testing/fake_transport.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Many threads share one tokens_api over a thread-safe transport. Run under ThreadSanitizer in CI.
 
 #include "fixtures.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What an outside review found in the core, one test per finding: each failed before its fix.
 
 #include "fixtures.hpp"

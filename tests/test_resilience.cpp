@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Limits, the http:// rule, and the logging hook.
 
 #include "fixtures.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A recognisable token and client secret go through every error path; nothing the library
 // produces may contain them: messages, raw bodies, parsed bodies, exceptions, log lines.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Generates single_include/genesys/tokens.hpp from include/genesys/genesys.hpp (every blocking part)
 # and include/genesys/testing/fake_transport.hpp: every <genesys/...> include is inlined once, in
 # place; <boost/...> and standard includes are kept.
@@ -18,7 +19,9 @@ emit() { # $1: path relative to include/
     [[ -f $file ]] || { echo "amalgamate: $rel is included but does not exist" >&2; exit 2; }
     printf '// ---- begin <%s> ----\n' "$rel"
     while IFS= read -r line || [[ -n $line ]]; do
-        if [[ $line =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<(genesys/[^>]+)\> ]]; then
+        if [[ $line == "// SPDX-License-Identifier: BSL-1.0" ]]; then
+            continue # said once, at the top
+        elif [[ $line =~ ^[[:space:]]*#[[:space:]]*include[[:space:]]*\<(genesys/[^>]+)\> ]]; then
             inc=${BASH_REMATCH[1]}
             emit "$inc"
         else
@@ -32,6 +35,7 @@ generate() {
     local version
     version=$(sed -n 's/^#define GENESYS_TOKENS_VERSION_STRING "\(.*\)"$/\1/p' "$root/include/genesys/version.hpp")
     cat <<HEADER
+// SPDX-License-Identifier: BSL-1.0
 // genesys-tokens-cpp $version: a C++20 client for the Genesys Cloud Tokens API, in one header:
 // <genesys/genesys.hpp> (the Tokens client, the models' JSON conversions, OAuth, the token source,
 // the token validator) and the fake transport for tests (<genesys/testing/fake_transport.hpp>).

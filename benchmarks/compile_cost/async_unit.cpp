@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The asynchronous API's compile cost: <genesys/async.hpp> (Boost.Asio), async_tokens_api with every
 // operation started with a callback, over the asynchronous fake transport or, with
 // GENESYS_COMPILE_COST_BEAST defined, over beast_async_transport (Boost.Beast, OpenSSL).

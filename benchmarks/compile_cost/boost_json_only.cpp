@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The baseline of the compile-cost measurement: a unit that includes only <boost/json.hpp> and
 // uses it a little.
 #include <boost/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The unit whose compile time is compared with boost_json_only.cpp: it includes the library and
 // instantiates tokens_api with one transport, calling every operation. Header-only, it includes the
 // single header; in the compiled mode (GENESYS_TOKENS_SEPARATE_COMPILATION, against include/) the

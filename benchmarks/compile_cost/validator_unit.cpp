@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A service's unit that checks bearer tokens: it includes the token validator and validates with
 // one blocking transport. Header-only it includes the single header; in the compiled mode
 // (GENESYS_TOKENS_SEPARATE_COMPILATION, against include/) the validator's header, whose

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSL-1.0
 // The official Genesys Cloud JavaScript SDK (purecloud-platform-client-v2, pinned in package.json)
 // calling TokensApi.getTokensMe() against the emulator with N calls in flight: the peer of
 // bench_async (see ../README.md). The SDK's own client sends every request (axios, Node's default

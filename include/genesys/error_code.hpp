@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_ERROR_CODE_HPP
 #define GENESYS_ERROR_CODE_HPP
 

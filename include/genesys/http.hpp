@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_HTTP_HPP
 #define GENESYS_HTTP_HPP
 

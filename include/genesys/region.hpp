@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_REGION_HPP
 #define GENESYS_REGION_HPP
 

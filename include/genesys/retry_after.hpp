@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_RETRY_AFTER_HPP
 #define GENESYS_RETRY_AFTER_HPP
 

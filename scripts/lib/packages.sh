@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Sourced by the scripts: installs the Debian packages a step needs, only when missing.
 # Usage: ensure_packages cmake make g++ libboost-json1.81-dev
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Dropping the result of a `try_` operation is diagnosed: `api.try_delete_token(id);` would
 // silently ignore a 403. (Built with -Werror=unused-result.)
 #include <genesys/genesys.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Expanding a path without a value for each parameter is a compile-time error.
 #include <genesys/genesys.hpp>
 

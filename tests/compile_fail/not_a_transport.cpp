@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A type without `send(const http_request&)` is not a transport: tokens_api<T> must be
 // rejected by the `genesys::transport` concept, with a diagnostic that says so.
 #include <genesys/genesys.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A route declaring a different number of parameters than its template holds is a compile-time error.
 #include <genesys/genesys.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A parameter must be a whole path segment: "/tokens/x{userId}" is a compile-time error.
 #include <genesys/genesys.hpp>
 

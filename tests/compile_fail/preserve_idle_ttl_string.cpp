@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // `get_tokens_me("false")` must not compile: a string would convert to `true`.
 #include <genesys/genesys.hpp>
 #include <genesys/testing/fake_transport.hpp>

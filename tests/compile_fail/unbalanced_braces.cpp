@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A path template with an unclosed brace is a compile-time error.
 #include <genesys/genesys.hpp>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # Runs the README's install command exactly as it is written (only the prefix is a temporary
 # directory instead of /opt/genesys), in a fresh copy of the source tree with no build in it,
 # then builds the consumer app against the installed package with find_package.

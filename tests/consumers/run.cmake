@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Builds and runs the consumer app one way. Invoked by ctest:
 #   cmake -DMODE=... -DSOURCE_DIR=... -DBINARY_DIR=... -DWORK_DIR=... -DCXX=... -P run.cmake
 # MODE: subdirectory | fetchcontent | find_package | pkg-config | single-header
@@ -18,6 +19,14 @@ file(MAKE_DIRECTORY "${WORK_DIR}")
 if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg-config")
     set(prefix "${WORK_DIR}/prefix")
     run(${CMAKE_COMMAND} --install "${BINARY_DIR}" --prefix "${prefix}")
+    # The licence goes with the package.
+    if(NOT EXISTS "${prefix}/share/doc/genesys_tokens/LICENSE_1_0.txt")
+        message(FATAL_ERROR "the install has no share/doc/genesys_tokens/LICENSE_1_0.txt")
+    endif()
+    file(READ "${prefix}/share/cmake/genesys_tokens/genesys_tokensConfig.cmake" config)
+    if(NOT config MATCHES "set\\(genesys_tokens_LICENSE \"BSL-1.0\"\\)")
+        message(FATAL_ERROR "genesys_tokensConfig.cmake does not name the licence")
+    endif()
 endif()
 
 if(MODE MATCHES "^(subdirectory|fetchcontent|find_package)$")
@@ -31,6 +40,13 @@ elseif(MODE STREQUAL "pkg-config")
     string(STRIP "${last_output}" flags)
     separate_arguments(flags UNIX_COMMAND "${flags}")
     run(pkg-config --exists --print-errors "genesys_tokens >= 0.1")
+    foreach(pc genesys_tokens genesys_tokens_curl genesys_tokens_beast)
+        run(pkg-config --variable=license ${pc})
+        string(STRIP "${last_output}" license)
+        if(NOT license STREQUAL "BSL-1.0")
+            message(FATAL_ERROR "${pc}.pc names the licence '${license}', not BSL-1.0")
+        endif()
+    endforeach()
     set(exe "${WORK_DIR}/consumer")
     run(${CXX} -std=c++20 "${app}/main.cpp" ${flags} -o "${exe}")
 elseif(MODE STREQUAL "single-header")

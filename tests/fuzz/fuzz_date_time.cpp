@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: the platform's date-time values, genesys::parse_date_time and format_date_time.
 //
 // Input: the text, as is.

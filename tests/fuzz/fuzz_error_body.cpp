@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: an error response's body, with a secret planted in it.
 //
 // Input: two bytes (big-endian) give the position at which the fixed secret is inserted into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: tolerant decoding of the models, and their JSON round trip.
 //
 // Input: the first byte picks a model (token_info, idle_token_timeout, error_body,

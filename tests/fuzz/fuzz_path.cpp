@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: a hostile user id through tokens_api::try_delete_token.
 //
 // Input: the user id, as is (any bytes).

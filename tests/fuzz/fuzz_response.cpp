@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: whatever a server answers, through every operation.
 //
 // Input (read with FuzzedDataProvider): a status (any int, biased to 100..599), up to four

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: Retry-After values, genesys::parse_retry_after and detail::parse_http_date.
 //
 // Input: the header value, as is.

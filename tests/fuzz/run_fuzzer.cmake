@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Runs one libFuzzer target for a bounded time on a fresh copy of its committed seed corpus, so the
 # committed corpus is never modified. Fails (non-zero exit) when the fuzzer does: a crash, a
 # sanitizer report (UBSan included, see UBSAN_OPTIONS below), a timeout, running out of memory,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The genesys-tokens command-line tool against the emulator: output, exit codes, and the
 // token never printed.
 

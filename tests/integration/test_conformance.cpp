@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One conformance suite for both transport adapters, over real HTTP and HTTPS against the
 // emulator: every operation, the documented errors, the fault modes, keep-alive and TLS trust.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Tests of <genesys/transport/curl.hpp> against the loopback server of loopback_server.hpp (no emulator needed).
 
 #include <genesys/transport/curl.hpp>

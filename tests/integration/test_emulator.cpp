@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Tests of the Tokens API emulator (tools/emulator), driven in-process: the library's own
 // tokens_api and oauth_client talk to genesys_emulator::service through a transport that hands
 // each request straight to service::handle. Control endpoints (/__emulator/...) are called

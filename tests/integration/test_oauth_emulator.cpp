@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // OAuth over real HTTP and HTTPS against the emulator, through both adapters: a token source
 // obtains a real token, uses it, loses it to revocation and to expiry, and gets a new one; the
 // login host's errors arrive typed; threads with their own connections share one login.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The validating_server example against the emulator, both as child processes, driven over
 // loopback HTTP: who gets 200, 401, 403 and 503, how long a revoked or idle-expired token stays
 // trusted, how many API calls many requests cost, a clean SIGTERM, and no token in its output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/async.hpp>: the asynchronous API over the async fake transport: every operation through
 // every kind of completion token, the same results as the blocking API, the handler rules (never
 // inline, its executor, exactly once), cancellation at each phase, the deadline, and lifetimes.

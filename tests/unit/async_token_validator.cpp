@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/async_token_validator.hpp>: token_validator::async_validate over the async fake
 // transport: the handler rules, every kind of completion token, one API call for a thousand
 // handlers (and for blocking callers sharing the flight), cancellation of one waiter, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/client_config.hpp>: the configuration, its defaults and its region constructor.
 #include <genesys/client_config.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/date_time.hpp>: genesys::parse_date_time and genesys::format_date_time
 // (platform-facts.md, "Dates").
 #include <genesys/date_time.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/error.hpp>: the error value, its exceptions, and result<T> that carries it.
 #include <genesys/error.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/http.hpp>: the methods and messages, header lookup, and the request-field check and
 // body rule both adapters and the configuration check use.
 #include <genesys/http.hpp>

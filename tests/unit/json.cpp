@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/json.hpp>: the models' JSON decoding and encoding: boost::json::value_to / try_value_to
 // / value_from (enabled by the library's tag_invoke overloads) and genesys::detail::decode with
 // genesys::detail::decode_context. JSON keys as in platform-facts.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/oauth_client.hpp>: the OAuth client: every grant's request as the login host takes it,
 // token responses and OAuth errors, retry opt-in, limits and URL checks.
 #include <genesys/oauth_client.hpp>

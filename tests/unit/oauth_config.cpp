@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/oauth_config.hpp>: the login base URL of each region and of a custom API base.
 #include <genesys/oauth_config.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/pkce.hpp>: base64 and base64url, code verifiers and their S256 challenge (RFC 4648,
 // RFC 7636).
 #include <genesys/pkce.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/region.hpp>: the region table, lookup by name, and the base URLs of a region or host.
 #include <genesys/region.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/retry.hpp>: the retry policy, driven through the Tokens client with virtual time.
 #include <genesys/retry.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/retry_after.hpp>: how long a `Retry-After` value asks to wait, in all its forms.
 #include <genesys/retry_after.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/routes.hpp>: the route table, path expansion and its percent-encoding.
 #include <genesys/routes.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/token_source.hpp>: the token source: caching, expiry with an injectable clock,
 // single-flight refresh across threads with a bounded wait, and tokens_api taking its token from
 // one (401 refresh and retry, deleteTokensMe dropping the token).

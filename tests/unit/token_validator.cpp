@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/token_validator.hpp>: token_validator over the blocking fake transport, with an injected
 // clock: what is cached and for how long, what never is, single flight across threads, eviction,
 // the policy, and that no token reaches an error, a log line or the cache.

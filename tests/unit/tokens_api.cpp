@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/tokens_api.hpp>: the Tokens client: construction, the six operations, transports of both
 // shapes, copies and moves.
 #include <genesys/tokens_api.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/version.hpp>: the version macros and the default User-Agent.
 #include <genesys/version.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // genesys-tokens: check, inspect and revoke Genesys Cloud access tokens from the command line.
 // Built on the libcurl adapter. See `genesys-tokens --help`. Every byte that came from outside
 // (the server, the environment, the command line) goes through terminal_text() or

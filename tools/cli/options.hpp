@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_CLI_OPTIONS_HPP
 #define GENESYS_CLI_OPTIONS_HPP
 

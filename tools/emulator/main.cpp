@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // genesys-tokens-emulator: the Genesys Cloud Tokens API and OAuth token endpoint on loopback,
 // for integration tests and demos. See --help.
 

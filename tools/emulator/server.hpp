@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_EMULATOR_SERVER_HPP
 #define GENESYS_EMULATOR_SERVER_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_DETAIL_HTTP_DATE_HPP
 #define GENESYS_DETAIL_HTTP_DATE_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_IMPL_OAUTH_CLIENT_IPP
 #define GENESYS_IMPL_OAUTH_CLIENT_IPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_IMPL_TOKEN_SOURCE_IPP
 #define GENESYS_IMPL_TOKEN_SOURCE_IPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_MODELS_ERROR_BODY_HPP
 #define GENESYS_MODELS_ERROR_BODY_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_MODELS_TOKEN_INFO_HPP
 #define GENESYS_MODELS_TOKEN_INFO_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A program that uses the library the way a consumer does: one call over the fake transport.
 #include <genesys/tokens.hpp>
 #if !defined(GENESYS_CONSUMER_SINGLE_HEADER) // the single header holds the fake too

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/ascii.hpp>: the RFC 7230 field checks and the redaction of a secret in text.
 #include <genesys/detail/ascii.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/call_machine.hpp>: the step machine on its own: no transport, no Asio, no
 // sleeping. The test plays the driver and checks each action the machine asks for.
 #include <genesys/detail/call_machine.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/client_core.hpp>: what the blocking and the asynchronous Tokens clients share:
 // the request check every operation passes before sending (here: putTokensTimeout's body bounds;
 // the asynchronous form's test is in tests/unit/async.cpp).

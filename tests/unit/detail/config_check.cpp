@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/config_check.hpp>: the check and normalization of a base URL.
 #include <genesys/detail/config_check.hpp>
 

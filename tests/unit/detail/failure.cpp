@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/failure.hpp>: one redaction of an error's texts, and one path from a 2xx body
 // to a model, for the Tokens client and the OAuth client.
 #include <genesys/detail/failure.hpp>

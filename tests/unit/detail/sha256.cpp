@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/sha256.hpp>: the SHA-256 behind PKCE's S256 challenge.
 #include <genesys/detail/sha256.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/siphash.hpp>: SipHash-2-4-128, the keyed hash of the token validator's cache.
 #include <genesys/detail/siphash.hpp>
 

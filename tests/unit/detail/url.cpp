@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/detail/url.hpp>: the one URL splitter, used by the base-URL check and the Beast adapters.
 #include <genesys/detail/url.hpp>
 

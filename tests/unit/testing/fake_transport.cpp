@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/testing/fake_transport.hpp>: the blocking fake transport the other suites use.
 #include <genesys/testing/fake_transport.hpp>
 
