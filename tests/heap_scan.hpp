@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TESTS_HEAP_SCAN_HPP
 #define GENESYS_TESTS_HEAP_SCAN_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Helpers shared by the adapters' tests: environment variables set for one test, and the core's
 // rule for which network errors are never retried.
 

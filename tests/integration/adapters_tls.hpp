@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // TLS helpers shared by the adapters' tests: a self-signed certificate made at test time with
 // OpenSSL, a server context for it, a PEM file removed at the end of a test, and a loopback
 // server that only does TLS handshakes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The adapters' test server: a scripted HTTP/1.1 server on a loopback address (plain or TLS) that
 // records the raw requests it reads, a parser for those requests, and a port that refuses
 // connections. Shared by the curl and Beast transport tests.
@@ -21,6 +22,8 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +50,7 @@ struct step {
         garbage,          ///< on a new plain connection: read whatever comes first, write `raw`, close
         reset_after_head, ///< after reading the request head (not its body), reset the connection
         close_at_once,    ///< on a new connection: close it before reading anything (or a TLS handshake)
+        reply_then_close_notify, ///< write `raw`, then (TLS) a close_notify alert, then close
     };
     kind what = kind::reply;
     std::string raw{};
@@ -59,6 +63,9 @@ inline step hang() { return {step::kind::hang, {}}; }
 inline step garbage(std::string raw) { return {step::kind::garbage, std::move(raw)}; }
 inline step reset_after_head() { return {step::kind::reset_after_head, {}}; }
 inline step close_at_once() { return {step::kind::close_at_once, {}}; }
+/// On TLS, the polite close of a server done with an idle connection: the answer, then a
+/// `close_notify` alert (not waiting for the client's), then the TCP close.
+inline step reply_then_close_notify(std::string raw) { return {step::kind::reply_then_close_notify, std::move(raw)}; }
 
 /// A complete `200 OK` with `Content-Length`; `extra` is inserted as is (each field ends in CRLF).
 inline std::string ok(std::string_view body = "", std::string_view extra = "")
@@ -220,9 +227,31 @@ private:
             out_ = std::move(next->raw);
             asio::async_write(stream_, asio::buffer(out_), [self](error_code, std::size_t) { self->close(); });
             return;
+        case step::kind::reply_then_close_notify:
+            out_ = std::move(next->raw);
+            asio::async_write(stream_, asio::buffer(out_), [self](error_code ec, std::size_t) {
+                if (ec)
+                    return self->close();
+                self->close_notify();
+            });
+            return;
         case step::kind::drop:
         case step::kind::close_at_once: return close();
         case step::kind::hang: return wait_for_close();
+        }
+    }
+
+    /// Sends close_notify without waiting for the client's (as a server closing an idle
+    /// connection does), then closes the socket.
+    void close_notify()
+    {
+        if constexpr (is_tls) {
+            auto self = this->shared_from_this();
+            // Marked as received: the shutdown completes once ours is written.
+            ::SSL_set_shutdown(stream_.native_handle(), SSL_RECEIVED_SHUTDOWN);
+            stream_.async_shutdown([self](error_code) { self->close(); });
+        } else {
+            close();
         }
     }
 
@@ -359,6 +388,131 @@ private:
 
     std::shared_ptr<boost::asio::ssl::context> tls_;
     loopback_detail::server_state state_;
+    boost::asio::io_context io_{1};
+    tcp::acceptor acceptor_{io_};
+    std::uint16_t port_ = 0;
+    std::thread thread_;
+};
+
+/** An HTTP/1.1 server on 127.0.0.1 (plain, or TLS with `tls`) for the heap-scan tests: answers
+    every request (a head, no body) with `answer` and keeps the connection, and keeps nothing of
+    what it reads. Each connection reads into one fixed buffer, zeroed after each request and
+    before it is freed, and over TLS OpenSSL zeroes its own copy of what it decrypted
+    (`SSL_OP_CLEANSE_PLAINTEXT`, set on `tls`), so a token the requests carried is not left in
+    this process's memory by the server. One thread, for at most 20 s, always joined.
+*/
+class forgetful_server {
+    using tcp = boost::asio::ip::tcp;
+
+public:
+    explicit forgetful_server(std::string answer, std::shared_ptr<boost::asio::ssl::context> tls = nullptr)
+        : answer_(std::move(answer)), tls_(std::move(tls))
+    {
+        if (tls_)
+            ::SSL_CTX_set_options(tls_->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
+        const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
+        acceptor_.open(endpoint.protocol());
+        acceptor_.bind(endpoint);
+        acceptor_.listen();
+        port_ = acceptor_.local_endpoint().port();
+        accept();
+        thread_ = std::thread([this] { io_.run_for(std::chrono::seconds(20)); });
+    }
+    forgetful_server(const forgetful_server&) = delete;
+    forgetful_server& operator=(const forgetful_server&) = delete;
+    ~forgetful_server()
+    {
+        io_.stop();
+        thread_.join();
+    }
+
+    /// `http://127.0.0.1:<port><target>`, or `https://` when the server does TLS.
+    std::string url(std::string_view target = "/") const
+    {
+        return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) + std::string(target);
+    }
+
+    /// The requests answered so far.
+    int answered() const { return answered_.load(); }
+
+private:
+    template <class Stream>
+    struct connection : std::enable_shared_from_this<connection<Stream>> {
+        template <class... Args>
+        explicit connection(forgetful_server& s, Args&&... args) : server(s), stream(std::forward<Args>(args)...)
+        {
+        }
+        connection(const connection&) = delete;
+        connection& operator=(const connection&) = delete;
+        ~connection() { wipe(); }
+
+        void wipe() noexcept
+        {
+            volatile char* p = buf.data();
+            for (std::size_t i = 0; i < buf.size(); ++i)
+                p[i] = 0;
+            used = 0;
+        }
+
+        void start()
+        {
+            if constexpr (std::is_same_v<Stream, tcp::socket>) {
+                read();
+            } else {
+                auto self = this->shared_from_this();
+                stream.async_handshake(boost::asio::ssl::stream_base::server, [self](boost::system::error_code ec) {
+                    if (!ec)
+                        self->read();
+                });
+            }
+        }
+
+        void read()
+        {
+            if (used == buf.size())
+                return; // a head too large for the buffer: no answer, the connection is dropped
+            auto self = this->shared_from_this();
+            stream.async_read_some(boost::asio::buffer(buf.data() + used, buf.size() - used),
+                                   [self](boost::system::error_code ec, std::size_t n) {
+                                       if (ec)
+                                           return;
+                                       self->used += n;
+                                       if (std::string_view(self->buf.data(), self->used).find("\r\n\r\n") ==
+                                           std::string_view::npos)
+                                           return self->read();
+                                       self->wipe();
+                                       ++self->server.answered_;
+                                       boost::asio::async_write(self->stream, boost::asio::buffer(self->server.answer_),
+                                                                [self](boost::system::error_code wec, std::size_t) {
+                                                                    if (!wec)
+                                                                        self->read();
+                                                                });
+                                   });
+        }
+
+        forgetful_server& server;
+        Stream stream;
+        std::array<char, 16384> buf{};
+        std::size_t used = 0;
+    };
+
+    void accept()
+    {
+        acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+            if (ec)
+                return;
+            if (tls_)
+                std::make_shared<connection<boost::asio::ssl::stream<tcp::socket>>>(*this, std::move(socket), *tls_)
+                    ->start();
+            else
+                std::make_shared<connection<tcp::socket>>(*this, std::move(socket))->start();
+            accept();
+        });
+    }
+
+    const std::string answer_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::atomic<int> answered_{0};
     boost::asio::io_context io_{1};
     tcp::acceptor acceptor_{io_};
     std::uint16_t port_ = 0;

@@ -1,8 +1,10 @@
+// SPDX-License-Identifier: BSL-1.0
 // Tests of <genesys/transport/beast_async.hpp> against the emulator, run in-process on loopback
 // (http and https, the certificate made at test time): the pool and its limit, faults, reconnects,
 // cancellation, lifetimes (for ASan/LSan) and several threads (for TSan).
 
 #include <genesys/genesys.hpp>
+#include <genesys/transport/beast.hpp>
 #include <genesys/transport/beast_async.hpp>
 
 #if __has_include(<genesys/async.hpp>)
@@ -19,8 +21,10 @@
 #endif
 #endif
 
+#include "../heap_scan.hpp"
 #include "adapters_tls.hpp"
 #include "emulator.hpp"
+#include "loopback_server.hpp"
 #include "server.hpp"
 
 #include <doctest/doctest.h>
@@ -36,6 +40,8 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -51,6 +57,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -775,3 +782,303 @@ TEST_CASE("beast_async_transport: 1000 concurrent async_get_tokens_me through as
     CHECK(emu.connections() <= 8);
 }
 #endif
+
+// ---- idle TLS connections closed politely -------------------------------------------------------
+
+namespace {
+
+using genesys_adapters_test::ok;
+
+/// One send on `t`, run to completion on `ioc` (restarted).
+std::pair<error_code, http_response> send_on(asio::io_context& ioc, genesys::beast_async_transport& t,
+                                              const http_request& req)
+{
+    std::optional<std::pair<error_code, http_response>> out;
+    t.async_send(req, [&](error_code ec, http_response r) { out.emplace(ec, std::move(r)); });
+    ioc.restart();
+    ioc.run();
+    REQUIRE(out.has_value());
+    return std::move(*out);
+}
+
+} // namespace
+
+TEST_CASE("beast_async_transport: an idle TLS connection the server closed with close_notify is not used for a POST")
+{
+    const auto id = genesys_adapters_test::make_identity("IP:127.0.0.1");
+    const genesys_adapters_test::temp_pem ca(id.cert_pem);
+    genesys_adapters_test::loopback_server server(
+        {genesys_adapters_test::reply_then_close_notify(ok("one")), genesys_adapters_test::reply(ok("two"))},
+        genesys_adapters_test::server_context(id));
+    asio::io_context ioc;
+    genesys::beast_async_options o;
+    o.max_connections = 1;
+    o.timeout = 5s;
+    o.ca_file = ca.path.string();
+    genesys::beast_async_transport t(ioc, o);
+
+    const auto first = send_on(ioc, t, {http_method::get, server.url("/1", true), {}, {}});
+    REQUIRE_MESSAGE(!first.first, first.first.message());
+    CHECK(first.second.body == "one");
+    REQUIRE(server.wait_for_closes(1)); // close_notify, then the TCP close, both sent
+    CHECK(t.idle_connections() == 1);   // the transport has not looked yet
+
+    // A POST (every OAuth token request) is never resent once it may have reached the server:
+    // it succeeds only if the connection the server closed is not written to.
+    const auto post = send_on(ioc, t,
+                              {http_method::post, server.url("/oauth/token", true),
+                               {{"Content-Type", "application/x-www-form-urlencoded"}},
+                               "grant_type=client_credentials"});
+    const http_response& r2 = post.second;
+    REQUIRE_MESSAGE(!post.first, (post.first.message() + ": " + r2.body));
+    CHECK(r2.body == "two");
+    CHECK(server.accepts() == 2);
+    CHECK(server.requests().size() == 2);
+}
+
+// ---- resolution: bounded by cancellation and deadlines ------------------------------------------
+
+namespace {
+
+/// A resolver the test holds: every resolve waits until the test answers it.
+struct held_resolver {
+    using done_fn = std::function<void(error_code, std::vector<asio::ip::tcp::endpoint>)>;
+
+    std::mutex mutex;
+    std::vector<done_fn> pending;
+    std::vector<std::string> hosts;
+
+    std::size_t waiting()
+    {
+        std::lock_guard lock(mutex);
+        return pending.size();
+    }
+
+    /// Answers every resolve waiting with `endpoints`, outside the lock.
+    void answer(std::vector<asio::ip::tcp::endpoint> endpoints)
+    {
+        std::vector<done_fn> now;
+        {
+            std::lock_guard lock(mutex);
+            now.swap(pending);
+        }
+        for (auto& done : now)
+            done({}, endpoints);
+    }
+
+    /// Makes `t` (and its copies) resolve through this resolver.
+    static std::shared_ptr<held_resolver> install(genesys::beast_async_transport& t)
+    {
+        auto r = std::make_shared<held_resolver>();
+        genesys::detail::beast_async_test_access::set_resolver(
+            t, [r](const std::string& host, std::uint16_t, done_fn done) {
+                std::lock_guard lock(r->mutex);
+                r->hosts.push_back(host);
+                r->pending.push_back(std::move(done));
+            });
+        return r;
+    }
+};
+
+/// Runs `ioc` until `done()` is true; bounded (5 s), so a send that never completes fails the test.
+template <class Done>
+void run_until(asio::io_context& ioc, Done done)
+{
+    ioc.restart();
+    for (int i = 0; i < 500 && !done(); ++i)
+        ioc.run_for(10ms);
+}
+
+std::vector<asio::ip::tcp::endpoint> loopback_endpoint(std::uint16_t port)
+{
+    return {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)};
+}
+
+} // namespace
+
+TEST_CASE("beast_async_transport: cancellation and deadlines end the wait for the resolver at once; "
+          "its late answer is dropped")
+{
+    genesys_adapters_test::loopback_server server({genesys_adapters_test::reply(ok("resolved"))});
+    const std::string url = "http://slow-resolver.test:" + std::to_string(server.port()) + "/api/v2/tokens/me";
+    const http_request req{http_method::get, url, {}, {}};
+    asio::io_context ioc;
+    genesys::beast_async_options o;
+    o.timeout = 60s;
+    o.connect_timeout = 60s;
+    std::optional<std::pair<error_code, http_response>> out;
+    auto record = [&](error_code ec, http_response r) { out.emplace(ec, std::move(r)); };
+    std::shared_ptr<held_resolver> resolver;
+    std::optional<genesys::beast_async_transport> t;
+
+    SUBCASE("terminal cancellation")
+    {
+        t.emplace(ioc, o);
+        resolver = held_resolver::install(*t);
+        asio::cancellation_signal signal;
+        t->async_send(req, asio::bind_cancellation_slot(signal.slot(), record));
+        run_until(ioc, [&] { return resolver->waiting() == 1; });
+        REQUIRE(resolver->waiting() == 1);
+        signal.emit(asio::cancellation_type::terminal);
+        run_until(ioc, [&] { return out.has_value(); });
+        REQUIRE(out.has_value()); // before the resolver answered
+        CHECK(out->first == asio::error::operation_aborted);
+        CHECK_FALSE(signal.slot().has_handler());
+    }
+    SUBCASE("connect_timeout")
+    {
+        o.connect_timeout = 100ms;
+        t.emplace(ioc, o);
+        resolver = held_resolver::install(*t);
+        t->async_send(req, record);
+        run_until(ioc, [&] { return out.has_value(); });
+        REQUIRE(out.has_value()); // before the resolver answered
+        CHECK(out->first == boost::beast::error::timeout);
+        CHECK(out->second.body.find("resolve slow-resolver.test:") == 0);
+    }
+    SUBCASE("timeout")
+    {
+        o.timeout = 100ms;
+        t.emplace(ioc, o);
+        resolver = held_resolver::install(*t);
+        t->async_send(req, record);
+        run_until(ioc, [&] { return out.has_value(); });
+        REQUIRE(out.has_value());
+        CHECK(out->first == boost::beast::error::timeout);
+    }
+    REQUIRE(out.has_value());
+    CHECK(out->second.status == 0);
+    CHECK(resolver->waiting() == 1); // still unanswered when the send completed
+    CHECK(t->open_connections() == 0);
+
+    // The late answer is dropped: nothing connects, nothing completes twice.
+    resolver->answer(loopback_endpoint(server.port()));
+    out.reset();
+    ioc.restart();
+    ioc.run();
+    CHECK_FALSE(out.has_value());
+    CHECK(server.accepts() == 0);
+
+    // The transport goes on: the next send resolves (answered at once) and is answered.
+    t->async_send(req, record);
+    run_until(ioc, [&] { return resolver->waiting() == 1; });
+    resolver->answer(loopback_endpoint(server.port()));
+    run_until(ioc, [&] { return out.has_value(); });
+    REQUIRE(out.has_value());
+    REQUIRE_MESSAGE(!out->first, out->first.message());
+    CHECK(out->second.body == "resolved");
+    CHECK(resolver->hosts == std::vector<std::string>{"slow-resolver.test", "slow-resolver.test"});
+}
+
+#if defined(GENESYS_TEST_HAS_ASYNC_API)
+TEST_CASE("beast_async_transport: an async_tokens_api call_timeout ends a call waiting for the resolver")
+{
+    asio::io_context ioc;
+    genesys::beast_async_options o;
+    o.timeout = 60s;
+    o.connect_timeout = 60s;
+    genesys::beast_async_transport t(ioc, o);
+    auto resolver = held_resolver::install(t);
+    genesys::client_config cfg;
+    cfg.base_url = "http://slow-resolver.test:9";
+    cfg.access_token = "test-token";
+    cfg.call_timeout = 300ms;
+    cfg.allow_insecure_http = true; // a host name that is not loopback, never resolved for real
+    genesys::async_tokens_api<genesys::beast_async_transport> api{t, cfg};
+    std::optional<error_code> failed;
+    bool done = false;
+    api.async_get_tokens_me([&](auto r) {
+        done = true;
+        if (!r)
+            failed = r.error().code;
+    });
+    run_until(ioc, [&] { return done; });
+    REQUIRE(done); // before the resolver answered
+    CHECK(resolver->waiting() == 1);
+    REQUIRE(failed.has_value());
+    CHECK(*failed == genesys::errc::deadline_exceeded);
+    resolver->answer({}); // late, and empty: dropped
+    ioc.restart();
+    ioc.run();
+}
+#endif
+
+// ---- the stack's own words about a failure ------------------------------------------------------
+
+TEST_CASE("beast_async_transport: a failure's response body holds the text beast_transport keeps for it")
+{
+    genesys::beast_options o;
+    o.timeout = 5s;
+    std::string url;
+    std::optional<genesys_adapters_test::refusing_port> refusing;
+    std::optional<genesys_adapters_test::loopback_server> untrusted;
+    const auto id = genesys_adapters_test::make_identity("IP:127.0.0.1");
+    std::string expected_part;
+    SUBCASE("a refused connection")
+    {
+        refusing.emplace();
+        url = refusing->url("/x");
+        expected_part = "connect to 127.0.0.1:" + std::to_string(refusing->port()) + ": ";
+    }
+    SUBCASE("a certificate no trusted CA signed: OpenSSL's verification result")
+    {
+        untrusted.emplace(std::vector<genesys_adapters_test::step>{}, genesys_adapters_test::server_context(id));
+        url = untrusted->url("/x", true);
+        expected_part = "certificate: self-signed certificate";
+    }
+    SUBCASE("an invalid URL")
+    {
+        url = "ftp://127.0.0.1/x";
+        expected_part = "invalid URL";
+    }
+    const http_request req{http_method::get, url, {}, {}};
+    auto [ec, r] = send_one(o, req);
+    REQUIRE(ec);
+    CHECK(r.status == 0);
+    CHECK(r.headers.empty());
+    CHECK(r.body.find(expected_part) != std::string::npos);
+    genesys::beast_transport blocking{o};
+    const auto b = blocking.send(req);
+    REQUIRE_FALSE(b.has_value());
+    CHECK(b.error() == ec);
+    CHECK(r.body == blocking.last_error_message()); // the same words as the blocking transport's
+}
+
+// ---- secrets -------------------------------------------------------------------------------------
+
+TEST_CASE("beast_async_transport: a sent token is nowhere in the process's memory once the transport and "
+          "io_context are gone" *
+          doctest::skip(heap_scan::unsupported))
+{
+    for (const bool tls : {false, true}) {
+        CAPTURE(tls);
+        namespace test = genesys_adapters_test;
+        test::forgetful_server server(ok("fine"), tls ? test::server_context(test::make_identity("IP:127.0.0.1")) : nullptr);
+        heap_scan::secret s;
+        {
+            asio::io_context ioc;
+            genesys::beast_async_options o;
+            o.verify_peer = false;
+            genesys::beast_async_transport t(ioc, o);
+            http_request req;
+            req.url = server.url("/api/v2/tokens/me");
+            std::string value; // no temporary copy of the token
+            value.reserve(s.token.size() + 8);
+            value.append("Bearer ").append(s.token);
+            req.headers.add("Authorization", std::move(value));
+            CHECK(heap_scan::contains(s.needle)); // the scan finds it while the caller holds it
+            int answered = 0;
+            auto count = [&](error_code ec, http_response r) { answered += !ec && r.body == "fine"; };
+            for (int i = 0; i < 3; ++i) // three connections
+                t.async_send(req, count);
+            ioc.run();
+            t.async_send(req, count); // and one of them reused
+            ioc.restart();
+            ioc.run();
+            CHECK(answered == 4);
+            genesys::detail::wipe(req.headers.begin()->value); // the caller's own copy
+        }
+        genesys::detail::wipe(s.token);
+        CHECK_FALSE(heap_scan::contains(s.needle));
+    }
+}

@@ -1,8 +1,10 @@
+// SPDX-License-Identifier: BSL-1.0
 // Tests of <genesys/transport/beast.hpp> against the loopback server of loopback_server.hpp (plain and TLS).
 // Self-contained: no emulator, no network beyond 127.0.0.1 / ::1.
 
 #include <genesys/transport/beast.hpp>
 
+#include "../heap_scan.hpp"
 #include "adapters_support.hpp"
 #include "adapters_tls.hpp"
 #include "loopback_server.hpp"
@@ -33,6 +35,7 @@ using namespace std::chrono_literals;
 // ---- the loopback server: see loopback_server.hpp ----------------------------------------------
 
 using genesys_adapters_test::drop;
+using genesys_adapters_test::forgetful_server;
 using genesys_adapters_test::garbage;
 using genesys_adapters_test::hang;
 using genesys_adapters_test::loopback_server;
@@ -40,6 +43,7 @@ using genesys_adapters_test::ok;
 using genesys_adapters_test::refusing_port;
 using genesys_adapters_test::reply;
 using genesys_adapters_test::reply_then_close;
+using genesys_adapters_test::reply_then_close_notify;
 using genesys_adapters_test::reset_after_head;
 using genesys_adapters_test::step;
 
@@ -629,6 +633,24 @@ TEST_CASE("beast: https reconnects when the server closed the idle TLS connectio
     CHECK(server.requests().size() == 4);
 }
 
+TEST_CASE("beast: https: an idle connection the server closed with close_notify is not used for a POST")
+{
+    const auto id = make_identity("IP:127.0.0.1");
+    const temp_pem ca(id.cert_pem);
+    loopback_server server({reply_then_close_notify(ok("one")), reply(ok("two"))}, server_context(id));
+    genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .ca_file = ca.path.string()}};
+    CHECK(body_of(t.send(get(server.url("/1", true)))) == "one");
+    REQUIRE(server.wait_for_closes(1)); // close_notify, then the TCP close, both sent
+    // A POST (every OAuth token request) is never resent once it may have reached the server:
+    // it succeeds only if the connection the server closed is not written to.
+    auto r = t.send(make_request(genesys::http_method::post, server.url("/oauth/token", true),
+                                 {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                 "grant_type=client_credentials"));
+    CHECK(body_of(r) == "two");
+    CHECK(server.accepts() == 2);
+    CHECK(server.requests().size() == 2);
+}
+
 TEST_CASE("beast: a missing ca_file is an error code, not an exception")
 {
     genesys::beast_transport t{{.connect_timeout = 5000ms,
@@ -802,4 +824,41 @@ TEST_CASE("beast: a request with a framing or hop-by-hop field is refused before
     // A field that merely contains one of those names is fine.
     CHECK(body_of(t.send(make_request(genesys::http_method::get, server.url("/y"), {{"X-Connection-Id", "7"}}))) ==
           "fine");
+}
+
+namespace {
+
+/// A GET carrying `Bearer <token>`, built without a temporary copy of the token.
+genesys::http_request bearer_get(std::string url, const std::string& token)
+{
+    genesys::http_request req;
+    req.url = std::move(url);
+    std::string value;
+    value.reserve(token.size() + 8);
+    value.append("Bearer ").append(token);
+    req.headers.add("Authorization", std::move(value));
+    return req;
+}
+
+} // namespace
+
+TEST_CASE("beast: a sent token is nowhere in the process's memory once the call is done, freed memory included" *
+          doctest::skip(heap_scan::unsupported))
+{
+    for (const bool tls : {false, true}) {
+        CAPTURE(tls);
+        forgetful_server server(ok("fine"), tls ? server_context(make_identity("IP:127.0.0.1")) : nullptr);
+        heap_scan::secret s;
+        {
+            genesys::beast_transport t{{.connect_timeout = 5000ms, .timeout = 5000ms, .verify_peer = false}};
+            auto req = bearer_get(server.url("/api/v2/tokens/me"), s.token);
+            CHECK(heap_scan::contains(s.needle)); // the scan finds it while the caller holds it
+            CHECK(body_of(t.send(req)) == "fine");
+            CHECK(body_of(t.send(req)) == "fine"); // and on the kept-alive connection
+            CHECK(server.answered() == 2);
+            genesys::detail::wipe(req.headers.begin()->value); // the caller's own copy
+        }
+        genesys::detail::wipe(s.token);
+        CHECK_FALSE(heap_scan::contains(s.needle));
+    }
 }

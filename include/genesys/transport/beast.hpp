@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_BEAST_HPP
 #define GENESYS_TRANSPORT_BEAST_HPP
 
@@ -26,9 +27,13 @@ namespace genesys {
 
     `send` blocks the calling thread; no thread is started. It keeps the connection open when
     the response allows it and reuses it for the next request to the same scheme, host and port.
-    When a reused connection turns out to have been closed by the server (the write fails, or the
-    response ends before its first byte with end of stream or a reset), it reconnects once and
-    resends: for any method when the write failed, only for GET, HEAD, PUT and DELETE otherwise.
+    Before it is reused, an idle connection is checked without blocking: one the server closed,
+    or on which anything arrived unasked (a TLS `close_notify` included), is replaced by a new
+    one. When a reused connection still turns out to have been closed by the server (the write
+    fails, or the response ends before its first byte with end of stream or a reset), it
+    reconnects once and resends: for any method when the write failed, only for GET, HEAD, PUT
+    and DELETE otherwise. The copy of the request it writes (a token in its fields included) is
+    zeroed before it is freed.
 
     It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables are
     ignored and every connection goes straight to the URL's host.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_BEAST_ASYNC_HPP
 #define GENESYS_TRANSPORT_BEAST_ASYNC_HPP
 
@@ -10,6 +11,7 @@
 /// `genesys::tokens_beast` does both.
 
 #include <genesys/async_transport.hpp>
+#include <genesys/detail/ascii.hpp>
 #include <genesys/detail/async_post.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
@@ -33,13 +35,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
@@ -64,9 +67,20 @@
 
 namespace genesys {
 
+class beast_async_transport;
+
 namespace detail {
 
 class beast_async_pool;
+struct beast_async_test_access;
+
+/** A stand-in for the resolution of host names (a test seam, see `beast_async_test_access`):
+    called on the connection's strand with the host and port instead of Asio's resolver; it
+    must call `done` exactly once, from any thread, before the execution context is destroyed.
+*/
+using beast_async_resolve_fn = std::function<void(
+    const std::string& host, std::uint16_t port,
+    std::function<void(boost::system::error_code, std::vector<boost::asio::ip::tcp::endpoint>)> done)>;
 
 /// One pooled connection: a strand that every use of its streams runs on, the streams (none
 /// while closed), and the read buffer. Owned by the pool while idle, by the operation using it
@@ -78,7 +92,7 @@ public:
     using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
     explicit beast_async_connection(const boost::asio::any_io_executor& ex)
-        : strand_(boost::asio::make_strand(ex)), resolver_(strand_)
+        : strand_(boost::asio::make_strand(ex)), resolver_(strand_), timer_(strand_)
     {
     }
     beast_async_connection(const beast_async_connection&) = delete;
@@ -113,14 +127,15 @@ public:
         beast_visit_stream(tls_, plain_, f);
     }
 
-    /** Closes the socket (a pending operation on it completes with `operation_aborted`) and
-        cancels a pending resolve. The stream objects and the buffer stay: a pending operation
-        still refers to them; `reset` destroys them once nothing is pending. Never fails.
+    /** Closes the socket (a pending operation on it completes with `operation_aborted`), cancels
+        a pending resolve and the wait for it. The stream objects and the buffer stay: a pending
+        operation still refers to them; `reset` destroys them once nothing is pending. Never fails.
     */
     void close() noexcept
     {
         boost::system::error_code ignored;
         resolver_.cancel();
+        timer_.cancel();
         if (tls_ || plain_) {
             auto& s = lowest().socket();
             s.shutdown(tcp::socket::shutdown_both, ignored);
@@ -146,6 +161,7 @@ public:
 
     boost::asio::any_io_executor strand_;
     tcp::resolver resolver_;
+    boost::asio::steady_timer timer_; ///< bounds the wait for a resolve (which cannot be interrupted)
     std::optional<plain_stream> plain_{};
     std::optional<tls_stream> tls_{};
     boost::beast::flat_buffer buffer_{};
@@ -164,7 +180,12 @@ public:
 
     beast_async_op(const beast_async_op&) = delete;
     beast_async_op& operator=(const beast_async_op&) = delete;
-    virtual ~beast_async_op() = default;
+    /// The request's copies of the token (or secret) it carried are zeroed before they are freed.
+    virtual ~beast_async_op()
+    {
+        beast_wipe_request(request_);
+        wipe(wire_);
+    }
 
     /// The cancellation slot's entry point; any thread.
     void cancel(boost::asio::cancellation_type_t type);
@@ -172,9 +193,10 @@ public:
 protected:
     beast_async_op() = default;
 
-    /// Hands the result to the handler, through its executor: posted when `post`, else
-    /// dispatched. Called exactly once, never from inside `async_send`.
-    virtual void deliver(boost::system::error_code ec, http_response response, bool post) = 0;
+    /// Hands the result to the handler: posted to the I/O executor, and from there dispatched to
+    /// the handler's (`post_to_handler`). Called exactly once, never from inside `async_send`.
+    /// On failure `response` is empty but for `body`, the transport's text about the failure.
+    virtual void deliver(boost::system::error_code ec, http_response response) = 0;
 
 private:
     friend class beast_async_pool;
@@ -187,6 +209,7 @@ private:
     beast_url url_{};
     std::string key_{};
     beast_request request_{};
+    std::string wire_{}; ///< `request_` as written: one buffer, never copied by the streams
     http_method method_ = http_method::get;
     bool idempotent_ = true;
 
@@ -201,6 +224,9 @@ private:
     // On the connection's strand only, while active.
     std::shared_ptr<beast_async_pool> pool_{}; ///< while active
     bool reused_ = false;
+    bool resolving_ = false;        ///< waiting for the resolve of `resolve_id_`
+    std::uint64_t resolve_id_ = 0;  ///< the resolve under way; a result for another is dropped
+    std::string_view step_ = "connect to"; ///< what is being done, for the failure's text
     int attempt_ = 0;
     bool first_head_ = true;
     clock::time_point deadline_{};
@@ -213,6 +239,9 @@ private:
     void start();
     void begin_attempt();
     void connect();
+    void on_resolve_result(std::uint64_t id, boost::system::error_code ec,
+                           std::vector<boost::asio::ip::tcp::endpoint> endpoints);
+    void on_resolve_timer(std::uint64_t id, boost::system::error_code ec);
     void on_resolved(boost::system::error_code ec);
     void on_connected(boost::system::error_code ec);
     void on_handshake(boost::system::error_code ec);
@@ -222,8 +251,9 @@ private:
     void on_head(boost::system::error_code ec);
     bool resend_if_stale(boost::system::error_code ec, bool may_resend);
     void on_body(boost::system::error_code ec);
-    /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled).
-    void fail(boost::system::error_code ec);
+    /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled), the
+    /// text saying what was being done (`step_`), where, `ec`'s message and `detail`.
+    void fail(boost::system::error_code ec, std::string_view detail = {});
     /// Gives the connection back (kept or closed) and completes.
     void finish(boost::system::error_code ec, bool keep);
     /// True (and the operation completed) when a cancellation came in.
@@ -255,6 +285,11 @@ public:
 
     const beast_async_options& options() const noexcept { return options_; }
 
+    /// The stand-in for name resolution, if one was set (tests); else empty.
+    const beast_async_resolve_fn& resolve_hook() const noexcept { return resolve_hook_; }
+    /// Sets it; only before the first send.
+    void set_resolve_hook(beast_async_resolve_fn fn) { resolve_hook_ = std::move(fn); }
+
     /// Starts `op`: on an idle connection, on a new one when the host has fewer than
     /// `max_connections`, else at the back of the host's queue.
     void submit(const std::shared_ptr<beast_async_op>& op)
@@ -283,7 +318,7 @@ public:
         if (conn)
             post_start(op);
         else
-            op->deliver(boost::asio::error::operation_aborted, {}, true);
+            op->deliver(boost::asio::error::operation_aborted, {});
     }
 
     /// Called on the connection's strand when `op` is done with its connection: hands it, kept
@@ -345,7 +380,7 @@ public:
             }
         }
         if (!conn) {
-            op.deliver(boost::asio::error::operation_aborted, {}, true);
+            op.deliver(boost::asio::error::operation_aborted, {});
             return;
         }
         boost::asio::post(conn->strand(), [conn, generation] {
@@ -416,6 +451,7 @@ private:
     std::map<std::string, host_entry, std::less<>> hosts_;
     std::optional<boost::asio::ssl::context> tls_;
     boost::system::error_code tls_error_;
+    beast_async_resolve_fn resolve_hook_{};
 };
 
 inline void beast_async_op::cancel(boost::asio::cancellation_type_t type)
@@ -450,14 +486,15 @@ inline void beast_async_op::start()
     const auto now = clock::now();
     deadline_ = beast_deadline_after(now, pool_->options().timeout);
     attempt_ = 0;
-    // A kept-alive connection is peeked at (one non-blocking recv) before it is reused, unless it
-    // was handed back less than a second ago and the request may be sent again: then a server
-    // that has closed it shows as a failed write or an empty read, and the request goes out once
-    // more on a new connection (on_written, on_head). The peek also finds bytes a server sent
-    // unasked while the connection sat idle (a 408 before closing it: servers send one after
-    // seconds of idleness, not within one).
+    // A kept-alive connection is checked (one non-blocking peek, and what TLS holds) before it is
+    // reused, unless it was handed back less than a second ago and the request may be sent
+    // again: then a server that has closed it shows as a failed write or an empty read, and the
+    // request goes out once more on a new connection (on_written, on_head). The check also finds
+    // bytes a server sent unasked while the connection sat idle (a 408 before closing it, a TLS
+    // close_notify: servers send them after seconds of idleness, not within one).
     if (conn_->is_open() && (!idempotent_ || now - conn_->released_at >= std::chrono::seconds(1)) &&
-        !beast_idle_connection_usable(conn_->lowest().socket(), conn_->buffer_, conn_->tls_.has_value()))
+        !beast_idle_connection_usable(conn_->lowest().socket(), conn_->buffer_,
+                                      conn_->tls_ ? conn_->tls_->native_handle() : nullptr))
         conn_->close(); // closed by the server while idle: connect anew
     begin_attempt();
 }
@@ -476,6 +513,7 @@ inline void beast_async_op::connect()
     namespace asio = boost::asio;
     using tcp = asio::ip::tcp;
     const auto now = clock::now();
+    step_ = "connect to";
     if (now >= deadline_)
         return fail(boost::beast::error::timeout);
     connect_deadline_ = std::min(deadline_, beast_deadline_after(now, pool_->options().connect_timeout));
@@ -489,27 +527,74 @@ inline void beast_async_op::connect()
         endpoints_.emplace_back(address, url_.port);
         return on_resolved({});
     }
-    // getaddrinfo cannot be interrupted: its time counts against the deadline, checked after it.
+    // getaddrinfo cannot be interrupted, so the operation does not wait for it: the connect
+    // deadline (a timer) or a cancellation (which closes the connection, cancelling the timer)
+    // ends the wait at once, and a result that comes after is dropped.
+    step_ = "resolve";
+    resolving_ = true;
+    const std::uint64_t id = ++resolve_id_;
+    conn_->timer_.expires_at(connect_deadline_);
+    conn_->timer_.async_wait(
+        on_strand([id](beast_async_op& self, boost::system::error_code ec) { self.on_resolve_timer(id, ec); }));
+    if (const auto& hook = pool_->resolve_hook()) {
+        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(conn_->strand());
+        hook(url_.host, url_.port,
+             [self = shared_from_this(), work, id](boost::system::error_code ec, std::vector<tcp::endpoint> eps) {
+                 asio::post(work->get_executor(), [self, id, ec, eps = std::move(eps)]() mutable {
+                     self->on_resolve_result(id, ec, std::move(eps));
+                 });
+                 work->reset(); // the post keeps the context busy from here
+             });
+        return;
+    }
     conn_->resolver_.async_resolve(
         url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
-        on_strand([](beast_async_op& self, boost::system::error_code ec, const tcp::resolver::results_type& results) {
+        on_strand([id](beast_async_op& self, boost::system::error_code ec, const tcp::resolver::results_type& results) {
+            std::vector<tcp::endpoint> eps;
             for (const auto& entry : results)
-                self.endpoints_.push_back(entry.endpoint());
-            self.on_resolved(ec);
+                eps.push_back(entry.endpoint());
+            self.on_resolve_result(id, ec, std::move(eps));
         }));
+}
+
+// The resolver's answer: dropped when the wait for it already ended (deadline, cancellation).
+inline void beast_async_op::on_resolve_result(std::uint64_t id, boost::system::error_code ec,
+                                              std::vector<boost::asio::ip::tcp::endpoint> endpoints)
+{
+    if (!resolving_ || id != resolve_id_)
+        return; // late: the operation completed without it
+    resolving_ = false;
+    conn_->timer_.cancel();
+    endpoints_ = std::move(endpoints);
+    on_resolved(ec);
+}
+
+// The end of the wait for the resolver: the connect deadline passed, or the connection was
+// closed (a cancellation). Nothing when the answer came first.
+inline void beast_async_op::on_resolve_timer(std::uint64_t id, boost::system::error_code ec)
+{
+    if (!resolving_ || id != resolve_id_)
+        return;
+    resolving_ = false;
+    if (stop_if_cancelled())
+        return;
+    fail(ec ? ec : boost::system::error_code(boost::beast::error::timeout));
 }
 
 inline void beast_async_op::on_resolved(boost::system::error_code ec)
 {
     if (stopped(ec))
         return;
+    step_ = "connect to";
     if (clock::now() >= connect_deadline_)
         return fail(boost::beast::error::timeout);
     boost::asio::ssl::context* ctx = nullptr;
     if (url_.tls) {
         std::string why;
-        if (auto tec = pool_->tls_context(ctx, why))
-            return fail(tec);
+        if (auto tec = pool_->tls_context(ctx, why)) {
+            step_ = "TLS setup for";
+            return fail(tec, why);
+        }
     }
     try {
         if (url_.tls)
@@ -519,6 +604,7 @@ inline void beast_async_op::on_resolved(boost::system::error_code ec)
         // A typical response (head and a TokenInfo body) in one read, not 512 bytes at a time.
         conn_->buffer_.reserve(8192);
     } catch (const boost::system::system_error& e) { // SSL_new failed
+        step_ = "set up a connection to";
         return fail(e.code());
     }
     conn_->arm(connect_deadline_);
@@ -537,8 +623,11 @@ inline void beast_async_op::on_connected(boost::system::error_code ec)
     if (!url_.tls)
         return write();
     std::string_view what;
-    if (auto tec = beast_prepare_tls(conn_->tls_->native_handle(), url_, pool_->options().verify_peer, what))
+    if (auto tec = beast_prepare_tls(conn_->tls_->native_handle(), url_, pool_->options().verify_peer, what)) {
+        step_ = what;
         return fail(tec);
+    }
+    step_ = "TLS handshake with";
     conn_->arm(connect_deadline_);
     conn_->tls_->async_handshake(boost::asio::ssl::stream_base::client,
                                  on_strand([](beast_async_op& self, boost::system::error_code hec) {
@@ -548,19 +637,22 @@ inline void beast_async_op::on_connected(boost::system::error_code ec)
 
 inline void beast_async_op::on_handshake(boost::system::error_code ec)
 {
-    if (stopped(ec))
+    if (stop_if_cancelled())
         return;
+    if (ec)
+        return fail(ec, beast_tls_handshake_detail(conn_->tls_->native_handle(), pool_->options().verify_peer));
     write();
 }
 
 inline void beast_async_op::write()
 {
+    step_ = "write request to";
     conn_->arm(deadline_);
     conn_->with_stream([&](auto& s) {
-        boost::beast::http::async_write(s, request_,
-                                        on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
-                                            self.on_written(ec);
-                                        }));
+        boost::asio::async_write(s, boost::asio::buffer(wire_),
+                                 on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
+                                     self.on_written(ec);
+                                 }));
     });
 }
 
@@ -579,6 +671,7 @@ inline void beast_async_op::on_written(boost::system::error_code ec)
 
 inline void beast_async_op::read_head()
 {
+    step_ = "read response from";
     const auto& o = pool_->options();
     beast_init_parser(parser_, method_, o.max_header_size, o.max_response_bytes);
     conn_->with_stream([&](auto& s) {
@@ -636,12 +729,16 @@ inline void beast_async_op::on_body(boost::system::error_code ec)
     finish({}, keep);
 }
 
-inline void beast_async_op::fail(boost::system::error_code ec)
+inline void beast_async_op::fail(boost::system::error_code ec, std::string_view detail)
 {
-    if (cancelled_.load())
+    if (cancelled_.load()) {
         ec = boost::asio::error::operation_aborted;
-    response_ = {};
+        detail = {};
+    }
     parser_.reset();
+    response_ = {};
+    const auto& o = pool_->options();
+    response_.body = beast_failure_text(step_, url_, ec, detail, o.connect_timeout, o.timeout);
     finish(beast_reported_error(ec), false);
 }
 
@@ -650,7 +747,7 @@ inline void beast_async_op::finish(boost::system::error_code ec, bool keep)
     auto self = shared_from_this();
     auto pool = std::move(pool_);
     pool->release(*this, keep);
-    deliver(ec, ec ? http_response{} : std::move(response_), false);
+    deliver(ec, std::move(response_));
 }
 
 /// The slot's handler: holds the operation weakly (the slot belongs to the caller).
@@ -686,24 +783,20 @@ public:
     }
 
 private:
-    void deliver(boost::system::error_code ec, http_response response, bool post) override
+    void deliver(boost::system::error_code ec, http_response response) override
     {
-        auto ex = work_.get_executor();
         auto call = [handler = std::move(handler_), slot = slot_, ec, response = std::move(response)]() mutable {
             if (slot.is_connected())
                 slot.clear(); // on the handler's executor, where the caller emits its signals
             std::move(handler)(ec, std::move(response));
         };
-        if (post)
-            post_to_handler(io_, ex, std::move(call));
-        else
-            boost::asio::dispatch(ex, std::move(call));
-        work_.reset();
+        post_to_handler(io_, work_.get_executor(), std::move(call));
+        work_.reset(); // after the post: the posted function keeps the context busy from here
     }
 
     Handler handler_;
     boost::asio::executor_work_guard<executor_type> work_;
-    boost::asio::any_io_executor io_; // posted to first when the handler's executor cannot be
+    boost::asio::any_io_executor io_; // posted to first, then dispatched to the handler's executor
     slot_type slot_;
 };
 
@@ -718,15 +811,22 @@ struct beast_async_initiation {
         using op_type = beast_async_send_op<std::decay_t<Handler>>;
         auto op = std::make_shared<op_type>(std::forward<Handler>(handler), executor);
         beast_async_op& base = *op;
-        auto fail_now = [&](boost::system::error_code ec) { base.deliver(ec, {}, true); };
+        auto fail_now = [&](boost::system::error_code ec, std::string why) {
+            http_response text;
+            text.body = std::move(why);
+            base.deliver(ec, std::move(text));
+        };
         if (!pool)
-            return fail_now(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted));
+            return fail_now(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted),
+                            "the transport was moved from");
         auto url = parse_beast_url(request.url);
         if (!url)
-            return fail_now(url.error());
+            return fail_now(url.error(),
+                            "invalid URL: expected http:// or https://, a host, an optional port and a path");
         std::string why;
         if (auto ec = beast_build_request(request, *url, pool->options().keep_alive, base.request_, why))
-            return fail_now(ec);
+            return fail_now(ec, std::move(why));
+        beast_serialize_request(base.request_, base.wire_);
         base.pool_weak_ = pool;
         base.method_ = request.method;
         base.idempotent_ = request.method != http_method::post && request.method != http_method::patch;
@@ -749,8 +849,10 @@ struct beast_async_initiation {
     the next connection freed. When a reused connection turns out to have been closed by the
     server while idle (seen before sending, or the write fails, or the response ends before its
     first byte with end of stream or a reset), it reconnects and sends once more: for any method
-    when the write failed, only for GET, HEAD, PUT and DELETE otherwise. A failure on a fresh
-    connection is returned as is.
+    when the write failed, only for GET, HEAD, PUT and DELETE otherwise. Before a POST or PATCH
+    (or any request on a connection idle for a second or more) the idle connection is checked:
+    one the server closed, or on which anything arrived unasked (a TLS `close_notify` included),
+    is replaced by a new one. A failure on a fresh connection is returned as is.
 
     It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables
     are ignored and every connection goes straight to the URL's host. `https` verifies the
@@ -855,8 +957,9 @@ public:
         Cancellation (the handler's associated cancellation slot): any cancellation type removes a
         request still waiting for a connection; terminal cancellation of a request under way closes
         its connection (it cannot be reused mid-response). Either way the send completes with
-        `boost::asio::error::operation_aborted`. A request that completed meanwhile completes
-        normally.
+        `boost::asio::error::operation_aborted` at once, also while the host name is being resolved
+        (the resolver's late answer is dropped; `getaddrinfo` itself cannot be interrupted and
+        ends on Asio's resolver thread). A request that completed meanwhile completes normally.
 
         @param request The request; its `url` is absolute, `http://` or `https://`.
         @param token The completion token: a callback, `use_future`, `use_awaitable`,
@@ -867,13 +970,18 @@ public:
         owns (`Host`, `Content-Length`, `Transfer-Encoding`, `Trailer`, `Connection`,
         `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`) or one too long for Beast
         (nothing is sent); `boost::beast::error::timeout` when `timeout` or `connect_timeout`
-        passed; `errc::message_size` for a body over `max_response_bytes` or a head over
+        passed (resolving the host name included: the send does not wait for the resolver past
+        them); `errc::message_size` for a body over `max_response_bytes` or a head over
         `max_header_size`; `operation_aborted` when cancelled; `errc::operation_not_permitted`
         on a moved-from transport; otherwise the `boost::asio`, `boost::asio::ssl` or
         `boost::beast` code of the network failure. As for `beast_transport`, a TLS failure
         (certificate or host name verification included) is of the `"asio.ssl"` category and is
         never retried by the library; refused, reset and closed connections and timeouts are
-        worth a retry.
+        worth a retry. With an error, `response.status` is 0 and `response.body` holds the
+        transport's own text about the failure, as `beast_transport::last_error_message()` does:
+        what it was doing, where, and the stack's message, e.g. `"TLS handshake with
+        127.0.0.1:8443: certificate verify failed (SSL routines) (certificate: self-signed
+        certificate)"`.
 
         Thread safety: may be called from any thread, also concurrently.
     */
@@ -895,11 +1003,28 @@ public:
     std::size_t queued_requests() const { return pool_ ? pool_->queued() : 0; }
 
 private:
+    friend struct detail::beast_async_test_access;
+
     executor_type executor_;
     std::shared_ptr<detail::beast_async_pool> pool_;
 };
 
 static_assert(async_transport<beast_async_transport>);
+
+namespace detail {
+
+/// The tests' way into a transport: not part of the API.
+struct beast_async_test_access {
+    /// Makes `t` and its copies resolve host names through `fn` instead of Asio's resolver (see
+    /// `beast_async_resolve_fn`). Only before the first send.
+    static void set_resolver(beast_async_transport& t, beast_async_resolve_fn fn)
+    {
+        if (t.pool_)
+            t.pool_->set_resolve_hook(std::move(fn));
+    }
+};
+
+} // namespace detail
 
 } // namespace genesys
 

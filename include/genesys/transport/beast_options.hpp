@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_BEAST_OPTIONS_HPP
 #define GENESYS_TRANSPORT_BEAST_OPTIONS_HPP
 
@@ -30,8 +31,9 @@ struct beast_options {
 
     /// Time allowed to resolve the host, connect and complete the TLS handshake; never more than
     /// what is left of `timeout`. Zero or less: only `timeout` applies. Name resolution cannot be
-    /// interrupted (a blocking `getaddrinfo`; the asynchronous transport runs it on Asio's resolver
-    /// thread): its time counts, and is checked after it.
+    /// interrupted (a blocking `getaddrinfo`): `beast_transport` counts its time and checks it
+    /// after it; `beast_async_transport` (which runs it on Asio's resolver thread) stops waiting
+    /// for it at the deadline, and drops its late answer.
     std::chrono::milliseconds connect_timeout{10'000};
 
     /// Time allowed for a request once it has a connection: connecting (or reconnecting once), the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_CURL_HPP
 #define GENESYS_TRANSPORT_CURL_HPP
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_THREADED_HPP
 #define GENESYS_TRANSPORT_THREADED_HPP
 
@@ -29,6 +30,7 @@
 /// ```
 
 #include <genesys/async_transport.hpp>
+#include <genesys/detail/ascii.hpp>
 #include <genesys/detail/async_post.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/error_code.hpp>
@@ -64,6 +66,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -112,10 +115,18 @@ struct threaded_op_base {
     }
     threaded_op_base(const threaded_op_base&) = delete;
     threaded_op_base& operator=(const threaded_op_base&) = delete;
-    virtual ~threaded_op_base() = default;
+    /// The copy's token or secret (in a field or the body) does not outlive it in freed memory.
+    virtual ~threaded_op_base()
+    {
+        for (auto& h : request.headers)
+            wipe(h.value);
+        wipe(request.body);
+        wipe(request.url);
+    }
 
-    /// The request, copied: the caller's may be gone before the blocking send ends.
-    const http_request request;
+    /// The request, copied: the caller's may be gone before the blocking send ends. Only read
+    /// until the destructor zeroes it.
+    http_request request;
     const std::shared_ptr<threaded_registry> registry;
 
     // Guarded by registry->mutex.
@@ -304,13 +315,14 @@ struct threaded_completion {
     }
 };
 
-/// One send's handler side: the handler and the work it keeps on its executor.
+/// One send's handler side: the handler and the work it keeps on its executor and on the I/O
+/// executor (where its completion is posted first).
 template <class Handler, class Executor>
 class threaded_op final : public threaded_op_base {
 public:
     threaded_op(const http_request& req, std::shared_ptr<threaded_registry> reg, Handler&& handler,
                 const Executor& ex, const boost::asio::any_io_executor& io)
-        : threaded_op_base(req, std::move(reg)), handler_(std::move(handler)), work_(ex), io_(io)
+        : threaded_op_base(req, std::move(reg)), handler_(std::move(handler)), work_(ex), io_work_(io), io_(io)
     {
     }
 
@@ -323,19 +335,22 @@ public:
     std::unique_ptr<threaded_leftover> abandon_locked() noexcept override
     {
         done = true;
-        using both = std::pair<std::optional<Handler>, std::optional<work_type>>;
+        using all = std::tuple<std::optional<Handler>, std::optional<work_type>, std::optional<io_work_type>>;
         std::unique_ptr<threaded_leftover> out;
         try {
-            out = std::make_unique<threaded_leftover_of<both>>(both{std::move(handler_), std::move(work_)});
+            out = std::make_unique<threaded_leftover_of<all>>(
+                all{std::move(handler_), std::move(work_), std::move(io_work_)});
         } catch (...) {
         }
         handler_.reset();
         work_.reset();
+        io_work_.reset();
         return out;
     }
 
 private:
     using work_type = boost::asio::executor_work_guard<Executor>;
+    using io_work_type = boost::asio::executor_work_guard<boost::asio::any_io_executor>;
 
     void post_done(boost::system::error_code ec, http_response&& response) noexcept override
     {
@@ -346,12 +361,14 @@ private:
             // Out of memory: the handler is destroyed, never invoked.
         }
         handler_.reset();
-        work_.reset(); // after the post: the posted handler keeps the context busy from here
+        work_.reset(); // after the post: the posted handler keeps the contexts busy from here
+        io_work_.reset();
     }
 
     std::optional<Handler> handler_;
     std::optional<work_type> work_;
-    boost::asio::any_io_executor io_; // posted to first when the handler's executor cannot be
+    std::optional<io_work_type> io_work_;
+    boost::asio::any_io_executor io_; // posted to first, then dispatched to the handler's executor
 };
 
 /// Installed in the handler's cancellation slot.
@@ -466,7 +483,7 @@ public:
         const std::shared_ptr<threaded_op_base> op = std::move(op_);
         std::unique_ptr<Transport> transport = std::move(transport_);
         boost::system::result<http_response> sent{http_response{}};
-        std::string what; // send_through's detail: an async completion has no room for it
+        std::string what; // send_through's detail, handed over in the response's body on failure
         try {
             if (op->is_done()) { // cancelled while it waited: give the transport to the next send
                 threaded_release(pool_, std::move(transport));
@@ -493,10 +510,13 @@ public:
         // idle. cancel() can no longer reach it once `running` is cleared.
         op->stop_running();
         threaded_release(pool_, std::move(transport)); // null (the factory failed): the slot goes back
-        if (sent)
+        if (sent) {
             op->complete({}, std::move(*sent));
-        else
-            op->complete(sent.error(), http_response{});
+        } else {
+            http_response text; // the transport's own words about the failure
+            text.body = std::move(what);
+            op->complete(sent.error(), std::move(text));
+        }
     }
 
 private:
@@ -533,8 +553,9 @@ struct threaded_initiation {
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         auto ex = boost::asio::get_associated_executor(handler, io);
         using executor = decltype(ex);
-        // The registry of the context the completion is posted to (see post_to_handler).
-        auto registry = posts_directly<executor> ? threaded_registry_for(ex) : threaded_registry_for(io);
+        // The registry of the context the completion is posted to: the I/O executor's (see
+        // post_to_handler), from which it is dispatched to the handler's.
+        auto registry = threaded_registry_for(io);
         auto op = std::make_shared<threaded_op<handler_type, executor>>(request, std::move(registry),
                                                                         std::move(handler), ex, io);
         if (slot.is_connected())
@@ -576,7 +597,8 @@ struct threaded_initiation {
     Each `async_send` copies the request and posts the blocking `send` to the pool executor given
     at construction; its completion is delivered on the handler's associated executor (by
     default the I/O executor given at construction), never on a pool thread unless the handler
-    asks for one, and never from inside `async_send`.
+    asks for one, and never from inside `async_send`. The copy of the request is zeroed (fields,
+    body and URL) before it is freed, so a token it carried does not stay in freed memory.
 
     A blocking transport is one connection and is not thread-safe, so `threaded_transport` keeps
     a set of them, made by the factory you give: a send takes an idle transport, or makes a new
@@ -599,9 +621,12 @@ struct threaded_initiation {
 
     Lifetime: the transports and the sends' state are shared by the `threaded_transport` and the
     sends under way. Destroying the `threaded_transport` does not cancel anything: the sends under
-    way end on the pool and are delivered. Destroying (or shutting down) the execution context of
-    a handler's executor destroys the handler of each send still under way without invoking it;
-    the blocking send ends on the pool and its result is dropped. The pool (the context of the
+    way end on the pool and are delivered. A completion is posted to the I/O executor and from
+    there dispatched to the handler's executor, and each send keeps work on both: destroying (or
+    shutting down) the I/O executor's execution context destroys the handler of each send still
+    under way without invoking it; the blocking send ends on the pool and its result is dropped.
+    A handler bound to the executor of another context needs that context alive until it has
+    run, as for any Asio operation. The pool (the context of the
     pool executor) must outlive every send; a send still queued on the pool when the pool is
     destroyed completes with `operation_aborted`.
 
@@ -722,7 +747,10 @@ public:
         holds it), else the failure: the transport's code, `genesys::errc::transport_exception`
         for a transport or factory that threw, `boost::asio::error::operation_aborted` when
         cancelled (terminal cancellation of the associated slot) or when the pool dropped the
-        send, `errc::operation_not_permitted` for a moved-from `threaded_transport`.
+        send, `errc::operation_not_permitted` for a moved-from `threaded_transport`. With an
+        error from the transport or the factory, `response.body` holds their own text about it
+        (`Transport::last_error_message()` when it has one, an exception's `what()`); otherwise
+        `response` is empty.
 
         @throws std::bad_alloc when the send's state cannot be allocated (nothing was started);
         `boost::asio::bad_executor` when the handler's executor is empty.

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_DETAIL_BEAST_MESSAGE_HPP
 #define GENESYS_TRANSPORT_DETAIL_BEAST_MESSAGE_HPP
 
 // The Boost.Beast transports' HTTP messages: the request written for an `http_request` (with the
-// refusal of invalid and framing fields), the response parser and its limits, the response head
+// refusal of invalid and framing fields) and its wiping, the response parser and its limits, the response head
 // read back as an `http_response`, and whether the connection may carry the next request.
 
 #include <genesys/http.hpp>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace genesys::detail {
 
@@ -89,6 +91,48 @@ inline boost::system::error_code beast_build_request(const http_request& request
         return invalid;
     }
     return {};
+}
+
+/** Writes `request` as it goes on the wire (request line, fields, blank line, body) into `out`,
+    in one buffer allocated once. Written as one buffer, a request is never copied on its way:
+    over TLS, Beast's `ssl_stream` copies a sequence of small buffers (what Beast's serializer
+    makes of a message) into a buffer of its own, kept by the connection and freed unzeroed,
+    with any token the request carries.
+*/
+inline void beast_serialize_request(const beast_request& request, std::string& out)
+{
+    constexpr std::string_view version = " HTTP/1.1\r\n";
+    const auto method = request.method_string();
+    const auto target = request.target();
+    std::size_t size = method.size() + 1 + target.size() + version.size() + 2 + request.body().size();
+    for (const auto& field : request)
+        size += field.name_string().size() + 2 + field.value().size() + 2;
+    out.clear();
+    out.reserve(size);
+    out.append(method).append(" ").append(target).append(version);
+    for (const auto& field : request)
+        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    out.append("\r\n").append(request.body());
+}
+
+/** Overwrites with zeros the text of `request`'s field values, its target and its body, where
+    Beast keeps them (each field is one allocation of the fields container): a token or secret
+    the request carried does not outlive it in freed memory. Called before the request is
+    destroyed; it is not sent after. Never fails.
+*/
+inline void beast_wipe_request(beast_request& request) noexcept
+{
+    // The views are into storage the request owns and allocated writable: only their constness
+    // is Beast's.
+    auto zero = [](std::string_view text) noexcept {
+        volatile char* p = const_cast<char*>(text.data());
+        for (std::size_t i = 0; i < text.size(); ++i)
+            p[i] = 0;
+    };
+    for (const auto& field : request)
+        zero(field.value());
+    zero(request.target());
+    zero(request.body());
 }
 
 /// A new parser for the response to a `method` request, with the size limits: a HEAD response

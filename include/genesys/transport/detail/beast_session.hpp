@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TRANSPORT_DETAIL_BEAST_SESSION_HPP
 #define GENESYS_TRANSPORT_DETAIL_BEAST_SESSION_HPP
 
 // What `beast_transport` (<genesys/transport/beast.hpp>) sends through: the blocking Boost.Beast
 // connection, its deadlines, keep-alive and TLS handshake.
 
+#include <genesys/detail/ascii.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport/beast_options.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
@@ -19,6 +21,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/ssl/verify_mode.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -29,7 +32,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/errc.hpp>
 #include <boost/system/error_code.hpp>
@@ -139,22 +141,7 @@ private:
 inline boost::system::error_code beast_session::fail(std::string_view what, const beast_url& url,
                                                      boost::system::error_code ec, std::string_view detail)
 {
-    last_error_.assign(what);
-    last_error_ += ' ';
-    const bool v6 = url.host.find(':') != std::string::npos;
-    last_error_ += v6 ? "[" + url.host + "]:" : url.host + ":";
-    last_error_ += std::to_string(url.port);
-    last_error_ += ": ";
-    last_error_ += ec.message();
-    if (!detail.empty()) {
-        last_error_ += " (";
-        last_error_ += detail;
-        last_error_ += ')';
-    }
-    if (ec == boost::beast::error::timeout) {
-        last_error_ += " (connect_timeout " + std::to_string(options_.connect_timeout.count()) + " ms, timeout " +
-                       std::to_string(options_.timeout.count()) + " ms)";
-    }
+    last_error_ = beast_failure_text(what, url, ec, detail, options_.connect_timeout, options_.timeout);
     close(false, clock::time_point::max());
     return beast_reported_error(ec);
 }
@@ -233,7 +220,7 @@ inline boost::system::error_code beast_session::connect(const beast_url& url, cl
 
 inline bool beast_session::idle_connection_usable() noexcept
 {
-    return beast_idle_connection_usable(lowest().socket(), buffer_, tls_.has_value());
+    return beast_idle_connection_usable(lowest().socket(), buffer_, tls_ ? tls_->native_handle() : nullptr);
 }
 
 inline boost::system::result<http_response> beast_session::send(const http_request& request)
@@ -249,8 +236,19 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
         return url.error();
     }
     request_type req;
+    std::string wire; // `req` as written: one buffer, never copied by the streams
+    struct wipe_on_exit { // the request's copies of a token or secret do not outlive the call
+        request_type& r;
+        std::string& w;
+        ~wipe_on_exit()
+        {
+            beast_wipe_request(r);
+            wipe(w);
+        }
+    } wipe_req{req, wire};
     if (auto ec = build_request(request, *url, req))
         return ec;
+    beast_serialize_request(req, wire);
     const bool idempotent = request.method != http_method::post && request.method != http_method::patch;
 
     if (is_open() && (conn_tls_ != url->tls || conn_port_ != url->port || conn_host_ != url->host))
@@ -268,7 +266,9 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
         }
 
         arm(deadline);
-        if (auto ec = run([&](auto handler) { with_stream([&](auto& s) { http::async_write(s, req, handler); }); })) {
+        if (auto ec = run([&](auto handler) {
+                with_stream([&](auto& s) { boost::asio::async_write(s, boost::asio::buffer(wire), handler); });
+            })) {
             if (reused && attempt == 0 && beast_stale_connection_error(ec)) {
                 close(false, deadline);
                 continue;

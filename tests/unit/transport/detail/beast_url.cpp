@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // <genesys/transport/detail/beast_url.hpp>: the Beast adapters' view of a URL (scheme, host,
 // port, target) and the Host field made from it. No I/O.
 #include <genesys/transport/detail/beast_url.hpp>
