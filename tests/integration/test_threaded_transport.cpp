@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Tests of <genesys/transport/threaded.hpp>: a blocking transport (curl) run on a thread pool,
 // against the emulator over loopback; and transports that throw or fail, without a network.
 
@@ -8,9 +9,11 @@
 #pragma clang attribute push(__attribute__((no_sanitize("function"))), apply_to = function)
 #endif
 
+#include <genesys/testing/async_fake_transport.hpp>
 #include <genesys/transport/curl.hpp>
 #include <genesys/transport/threaded.hpp>
 
+#include "../heap_scan.hpp"
 #include "emulator_process.hpp"
 
 #include <doctest/doctest.h>
@@ -25,6 +28,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -34,6 +38,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -41,8 +46,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -195,6 +202,9 @@ TEST_CASE("threaded_transport: a send runs on the pool and completes on the call
                          ok = !e && is_org_body(r);
                      }));
         std::thread runner([&] { other.run(); }); // returns only after the handler: work is tracked
+        // The completion is posted to the I/O executor first, then dispatched to the strand.
+        ioc.restart();
+        ioc.run();
         runner.join();
         CHECK(in_strand);
         CHECK(ok);
@@ -655,6 +665,142 @@ TEST_CASE("threaded_transport: destroying the pool with sends queued on it abort
     REQUIRE(ec.has_value());
     CHECK(*ec == asio::error::operation_aborted);
     CHECK(p->sends_started == 0);
+}
+
+// ---- the transport's own words about a failure --------------------------------------------------
+
+namespace {
+
+/// Fails every send with a code and says why, as a blocking transport with error detail does.
+struct explaining_transport {
+    boost::system::result<http_response> send(const http_request&)
+    {
+        return errc::make_error_code(errc::connection_refused);
+    }
+    std::string_view last_error_message() const noexcept { return "connect to 127.0.0.1:1: Connection refused"; }
+};
+static_assert(genesys::transport_with_error_detail<explaining_transport>);
+
+/// Throws what it is given.
+struct throwing_with_text {
+    boost::system::result<http_response> send(const http_request&) { throw std::runtime_error("the stack says no"); }
+};
+
+template <class Transport>
+std::pair<boost::system::error_code, http_response> send_once(std::function<Transport()> factory)
+{
+    asio::io_context ioc;
+    asio::thread_pool pool(1);
+    genesys::threaded_transport<Transport> t{ioc.get_executor(), pool.get_executor(), std::move(factory), 1};
+    std::optional<std::pair<boost::system::error_code, http_response>> out;
+    t.async_send({http_method::get, "http://127.0.0.1:1/", {}, {}},
+                 [&](boost::system::error_code ec, http_response r) { out.emplace(ec, std::move(r)); });
+    ioc.run();
+    pool.join();
+    REQUIRE(out.has_value());
+    return std::move(*out);
+}
+
+} // namespace
+
+TEST_CASE("threaded_transport: a failure keeps the transport's own text, in the response's body")
+{
+    auto [ec, r] = send_once(std::function<explaining_transport()>([] { return explaining_transport{}; }));
+    CHECK(ec == errc::connection_refused);
+    CHECK(r.status == 0);
+    CHECK(r.body == "connect to 127.0.0.1:1: Connection refused");
+
+    auto [ec2, r2] = send_once(std::function<throwing_with_text()>([] { return throwing_with_text{}; }));
+    CHECK(ec2 == genesys::make_error_code(genesys::errc::transport_exception));
+    CHECK(r2.body == "the stack says no");
+}
+
+// ---- secrets -------------------------------------------------------------------------------------
+
+namespace {
+
+/// Answers 200 and keeps nothing of the request.
+struct forgetful_transport {
+    boost::system::result<http_response> send(const http_request&) { return http_response{200, {}, "fine"}; }
+};
+
+} // namespace
+
+TEST_CASE("threaded_transport: a sent token is nowhere in the process's memory once the send is done" *
+          doctest::skip(heap_scan::unsupported))
+{
+    heap_scan::secret s;
+    {
+        asio::io_context ioc;
+        asio::thread_pool pool(2);
+        genesys::threaded_transport<forgetful_transport> t{ioc.get_executor(), pool.get_executor(), 2};
+        http_request req;
+        req.url = "https://api.mypurecloud.com/api/v2/tokens/me";
+        std::string value; // no temporary copy of the token
+        value.reserve(s.token.size() + 8);
+        value.append("Bearer ").append(s.token);
+        req.headers.add("Authorization", std::move(value));
+        CHECK(heap_scan::contains(s.needle)); // the scan finds it while the caller holds it
+        int answered = 0;
+        for (int i = 0; i < 3; ++i) // one of them waits for a transport
+            t.async_send(req, [&](boost::system::error_code ec, http_response r) {
+                answered += !ec && r.body == "fine";
+            });
+        ioc.run();
+        pool.join();
+        CHECK(answered == 3);
+        genesys::detail::wipe(req.headers.begin()->value); // the caller's own copy
+    }
+    genesys::detail::wipe(s.token);
+    CHECK_FALSE(heap_scan::contains(s.needle));
+}
+
+// ---- the async fake's manual mode ----------------------------------------------------------------
+
+TEST_CASE("async_fake_transport: a send waiting in manual mode keeps the io_context's work")
+{
+    asio::io_context ioc;
+    genesys::testing::async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond(200, "late");
+    const http_request req{http_method::get, "https://api.mypurecloud.com/api/v2/tokens/me", {}, {}};
+    std::optional<std::pair<boost::system::error_code, int>> out;
+    auto record = [&](boost::system::error_code ec, http_response r) { out.emplace(ec, r.status); };
+
+    SUBCASE("run() returns only once complete_next() answered it")
+    {
+        fake.async_send(req, record);
+        REQUIRE(fake.waiting() == 1);
+        std::thread completer([&] {
+            std::this_thread::sleep_for(50ms); // run() is waiting by then (a slow start only hides a failure)
+            CHECK(fake.complete_next());
+        });
+        ioc.run();
+        completer.join();
+        REQUIRE(out.has_value());
+        CHECK_FALSE(out->first);
+        CHECK(out->second == 200);
+    }
+    SUBCASE("and once it was cancelled")
+    {
+        asio::cancellation_signal signal;
+        fake.async_send(req, asio::bind_cancellation_slot(signal.slot(), record));
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(50ms);
+            asio::post(ioc, [&] { signal.emit(asio::cancellation_type::terminal); });
+        });
+        ioc.run();
+        canceller.join();
+        REQUIRE(out.has_value());
+        CHECK(out->first == asio::error::operation_aborted);
+        CHECK(fake.waiting() == 0);
+    }
+    SUBCASE("reset() drops it, and its work")
+    {
+        fake.async_send(req, record);
+        fake.reset();
+        ioc.run(); // returns: nothing waits any more
+        CHECK_FALSE(out.has_value());
+    }
 }
 
 #if defined(__clang__) && __clang_major__ < 17

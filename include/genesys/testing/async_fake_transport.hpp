@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #ifndef GENESYS_TESTING_ASYNC_FAKE_TRANSPORT_HPP
 #define GENESYS_TESTING_ASYNC_FAKE_TRANSPORT_HPP
 
@@ -10,11 +11,13 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
@@ -38,7 +41,10 @@ namespace genesys::testing {
     Each send takes its answer when it starts, and completes with it:
     - at once (the default): posted to the executor, never inline;
     - after a delay (`complete_after`): on a timer, so it can be cancelled while it waits;
-    - when the test says (`manual`): it waits until `complete_next()`.
+    - when the test says (`manual`): it waits until `complete_next()`, keeping work on the
+      executor (and on the handler's), as any Asio operation: `io_context::run()` does not
+      return while a send waits (use `poll()`, or complete or cancel it first). Destroy the
+      fake, its copies and what holds them before the execution context.
 
     A send waiting on its delay or in manual mode honours terminal cancellation of its handler's
     cancellation slot: it completes with `boost::asio::error::operation_aborted`.
@@ -206,9 +212,21 @@ private:
         if (state_->manual) {
             auto slot = boost::asio::get_associated_cancellation_slot(handler);
             const std::uint64_t id = ++state_->next_id;
-            auto shared = std::make_shared<Handler>(std::move(handler));
+            // The send keeps work on its executor and the handler's, as an Asio operation does:
+            // `run()` does not return while it waits.
+            struct pending {
+                Handler handler;
+                boost::asio::executor_work_guard<executor_type> io_work;
+                boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, executor_type>> work;
+            };
+            auto handler_ex = boost::asio::get_associated_executor(handler, ex_);
+            auto shared = std::make_shared<std::optional<pending>>(
+                pending{std::move(handler), boost::asio::make_work_guard(ex_),
+                        boost::asio::make_work_guard(handler_ex)});
             state_->waiting.push_back({id, std::move(answer), [ex = ex_, shared](answer_type a) mutable {
-                                           finish(ex, std::move(*shared), std::move(a));
+                                           std::optional<pending>& p = *shared;
+                                           finish(ex, std::move(p->handler), std::move(a));
+                                           p.reset(); // after the post, which keeps the contexts busy
                                        }});
             if (slot.is_connected()) {
                 slot.assign([st = std::weak_ptr<state>(state_), id](boost::asio::cancellation_type) {
@@ -240,7 +258,12 @@ private:
         auto handler_ex = boost::asio::get_associated_executor(handler, ex_);
         timer->async_wait(boost::asio::bind_cancellation_slot(
             slot, boost::asio::bind_executor(handler_ex, [h = std::move(handler), answer = std::move(answer), timer,
-                                                          ex = ex_](boost::system::error_code ec) mutable {
+                                                          slot, ex = ex_](boost::system::error_code ec) mutable {
+                // The timer's cancellation handler stays in the slot after its wait completes and
+                // refers to the timer, which goes with this function: cleared here (where the
+                // handler's executor runs it, so never during an emit) before it can be called.
+                if (slot.is_connected())
+                    slot.clear();
                 if (ec)
                     answer = ec;
                 finish(ex, std::move(h), std::move(answer));
