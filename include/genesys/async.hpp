@@ -246,8 +246,8 @@ public:
         call_machine& m = *st_->machine;
         if (const auto ended = interrupted(self))
             return step(self, *ended);
-        if (ec)
-            return step(self, m.on_response(boost::system::result<http_response>(ec), {}));
+        if (ec) // the transport's own words about the failure, if it has any, are in the body
+            return step(self, m.on_response(boost::system::result<http_response>(ec), std::move(res.body)));
         step(self, m.on_response(std::move(res), {}));
     }
 

@@ -34,9 +34,12 @@ struct async_send_archetype_handler {
     - an HTTP error status is a normal response (`ec` is empty); `ec` reports only failures to
       deliver the request or read the response, with the same retry classification as for
       `genesys::transport` (see there): a cancelled send is `operation_aborted`, a TLS failure
-      or a body over the limit is never retried;
+      or a body over the limit is never retried; with `ec` set, the response's `body` may hold
+      the stack's own words about the failure (as `last_error_message()` of a blocking
+      transport), which the library puts, secrets removed, in the error's message;
     - the completion handler is invoked exactly once, through its associated executor, and never
-      from inside `async_send` itself;
+      from inside `async_send` itself (the library's transports post it to their I/O executor
+      and dispatch it from there);
     - terminal cancellation of the handler's associated cancellation slot ends the send with
       `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
 

@@ -10,6 +10,7 @@
 #include "fixtures.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -622,6 +623,43 @@ TEST_CASE("call_timeout with several I/O threads: each call ends once, by its an
     CHECK(completions == 6 * rounds);
     CHECK(others == 0);
     CHECK(answered + deadlines == 6 * rounds);
+}
+
+/// Fails every send, saying why in the response's body as the library's transports do.
+struct explaining_async_transport {
+    asio::any_io_executor ex;
+    std::string why;
+
+    asio::any_io_executor get_executor() const { return ex; }
+
+    template <class CompletionToken>
+    auto async_send(const genesys::http_request&, CompletionToken&& token)
+    {
+        return asio::async_initiate<CompletionToken, void(boost::system::error_code, genesys::http_response)>(
+            [](auto handler, asio::any_io_executor ex, std::string why) {
+                genesys::http_response res;
+                res.body = std::move(why);
+                asio::post(ex, asio::append(std::move(handler),
+                                            boost::system::error_code(asio::error::connection_refused), std::move(res)));
+            },
+            token, ex, why);
+    }
+};
+
+TEST_CASE("a transport's own words about a failure reach the error's message, the token removed")
+{
+    // They were dropped: "network error: Connection refused" said nothing of where or why.
+    asio::io_context ioc;
+    explaining_async_transport t{ioc.get_executor(),
+                                 "connect to 127.0.0.1:1: Connection refused (sent test-token-0123456789)"};
+    genesys::async_tokens_api api{t, config("test-token-0123456789")};
+    auto f = api.async_get_tokens_me(asio::use_future);
+    ioc.run();
+    auto r = f.get();
+    REQUIRE(!r.has_value());
+    CHECK(r.error().kind == genesys::error_kind::network);
+    CHECK(r.error().message.find("connect to 127.0.0.1:1: Connection refused") != std::string::npos);
+    CHECK(r.error().message.find("test-token-0123456789") == std::string::npos);
 }
 
 TEST_CASE("destroying the client or the io_context with operations in flight is safe")

@@ -7,24 +7,11 @@
 /// transports.
 
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/execution/blocking.hpp>
-#include <boost/asio/execution/executor.hpp>
-#include <boost/asio/is_executor.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/require.hpp>
 
 #include <utility>
 
 namespace genesys::detail {
-
-/// Whether `boost::asio::post` can submit to `Executor` itself: a standard executor that can be
-/// required to be `blocking.never`, or a Networking TS one. Asio 1.26's `any_completion_executor`
-/// (the executor an `any_completion_handler` associates) cannot, so it is not posted to directly.
-template <class Executor>
-inline constexpr bool posts_directly =
-    (boost::asio::execution::is_executor<Executor>::value &&
-     boost::asio::can_require<Executor, boost::asio::execution::blocking_t::never_t>::value) ||
-    boost::asio::is_executor<Executor>::value;
 
 /// Runs `f` on `handler_ex`, never from inside this call: posted to `io_ex`, and from there
 /// dispatched to `handler_ex`, as Asio completes its own operations (Beast's `async_base`
