@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // genesys-tokens-cpp 0.1.0: a C++20 client for the Genesys Cloud Tokens API, in one header:
 // <genesys/genesys.hpp> (the Tokens client, the models' JSON conversions, OAuth, the token source,
 // the token validator) and the fake transport for tests (<genesys/testing/fake_transport.hpp>).
@@ -53,7 +54,8 @@
 // Each model lists its fields once, as `{json key, member pointer}` pairs in a `model_traits`
 // specialization (<genesys/detail/model_fields.hpp>); encoding and decoding walk that table.
 // Decoding ignores unknown keys, treats a missing key or `null` as "absent", and on a type
-// mismatch reports where it happened (`$.OAuthClient.scope[2]`).
+// mismatch either reports where it happened (`$.OAuthClient.scope[2]`, the strict mode) or leaves
+// that value out (the lenient mode, in which the Tokens API's responses are read).
 
 // ---- begin <genesys/date_time.hpp> ----
 #ifndef GENESYS_DATE_TIME_HPP
@@ -136,17 +138,22 @@ constexpr bool read_time(std::string_view s, std::size_t& pos, int& h, int& m, i
 
 } // namespace detail
 
-/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields.
+/** Parses an ISO-8601 / RFC 3339 instant, as the platform writes `date-time` fields, and the
+    other forms the official Java SDK reads.
 
     @param s `yyyy-MM-ddTHH:mm:ss`, an optional fraction of any length (truncated to
-    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`).
-    @return The instant in UTC; `std::nullopt` for anything else, including impossible dates and
-    instants that an offset or a leap second would move outside the years 0000 to 9999 (which
-    `format_date_time` could not write back).
+    milliseconds) and a zone of `Z` or a numeric offset (`+02:00`, `-0530`). Also accepted, as
+    the Java SDK accepts them: no zone (the time is UTC), a space (or `t`) instead of `T`, and a
+    date alone (`yyyy-MM-dd`, midnight UTC).
+    @return The instant in UTC; `std::nullopt` for anything else (hours or minutes without
+    seconds, a date with a zone but no time, leading or trailing characters), including
+    impossible dates and instants that an offset or a leap second would move outside the years
+    0000 to 9999 (which `format_date_time` could not write back).
 
     @code
     auto t = genesys::parse_date_time("2023-01-01T01:00:00.5+01:00");
     assert(genesys::format_date_time(*t) == "2023-01-01T00:00:00.500Z");
+    assert(genesys::parse_date_time("2023-01-01 00:00:00") == genesys::parse_date_time("2023-01-01"));
     @endcode
 */
 constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
@@ -158,12 +165,13 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
         !detail::read_number(s, pos, 2, 2, mo) || !detail::expect(s, pos, "-") ||
         !detail::read_number(s, pos, 2, 2, d))
         return std::nullopt;
-    if (!detail::expect(s, pos, "T") && !detail::expect(s, pos, "t"))
+    const bool date_only = pos == s.size();
+    if (!date_only && !detail::expect(s, pos, "T") && !detail::expect(s, pos, "t") && !detail::expect(s, pos, " "))
         return std::nullopt;
-    if (!detail::read_time(s, pos, h, mi, sec))
+    if (!date_only && !detail::read_time(s, pos, h, mi, sec))
         return std::nullopt;
     int ms = 0;
-    if (detail::expect(s, pos, ".")) {
+    if (!date_only && detail::expect(s, pos, ".")) {
         std::size_t digits = 0;
         while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
             if (digits < 3)
@@ -176,8 +184,9 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
         for (std::size_t i = digits; i < 3; ++i)
             ms *= 10;
     }
-    int offset_minutes = 0;
-    if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
+    int offset_minutes = 0; // no zone: UTC
+    if (date_only || pos == s.size()) {
+    } else if (detail::expect(s, pos, "Z") || detail::expect(s, pos, "z")) {
     } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
         int sign = s[pos] == '-' ? -1 : 1;
         ++pos;
@@ -351,7 +360,8 @@ struct domain_entity_ref {
 /** A role granted in a division (`RoleDivision`).
 
     Both fields are required by the platform: they are always written, and read
-    as empty strings if a response leaves them out.
+    as empty strings if a response leaves them out (or sends a value that cannot
+    be read as a string).
 */
 struct role_division {
     std::string role_id{};     ///< The role's id; JSON key `roleId`.
@@ -454,13 +464,21 @@ struct error_body {
 
 namespace genesys {
 
+/** The smallest `idle_token_timeout::idle_token_timeout_seconds` the API definition allows: 5
+    minutes. `put_tokens_timeout` refuses a smaller value before sending (an `invalid_argument`
+    error). The largest, 8 hours (or 15 minutes in an organization with HIPAA compliance on),
+    depends on the organization's setting: the platform checks it and answers 400.
+*/
+inline constexpr std::int64_t min_idle_token_timeout_seconds = 300;
+
 /// A group-specific inactivity timeout (`InactivityTimeoutGroupBundle`); all but the unit are required.
 struct inactivity_timeout_group_bundle {
     /// The bundle's priority among the others.
     std::int64_t priority = 0;
     /// The timeout for members of `groups`, in seconds; JSON key `timeoutSeconds`.
     std::int64_t timeout_seconds = 0;
-    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
+    /// The timeout's unit: `Minutes` or `Hours` (or a newer value, kept as sent);
+    /// JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
     /// The ids of the groups it applies to.
     std::vector<std::string> groups{};
@@ -475,15 +493,19 @@ struct inactivity_timeout_group_bundle {
     genesys::idle_token_timeout t;
     t.enable_idle_token_timeout = true;
     t.idle_token_timeout_seconds = 900;
+    t.inactivity_timeout_unit = "Minutes";
     api.put_tokens_timeout(t);
     @endcode
 */
 struct idle_token_timeout {
-    /// How long a token may stay unused, in seconds; JSON key `idleTokenTimeoutSeconds`.
+    /// How long a token may stay unused, in seconds: at least `min_idle_token_timeout_seconds`
+    /// (300), at most 28 800 (8 hours; 900 with HIPAA compliance on); JSON key
+    /// `idleTokenTimeoutSeconds`.
     std::optional<std::int64_t> idle_token_timeout_seconds{};
     /// Whether unused tokens expire; JSON key `enableIdleTokenTimeout`.
     std::optional<bool> enable_idle_token_timeout{};
-    /// The timeout's unit, e.g. `minutes`; JSON key `inactivityTimeoutUnit`.
+    /// The timeout's unit: `Minutes` or `Hours` (or a newer value, kept as sent);
+    /// JSON key `inactivityTimeoutUnit`.
     std::optional<std::string> inactivity_timeout_unit{};
     /// Whether the group-specific timeouts apply; JSON key `inactivityTimeoutGroupsEnabled`.
     std::optional<bool> inactivity_timeout_groups_enabled{};
@@ -582,7 +604,8 @@ namespace genesys {
     `authorized_grant_type` and `state` stay strings: the platform has changed
     their values over time (`CLIENT_CREDENTIALS` became `CLIENT-CREDENTIALS`), and
     an unknown value must not fail decoding. `name` and `authorized_grant_type`
-    are required by the platform; a response that leaves them out reads as empty.
+    are required by the platform; a response that leaves them out (or sends a
+    value that cannot be read as a string) reads as empty.
 */
 struct org_oauth_client {
     /// The client id.
@@ -1025,56 +1048,111 @@ constexpr std::string_view kind_name(boost::json::kind k) noexcept
     return "value";
 }
 
-/// Where and why decoding stopped. Costs nothing until a failure.
+/** How decoding treats a value it cannot read.
+
+    `strict` (`boost::json::value_to`, the OAuth bodies): the whole decoding fails and says where
+    (`$.OAuthClient.scope[2]: expected string, got number`). `lenient` (the Tokens API's response
+    bodies and error bodies, read as the official SDKs read them): only a top-level value that is
+    not an object fails; any other value that cannot be read is left out (an optional field
+    absent, a required one at its default, an array element dropped, a `null` element skipped)
+    and noted in `decode_context::skipped()`, and scalars are converted where the meaning is
+    clear: a number or a bool where a string is expected is kept as its JSON text (`42`,
+    `true`), a string holding a clean integer (`"900"`, `"-5"`: an optional `-` and digits, in
+    range) where an integer is expected is that integer, `"true"`/`"false"` where a bool is
+    expected is that bool. Both modes read the date forms `parse_date_time` reads.
+*/
+enum class decode_mode { strict, lenient };
+
+/// Where and why decoding stopped, and in the lenient mode what it left out. Costs a pointer per
+/// level until a value cannot be read.
 class decode_context {
+    struct segment_t {
+        const segment_t* parent;
+        std::string_view key; // data() null: an index
+        std::size_t index;
+    };
+
 public:
+    explicit decode_context(decode_mode mode = decode_mode::strict) noexcept : mode_(mode) {}
+
+    bool lenient() const noexcept { return mode_ == decode_mode::lenient; }
+
     bool fail(std::string_view expected, const boost::json::value& got)
     {
-        reason_ = "expected ";
-        reason_ += expected;
-        reason_ += ", got ";
-        reason_ += kind_name(got.kind());
-        return false;
+        std::string reason = "expected ";
+        reason += expected;
+        reason += ", got ";
+        reason += kind_name(got.kind());
+        return fail_reason(std::move(reason));
     }
 
     bool fail_reason(std::string reason)
     {
         reason_ = std::move(reason);
+        where_ = path();
         return false;
     }
 
-    void push_key(std::string_view key)
-    {
-        std::string seg = ".";
-        seg += key;
-        path_.push_back(std::move(seg));
-    }
+    /// One level deeper (an object's key or an array's index) for its lifetime.
+    class step {
+    public:
+        step(decode_context& ctx, std::string_view key) noexcept : ctx_(ctx), segment_{ctx.here_, key, 0}
+        {
+            ctx_.here_ = &segment_;
+        }
+        step(decode_context& ctx, std::size_t index) noexcept : ctx_(ctx), segment_{ctx.here_, {}, index}
+        {
+            ctx_.here_ = &segment_;
+        }
+        ~step() { ctx_.here_ = segment_.parent; }
+        step(const step&) = delete;
+        step& operator=(const step&) = delete;
 
-    void push_index(std::size_t i)
-    {
-        // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
-        // "[" + std::to_string(i) + "]".
-        char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
-        buf[0] = '[';
-        char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, i).ptr;
-        *end++ = ']';
-        path_.emplace_back(buf, end);
-    }
+    private:
+        decode_context& ctx_;
+        segment_t segment_;
+    };
 
-    /// `"$.a.b[2]: expected string, got number"`.
-    std::string describe() const
+    /// Notes the last failure as a value left out (the lenient mode).
+    void skip() { skipped_.push_back(describe()); }
+
+    /// What the lenient mode left out, in the order of the models' fields: `"$.dateTokenIdles:
+    /// not an ISO-8601 date-time: \"yesterday\""` (a `null` left out is not noted).
+    const std::vector<std::string>& skipped() const noexcept { return skipped_; }
+
+    /// `"$.a.b[2]: expected string, got number"`: the last failure.
+    std::string describe() const { return where_ + ": " + reason_; }
+
+private:
+    std::string path() const
     {
+        std::vector<const segment_t*> chain; // innermost first
+        for (const segment_t* s = here_; s; s = s->parent)
+            chain.push_back(s);
         std::string out = "$";
-        for (auto it = path_.rbegin(); it != path_.rend(); ++it)
-            out += *it;
-        out += ": ";
-        out += reason_;
+        for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+            const segment_t& s = **it;
+            if (s.key.data()) {
+                out += '.';
+                out += s.key;
+            } else {
+                // Into a buffer: g++ 12 at -O2 and above warns (-Wrestrict, a false positive) on
+                // "[" + std::to_string(i) + "]".
+                char buf[2 + std::numeric_limits<std::size_t>::digits10 + 1];
+                buf[0] = '[';
+                char* end = std::to_chars(buf + 1, buf + sizeof buf - 1, s.index).ptr;
+                *end++ = ']';
+                out.append(buf, end);
+            }
+        }
         return out;
     }
 
-private:
+    decode_mode mode_;
+    const segment_t* here_ = nullptr;
     std::string reason_;
-    std::vector<std::string> path_; // innermost first
+    std::string where_ = "$";
+    std::vector<std::string> skipped_;
 };
 
 // ---- decoding: every overload is declared before any template uses it ----
@@ -1092,19 +1170,60 @@ bool decode(const boost::json::value& v, T& out, decode_context& ctx);
 
 inline bool decode(const boost::json::value& v, std::string& out, decode_context& ctx)
 {
-    const auto* s = v.if_string();
-    if (!s)
-        return ctx.fail("string", v);
-    out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
-    return true;
+    if (const auto* s = v.if_string()) {
+        out = std::string(s->data(), s->size()); // constructing is quicker than assign() into an empty string
+        return true;
+    }
+    if (ctx.lenient()) { // a scalar: its JSON text
+        if (const auto* b = v.if_bool()) {
+            out = *b ? "true" : "false";
+            return true;
+        }
+        if (v.is_number()) {
+            char buf[32];
+            std::to_chars_result r{};
+            if (const auto* i = v.if_int64())
+                r = std::to_chars(buf, buf + sizeof buf, *i);
+            else if (const auto* u = v.if_uint64())
+                r = std::to_chars(buf, buf + sizeof buf, *u);
+            else
+                r = std::to_chars(buf, buf + sizeof buf, v.get_double()); // shortest form: 4.5, 1e+300
+            if (r.ec == std::errc{}) {
+                out.assign(buf, r.ptr);
+                return true;
+            }
+        }
+    }
+    return ctx.fail("string", v);
 }
 
 inline bool decode(const boost::json::value& v, bool& out, decode_context& ctx)
 {
-    const auto* b = v.if_bool();
-    if (!b)
-        return ctx.fail("bool", v);
-    out = *b;
+    if (const auto* b = v.if_bool()) {
+        out = *b;
+        return true;
+    }
+    if (const auto* s = v.if_string(); s && ctx.lenient() && (*s == "true" || *s == "false")) {
+        out = *s == "true";
+        return true;
+    }
+    return ctx.fail("bool", v);
+}
+
+/// A clean integer: an optional `-` and one or more digits, nothing else, within int64.
+inline bool parse_clean_integer(std::string_view s, std::int64_t& out) noexcept
+{
+    const std::size_t first_digit = !s.empty() && s.front() == '-' ? 1 : 0;
+    if (s.size() == first_digit)
+        return false;
+    for (std::size_t i = first_digit; i < s.size(); ++i)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    std::int64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc{} || r.ptr != s.data() + s.size())
+        return false;
+    out = v;
     return true;
 }
 
@@ -1126,6 +1245,11 @@ inline bool decode(const boost::json::value& v, std::int64_t& out, decode_contex
             return ctx.fail_reason("expected integer, got fractional or out-of-range number");
         out = static_cast<std::int64_t>(*d);
         return true;
+    }
+    if (const auto* s = v.if_string(); s && ctx.lenient()) {
+        if (parse_clean_integer(std::string_view(s->data(), s->size()), out))
+            return true;
+        return ctx.fail_reason("expected integer, got a string that is not one");
     }
     return ctx.fail("integer", v);
 }
@@ -1180,9 +1304,15 @@ bool decode(const boost::json::value& v, std::vector<T>& out, decode_context& ct
     out.clear();
     out.reserve(a->size());
     for (std::size_t i = 0; i < a->size(); ++i) {
-        if (!decode((*a)[i], out.emplace_back(), ctx)) {
-            ctx.push_index(i);
-            return false;
+        const boost::json::value& item = (*a)[i];
+        if (item.is_null() && ctx.lenient())
+            continue; // skipped, as a null field is absent
+        decode_context::step in(ctx, i);
+        if (!decode(item, out.emplace_back(), ctx)) {
+            if (!ctx.lenient())
+                return false;
+            out.pop_back();
+            ctx.skip();
         }
     }
     return true;
@@ -1194,18 +1324,21 @@ bool decode_field(const boost::json::object& o, C& out, const field_t<C, M>& f, 
     const boost::json::value* p = o.if_contains(f.key);
     if (!p || p->is_null())
         return true; // absent: optional members stay empty, required ones keep their default
+    decode_context::step in(ctx, f.key);
     M& member = out.*f.member;
-    bool ok = false;
     if constexpr (is_optional_v<M>) {
-        ok = decode(*p, member.emplace(), ctx);
-        if (!ok)
-            member.reset();
+        if (decode(*p, member.emplace(), ctx))
+            return true;
+        member.reset();
     } else {
-        ok = decode(*p, member, ctx);
+        if (decode(*p, member, ctx))
+            return true;
+        member = M{};
     }
-    if (!ok)
-        ctx.push_key(f.key);
-    return ok;
+    if (!ctx.lenient())
+        return false;
+    ctx.skip();
+    return true;
 }
 
 template <model T>
@@ -1266,10 +1399,11 @@ void encode(boost::json::value& jv, const T& m)
 
 // ---- whole bodies ----
 
-/// Parses a 2xx body into `out`; on failure says why in `why`. JSON nested deeper than
-/// `max_depth` is refused by the parser before it builds anything deeper.
+/// Parses a 2xx body into `out`, in `mode`; on failure says why in `why`. JSON nested deeper
+/// than `max_depth` is refused by the parser before it builds anything deeper.
 template <class T>
-bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32)
+bool decode_body(std::string_view body, T& out, std::string& why, std::size_t max_depth = 32,
+                 decode_mode mode = decode_mode::strict)
 {
     if (body.empty()) {
         why = "the body is empty";
@@ -1289,7 +1423,7 @@ bool decode_body(std::string_view body, T& out, std::string& why, std::size_t ma
         why = "the body is not valid JSON (" + ec.message() + ")";
         return false;
     }
-    decode_context ctx;
+    decode_context ctx(mode);
     if (!decode(jv, out, ctx)) {
         why = ctx.describe();
         return false;
@@ -1311,7 +1445,8 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& jv, cons
 /** Enables `boost::json::value_to<T>(jv)` and `try_value_to<T>(jv)` for every model.
 
     Unknown keys are ignored and missing or `null` fields stay absent; a value of the
-    wrong type fails with `genesys::errc::decode_failed`.
+    wrong type fails with `genesys::errc::decode_failed` (the strict mode: the clients read
+    their responses leniently, see `detail::decode_mode`).
 */
 template <detail::model T>
 boost::system::result<T> tag_invoke(const boost::json::try_value_to_tag<T>&, const boost::json::value& jv)
@@ -1725,9 +1860,12 @@ struct async_send_archetype_handler {
     - an HTTP error status is a normal response (`ec` is empty); `ec` reports only failures to
       deliver the request or read the response, with the same retry classification as for
       `genesys::transport` (see there): a cancelled send is `operation_aborted`, a TLS failure
-      or a body over the limit is never retried;
+      or a body over the limit is never retried; with `ec` set, the response's `body` may hold
+      the stack's own words about the failure (as `last_error_message()` of a blocking
+      transport), which the library puts, secrets removed, in the error's message;
     - the completion handler is invoked exactly once, through its associated executor, and never
-      from inside `async_send` itself;
+      from inside `async_send` itself (the library's transports post it to their I/O executor
+      and dispatch it from there);
     - terminal cancellation of the handler's associated cancellation slot ends the send with
       `boost::asio::error::operation_aborted` (a transport may also honour partial and total).
 
@@ -1804,11 +1942,14 @@ concept async_transport = std::move_constructible<T> && requires(T& t, const htt
 
 namespace genesys::detail {
 
-/** Parses `body` into `out`. JSON nested deeper than `max_depth` is refused by the parser before it
-    builds anything deeper; unknown keys are ignored, a missing or `null` key leaves its member as it is.
+/** Parses `body` into `out`, leniently (`decode_mode::lenient`, as the official SDKs read the
+    platform's answers). JSON nested deeper than `max_depth` is refused by the parser before it
+    builds anything deeper; unknown keys are ignored, a missing or `null` key leaves its member as
+    it is, and a value that cannot be read is left out (an optional member absent, a required one
+    at its default) instead of failing the whole body.
 
-    @return true on success; false with the reason in `why` (e.g. `$.OAuthClient.scope[2]: expected
-    string, got number`).
+    @return true on success; false with the reason in `why` when `body` is empty, not JSON, nested
+    too deep, or not a JSON object (`$: expected object, got array`).
 */
 GENESYS_DECL bool decode_model(std::string_view body, token_info& out, std::string& why, std::size_t max_depth);
 GENESYS_DECL bool decode_model(std::string_view body, idle_token_timeout& out, std::string& why,
@@ -1817,6 +1958,23 @@ GENESYS_DECL bool decode_model(std::string_view body, error_body& out, std::stri
 
 /// The JSON text of `settings`, absent fields omitted.
 GENESYS_DECL std::string encode_model(const idle_token_timeout& settings);
+
+/** Why `settings` must not be sent as the body of `putTokensTimeout`, checked against the API
+    definition's bounds: `idle_token_timeout_seconds`, when set, is at least
+    `min_idle_token_timeout_seconds` (300).
+
+    @return an empty string when it may be sent, else the reason (e.g. `idle_token_timeout_seconds
+    is 60, below the API definition's minimum of 300 (5 minutes)`).
+*/
+GENESYS_DECL std::string request_problem(const idle_token_timeout& settings);
+
+/** `request_problem` of the JSON text `body` that `encode_model(settings)` made: the check every
+    form of `putTokensTimeout` (blocking and asynchronous) makes on its request before sending.
+
+    @return an empty string when `body` may be sent (or is not an `IdleTokenTimeout` object: the
+    client never makes one), else the reason.
+*/
+GENESYS_DECL std::string put_tokens_timeout_problem(std::string_view body);
 
 } // namespace genesys::detail
 
@@ -1832,18 +1990,18 @@ namespace genesys::detail {
 
 GENESYS_DECL bool decode_model(std::string_view body, token_info& out, std::string& why, std::size_t max_depth)
 {
-    return decode_body(body, out, why, max_depth);
+    return decode_body(body, out, why, max_depth, decode_mode::lenient);
 }
 
 GENESYS_DECL bool decode_model(std::string_view body, idle_token_timeout& out, std::string& why,
                                std::size_t max_depth)
 {
-    return decode_body(body, out, why, max_depth);
+    return decode_body(body, out, why, max_depth, decode_mode::lenient);
 }
 
 GENESYS_DECL bool decode_model(std::string_view body, error_body& out, std::string& why, std::size_t max_depth)
 {
-    return decode_body(body, out, why, max_depth);
+    return decode_body(body, out, why, max_depth, decode_mode::lenient);
 }
 
 GENESYS_DECL std::string encode_model(const idle_token_timeout& settings)
@@ -1851,6 +2009,24 @@ GENESYS_DECL std::string encode_model(const idle_token_timeout& settings)
     boost::json::value jv;
     encode(jv, settings);
     return boost::json::serialize(jv);
+}
+
+GENESYS_DECL std::string request_problem(const idle_token_timeout& settings)
+{
+    const auto seconds = settings.idle_token_timeout_seconds;
+    if (!seconds || *seconds >= min_idle_token_timeout_seconds)
+        return {};
+    return "idle_token_timeout_seconds is " + std::to_string(*seconds) + ", below the API definition's minimum of " +
+           std::to_string(min_idle_token_timeout_seconds) + " (5 minutes)";
+}
+
+GENESYS_DECL std::string put_tokens_timeout_problem(std::string_view body)
+{
+    idle_token_timeout settings;
+    std::string ignored;
+    if (!decode_body(body, settings, ignored, 32, decode_mode::strict))
+        return {};
+    return request_problem(settings);
 }
 
 } // namespace genesys::detail
@@ -2142,11 +2318,13 @@ inline void append_one_line(std::string& out, std::string_view text, std::string
         out += "...";
 }
 
-/// The platform's ErrorBody in `body`, if it is one: a JSON object that decodes and has a
-/// `message`, `code` or `status`.
+/// The platform's ErrorBody in `body`, if it is one: a JSON object (after any JSON whitespace)
+/// that has a `message`, `code` or `status`. Read leniently: a field that cannot be read (a
+/// `status` beyond int32, a `details` that is not an array) is left out, the others are kept.
 inline std::optional<error_body> parse_error_body(std::string_view body, std::size_t max_depth = 32)
 {
-    if (body.empty() || body.front() != '{')
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || body[first] != '{')
         return std::nullopt;
     error_body out;
     std::string why;
@@ -3116,9 +3294,14 @@ public:
         @param waiter Answered (see `detail::token_waiter::deliver`) at once when a token is
         fresh; else when the fetch under way ends, or the one this call starts with the
         asynchronous grant. Without an asynchronous grant and no fetch under way, the answer is
-        an `invalid_argument` error.
+        an `invalid_argument` error. A waiter already withdrawn (cancelled or timed out before
+        it got here) is left alone: it is answered once.
+        @return True when the waiter joined a fetch another call started: the wait that
+        `token_source_options::wait_timeout` bounds. False when it was answered at once, was
+        already withdrawn, or started the fetch itself (that wait is bounded by the grant's own
+        `call_timeout`, and by the caller's cancellation).
     */
-    GENESYS_DECL void wait_async(std::shared_ptr<detail::token_waiter> waiter);
+    GENESYS_DECL bool wait_async(std::shared_ptr<detail::token_waiter> waiter);
 
     /** Takes back a waiter of `wait_async` (its wait timed out, or it was cancelled): true when
         it will not be answered, so the caller completes it; false when its answer is already on
@@ -3323,22 +3506,24 @@ GENESYS_DECL std::optional<std::string> token_source::fresh_token() const
     return std::nullopt;
 }
 
-GENESYS_DECL void token_source::wait_async(std::shared_ptr<detail::token_waiter> waiter)
+GENESYS_DECL bool token_source::wait_async(std::shared_ptr<detail::token_waiter> waiter)
 {
     std::unique_lock lock(mutex_);
+    if (waiter->answered_)
+        return false; // withdrawn before it got here (its timer or its cancellation): answered already
     const auto started = now();
     if (cached_ && is_fresh(*cached_, started)) {
         const result<std::string> token = cached_->value;
         waiter->answered_ = true;
         lock.unlock();
         waiter->deliver(token);
-        return;
+        return false;
     }
     if (fetching_) {
         waiter->counted_ = true;
         ++waiting_;
         waiters_.push_back(std::move(waiter));
-        return;
+        return true;
     }
     if (!async_fetch_) {
         waiter->answered_ = true;
@@ -3347,13 +3532,14 @@ GENESYS_DECL void token_source::wait_async(std::shared_ptr<detail::token_waiter>
             detail::request_token_operation,
             "this token source has only a blocking grant, which never runs for an asynchronous caller: make "
             "it with an asynchronous grant (an oauth_client over an asynchronous transport)"));
-        return;
+        return false;
     }
     fetching_ = true;
     ++fetches_;
     waiters_.push_back(std::move(waiter));
     lock.unlock();
     start_async_fetch(started);
+    return false;
 }
 
 GENESYS_DECL bool token_source::withdraw(detail::token_waiter& waiter)
@@ -3776,8 +3962,10 @@ public:
     /// The error of a call whose deadline passed.
     call_action abort_deadline()
     {
+        // The code's own text says what happened ("the call did not finish within its timeout"):
+        // the detail gives the number only.
         return abort(make_error_code(errc::deadline_exceeded),
-                     "the call did not finish within its timeout of " + std::to_string(s_.timeout.count()) + " ms");
+                     "call_timeout is " + std::to_string(s_.timeout.count()) + " ms");
     }
 
     /// The outcome, once `done`.
@@ -5628,9 +5816,9 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
 #define GENESYS_DETAIL_VALIDATOR_CACHE_HPP
 
 // What `token_validator` is besides its transport, written once for its blocking and its
-// asynchronous forms: the cache (sharded, bounded, CLOCK eviction, keyed by a keyed hash of the
-// token), the single flight of each token's check, the expiry rules, stale-if-error, the policy
-// and the counters. No I/O: the validator fetches, this decides.
+// asynchronous forms: the cache (sharded under one bound, CLOCK eviction, keyed by a keyed hash of
+// the token), the single flight of each token's check, the expiry rules, stale-if-error, the
+// policy and the counters. No I/O: the validator fetches, this decides.
 
 // ---- begin <genesys/detail/siphash.hpp> ----
 #ifndef GENESYS_DETAIL_SIPHASH_HPP
@@ -5796,11 +5984,19 @@ struct token_validator_options {
     /// An invalid token (the API's 401) is remembered this long; 0: not at all.
     std::chrono::seconds negative_ttl{10};
     /// When the API cannot be reached, answers 5xx or 429, a valid token whose trust ran out
-    /// less than this long ago is still accepted (`validated_token::stale()`). Off by default.
+    /// (`max_age`) less than this long ago is still accepted (`validated_token::stale()`), unless
+    /// its `dateTokenIdles` has passed: an idle token is never served stale. Off by default.
     std::chrono::seconds stale_if_error{0};
-    /// At most this many tokens are remembered (valid and invalid together); the least
-    /// recently used go first (CLOCK).
+    /// At most this many tokens are remembered (valid and invalid together); a token is kept
+    /// while there is room, and once there is none the least recently used go first (CLOCK,
+    /// from the fullest shard). 0: nothing is remembered.
     std::size_t max_entries = 10000;
+    /** The longest a blocking `validate` waits for the API call another validation of the same
+        token started (a blocking one, or an `async_validate`, whose io_context must run for the
+        call to end). Past it, that `validate` returns a `network` error with
+        `errc::deadline_exceeded`; the call goes on for the others. Zero or less (the default):
+        the configuration's `call_timeout`, or 30 s when that is zero. */
+    std::chrono::milliseconds wait_timeout{0};
     /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
     bool preserve_idle_ttl = true;
     /// Required organization id (`token_info::organization`), if set.
@@ -5821,11 +6017,14 @@ struct token_validator_stats {
     std::uint64_t negative_hits = 0; ///< answered from a remembered 401
     std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
     std::uint64_t misses = 0;        ///< API calls made
-    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call
+    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call (a blocking
+                                     ///< one that gave up at `wait_timeout` included)
     std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
     std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
     std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
     std::size_t entries = 0;         ///< entries held now
+    std::uint64_t refused = 0;       ///< validations refused before any lookup: a token unfit to
+                                     ///< send, or a bad configuration (nothing sent, not a miss)
 };
 
 namespace detail {
@@ -5884,7 +6083,9 @@ protected:
     ~flight_waiter() = default;
 };
 
-/// One token's API call under way, and who waits for it.
+/// One token's API call under way, and who waits for it. While it is under way the cache maps its
+/// key to it; `forget` and `clear` take it out of that map (they revoke what it will fetch), and
+/// its answer then goes to its callers alone: a flight no longer mapped stores nothing.
 struct validator_flight {
     std::mutex mutex;
     std::condition_variable done_cv;
@@ -5919,16 +6120,21 @@ public:
     /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
     GENESYS_DECL lookup begin(const hash128& key);
 
-    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401), falls back to
-        a stale entry if allowed, wakes the blocked waiters and hands the answer to each
-        asynchronous one, the policy applied for each (and counted for each, as for blocking
-        callers). Returns the answer without the policy: a blocking leader applies it with
-        `apply_policy`; an asynchronous leader is one of the waiters. */
+    /** Ends `key`'s flight with what the API answered: caches it (a 2xx, a 401) unless `forget`
+        or `clear` revoked the flight meanwhile, falls back to a stale entry if allowed, wakes
+        the blocked waiters and hands the answer to each asynchronous one, the policy applied
+        for each (and counted for each, as for blocking callers). Returns the answer without the
+        policy: a blocking leader applies it with `apply_policy`; an asynchronous leader is one
+        of the waiters. */
     GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
                                                 result<api_response<token_info>>&& fetched);
 
-    /// Blocks until `f` has its outcome; returns it, policy applied.
-    GENESYS_DECL result<validated_token> wait(validator_flight& f);
+    /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
+    /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
+    GENESYS_DECL result<validated_token> wait(validator_flight& f, std::chrono::milliseconds timeout);
+
+    /// Counts a validation refused before any lookup (`stats().refused`).
+    void count_refused() noexcept { refused_.fetch_add(1, std::memory_order_relaxed); }
 
     /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
     /// it, policy applied, and the caller delivers it).
@@ -5938,10 +6144,10 @@ public:
     /// Takes a waiter out (it was cancelled); false when the outcome already went to it.
     GENESYS_DECL bool withdraw(validator_flight& f, const flight_waiter* w);
 
-    /// Forgets one token's entry (not a check under way).
+    /// Forgets one token's entry, and revokes its check under way (its answer is not cached).
     GENESYS_DECL void forget(const hash128& key);
 
-    /// Forgets every entry.
+    /// Forgets every entry, and revokes every check under way.
     GENESYS_DECL void clear();
 
     GENESYS_DECL token_validator_stats stats() const;
@@ -5964,12 +6170,13 @@ private:
         std::size_t operator()(const hash128& k) const noexcept { return static_cast<std::size_t>(k.lo); }
     };
 
+    // The shards share one bound (`size_` against `capacity_`): an entry goes in whichever shard
+    // its key falls in while there is room, and each shard's slots grow as it needs them.
     struct shard {
         mutable std::shared_mutex mutex;
         std::unordered_map<hash128, std::size_t, key_hash> index; // key -> slot
-        std::vector<slot> slots;
-        std::vector<std::size_t> free; // slots emptied by forget() or an expired entry
-        std::size_t capacity = 0;
+        std::vector<slot> slots; // an empty one (no entry) is in `free`
+        std::vector<std::size_t> free; // slots emptied by forget(), an expired entry or an eviction
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
@@ -5989,10 +6196,18 @@ private:
 
     GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
 
-    /// Puts `e` in, replacing `key`'s entry or a slot's by CLOCK; with the shard locked. Returns
-    /// the entry replaced or evicted, for the caller to free after unlocking.
+    /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
+    /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with
+    /// `s` locked. Returns the entry replaced or evicted (or `e` itself, when every entry is in
+    /// busy shards), for the caller to free after unlocking.
     GENESYS_DECL std::shared_ptr<const validator_entry> store(shard& s, const hash128& key,
                                                               std::shared_ptr<const validator_entry> e);
+
+    /// Takes one unit of room under `capacity_`; false when the cache is full.
+    GENESYS_DECL bool reserve() noexcept;
+
+    /// Empties `v`'s CLOCK victim (`v` locked, holding an entry), keeping its room for the caller.
+    GENESYS_DECL std::shared_ptr<const validator_entry> evict(shard& v);
 
     GENESYS_DECL std::shared_ptr<const validator_entry> erase(shard& s, const hash128& key);
 
@@ -6001,6 +6216,9 @@ private:
     token_validator_options opts_;
     siphash_key key_;
     mutable std::vector<shard> shards_;
+    std::size_t capacity_ = 0;          // max_entries
+    std::atomic<std::size_t> size_{0};  // entries held, all shards; never above capacity_
+    std::atomic<std::uint64_t> refused_{0};
 };
 
 } // namespace detail
@@ -6032,11 +6250,8 @@ GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v
 namespace detail {
 
 GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
-    : opts_(std::move(o)), key_(process_key()), shards_(shard_count)
+    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries)
 {
-    // The shards' capacities add up to max_entries exactly (some are 0 below 16 entries).
-    for (std::size_t i = 0; i < shard_count; ++i)
-        shards_[i].capacity = opts_.max_entries / shard_count + (i < opts_.max_entries % shard_count ? 1 : 0);
 }
 
 GENESYS_DECL validator_cache::time_point validator_cache::now() const
@@ -6114,10 +6329,18 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
-        if (keep && keep->trusted_until > t) {
-            dropped = store(s, key, keep);
-        } else if (!failure || rejected) {
-            dropped = erase(s, key); // already idle, or a 401 not to remember
+        // A flight that forget() or clear() took out of the map fetched before the revocation:
+        // its answer goes to its callers, and the cache is left as the revocation made it (a
+        // later flight of the same key may have filled it since).
+        const auto current = s.flights.find(key);
+        const bool revoked = current == s.flights.end() || current->second != f;
+        if (!revoked) {
+            s.flights.erase(current);
+            if (keep && keep->trusted_until > t) {
+                dropped = store(s, key, keep);
+            } else if (!failure || rejected) {
+                dropped = erase(s, key); // already idle, or a 401 not to remember
+            }
         }
         if (!failure) {
             r = validated_token(std::move(keep), false);
@@ -6125,13 +6348,12 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             r = std::move(*failure);
         } else {
             s.errors.fetch_add(1, std::memory_order_relaxed);
-            auto stale = stale_entry(s, key, t, *failure);
+            auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
             r = stale ? result<validated_token>(validated_token(std::move(stale), true))
                       : result<validated_token>(std::move(*failure));
         }
-        s.flights.erase(key);
     }
     dropped.reset();
     std::vector<std::shared_ptr<flight_waiter>> waiters;
@@ -6146,10 +6368,24 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     return r;
 }
 
-GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f)
+GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f, std::chrono::milliseconds timeout)
 {
     std::unique_lock lock(f.mutex);
-    f.done_cv.wait(lock, [&] { return f.outcome.has_value(); });
+    const auto done = [&] { return f.outcome.has_value(); };
+    // A bound too long to represent as a steady_clock deadline (over ~100 years): no bound.
+    constexpr std::chrono::milliseconds unbounded = std::chrono::hours(24 * 365 * 100);
+    bool in_time = true;
+    if (timeout >= unbounded)
+        f.done_cv.wait(lock, done);
+    else
+        in_time = f.done_cv.wait_for(lock, std::max(timeout, std::chrono::milliseconds(0)), done);
+    if (!in_time) {
+        lock.unlock();
+        return network_failure(validate_operation, make_error_code(errc::deadline_exceeded),
+                               "waited " + std::to_string(timeout.count()) +
+                                   " ms for the check another validation of the token started",
+                               {});
+    }
     result<validated_token> r = *f.outcome;
     lock.unlock();
     return apply_policy(std::move(r));
@@ -6185,6 +6421,7 @@ GENESYS_DECL void validator_cache::forget(const hash128& key)
     std::shared_ptr<const validator_entry> dropped;
     std::unique_lock lock(s.mutex);
     dropped = erase(s, key);
+    s.flights.erase(key); // its answer is not cached (finish() sees it revoked)
     lock.unlock();
 }
 
@@ -6192,17 +6429,23 @@ GENESYS_DECL void validator_cache::clear()
 {
     for (auto& s : shards_) {
         std::vector<slot> dropped; // freed after unlocking
+        std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> revoked;
         std::unique_lock lock(s.mutex);
+        size_.fetch_sub(s.index.size(), std::memory_order_relaxed);
         s.index.clear();
         dropped.swap(s.slots);
         s.free.clear();
         s.hand = 0;
+        revoked.swap(s.flights); // their answers are not cached (finish() sees them revoked)
     }
 }
 
 GENESYS_DECL token_validator_stats validator_cache::stats() const
 {
     token_validator_stats out;
+    out.refused = refused_.load(std::memory_order_relaxed);
+    // The bound's own count: never above max_entries, even while entries move between shards.
+    out.entries = size_.load(std::memory_order_relaxed);
     for (auto& s : shards_) {
         out.hits += s.hits.load(std::memory_order_relaxed);
         out.negative_hits += s.negative_hits.load(std::memory_order_relaxed);
@@ -6212,8 +6455,6 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
         out.evictions += s.evictions.load(std::memory_order_relaxed);
         out.errors += s.errors.load(std::memory_order_relaxed);
         out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
-        std::shared_lock lock(s.mutex);
-        out.entries += s.index.size();
     }
     return out;
 }
@@ -6270,6 +6511,9 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::stale_entry
     const auto& e = s.slots[it->second].entry;
     if (e->rejected || t >= e->trusted_until + opts_.stale_if_error)
         return nullptr;
+    // Only a trust that max_age ended: a token past its dateTokenIdles is dead, not unconfirmed.
+    if (e->info.date_token_idles && t >= std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles))
+        return nullptr;
     return e;
 }
 
@@ -6287,32 +6531,72 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard
         std::swap(s.slots[it->second].entry, e);
         return e;
     }
-    if (s.capacity == 0)
+    if (capacity_ == 0)
         return e;
+    std::shared_ptr<const validator_entry> evicted;
+    if (!reserve()) {
+        // Full: the fullest shard gives up its CLOCK victim, and its room passes to `s`. Only
+        // shards that can be locked at once are asked (waiting for one while holding `s` could
+        // deadlock with a thread doing the same the other way round).
+        shard* victim = s.index.empty() ? nullptr : &s;
+        std::unique_lock<std::shared_mutex> victim_lock;
+        for (auto& o : shards_) {
+            if (&o == &s)
+                continue;
+            std::unique_lock<std::shared_mutex> l(o.mutex, std::try_to_lock);
+            if (l.owns_lock() && o.index.size() > (victim ? victim->index.size() : 0)) {
+                victim = &o;
+                victim_lock = std::move(l); // (unlocks the previous one)
+            }
+        }
+        if (!victim)
+            return e; // every entry is in a shard busy right now: this answer is not kept
+        evicted = evict(*victim);
+    }
     std::size_t i;
     if (!s.free.empty()) {
         i = s.free.back();
         s.free.pop_back();
-    } else if (s.slots.size() < s.capacity) {
+    } else {
         i = s.slots.size();
         s.slots.emplace_back();
-    } else {
-        // CLOCK: the first slot not used since the hand last passed it goes.
-        while (s.slots[s.hand].referenced.load(std::memory_order_relaxed)) {
-            s.slots[s.hand].referenced.store(false, std::memory_order_relaxed);
-            s.hand = (s.hand + 1) % s.slots.size();
-        }
-        i = s.hand;
-        s.hand = (s.hand + 1) % s.slots.size();
-        s.index.erase(s.slots[i].key);
-        s.evictions.fetch_add(1, std::memory_order_relaxed);
     }
     slot& sl = s.slots[i];
     sl.key = key;
-    std::swap(sl.entry, e);
+    sl.entry = std::move(e);
     sl.referenced.store(false, std::memory_order_relaxed);
     s.index.emplace(key, i);
-    return e;
+    return evicted;
+}
+
+GENESYS_DECL bool validator_cache::reserve() noexcept
+{
+    std::size_t n = size_.load(std::memory_order_relaxed);
+    while (n < capacity_)
+        if (size_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed))
+            return true;
+    return false;
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::evict(shard& v)
+{
+    // CLOCK: the first entry not used since the hand last passed it goes. The first turn of the
+    // hand clears every flag, so the second finds one.
+    for (;;) {
+        const std::size_t i = v.hand;
+        v.hand = (v.hand + 1) % v.slots.size();
+        slot& sl = v.slots[i];
+        if (!sl.entry)
+            continue; // in `free`
+        if (sl.referenced.load(std::memory_order_relaxed)) {
+            sl.referenced.store(false, std::memory_order_relaxed);
+            continue;
+        }
+        v.index.erase(sl.key);
+        v.free.push_back(i);
+        v.evictions.fetch_add(1, std::memory_order_relaxed);
+        return std::move(sl.entry);
+    }
 }
 
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard& s, const hash128& key)
@@ -6325,6 +6609,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard
     sl.referenced.store(false, std::memory_order_relaxed);
     s.free.push_back(it->second);
     s.index.erase(it);
+    size_.fetch_sub(1, std::memory_order_relaxed);
     return e;
 }
 
@@ -6374,6 +6659,7 @@ GENESYS_DECL std::string validator_cache::policy_problem(const token_info& info)
 // compiled mode only in <genesys/src.hpp>; this header needs neither Boost.JSON nor the call path.
 
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -6405,6 +6691,14 @@ public:
     /// `token_validator::validate`, sending through `send` (one request at a time).
     GENESYS_DECL result<validated_token> validate(std::string_view token, send_ref send);
 
+    /// The error of a validation refused before any lookup (a token unfit to send, a bad
+    /// configuration), counted in `stats().refused`; or nothing. Never quotes the token.
+    GENESYS_DECL std::optional<error> refusal(std::string_view token);
+
+    /// How long a blocking `validate` waits for a check another validation started
+    /// (`token_validator_options::wait_timeout`, defaults applied).
+    GENESYS_DECL std::chrono::milliseconds join_timeout() const noexcept;
+
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
 
@@ -6413,6 +6707,7 @@ private:
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
+    std::optional<error> config_error_; // the configuration's problem, found once
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
 
@@ -6752,6 +7047,12 @@ public:
         if (!problem_.empty())
             return invalid_argument(op, problem_, config_.access_token);
 
+        // The request body's bounds (the blocking and the asynchronous forms both come here).
+        if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
+            if (auto why = put_tokens_timeout_problem(body); !why.empty())
+                return invalid_argument(op, why, config_.access_token);
+        }
+
         const std::array<std::string_view, sizeof...(Params)> values{std::string_view(params)...};
         for (std::size_t i = 0; i < values.size(); ++i) {
             if (auto why = path_segment_problem(values[i]); !why.empty())
@@ -6937,20 +7238,44 @@ GENESYS_DECL validator_core::validator_core(client_config config, token_validato
     : client_(std::make_unique<const client_core>(std::move(config), client_core::token_per_call_t{})),
       cache_(std::move(options))
 {
+    // The configuration is the same for every check: its problem is found here, so that a
+    // refused validation neither looks up nor counts as an API call.
+    http_request req;
+    call_settings settings;
+    config_error_ = prepare_check(*client_, cache_.options(), req, settings, {});
 }
 
 GENESYS_DECL validator_core::~validator_core() = default;
 
+GENESYS_DECL std::optional<error> validator_core::refusal(std::string_view token)
+{
+    auto rejected = unsendable_token(token);
+    if (!rejected && config_error_)
+        rejected = config_error_;
+    if (rejected)
+        cache_.count_refused();
+    return rejected;
+}
+
+GENESYS_DECL std::chrono::milliseconds validator_core::join_timeout() const noexcept
+{
+    if (cache_.options().wait_timeout.count() > 0)
+        return cache_.options().wait_timeout;
+    if (client_->config().call_timeout.count() > 0)
+        return client_->config().call_timeout;
+    return std::chrono::seconds(30);
+}
+
 GENESYS_DECL result<validated_token> validator_core::validate(std::string_view token, send_ref send)
 {
-    if (auto rejected = unsendable_token(token))
+    if (auto rejected = refusal(token))
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
     auto found = cache_.begin(key);
     if (found.answer)
         return std::move(*found.answer);
-    if (!found.leader)
-        return cache_.wait(*found.flight);
+    if (!found.leader) // bounded: an asynchronous leader's io_context may not be running
+        return cache_.wait(*found.flight, join_timeout());
     std::optional<result<api_response<token_info>>> fetched;
     try {
         fetched.emplace(fetch(token, send));
@@ -7015,8 +7340,10 @@ struct async_validate_impl; // <genesys/async_token_validator.hpp>
       token: the cache holds no token, and no token reaches a log or an error.
     - Concurrent validations of one token share one API call (single flight), blocking callers
       and asynchronous handlers alike.
-    - At most `max_entries` entries, in 16 shards, evicted by CLOCK (an approximation of least
-      recently used whose hits only set a flag, under a shared lock).
+    - At most `max_entries` entries in all, held in 16 shards that share the bound: a token is
+      kept while there is room, whichever shard it falls in; once full, the fullest shard
+      evicts by CLOCK (an approximation of least recently used whose hits only set a flag,
+      under a shared lock).
     - The policy (`organization_id`, `home_organization_id`, `required_scopes`,
       `allowed_client_ids`) is checked on every validation, cached answers included; a valid
       token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
@@ -7079,10 +7406,13 @@ public:
         @return the token's information, or the error: `error_kind::api` with status 401 for an
         invalid token; `error_kind::policy` (`errc::policy_mismatch`) for a valid token the
         policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
-        or holds a space or a control character, and for a bad configuration (nothing is sent);
-        `network`, `api` (5xx, 429, ...) or `decode` when the API could not say (not cached;
-        under `stale_if_error`, a network error, a 5xx or a 429 gives the expired answer instead,
-        `stale()`).
+        or holds a space or a control character, and for a bad configuration (nothing is sent,
+        counted in `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API
+        could not say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives
+        the expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
+        this call waited `token_validator_options::wait_timeout` for an API call another
+        validation of the token started (an `async_validate` whose io_context does not run, say),
+        which goes on.
         @throws std::bad_alloc when memory runs out (the validations waiting for this one's API
         call then get a `network` error).
     */
@@ -7093,8 +7423,9 @@ public:
     }
 
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
-        answers as `validate`, on the handler's associated executor (else the transport's), never
-        inline. Concurrent validations of one token share one API call with each other and with
+        answers as `validate` (but a wait for another validation's API call is ended by
+        cancellation, not by `wait_timeout`), on the handler's associated executor (else the
+        transport's), never inline. Concurrent validations of one token share one API call with each other and with
         `validate`. Cancelling a validation (any type, through the handler's slot) ends it with
         `operation_aborted` (a `network` error); the API call goes on for the others. Defined in
         <genesys/async_token_validator.hpp>.
@@ -7111,14 +7442,16 @@ public:
                                                               std::forward<CompletionToken>(completion));
     }
 
-    /// Forgets what is remembered of `token` (a check under way still completes, and is remembered).
+    /// Forgets what is remembered of `token`. A check of it under way still answers the
+    /// validations that wait for it, but its answer is not remembered, and a validation that
+    /// starts now makes its own API call.
     void forget(std::string_view token)
     {
         auto& cache = shared_->core.cache();
         cache.forget(cache.key_of(token));
     }
 
-    /// Forgets every token.
+    /// Forgets every token; as `forget` for each check under way.
     void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).
@@ -7632,7 +7965,10 @@ public:
 
         Requires the `directory:organization:admin` permission.
 
-        @param settings Sent as the model's JSON, absent fields omitted.
+        @param settings Sent as the model's JSON, absent fields omitted. An
+        `idle_token_timeout_seconds` below `min_idle_token_timeout_seconds` (300, the API
+        definition's minimum) is an `invalid_argument` error, and nothing is sent; the maximum
+        depends on the organization (8 hours, 15 minutes under HIPAA), so the platform checks it.
         @return The settings as the platform stored them.
         @{
     */
