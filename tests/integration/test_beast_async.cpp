@@ -1068,7 +1068,7 @@ TEST_CASE("beast_async_transport: a sent token is nowhere in the process's memor
             req.headers.add("Authorization", std::move(value));
             CHECK(heap_scan::contains(s.needle)); // the scan finds it while the caller holds it
             int answered = 0;
-            auto count = [&](error_code ec, http_response r) { answered += !ec && r.body == "fine"; };
+            auto count = [&](error_code ec, const http_response& r) { answered += !ec && r.body == "fine"; };
             for (int i = 0; i < 3; ++i) // three connections
                 t.async_send(req, count);
             ioc.run();
