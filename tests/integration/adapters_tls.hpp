@@ -6,6 +6,8 @@
 #ifndef GENESYS_TESTS_ADAPTERS_TLS_HPP
 #define GENESYS_TESTS_ADAPTERS_TLS_HPP
 
+#include "loopback_io.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/asio/buffer.hpp>
@@ -29,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -124,22 +127,12 @@ class tls_handshake_server {
 public:
     explicit tls_handshake_server(std::shared_ptr<boost::asio::ssl::context> tls) : tls_(std::move(tls))
     {
-        using tcp = boost::asio::ip::tcp;
-        const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.bind(endpoint);
-        acceptor_.listen();
-        port_ = acceptor_.local_endpoint().port();
+        port_ = loopback_io::listen(acceptor_);
         accept();
-        thread_ = std::thread([this] { io_.run_for(std::chrono::seconds(20)); });
+        thread_.emplace(io_);
     }
     tls_handshake_server(const tls_handshake_server&) = delete;
     tls_handshake_server& operator=(const tls_handshake_server&) = delete;
-    ~tls_handshake_server()
-    {
-        io_.stop();
-        thread_.join();
-    }
 
     std::uint16_t port() const { return port_; }
 
@@ -178,7 +171,7 @@ private:
     std::uint16_t port_ = 0;
     std::atomic<int> accepts_{0};
     std::atomic<int> completed_{0};
-    std::thread thread_;
+    std::optional<loopback_io::io_thread> thread_; // last: stopped and joined first
 };
 
 } // namespace genesys_adapters_test

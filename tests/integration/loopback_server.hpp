@@ -6,6 +6,8 @@
 #ifndef GENESYS_TESTS_LOOPBACK_SERVER_HPP
 #define GENESYS_TESTS_LOOPBACK_SERVER_HPP
 
+#include "loopback_io.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/asio/buffer.hpp>
@@ -306,21 +308,12 @@ public:
         : tls_(std::move(tls))
     {
         state_.script.assign(script.begin(), script.end());
-        const tcp::endpoint endpoint(boost::asio::ip::make_address(address), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.bind(endpoint);
-        acceptor_.listen();
-        port_ = acceptor_.local_endpoint().port();
+        port_ = loopback_io::listen(acceptor_, address);
         accept();
-        thread_ = std::thread([this] { io_.run_for(std::chrono::seconds(20)); });
+        thread_.emplace(io_);
     }
     loopback_server(const loopback_server&) = delete;
     loopback_server& operator=(const loopback_server&) = delete;
-    ~loopback_server()
-    {
-        io_.stop();
-        thread_.join();
-    }
 
     std::uint16_t port() const { return port_; }
     /// `http://127.0.0.1:<port><target>` (or `https://`).
@@ -391,7 +384,7 @@ private:
     boost::asio::io_context io_{1};
     tcp::acceptor acceptor_{io_};
     std::uint16_t port_ = 0;
-    std::thread thread_;
+    std::optional<loopback_io::io_thread> thread_; // last: stopped and joined first
 };
 
 /** An HTTP/1.1 server on 127.0.0.1 (plain, or TLS with `tls`) for the heap-scan tests: answers
@@ -410,21 +403,12 @@ public:
     {
         if (tls_)
             ::SSL_CTX_set_options(tls_->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
-        const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-        acceptor_.open(endpoint.protocol());
-        acceptor_.bind(endpoint);
-        acceptor_.listen();
-        port_ = acceptor_.local_endpoint().port();
+        port_ = loopback_io::listen(acceptor_);
         accept();
-        thread_ = std::thread([this] { io_.run_for(std::chrono::seconds(20)); });
+        thread_.emplace(io_);
     }
     forgetful_server(const forgetful_server&) = delete;
     forgetful_server& operator=(const forgetful_server&) = delete;
-    ~forgetful_server()
-    {
-        io_.stop();
-        thread_.join();
-    }
 
     /// `http://127.0.0.1:<port><target>`, or `https://` when the server does TLS.
     std::string url(std::string_view target = "/") const
@@ -516,7 +500,7 @@ private:
     boost::asio::io_context io_{1};
     tcp::acceptor acceptor_{io_};
     std::uint16_t port_ = 0;
-    std::thread thread_;
+    std::optional<loopback_io::io_thread> thread_; // last: stopped and joined first
 };
 
 /// A TCP port on 127.0.0.1 that stays bound but never listens: connecting to it is refused, and
