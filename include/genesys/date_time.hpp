@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace genesys {
 
@@ -143,6 +144,20 @@ constexpr std::optional<date_time> parse_date_time(std::string_view s) noexcept
     @endcode
 */
 GENESYS_DECL std::string format_date_time(date_time t);
+
+/** Formats any `std::chrono::system_clock` time point, such as
+    `validated_token::trusted_until()`, as `format_date_time(date_time)` does: truncated to the
+    millisecond toward the past.
+
+    @param t An instant in the years 0000 to 9999.
+    @return `yyyy-MM-ddTHH:mm:ss.mmmZ`, in UTC.
+*/
+template <class Duration>
+    requires(!std::is_same_v<Duration, std::chrono::milliseconds>)
+std::string format_date_time(std::chrono::sys_time<Duration> t)
+{
+    return format_date_time(std::chrono::floor<std::chrono::milliseconds>(t));
+}
 
 } // namespace genesys
 

@@ -381,3 +381,13 @@ TEST_CASE("parse_date_time: instants outside the years 0000 to 9999 are refused 
     CHECK(genesys::format_date_time(*genesys::parse_date_time("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00.000Z");
     CHECK(genesys::format_date_time(*genesys::parse_date_time("9999-12-31T23:59:59.999Z")) == "9999-12-31T23:59:59.999Z");
 }
+
+TEST_CASE("format_date_time: any system_clock time point, truncated to the millisecond toward the past")
+{
+    using namespace std::chrono;
+    // validated_token::trusted_until() is a system_clock::time_point: it needed a cast.
+    const system_clock::time_point t = sys_days{year{2023} / January / 1} + 1500ms + 999us;
+    CHECK(genesys::format_date_time(t) == "2023-01-01T00:00:01.500Z");
+    CHECK(genesys::format_date_time(sys_seconds{sys_days{year{2023} / January / 1}}) == "2023-01-01T00:00:00.000Z");
+    CHECK(genesys::format_date_time(system_clock::time_point{} - 1us) == "1969-12-31T23:59:59.999Z");
+}

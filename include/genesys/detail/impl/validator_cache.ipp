@@ -19,7 +19,7 @@ GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v
     const token_info& i = v.info();
     os << "validated_token{organization " << (i.organization ? i.organization->id.value_or("?") : "?")
        << ", client " << (i.oauth_client ? i.oauth_client->id.value_or("?") : "?") << ", trusted until "
-       << format_date_time(std::chrono::time_point_cast<std::chrono::milliseconds>(v.trusted_until()))
+       << format_date_time(v.trusted_until())
        << (v.stale() ? ", stale" : "") << '}';
     return os;
 }
