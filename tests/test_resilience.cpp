@@ -80,11 +80,12 @@ TEST_CASE("http:// only to loopback, unless insecure HTTP is allowed")
     for (const char* bad : {"http://api.mypurecloud.com", "http://10.0.0.1", "http://127.0.0.1.evil.example",
                             "http://localhost.evil.example", "http://128.0.0.1", "http://[::2]"}) {
         CAPTURE(bad);
-        genesys::tokens_api api{fake, {.base_url = bad, .access_token = "tok-123456789"}};
-        auto r = api.try_delete_tokens_me();
-        REQUIRE(r.has_error());
-        CHECK(r.error().kind == genesys::error_kind::invalid_argument);
-        CHECK(r.error().message.find("not loopback") != std::string::npos);
+        const auto r = genesys::check(genesys::client_config{.base_url = bad, .access_token = "tok-123456789"});
+        REQUIRE(r.has_value());
+        CHECK(r->kind == genesys::error_kind::invalid_argument);
+        CHECK(r->message.find("not loopback") != std::string::npos);
+        CHECK_THROWS_AS(genesys::tokens_api(fake, {.base_url = bad, .access_token = "tok-123456789"}),
+                        genesys::invalid_argument_error);
 
         genesys::client_config allowed{.base_url = bad, .access_token = "tok-123456789"};
         allowed.allow_insecure_http = true;
@@ -92,10 +93,10 @@ TEST_CASE("http:// only to loopback, unless insecure HTTP is allowed")
         CHECK(insecure.try_delete_tokens_me().has_value());
     }
 
-    genesys::oauth_client login{fake, {.login_url = "http://login.example.com", .client_id = "id", .client_secret = "secret-123456"}};
-    auto r = login.try_client_credentials();
-    REQUIRE(r.has_error());
-    CHECK(r.error().kind == genesys::error_kind::invalid_argument);
+    const genesys::oauth_config login{.login_url = "http://login.example.com", .client_id = "id",
+                                      .client_secret = "secret-123456"};
+    CHECK(genesys::check(login)->message.find("not loopback") != std::string::npos);
+    CHECK_THROWS_AS(genesys::oauth_client(fake, login), genesys::invalid_argument_error);
 }
 
 TEST_CASE("the logger gets one structured event per attempt, Authorization redacted")

@@ -95,12 +95,20 @@ TEST_CASE("the access token never appears in anything the library produces")
     api.transport().throw_with_token = false;
     out.add(api.try_delete_token("..")); // validation failure
 
-    for (std::string bad_token : {token + "\r\n", token + " x", std::string()}) {
-        genesys::tokens_api bad{fake, {.access_token = bad_token}};
-        out.add(bad.try_get_tokens_me());
-    }
-    genesys::tokens_api bad_url{fake, {.base_url = "http://example.com/" + token, .access_token = token}};
-    out.add(bad_url.try_get_tokens_me());
+    // A bad configuration: the error check() returns, and the exception the constructor throws.
+    const auto add_config_error = [&](const genesys::client_config& cfg) {
+        out.add(check(cfg).value());
+        try {
+            genesys::tokens_api bad{fake, cfg};
+            FAIL("no exception");
+        } catch (const genesys::exception& ex) {
+            out.add(ex.info());
+            out.texts.emplace_back(ex.what());
+        }
+    };
+    for (std::string bad_token : {token + "\r\n", token + " x", std::string()})
+        add_config_error({.access_token = bad_token});
+    add_config_error({.base_url = "http://example.com/" + token, .access_token = token});
 
     REQUIRE(out.texts.size() > 100);
     REQUIRE(log_lines.size() > 20);

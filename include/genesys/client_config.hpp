@@ -5,6 +5,9 @@
 /// @file
 /// `client_config`: where and as whom a client calls the API.
 
+#include <genesys/detail/ascii.hpp>
+#include <genesys/detail/config_check.hpp>
+#include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/logging.hpp>
 #include <genesys/region.hpp>
@@ -14,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,9 +33,9 @@ class token_source; // <genesys/token_source.hpp>
     `http(s)://host[:port][/prefix]`, without user-info, query or fragment, and `http://` only
     to a loopback host (127.0.0.0/8, `::1`, `localhost`) unless `allow_insecure_http` is set.
 
-    A client checks its configuration once, when it is made: a bad base URL, token, header,
-    retry policy or timeout is then the `invalid_argument` error of every call, before anything
-    is sent.
+    A client checks its configuration once, when it is made: constructing `tokens_api` or
+    `async_tokens_api` with a bad base URL, token, header, retry policy or timeout throws
+    `invalid_argument_error`, the error `check(config)` returns.
 
     @code
     genesys::client_config cfg{.base_url = genesys::api_base_url(genesys::region::eu_west_1),
@@ -103,6 +107,70 @@ struct client_config {
         return cfg;
     }
 };
+
+namespace detail {
+
+/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
+/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
+inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
+{
+    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
+        return why;
+    if (token_from_source) {
+        if (!cfg.access_token.empty())
+            return "set access_token or token_source, not both";
+    } else if (cfg.access_token.empty()) {
+        return "access_token is empty";
+    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
+        return "access_token contains a space or a control character";
+    }
+    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
+        return why;
+    if (cfg.call_timeout.count() < 0)
+        return "call_timeout must not be negative (zero: no limit)";
+    if (!is_header_value(cfg.user_agent))
+        return "user_agent contains a control character";
+    for (const auto& h : cfg.default_headers) {
+        switch (request_header_problem(h)) {
+        case header_problem::none: break;
+        case header_problem::name:
+            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        case header_problem::framing:
+            return "default_headers must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
+        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
+        }
+        if (iequals(h.name, "Authorization"))
+            return "default_headers must not set Authorization: use access_token";
+    }
+    return {};
+}
+
+} // namespace detail
+
+/** Checks a configuration as constructing a client from it does, without throwing.
+
+    @param config The configuration of a `tokens_api` or `async_tokens_api`. It needs a usable
+    `base_url` (see above) and exactly one of `access_token` (no space or control character) and
+    `token_source`; a valid `retry` policy, a `call_timeout` not negative, and a `user_agent` and
+    `default_headers` fit for a request.
+    @return Nothing for a usable configuration; else the `invalid_argument` error (operation
+    `"client_config"`, code `errc::invalid_argument`) that constructing a client from it throws as
+    `invalid_argument_error`, e.g. `"invalid client_config: access_token is empty"`. It never
+    quotes the token.
+
+    @code
+    if (auto problem = genesys::check(cfg))
+        std::cerr << problem->message << '\n';
+    @endcode
+*/
+inline std::optional<error> check(const client_config& config)
+{
+    std::string normalized;
+    if (auto why = detail::config_problem(config, normalized, config.token_source != nullptr); !why.empty())
+        return detail::config_error("client_config", why);
+    return std::nullopt;
+}
 
 } // namespace genesys
 

@@ -59,7 +59,7 @@ constexpr std::string_view to_string(error_kind k) noexcept
 
     @code
     auto r = api.try_get_tokens_me();
-    if (!r && r.error().kind == genesys::error_kind::api && r.error().status == 404) { ... }
+    if (!r && r.error().code == genesys::condition::not_found) { ... }
     @endcode
 */
 struct error {
@@ -81,7 +81,10 @@ struct error {
 
     /// What kind of failure this is; selects the exception type.
     error_kind kind = error_kind::invalid_argument;
-    /// `genesys::errc` for library errors; the transport's own code for network errors.
+    /** What failed, as a code: the status of an `api` error (`http_status_code(status)`, or
+        `login_status_code(status)` for the login host's), the transport's own code for a
+        `network` error, else a `genesys::errc`. Compare it with a `genesys::condition` to decide
+        what to do: `e.code == genesys::condition::rate_limited`. */
     boost::system::error_code code{};
     /// A readable, one-line description that names the operation.
     std::string message{};
@@ -119,7 +122,7 @@ public:
 
     /// Everything known about the failure.
     const error& info() const noexcept { return *info_; }
-    /// The error code (`genesys::errc`, or the transport's code for network errors).
+    /// The error code (see `error::code`); compare it with a `genesys::condition`.
     const boost::system::error_code& code() const noexcept { return info_->code; }
     /// The operation that failed, e.g. `"deleteToken"`.
     const std::string& operation() const noexcept { return info_->operation; }

@@ -46,6 +46,13 @@ struct log_event {
     std::string_view ratelimit_allowed{}; ///< `inin-ratelimit-allowed`, or empty
     std::string_view ratelimit_reset{};   ///< `inin-ratelimit-reset` (seconds), or empty
     std::string_view error{};             ///< the network failure's message, or empty
+    /** What the retry policy did after this attempt, or empty when it did not apply (a success,
+        a call that is not retried, a first attempt whose failure is never retried):
+        `"retrying in 375 ms"`, or why it stopped with its numbers, e.g. `"gave up after 3
+        attempts: max_attempts is 3"`, `"not retried: Retry-After 120 s exceeds max_wait 30 s"`,
+        `"gave up after 2 attempts: HTTP 404 is not in retry_statuses"`. The error of the call
+        ends with the same text, in parentheses. */
+    std::string_view retry{};
 };
 
 /// Receives every `log_event`, on the thread running the call (for the asynchronous API, the one
@@ -57,7 +64,9 @@ using logger = std::function<void(const log_event&)>;
 
     @param e The event to describe.
     @return E.g. `getTokensMe GET https://api.mypurecloud.com/api/v2/tokens/me -> 200 in 12.3 ms
-    (attempt 1, correlation id 5f..., rate limit 1/300, reset 59 s)`.
+    (attempt 1, correlation id 5f..., rate limit 1/300, reset 59 s)`; then `: ` and the network
+    failure's text, if any, and `: ` and what the retry policy did, if anything (`-> 503 in 8.1 ms
+    (attempt 3): gave up after 3 attempts: max_attempts is 3`).
 */
 GENESYS_DECL std::string to_string(const log_event& e);
 

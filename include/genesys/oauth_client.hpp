@@ -49,15 +49,17 @@ GENESYS_DECL std::optional<oauth_error_body> oauth_error_of(const exception& e);
     `result<api_response<oauth_token>>`, a throwing form returning the `oauth_token`, and, over
     an asynchronous transport (include `<genesys/async.hpp>`), an `async_` form that takes a
     completion token last, completes with `void(result<api_response<oauth_token>>)` and needs the
-    client to outlive it. A token request is never retried unless
+    client to outlive it. A token request is retried on a 429 (refused before it was processed)
+    as `oauth_config::retry` says, and on other failures only when
     `oauth_config::retry_token_requests` is set.
 
     The errors (all with operation `requestToken`), by kind:
-    - `invalid_argument`, before sending: a bad `login_url`, an empty `client_id` or one with a
-      `:`, a missing `client_secret` where the grant needs one, a header value with a control
-      character, a bad `retry` policy (when used), or a bad argument of the grant;
+    - `invalid_argument`, before sending: a missing `client_secret` where the grant needs one, or
+      a bad argument of the grant (a bad configuration is thrown by the constructor);
     - `network`: the transport's code (`errc::transport_exception` for one that threw);
-    - `api`: a non-2xx answer, whose `body()` carries the OAuth `error` as `code` and its
+    - `api`: a non-2xx answer, its code `login_status_code(status)` (so a 4xx but 429 matches
+      `condition::login_failed`) and its message `"requestToken failed: the login host answered
+      HTTP <status> ..."`; its `body()` carries the OAuth `error` as `code` and its
       `error_description` (else `description`) as `message`; `oauth_error_of(e)` gives the OAuth
       body itself;
     - `decode`: a 2xx body that is not a token response or has no `access_token`
@@ -82,7 +84,12 @@ template <class Transport>
     requires transport<Transport> || async_transport<Transport>
 class oauth_client {
 public:
-    /// Makes a client. A bad `config` is not thrown here: every grant then returns or throws it.
+    /** Makes a client.
+
+        @param transport What sends the token requests; moved into the client.
+        @param config Where and as whom to ask.
+        @throws invalid_argument_error for a bad `config`: the error `check(config)` returns.
+    */
     oauth_client(Transport transport, oauth_config config)
         : transport_(std::move(transport)), core_(std::move(config))
     {

@@ -26,7 +26,10 @@ namespace genesys {
     of the call that needs a token).
     @param options How the token is kept.
     @return The source, to set as `client_config::token_source`. A refused grant is the error of
-    the calls that needed the token (see `token_source::try_token`); nothing is cached then.
+    the calls that needed the token (see `token_source::try_token`), its code matching
+    `condition::login_failed` and its message saying the login host answered (`"getTokensMe could
+    not get a token: requestToken failed: the login host answered HTTP 401 invalid_client: ..."`);
+    nothing is cached then. A 429 of the login host is retried as `oauth_config::retry` says.
 
     @code
     auto source = genesys::make_client_credentials_source(

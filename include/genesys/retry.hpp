@@ -17,16 +17,26 @@ namespace genesys {
 
     Off by default, as in the official SDKs (`max_attempts == 1`). Retries the statuses in
     `retry_statuses` (429, 502, 503, 504) and, when `retry_network_errors`, network failures,
-    for idempotent operations only (all six Tokens operations are; a token request only with
-    `oauth_config::retry_token_requests`). The wait is the response's `Retry-After`
-    (delta-seconds or an HTTP-date) when it has one, else exponential backoff with equal jitter
-    (between half the backoff and all of it). Retrying stops, returning the last error at once,
-    when the attempts are used up, when a wait would exceed `max_wait`, or when it would end
-    past the `max_elapsed` budget: there is never a hidden multi-minute sleep. An error retried
-    in vain has `error::attempts` above 1 and says so in its message.
+    for idempotent operations only (all six Tokens operations are). A token request
+    (`oauth_config::retry`) is retried on a 429, which the login host sends before it processes
+    the request, and on the rest only with `oauth_config::retry_token_requests`. The wait is the
+    response's `Retry-After` (delta-seconds or an HTTP-date) when it has one, else exponential
+    backoff with equal jitter (between half the backoff and all of it). Retrying stops,
+    returning the last error at once, when the attempts are used up, when a wait would exceed
+    `max_wait`, when it would end past the `max_elapsed` budget (or the call's
+    `client_config::call_timeout`), or when the error is one that is never retried: there is
+    never a hidden multi-minute sleep.
+
+    The error then says why retrying stopped, with the numbers, at the end of its message, and
+    so does the last attempt's `log_event::retry`: `"(gave up after 3 attempts: max_attempts is
+    3)"`, `"(not retried: Retry-After 120 s exceeds max_wait 30 s)"`, `"(gave up after 3
+    attempts: the next wait, 25 s, would end 75 s into the call, past max_elapsed 60 s)"`,
+    `"(gave up after 2 attempts: HTTP 404 is not in retry_statuses)"`. A first attempt whose
+    error is never retried is not annotated. `error::attempts` counts the attempts made.
 
     A policy that breaks a rule given below (a count or duration out of range, a multiplier or
-    a status that is not one) makes every call of the client an `invalid_argument` error.
+    a status that is not one) is a bad configuration: constructing the client throws
+    `invalid_argument_error` (see `check`).
 
     The clocks, the sleep and the random source are injectable, so tests are exact and
     instant. They are called on the threads that make calls, several at once for a shared

@@ -39,16 +39,19 @@ concept is_preserve_idle_ttl_argument =
     status, headers and correlation id, or the `genesys::error`. `x` returns the data and throws
     that error as the `genesys::exception` of its kind. The errors, by `error::kind`:
 
-    - `invalid_argument` (`errc::invalid_argument`): a bad argument or a bad `client_config`,
-      reported before anything is sent;
+    - `invalid_argument` (`errc::invalid_argument`): a bad argument, reported before anything is
+      sent (a bad `client_config` is thrown by the constructor);
     - `network`: the transport's own code; `errc::transport_exception` for a transport that threw
       something other than a `system_error`; `errc::deadline_exceeded` past
       `client_config::call_timeout`;
-    - `api` (`errc::http_status`): any non-2xx status, with the platform's `ErrorBody` when the
-      body is one;
+    - `api`: any non-2xx status, its code the status (`http_status_code(status)`), with the
+      platform's `ErrorBody` when the body is one;
     - `decode`: a 2xx body that is not the operation's model (`errc::decode_failed`), or larger
       than `client_config::max_response_bytes` (`errc::response_too_large`); the raw body is kept.
 
+    To act on an error, compare its code with a `genesys::condition`: `r.error().code ==
+    genesys::condition::rate_limited` holds for a 429, `login_failed` for a token source's refused
+    login, `network` for a failure of the transport.
     Failed attempts are retried as `client_config::retry` says (the six operations are
     idempotent). Through a token source, a 401 drops the token and the call is sent once more with
     a fresh one; a source that cannot give a token fails the call with its own error (its
@@ -86,8 +89,8 @@ public:
     /** Makes a client.
 
         @param transport What sends the requests; moved into the client.
-        @param config Where and as whom to call. A bad one is not thrown here: every call then
-        returns (or throws) it as an `invalid_argument` error, before sending.
+        @param config Where and as whom to call.
+        @throws invalid_argument_error for a bad `config`: the error `check(config)` returns.
     */
     tokens_api(Transport transport, client_config config)
         : transport_(std::move(transport)), core_(std::move(config))

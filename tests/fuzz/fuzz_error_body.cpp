@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const genesys::error e = genesys::detail::api_failure(operation, std::move(res), secret);
 
     FUZZ_CHECK(e.kind == genesys::error_kind::api);
-    FUZZ_CHECK(e.code == genesys::errc::http_status);
+    FUZZ_CHECK(e.code == genesys::http_status_code(e.status));
     FUZZ_CHECK(e.operation == operation);
     FUZZ_CHECK(e.status == status);
     // The correlation id is kept, with a secret a server might echo into it redacted.

@@ -96,7 +96,7 @@ void check_result(std::string_view what, const R& r, const genesys::http_respons
         if (e.kind != genesys::error_kind::api)
             report(what, e);
         FUZZ_CHECK(e.kind == genesys::error_kind::api);
-        FUZZ_CHECK(e.code == genesys::errc::http_status);
+        FUZZ_CHECK(e.code == genesys::http_status_code(e.status));
     }
     FUZZ_CHECK(e.status == res.status);
 }

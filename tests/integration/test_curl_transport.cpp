@@ -800,3 +800,18 @@ TEST_CASE("curl_transport: a request with a framing or hop-by-hop field is refus
     REQUIRE_MESSAGE(r.has_value(), t.last_error_message());
     CHECK(r->body == "fine");
 }
+
+TEST_CASE("curl_transport: its failures' codes are condition::network, its timeout condition::timeout too")
+{
+    using genesys::condition;
+    for (CURLcode c : {CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_RECV_ERROR, CURLE_SSL_CONNECT_ERROR,
+                       CURLE_PEER_FAILED_VERIFICATION, CURLE_GOT_NOTHING, CURLE_SEND_ERROR}) {
+        const auto ec = genesys::make_curl_error_code(c);
+        CAPTURE(ec.message());
+        CHECK(ec == condition::network);
+        CHECK(ec != condition::timeout);
+    }
+    CHECK(genesys::make_curl_error_code(CURLE_OPERATION_TIMEDOUT) == condition::timeout);
+    CHECK(genesys::make_curl_error_code(CURLE_OPERATION_TIMEDOUT) == condition::network);
+    CHECK(genesys::make_curl_error_code(CURLE_ABORTED_BY_CALLBACK) != condition::network); // cancelled
+}

@@ -145,7 +145,9 @@ TEST_CASE_TEMPLATE("OAuth over HTTP: the login host's refusals are typed errors,
     CHECK(e.kind == genesys::error_kind::api);
     CHECK(e.status == 401);
     CHECK(e.body->code == "invalid_client");
-    CHECK(e.message.starts_with("requestToken failed: HTTP 401 invalid_client: authentication failed"));
+    CHECK(e.message.starts_with(
+        "requestToken failed: the login host answered HTTP 401 invalid_client: authentication failed"));
+    CHECK(e.code == genesys::condition::login_failed);
     CHECK(e.message.find(wrong_secret) == std::string::npos);
     const auto oauth = genesys::oauth_error_of(e);
     REQUIRE(oauth.has_value());

@@ -189,7 +189,9 @@ TEST_CASE("OAuth error bodies: an api_error with the HTTP status, the OAuth erro
     CHECK(e.body->code == "invalid_grant");
     CHECK(e.body->message == "refresh token expired");
     CHECK(e.body->status == 400);
-    CHECK(e.message == "requestToken failed: HTTP 400 invalid_grant: refresh token expired (correlation id: corr-9)");
+    CHECK(e.message == "requestToken failed: the login host answered HTTP 400 invalid_grant: refresh token expired "
+                       "(correlation id: corr-9)");
+    CHECK(e.code == genesys::login_status_code(400));
     const auto oauth = genesys::oauth_error_of(e);
     REQUIRE(oauth.has_value());
     CHECK(*oauth == genesys::oauth_error_body{"invalid_grant", "refresh token expired", "refresh token expired"});
@@ -269,7 +271,7 @@ TEST_CASE("token requests are not retried unless the caller opts in")
     auto exhausted = login.try_client_credentials();
     REQUIRE(exhausted.has_error());
     CHECK(exhausted.error().attempts == 3);
-    CHECK(exhausted.error().message.find("(after 3 attempts)") != std::string::npos);
+    CHECK(exhausted.error().message.find("(gave up after 3 attempts: max_attempts is 3)") != std::string::npos);
 }
 
 TEST_CASE("login_url: checked like base_url, http only to loopback unless allowed")
@@ -278,11 +280,11 @@ TEST_CASE("login_url: checked like base_url, http only to loopback unless allowe
     for (std::string bad : {"login.mypurecloud.com", "http://login.example.com", "https://user:pw@login.example.com",
                             "https://login.example.com/?q=1", ""}) {
         CAPTURE(bad);
-        genesys::oauth_client login{fake, config(bad)};
-        auto r = login.try_client_credentials();
-        REQUIRE(r.has_error());
-        CHECK(r.error().kind == genesys::error_kind::invalid_argument);
-        CHECK(r.error().message.find("login_url") != std::string::npos);
+        const auto checked = genesys::check(config(bad));
+        REQUIRE(checked.has_value());
+        CHECK(checked->kind == genesys::error_kind::invalid_argument);
+        CHECK(checked->message.find("login_url") != std::string::npos);
+        CHECK_THROWS_AS(genesys::oauth_client(fake, config(bad)), genesys::invalid_argument_error);
     }
     CHECK(fake.request_count() == 0);
 
@@ -297,12 +299,7 @@ TEST_CASE("login_url: checked like base_url, http only to loopback unless allowe
     CHECK(allowed.client_credentials().access_token == "a");
     CHECK(fake.last_request()->url == "http://login.internal.example:8080/prefix/oauth/token");
 
-    genesys::oauth_config bad_agent = config();
-    bad_agent.user_agent = "agent\r\nX-Injected: 1";
-    genesys::oauth_client injected{fake, bad_agent};
-    CHECK_THROWS_AS(injected.client_credentials(), genesys::invalid_argument_error);
-    genesys::oauth_client colon{fake, {.login_url = "https://login.mypurecloud.com", .client_id = "a:b", .client_secret = secret}};
-    CHECK_THROWS_AS(colon.client_credentials(), genesys::invalid_argument_error);
+    // The other checks of the configuration: see "a bad oauth_config fails where it is made".
     CHECK(fake.request_count() == 2);
 }
 
@@ -321,4 +318,108 @@ TEST_CASE("a network failure is a network_error; over-large error bodies are not
     CHECK(r.error().status == 400);
     CHECK_FALSE(r.error().body.has_value());
     CHECK(r.error().message.find("over the limit") != std::string::npos);
+}
+
+TEST_CASE("a 429 on the token request is retried under the retry policy, without retry_token_requests")
+{
+    fake_transport fake;
+    genesys::oauth_config cfg = config();
+    cfg.retry = genesys::retry_policy::standard(3);
+    std::vector<std::chrono::milliseconds> slept;
+    cfg.retry.sleep = [&](std::chrono::milliseconds d) { slept.push_back(d); };
+    std::vector<std::string> decisions;
+    cfg.logger = [&](const genesys::log_event& e) { decisions.emplace_back(e.retry); };
+    genesys::oauth_client login{fake, cfg};
+
+    // Refused before it was processed: retried as an API call's 429 is, Retry-After honoured.
+    fake.respond(429, R"({"error":"too_many_requests"})", {{"Retry-After", "2"}}).respond(200, token_json("a1"));
+    CHECK(login.client_credentials().access_token == "a1");
+    CHECK(fake.request_count() == 2);
+    CHECK(slept == std::vector<std::chrono::milliseconds>{std::chrono::seconds(2)});
+    CHECK(decisions == std::vector<std::string>{"retrying in 2 s", ""});
+
+    // The same limits: the attempts run out with the 429, saying so.
+    fake.reset();
+    fake.respond_by_default({429, {{"Retry-After", "1"}}, R"({"error":"too_many_requests"})"});
+    auto r = login.try_client_credentials();
+    REQUIRE(r.has_error());
+    CHECK(r.error().status == 429);
+    CHECK(r.error().attempts == 3);
+    CHECK(r.error().message.find("gave up after 3 attempts: max_attempts is 3") != std::string::npos);
+    CHECK(fake.request_count() == 3);
+
+    // Anything the login host may have processed (a 503) is still not retried without the opt-in.
+    fake.reset();
+    fake.respond(503).respond(200, token_json("a2"));
+    auto unavailable = login.try_client_credentials();
+    REQUIRE(unavailable.has_error());
+    CHECK(unavailable.error().status == 503);
+    CHECK(fake.request_count() == 1);
+}
+
+TEST_CASE("a refused login says it was the login, and classifies as login_failed")
+{
+    fake_transport fake;
+    genesys::oauth_client login{fake, config()};
+    fake.respond(401, R"({"error":"invalid_client","error_description":"authentication failed"})");
+    auto r = login.try_client_credentials();
+    REQUIRE(r.has_error());
+    CHECK(r.error().message == "requestToken failed: the login host answered HTTP 401 invalid_client: "
+                               "authentication failed");
+    CHECK(r.error().code == genesys::condition::login_failed);
+    CHECK(r.error().code != genesys::condition::unauthorized);
+    CHECK(r.error().status == 401);
+
+    fake.respond(429, R"({"error":"too_many_requests"})");
+    auto limited = login.try_client_credentials();
+    CHECK(limited.error().code == genesys::condition::rate_limited);
+    CHECK(limited.error().code != genesys::condition::login_failed);
+    fake.respond(503);
+    CHECK(login.try_client_credentials().error().code == genesys::condition::server_error);
+    CHECK(login.try_refresh_token("").error().code == genesys::condition::invalid_argument);
+}
+
+TEST_CASE("a bad oauth_config fails where it is made; check() returns the same error")
+{
+    fake_transport fake;
+    struct bad_config {
+        genesys::oauth_config cfg;
+        std::string reason;
+    };
+    genesys::oauth_config bad_agent = config();
+    bad_agent.user_agent = "agent\r\nX-Injected: 1";
+    genesys::oauth_config bad_retry = config();
+    bad_retry.retry.max_attempts = 0;
+    const bad_config bad[] = {
+        {config("login.mypurecloud.com"), "login_url"},
+        {config("http://login.example.com"), "login_url"},
+        {{.login_url = "https://login.mypurecloud.com", .client_id = "", .client_secret = secret}, "client_id"},
+        {{.login_url = "https://login.mypurecloud.com", .client_id = "a:b", .client_secret = secret}, "':'"},
+        {bad_agent, "User-Agent"},
+        {bad_retry, "max_attempts"},
+    };
+    for (const auto& b : bad) {
+        CAPTURE(b.reason);
+        const std::optional<genesys::error> checked = genesys::check(b.cfg);
+        REQUIRE(checked.has_value());
+        CHECK(checked->kind == genesys::error_kind::invalid_argument);
+        CHECK(checked->code == genesys::condition::invalid_argument);
+        CHECK(checked->message.find(b.reason) != std::string::npos);
+        CHECK(checked->message.find(secret) == std::string::npos);
+        try {
+            genesys::oauth_client login{fake, b.cfg};
+            FAIL("no exception");
+        } catch (const genesys::invalid_argument_error& e) {
+            CHECK(e.info().message == checked->message);
+            CHECK(e.operation() == checked->operation);
+        }
+    }
+    CHECK(fake.request_count() == 0);
+
+    // A public client (no secret) is a valid configuration; the grants that need a secret say so.
+    genesys::oauth_config pub{.login_url = "https://login.mypurecloud.com", .client_id = "spa"};
+    CHECK_FALSE(genesys::check(pub).has_value());
+    genesys::oauth_client public_client{fake, pub};
+    CHECK(public_client.try_client_credentials().error().kind == genesys::error_kind::invalid_argument);
+    CHECK_FALSE(genesys::check(config()).has_value());
 }

@@ -139,7 +139,7 @@ TEST_CASE("a 503 burst is retried and then succeeds; the attempts are bounded")
     REQUIRE(failed.has_error());
     CHECK(failed.error().status == 503);
     CHECK(failed.error().attempts == 3);
-    CHECK(failed.error().message.find("(after 3 attempts)") != std::string::npos);
+    CHECK(failed.error().message.find("(gave up after 3 attempts: max_attempts is 3)") != std::string::npos);
     CHECK(always.request_count() == 3);
     CHECK(t2.waits.size() == 2);
 }
@@ -229,4 +229,127 @@ TEST_CASE("the wait sequence follows the policy's own status list")
     auto api = make(fake, policy);
     CHECK(api.verify_token());
     CHECK(t.waits.size() == 1);
+}
+
+namespace {
+
+/// A client whose every log line is kept: the last one says why retrying stopped.
+struct logged_client {
+    std::vector<std::string> lines;
+    std::vector<std::string> decisions;
+    genesys::tokens_api<fake_transport> api;
+
+    logged_client(const fake_transport& fake, genesys::retry_policy policy, std::chrono::milliseconds timeout = {})
+        : api(fake, config(std::move(policy), timeout))
+    {
+    }
+
+    genesys::client_config config(genesys::retry_policy policy, std::chrono::milliseconds timeout)
+    {
+        genesys::client_config cfg{.access_token = std::string(fixtures::secret_token)};
+        cfg.retry = std::move(policy);
+        cfg.call_timeout = timeout;
+        cfg.logger = [this](const genesys::log_event& e) {
+            lines.push_back(genesys::to_string(e));
+            decisions.emplace_back(e.retry);
+        };
+        return cfg;
+    }
+};
+
+bool has(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+} // namespace
+
+TEST_CASE("retrying says why it stopped: the attempt limit")
+{
+    virtual_time t;
+    fake_transport fake;
+    fake.respond_by_default(status(503));
+    logged_client c(fake, t.policy(3));
+    auto r = c.api.try_get_tokens_me();
+    REQUIRE(r.has_error());
+    CHECK(r.error().attempts == 3);
+    CHECK(r.error().message == "getTokensMe failed: HTTP 503 (gave up after 3 attempts: max_attempts is 3)");
+    REQUIRE(c.lines.size() == 3);
+    CHECK(has(c.lines[0], "retrying in 375 ms"));
+    CHECK(c.decisions[1] == "retrying in 750 ms");
+    CHECK(c.decisions[2] == "gave up after 3 attempts: max_attempts is 3");
+    CHECK(has(c.lines[2], "(attempt 3): gave up after 3 attempts: max_attempts is 3"));
+}
+
+TEST_CASE("retrying says why it stopped: a Retry-After over max_wait")
+{
+    virtual_time t;
+    auto policy = t.policy(5);
+    policy.max_wait = 30s;
+    fake_transport fake;
+    fake.respond({429, {{"Retry-After", "120"}}, {}});
+    logged_client c(fake, policy);
+    auto r = c.api.try_get_tokens_me();
+    REQUIRE(r.has_error());
+    CHECK(r.error().attempts == 1);
+    CHECK(r.error().message == "getTokensMe failed: HTTP 429 (not retried: Retry-After 120 s exceeds max_wait 30 s)");
+    REQUIRE(c.lines.size() == 1);
+    CHECK(c.decisions[0] == "not retried: Retry-After 120 s exceeds max_wait 30 s");
+    CHECK(has(c.lines[0], "not retried: Retry-After 120 s exceeds max_wait 30 s"));
+    CHECK(t.waits.empty());
+}
+
+TEST_CASE("retrying says why it stopped: the max_elapsed budget")
+{
+    virtual_time t;
+    auto policy = t.policy(10);
+    policy.max_elapsed = 60s;
+    fake_transport fake;
+    fake.respond_by_default({429, {{"Retry-After", "25"}}, {}});
+    logged_client c(fake, policy);
+    auto r = c.api.try_delete_token("u-1");
+    REQUIRE(r.has_error());
+    CHECK(r.error().attempts == 3);
+    const std::string why = "gave up after 3 attempts: the next wait, 25 s, would end 75 s into the call, past "
+                            "max_elapsed 60 s";
+    CHECK(r.error().message == "deleteToken failed: HTTP 429 (" + why + ")");
+    REQUIRE(c.lines.size() == 3);
+    CHECK(c.decisions[2] == why);
+    CHECK(has(c.lines[2], why));
+}
+
+TEST_CASE("retrying says why it stopped: an error that is never retried, and the call's timeout")
+{
+    virtual_time t;
+    fake_transport fake;
+    fake.respond(status(503)).respond(status(404));
+    logged_client c(fake, t.policy(4));
+    auto r = c.api.try_get_tokens_me();
+    REQUIRE(r.has_error());
+    CHECK(r.error().attempts == 2);
+    CHECK(r.error().message == "getTokensMe failed: HTTP 404 (gave up after 2 attempts: HTTP 404 is not in "
+                               "retry_statuses)");
+    REQUIRE(c.decisions.size() == 2);
+    CHECK(c.decisions[1] == "gave up after 2 attempts: HTTP 404 is not in retry_statuses");
+
+    // A first attempt that is not retried is not annotated: the policy never came into play.
+    fake.respond(status(404));
+    auto first = c.api.try_get_tokens_me();
+    CHECK(first.error().message == "getTokensMe failed: HTTP 404");
+    CHECK(c.decisions.back().empty());
+
+    // A network failure that would fail the same way again.
+    fake.fail(boost::system::errc::make_error_code(boost::system::errc::connection_refused))
+        .fail(boost::system::errc::make_error_code(boost::system::errc::permission_denied));
+    auto network = c.api.try_get_tokens_me();
+    REQUIRE(network.has_error());
+    CHECK(has(network.error().message, "(gave up after 2 attempts: this network failure is not transient)"));
+
+    // The call's own timeout cuts the waits short.
+    virtual_time t2;
+    fake_transport slow;
+    slow.respond_by_default({503, {{"Retry-After", "2"}}, {}});
+    logged_client timed(slow, t2.policy(10), 5s);
+    auto cut = timed.api.try_get_tokens_me();
+    REQUIRE(cut.has_error());
+    CHECK(cut.error().status == 503);
+    CHECK(cut.error().attempts == 3);
+    CHECK(has(cut.error().message, "(gave up after 3 attempts: the next wait, 2 s, would end past call_timeout 5 s)"));
 }

@@ -437,7 +437,9 @@ TEST_CASE("tokens_api through a token source: a 401 refreshes once and retries o
         CHECK(r.error().status == 401);
         CHECK(r.error().operation == "requestToken");
         CHECK(r.error().body->code == "invalid_client");
-        CHECK(r.error().message.starts_with("deleteToken could not get a token: requestToken failed: HTTP 401 invalid_client"));
+        CHECK(r.error().message.starts_with(
+            "deleteToken could not get a token: requestToken failed: the login host answered HTTP 401 invalid_client"));
+        CHECK(r.error().code == genesys::condition::login_failed);
         CHECK(api_fake.request_count() == 1);
     }
     SUBCASE("the retry policy still runs inside each pass")
@@ -510,14 +512,19 @@ TEST_CASE("tokens_api through a token source: the configuration and the token ar
     fake_transport login, api_fake;
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, login_config});
 
-    genesys::tokens_api both{api_fake, {.access_token = "fixed-token", .token_source = source}};
-    auto r = both.try_get_tokens_me();
-    REQUIRE(r.has_error());
-    CHECK(r.error().kind == genesys::error_kind::invalid_argument);
-    CHECK(r.error().message.find("not both") != std::string::npos);
-
-    genesys::tokens_api bad_url{api_fake, {.base_url = "http://example.com", .token_source = source}};
-    CHECK(bad_url.try_get_tokens_me().error().message.find("http://") != std::string::npos);
+    // A bad configuration fails where it is made.
+    try {
+        genesys::tokens_api both{api_fake, {.access_token = "fixed-token", .token_source = source}};
+        FAIL("no exception");
+    } catch (const genesys::invalid_argument_error& e) {
+        CHECK(std::string(e.what()).find("not both") != std::string::npos);
+        CHECK(std::string(e.what()).find("fixed-token") == std::string::npos);
+    }
+    const auto bad_url = genesys::check(genesys::client_config{.base_url = "http://example.com", .token_source = source});
+    REQUIRE(bad_url.has_value());
+    CHECK(bad_url->message.find("http://") != std::string::npos);
+    CHECK_THROWS_AS(genesys::tokens_api(api_fake, {.base_url = "http://example.com", .token_source = source}),
+                    genesys::invalid_argument_error);
 
     auto injected = std::make_shared<genesys::token_source>(
         []() -> genesys::result<genesys::api_response<genesys::oauth_token>> {
@@ -601,4 +608,30 @@ TEST_CASE("token_source: a grant that runs out of memory rethrows to its caller 
     CHECK(waited.error().message.find("out of memory") != std::string::npos);
     CHECK(source->token() == "T2");
     CHECK(calls == 2);
+}
+
+TEST_CASE("tokens_api through a token source: a refused login is login_failed, and says it was the login")
+{
+    fake_transport login, api_fake;
+    auto source = genesys::make_client_credentials_source(genesys::oauth_client{login, login_config});
+    genesys::tokens_api api{api_fake, {.token_source = source}};
+
+    login.respond(401, R"({"error":"invalid_client","error_description":"authentication failed"})");
+    auto r = api.try_get_tokens_me();
+    REQUIRE(r.has_error());
+    const genesys::error e = r.error();
+    CHECK(e.code == genesys::condition::login_failed);
+    CHECK(e.code != genesys::condition::unauthorized); // the API did not refuse a token: none was sent
+    CHECK(e.kind == genesys::error_kind::api);
+    CHECK(e.operation == "requestToken");
+    CHECK(e.message == "getTokensMe could not get a token: requestToken failed: the login host answered HTTP 401 "
+                       "invalid_client: authentication failed");
+    CHECK(api_fake.request_count() == 0);
+
+    // The API's own 401 to a token is unauthorized, not a failed login.
+    login.respond(200, token_json("T1")).respond(200, token_json("T2"));
+    api_fake.respond(401).respond(401);
+    auto refused = api.try_get_tokens_me();
+    CHECK(refused.error().code == genesys::condition::unauthorized);
+    CHECK(refused.error().code != genesys::condition::login_failed);
 }

@@ -272,7 +272,8 @@ TEST_CASE_TEMPLATE("every documented error status becomes an api_error with all 
             CHECK(e.body()->status == status);
             CHECK(e.body()->context_id == "ctx-" + std::to_string(status));
             CHECK(e.operation() == "deleteToken");
-            CHECK(e.code() == genesys::errc::http_status);
+            CHECK(e.code() == genesys::http_status_code(status)); // the status, as a code
+            CHECK(&e.code().category() == &genesys::http_status_category());
             const std::string what = e.what();
             CHECK(what.find("deleteToken") != std::string::npos);
             CHECK(what.find("HTTP " + std::to_string(status)) != std::string::npos);
@@ -632,7 +633,7 @@ TEST_CASE_TEMPLATE("hostile user ids stay inside /api/v2/tokens/<one segment>", 
     CHECK(fake.request_count() == std::size(cases)); // nothing more was sent
 }
 
-TEST_CASE_TEMPLATE("a bad configuration fails every call before sending", T, TRANSPORTS)
+TEST_CASE_TEMPLATE("a bad configuration fails where it is made, as the error check() returns", T, TRANSPORTS)
 {
     fake_transport fake;
     fake.respond_by_default({200, {}, "{}"});
@@ -641,6 +642,10 @@ TEST_CASE_TEMPLATE("a bad configuration fails every call before sending", T, TRA
         genesys::client_config cfg;
         std::string reason;
     };
+    genesys::client_config negative_timeout{.access_token = "tok"};
+    negative_timeout.call_timeout = std::chrono::milliseconds(-1);
+    genesys::client_config negative_attempts{.access_token = "tok"};
+    negative_attempts.retry.max_attempts = -1;
     const bad_config bad[] = {
         {{.base_url = "api.mypurecloud.com", .access_token = "tok-123456789"}, "must start with https:// or http://"},
         {{.base_url = "https://user:pw@api.example.com", .access_token = "tok-123456789"}, "user-info"},
@@ -654,19 +659,37 @@ TEST_CASE_TEMPLATE("a bad configuration fails every call before sending", T, TRA
          "control character"},
         {{.base_url = "https://api.mypurecloud.com", .access_token = "tok", .default_headers = {{"authorization", "x"}}},
          "must not set Authorization"},
+        {negative_timeout, "call_timeout must not be negative"},
+        {negative_attempts, "max_attempts must be at least 1"},
     };
     for (const auto& b : bad) {
         CAPTURE(b.reason);
-        genesys::tokens_api<T> api(wrap<T>(fake), b.cfg);
-        auto r = api.try_get_tokens_me();
-        REQUIRE(r.has_error());
-        CHECK(r.error().kind == genesys::error_kind::invalid_argument);
-        CHECK(r.error().message.find(b.reason) != std::string::npos);
-        CHECK(r.error().message.find("getTokensMe") != std::string::npos);
-        CHECK_THROWS_AS(api.delete_tokens_me(), genesys::invalid_argument_error);
-        CHECK_THROWS_AS(api.verify_token(), genesys::invalid_argument_error);
+        const std::optional<genesys::error> checked = genesys::check(b.cfg);
+        REQUIRE(checked.has_value());
+        CHECK(checked->kind == genesys::error_kind::invalid_argument);
+        CHECK(checked->code == genesys::errc::invalid_argument);
+        CHECK(checked->operation == "client_config");
+        CHECK(checked->message.starts_with("invalid client_config: "));
+        CHECK(checked->message.find(b.reason) != std::string::npos);
+        try {
+            genesys::tokens_api<T> api(wrap<T>(fake), b.cfg);
+            FAIL("no exception");
+        } catch (const genesys::invalid_argument_error& e) {
+            CHECK(e.info().message == checked->message);
+            CHECK(e.operation() == "client_config");
+        }
     }
     CHECK(fake.request_count() == 0);
+    // The token never appears in the error.
+    const auto leaked = genesys::check({.base_url = "ftp://x", .access_token = std::string(fixtures::secret_token)});
+    REQUIRE(leaked.has_value());
+    CHECK(leaked->message.find(fixtures::secret_token) == std::string::npos);
+    // What is valid stays valid: a token source instead of a token.
+    auto source = std::make_shared<genesys::token_source>(
+        []() -> genesys::result<genesys::api_response<genesys::oauth_token>> { return genesys::error{}; });
+    CHECK_FALSE(genesys::check(genesys::client_config{.token_source = source}).has_value());
+    CHECK_FALSE(genesys::check(genesys::client_config{.access_token = "tok"}).has_value());
+    CHECK_NOTHROW(genesys::tokens_api<T>(wrap<T>(fake), {.token_source = source}));
 }
 
 TEST_CASE_TEMPLATE("base URL, region, gateway prefix and default headers shape the request", T, TRANSPORTS)
@@ -715,8 +738,7 @@ TEST_CASE_TEMPLATE("the access token never appears in an error", T, TRANSPORTS)
     for (int i = 0; i < 3; ++i)
         errors.push_back(api.try_get_tokens_me().error());
     errors.push_back(api.try_delete_token("").error());
-    genesys::tokens_api<T> bad(wrap<T>(fake), {.base_url = "ftp://x", .access_token = token});
-    errors.push_back(bad.try_get_tokens_me().error());
+    errors.push_back(*genesys::check(genesys::client_config{.base_url = "ftp://x", .access_token = token}));
 
     for (const auto& e : errors) {
         CAPTURE(e.message);

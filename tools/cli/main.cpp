@@ -357,6 +357,8 @@ int run_login(const cli& c)
     genesys::oauth_config cfg = login_config(c);
     genesys_cli::prepare_secret_file(file, "token"); // before the token exists: refuse a bad target early
 
+    if (auto problem = genesys::check(cfg)) // reported as any error, not thrown by the constructor
+        return report(c, *problem);
     genesys::oauth_client client{make_transport(c), cfg};
     auto r = client.try_client_credentials();
     if (!r)
@@ -463,8 +465,10 @@ int run(const cli& c)
     if (c.command == "login")
         return run_login(c);
 
-    api_type api{recording_transport(make_transport(c)),
-                 {.base_url = api_base(c), .access_token = resolve_token(c), .logger = verbose_logger(c)}};
+    genesys::client_config cfg{.base_url = api_base(c), .access_token = resolve_token(c), .logger = verbose_logger(c)};
+    if (auto problem = genesys::check(cfg)) // reported as any error, not thrown by the constructor
+        return report(c, *problem);
+    api_type api{recording_transport(make_transport(c)), std::move(cfg)};
     if (c.command == "me")
         return run_me(c, api);
     if (c.command == "verify")

@@ -84,6 +84,7 @@ struct call_settings {
     const attempt_rules* rules = nullptr;  ///< never null
     const retry_policy* retry = nullptr;   ///< never null
     bool retry_allowed = false;            ///< the request is idempotent (or the caller allows it)
+    bool retry_unprocessed = false;        ///< else, a 429 (refused before it was processed) may be retried
     const logger* log = nullptr;           ///< may point to an empty logger
     const std::vector<std::string>* logged_headers = nullptr; ///< allowed besides the defaults; may be null
     token_source* source = nullptr;        ///< null: the request carries `secret`'s token already
@@ -147,33 +148,45 @@ public:
     call_action on_response(boost::system::result<http_response>&& sent, std::string what)
     {
         s_.rules->scrub(what);
-        if (*s_.log)
-            log_attempt(*s_.log, s_.operation, *req_, s_.logged_headers, attempt_, attempt_started_, sent, what,
-                        secret());
+        std::string log_error;
+        if (*s_.log && !sent)
+            log_error = network_log_text(sent.error(), what, secret());
         auto judged = s_.rules->judge(s_.operation, std::move(sent), what, secret());
         if (judged) {
+            log(&judged->headers, judged->status, log_error, {});
             if (s_.source && s_.revokes_own_token)
                 s_.source->invalidate(token_);
             outcome_.emplace(std::move(judged));
             return call_action::done;
         }
-        if (s_.retry_allowed) {
+        error& e = judged.failure();
+        std::string note; // what the retry policy did, for the log event and the message
+        if (s_.retry_allowed || s_.retry_unprocessed) {
             const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now() - first_started_);
-            auto wait = retry_wait(*s_.retry, attempt_ + 1, retry_outcome(*s_.retry, judged.failure()), elapsed);
-            if (wait && deadline_ && now() + *wait >= *deadline_)
-                wait.reset(); // the next attempt would start past the deadline
-            if (wait) {
-                wait_ = *wait;
+            const attempt_outcome outcome = retry_outcome(*s_.retry, e, !s_.retry_allowed);
+            retry_decision decision = decide_retry(*s_.retry, attempt_ + 1, outcome, elapsed);
+            if (decision.wait && deadline_ && now() + *decision.wait >= *deadline_) {
+                decision.why_not = "the next wait, " + format_wait(*decision.wait) + ", would end past call_timeout " +
+                                   format_wait(s_.timeout);
+                decision.wait.reset();
+            }
+            if (decision.wait) {
+                log(e.kind == error_kind::api ? &e.headers : nullptr, e.status, log_error,
+                    "retrying in " + format_wait(*decision.wait));
+                wait_ = *decision.wait;
                 return call_action::wait;
             }
-            if (attempt_ > 1) {
-                error& e = judged.failure();
-                e.attempts = attempt_;
-                e.message += " (after " + std::to_string(attempt_) + " attempts)";
-            }
+            if (attempt_ > 1)
+                note = "gave up after " + std::to_string(attempt_) + " attempts: " + decision.why_not;
+            else if (outcome.retryable) // a first attempt the policy would retry, but its limits did not let it
+                note = "not retried: " + decision.why_not;
+            e.attempts = attempt_;
+            if (!note.empty())
+                e.message += " (" + note + ")";
         }
+        log(e.kind == error_kind::api ? &e.headers : nullptr, e.status, log_error, note);
         // On a 401, drop the source's token and send once more with a fresh one.
-        if (const error& e = judged.failure(); s_.source && e.kind == error_kind::api && e.status == 401) {
+        if (s_.source && e.kind == error_kind::api && e.status == 401) {
             s_.source->invalidate(token_);
             if (pass_ == 1 && !s_.revokes_own_token) {
                 pass_ = 2;
@@ -213,10 +226,19 @@ public:
 private:
     clock::time_point now() const { return s_.retry->clock ? s_.retry->clock() : clock::now(); }
 
+    /// Hands the attempt's event to the logger, if any: `headers` of the response (null: none, or
+    /// not kept), its `status` (0: none), the network failure's text, what the retry policy did.
+    void log(const http_headers* headers, int status, std::string_view error_text, std::string_view retry_note) const
+    {
+        if (*s_.log)
+            log_attempt(*s_.log, s_.operation, *req_, s_.logged_headers, attempt_, attempt_started_, status, headers,
+                        error_text, retry_note);
+    }
+
     call_action begin_attempts()
     {
         attempt_ = 1;
-        if (s_.retry_allowed || deadline_)
+        if (s_.retry_allowed || s_.retry_unprocessed || deadline_)
             first_started_ = now();
         return next_send();
     }

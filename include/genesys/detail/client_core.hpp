@@ -32,15 +32,19 @@ namespace genesys::detail {
 
 class client_core {
 public:
-    /// Checks `config` (a problem is kept and returned by every call) and makes the headers.
+    /// Checks `config` and makes the headers; throws the `invalid_argument_error` that
+    /// `check(config)` returns for a bad one, so that both clients fail where they are made.
     explicit client_core(client_config config)
         : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
     {
-        init(config_problem(config_, base_url_, config_.token_source != nullptr));
+        if (auto why = config_problem(config_, base_url_, config_.token_source != nullptr); !why.empty())
+            throw_error(config_error("client_config", why));
+        init({});
     }
 
     /// Selects the constructor of a client that sends, per call, a token it is given (the token
     /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
+    /// That constructor does not throw: a problem is kept and returned by every call.
     struct token_per_call_t {
         explicit token_per_call_t() = default;
     };

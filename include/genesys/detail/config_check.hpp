@@ -2,13 +2,17 @@
 #ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
 #define GENESYS_DETAIL_CONFIG_CHECK_HPP
 
-// Checks a client_config once, when a client is made from it.
+// The checks of a configuration, made once, when a client is made from it: of URLs here, of a
+// whole `client_config` in <genesys/client_config.hpp> (`check`), of an `oauth_config` in
+// <genesys/oauth_config.hpp>. Those headers include this one first; it includes the first at its
+// end, so that either may be included first.
 
-#include <genesys/client_config.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/percent_encode.hpp>
 #include <genesys/detail/retry_decision.hpp>
 #include <genesys/detail/url.hpp>
+#include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
 #include <genesys/retry.hpp>
 
 #include <string>
@@ -75,42 +79,23 @@ inline std::string base_url_problem(std::string_view url, std::string& normalize
     return {};
 }
 
-/// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
-/// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
-inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
+/** The `invalid_argument` error of a configuration of type `type` (e.g. `"client_config"`)
+    that cannot be used because of `problem` (which never quotes a secret): its operation is
+    `type`, its message `"invalid <type>: <problem>"` (control characters shown as spaces). */
+inline error config_error(std::string_view type, std::string_view problem)
 {
-    if (auto why = base_url_problem(cfg.base_url, normalized_base, cfg.allow_insecure_http); !why.empty())
-        return why;
-    if (token_from_source) {
-        if (!cfg.access_token.empty())
-            return "set access_token or token_source, not both";
-    } else if (cfg.access_token.empty()) {
-        return "access_token is empty";
-    } else if (!is_header_value(cfg.access_token) || cfg.access_token.find(' ') != std::string::npos) {
-        return "access_token contains a space or a control character";
-    }
-    if (auto why = retry_policy_problem(cfg.retry); !why.empty())
-        return why;
-    if (cfg.call_timeout.count() < 0)
-        return "call_timeout must not be negative (zero: no limit)";
-    if (!is_header_value(cfg.user_agent))
-        return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        switch (request_header_problem(h)) {
-        case header_problem::none: break;
-        case header_problem::name:
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        case header_problem::framing:
-            return "default_headers must not set " + h.name +
-                   ": the transport frames the message and manages the connection";
-        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
-        }
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-    }
-    return {};
+    error e;
+    e.kind = error_kind::invalid_argument;
+    e.code = make_error_code(errc::invalid_argument);
+    e.operation = std::string(type);
+    e.message = "invalid " + e.operation + ": ";
+    for (char c : problem)
+        e.message.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
+    return e;
 }
 
 } // namespace genesys::detail
+
+#include <genesys/client_config.hpp> // last: it includes this header first (see above)
 
 #endif

@@ -7,6 +7,7 @@
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/body_codec.hpp>
 #include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
 #include <genesys/models/error_body.hpp>
 
@@ -120,20 +121,22 @@ inline error network_failure(std::string_view operation, boost::system::error_co
 }
 
 /// The part every failure with a response shares: status, correlation id, headers, the raw body
-/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"`.
-inline error response_failure(error_kind kind, errc code, std::string_view operation, http_response&& res,
-                              std::string_view secret)
+/// (secret removed) and a message that starts `"<operation> failed: HTTP <status>"` (`"<operation>
+/// failed: the login host answered HTTP <status>"` with `from_login`).
+inline error response_failure(error_kind kind, boost::system::error_code code, std::string_view operation,
+                              http_response&& res, std::string_view secret, bool from_login = false)
 {
     error e;
     e.kind = kind;
-    e.code = make_error_code(code);
+    e.code = code;
     e.operation = std::string(operation);
     e.status = res.status;
     e.correlation_id = std::string(res.headers.get(correlation_id_header).value_or(""));
     e.raw_body = std::move(res.body);
     redact(e.raw_body, secret);
     e.headers = std::move(res.headers);
-    e.message = e.operation + " failed: HTTP " + std::to_string(e.status);
+    e.message = e.operation + (from_login ? " failed: the login host answered HTTP " : " failed: HTTP ") +
+                std::to_string(e.status);
     return e;
 }
 
@@ -144,12 +147,15 @@ struct response_limits {
 };
 
 /// A non-2xx response: keeps status, headers, correlation id, raw body and the parsed ErrorBody
-/// (not parsed when the body is over the size limit).
+/// (not parsed when the body is over the size limit). Its code is the status: `http_status_code`,
+/// or `login_status_code` for the login host's answer to a token request (`from_login`).
 inline error api_failure(std::string_view operation, http_response&& res, std::string_view secret,
-                         response_limits limits = {})
+                         response_limits limits = {}, bool from_login = false)
 {
     const bool too_large = res.body.size() > limits.max_bytes;
-    error e = response_failure(error_kind::api, errc::http_status, operation, std::move(res), secret);
+    const int status = res.status;
+    error e = response_failure(error_kind::api, from_login ? login_status_code(status) : http_status_code(status),
+                               operation, std::move(res), secret, from_login);
     if (too_large)
         e.message += " (body of " + std::to_string(e.raw_body.size()) + " bytes, over the limit: not parsed)";
     else
@@ -170,7 +176,7 @@ inline error api_failure(std::string_view operation, http_response&& res, std::s
 inline error decode_failure(std::string_view operation, std::string_view model_name, std::string_view why,
                             http_response&& res, std::string_view secret, errc code = errc::decode_failed)
 {
-    error e = response_failure(error_kind::decode, code, operation, std::move(res), secret);
+    error e = response_failure(error_kind::decode, make_error_code(code), operation, std::move(res), secret);
     e.message += " response is not a valid ";
     e.message += model_name;
     e.message += ": ";

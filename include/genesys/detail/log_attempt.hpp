@@ -10,7 +10,7 @@
 #include <genesys/http.hpp>
 #include <genesys/logging.hpp>
 
-#include <boost/system/result.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <chrono>
 #include <string>
@@ -34,14 +34,27 @@ inline bool logged_header(std::string_view name, const std::vector<std::string>*
     return false;
 }
 
+/// The text a log event shows for a network failure: the code's message, then the transport's
+/// own text `what` with `secret` removed, on one line.
+inline std::string network_log_text(const boost::system::error_code& ec, std::string_view what,
+                                    std::string_view secret)
+{
+    std::string text = ec.message();
+    if (!what.empty()) {
+        text += ": ";
+        append_one_line(text, what, secret); // redacts `what`; the code's message holds no secret
+    }
+    return text;
+}
+
 /// Hands `logger` the event of one attempt: request headers not allowed (`logged_header`) read
-/// `[REDACTED]`, and `secret` is removed from the transport's error text before it is cut to one
-/// line. A throwing logger is ignored.
+/// `[REDACTED]`. `status` and `headers` are the response's (0 and null when none came),
+/// `error_text` the network failure's (`network_log_text`), `retry_note` what the retry policy did
+/// after the attempt. A throwing logger is ignored.
 inline void log_attempt(const logger& log, std::string_view op, const http_request& req,
                         const std::vector<std::string>* logged_headers, int attempt,
-                        std::chrono::steady_clock::time_point started,
-                        const boost::system::result<http_response>& sent, std::string_view what,
-                        std::string_view secret) noexcept
+                        std::chrono::steady_clock::time_point started, int status, const http_headers* headers,
+                        std::string_view error_text, std::string_view retry_note) noexcept
 {
     try {
         log_event e;
@@ -54,21 +67,15 @@ inline void log_attempt(const logger& log, std::string_view op, const http_reque
         e.attempt = attempt;
         e.duration =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-        std::string error_text;
-        if (sent) {
-            e.status = sent->status;
-            e.correlation_id = sent->headers.get(correlation_id_header).value_or("");
-            e.ratelimit_count = sent->headers.get("inin-ratelimit-count").value_or("");
-            e.ratelimit_allowed = sent->headers.get("inin-ratelimit-allowed").value_or("");
-            e.ratelimit_reset = sent->headers.get("inin-ratelimit-reset").value_or("");
-        } else {
-            error_text = sent.error().message();
-            if (!what.empty()) {
-                error_text += ": ";
-                append_one_line(error_text, what, secret); // redacts `what`; the code's message holds no secret
-            }
-            e.error = error_text;
+        e.status = status;
+        if (headers) {
+            e.correlation_id = headers->get(correlation_id_header).value_or("");
+            e.ratelimit_count = headers->get("inin-ratelimit-count").value_or("");
+            e.ratelimit_allowed = headers->get("inin-ratelimit-allowed").value_or("");
+            e.ratelimit_reset = headers->get("inin-ratelimit-reset").value_or("");
         }
+        e.error = error_text;
+        e.retry = retry_note;
         log(e);
     } catch (...) {
         // A logger must not change the outcome of a call (nor may building its event).

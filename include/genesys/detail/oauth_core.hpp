@@ -25,6 +25,7 @@ inline constexpr std::string_view saml2_bearer_grant_type = "urn:ietf:params:oau
 
 class oauth_core {
 public:
+    /// Checks `config` (`check(const oauth_config&)`); throws `invalid_argument_error` for a bad one.
     GENESYS_DECL explicit oauth_core(oauth_config config);
 
     const oauth_config& config() const noexcept { return config_; }
@@ -51,6 +52,7 @@ private:
                                                 bool secret_required) const;
 
     oauth_config config_;
+    std::string login_base_; // `login_url` without trailing slashes
 };
 
 } // namespace genesys::detail

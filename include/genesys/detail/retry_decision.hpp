@@ -47,20 +47,41 @@ struct attempt_outcome {
     bool retryable = false;                         ///< a retried status, or a network failure
     std::optional<std::string> retry_after{};       ///< the response's Retry-After, if any (a copy:
                                                     ///< `result::error()` returns a temporary)
+    std::string why_not{};                          ///< when not retryable: why, e.g. "HTTP 404 is not
+                                                    ///< in retry_statuses"
 };
 
-/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop.
-inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
-                                                           const attempt_outcome& outcome,
-                                                           std::chrono::milliseconds elapsed)
+/// `d` as a log line or a message shows it: `"30 s"` when whole seconds, else `"1500 ms"`.
+inline std::string format_wait(std::chrono::milliseconds d)
+{
+    const auto ms = d.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
+/// What the policy decides after a failed attempt: the wait before the next one, or why there
+/// is none.
+struct retry_decision {
+    std::optional<std::chrono::milliseconds> wait{}; ///< set: retry after waiting this long
+    std::string why_not{};                           ///< else: why retrying stops, with its numbers
+};
+
+/// The wait before attempt `next_attempt` (2 for the first retry), or why the policy stops:
+/// the attempt is not retryable, the attempts are used up, a Retry-After (or the backoff) over
+/// `max_wait`, or a wait that would end at or past the `max_elapsed` budget.
+inline retry_decision decide_retry(const retry_policy& p, int next_attempt, const attempt_outcome& outcome,
+                                   std::chrono::milliseconds elapsed)
 {
     using namespace std::chrono;
-    if (!outcome.retryable || next_attempt > p.max_attempts)
-        return std::nullopt;
+    if (!outcome.retryable)
+        return {std::nullopt, outcome.why_not};
+    if (next_attempt > p.max_attempts)
+        return {std::nullopt, "max_attempts is " + std::to_string(p.max_attempts)};
     std::optional<milliseconds> wait;
     if (outcome.retry_after) {
         const auto wall = p.wall_clock ? p.wall_clock() : system_clock::now();
         wait = parse_retry_after(*outcome.retry_after, wall);
+        if (wait && *wait > p.max_wait)
+            return {std::nullopt, "Retry-After " + format_wait(*wait) + " exceeds max_wait " + format_wait(p.max_wait)};
     }
     if (!wait) {
         double backoff = static_cast<double>(p.initial_backoff.count());
@@ -72,10 +93,22 @@ inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p
         double r = p.random ? p.random() : std::uniform_real_distribution<double>(0.0, 1.0)(engine);
         r = r >= 0.0 ? std::min(r, 1.0) : 0.0; // NaN too
         wait = milliseconds(static_cast<std::int64_t>(backoff / 2 + backoff / 2 * r));
+        if (*wait > p.max_wait)
+            return {std::nullopt, "the backoff " + format_wait(*wait) + " exceeds max_wait " + format_wait(p.max_wait)};
     }
-    if (*wait > p.max_wait || elapsed + *wait >= p.max_elapsed)
-        return std::nullopt; // the next attempt would start at or past the budget
-    return wait;
+    if (elapsed + *wait >= p.max_elapsed) // the next attempt would start at or past the budget
+        return {std::nullopt, "the next wait, " + format_wait(*wait) + ", would end " + format_wait(elapsed + *wait) +
+                                  " into the call, past max_elapsed " + format_wait(p.max_elapsed)};
+    return {wait, {}};
+}
+
+/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop
+/// (`decide_retry` says why).
+inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
+                                                           const attempt_outcome& outcome,
+                                                           std::chrono::milliseconds elapsed)
+{
+    return decide_retry(p, next_attempt, outcome, elapsed).wait;
 }
 
 /** True when a network failure with code `ec` may succeed on a second try.
@@ -102,17 +135,33 @@ inline bool is_transient_network_error(const boost::system::error_code& ec) noex
     return std::string_view(ec.category().name()) != "asio.ssl";
 }
 
-/// Whether and how long to wait before retrying a failed attempt, as `policy` says.
-inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e)
+/// Whether a failed attempt may be retried, as `policy` says, and its Retry-After. With
+/// `unprocessed_only` (a request that is not idempotent), only an answer that says the request
+/// was refused before it was processed is: a 429.
+inline attempt_outcome retry_outcome(const retry_policy& policy, const error& e, bool unprocessed_only = false)
 {
-    if (e.kind == error_kind::network)
-        return {policy.retry_network_errors && is_transient_network_error(e.code), std::nullopt};
-    if (e.kind == error_kind::api && std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), e.status) !=
-                                         policy.retry_statuses.end()) {
-        auto retry_after = e.headers.get("Retry-After");
-        return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt};
+    const auto listed = [&](int status) {
+        return std::find(policy.retry_statuses.begin(), policy.retry_statuses.end(), status) !=
+               policy.retry_statuses.end();
+    };
+    if (e.kind == error_kind::network) {
+        if (unprocessed_only)
+            return {false, std::nullopt, "a network failure of a request that is not idempotent is not retried"};
+        if (!policy.retry_network_errors)
+            return {false, std::nullopt, "retry_network_errors is off"};
+        if (!is_transient_network_error(e.code))
+            return {false, std::nullopt, "this network failure is not transient"};
+        return {true, std::nullopt, {}};
     }
-    return {};
+    if (e.kind != error_kind::api)
+        return {false, std::nullopt, "a " + std::string(to_string(e.kind)) + " error is never retried"};
+    if (!listed(e.status))
+        return {false, std::nullopt, "HTTP " + std::to_string(e.status) + " is not in retry_statuses"};
+    if (unprocessed_only && e.status != 429)
+        return {false, std::nullopt,
+                "HTTP " + std::to_string(e.status) + " to a request that is not idempotent is not retried"};
+    auto retry_after = e.headers.get("Retry-After");
+    return {true, retry_after ? std::optional<std::string>(*retry_after) : std::nullopt, {}};
 }
 
 } // namespace detail

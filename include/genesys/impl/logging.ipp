@@ -42,6 +42,10 @@ GENESYS_DECL std::string to_string(const log_event& e)
         out += ": ";
         out += e.error;
     }
+    if (!e.retry.empty()) {
+        out += ": ";
+        out += e.retry;
+    }
     return out;
 }
 

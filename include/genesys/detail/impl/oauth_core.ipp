@@ -17,7 +17,11 @@
 
 namespace genesys::detail {
 
-GENESYS_DECL oauth_core::oauth_core(oauth_config config) : config_(std::move(config)) {}
+GENESYS_DECL oauth_core::oauth_core(oauth_config config) : config_(std::move(config))
+{
+    if (auto why = oauth_config_problem(config_, login_base_); !why.empty())
+        throw_error(config_error("oauth_config", why));
+}
 
 GENESYS_DECL error oauth_core::reject(std::string_view why) const
 {
@@ -89,15 +93,11 @@ GENESYS_DECL outcome<token_request> oauth_core::prepare(std::string form,
     for (auto s : grant_secrets)
         hidden.add(s);
 
-    std::string base;
-    if (auto why = base_url_problem(config_.login_url, base, config_.allow_insecure_http); !why.empty())
-        return hidden.scrub(invalid_argument(op, "login_url: " + why));
-    if (config_.client_id.empty() || (secret_required && config_.client_secret.empty()))
+    // The configuration was checked when the client was made (the constructor threw otherwise).
+    if (secret_required && config_.client_secret.empty())
         return hidden.scrub(invalid_argument(op, "client_id and client_secret are required"));
-    if (config_.client_id.find(':') != std::string::npos)
-        return hidden.scrub(invalid_argument(op, "client_id must not contain ':'"));
 
-    http_request req{http_method::post, base + "/oauth/token", {}, std::move(form)};
+    http_request req{http_method::post, login_base_ + "/oauth/token", {}, std::move(form)};
     req.headers.reserve(4);
     if (!config_.client_secret.empty()) {
         std::string basic = base64_encode(config_.client_id + ":" + config_.client_secret);
@@ -113,10 +113,6 @@ GENESYS_DECL outcome<token_request> oauth_core::prepare(std::string form,
         if (!is_header_value(h.value))
             return hidden.scrub(invalid_argument(op, h.name + " would contain a control character"));
 
-    if (config_.retry_token_requests)
-        if (auto why = retry_policy_problem(config_.retry); !why.empty())
-            return hidden.scrub(invalid_argument(op, why));
-
     return token_request{std::move(req),
                          oauth_rules(std::move(hidden), {config_.max_response_bytes, config_.max_json_depth})};
 }
@@ -128,6 +124,8 @@ GENESYS_DECL call_settings oauth_core::settings(const token_request& prepared) c
     s.rules = &prepared.rules;
     s.retry = &config_.retry;
     s.retry_allowed = config_.retry_token_requests && config_.retry.enabled();
+    // A 429 was refused before it was processed: retried under the same policy, opt-in or not.
+    s.retry_unprocessed = config_.retry.enabled();
     s.log = &config_.logger;
     s.logged_headers = &config_.logged_headers;
     return s;

@@ -24,7 +24,7 @@ GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op,
         return std::move(res);
     const bool too_large = res.body.size() > limits_.max_bytes;
     secrets_.scrub_text(res.body); // before anything is parsed out of it
-    error e = api_failure(op, std::move(res), {}, limits_);
+    error e = api_failure(op, std::move(res), {}, limits_, true);
     oauth_error_body oauth;
     std::string ignored;
     if (!too_large && decode_body(e.raw_body, oauth, ignored, limits_.max_depth) && oauth.error) {
@@ -34,7 +34,7 @@ GENESYS_DECL outcome<http_response> oauth_rules::judge(std::string_view op,
             body.message = oauth.error_description ? oauth.error_description : oauth.description;
         body.status = e.status;
         e.body = std::move(body);
-        e.message = std::string(op) + " failed: HTTP " + std::to_string(e.status) + " ";
+        e.message = std::string(op) + " failed: the login host answered HTTP " + std::to_string(e.status) + " ";
         append_one_line(e.message, *oauth.error, {}, 100); // the body was scrubbed above
         if (e.body->message) {
             e.message += ": ";
