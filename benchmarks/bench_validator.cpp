@@ -94,9 +94,9 @@ std::string token_info_body()
     return body;
 }
 
-genesys::client_config config()
+genesys::token_validator_config config()
 {
-    genesys::client_config c;
+    genesys::token_validator_config c;
     c.base_url = "https://api.mypurecloud.com";
     return c;
 }

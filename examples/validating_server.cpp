@@ -300,17 +300,23 @@ int main(int argc, char** argv)
         return 2;
     }
 
+    // The validator calls the API with each token it checks: its configuration has no token.
+    const genesys::token_validator_config config{.base_url = s.api};
+    genesys::token_validator_options policy;
+    policy.organization_id = s.org;
+    policy.required_scopes = s.scopes;
+    policy.max_age = s.max_age;
+    // A bad --api or --scope is said before anything starts (the validator would throw it).
+    if (const auto problem = genesys::check(config, policy)) {
+        std::cerr << "validating_server: " << problem->message << "\n\n" << usage;
+        return 2;
+    }
+
     try {
         asio::io_context ioc{1};
-
-        // The validator calls the API with each token it checks; it has no token of its own.
-        genesys::token_validator_options policy;
-        policy.organization_id = s.org;
-        policy.required_scopes = s.scopes;
-        policy.max_age = s.max_age;
         validator v{genesys::beast_async_transport{ioc.get_executor(),
                                                    {.timeout = std::chrono::seconds(5), .ca_file = s.ca_file}},
-                    genesys::client_config{.base_url = s.api}, policy};
+                    config, policy};
 
         tcp::acceptor acceptor{ioc, {asio::ip::make_address("127.0.0.1"), s.port}};
         const unsigned short port = acceptor.local_endpoint().port();

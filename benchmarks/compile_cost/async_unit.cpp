@@ -5,6 +5,8 @@
 #include <genesys/async.hpp>
 #if defined(GENESYS_COMPILE_COST_BEAST)
 #include <genesys/transport/beast_async.hpp>
+#else
+#include <genesys/testing/async_fake_transport.hpp>
 #endif
 
 #include <boost/asio/io_context.hpp>

@@ -19,7 +19,7 @@ struct canned_transport {
 
 int main()
 {
-    genesys::token_validator validator{canned_transport{}, genesys::client_config{}};
+    genesys::token_validator validator{canned_transport{}, genesys::token_validator_config{}};
     auto checked = validator.validate("token");
     return checked && validator.stats().misses == 1 ? 0 : 1;
 }

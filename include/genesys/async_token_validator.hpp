@@ -6,7 +6,8 @@
 /// `token_validator::async_validate`: validation over a `genesys::async_transport`, in the same
 /// cache and the same single flights as `validate`.
 
-#include <genesys/async.hpp>
+#include <genesys/async_token.hpp>
+#include <genesys/detail/async_call.hpp>
 #include <genesys/detail/async_post.hpp>
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
@@ -19,6 +20,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/recycling_allocator.hpp>
@@ -134,6 +136,8 @@ struct async_fetch_done {
 template <class Transport>
 struct async_validate_impl {
     using signature = void(result<validated_token>);
+    /// `async_validate`'s default completion token, as `async_tokens_api`'s.
+    using default_completion_token = boost::asio::deferred_t;
 
     template <class Shared, class CompletionToken>
     static auto start(const std::shared_ptr<Shared>& sh, std::string_view token, CompletionToken&& completion)

@@ -7,16 +7,22 @@
 /// Cached, single-flight, bounded; `async_validate` is in <genesys/async_token_validator.hpp>.
 
 #include <genesys/async_transport.hpp>
-#include <genesys/client_config.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/detail/validator_cache.hpp>
 #include <genesys/detail/validator_core.hpp>
+#include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
+#include <genesys/token_validator_config.hpp>
+#include <genesys/token_validator_options.hpp>
+#include <genesys/token_validator_stats.hpp>
 #include <genesys/transport.hpp>
+#include <genesys/validated_token.hpp>
 
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace genesys {
@@ -26,7 +32,42 @@ namespace detail {
 template <class Transport>
 struct async_validate_impl; // <genesys/async_token_validator.hpp>
 
+/// The default completion token of `async_validate`: `boost::asio::deferred_t` once
+/// <genesys/async_token_validator.hpp> defined `async_validate_impl` (this header names no Asio
+/// type), else a placeholder the `static_assert` of `async_validate` reports.
+struct async_token_validator_header_not_included {};
+
+template <class Impl, class = void>
+struct async_validate_default_token {
+    using type = async_token_validator_header_not_included;
+    static constexpr bool defined = false;
+};
+
+template <class Impl>
+struct async_validate_default_token<Impl, std::void_t<typename Impl::default_completion_token>> {
+    using type = typename Impl::default_completion_token;
+    static constexpr bool defined = true;
+};
+
 } // namespace detail
+
+/** Checks a validator's configuration and options without throwing: what a `token_validator`
+    made from them would throw.
+
+    @param config Where and how checks are sent: a bad base URL, header, retry policy or a
+    negative `call_timeout` is refused, as for `client_config`.
+    @param options The cache and the policy: see `token_validator_options` for what is refused.
+    @return Nothing when both are fine; else the `invalid_argument` error (code
+    `errc::invalid_argument`, operation `"token_validator_config"` or `"token_validator_options"`)
+    that constructing a validator from them throws as `invalid_argument_error`, its message naming
+    the member at fault, e.g. `"invalid token_validator_options: max_age must be from 0 to 24
+    hours"`.
+*/
+[[nodiscard]] inline std::optional<error> check(const token_validator_config& config,
+                                                const token_validator_options& options = {})
+{
+    return detail::validator_config_error(config, options);
+}
 
 /** Decides whether bearer tokens that clients send a service are live, and for which
     organization, OAuth client and scopes, with `GET /api/v2/tokens/me` called as little as
@@ -47,9 +88,10 @@ struct async_validate_impl; // <genesys/async_token_validator.hpp>
       `allowed_client_ids`) is checked on every validation, cached answers included; a valid
       token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
 
-    The configuration gives the base URL, limits, retry policy and logger; it has no token of its
-    own (each check sends the token it checks). `Transport` is a blocking `genesys::transport`
-    (`validate`) or a `genesys::async_transport` (`async_validate`).
+    The configuration (`token_validator_config`) gives the base URL, limits, retry policy and
+    logger; it has no token (each check sends the token it checks). `Transport` is a blocking
+    `genesys::transport` (`validate`) or a `genesys::async_transport` (`async_validate`, in
+    <genesys/async_token_validator.hpp>).
 
     @par Thread safety
     Every member function but `transport()` may be called from any number of threads at once.
@@ -62,7 +104,7 @@ struct async_validate_impl; // <genesys/async_token_validator.hpp>
     @code
     genesys::token_validator_options o;
     o.organization_id = my_org_id;
-    genesys::token_validator v{genesys::curl_transport{}, genesys::client_config::for_region(region, ""), o};
+    genesys::token_validator v{genesys::curl_transport{}, genesys::token_validator_config::for_region(region), o};
     auto r = v.validate(bearer);
     if (!r)
         return r.error().kind == genesys::error_kind::policy ? 403 : r.error().status == 401 ? 401 : 503;
@@ -72,8 +114,8 @@ struct async_validate_impl; // <genesys/async_token_validator.hpp>
 template <class Transport>
 class token_validator {
     struct shared {
-        shared(Transport t, client_config config, token_validator_options options)
-            : transport(std::move(t)), core(std::move(config), std::move(options))
+        shared(Transport t, const token_validator_config& config, token_validator_options options)
+            : transport(std::move(t)), core(config, std::move(options))
         {
         }
         Transport transport;
@@ -87,13 +129,14 @@ public:
     /** Makes a validator.
 
         @param transport What the checks are sent through.
-        @param config Where to check tokens: the region's base URL and the call's settings, with
-        neither an `access_token` nor a `token_source` (each check carries the token it checks).
-        A bad one is not thrown here: every validation then returns it.
+        @param config Where and how to check tokens: the region's base URL and the calls'
+        settings (each check carries the token it checks).
         @param options The cache, its lifetimes and the policy.
+        @throws invalid_argument_error when `config` or `options` is bad: the error
+        `genesys::check(config, options)` returns. Nothing is sent.
     */
-    token_validator(Transport transport, client_config config, token_validator_options options = {})
-        : shared_(std::make_shared<shared>(std::move(transport), std::move(config), std::move(options)))
+    token_validator(Transport transport, const token_validator_config& config, token_validator_options options = {})
+        : shared_(std::make_shared<shared>(std::move(transport), config, std::move(options)))
     {
     }
 
@@ -105,10 +148,10 @@ public:
         @return the token's information, or the error: `error_kind::api` with status 401 for an
         invalid token; `error_kind::policy` (`errc::policy_mismatch`) for a valid token the
         policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
-        or holds a space or a control character, and for a bad configuration (nothing is sent,
-        counted in `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API
-        could not say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives
-        the expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
+        or holds a space or a control character (nothing is sent, counted in
+        `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API could not
+        say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives the
+        expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
         this call waited `token_validator_options::wait_timeout` for an API call another
         validation of the token started (an `async_validate` whose io_context does not run, say),
         which goes on.
@@ -124,21 +167,31 @@ public:
     /** `validate`, asynchronously: completes with `void(result<validated_token>)`, the same
         answers as `validate` (but a wait for another validation's API call is ended by
         cancellation, not by `wait_timeout`), on the handler's associated executor (else the
-        transport's), never inline. Concurrent validations of one token share one API call with each other and with
-        `validate`. Cancelling a validation (any type, through the handler's slot) ends it with
-        `operation_aborted` (a `network` error); the API call goes on for the others. Defined in
-        <genesys/async_token_validator.hpp>.
+        transport's), never inline. Concurrent validations of one token share one API call with
+        each other and with `validate`. Cancelling a validation (any type, through the handler's
+        slot) ends it with `operation_aborted` (a `network` error); the API call goes on for the
+        others. Defined in <genesys/async_token_validator.hpp>: calling it without that header is a
+        `static_assert` naming it.
 
         @param token the bearer token, without `Bearer `; copied, each copy zeroed once used.
-        @param completion the completion token.
-        @return what `completion` makes of the operation (nothing for a callback).
+        @param completion the completion token (default `boost::asio::deferred`, as for
+        `async_tokens_api`).
+        @return what `completion` makes of the operation: nothing for a callback; with the
+        default, a deferred operation to `co_await` or to launch with a token later.
     */
-    template <class CompletionToken>
-    auto async_validate(std::string_view token, CompletionToken&& completion)
+    template <class CompletionToken = typename detail::async_validate_default_token<
+                  detail::async_validate_impl<Transport>>::type>
+    auto async_validate(std::string_view token, CompletionToken&& completion = {})
         requires genesys::async_transport<Transport>
     {
-        return detail::async_validate_impl<Transport>::start(shared_, token,
-                                                              std::forward<CompletionToken>(completion));
+        using impl = detail::async_validate_impl<Transport>;
+        if constexpr (detail::async_validate_default_token<impl, std::void_t<CompletionToken>>::defined) {
+            return impl::start(shared_, token, std::forward<CompletionToken>(completion));
+        } else {
+            static_assert(detail::async_validate_default_token<impl, std::void_t<CompletionToken>>::defined,
+                          "token_validator::async_validate is defined in <genesys/async_token_validator.hpp>: "
+                          "include <genesys/async_token_validator.hpp>");
+        }
     }
 
     /// Forgets what is remembered of `token`. A check of it under way still answers the

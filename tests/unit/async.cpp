@@ -4,7 +4,15 @@
 // inline, its executor, exactly once), cancellation at each phase, the deadline, and lifetimes.
 #include <genesys/async.hpp>
 
+// No production header includes a fake: the umbrella leaves the fake out.
+#ifdef GENESYS_TESTING_ASYNC_FAKE_TRANSPORT_HPP
+constexpr bool async_hpp_includes_the_async_fake = true;
+#else
+constexpr bool async_hpp_includes_the_async_fake = false;
+#endif
+
 #include <genesys/genesys.hpp>
+#include <genesys/testing/async_fake_transport.hpp>
 #include <genesys/testing/fake_transport.hpp>
 
 #include "fixtures.hpp"
@@ -68,6 +76,11 @@ void poll(asio::io_context& ioc)
 }
 
 } // namespace
+
+TEST_CASE("<genesys/async.hpp> includes no fake transport")
+{
+    CHECK_FALSE(async_hpp_includes_the_async_fake);
+}
 
 TEST_CASE("every operation gives, asynchronously, the value the try_ form gives over the same responses")
 {
@@ -279,20 +292,16 @@ TEST_CASE("handlers never run inline, run once, and on their associated executor
         ++rejected_calls;
         kind = r.error().kind;
     });
-    // A bad configuration, the same way.
-    genesys::async_tokens_api bad{fake, config("")};
-    int bad_calls = 0;
-    bad.async_verify_token([&](auto r) { bad_calls += !r && r.error().kind == genesys::error_kind::invalid_argument; });
+    // A bad configuration fails where it is made (#37), not at the first call.
+    CHECK_THROWS_AS(genesys::async_tokens_api(fake, config("")), genesys::invalid_argument_error);
     CHECK(calls == 0);
     CHECK(rejected_calls == 0);
-    CHECK(bad_calls == 0);
     ioc.run();
     CHECK(calls == 1);
     CHECK(on_strand);
     CHECK(rejected_calls == 1);
     CHECK(kind == genesys::error_kind::invalid_argument);
-    CHECK(bad_calls == 1);
-    CHECK(fake.request_count() == 1); // nothing sent for the rejected ones
+    CHECK(fake.request_count() == 1); // nothing sent for the rejected one
 }
 
 TEST_CASE("an any_completion_handler token: its executor is type-erased, the rules hold")
@@ -386,7 +395,7 @@ TEST_CASE("retries wait on timers, not threads, and say how many attempts they m
     REQUIRE(failed.value);
     REQUIRE(!failed.value->has_value());
     CHECK(failed.value->error().attempts == 2);
-    CHECK(failed.value->error().message.find("(after 2 attempts)") != std::string::npos);
+    CHECK(failed.value->error().message.find("(gave up after 2 attempts: max_attempts is 2)") != std::string::npos);
 }
 
 TEST_CASE("cancellation ends the call at once in every phase")
@@ -1080,4 +1089,29 @@ TEST_CASE("blocking and asynchronous callers share one fetch of an asynchronous 
     }
     CHECK(source->fetch_count() == 1);
     CHECK(source->waiting() == 0);
+}
+
+TEST_CASE("asynchronously too, one comparison with a genesys::condition classifies a failure")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    genesys::async_tokens_api api{fake, config()};
+    fake.respond(fixtures::json_response(429, fixtures::rate_limit_body))
+        .respond(fixtures::json_response(404, "{}"))
+        .fail(boost::system::errc::make_error_code(boost::system::errc::connection_refused));
+    captured<genesys::token_info> limited, missing, refused;
+    api.async_get_tokens_me(limited.handler());
+    ioc.run();
+    api.async_get_tokens_me(missing.handler());
+    ioc.restart();
+    ioc.run();
+    api.async_get_tokens_me(refused.handler());
+    ioc.restart();
+    ioc.run();
+    REQUIRE(limited.value);
+    REQUIRE(missing.value);
+    REQUIRE(refused.value);
+    CHECK(limited.value->error().code == genesys::condition::rate_limited);
+    CHECK(missing.value->error().code == genesys::condition::not_found);
+    CHECK(refused.value->error().code == genesys::condition::network);
 }

@@ -4,6 +4,7 @@
 // handlers (and for blocking callers sharing the flight), cancellation of one waiter, and
 // lifetimes.
 #include <genesys/async_token_validator.hpp>
+#include <genesys/testing/async_fake_transport.hpp>
 
 #include "fixtures.hpp"
 #include "heap_scan.hpp"
@@ -28,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -42,7 +44,7 @@ namespace {
 constexpr std::string_view valid_body =
     R"({"organization":{"id":"org-1","name":"Acme"},"authorizedScope":["users:readonly"],"OAuthClient":{"id":"client-1","name":"Desktop"}})";
 
-genesys::client_config config() { return {.base_url = "https://api.mypurecloud.com"}; }
+genesys::token_validator_config config() { return {.base_url = "https://api.mypurecloud.com"}; }
 
 using validator = genesys::token_validator<async_fake_transport>;
 
@@ -140,6 +142,46 @@ TEST_CASE("async_validate: future, coroutine and deferred; the token is copied a
     auto r = fut.get();
     runner.join();
     CHECK(r.has_value());
+}
+
+TEST_CASE("async_validate: the default completion token is deferred, as async_tokens_api's")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+
+    // No completion token: a deferred operation, as async_tokens_api's operations give; nothing
+    // is sent until it is launched.
+    auto op = [&] {
+        std::string token = "tok-default";
+        auto d = v.async_validate(token);
+        token.assign(token.size(), 'X');
+        return d;
+    }();
+    static_assert(asio::is_deferred<decltype(op)>::value);
+    ioc.run();
+    CHECK(fake.request_count() == 0);
+    std::optional<bool> ok;
+    std::move(op)([&](genesys::result<genesys::validated_token> r) { ok = r.has_value(); });
+    CHECK_FALSE(ok);
+    ioc.restart();
+    ioc.run();
+    CHECK(ok == true);
+    REQUIRE(fake.request_count() == 1);
+    CHECK(fake.last_request()->headers.get("Authorization") == "Bearer tok-default");
+
+    std::optional<std::string> org;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            auto r = co_await v.async_validate("tok-co-default");
+            org = r.value().info().organization->id.value_or("");
+        },
+        asio::detached);
+    ioc.restart();
+    ioc.run();
+    CHECK(org == "org-1");
 }
 
 TEST_CASE("async_validate: a thousand handlers asking for one new token share one API call")
@@ -436,11 +478,9 @@ TEST_CASE("async_validate: a refused validation is counted as refused, never as 
 {
     asio::io_context ioc;
     async_fake_transport fake{ioc.get_executor()};
-    auto c = config();
-    c.access_token = "the-service-own-token";
-    validator v{fake, c};
+    validator v{fake, config()};
     int refused = 0;
-    v.async_validate("tok-1", [&](auto r) { refused += !r && r.error().kind == error_kind::invalid_argument; });
+    v.async_validate("has space", [&](auto r) { refused += !r && r.error().kind == error_kind::invalid_argument; });
     v.async_validate("", [&](auto r) { refused += !r && r.error().kind == error_kind::invalid_argument; });
     ioc.run();
     CHECK(refused == 2);

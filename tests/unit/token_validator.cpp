@@ -68,9 +68,9 @@ std::string token_info_body(sys_clock::time_point idles, std::string_view org = 
 constexpr std::string_view unauthorized_body =
     R"({"message":"Authentication failed","code":"authentication.required","status":401,"contextId":"corr-401","details":[],"errors":[]})";
 
-genesys::client_config config()
+genesys::token_validator_config config()
 {
-    genesys::client_config c;
+    genesys::token_validator_config c;
     c.base_url = "https://api.mypurecloud.com";
     return c;
 }
@@ -83,7 +83,7 @@ struct fixture {
     fixture() { opts.clock = clock.fn(); }
 
     genesys::token_validator<fake_transport> make() { return {fake, config(), opts}; }
-    genesys::token_validator<fake_transport> make(genesys::client_config c) { return {fake, std::move(c), opts}; }
+    genesys::token_validator<fake_transport> make(const genesys::token_validator_config& c) { return {fake, c, opts}; }
 
     /// Answers the next check: valid, idle an hour from now.
     void valid(std::string body = {})
@@ -459,7 +459,7 @@ TEST_CASE("token_validator: forget and clear")
     CHECK(v.stats().entries == 2);
 }
 
-TEST_CASE("token_validator: a bad token or configuration is rejected before anything is sent")
+TEST_CASE("token_validator: a bad token is rejected before anything is sent")
 {
     fixture f;
     auto v = f.make();
@@ -473,31 +473,105 @@ TEST_CASE("token_validator: a bad token or configuration is rejected before anyt
     }
     CHECK(f.fake.request_count() == 0);
 
-    auto with_token = config();
-    with_token.access_token = "the-service-own-token";
-    auto w = f.make(with_token);
-    auto r = w.validate("tok-1");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().kind == error_kind::invalid_argument);
-    CHECK(r.error().message.find("access_token") != std::string::npos);
-    CHECK(r.error().message.find("the-service-own-token") == std::string::npos);
+}
 
-    auto insecure = config();
-    insecure.base_url = "http://api.example.com";
-    auto x = f.make(insecure);
-    CHECK(x.validate("tok-1").error().kind == error_kind::invalid_argument);
+TEST_CASE("token_validator: a bad configuration throws invalid_argument_error where the validator is made")
+{
+    fixture f;
+    // The same error, without throwing, from genesys::check.
+    auto throws_as_checked = [&](const genesys::token_validator_config& c, const genesys::token_validator_options& o,
+                                 std::string_view what) {
+        CAPTURE(what);
+        const auto problem = genesys::check(c, o);
+        REQUIRE(problem);
+        CHECK(problem->kind == error_kind::invalid_argument);
+        CHECK(problem->message.find(what) != std::string::npos);
+        try {
+            genesys::token_validator<fake_transport> v{f.fake, c, o};
+            FAIL("no exception");
+        } catch (const genesys::invalid_argument_error& e) {
+            CHECK(std::string(e.what()) == problem->message);
+            // The operation is the type at fault, as for a client_config.
+            CHECK((e.operation() == "token_validator_config" || e.operation() == "token_validator_options"));
+            CHECK(problem->message.starts_with("invalid " + e.operation() + ": "));
+            CHECK(e.code() == genesys::errc::invalid_argument);
+        }
+    };
+    const genesys::token_validator_options fine;
+    CHECK_FALSE(genesys::check(config()));
+    CHECK_FALSE(genesys::check(config(), fine));
+    CHECK_FALSE(genesys::check(genesys::token_validator_config::for_region(genesys::region::eu_west_1)));
+
+    SUBCASE("the configuration")
+    {
+        auto insecure = config();
+        insecure.base_url = "http://api.example.com";
+        throws_as_checked(insecure, fine, "invalid token_validator_config: base_url uses http://");
+        auto no_host = config();
+        no_host.base_url = "https://";
+        throws_as_checked(no_host, fine, "base_url");
+        auto negative = config();
+        negative.call_timeout = std::chrono::milliseconds(-1);
+        throws_as_checked(negative, fine, "call_timeout");
+        auto header = config();
+        header.default_headers.push_back({"Authorization", "Bearer x"});
+        throws_as_checked(header, fine, "Authorization");
+        auto agent = config();
+        agent.user_agent = "a\r\nX-Injected: 1";
+        throws_as_checked(agent, fine, "user_agent");
+    }
+    SUBCASE("the options")
+    {
+        auto o = fine;
+        o.max_age = std::chrono::seconds(-1);
+        throws_as_checked(config(), o, "invalid token_validator_options: max_age");
+        o = fine;
+        o.max_age = std::chrono::hours(25);
+        throws_as_checked(config(), o, "max_age");
+        o = fine;
+        o.max_age = std::chrono::seconds::max(); // would overflow the trust's end
+        throws_as_checked(config(), o, "max_age");
+        o = fine;
+        o.negative_ttl = std::chrono::seconds(-10);
+        throws_as_checked(config(), o, "negative_ttl");
+        o = fine;
+        o.stale_if_error = std::chrono::hours(48);
+        throws_as_checked(config(), o, "stale_if_error");
+        o = fine;
+        o.wait_timeout = std::chrono::milliseconds::max();
+        throws_as_checked(config(), o, "wait_timeout");
+        o = fine;
+        o.organization_id = "";
+        throws_as_checked(config(), o, "organization_id");
+        o = fine;
+        o.home_organization_id = "";
+        throws_as_checked(config(), o, "home_organization_id");
+        o = fine;
+        o.required_scopes = {"users:readonly", ""};
+        throws_as_checked(config(), o, "required_scopes");
+        o = fine;
+        o.allowed_client_ids = {""};
+        throws_as_checked(config(), o, "allowed_client_ids");
+    }
+    SUBCASE("the bounds themselves are fine")
+    {
+        auto o = fine;
+        o.max_age = std::chrono::hours(24);
+        o.negative_ttl = std::chrono::seconds(0);
+        o.stale_if_error = std::chrono::hours(24);
+        o.wait_timeout = std::chrono::milliseconds(-1); // zero or less: the default
+        CHECK_FALSE(genesys::check(config(), o));
+        CHECK_NOTHROW(genesys::token_validator<fake_transport>(f.fake, config(), o));
+    }
     CHECK(f.fake.request_count() == 0);
-    CHECK(x.stats().entries == 0);
 }
 
 TEST_CASE("token_validator: a refused validation is counted as refused, never as a miss or an error")
 {
     fixture f;
-    auto with_token = config();
-    with_token.access_token = "the-service-own-token";
-    auto v = f.make(with_token);
+    auto v = f.make();
     for (int i = 0; i < 3; ++i)
-        CHECK(v.validate("tok-1").error().kind == error_kind::invalid_argument);
+        CHECK(v.validate("has space").error().kind == error_kind::invalid_argument);
     CHECK(v.validate("").error().kind == error_kind::invalid_argument);
     const auto s = v.stats();
     CHECK(s.refused == 4);

@@ -12,6 +12,9 @@
 #include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
+#include <genesys/token_validator_options.hpp>
+#include <genesys/token_validator_stats.hpp>
+#include <genesys/validated_token.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -30,109 +33,7 @@
 #include <utility>
 #include <vector>
 
-namespace genesys {
-
-/** How a `token_validator` caches and what it requires of a token.
-
-    @code
-    genesys::token_validator_options o;
-    o.organization_id = "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55"; // only this organization's tokens
-    o.required_scopes = {"users:readonly"};
-    @endcode
-*/
-struct token_validator_options {
-    /// A valid token is trusted this long after it was checked, or until its `dateTokenIdles`
-    /// if that comes first.
-    std::chrono::seconds max_age{60};
-    /// An invalid token (the API's 401) is remembered this long; 0: not at all.
-    std::chrono::seconds negative_ttl{10};
-    /// When the API cannot be reached, answers 5xx or 429, a valid token whose trust ran out
-    /// (`max_age`) less than this long ago is still accepted (`validated_token::stale()`), unless
-    /// its `dateTokenIdles` has passed: an idle token is never served stale. Off by default.
-    std::chrono::seconds stale_if_error{0};
-    /// At most this many tokens are remembered (valid and invalid together); a token is kept
-    /// while there is room, and once there is none the least recently used go first (CLOCK,
-    /// from the fullest shard). 0: nothing is remembered.
-    std::size_t max_entries = 10000;
-    /** The longest a blocking `validate` waits for the API call another validation of the same
-        token started (a blocking one, or an `async_validate`, whose io_context must run for the
-        call to end). Past it, that `validate` returns a `network` error with
-        `errc::deadline_exceeded`; the call goes on for the others. Zero or less (the default):
-        the configuration's `call_timeout`, or 30 s when that is zero. */
-    std::chrono::milliseconds wait_timeout{0};
-    /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
-    bool preserve_idle_ttl = true;
-    /// Required organization id (`token_info::organization`), if set.
-    std::optional<std::string> organization_id{};
-    /// Required home organization id (`token_info::home_organization`), if set.
-    std::optional<std::string> home_organization_id{};
-    /// Every one of these must be in the token's `authorizedScope`.
-    std::vector<std::string> required_scopes{};
-    /// If not empty, the token's OAuth client id must be one of these.
-    std::vector<std::string> allowed_client_ids{};
-    /// The wall clock (`dateTokenIdles` is wall-clock time); for tests. Empty: `system_clock::now`.
-    std::function<std::chrono::system_clock::time_point()> clock{};
-};
-
-/// A counter snapshot of a `token_validator` (`stats()`), each since it was made.
-struct token_validator_stats {
-    std::uint64_t hits = 0;          ///< answered from a valid entry
-    std::uint64_t negative_hits = 0; ///< answered from a remembered 401
-    std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
-    std::uint64_t misses = 0;        ///< API calls made
-    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call (a blocking
-                                     ///< one that gave up at `wait_timeout` included)
-    std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
-    std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
-    std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
-    std::size_t entries = 0;         ///< entries held now
-    std::uint64_t refused = 0;       ///< validations refused before any lookup: a token unfit to
-                                     ///< send, or a bad configuration (nothing sent, not a miss)
-};
-
-namespace detail {
-
-/// One remembered answer: a valid token's info, or the 401 it got.
-struct validator_entry {
-    hash128 key;
-    token_info info;
-    std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
-    std::chrono::system_clock::time_point fetched_at;
-    std::chrono::system_clock::time_point trusted_until;
-};
-
-} // namespace detail
-
-/** A token the validator found valid: what `GET /api/v2/tokens/me` said about it, and for how
-    long the validator trusts that answer. Cheap to copy (it shares the cache's entry). */
-class validated_token {
-public:
-    /// What the API said about the token.
-    const token_info& info() const noexcept { return entry_->info; }
-    /// When the API said it.
-    std::chrono::system_clock::time_point fetched_at() const noexcept { return entry_->fetched_at; }
-    /// Until when the answer is trusted without asking again.
-    std::chrono::system_clock::time_point trusted_until() const noexcept { return entry_->trusted_until; }
-    /// True when the answer's trust has run out and it was used only because the API could not
-    /// be asked (`token_validator_options::stale_if_error`).
-    bool stale() const noexcept { return stale_; }
-
-    /// @private
-    validated_token(std::shared_ptr<const detail::validator_entry> e, bool stale) noexcept
-        : entry_(std::move(e)), stale_(stale)
-    {
-    }
-
-    /// Writes the organization and OAuth client ids and the trust's end, e.g.
-    /// `validated_token{organization 6f0b..., client 9c2e..., trusted until 2026-11-27T22:15:30.250Z}`.
-    friend GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v);
-
-private:
-    std::shared_ptr<const detail::validator_entry> entry_;
-    bool stale_ = false;
-};
-
-namespace detail {
+namespace genesys::detail {
 
 inline constexpr std::string_view validate_operation = "validateToken";
 
@@ -284,8 +185,7 @@ private:
     std::atomic<std::uint64_t> refused_{0};
 };
 
-} // namespace detail
-} // namespace genesys
+} // namespace genesys::detail
 
 #if !defined(GENESYS_TOKENS_SEPARATE_COMPILATION)
 #include <genesys/detail/impl/validator_cache.ipp>

@@ -14,11 +14,14 @@
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/result.hpp>
+#include <genesys/token_validator_config.hpp>
+#include <genesys/token_validator_options.hpp>
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace genesys::detail {
@@ -30,6 +33,19 @@ struct call_settings; // <genesys/detail/call_machine.hpp>
 /// Bearer header), or nothing. Never quotes the token.
 GENESYS_DECL std::optional<error> unsendable_token(std::string_view token);
 
+/// The `client_config` a validator's checks are made with: `config`, without a token.
+GENESYS_DECL client_config to_client_config(const token_validator_config& config);
+
+/// Why `options` cannot be used (a duration out of range, an empty id, scope or client id), or
+/// an empty string.
+GENESYS_DECL std::string validator_options_problem(const token_validator_options& options);
+
+/// What `genesys::check(config, options)` returns: the `invalid_argument` error of a bad
+/// validator configuration or options (operation `"token_validator_config"` or
+/// `"token_validator_options"`, as `config_error` makes it), or nothing.
+GENESYS_DECL std::optional<error> validator_config_error(const token_validator_config& config,
+                                                         const token_validator_options& options);
+
 /// Prepares the check of `token` (`GET /api/v2/tokens/me`) in `req` and `settings`, both forms'
 /// one way; an error when the configuration is bad.
 GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
@@ -38,8 +54,9 @@ GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const t
 /// A validator's state, shared by its copies. Thread-safe as `token_validator` says.
 class validator_core {
 public:
-    /// Checks `config` (a problem is returned by every validation, before sending).
-    GENESYS_DECL validator_core(client_config config, token_validator_options options);
+    /// Checks `config` and `options`: throws `invalid_argument_error` with the error of
+    /// `validator_config_error`.
+    GENESYS_DECL validator_core(const token_validator_config& config, token_validator_options options);
     GENESYS_DECL ~validator_core();
     validator_core(const validator_core&) = delete;
     validator_core& operator=(const validator_core&) = delete;
@@ -47,8 +64,8 @@ public:
     /// `token_validator::validate`, sending through `send` (one request at a time).
     GENESYS_DECL result<validated_token> validate(std::string_view token, send_ref send);
 
-    /// The error of a validation refused before any lookup (a token unfit to send, a bad
-    /// configuration), counted in `stats().refused`; or nothing. Never quotes the token.
+    /// The error of a validation refused before any lookup (a token unfit to send), counted in
+    /// `stats().refused`; or nothing. Never quotes the token.
     GENESYS_DECL std::optional<error> refusal(std::string_view token);
 
     /// How long a blocking `validate` waits for a check another validation started
@@ -59,11 +76,12 @@ public:
     validator_cache& cache() noexcept { return cache_; }
 
 private:
+    static GENESYS_DECL void throw_if_bad(const token_validator_config& config, const token_validator_options& options);
+
     GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
-    std::optional<error> config_error_; // the configuration's problem, found once
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
 

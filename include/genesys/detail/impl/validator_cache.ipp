@@ -5,6 +5,7 @@
 #include <genesys/date_time.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/validator_cache.hpp>
+#include <genesys/impl/validated_token.ipp> // the compiled mode compiles it here
 #include <genesys/error_code.hpp>
 
 #include <algorithm>
@@ -13,16 +14,6 @@
 #include <utility>
 
 namespace genesys {
-
-GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v)
-{
-    const token_info& i = v.info();
-    os << "validated_token{organization " << (i.organization ? i.organization->id.value_or("?") : "?")
-       << ", client " << (i.oauth_client ? i.oauth_client->id.value_or("?") : "?") << ", trusted until "
-       << format_date_time(v.trusted_until())
-       << (v.stale() ? ", stale" : "") << '}';
-    return os;
-}
 
 namespace detail {
 

@@ -4,13 +4,16 @@
 
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
+#include <genesys/detail/config_check.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/outcome.hpp>
 #include <genesys/detail/validator_core.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/routes.hpp>
 
+#include <chrono>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace genesys::detail {
@@ -19,6 +22,60 @@ GENESYS_DECL std::optional<error> unsendable_token(std::string_view token)
 {
     if (auto why = validator_cache::token_problem(token); !why.empty())
         return invalid_argument(validate_operation, why, token);
+    return std::nullopt;
+}
+
+GENESYS_DECL client_config to_client_config(const token_validator_config& config)
+{
+    client_config c;
+    c.base_url = config.base_url;
+    c.user_agent = config.user_agent;
+    c.default_headers = config.default_headers;
+    c.retry = config.retry;
+    c.logger = config.logger;
+    c.logged_headers = config.logged_headers;
+    c.max_response_bytes = config.max_response_bytes;
+    c.max_json_depth = config.max_json_depth;
+    c.call_timeout = config.call_timeout;
+    c.allow_insecure_http = config.allow_insecure_http;
+    return c;
+}
+
+GENESYS_DECL std::string validator_options_problem(const token_validator_options& options)
+{
+    // A day bounds every duration: longer is a mistake (a revoked token trusted for days), and a
+    // time point that far off cannot overflow.
+    constexpr std::chrono::hours day(24);
+    auto out_of_range = [&](std::chrono::seconds d) { return d.count() < 0 || d > day; };
+    if (out_of_range(options.max_age))
+        return "max_age must be from 0 to 24 hours";
+    if (out_of_range(options.negative_ttl))
+        return "negative_ttl must be from 0 to 24 hours";
+    if (out_of_range(options.stale_if_error))
+        return "stale_if_error must be from 0 to 24 hours";
+    if (options.wait_timeout > day)
+        return "wait_timeout must be at most 24 hours (zero or less: the default)";
+    if (options.organization_id && options.organization_id->empty())
+        return "organization_id is set but empty: no token would match it";
+    if (options.home_organization_id && options.home_organization_id->empty())
+        return "home_organization_id is set but empty: no token would match it";
+    for (const auto& scope : options.required_scopes)
+        if (scope.empty())
+            return "required_scopes holds an empty scope: no token would match it";
+    for (const auto& id : options.allowed_client_ids)
+        if (id.empty())
+            return "allowed_client_ids holds an empty id: no token would match it";
+    return {};
+}
+
+GENESYS_DECL std::optional<error> validator_config_error(const token_validator_config& config,
+                                                         const token_validator_options& options)
+{
+    std::string normalized;
+    if (auto why = config_problem(to_client_config(config), normalized, true); !why.empty())
+        return config_error("token_validator_config", why);
+    if (auto why = validator_options_problem(options); !why.empty())
+        return config_error("token_validator_options", why);
     return std::nullopt;
 }
 
@@ -33,15 +90,19 @@ GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const t
     return std::nullopt;
 }
 
-GENESYS_DECL validator_core::validator_core(client_config config, token_validator_options options)
-    : client_(std::make_unique<const client_core>(std::move(config), client_core::token_per_call_t{})),
+GENESYS_DECL validator_core::validator_core(const token_validator_config& config, token_validator_options options)
+    // Checked first, so that a bad configuration throws before anything is made.
+    : client_((throw_if_bad(config, options), std::make_unique<const client_core>(to_client_config(config),
+                                                                                 client_core::token_per_call_t{}))),
       cache_(std::move(options))
 {
-    // The configuration is the same for every check: its problem is found here, so that a
-    // refused validation neither looks up nor counts as an API call.
-    http_request req;
-    call_settings settings;
-    config_error_ = prepare_check(*client_, cache_.options(), req, settings, {});
+}
+
+GENESYS_DECL void validator_core::throw_if_bad(const token_validator_config& config,
+                                               const token_validator_options& options)
+{
+    if (auto problem = validator_config_error(config, options))
+        throw invalid_argument_error(std::move(*problem));
 }
 
 GENESYS_DECL validator_core::~validator_core() = default;
@@ -49,8 +110,6 @@ GENESYS_DECL validator_core::~validator_core() = default;
 GENESYS_DECL std::optional<error> validator_core::refusal(std::string_view token)
 {
     auto rejected = unsendable_token(token);
-    if (!rejected && config_error_)
-        rejected = config_error_;
     if (rejected)
         cache_.count_refused();
     return rejected;
