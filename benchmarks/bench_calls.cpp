@@ -2,7 +2,9 @@
 // The cost of one call, over a transport that answers at once from memory, beside a "floor": the
 // work no client can avoid, written by hand (building the URL and header strings, parsing the body
 // with boost::json::parse into a stack buffer and reading its fields into the same model). Also
-// decoding alone, in documents and megabytes per second, and heap allocations per call.
+// decoding alone, in documents and megabytes per second, and heap allocations per call. And the
+// same calls through `tokens_api<any_transport>` (the transport type-erased), beside the concrete
+// transport: what the erasure costs.
 //
 //   bench_calls                      run the benchmarks, then print the table of ratios
 //   bench_calls --check-allocations  only count the allocations of one call of each operation
@@ -14,6 +16,7 @@
 #include "bench_data.hpp"
 #include "bench_report.hpp"
 
+#include <genesys/any_transport.hpp>
 #include <genesys/genesys.hpp>
 
 #include <benchmark/benchmark.h>
@@ -63,6 +66,15 @@ struct in_memory_transport {
 };
 
 genesys::tokens_api<in_memory_transport> make_api(int status, std::string_view body)
+{
+    genesys::client_config cfg;
+    cfg.base_url = base_url;
+    cfg.access_token = access_token;
+    return {in_memory_transport{status, body}, std::move(cfg)};
+}
+
+/// The same client, its transport type-erased: what business code that is not a template uses.
+genesys::any_tokens_api make_erased_api(int status, std::string_view body)
 {
     genesys::client_config cfg;
     cfg.base_url = base_url;
@@ -263,6 +275,27 @@ auto floor_delete_token()
     };
 }
 
+auto erased_get_tokens_me()
+{
+    return [api = make_erased_api(200, token_info_body)]() mutable {
+        genesys::token_info info = api.get_tokens_me();
+        benchmark::DoNotOptimize(info);
+    };
+}
+
+auto erased_verify_token()
+{
+    return [api = make_erased_api(200, {})]() mutable {
+        bool valid = api.verify_token();
+        benchmark::DoNotOptimize(valid);
+    };
+}
+
+auto erased_delete_token()
+{
+    return [api = make_erased_api(204, {})]() mutable { api.delete_token(user_id); };
+}
+
 /// Times one call of `Make()`, then records the allocations of one more.
 template <auto Make>
 void per_call(benchmark::State& state)
@@ -294,6 +327,8 @@ const call_case call_cases[] = {
     GENESYS_BENCH_CASE(library_get_tokens_me), GENESYS_BENCH_CASE(floor_get_tokens_me),
     GENESYS_BENCH_CASE(library_verify_token),  GENESYS_BENCH_CASE(floor_verify_token),
     GENESYS_BENCH_CASE(library_delete_token),  GENESYS_BENCH_CASE(floor_delete_token),
+    GENESYS_BENCH_CASE(erased_get_tokens_me),  GENESYS_BENCH_CASE(erased_verify_token),
+    GENESYS_BENCH_CASE(erased_delete_token),
 };
 #undef GENESYS_BENCH_CASE
 
@@ -366,6 +401,9 @@ constexpr call_target call_targets[] = {
     {"delete_token", 1.3, -1},
 };
 
+/// The most a call through `tokens_api<any_transport>` may take, against the concrete transport.
+constexpr double erased_max_ratio = 1.05;
+
 bool print_table(const bench::collecting_reporter& r)
 {
     bool all_ok = true;
@@ -386,6 +424,20 @@ bool print_table(const bench::collecting_reporter& r)
             std::snprintf(budget, sizeof budget, "%d %s", t.max_allocations, bench::verdict(allocs_ok));
         std::printf("%-15s %12.0f %12.0f %7.2f %7s %8.0f %8.0f %8s\n", t.operation, lib->ns, floor->ns, ratio,
                     bench::verdict(time_ok), allocs, floor->counters.at("allocs"), budget);
+    }
+    // The type-erased transport beside the concrete one, in the same run.
+    std::printf("\n%-15s %12s %12s %7s %7s %8s %8s\n", "any_transport", "erased ns", "concrete ns", "ratio", "<=1.05",
+                "allocs", "concrete");
+    for (const auto& t : call_targets) {
+        const auto* erased = r.find(std::string("erased_") + t.operation);
+        const auto* lib = r.find(std::string("library_") + t.operation);
+        if (!erased || !lib)
+            continue;
+        const double ratio = erased->ns / lib->ns;
+        const bool time_ok = ratio <= erased_max_ratio;
+        all_ok = all_ok && time_ok;
+        std::printf("%-15s %12.0f %12.0f %7.3f %7s %8.0f %8.0f\n", t.operation, erased->ns, lib->ns, ratio,
+                    bench::verdict(time_ok), erased->counters.at("allocs"), lib->counters.at("allocs"));
     }
     std::printf("\n%-22s %12s %10s %8s\n", "decoding", "docs/s", "MB/s", "allocs");
     for (const char* name : {"decode_token_info", "floor_decode_token_info", "decode_error_body", "parse_only_error_body"}) {
@@ -445,6 +497,14 @@ bool check_allocations()
     get_call(), verify_call(), delete_call(); // the first call of a client may set things up
     const std::uint64_t counts[] = {bench::allocations_of(get_call), bench::allocations_of(verify_call),
                                     bench::allocations_of(delete_call)};
+    // The erased transport was allocated once, with its client: a call allocates what it would
+    // over the concrete transport.
+    auto erased_get = erased_get_tokens_me();
+    auto erased_verify = erased_verify_token();
+    auto erased_delete = erased_delete_token();
+    erased_get(), erased_verify(), erased_delete();
+    const std::uint64_t erased_counts[] = {bench::allocations_of(erased_get), bench::allocations_of(erased_verify),
+                                           bench::allocations_of(erased_delete)};
     bool ok = failed_calls_copy_no_body();
     for (std::size_t i = 0; i < std::size(call_targets); ++i) {
         const auto& t = call_targets[i];
@@ -456,6 +516,10 @@ bool check_allocations()
             std::printf("%-15s %3llu allocations per call (budget %d): %s\n", t.operation, n, t.max_allocations,
                         within ? "ok" : "OVER BUDGET");
         ok = ok && within;
+        const bool same = erased_counts[i] <= counts[i];
+        std::printf("%-15s %3llu allocations per call through any_transport (concrete: %llu): %s\n", t.operation,
+                    static_cast<unsigned long long>(erased_counts[i]), n, same ? "ok" : "MORE THAN CONCRETE");
+        ok = ok && same;
     }
     return ok;
 }

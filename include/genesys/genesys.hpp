@@ -4,9 +4,9 @@
 
 /// @file
 /// Every part of the library that needs only Boost.JSON and Boost.System: the Tokens client
-/// (<genesys/tokens.hpp>), the models' JSON conversions (<genesys/json.hpp>), OAuth
-/// (<genesys/oauth.hpp>), the token source (<genesys/token_source.hpp>) and the token validator
-/// (<genesys/token_validator.hpp>).
+/// (<genesys/tokens.hpp>) and its type-erased transport (<genesys/any_transport.hpp>), the models'
+/// JSON conversions (<genesys/json.hpp>), OAuth (<genesys/oauth.hpp>), the token source
+/// (<genesys/token_source.hpp>) and the token validator (<genesys/token_validator.hpp>).
 ///
 /// Not included, each for what it depends on: the asynchronous API (<genesys/async.hpp>,
 /// <genesys/async_token_validator.hpp>: Boost.Asio), the adapters (<genesys/transport/curl.hpp>:
@@ -19,6 +19,7 @@
 /// does), or define `GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION` in exactly one translation
 /// unit before including this header to compile Boost.JSON's implementation there.
 
+#include <genesys/any_transport.hpp>
 #include <genesys/json.hpp>
 #include <genesys/oauth.hpp>
 #include <genesys/token_source.hpp>
