@@ -31,11 +31,19 @@ namespace genesys::testing {
     fails with `boost::system::errc::no_message_available`.
 
     @code
-    genesys::testing::fake_transport fake;
-    fake.respond(200, R"({"organization":{"name":"Acme"}})");
-    genesys::tokens_api api{fake, {.access_token = "test-token"}};
-    assert(api.get_tokens_me().organization->name == "Acme");
-    assert(fake.last_request().url == "https://api.mypurecloud.com/api/v2/tokens/me");
+    #include <genesys/testing/fake_transport.hpp>
+    #include <genesys/tokens.hpp>
+
+    #include <cassert>
+
+    int main()
+    {
+        genesys::testing::fake_transport fake;
+        fake.respond(200, R"({"organization":{"name":"Acme"}})");
+        genesys::tokens_api api{fake, {.access_token = "test-token"}};
+        assert(api.get_tokens_me().organization->name == "Acme");
+        assert(fake.last_request()->url == "https://api.mypurecloud.com/api/v2/tokens/me");
+    }
     @endcode
 */
 class fake_transport {
