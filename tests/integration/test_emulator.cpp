@@ -1833,3 +1833,109 @@ TEST_CASE("emulator: a confidential authorization-code client authenticates with
                                 .response,
                             400, "invalid_grant");
 }
+
+namespace {
+
+/// The indented lines under the entry of `describe_seed` output whose line starts with
+/// `"  " + head` (two spaces: an entry; four: its facts), joined; empty when there is no such entry.
+std::string seed_entry(const std::string& text, std::string_view head)
+{
+    std::string out;
+    bool in = false;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto end = text.find('\n', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
+        if (line.starts_with("    ")) {
+            if (in)
+                out.append(line.substr(4)).push_back('\n');
+        } else if (in) {
+            break;
+        } else {
+            in = line.starts_with("  ") && line.substr(2).starts_with(head);
+            if (in)
+                out.append(line.substr(2)).push_back('\n');
+        }
+    }
+    return out;
+}
+
+bool has(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
+
+} // namespace
+
+TEST_CASE("emulator: describe_seed lists the built-in organization, users, clients with their secrets, and tokens")
+{
+    const std::string text = emu::describe_seed(emu::default_seed());
+    INFO(text);
+
+    const auto acme = seed_entry(text, "Acme Contact Centre (" + std::string(emu::seed::org_id) + ")");
+    CHECK(has(acme, "idle-token timeout: 900 s"));
+
+    const auto ada = seed_entry(text, "Ada Admin (" + std::string(emu::seed::admin_user_id) + ")");
+    CHECK(has(ada, "organization: Acme Contact Centre"));
+    CHECK(has(ada, "permissions: oauth:token:delete, directory:organization:admin"));
+    const auto alan = seed_entry(text, "Alan Agent (" + std::string(emu::seed::agent_user_id) + ")");
+    CHECK(has(alan, "permissions: none"));
+
+    const auto service = seed_entry(text, std::string(emu::seed::service_client_id) + ": Token Service");
+    CHECK(has(service, "grant: client credentials"));
+    CHECK(has(service, "secret: " + std::string(emu::seed::service_client_secret)));
+    CHECK(has(service, "scope: oauth, organization"));
+    CHECK(has(service, "permissions: oauth:token:delete, directory:organization:admin"));
+    const auto readonly = seed_entry(text, std::string(emu::seed::readonly_client_id) + ": Read-only Reporter");
+    CHECK(has(readonly, "grant: client credentials"));
+    CHECK(has(readonly, "secret: " + std::string(emu::seed::readonly_client_secret)));
+    CHECK(has(readonly, "scope: users:readonly"));
+    CHECK(has(readonly, "permissions: none"));
+    const auto desktop = seed_entry(text, std::string(emu::seed::desktop_client_id) + ": Agent Desktop");
+    CHECK(has(desktop, "grant: authorization code, PKCE (S256) required"));
+    CHECK(has(desktop, "secret: none (public: client_id in the token request's form)"));
+    CHECK(has(desktop, "redirect URIs: " + std::string(emu::seed::desktop_redirect_uri)));
+    CHECK(has(desktop, "scope: users, oauth"));
+    const auto saml = seed_entry(text, std::string(emu::seed::saml_client_id) + ": SSO Bridge");
+    CHECK(has(saml, "grant: SAML2 bearer"));
+    CHECK(has(saml, "secret: " + std::string(emu::seed::saml_client_secret)));
+
+    const auto admin = seed_entry(text, emu::seed::admin_token);
+    CHECK(has(admin, "user: Ada Admin, through client-desktop"));
+    CHECK(has(admin, "may: read and revoke itself, read the idle-token timeout"));
+    CHECK(has(admin, "revoke every token of a user (oauth:token:delete)"));
+    CHECK(has(admin, "set the idle-token timeout (directory:organization:admin)"));
+    const auto agent = seed_entry(text, emu::seed::agent_token);
+    CHECK(has(agent, "user: Alan Agent, through client-desktop"));
+    CHECK(has(agent, "may: read and revoke itself, read the idle-token timeout"));
+    CHECK_FALSE(has(agent, "oauth:token:delete"));
+
+    // Whatever the seed gains later: every id, secret, redirect URI and token is there.
+    const auto seed = boost::json::parse(emu::default_seed()).as_object();
+    for (const auto* list : {"organizations", "users", "clients", "tokens"})
+        for (const auto& item : seed.at(list).as_array())
+            for (const auto* key : {"id", "secret", "token"})
+                if (const auto* v = item.as_object().if_contains(key))
+                    CHECK_MESSAGE(has(text, v->as_string().c_str()), list << " " << key << " " << v->as_string().c_str());
+}
+
+TEST_CASE("emulator: describe_seed describes a custom seed, and refuses what is not one")
+{
+    const std::string text = emu::describe_seed(custom_seed);
+    INFO(text);
+    CHECK(has(seed_entry(text, "Globex Corporation (org-globex)"), "idle-token timeout: off"));
+    const auto web = seed_entry(text, "globex-web: Globex Web");
+    CHECK(has(web, "grant: authorization code"));
+    CHECK(has(web, "secret: web-secret"));
+    CHECK(has(web, "redirect URIs: any"));
+    CHECK(has(web, "permissions: none"));
+    const auto app = seed_entry(text, "globex-app: Globex Backend");
+    CHECK(has(app, "permissions: directory:organization:admin"));
+    const auto boss = seed_entry(text, "globex-boss-token");
+    CHECK(has(boss, "user: Hank Scorpio, through globex-web"));
+    CHECK(has(boss, "revoke every token of a user (oauth:token:delete)"));
+    CHECK_FALSE(has(boss, "directory:organization:admin"));
+
+    CHECK_THROWS(emu::describe_seed("not json"));
+    CHECK_THROWS(emu::describe_seed("[]"));
+}

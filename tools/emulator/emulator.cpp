@@ -250,6 +250,113 @@ std::string normalize_mode(std::string_view s)
 
 std::string_view default_seed() { return builtin_seed; }
 
+namespace {
+
+std::string joined(const boost::json::object& o, std::string_view key, std::string_view none = "none")
+{
+    std::string out;
+    if (const auto* v = o.if_contains(key); v && v->is_array())
+        for (const auto& item : v->get_array())
+            if (item.is_string())
+                out.append(out.empty() ? "" : ", ").append(item.get_string());
+    return out.empty() ? std::string(none) : out;
+}
+
+const boost::json::array& list_of(const boost::json::object& root, std::string_view key)
+{
+    static const boost::json::array empty;
+    const auto* v = root.if_contains(key);
+    return v && v->is_array() ? v->get_array() : empty;
+}
+
+/// The `name` of the entry of `list` whose `id` is `id`, else `id` itself.
+std::string name_of(const boost::json::array& list, std::string_view id)
+{
+    for (const auto& item : list)
+        if (item.is_object() && get_string(item.get_object(), "id") == id)
+            return get_string(item.get_object(), "name");
+    return std::string(id);
+}
+
+} // namespace
+
+std::string describe_seed(std::string_view json)
+{
+    const auto doc = boost::json::parse(json);
+    const auto& root = doc.as_object();
+    const auto& orgs = list_of(root, "organizations");
+    const auto& users = list_of(root, "users");
+    const auto& clients = list_of(root, "clients");
+    std::string out;
+
+    out += "Organizations\n";
+    for (const auto& v : orgs) {
+        const auto& o = v.as_object();
+        out += "  " + get_string(o, "id").insert(0, get_string(o, "name") + " (") + ")\n";
+        genesys::idle_token_timeout t;
+        if (const auto* timeout = o.if_contains("idleTokenTimeout"))
+            t = boost::json::value_to<genesys::idle_token_timeout>(*timeout);
+        const auto seconds = std::to_string(t.idle_token_timeout_seconds.value_or(0)) + " s";
+        out += t.enable_idle_token_timeout.value_or(false) ? "    idle-token timeout: " + seconds + "\n"
+                                                           : "    idle-token timeout: off (" + seconds + " when enabled)\n";
+    }
+
+    out += "Users\n";
+    for (const auto& v : users) {
+        const auto& o = v.as_object();
+        out += "  " + get_string(o, "name") + " (" + get_string(o, "id") + ")\n";
+        out += "    organization: " + name_of(orgs, get_string(o, "organization")) + "\n";
+        out += "    permissions: " + joined(o, "permissions") + "\n";
+    }
+
+    out += "OAuth clients\n";
+    for (const auto& v : clients) {
+        const auto& o = v.as_object();
+        const auto grant = get_string(o, "authorizedGrantType");
+        const auto secret = get_string(o, "secret");
+        out += "  " + get_string(o, "id") + ": " + get_string(o, "name") + " (" +
+               name_of(orgs, get_string(o, "organization")) + ")\n";
+        if (grant == "CLIENT-CREDENTIALS")
+            out += "    grant: client credentials\n";
+        else if (grant == "CODE")
+            out += secret.empty() ? "    grant: authorization code, PKCE (S256) required\n"
+                                  : "    grant: authorization code, PKCE (S256) optional\n";
+        else if (grant == "SAML2-BEARER")
+            out += "    grant: SAML2 bearer (orgName and an assertion naming a user)\n";
+        else
+            out += "    grant: " + grant + "\n";
+        out += secret.empty() ? "    secret: none (public: client_id in the token request's form)\n"
+                              : "    secret: " + secret + "\n";
+        if (grant == "CODE")
+            out += "    redirect URIs: " + joined(o, "redirectUris", "any") + "\n";
+        out += "    scope: " + joined(o, "scope") + "\n";
+        out += "    permissions: " + joined(o, "permissions") + "\n";
+    }
+
+    out += "Tokens (expire 24 h after the start or a reset; idle out as their organization says)\n";
+    for (const auto& v : list_of(root, "tokens")) {
+        const auto& o = v.as_object();
+        const auto user = get_string(o, "user"), client = get_string(o, "client");
+        out += "  " + get_string(o, "token") + "\n";
+        out += user.empty() ? "    user: none, a token of client " + client + "\n"
+                            : "    user: " + name_of(users, user) + ", through " + client + "\n";
+        // What it may do: the user's permissions, or for a client's own token the client's.
+        std::set<std::string> permissions;
+        for (const auto& who : user.empty() ? clients : users)
+            if (who.is_object() && get_string(who.get_object(), "id") == (user.empty() ? client : user))
+                permissions = get_string_set(who.get_object(), "permissions");
+        out += "    may: read and revoke itself, read the idle-token timeout\n";
+        std::string more;
+        if (permissions.contains("oauth:token:delete"))
+            more += "revoke every token of a user (oauth:token:delete)";
+        if (permissions.contains("directory:organization:admin"))
+            more += (more.empty() ? "" : ", ") + std::string("set the idle-token timeout (directory:organization:admin)");
+        if (!more.empty())
+            out += "    may also: " + more + "\n";
+    }
+    return out;
+}
+
 std::optional<fault> parse_fault(std::string_view text)
 {
     static const std::map<std::string, fault_mode, std::less<>> modes{

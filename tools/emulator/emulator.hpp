@@ -66,6 +66,21 @@ struct options {
 /// The built-in seed: one organization, two users, four OAuth clients, two tokens.
 std::string_view default_seed();
 
+/// The port the program listens on when not told otherwise (`--port`); `server_options` and the
+/// tests use 0, any free port.
+inline constexpr unsigned short default_port = 8765;
+
+/** What a seed holds, for people (`genesys-tokens-emulator --print-seed`): each organization (its
+    idle-token timeout), user (organization, permissions), OAuth client (grant, secret or public,
+    scope, permissions, redirect URIs) and pre-issued token (whose, through which client, what it
+    may do), one line per fact.
+
+    @param json A seed in the format `--seed FILE` takes (`default_seed()` for the built-in one).
+    @return The text, ending with a newline.
+    @throws std::exception When `json` is not a seed (not JSON, or not an object).
+*/
+std::string describe_seed(std::string_view json);
+
 /// Names in the built-in seed, for demos and tests.
 namespace seed {
 inline constexpr std::string_view org_id = "6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55";

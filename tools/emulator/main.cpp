@@ -5,9 +5,13 @@
 #include "emulator.hpp"
 #include "server.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -22,9 +26,12 @@ form), refresh_token (rotating) and urn:ietf:params:oauth:grant-type:saml2-beare
 base64 assertion whose NameID is a seeded user's id).
 
 options:
-  --port N             port to listen on; 0 (the default) picks a free one
+  --port N             port to listen on (default 8765); 0 picks a free one
   --port-file FILE     write the chosen port to FILE once listening
   --seed FILE          JSON seed of organizations, users, clients and tokens (default: built in)
+  --print-seed         print the seed's organizations, users, OAuth clients (grant, secret,
+                       scope, permissions, redirect URIs) and tokens, and exit; with --json, the
+                       seed as the JSON --seed takes
   --tls-cert FILE      serve https with this PEM certificate chain ...
   --tls-key FILE       ... and this PEM private key
   --fault SPEC         a fault for every API request: MODE[;ms=N][;count=N], MODE one of
@@ -33,6 +40,11 @@ options:
   --rate-limit N       requests per token per window (default 300)
   --rate-window S      the window in seconds (default 60)
   --help               this text
+
+Built-in seed (all of it: --print-seed): tokens emulator-admin-token-7c1f (Ada Admin: may revoke and
+set the timeout) and emulator-agent-token-3e9a (Alan Agent); clients (id / secret) client-service /
+service-secret-5b2d (client credentials: may revoke and set the timeout), client-readonly /
+readonly-secret-8e4a, client-saml / saml-secret-2c7e (SAML2 bearer), client-desktop (public, PKCE).
 
 Per request, the header `X-Emulator-Fault: SPEC` applies a fault to that request alone.
 Control endpoints: POST /__emulator/faults {"mode","ms","count"}, DELETE /__emulator/faults,
@@ -61,7 +73,9 @@ int main(int argc, char** argv)
 {
     genesys_emulator::options opts;
     genesys_emulator::server_options server_opts;
+    server_opts.port = genesys_emulator::default_port;
     std::string port_file;
+    bool print_seed = false, json = false;
     try {
         for (int i = 1; i < argc; ++i) {
             std::string_view arg = argv[i];
@@ -79,6 +93,10 @@ int main(int argc, char** argv)
                 port_file = value();
             } else if (arg == "--seed") {
                 opts.seed_json = read_file(value());
+            } else if (arg == "--print-seed") {
+                print_seed = true;
+            } else if (arg == "--json") {
+                json = true;
             } else if (arg == "--tls-cert") {
                 server_opts.tls_cert = value();
             } else if (arg == "--tls-key") {
@@ -96,9 +114,37 @@ int main(int argc, char** argv)
                 throw std::runtime_error("unknown option " + std::string(arg));
             }
         }
+        if (json && !print_seed)
+            throw std::runtime_error("--json goes with --print-seed");
+    } catch (const std::exception& e) {
+        std::cerr << "genesys-tokens-emulator: " << e.what() << "\n\n" << usage;
+        return 2;
+    }
 
+    try {
+        if (print_seed) {
+            const std::string_view seed =
+                opts.seed_json.empty() ? genesys_emulator::default_seed() : std::string_view(opts.seed_json);
+            if (json)
+                std::cout << seed << (seed.ends_with('\n') ? "" : "\n");
+            else
+                std::cout << (opts.seed_json.empty() ? "The built-in seed (--seed FILE replaces it)" : "The seed")
+                          << ":\n\n"
+                          << genesys_emulator::describe_seed(seed);
+            return 0;
+        }
         genesys_emulator::service svc(opts);
-        genesys_emulator::server srv(svc, server_opts);
+        std::optional<genesys_emulator::server> listening;
+        try {
+            listening.emplace(svc, server_opts);
+        } catch (const boost::system::system_error& e) {
+            if (e.code() != boost::asio::error::address_in_use)
+                throw;
+            std::cerr << "genesys-tokens-emulator: cannot listen on 127.0.0.1:" << server_opts.port
+                      << ": the port is taken (another emulator?); --port N takes another one, --port 0 any free one\n";
+            return 2;
+        }
+        auto& srv = *listening;
         if (!port_file.empty()) {
             std::ofstream(port_file + ".tmp") << srv.port() << '\n';
             std::rename((port_file + ".tmp").c_str(), port_file.c_str()); // appears whole or not at all
@@ -109,7 +155,7 @@ int main(int argc, char** argv)
         std::cout << "genesys-tokens-emulator stopped" << std::endl;
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "genesys-tokens-emulator: " << e.what() << "\n\n" << usage;
+        std::cerr << "genesys-tokens-emulator: " << e.what() << '\n';
         return 2;
     }
 }
