@@ -10,11 +10,11 @@
 /// The major version number.
 #define GENESYS_TOKENS_VERSION_MAJOR 0
 /// The minor version number.
-#define GENESYS_TOKENS_VERSION_MINOR 1
+#define GENESYS_TOKENS_VERSION_MINOR 2
 /// The patch version number.
 #define GENESYS_TOKENS_VERSION_PATCH 0
 /// The whole version as a string literal, `"MAJOR.MINOR.PATCH"`.
-#define GENESYS_TOKENS_VERSION_STRING "0.1.0"
+#define GENESYS_TOKENS_VERSION_STRING "0.2.0"
 
 namespace genesys {
 
