@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSL-1.0
 # Builds and runs the consumer app one way. Invoked by ctest:
 #   cmake -DMODE=... -DSOURCE_DIR=... -DBINARY_DIR=... -DWORK_DIR=... -DCXX=... -P run.cmake
-# MODE: subdirectory | fetchcontent | find_package | pkg-config | single-header
+# MODE: subdirectory | fetchcontent | fetchcontent-tag | find_package | pkg-config | single-header
 cmake_minimum_required(VERSION 3.23)
 
 function(run)
@@ -29,7 +29,53 @@ if(MODE STREQUAL "find_package" OR MODE STREQUAL "pkg-config")
     endif()
 endif()
 
-if(MODE MATCHES "^(subdirectory|fetchcontent|find_package)$")
+if(MODE STREQUAL "fetchcontent-tag")
+    # README.md's FetchContent lines as written, but for GIT_REPOSITORY a local clone of this
+    # checkout (no network): GIT_TAG, as written, must name a tag (or commit) the checkout has.
+    file(READ "${SOURCE_DIR}/README.md" readme)
+    string(REGEX MATCH "```cmake\n[^`]*FetchContent_Declare\\([^`]*```" block "${readme}")
+    if(NOT block)
+        message(FATAL_ERROR "README.md has no ```cmake block with FetchContent_Declare(")
+    endif()
+    string(REGEX REPLACE "^```cmake\n(.*)```$" "\\1" block "${block}")
+    if(NOT block MATCHES "GIT_TAG[ \t\n]+([^ \t\n)]+)")
+        message(FATAL_ERROR "README.md's FetchContent_Declare names no GIT_TAG:\n${block}")
+    endif()
+    set(tag "${CMAKE_MATCH_1}")
+    find_package(Git QUIET)
+    if(NOT GIT_FOUND)
+        message("SKIP: no git: README.md's FetchContent_Declare (GIT_TAG ${tag}) is not tested")
+        return()
+    endif()
+    execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" rev-parse --show-toplevel
+        RESULT_VARIABLE rc OUTPUT_VARIABLE top OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    file(REAL_PATH "${SOURCE_DIR}" source_real)
+    if(rc EQUAL 0)
+        file(REAL_PATH "${top}" top)
+    endif()
+    if(NOT rc EQUAL 0 OR NOT top STREQUAL source_real)
+        message("SKIP: ${SOURCE_DIR} is not a git checkout: README.md's GIT_TAG ${tag} is not tested")
+        return()
+    endif()
+    execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" rev-parse -q --verify "${tag}^{commit}"
+        RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(NOT rc EQUAL 0)
+        message("SKIP: the checkout has no tag ${tag}, which README.md's FetchContent_Declare names "
+                "(a shallow clone or one without tags: git fetch --tags; or the tag is not made yet)")
+        return()
+    endif()
+    run("${GIT_EXECUTABLE}" clone --quiet --bare "${top}" "${WORK_DIR}/origin.git")
+    string(REGEX REPLACE "GIT_REPOSITORY[ \t\n]+(<[^>]*>|[^ \t\n)]+)" "GIT_REPOSITORY \"${WORK_DIR}/origin.git\""
+        block "${block}")
+    message("README.md's lines, GIT_REPOSITORY made local:\n${block}")
+    file(COPY "${app}/main.cpp" DESTINATION "${WORK_DIR}/project")
+    file(WRITE "${WORK_DIR}/project/CMakeLists.txt"
+        "cmake_minimum_required(VERSION 3.23)\nproject(readme_consumer LANGUAGES CXX)\n"
+        "add_executable(app main.cpp)\ntarget_compile_features(app PRIVATE cxx_std_20)\n${block}")
+    run(${CMAKE_COMMAND} -S "${WORK_DIR}/project" -B "${WORK_DIR}/build" -DCMAKE_CXX_COMPILER=${CXX})
+    run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
+    set(exe "${WORK_DIR}/build/app")
+elseif(MODE MATCHES "^(subdirectory|fetchcontent|find_package)$")
     run(${CMAKE_COMMAND} -S "${app}" -B "${WORK_DIR}/build" -DGENESYS_MODE=${MODE}
         -DGENESYS_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX})
     run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
@@ -39,7 +85,7 @@ elseif(MODE STREQUAL "pkg-config")
     run(pkg-config --cflags --libs genesys_tokens)
     string(STRIP "${last_output}" flags)
     separate_arguments(flags UNIX_COMMAND "${flags}")
-    run(pkg-config --exists --print-errors "genesys_tokens >= 0.1")
+    run(pkg-config --exists --print-errors "genesys_tokens >= 0.2")
     foreach(pc genesys_tokens genesys_tokens_curl genesys_tokens_beast)
         run(pkg-config --variable=license ${pc})
         string(STRIP "${last_output}" license)
