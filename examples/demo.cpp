@@ -18,9 +18,11 @@ struct printing_transport {
     boost::system::result<genesys::http_response> send(const genesys::http_request& req)
     {
         std::cout << "  > " << genesys::to_string(req.method) << ' ' << req.url << '\n';
-        for (const auto& h : req.headers)
-            std::cout << "  > " << h.name << ": "
-                      << (genesys::detail::iequals(h.name, "Authorization") ? "Bearer [REDACTED]" : h.value) << '\n';
+        genesys::http_headers shown = req.headers; // lookups ignore case
+        if (shown.contains("Authorization"))
+            shown.set("Authorization", "Bearer [REDACTED]");
+        for (const auto& h : shown)
+            std::cout << "  > " << h.name << ": " << h.value << '\n';
         if (!req.body.empty())
             std::cout << "  > " << req.body << '\n';
         auto res = inner.send(req);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSL-1.0
 # Runs the README's install command exactly as it is written (only the prefix is a temporary
 # directory instead of /opt/genesys), in a fresh copy of the source tree with no build in it,
-# then builds the consumer app against the installed package with find_package.
+# then builds the consumer app against the installed package with find_package; and runs the
+# README's plain g++ line on the first program (the compiler is the one given).
 #   readme_install.sh SOURCE_DIR WORK_DIR CXX
 set -euo pipefail
 src=$1 work=$2 cxx=$3
@@ -30,6 +31,17 @@ for f in include/genesys/genesys.hpp include/genesys/tokens.hpp include/genesys/
          share/genesys_tokens/single_include/genesys/tokens.hpp; do
     [[ -f $prefix/$f ]] || { echo "not installed: $f" >&2; exit 1; }
 done
+
+# The README's plain compiler line, as written, from a directory holding the checkout as
+# genesys-tokens-cpp/ and the first program beside it.
+line=$(grep -m1 '^g++ -std=c++20 -I genesys-tokens-cpp/include ' "$src/README.md" || true)
+[[ -n $line ]] || { echo "README.md: no plain g++ line found" >&2; exit 1; }
+echo "README: $line"
+mkdir -p "$work/plain"
+ln -s "$work/source" "$work/plain/genesys-tokens-cpp"
+cp "$work/source/examples/first_call.cpp" "$work/plain/"
+(cd "$work/plain" && eval "${line/#g++/$cxx}")
+[[ -x $work/plain/first_call ]] || { echo "the plain g++ line made no program" >&2; exit 1; }
 
 cmake -S "$src/tests/consumers/app" -B "$work/app" -DGENESYS_MODE=find_package \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
