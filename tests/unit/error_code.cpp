@@ -25,8 +25,13 @@ std::string matches(const boost::system::error_code& ec)
 {
     std::string out;
     for (condition c : all_conditions)
-        if (ec == c)
-            out += (out.empty() ? "" : " ") + genesys::make_error_condition(c).message();
+        if (ec == c) {
+            // Appended in two steps: `"" + message()` makes g++ 12 -O3 report a false
+            // -Wstringop-overflow.
+            if (!out.empty())
+                out += ' ';
+            out += genesys::make_error_condition(c).message();
+        }
     return out;
 }
 
