@@ -28,8 +28,8 @@ enum class errc {
     decode_failed = 2,
     /// An argument or the configuration was rejected before sending (see `invalid_argument_error`).
     invalid_argument,
-    /// The transport, or a token source's grant, threw an exception other than a `system_error`
-    /// (see `network_error`); not retried.
+    /// The transport, a token source's grant or its `on_refresh_token` callback threw an
+    /// exception other than a `system_error` (see `network_error`); not retried.
     transport_exception,
     /// A 2xx body is larger than `client_config::max_response_bytes` (or `oauth_config`'s), and
     /// was not parsed (see `decode_error`).

@@ -73,10 +73,13 @@ struct refresh_state {
     and renews it with the refresh-token grant of `client`, using the newest refresh token the
     login host sent.
 
+    The login host rotates refresh tokens: give `token_source_options::on_refresh_token` to keep
+    each new one, and start again from the kept one after a restart (the overload below).
+
     @param client Moved into the source, which alone calls it, one grant at a time.
     @param initial The first token, its lifetime counted from now (one unfit for a Bearer header
     is ignored: the first call renews), and the first refresh token. Without a refresh token,
-    renewing fails with `invalid_argument`.
+    renewing fails with `invalid_argument`. `on_refresh_token` is not called for this one.
     @param options How the token is kept.
     @return The source, to set as `client_config::token_source`.
 */
@@ -91,6 +94,32 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
         return r;
     };
     return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
+}
+
+/** A refresh-token source that starts from a refresh token alone (one an earlier run kept through
+    `token_source_options::on_refresh_token`): its first call is a refresh-token grant.
+
+    @param client Moved into the source, which alone calls it, one grant at a time.
+    @param refresh_token The refresh token to start from; `on_refresh_token` is not called for it.
+    Empty: every call fails with `invalid_argument`. One the login host refuses (spent by an
+    earlier refresh, revoked, expired) is the error of the calls that need a token, a 400
+    `invalid_grant` matching `condition::login_failed`.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+
+    @code
+    auto source = genesys::make_refresh_token_source(
+        genesys::oauth_client{genesys::curl_transport{}, oauth_cfg}, read_kept_refresh_token(),
+        {.on_refresh_token = [](std::string_view rotated) { keep_refresh_token(rotated); }});
+    @endcode
+*/
+template <transport Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, std::string refresh_token,
+                                                        token_source_options options = {})
+{
+    oauth_token initial;
+    initial.refresh_token = std::move(refresh_token);
+    return make_refresh_token_source(std::move(client), std::move(initial), std::move(options));
 }
 
 /** The client-credentials source of an `oauth_client` over an asynchronous transport: the same
@@ -123,7 +152,8 @@ std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transp
     `make_client_credentials_source`.
 
     @param client Moved into the source, which alone calls it (one grant at a time).
-    @param initial The token of an earlier grant, as for the blocking source.
+    @param initial The token of an earlier grant, as for the blocking source (its refresh token
+    too: `on_refresh_token` is not called for it).
     @param options How the token is kept.
     @return The source, to set as `client_config::token_source`.
 */
@@ -142,6 +172,24 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     };
     return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
                                           std::move(options));
+}
+
+/** The refresh-token source of an `oauth_client` over an asynchronous transport, started from a
+    refresh token alone: as the blocking one above, with the asynchronous grant.
+
+    @param client Moved into the source, which alone calls it (one grant at a time).
+    @param refresh_token The refresh token to start from, as for the blocking source.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, std::string refresh_token,
+                                                        token_source_options options = {})
+{
+    oauth_token initial;
+    initial.refresh_token = std::move(refresh_token);
+    return make_refresh_token_source(std::move(client), std::move(initial), std::move(options));
 }
 
 } // namespace genesys

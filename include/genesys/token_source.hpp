@@ -64,6 +64,36 @@ struct token_source_options {
     std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
     /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
+    /** Called with each new refresh token a grant's answer carries, so that the application can
+        keep it (a file, a database, a secret store) and start again from it after a restart
+        (`make_refresh_token_source(client, refresh_token)`): the login host rotates refresh
+        tokens, and the one the source was using is then refused.
+
+        - Once per new refresh token: one that differs from the last one the source knew (the
+          refresh token of the token it was made with, else that of the previous answer). Not for
+          the one it was made with (the application holds it already), not for an answer without
+          a refresh token or with the same one, never for a refused grant.
+        - In the order the login host issued them, and never concurrently with itself (grants
+          run one at a time).
+        - Before the answer's access token is cached, used, or handed to any caller waiting for
+          it; also when that access token turns out unfit for a Bearer header (the refresh token
+          has rotated all the same).
+        - On the thread that completes the grant: for a blocking grant, the thread of the call
+          that started the fetch; for an asynchronous one, the thread its completion runs on
+          (the transport's I/O thread for an `oauth_client` over an asynchronous transport). It
+          must not block for long (every caller needing a token waits for it) and must not ask
+          this source for a token (that call would wait for the fetch that runs it).
+        - When it throws, the fetch fails: the access token is not used, and every caller waiting
+          for it gets a `network` error with `errc::transport_exception` whose message says
+          `on_refresh_token` threw and gives its `what()` (the refresh token redacted), so a
+          service never runs on a refresh token it could not keep. The source keeps using the new
+          refresh token (the old one is spent): the next fetch rotates it again and calls this
+          with the newer one. A `std::bad_alloc` is rethrown as a grant's is.
+
+        The argument is valid only during the call. A refresh token is a secret: the library
+        never writes one to an error, a log line or an exception message.
+    */
+    std::function<void(std::string_view refresh_token)> on_refresh_token{};
 };
 
 /** An access token that is fetched when first needed, cached, and fetched again before it expires.
@@ -78,8 +108,9 @@ struct token_source_options {
     one runs is not). When many threads need a fresh token at once, exactly one of them calls the
     grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token, or
     the same `genesys::error` when the grant failed. The grant is never called concurrently with
-    itself, so it may keep state (a rotating refresh token). A failed fetch is not cached: the
-    next call tries again.
+    itself, so it may keep state (a rotating refresh token), and neither is
+    `token_source_options::on_refresh_token`. A failed fetch is not cached: the next call tries
+    again.
 
     @code
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
@@ -143,7 +174,8 @@ public:
 
         @return The token, or the error of getting it (operation `requestToken`): the grant's own
         error; a `network` error with `errc::transport_exception` for a grant that threw something
-        other than a `genesys::exception` (whose error is used as is); a `decode` error for a
+        other than a `genesys::exception` (whose error is used as is), or whose new refresh token
+        `token_source_options::on_refresh_token` threw for; a `decode` error for a
         token unfit for a Bearer header (empty, a space, a control or non-ASCII byte); a `network`
         error with `timed_out` after waiting `wait_timeout` for another call's fetch.
         @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
@@ -233,9 +265,15 @@ private:
     /// Calls the grant; every failure, a thrown one included, becomes an error.
     GENESYS_DECL result<std::string> fetch(std::optional<std::int64_t>& expires_in);
 
-    /// The token of a grant's answer, checked fit for a Bearer header.
-    static GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
-                                                   std::optional<std::int64_t>& expires_in);
+    /// The token of a grant's answer, checked fit for a Bearer header, after handing a new
+    /// refresh token to `on_refresh_token`: the one path of the blocking and asynchronous grants.
+    /// Called by the fetch under way only (never concurrently).
+    GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
+                                            std::optional<std::int64_t>& expires_in);
+
+    /// Tells `on_refresh_token` about the refresh token of a successful answer, if it is new;
+    /// the error the fetch ends with when it throws.
+    GENESYS_DECL std::optional<error> keep_refresh_token(const api_response<oauth_token>& answer);
 
     /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
     GENESYS_DECL result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen);
@@ -261,6 +299,7 @@ private:
     std::uint64_t fetches_ = 0;
     std::size_t waiting_ = 0;
     std::vector<std::shared_ptr<detail::token_waiter>> waiters_; // asynchronous, of the fetch under way
+    std::string refresh_token_; // the newest known (a secret); touched only by the fetch under way
 };
 
 } // namespace genesys

@@ -7,23 +7,32 @@
 #include "emulator.hpp"
 #include "server.hpp" // the server itself, in-process, for the shutdown tests below
 
+#include <genesys/async_oauth_client.hpp>
 #include <genesys/transport/beast.hpp>
+#include <genesys/transport/beast_async.hpp>
 #include <genesys/transport/curl.hpp>
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -375,6 +384,158 @@ TEST_CASE("OAuth over HTTP: a refresh token rotates, the old one is refused, and
 
     // The refresh token spent by the source's first renewal is refused.
     check_oauth_refusal(failure_of_grant(login.try_refresh_token(*refreshed->data.refresh_token)), 400, "invalid_grant");
+}
+
+namespace {
+
+/// The application's store of its refresh token: one file, written whole each time, as a service
+/// would keep it between runs.
+struct refresh_token_file {
+    std::filesystem::path path;
+    std::shared_ptr<std::atomic<int>> writes = std::make_shared<std::atomic<int>>(0);
+
+    void write(std::string_view token) const
+    {
+        std::ofstream out(path, std::ios::trunc);
+        out << token << '\n';
+        if (!out.flush())
+            throw std::runtime_error("could not write " + path.string());
+        ++*writes;
+    }
+    std::string read() const
+    {
+        std::ifstream in(path);
+        std::string token;
+        std::getline(in, token);
+        return token;
+    }
+};
+
+/// The spent refresh token `old` is refused to a new source started from it, as a failed login.
+void check_spent(testproc::emulator_process& emu, const std::string& old)
+{
+    auto source = genesys::make_refresh_token_source(desktop_login(emu), old);
+    auto r = source->try_token();
+    REQUIRE(r.has_error());
+    CHECK(r.error().code == genesys::condition::login_failed);
+    check_oauth_refusal(r.error(), 400, "invalid_grant");
+    CHECK(r.error().message.find(old) == std::string::npos);
+    CHECK(r.error().raw_body.find(old) == std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("OAuth over HTTP: a service keeps each rotated refresh token through on_refresh_token, restarts from it, and the spent ones are refused")
+{
+    auto& emu = testproc::shared_emulator(false);
+    testproc::temp_dir dir;
+    const refresh_token_file store{dir.path() / "refresh-token"};
+    const std::string redirect(seed::desktop_redirect_uri);
+    const std::string verifier = genesys::make_code_verifier();
+    const auto first = desktop_login(emu).authorization_code(
+        authorize(emu, seed::desktop_client_id, redirect, genesys::code_challenge_s256(verifier), seed::agent_user_id),
+        redirect, verifier);
+    REQUIRE(first.refresh_token.has_value());
+    store.write(*first.refresh_token); // the first one is the application's to keep: it holds it
+    const genesys::token_source_options keep{.on_refresh_token = [store](std::string_view rt) { store.write(rt); }};
+
+    std::vector<std::string> spent{*first.refresh_token};
+    {
+        auto source = genesys::make_refresh_token_source(desktop_login(emu), first, keep);
+        genesys::tokens_api api{via_curl<false>::make(), {.base_url = emu.base_url(), .token_source = source}};
+        CHECK(api.get_tokens_me().oauth_client->id == std::string(seed::desktop_client_id));
+        CHECK(*store.writes == 1); // the first token's access token is used: no grant yet
+        for (int i = 0; i < 2; ++i) {
+            source->clear();
+            CHECK(api.verify_token()); // a refresh grant, whose new refresh token is kept before it is used
+            const std::string kept = store.read();
+            CHECK(kept.size() >= 32);
+            CHECK(kept != spent.back());
+            spent.push_back(kept);
+        }
+        CHECK(*store.writes == 3);
+        CHECK(source->fetch_count() == 2);
+    } // the service stops: the source, and the refresh token it held, are gone
+
+    // The restart: a new source from the kept refresh token alone; its first call is a refresh grant.
+    const std::string kept = spent.back();
+    spent.pop_back();
+    auto source = genesys::make_refresh_token_source(desktop_login(emu), kept, keep);
+    genesys::tokens_api api{via_curl<false>::make(), {.base_url = emu.base_url(), .token_source = source}};
+    const auto me = api.get_tokens_me();
+    CHECK(me.oauth_client->id == std::string(seed::desktop_client_id));
+    REQUIRE(me.organization.has_value());
+    CHECK(me.organization->id == std::string(seed::org_id));
+    CHECK(source->fetch_count() == 1);
+    CHECK(*store.writes == 4);
+    CHECK(store.read() != kept); // rotated by the restart's grant, and kept again
+
+    // The ones spent before the restart, and the one it started from, are refused.
+    spent.push_back(kept);
+    for (const auto& old : spent)
+        check_spent(emu, old);
+}
+
+TEST_CASE("OAuth over HTTP: the asynchronous refresh-token grant keeps its rotated refresh token through the same on_refresh_token, on the I/O thread")
+{
+    auto& emu = testproc::shared_emulator(false);
+    testproc::temp_dir dir;
+    const refresh_token_file store{dir.path() / "refresh-token"};
+    const std::string redirect(seed::desktop_redirect_uri);
+    const std::string verifier = genesys::make_code_verifier();
+    const auto first = desktop_login(emu).authorization_code(
+        authorize(emu, seed::desktop_client_id, redirect, genesys::code_challenge_s256(verifier), seed::agent_user_id),
+        redirect, verifier);
+    REQUIRE(first.refresh_token.has_value());
+    store.write(*first.refresh_token);
+
+    boost::asio::io_context ioc;
+    auto work = boost::asio::make_work_guard(ioc);
+    struct io_thread {
+        explicit io_thread(boost::asio::io_context& c) : ioc(c), thread([this] { ioc.run(); }) {}
+        io_thread(const io_thread&) = delete;
+        io_thread& operator=(const io_thread&) = delete;
+        boost::asio::io_context& ioc;
+        std::thread thread;
+        ~io_thread()
+        {
+            ioc.stop();
+            thread.join();
+        }
+    };
+    std::optional<io_thread> io(std::in_place, ioc);
+    std::mutex mutex;
+    std::vector<std::thread::id> threads;
+    {
+        genesys::oauth_client login{genesys::beast_async_transport{ioc},
+                                    {.login_url = genesys::login_url_for(emu.base_url()),
+                                     .client_id = std::string(seed::desktop_client_id)}};
+        // A restart from the kept refresh token, with the asynchronous grant.
+        auto source = genesys::make_refresh_token_source(
+            std::move(login), store.read(), {.on_refresh_token = [&, store](std::string_view rt) {
+                store.write(rt);
+                std::lock_guard lock(mutex);
+                threads.push_back(std::this_thread::get_id());
+            }});
+        const auto token = source->try_token(); // blocks this thread; the grant runs on `io`
+        REQUIRE_MESSAGE(token.has_value(), token.error().message);
+        CHECK(api_with(emu, *token).verify_token());
+        CHECK(*store.writes == 2);
+        const std::string rotated = store.read();
+        CHECK(rotated != *first.refresh_token);
+        check_spent(emu, *first.refresh_token);
+
+        source->clear();
+        REQUIRE(source->try_token().has_value());
+        CHECK(*store.writes == 3);
+        CHECK(store.read() != rotated);
+        check_spent(emu, rotated);
+        io.reset(); // stopped and joined
+    }
+    std::lock_guard lock(mutex);
+    REQUIRE(threads.size() == 2);
+    for (auto id : threads)
+        CHECK(id != std::this_thread::get_id()); // the I/O thread, where the grant completed
 }
 
 TEST_CASE("OAuth over HTTP: the SAML2 bearer grant issues a user token for a seeded organization and user")

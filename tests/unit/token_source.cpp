@@ -635,3 +635,282 @@ TEST_CASE("tokens_api through a token source: a refused login is login_failed, a
     CHECK(refused.error().code == genesys::condition::unauthorized);
     CHECK(refused.error().code != genesys::condition::login_failed);
 }
+
+// ---------------------------------------------------------------------------------------------
+// on_refresh_token: the rotated refresh tokens a service keeps to survive a restart
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string refresh_json(std::string_view access, std::string_view refresh)
+{
+    return R"({"access_token":")" + std::string(access) + R"(","token_type":"bearer","expires_in":600)" +
+           (refresh.empty() ? std::string() : R"(,"refresh_token":")" + std::string(refresh) + '"') + "}";
+}
+
+/// What an `on_refresh_token` saw, and whether two calls ever overlapped.
+struct kept_tokens {
+    struct state {
+        std::mutex mutex;
+        std::vector<std::string> tokens;
+        std::vector<std::string> cached_then; // the source's fresh token during each call
+        std::atomic<bool> inside{false};
+        std::atomic<int> overlaps{0};
+        std::vector<std::thread::id> threads;
+        genesys::token_source* source = nullptr; // set after the source is made (no ownership cycle)
+    };
+    std::shared_ptr<state> s = std::make_shared<state>();
+
+    std::function<void(std::string_view)> fn() const
+    {
+        return [s = s](std::string_view refresh_token) {
+            if (s->inside.exchange(true))
+                ++s->overlaps;
+            {
+                std::lock_guard lock(s->mutex);
+                s->tokens.emplace_back(refresh_token);
+                s->threads.push_back(std::this_thread::get_id());
+                if (s->source)
+                    s->cached_then.push_back(s->source->fresh_token().value_or("-"));
+            }
+            std::this_thread::yield();
+            s->inside = false;
+        };
+    }
+    std::vector<std::string> tokens() const
+    {
+        std::lock_guard lock(s->mutex);
+        return s->tokens;
+    }
+};
+
+} // namespace
+
+TEST_CASE("make_refresh_token_source: on_refresh_token gets each new refresh token, in order, before its access token is used")
+{
+    manual_clock clock;
+    fake_transport login;
+    login.respond(200, refresh_json("A2", "R2"))
+        .respond(200, refresh_json("A3", "R3"))
+        .respond(200, refresh_json("A4", ""))   // no refresh token: nothing new
+        .respond(200, refresh_json("A5", "R3")) // the same one: nothing new
+        .respond(200, refresh_json("A6", "R4"));
+    kept_tokens kept;
+    auto source = genesys::make_refresh_token_source(
+        genesys::oauth_client{login, login_config}, genesys::oauth_token{"A1", "bearer", 600, "R1"},
+        {.refresh_margin = 60s, .clock = clock.fn(), .on_refresh_token = kept.fn()});
+    kept.s->source = source.get();
+
+    CHECK(source->token() == "A1");
+    CHECK(kept.tokens().empty()); // not for the refresh token the source was made with
+    const std::vector<std::string> expected_access{"A2", "A3", "A4", "A5", "A6"};
+    for (const auto& a : expected_access) {
+        clock.advance(540s);
+        CHECK(source->token() == a);
+    }
+    CHECK(kept.tokens() == std::vector<std::string>{"R2", "R3", "R4"});
+    // Called before the new access token was cached: the source had no fresh token then.
+    CHECK(kept.s->cached_then == std::vector<std::string>{"-", "-", "-"});
+    CHECK(login.last_request()->body == "grant_type=refresh_token&refresh_token=R3");
+    CHECK(kept.s->overlaps == 0);
+    for (auto id : kept.s->threads)
+        CHECK(id == std::this_thread::get_id()); // the blocking grant: the caller's thread
+}
+
+TEST_CASE("make_refresh_token_source: started from a kept refresh token alone, the first call is a refresh grant")
+{
+    fake_transport login;
+    login.respond(200, refresh_json("A1", "R1")).respond(200, refresh_json("A2", "R2"));
+    kept_tokens kept;
+    auto source = genesys::make_refresh_token_source(genesys::oauth_client{login, login_config},
+                                                     std::string("R0-kept-from-last-run"),
+                                                     {.on_refresh_token = kept.fn()});
+    CHECK(login.request_count() == 0);
+    CHECK(source->token() == "A1");
+    CHECK(login.last_request()->body == "grant_type=refresh_token&refresh_token=R0-kept-from-last-run");
+    CHECK(kept.tokens() == std::vector<std::string>{"R1"}); // the first new one, not the kept one
+    source->clear();
+    CHECK(source->token() == "A2");
+    CHECK(login.last_request()->body == "grant_type=refresh_token&refresh_token=R1");
+    CHECK(kept.tokens() == std::vector<std::string>{"R1", "R2"});
+
+    auto empty = genesys::make_refresh_token_source(genesys::oauth_client{login, login_config}, std::string());
+    auto refused = empty->try_token();
+    REQUIRE(refused.has_error());
+    CHECK(refused.error().kind == genesys::error_kind::invalid_argument);
+    CHECK(login.request_count() == 2);
+}
+
+TEST_CASE("make_refresh_token_source: on_refresh_token is not called for a refused grant")
+{
+    fake_transport login;
+    login.respond(400, R"({"error":"invalid_grant","error_description":"refresh token expired"})")
+        .respond(200, refresh_json("A2", "R2"));
+    kept_tokens kept;
+    auto source = genesys::make_refresh_token_source(genesys::oauth_client{login, login_config},
+                                                     std::string("R1-spent-refresh-token"),
+                                                     {.on_refresh_token = kept.fn()});
+    auto r = source->try_token();
+    REQUIRE(r.has_error());
+    CHECK(r.error().code == genesys::condition::login_failed);
+    CHECK(r.error().message.find("R1-spent-refresh-token") == std::string::npos);
+    CHECK(kept.tokens().empty());
+    CHECK(source->token() == "A2");
+    CHECK(kept.tokens() == std::vector<std::string>{"R2"});
+}
+
+TEST_CASE("make_refresh_token_source: a throwing on_refresh_token fails the fetch; the next one rotates again")
+{
+    fake_transport login;
+    login.respond(200, refresh_json("A2", "R2-never-kept-0123"))
+        .respond(200, refresh_json("A3", "R3-never-kept-4567"))
+        .respond(200, refresh_json("A4", "R4-kept-89ab"));
+    std::vector<std::string> seen;
+    int throws = 2;
+    auto source = genesys::make_refresh_token_source(
+        genesys::oauth_client{login, login_config}, std::string("R1-first"),
+        {.on_refresh_token = [&](std::string_view rt) {
+            seen.emplace_back(rt);
+            if (throws == 2) {
+                --throws;
+                throw std::runtime_error("disk full while writing " + std::string(rt));
+            }
+            if (throws == 1) {
+                --throws;
+                throw 42;
+            }
+        }});
+    fake_transport api_fake;
+    api_fake.respond_by_default({200, {}, std::string(fixtures::token_info_json)});
+    genesys::tokens_api api{api_fake, {.token_source = source}};
+
+    auto first = api.try_get_tokens_me();
+    REQUIRE(first.has_error());
+    const genesys::error e = first.error();
+    CHECK(e.kind == genesys::error_kind::network);
+    CHECK(e.code == genesys::errc::transport_exception);
+    CHECK(e.operation == "requestToken");
+    CHECK(e.message.find("on_refresh_token threw") != std::string::npos);
+    CHECK(e.message.find("disk full while writing [REDACTED]") != std::string::npos);
+    CHECK(e.message.find("R2-never-kept-0123") == std::string::npos);
+    CHECK(e.message.find("A2") == std::string::npos);
+    CHECK(api_fake.request_count() == 0); // the access token of that answer was never used
+    CHECK_FALSE(source->has_fresh_token());
+
+    auto second = source->try_token(); // the rotated refresh token is used: the old one is spent
+    REQUIRE(second.has_error());
+    CHECK(second.error().message.find("a non-standard exception") != std::string::npos);
+    CHECK(login.last_request()->body == "grant_type=refresh_token&refresh_token=R2-never-kept-0123");
+
+    CHECK(api.try_get_tokens_me().has_value());
+    CHECK(login.last_request()->body == "grant_type=refresh_token&refresh_token=R3-never-kept-4567");
+    CHECK(seen == std::vector<std::string>{"R2-never-kept-0123", "R3-never-kept-4567", "R4-kept-89ab"});
+    CHECK(source->token() == "A4");
+    CHECK(api_fake.last_request()->headers.get("Authorization") == "Bearer A4");
+}
+
+TEST_CASE("token_source: on_refresh_token also runs when the answer's access token is unfit (the refresh token rotated)")
+{
+    int calls = 0;
+    std::vector<std::string> kept;
+    genesys::token_source source{
+        [&]() -> genesys::result<genesys::api_response<genesys::oauth_token>> {
+            ++calls;
+            return genesys::api_response<genesys::oauth_token>{
+                {200, {}}, {calls == 1 ? "bad token" : "T2", "bearer", 60, "R" + std::to_string(calls)}};
+        },
+        {.on_refresh_token = [&](std::string_view rt) { kept.emplace_back(rt); }}};
+    auto first = source.try_token();
+    REQUIRE(first.has_error());
+    CHECK(first.error().kind == genesys::error_kind::decode);
+    CHECK(kept == std::vector<std::string>{"R1"});
+    CHECK(source.token() == "T2");
+    CHECK(kept == std::vector<std::string>{"R1", "R2"});
+}
+
+TEST_CASE("token_source: on_refresh_token is never called concurrently, and sees every rotation in order, across 8 threads")
+{
+    std::atomic<int> grants{0};
+    kept_tokens kept;
+    genesys::token_source source{[&]() -> genesys::result<genesys::api_response<genesys::oauth_token>> {
+                                     const int n = ++grants;
+                                     return genesys::api_response<genesys::oauth_token>{
+                                         {200, {}}, {"T" + std::to_string(n), "bearer", 3600, "R" + std::to_string(n)}};
+                                 },
+                                 {.on_refresh_token = kept.fn()}};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 8; ++t)
+        pool.emplace_back([&] {
+            for (int i = 0; i < 50; ++i) {
+                auto token = source.try_token();
+                if (token)
+                    source.invalidate(*token); // the next call needs a new grant
+            }
+        });
+    for (auto& th : pool)
+        th.join();
+
+    CHECK(kept.s->overlaps == 0);
+    const auto tokens = kept.tokens();
+    REQUIRE(tokens.size() == static_cast<std::size_t>(grants.load()));
+    CHECK(tokens.size() >= 50);
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        // Compared without building "R" + n: g++ 12 -O3 reports a false -Wstringop-overflow on it.
+        CHECK(tokens[i].starts_with('R'));
+        CHECK(tokens[i].substr(1) == std::to_string(i + 1));
+    }
+}
+
+TEST_CASE("token_source: with an asynchronous grant, on_refresh_token runs on the completing thread, before the waiter is answered")
+{
+    std::mutex mutex;
+    std::vector<std::thread> completions;
+    std::vector<std::thread::id> completion_ids;
+    std::atomic<int> grants{0};
+    kept_tokens kept;
+    bool throw_next = false;
+    auto source = std::make_shared<genesys::token_source>(
+        genesys::token_source::async_fetch_function(
+            [&](std::function<void(genesys::result<genesys::api_response<genesys::oauth_token>>)> done) {
+                const int n = ++grants;
+                std::lock_guard lock(mutex);
+                completions.emplace_back([&mutex, &completion_ids, n, done = std::move(done)] {
+                    {
+                        std::lock_guard lock(mutex);
+                        completion_ids.push_back(std::this_thread::get_id());
+                    }
+                    done(genesys::api_response<genesys::oauth_token>{
+                        {200, {}}, {"T" + std::to_string(n), "bearer", 3600, "R" + std::to_string(n)}});
+                });
+            }),
+        genesys::oauth_token{"", "", {}, "R0"},
+        genesys::token_source_options{.on_refresh_token = [&, f = kept.fn()](std::string_view rt) {
+            f(rt);
+            if (throw_next)
+                throw std::runtime_error("the store is read-only");
+        }});
+    kept.s->source = source.get();
+
+    CHECK(source->token() == "T1");
+    source->clear();
+    throw_next = true;
+    auto refused = source->try_token();
+    CHECK(refused.has_error()); // not REQUIRE: the completion threads are joined below
+    if (refused.has_error())
+        CHECK(refused.error().message.find("the store is read-only") != std::string::npos);
+    CHECK_FALSE(source->has_fresh_token());
+    throw_next = false;
+    CHECK(source->token() == "T3");
+
+    std::vector<std::thread> finished;
+    {
+        std::lock_guard lock(mutex);
+        finished.swap(completions);
+    }
+    for (auto& th : finished)
+        th.join();
+    CHECK(kept.tokens() == std::vector<std::string>{"R1", "R2", "R3"});
+    CHECK(kept.s->cached_then == std::vector<std::string>{"-", "-", "-"});
+    REQUIRE(completion_ids.size() == 3);
+    CHECK(kept.s->threads == completion_ids);
+}

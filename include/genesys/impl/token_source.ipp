@@ -57,6 +57,7 @@ GENESYS_DECL token_source::token_source(async_fetch_function fetch, oauth_token 
                                         token_source_options options)
     : token_source(std::move(fetch), std::move(options))
 {
+    refresh_token_ = initial.refresh_token.value_or("");
     if (detail::bearer_token_problem(initial.access_token).empty())
         cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
 }
@@ -64,11 +65,15 @@ GENESYS_DECL token_source::token_source(async_fetch_function fetch, oauth_token 
 GENESYS_DECL token_source::token_source(fetch_function fetch, oauth_token initial, token_source_options options)
     : token_source(std::move(fetch), std::move(options))
 {
+    refresh_token_ = initial.refresh_token.value_or("");
     if (detail::bearer_token_problem(initial.access_token).empty())
         cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
 }
 
-GENESYS_DECL token_source::~token_source() = default;
+GENESYS_DECL token_source::~token_source()
+{
+    detail::wipe(refresh_token_);
+}
 
 GENESYS_DECL result<std::string> token_source::try_token()
 {
@@ -275,6 +280,37 @@ GENESYS_DECL result<std::string> token_source::fetch(std::optional<std::int64_t>
     }
 }
 
+GENESYS_DECL std::optional<error> token_source::keep_refresh_token(const api_response<oauth_token>& answer)
+{
+    const auto& rotated = answer.data.refresh_token;
+    if (!rotated || rotated->empty() || *rotated == refresh_token_)
+        return std::nullopt;
+    refresh_token_ = *rotated; // the one the grant will use next, whatever the callback does
+    if (!options_.on_refresh_token)
+        return std::nullopt;
+    std::string why;
+    try {
+        options_.on_refresh_token(std::string_view(refresh_token_));
+        return std::nullopt;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        why = e.what();
+    } catch (...) {
+        why = "a non-standard exception";
+    }
+    error e;
+    e.kind = error_kind::network;
+    e.code = make_error_code(errc::transport_exception);
+    e.operation = std::string(detail::request_token_operation);
+    e.correlation_id = std::string(answer.correlation_id());
+    detail::redact(why, answer.data.access_token);
+    e.message = e.operation + " failed: on_refresh_token threw, so the new token is not used (the next fetch "
+                              "renews it and calls on_refresh_token again): ";
+    detail::append_one_line(e.message, why, refresh_token_);
+    return e;
+}
+
 GENESYS_DECL result<std::string> token_source::accept(result<api_response<oauth_token>>&& r,
                                                      std::optional<std::int64_t>& expires_in)
 {
@@ -282,6 +318,8 @@ GENESYS_DECL result<std::string> token_source::accept(result<api_response<oauth_
     {
         if (!r)
             return r.error();
+        if (auto failed = keep_refresh_token(*r))
+            return std::move(*failed); // never cached: the application could not keep its refresh token
         if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
             error e;
             e.kind = error_kind::decode;
