@@ -34,6 +34,8 @@ options:
                        seed as the JSON --seed takes
   --tls-cert FILE      serve https with this PEM certificate chain ...
   --tls-key FILE       ... and this PEM private key
+  --tls-client-ca FILE with --tls-cert/--tls-key: require a client certificate signed by a CA
+                       of this PEM file (mutual TLS); a client without one fails the handshake
   --fault SPEC         a fault for every API request: MODE[;ms=N][;count=N], MODE one of
                        delay, close-before, close-mid, truncate, invalid-json,
                        wrong-content-type, server-error, rate-limited
@@ -101,6 +103,8 @@ int main(int argc, char** argv)
                 server_opts.tls_cert = value();
             } else if (arg == "--tls-key") {
                 server_opts.tls_key = value();
+            } else if (arg == "--tls-client-ca") {
+                server_opts.tls_client_ca = value();
             } else if (arg == "--fault") {
                 auto spec = value();
                 opts.run_fault = genesys_emulator::parse_fault(spec);

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace genesys_emulator {
@@ -189,6 +190,12 @@ server::server(service& svc, const server_options& opts)
         tls_.emplace(asio::ssl::context::tls_server);
         tls_->use_certificate_chain_file(opts.tls_cert);
         tls_->use_private_key_file(opts.tls_key, asio::ssl::context::pem);
+        if (!opts.tls_client_ca.empty()) {
+            tls_->load_verify_file(opts.tls_client_ca);
+            tls_->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+        }
+    } else if (!opts.tls_client_ca.empty()) {
+        throw std::runtime_error("--tls-client-ca needs --tls-cert and --tls-key");
     }
     tcp::endpoint endpoint{asio::ip::make_address("127.0.0.1"), opts.port};
     acceptor_.open(endpoint.protocol());

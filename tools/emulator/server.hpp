@@ -35,6 +35,9 @@ struct server_options {
     unsigned short port = 0; ///< 0: any free port
     std::string tls_cert;    ///< PEM certificate chain; with tls_key, serve https
     std::string tls_key;
+    /// PEM file of CA certificates: when set (with tls_cert and tls_key), every client must present
+    /// a certificate signed by one of them (mutual TLS), else the handshake fails.
+    std::string tls_client_ca;
     /// The request line and header section together may be this long; longer is 431.
     std::size_t header_limit = 32 * 1024;
     /// A request body may be this long; longer is 413.

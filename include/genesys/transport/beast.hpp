@@ -52,7 +52,12 @@ namespace genesys {
 */
 class beast_transport {
 public:
-    /// Makes a transport. Nothing is connected (nor OpenSSL set up) before the first `send`.
+    /** Makes a transport. Nothing is connected (nor the TLS context made) before the first `send`;
+        a client certificate (`beast_options::client_certificate`) is loaded and checked now.
+
+        @throws invalid_argument_error when the client certificate is unusable: the message names
+        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key.
+    */
     explicit beast_transport(beast_options options = {})
         : session_(std::make_unique<detail::beast_session>(std::move(options)))
     {

@@ -275,7 +275,8 @@ private:
 class beast_async_pool : public std::enable_shared_from_this<beast_async_pool> {
 public:
     beast_async_pool(boost::asio::any_io_executor ex, beast_async_options options)
-        : executor_(std::move(ex)), options_(std::move(options))
+        : executor_(std::move(ex)), options_(std::move(options)),
+          identity_(beast_load_client_identity(options_.client_certificate, "beast_async_transport"))
     {
         if (options_.max_connections == 0)
             options_.max_connections = 1;
@@ -394,7 +395,8 @@ public:
     {
         std::lock_guard lock(mutex_);
         if (!tls_ && !tls_error_)
-            tls_error_ = beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_, why);
+            tls_error_ = beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_, why,
+                                                identity_.get());
         out = tls_ ? &*tls_ : nullptr;
         return tls_error_;
     }
@@ -447,6 +449,7 @@ private:
 
     boost::asio::any_io_executor executor_;
     beast_async_options options_;
+    std::unique_ptr<const beast_client_identity> identity_; // the client certificate, or null
     mutable std::mutex mutex_;
     std::map<std::string, host_entry, std::less<>> hosts_;
     std::optional<boost::asio::ssl::context> tls_;
@@ -891,11 +894,14 @@ public:
 
     /** Makes a transport whose connections run on `ex`.
 
-        Nothing is connected (nor OpenSSL set up) before the first send.
+        Nothing is connected (nor the TLS context made) before the first send; a client
+        certificate (`beast_options::client_certificate`) is loaded and checked now.
 
         @param ex The executor of every connection (each gets a strand on it), and of the
         completion of handlers without an associated executor.
-        @param options Pool size, timeouts, TLS verification and size limits.
+        @param options Pool size, timeouts, TLS verification and client certificate, size limits.
+        @throws invalid_argument_error when the client certificate is unusable: the message names
+        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key.
     */
     explicit beast_async_transport(executor_type ex, beast_async_options options = {})
         : executor_(ex), pool_(std::make_shared<detail::beast_async_pool>(std::move(ex), std::move(options)))

@@ -6,6 +6,8 @@
 /// `beast_options`: the settings of both Boost.Beast transports, `beast_transport` (blocking) and
 /// `beast_async_transport`.
 
+#include <genesys/tls_client_certificate.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +54,14 @@ struct beast_options {
     /// A directory of hashed CA certificates (see `openssl rehash`). With `ca_file`, replaces the
     /// system's default trust store.
     std::string ca_path{};
+
+    /// A client certificate chain and private key to present to servers that ask for one (mutual
+    /// TLS), to the API and the login host alike; empty (the default): none. Loaded and checked
+    /// when the transport is made, which throws `invalid_argument_error` naming the file and the
+    /// reason (unreadable, wrong or missing passphrase, key not matching the certificate); the
+    /// transport keeps the decoded certificate and key, and wipes its copies of `key_pem` and
+    /// `key_passphrase`. See `tls_client_certificate`.
+    tls_client_certificate client_certificate{};
 
     /// The largest response body accepted; a larger one fails with `errc::message_size` (the
     /// message says "body limit exceeded").

@@ -11,6 +11,7 @@
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/config_check.hpp>
 #include <genesys/http.hpp>
+#include <genesys/tls_client_certificate.hpp>
 #include <genesys/transport.hpp>
 
 #include <curl/curl.h>
@@ -25,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <iterator>
@@ -33,6 +35,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#if !defined(_WIN32)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 #if LIBCURL_VERSION_NUM < 0x074400
 #error "<genesys/transport/curl.hpp> needs libcurl 7.68 or later"
@@ -66,6 +75,22 @@ struct curl_options {
 
     /// A directory of hashed CA certificates (`c_rehash`) to trust; empty: libcurl's default.
     std::string ca_path{};
+
+    /** A client certificate chain and private key to present to servers that ask for one (mutual
+        TLS), to the API and the login host alike; empty (the default): none. Files are read by
+        libcurl at each new connection; in-memory PEM (`cert_pem`, `key_pem`) needs libcurl 7.71.
+
+        Checked when the transport is made, which throws `invalid_argument_error` naming the file
+        (or `cert_pem`/`key_pem`) and the reason when a file cannot be read, the key is encrypted
+        and no passphrase was given, the passphrase is wrong, or the key does not match the
+        certificate. The check is libcurl's own loading of the certificate and key, done by
+        starting a connection to a loopback socket the constructor opens and stopping it before
+        any byte of TLS is sent (with a TLS backend that has `CURLOPT_SSL_CTX_FUNCTION`, e.g.
+        OpenSSL; with another, or when no loopback socket can be opened, only the files' being
+        readable and the passphrase's presence are checked before the first handshake). See
+        `tls_client_certificate`.
+    */
+    tls_client_certificate client_certificate{};
 
     /// The proxy URL, e.g. `"http://proxy.example:3128"`; empty: libcurl's default, which honours
     /// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` from the environment.
@@ -295,6 +320,181 @@ inline long curl_millis(std::chrono::milliseconds d) noexcept
     return static_cast<long>(std::min<decltype(d.count())>(count, std::numeric_limits<long>::max()));
 }
 
+/** True when libcurl's message for a failed read or write says the server sent a fatal TLS alert,
+    e.g. "OpenSSL SSL_read: ... SSL routines::tlsv13 alert certificate required": with TLS 1.3 a
+    server refuses a client certificate (or its absence) after the client's side of the handshake
+    is done, so libcurl reports it as a read failure (`CURLE_RECV_ERROR`, a reset connection).
+*/
+inline bool curl_tls_alert(std::string_view message) noexcept
+{
+    return message.find("SSL routines") != std::string_view::npos && message.find(" alert ") != std::string_view::npos;
+}
+
+/// What a fatal TLS alert on a read or write is reported as: a TLS failure (`errc::protocol_error`).
+constexpr CURLcode curl_tls_alert_code() noexcept
+{
+#if LIBCURL_VERSION_NUM >= 0x074d00
+    return CURLE_SSL_CLIENTCERT;
+#else
+    return CURLE_SSL_CONNECT_ERROR;
+#endif
+}
+
+/// True when the PEM text of a key says it is encrypted (PKCS#8 or traditional).
+inline bool curl_pem_key_encrypted(std::string_view pem) noexcept
+{
+    return pem.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string_view::npos ||
+           pem.find("Proc-Type: 4,ENCRYPTED") != std::string_view::npos;
+}
+
+/// The text of a PEM file (its first MiB), or empty when it cannot be read (the caller checked it
+/// can be). It may hold a key: the caller wipes it; the buffer it was read through is wiped here.
+inline std::string curl_read_small_file(const std::string& path)
+{
+    std::string text;
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+        text.reserve(16 * 1024);
+        char buffer[4096];
+        std::size_t n = 0;
+        while (text.size() < (1u << 20) && (n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+            text.append(buffer, n);
+        std::memset(buffer, 0, sizeof buffer);
+        std::fclose(f);
+    }
+    return text;
+}
+
+/** Sets the client certificate options of `c` (not empty) with `set`. libcurl copies the strings
+    and blobs. The passphrase is always set (empty when none was given), so that an encrypted key
+    never makes OpenSSL ask for one on the terminal.
+*/
+template <class Set>
+void curl_set_client_certificate(Set& set, const tls_client_certificate& c)
+{
+    if (!c.cert_file.empty()) {
+        set(CURLOPT_SSLCERT, c.cert_file.c_str());
+    } else {
+#if LIBCURL_VERSION_NUM >= 0x074700
+        curl_blob blob{const_cast<char*>(c.cert_pem.data()), c.cert_pem.size(), CURL_BLOB_COPY};
+        set(CURLOPT_SSLCERT_BLOB, &blob);
+#else
+        set(CURLOPT_SSLCERT, static_cast<const char*>(nullptr));
+#endif
+    }
+    set(CURLOPT_SSLCERTTYPE, "PEM");
+    if (!c.key_file.empty()) {
+        set(CURLOPT_SSLKEY, c.key_file.c_str());
+    } else if (!c.key_pem.empty() || !c.cert_pem.empty()) {
+#if LIBCURL_VERSION_NUM >= 0x074700
+        const std::string& pem = c.key_pem.empty() ? c.cert_pem : c.key_pem;
+        curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+        set(CURLOPT_SSLKEY_BLOB, &blob);
+#endif
+    } else {
+        set(CURLOPT_SSLKEY, c.cert_file.c_str());
+    }
+    set(CURLOPT_SSLKEYTYPE, "PEM");
+    set(CURLOPT_KEYPASSWD, c.key_passphrase.c_str());
+}
+
+/// The dry run's `CURLOPT_SSL_CTX_FUNCTION`: called once libcurl has loaded the client certificate
+/// and key into the TLS context, before the handshake; stops the transfer there.
+inline CURLcode curl_stop_before_handshake(CURL*, void*, void*) noexcept
+{
+    return CURLE_ABORTED_BY_CALLBACK;
+}
+
+/** Checks a client certificate as libcurl will load it (see `curl_options::client_certificate`).
+
+    @throws invalid_argument_error naming the file and the reason; never the passphrase nor the key.
+*/
+inline void curl_check_client_certificate(const tls_client_certificate& c)
+{
+    constexpr std::string_view who = "curl_transport";
+    check_client_certificate_sources(c, who);
+#if LIBCURL_VERSION_NUM < 0x074700
+    if (!c.cert_pem.empty() || !c.key_pem.empty())
+        throw_client_certificate_error(who, "cert_pem and key_pem need libcurl 7.71 or later (use cert_file and key_file)");
+#endif
+    const std::string key_source = client_certificate_source(c, true);
+    std::string key_text = !c.key_pem.empty()    ? c.key_pem
+                           : !c.key_file.empty() ? curl_read_small_file(c.key_file)
+                           : !c.cert_pem.empty() ? c.cert_pem
+                                                 : curl_read_small_file(c.cert_file);
+    const bool encrypted = curl_pem_key_encrypted(key_text);
+    const bool has_key = key_text.find("PRIVATE KEY-----") != std::string::npos;
+    wipe_secret(key_text);
+    if (encrypted && c.key_passphrase.empty())
+        throw_client_certificate_error(who, "the private key in " + key_source +
+                                                " is encrypted and no key_passphrase was given");
+#if !defined(_WIN32)
+    // A loopback socket that listens and never accepts: the kernel completes the TCP handshake,
+    // libcurl starts TLS, loads the certificate and key, and the callback stops it.
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct close_on_exit {
+        int fd;
+        ~close_on_exit() { ::close(fd); }
+    } closer{fd};
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 1) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+        return;
+    CURL* handle = curl_easy_init();
+    if (handle == nullptr)
+        return;
+    struct cleanup_on_exit {
+        CURL* handle;
+        ~cleanup_on_exit() { curl_easy_cleanup(handle); }
+    } cleanup{handle};
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    CURLcode rc = CURLE_OK;
+    auto set = [&](CURLoption option, auto value) {
+        if (rc == CURLE_OK)
+            rc = curl_easy_setopt(handle, option, value);
+    };
+    const std::string url = "https://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_URL, url.c_str());
+    set(CURLOPT_PROXY, "");
+    set(CURLOPT_NOPROXY, "*");
+    set(CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    set(CURLOPT_TIMEOUT_MS, 5000L);
+    set(CURLOPT_SSL_VERIFYPEER, 0L);
+    set(CURLOPT_SSL_VERIFYHOST, 0L);
+    set(CURLOPT_ERRORBUFFER, static_cast<char*>(error_buffer));
+    curl_set_client_certificate(set, c);
+    if (rc != CURLE_OK)
+        throw_client_certificate_error(who, std::string("libcurl refused it: ") + curl_easy_strerror(rc));
+    // A TLS backend without this callback cannot stop before the handshake: no dry run.
+    if (curl_easy_setopt(handle, CURLOPT_SSL_CTX_FUNCTION, &curl_stop_before_handshake) != CURLE_OK)
+        return;
+    rc = curl_easy_perform(handle);
+    if (rc != CURLE_SSL_CERTPROBLEM)
+        return; // loaded (or stopped for another reason, left to the real handshake)
+    // libcurl's message names the file (never the passphrase, which it does not print), not
+    // OpenSSL's reason: a key that OpenSSL cannot set is a wrong passphrase for an encrypted one,
+    // else one that does not match the certificate (OpenSSL checks it when setting the key).
+    const std::string reason = error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+    const std::string cert_source = client_certificate_source(c, false);
+    const bool key_failed = reason.find("private key") != std::string::npos;
+    if (key_failed && encrypted)
+        throw_client_certificate_error(who, "cannot use the private key in " + key_source +
+                                                ": wrong key_passphrase, or the key does not match the certificate in " +
+                                                cert_source + " (libcurl: " + reason + ")");
+    if ((key_failed && has_key) || reason.find("does not match") != std::string::npos)
+        throw_client_certificate_error(who, "the private key in " + key_source + " does not match the certificate in " +
+                                                cert_source + " (libcurl: " + reason + ")");
+    throw_client_certificate_error(who, "libcurl cannot load " + (key_failed ? key_source : cert_source) + ": " +
+                                            reason);
+#endif
+}
+
 } // namespace detail
 
 /** The category of libcurl's `CURLcode`, named `"libcurl"`; messages are `curl_easy_strerror`'s.
@@ -316,6 +516,10 @@ inline long curl_millis(std::chrono::milliseconds d) noexcept
     | `CURLE_URL_MALFORMAT`, `CURLE_BAD_FUNCTION_ARGUMENT` | `invalid_argument` |
     | `CURLE_OUT_OF_MEMORY` | `not_enough_memory` |
     | `CURLE_FILESIZE_EXCEEDED` | `message_size` |
+
+    `curl_transport` reports a fatal TLS alert the server sends on a read or write (TLS 1.3's
+    refusal of a client certificate, or of its absence) as `CURLE_SSL_CLIENTCERT`, a TLS failure,
+    where libcurl says `CURLE_RECV_ERROR`.
 */
 inline const boost::system::error_category& curl_category() noexcept
 {
@@ -368,11 +572,18 @@ inline boost::system::error_code make_curl_error_code(CURLcode code) noexcept
 */
 class curl_transport {
 public:
-    /// Creates the easy handle (calling `curl_global_init` first, once per program).
+    /** Creates the easy handle (calling `curl_global_init` first, once per program).
+
+        @throws invalid_argument_error when `options.client_certificate` is unusable (see
+        `curl_options::client_certificate`): the message names the file and the reason.
+    */
     explicit curl_transport(curl_options options = {}) : options_(std::move(options))
     {
-        if (detail::curl_global_init_once() == CURLE_OK)
+        if (detail::curl_global_init_once() == CURLE_OK) {
+            if (has_client_certificate())
+                detail::curl_check_client_certificate(options_.client_certificate);
             handle_ = curl_easy_init();
+        }
     }
 
     curl_transport(const curl_transport&) = delete;
@@ -394,6 +605,8 @@ public:
                 curl_easy_cleanup(handle_);
             handle_ = std::exchange(other.handle_, nullptr);
             configured_ = std::exchange(other.configured_, false);
+            detail::wipe_secret(options_.client_certificate.key_passphrase);
+            detail::wipe_secret(options_.client_certificate.key_pem);
             options_ = std::move(other.options_);
             last_error_ = std::move(other.last_error_);
             adopt_handle();
@@ -401,11 +614,13 @@ public:
         return *this;
     }
 
-    /// Closes the connections and frees the handle.
+    /// Closes the connections and frees the handle; wipes the transport's copy of the key passphrase and key.
     ~curl_transport()
     {
         if (handle_ != nullptr)
             curl_easy_cleanup(handle_);
+        detail::wipe_secret(options_.client_certificate.key_passphrase);
+        detail::wipe_secret(options_.client_certificate.key_pem);
     }
 
     /** Sends a request and waits for the whole response.
@@ -419,7 +634,10 @@ public:
         or a URL holding a NUL, is `boost::system::errc::invalid_argument` and nothing is sent.
 
         What a failure compares equal to tells whether trying again can help: a TLS failure
-        (certificate or host name verification included) is `errc::protocol_error`, a body over
+        (certificate or host name verification included, and a fatal TLS alert from the server on
+        a read or write, such as TLS 1.3's "alert certificate required" when it refuses the client
+        certificate or its absence: `CURLE_SSL_CLIENTCERT`, not libcurl's `CURLE_RECV_ERROR`) is
+        `errc::protocol_error`, a body over
         `max_response_bytes` is `errc::message_size`, an invalid request `errc::invalid_argument`,
         an unsupported scheme `errc::protocol_not_supported`; refused, reset, closed and timed-out
         connections are `connection_refused`, `connection_reset`, `connection_aborted` and
@@ -564,6 +782,8 @@ public:
             return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_bytes");
         if (rc == CURLE_ABORTED_BY_CALLBACK)
             return fail(rc, "curl_transport: the send was cancelled");
+        if ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) && detail::curl_tls_alert(error_buffer))
+            rc = detail::curl_tls_alert_code(); // the server ended TLS with an alert: not a reset
         if (rc != CURLE_OK)
             return fail(rc, error_buffer);
         // libcurl accepts a response whose head was cut off by the connection closing.
@@ -643,12 +863,20 @@ private:
             set(CURLOPT_CAINFO, options_.ca_file.c_str());
         if (!options_.ca_path.empty())
             set(CURLOPT_CAPATH, options_.ca_path.c_str());
+        if (has_client_certificate())
+            detail::curl_set_client_certificate(set, options_.client_certificate);
         set(CURLOPT_HEADERFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_header));
         set(CURLOPT_WRITEFUNCTION, static_cast<curl_write_callback>(&detail::curl_receive_state::on_body));
         // cancel(): the progress callback checks the flag (moves repoint the data, see adopt_handle).
         set(CURLOPT_XFERINFOFUNCTION, static_cast<curl_xferinfo_callback>(&curl_transport::on_progress));
         set(CURLOPT_XFERINFODATA, static_cast<void*>(this));
         set(CURLOPT_NOPROGRESS, 0L);
+    }
+
+    bool has_client_certificate() const noexcept
+    {
+        const auto& c = options_.client_certificate;
+        return !c.empty() || !c.key_file.empty() || !c.key_pem.empty();
     }
 
     static bool append(detail::curl_slist_ptr& list, const char* line) noexcept

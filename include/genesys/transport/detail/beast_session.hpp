@@ -61,7 +61,12 @@ namespace genesys::detail {
 /// connection. Not movable (the streams refer to the `io_context`); owned through a `unique_ptr`.
 class beast_session {
 public:
-    explicit beast_session(beast_options options) : options_(std::move(options)) {}
+    /// Loads the client certificate, if any: throws `invalid_argument_error` when it is unusable.
+    explicit beast_session(beast_options options)
+        : options_(std::move(options)),
+          identity_(beast_load_client_identity(options_.client_certificate, "beast_transport"))
+    {
+    }
     beast_session(const beast_session&) = delete;
     beast_session& operator=(const beast_session&) = delete;
     ~beast_session() { close(true, clock::time_point::max()); }
@@ -127,6 +132,7 @@ private:
                                    std::string_view detail = {});
 
     beast_options options_;
+    std::unique_ptr<const beast_client_identity> identity_; // the client certificate, or null
     boost::asio::io_context io_{1};
     std::optional<boost::asio::ssl::context> tls_context_{};
     std::optional<plain_stream> plain_{};
@@ -156,7 +162,8 @@ inline boost::system::error_code beast_session::tls_context(std::string& why)
 {
     if (tls_context_)
         return {};
-    return beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_context_, why);
+    return beast_make_tls_context(options_.verify_peer, options_.ca_file, options_.ca_path, tls_context_, why,
+                                  identity_.get());
 }
 
 inline boost::system::error_code beast_session::connect(const beast_url& url, clock::time_point deadline)

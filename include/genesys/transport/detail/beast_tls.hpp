@@ -5,6 +5,7 @@
 // The Boost.Beast transports' TLS: the client context (TLS 1.2 or later, the trust store) and the
 // checks of each connection (SNI, the certificate's host name), with OpenSSL's own words on failure.
 
+#include <genesys/transport/detail/beast_client_certificate.hpp>
 #include <genesys/transport/detail/beast_url.hpp>
 
 #include <boost/asio/error.hpp>
@@ -28,12 +29,14 @@ namespace genesys::detail {
 
 /** Makes the client TLS context: TLS 1.2 or later, and with `verify_peer` the chain verified
     against `ca_file` and `ca_path` (either or both), or the system's default trust store when
-    both are empty. On failure returns the code and says in `why` what was being done.
+    both are empty; with `identity`, the client certificate it presents. On failure returns the
+    code and says in `why` what was being done.
 */
 inline boost::system::error_code beast_make_tls_context(bool verify_peer, const std::string& ca_file,
                                                         const std::string& ca_path,
                                                         std::optional<boost::asio::ssl::context>& out,
-                                                        std::string& why)
+                                                        std::string& why,
+                                                        const beast_client_identity* identity = nullptr)
 {
     namespace ssl = boost::asio::ssl;
     boost::system::error_code ec;
@@ -59,6 +62,10 @@ inline boost::system::error_code beast_make_tls_context(bool verify_peer, const 
                 ctx.add_verify_path(ca_path, ec);
                 why = "loading ca_path " + ca_path;
             }
+        }
+        if (!ec && identity != nullptr) {
+            ec = identity->apply(ctx.native_handle());
+            why = "using the client certificate";
         }
         if (ec)
             return ec;
