@@ -531,8 +531,8 @@ enum class errc {
     decode_failed = 2,
     /// An argument or the configuration was rejected before sending (see `invalid_argument_error`).
     invalid_argument,
-    /// The transport, or a token source's grant, threw an exception other than a `system_error`
-    /// (see `network_error`); not retried.
+    /// The transport, a token source's grant or its `on_refresh_token` callback threw an
+    /// exception other than a `system_error` (see `network_error`); not retried.
     transport_exception,
     /// A 2xx body is larger than `client_config::max_response_bytes` (or `oauth_config`'s), and
     /// was not parsed (see `decode_error`).
@@ -4268,6 +4268,36 @@ struct token_source_options {
     std::chrono::milliseconds wait_timeout = std::chrono::seconds(30);
     /// The clock expiry is measured with (default `std::chrono::steady_clock::now`).
     std::function<std::chrono::steady_clock::time_point()> clock{};
+    /** Called with each new refresh token a grant's answer carries, so that the application can
+        keep it (a file, a database, a secret store) and start again from it after a restart
+        (`make_refresh_token_source(client, refresh_token)`): the login host rotates refresh
+        tokens, and the one the source was using is then refused.
+
+        - Once per new refresh token: one that differs from the last one the source knew (the
+          refresh token of the token it was made with, else that of the previous answer). Not for
+          the one it was made with (the application holds it already), not for an answer without
+          a refresh token or with the same one, never for a refused grant.
+        - In the order the login host issued them, and never concurrently with itself (grants
+          run one at a time).
+        - Before the answer's access token is cached, used, or handed to any caller waiting for
+          it; also when that access token turns out unfit for a Bearer header (the refresh token
+          has rotated all the same).
+        - On the thread that completes the grant: for a blocking grant, the thread of the call
+          that started the fetch; for an asynchronous one, the thread its completion runs on
+          (the transport's I/O thread for an `oauth_client` over an asynchronous transport). It
+          must not block for long (every caller needing a token waits for it) and must not ask
+          this source for a token (that call would wait for the fetch that runs it).
+        - When it throws, the fetch fails: the access token is not used, and every caller waiting
+          for it gets a `network` error with `errc::transport_exception` whose message says
+          `on_refresh_token` threw and gives its `what()` (the refresh token redacted), so a
+          service never runs on a refresh token it could not keep. The source keeps using the new
+          refresh token (the old one is spent): the next fetch rotates it again and calls this
+          with the newer one. A `std::bad_alloc` is rethrown as a grant's is.
+
+        The argument is valid only during the call. A refresh token is a secret: the library
+        never writes one to an error, a log line or an exception message.
+    */
+    std::function<void(std::string_view refresh_token)> on_refresh_token{};
 };
 
 /** An access token that is fetched when first needed, cached, and fetched again before it expires.
@@ -4282,8 +4312,9 @@ struct token_source_options {
     one runs is not). When many threads need a fresh token at once, exactly one of them calls the
     grant; the others wait for its outcome (at most `wait_timeout`) and all get the same token, or
     the same `genesys::error` when the grant failed. The grant is never called concurrently with
-    itself, so it may keep state (a rotating refresh token). A failed fetch is not cached: the
-    next call tries again.
+    itself, so it may keep state (a rotating refresh token), and neither is
+    `token_source_options::on_refresh_token`. A failed fetch is not cached: the next call tries
+    again.
 
     @code
     auto source = genesys::make_client_credentials_source(genesys::oauth_client{transport, oauth_cfg});
@@ -4347,7 +4378,8 @@ public:
 
         @return The token, or the error of getting it (operation `requestToken`): the grant's own
         error; a `network` error with `errc::transport_exception` for a grant that threw something
-        other than a `genesys::exception` (whose error is used as is); a `decode` error for a
+        other than a `genesys::exception` (whose error is used as is), or whose new refresh token
+        `token_source_options::on_refresh_token` threw for; a `decode` error for a
         token unfit for a Bearer header (empty, a space, a control or non-ASCII byte); a `network`
         error with `timed_out` after waiting `wait_timeout` for another call's fetch.
         @throws std::bad_alloc when memory runs out; a caller waiting for this call's fetch then
@@ -4437,9 +4469,15 @@ private:
     /// Calls the grant; every failure, a thrown one included, becomes an error.
     GENESYS_DECL result<std::string> fetch(std::optional<std::int64_t>& expires_in);
 
-    /// The token of a grant's answer, checked fit for a Bearer header.
-    static GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
-                                                   std::optional<std::int64_t>& expires_in);
+    /// The token of a grant's answer, checked fit for a Bearer header, after handing a new
+    /// refresh token to `on_refresh_token`: the one path of the blocking and asynchronous grants.
+    /// Called by the fetch under way only (never concurrently).
+    GENESYS_DECL result<std::string> accept(result<api_response<oauth_token>>&& r,
+                                            std::optional<std::int64_t>& expires_in);
+
+    /// Tells `on_refresh_token` about the refresh token of a successful answer, if it is new;
+    /// the error the fetch ends with when it throws.
+    GENESYS_DECL std::optional<error> keep_refresh_token(const api_response<oauth_token>& answer);
 
     /// Waits (the lock held) for the fetch after generation `seen` to end: its outcome.
     GENESYS_DECL result<std::string> wait_for_fetch(std::unique_lock<std::mutex>& lock, std::uint64_t seen);
@@ -4465,6 +4503,7 @@ private:
     std::uint64_t fetches_ = 0;
     std::size_t waiting_ = 0;
     std::vector<std::shared_ptr<detail::token_waiter>> waiters_; // asynchronous, of the fetch under way
+    std::string refresh_token_; // the newest known (a secret); touched only by the fetch under way
 };
 
 } // namespace genesys
@@ -4526,6 +4565,7 @@ GENESYS_DECL token_source::token_source(async_fetch_function fetch, oauth_token 
                                         token_source_options options)
     : token_source(std::move(fetch), std::move(options))
 {
+    refresh_token_ = initial.refresh_token.value_or("");
     if (detail::bearer_token_problem(initial.access_token).empty())
         cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
 }
@@ -4533,11 +4573,15 @@ GENESYS_DECL token_source::token_source(async_fetch_function fetch, oauth_token 
 GENESYS_DECL token_source::token_source(fetch_function fetch, oauth_token initial, token_source_options options)
     : token_source(std::move(fetch), std::move(options))
 {
+    refresh_token_ = initial.refresh_token.value_or("");
     if (detail::bearer_token_problem(initial.access_token).empty())
         cached_ = make_cached(std::move(initial.access_token), initial.expires_in, now());
 }
 
-GENESYS_DECL token_source::~token_source() = default;
+GENESYS_DECL token_source::~token_source()
+{
+    detail::wipe(refresh_token_);
+}
 
 GENESYS_DECL result<std::string> token_source::try_token()
 {
@@ -4744,6 +4788,37 @@ GENESYS_DECL result<std::string> token_source::fetch(std::optional<std::int64_t>
     }
 }
 
+GENESYS_DECL std::optional<error> token_source::keep_refresh_token(const api_response<oauth_token>& answer)
+{
+    const auto& rotated = answer.data.refresh_token;
+    if (!rotated || rotated->empty() || *rotated == refresh_token_)
+        return std::nullopt;
+    refresh_token_ = *rotated; // the one the grant will use next, whatever the callback does
+    if (!options_.on_refresh_token)
+        return std::nullopt;
+    std::string why;
+    try {
+        options_.on_refresh_token(std::string_view(refresh_token_));
+        return std::nullopt;
+    } catch (const std::bad_alloc&) {
+        throw;
+    } catch (const std::exception& e) {
+        why = e.what();
+    } catch (...) {
+        why = "a non-standard exception";
+    }
+    error e;
+    e.kind = error_kind::network;
+    e.code = make_error_code(errc::transport_exception);
+    e.operation = std::string(detail::request_token_operation);
+    e.correlation_id = std::string(answer.correlation_id());
+    detail::redact(why, answer.data.access_token);
+    e.message = e.operation + " failed: on_refresh_token threw, so the new token is not used (the next fetch "
+                              "renews it and calls on_refresh_token again): ";
+    detail::append_one_line(e.message, why, refresh_token_);
+    return e;
+}
+
 GENESYS_DECL result<std::string> token_source::accept(result<api_response<oauth_token>>&& r,
                                                      std::optional<std::int64_t>& expires_in)
 {
@@ -4751,6 +4826,8 @@ GENESYS_DECL result<std::string> token_source::accept(result<api_response<oauth_
     {
         if (!r)
             return r.error();
+        if (auto failed = keep_refresh_token(*r))
+            return std::move(*failed); // never cached: the application could not keep its refresh token
         if (auto why = detail::bearer_token_problem(r->data.access_token); !why.empty()) {
             error e;
             e.kind = error_kind::decode;
@@ -7379,10 +7456,13 @@ struct refresh_state {
     and renews it with the refresh-token grant of `client`, using the newest refresh token the
     login host sent.
 
+    The login host rotates refresh tokens: give `token_source_options::on_refresh_token` to keep
+    each new one, and start again from the kept one after a restart (the overload below).
+
     @param client Moved into the source, which alone calls it, one grant at a time.
     @param initial The first token, its lifetime counted from now (one unfit for a Bearer header
     is ignored: the first call renews), and the first refresh token. Without a refresh token,
-    renewing fails with `invalid_argument`.
+    renewing fails with `invalid_argument`. `on_refresh_token` is not called for this one.
     @param options How the token is kept.
     @return The source, to set as `client_config::token_source`.
 */
@@ -7397,6 +7477,32 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
         return r;
     };
     return std::make_shared<token_source>(std::move(fetch), std::move(initial), std::move(options));
+}
+
+/** A refresh-token source that starts from a refresh token alone (one an earlier run kept through
+    `token_source_options::on_refresh_token`): its first call is a refresh-token grant.
+
+    @param client Moved into the source, which alone calls it, one grant at a time.
+    @param refresh_token The refresh token to start from; `on_refresh_token` is not called for it.
+    Empty: every call fails with `invalid_argument`. One the login host refuses (spent by an
+    earlier refresh, revoked, expired) is the error of the calls that need a token, a 400
+    `invalid_grant` matching `condition::login_failed`.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+
+    @code
+    auto source = genesys::make_refresh_token_source(
+        genesys::oauth_client{genesys::curl_transport{}, oauth_cfg}, read_kept_refresh_token(),
+        {.on_refresh_token = [](std::string_view rotated) { keep_refresh_token(rotated); }});
+    @endcode
+*/
+template <transport Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, std::string refresh_token,
+                                                        token_source_options options = {})
+{
+    oauth_token initial;
+    initial.refresh_token = std::move(refresh_token);
+    return make_refresh_token_source(std::move(client), std::move(initial), std::move(options));
 }
 
 /** The client-credentials source of an `oauth_client` over an asynchronous transport: the same
@@ -7429,7 +7535,8 @@ std::shared_ptr<token_source> make_client_credentials_source(oauth_client<Transp
     `make_client_credentials_source`.
 
     @param client Moved into the source, which alone calls it (one grant at a time).
-    @param initial The token of an earlier grant, as for the blocking source.
+    @param initial The token of an earlier grant, as for the blocking source (its refresh token
+    too: `on_refresh_token` is not called for it).
     @param options How the token is kept.
     @return The source, to set as `client_config::token_source`.
 */
@@ -7448,6 +7555,24 @@ std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> 
     };
     return std::make_shared<token_source>(token_source::async_fetch_function(std::move(fetch)), std::move(initial),
                                           std::move(options));
+}
+
+/** The refresh-token source of an `oauth_client` over an asynchronous transport, started from a
+    refresh token alone: as the blocking one above, with the asynchronous grant.
+
+    @param client Moved into the source, which alone calls it (one grant at a time).
+    @param refresh_token The refresh token to start from, as for the blocking source.
+    @param options How the token is kept.
+    @return The source, to set as `client_config::token_source`.
+*/
+template <class Transport>
+    requires async_transport<Transport>
+std::shared_ptr<token_source> make_refresh_token_source(oauth_client<Transport> client, std::string refresh_token,
+                                                        token_source_options options = {})
+{
+    oauth_token initial;
+    initial.refresh_token = std::move(refresh_token);
+    return make_refresh_token_source(std::move(client), std::move(initial), std::move(options));
 }
 
 } // namespace genesys
