@@ -50,11 +50,30 @@ struct async_send_archetype_handler {
     caught.
 
     @code
+    #include <genesys/async_transport.hpp>
+    #include <boost/asio/any_io_executor.hpp>
+    #include <boost/asio/async_result.hpp>
+
+    // The shape of a transport over your own asynchronous HTTP stack.
     struct my_async_transport {
         using executor_type = boost::asio::any_io_executor;
-        executor_type get_executor();
+        executor_type ex;
+        executor_type get_executor() const { return ex; }
+
         template <class CompletionToken>
-        auto async_send(const genesys::http_request& req, CompletionToken&& token);
+        auto async_send(const genesys::http_request& req, CompletionToken&& token)
+        {
+            return boost::asio::async_initiate<CompletionToken,
+                                               void(boost::system::error_code, genesys::http_response)>(
+                [](auto handler, my_async_transport* self, const genesys::http_request* r) {
+                    self->start(std::move(handler), *r);
+                },
+                token, this, &req);
+        }
+
+        // Sends `req` on your stack; calls handler(ec, response) once, through its executor.
+        template <class Handler>
+        void start(Handler handler, const genesys::http_request& req);
     };
     static_assert(genesys::async_transport<my_async_transport>);
     @endcode

@@ -6,7 +6,8 @@
 /// Every part of the library that needs only Boost.JSON and Boost.System: the Tokens client
 /// (<genesys/tokens.hpp>) and its type-erased transport (<genesys/any_transport.hpp>), the models'
 /// JSON conversions (<genesys/json.hpp>), OAuth (<genesys/oauth.hpp>), the token source
-/// (<genesys/token_source.hpp>) and the token validator (<genesys/token_validator.hpp>).
+/// (<genesys/token_source.hpp>), the token validator (<genesys/token_validator.hpp>) and the
+/// client certificate the adapters take (<genesys/tls_client_certificate.hpp>).
 ///
 /// Not included, each for what it depends on: the asynchronous API (<genesys/async.hpp>,
 /// <genesys/async_token_validator.hpp>: Boost.Asio), the adapters (<genesys/transport/curl.hpp>:
@@ -22,6 +23,7 @@
 #include <genesys/any_transport.hpp>
 #include <genesys/json.hpp>
 #include <genesys/oauth.hpp>
+#include <genesys/tls_client_certificate.hpp>
 #include <genesys/token_source.hpp>
 #include <genesys/token_validator.hpp>
 #include <genesys/tokens.hpp>
