@@ -303,7 +303,7 @@ TEST_CASE("hardening: a random source returning NaN gives a bounded backoff")
 {
     auto p = genesys::retry_policy::standard();
     p.random = [] { return std::numeric_limits<double>::quiet_NaN(); };
-    auto wait = genesys::detail::retry_wait(p, 2, {true, std::nullopt}, 0ms);
+    auto wait = genesys::detail::decide_retry(p, 2, {true, std::nullopt, {}}, 0ms).wait;
     REQUIRE(wait);
     CHECK(*wait >= 250ms);
     CHECK(*wait <= 500ms);

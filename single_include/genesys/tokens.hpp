@@ -427,10 +427,9 @@ GENESYS_DECL http_headers::size_type http_headers::erase(std::string_view name)
 #ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
 #define GENESYS_DETAIL_CONFIG_CHECK_HPP
 
-// The checks of a configuration, made once, when a client is made from it: of URLs here, of a
-// whole `client_config` in <genesys/client_config.hpp> (`check`), of an `oauth_config` in
-// <genesys/oauth_config.hpp>. Those headers include this one first; it includes the first at its
-// end, so that either may be included first.
+// The checks of a configuration, made once, when a client is made from it: of URLs and retry
+// policies here, and the error a bad configuration gives; of a whole `client_config` in
+// <genesys/client_config.hpp> (`check`), of an `oauth_config` in <genesys/oauth_config.hpp>.
 
 // ---- begin <genesys/detail/percent_encode.hpp> ----
 #ifndef GENESYS_DETAIL_PERCENT_ENCODE_HPP
@@ -1647,15 +1646,6 @@ inline retry_decision decide_retry(const retry_policy& p, int next_attempt, cons
     return {wait, {}};
 }
 
-/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop
-/// (`decide_retry` says why).
-inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
-                                                           const attempt_outcome& outcome,
-                                                           std::chrono::milliseconds elapsed)
-{
-    return decide_retry(p, next_attempt, outcome, elapsed).wait;
-}
-
 /** True when a network failure with code `ec` may succeed on a second try.
 
     Failures that would fail the same way again are not: a rejected argument, a body over the
@@ -1890,7 +1880,6 @@ inline error config_error(std::string_view type, std::string_view problem)
 }
 
 } // namespace genesys::detail
-
 
 #endif
 // ---- end <genesys/detail/config_check.hpp> ----
@@ -5499,14 +5488,13 @@ public:
     explicit client_core(client_config config)
         : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
     {
-        if (auto why = config_problem(config_, base_url_, config_.token_source != nullptr); !why.empty())
-            throw_error(config_error("client_config", why));
-        init({});
+        init(config_problem(config_, base_url_, config_.token_source != nullptr));
     }
 
     /// Selects the constructor of a client that sends, per call, a token it is given (the token
     /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
-    /// That constructor does not throw: a problem is kept and returned by every call.
+    /// It throws as the other for a bad configuration (the validator checks its own first, to
+    /// name it).
     struct token_per_call_t {
         explicit token_per_call_t() = default;
     };
@@ -5540,8 +5528,6 @@ public:
                                  const Params&... params) const
     {
         const std::string_view op = route.operation_id;
-        if (!problem_.empty())
-            return invalid_argument(op, problem_, config_.access_token);
 
         // The request body's bounds (the blocking and the asynchronous forms both come here).
         if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
@@ -5623,12 +5609,11 @@ private:
         return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
     }
 
-    void init(std::string problem)
+    /// Throws the `invalid_argument_error` of `problem`, if any; else makes the headers.
+    void init(const std::string& problem)
     {
-        if (!problem.empty()) {
-            problem_ = "invalid client_config: " + problem;
-            return;
-        }
+        if (!problem.empty())
+            throw_error(config_error("client_config", problem));
         headers_.reserve(4 + config_.default_headers.size());
         // With a token source (or a token per call) the value is filled in per call, in this
         // same position.
@@ -5644,7 +5629,6 @@ private:
     api_rules rules_;
     bool per_call_ = false;
     std::string base_url_;
-    std::string problem_;
     http_headers headers_;
 };
 

@@ -37,14 +37,13 @@ public:
     explicit client_core(client_config config)
         : config_(std::move(config)), rules_({config_.max_response_bytes, config_.max_json_depth})
     {
-        if (auto why = config_problem(config_, base_url_, config_.token_source != nullptr); !why.empty())
-            throw_error(config_error("client_config", why));
-        init({});
+        init(config_problem(config_, base_url_, config_.token_source != nullptr));
     }
 
     /// Selects the constructor of a client that sends, per call, a token it is given (the token
     /// validator: each check sends the token it checks): no `access_token`, no `token_source`.
-    /// That constructor does not throw: a problem is kept and returned by every call.
+    /// It throws as the other for a bad configuration (the validator checks its own first, to
+    /// name it).
     struct token_per_call_t {
         explicit token_per_call_t() = default;
     };
@@ -78,8 +77,6 @@ public:
                                  const Params&... params) const
     {
         const std::string_view op = route.operation_id;
-        if (!problem_.empty())
-            return invalid_argument(op, problem_, config_.access_token);
 
         // The request body's bounds (the blocking and the asynchronous forms both come here).
         if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
@@ -161,12 +158,11 @@ private:
         return per_call_ ? client_core(config_, token_per_call_t{}) : client_core(config_);
     }
 
-    void init(std::string problem)
+    /// Throws the `invalid_argument_error` of `problem`, if any; else makes the headers.
+    void init(const std::string& problem)
     {
-        if (!problem.empty()) {
-            problem_ = "invalid client_config: " + problem;
-            return;
-        }
+        if (!problem.empty())
+            throw_error(config_error("client_config", problem));
         headers_.reserve(4 + config_.default_headers.size());
         // With a token source (or a token per call) the value is filled in per call, in this
         // same position.
@@ -182,7 +178,6 @@ private:
     api_rules rules_;
     bool per_call_ = false;
     std::string base_url_;
-    std::string problem_;
     http_headers headers_;
 };
 

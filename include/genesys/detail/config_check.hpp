@@ -2,10 +2,9 @@
 #ifndef GENESYS_DETAIL_CONFIG_CHECK_HPP
 #define GENESYS_DETAIL_CONFIG_CHECK_HPP
 
-// The checks of a configuration, made once, when a client is made from it: of URLs here, of a
-// whole `client_config` in <genesys/client_config.hpp> (`check`), of an `oauth_config` in
-// <genesys/oauth_config.hpp>. Those headers include this one first; it includes the first at its
-// end, so that either may be included first.
+// The checks of a configuration, made once, when a client is made from it: of URLs and retry
+// policies here, and the error a bad configuration gives; of a whole `client_config` in
+// <genesys/client_config.hpp> (`check`), of an `oauth_config` in <genesys/oauth_config.hpp>.
 
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/percent_encode.hpp>
@@ -95,7 +94,5 @@ inline error config_error(std::string_view type, std::string_view problem)
 }
 
 } // namespace genesys::detail
-
-#include <genesys/client_config.hpp> // last: it includes this header first (see above)
 
 #endif

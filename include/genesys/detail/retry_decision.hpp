@@ -102,15 +102,6 @@ inline retry_decision decide_retry(const retry_policy& p, int next_attempt, cons
     return {wait, {}};
 }
 
-/// The wait before attempt `next_attempt` (2 for the first retry), or `std::nullopt` to stop
-/// (`decide_retry` says why).
-inline std::optional<std::chrono::milliseconds> retry_wait(const retry_policy& p, int next_attempt,
-                                                           const attempt_outcome& outcome,
-                                                           std::chrono::milliseconds elapsed)
-{
-    return decide_retry(p, next_attempt, outcome, elapsed).wait;
-}
-
 /** True when a network failure with code `ec` may succeed on a second try.
 
     Failures that would fail the same way again are not: a rejected argument, a body over the
