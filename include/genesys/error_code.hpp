@@ -38,6 +38,14 @@ enum class errc {
     deadline_exceeded,
     /// A valid token that the token validator's policy refuses (see `policy_error`).
     policy_mismatch,
+    /// The proxy answered 407: it wants credentials that were not given, or refused those given
+    /// (see `network_error`; the transport's detail names the proxy, never its password). Not
+    /// retried: the same credentials would be refused again.
+    proxy_authentication_required,
+    /// The proxy would not open a tunnel to the host (its `CONNECT` answered another status than
+    /// 2xx or 407: a 403 of its rules, a 502 when it cannot reach the host) (see `network_error`).
+    /// Retried like any network failure.
+    proxy_tunnel_failed,
 };
 
 /// The category of `genesys::errc`, named `"genesys.tokens"`.

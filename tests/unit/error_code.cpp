@@ -88,6 +88,8 @@ TEST_CASE("the library's codes and the transports' classify as network, timeout,
     CHECK(matches(genesys::errc::policy_mismatch) == "policy");
     CHECK(matches(genesys::errc::transport_exception) == "network");
     CHECK(matches(genesys::errc::deadline_exceeded) == "network timeout");
+    CHECK(matches(genesys::errc::proxy_authentication_required) == "network");
+    CHECK(matches(genesys::errc::proxy_tunnel_failed) == "network");
     CHECK(matches(genesys::errc::decode_failed).empty());
     CHECK(matches(genesys::errc::response_too_large).empty());
 

@@ -197,6 +197,28 @@ TEST_CASE("a network error, then success")
     CHECK(t2.waits.empty());
 }
 
+TEST_CASE("a proxy's 407 is not retried, a failed tunnel is")
+{
+    virtual_time t;
+    t.jitter = 0.0;
+    fake_transport fake;
+    fake.fail(genesys::make_error_code(genesys::errc::proxy_authentication_required)).respond(status(200));
+    auto api = make(fake, t.policy(3));
+    auto r = api.try_get_tokens_me();
+    REQUIRE(r.has_error());
+    CHECK(r.error().code == genesys::errc::proxy_authentication_required);
+    CHECK(r.error().code == genesys::condition::network);
+    CHECK(fake.request_count() == 1);
+    CHECK(t.waits.empty());
+
+    virtual_time t2;
+    t2.jitter = 0.0;
+    fake.fail(genesys::make_error_code(genesys::errc::proxy_tunnel_failed)).respond(status(200));
+    auto api2 = make(fake, t2.policy(3));
+    CHECK(api2.verify_token());
+    CHECK(t2.waits == waits{250ms});
+}
+
 TEST_CASE("statuses outside retry_statuses, decode errors and bad input are not retried")
 {
     for (int code : {400, 401, 403, 404, 408, 409, 413, 415, 500, 501}) {

@@ -106,7 +106,7 @@ inline retry_decision decide_retry(const retry_policy& p, int next_attempt, cons
 
     Failures that would fail the same way again are not: a rejected argument, a body over the
     transport's size limit, a cancelled operation, a protocol the transport does not speak, no
-    memory, a protocol error (curl's TLS handshake and certificate verification failures), an
+    memory, a proxy's 407, a protocol error (curl's TLS handshake and certificate verification failures), an
     OpenSSL error (Asio's `asio.ssl` category: Beast's TLS failures), a transport that threw. A
     refused or reset connection, a timeout or an unreachable host may be transient. */
 inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
@@ -121,7 +121,8 @@ inline bool is_transient_network_error(const boost::system::error_code& ec) noex
         if (ec == c)
             return false;
     if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
-        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded)
+        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded ||
+        ec == genesys::errc::proxy_authentication_required)
         return false;
     return std::string_view(ec.category().name()) != "asio.ssl";
 }

@@ -28,6 +28,8 @@ public:
         case errc::response_too_large: return "the response body is larger than the limit";
         case errc::deadline_exceeded: return "the call did not finish within its timeout";
         case errc::policy_mismatch: return "the token does not meet the validator's policy";
+        case errc::proxy_authentication_required: return "the proxy requires authentication (HTTP 407)";
+        case errc::proxy_tunnel_failed: return "the proxy refused to open a tunnel to the host";
         }
         return "unknown genesys.tokens error";
     }
@@ -77,7 +79,8 @@ inline bool is_network_code(const boost::system::error_code& code) noexcept
         return false;
     const auto& cat = code.category();
     if (cat == tokens_category())
-        return code == errc::transport_exception || code == errc::deadline_exceeded;
+        return code == errc::transport_exception || code == errc::deadline_exceeded ||
+               code == errc::proxy_authentication_required || code == errc::proxy_tunnel_failed;
     if (cat == http_status_category() || cat == login_status_category())
         return false;
     return cat == boost::system::system_category() || cat == boost::system::generic_category() ||

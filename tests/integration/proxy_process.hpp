@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef GENESYS_TESTS_PROXY_PROCESS_HPP
+#define GENESYS_TESTS_PROXY_PROCESS_HPP
+
+// A real HTTP proxy owned by the test: Debian's tinyproxy, started in the foreground on a free
+// loopback port with its own configuration (Basic authentication by default), log file and pid
+// file in a temporary directory, and stopped with SIGTERM when the object dies. Never the
+// machine's tinyproxy service.
+
+#include "emulator_process.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace testproc {
+
+/// The path of tinyproxy, or "" when it is not installed.
+inline std::string tinyproxy_path()
+{
+    for (const char* p : {"/usr/bin/tinyproxy", "/usr/sbin/tinyproxy", "/usr/local/bin/tinyproxy"})
+        if (::access(p, X_OK) == 0)
+            return p;
+    return {};
+}
+
+/// A loopback TCP port nobody listens on at the time of the call (bound to port 0, then closed).
+inline int free_loopback_port()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        throw std::runtime_error("socket failed");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("bind failed");
+    }
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:`port`.
+inline bool loopback_port_open(int port)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+/// tinyproxy as a child process on a free loopback port.
+class proxy_process {
+public:
+    /// The credentials the proxy accepts (Basic), unless made with `basic_auth` false.
+    static constexpr std::string_view user = "proxy-user";
+    static constexpr std::string_view password = "Pr0xy-pa55word-7f3c";
+
+    /// Starts tinyproxy; throws `std::runtime_error` saying why when it cannot (not installed:
+    /// `apt-get install tinyproxy`).
+    explicit proxy_process(bool basic_auth = true)
+    {
+        const std::string exe = tinyproxy_path();
+        if (exe.empty())
+            throw std::runtime_error("tinyproxy is not installed (apt-get install tinyproxy)");
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            port_ = free_loopback_port();
+            write_config(basic_auth);
+            if (start(exe))
+                return;
+        }
+        throw std::runtime_error("tinyproxy did not start: " + log());
+    }
+
+    ~proxy_process() { stop(); }
+    proxy_process(const proxy_process&) = delete;
+    proxy_process& operator=(const proxy_process&) = delete;
+
+    int port() const { return port_; }
+
+    /// `http://127.0.0.1:PORT`, without credentials.
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+    /// `http://USER:PASSWORD@127.0.0.1:PORT`: the credentials inside the URL.
+    std::string url_with_credentials() const
+    {
+        return "http://" + std::string(user) + ":" + std::string(password) + "@127.0.0.1:" + std::to_string(port_);
+    }
+
+    /// The proxy's log so far (LogLevel Info: every connection and request line it handled).
+    std::string log() const { return read_file(dir_.path() / "tinyproxy.log"); }
+
+    /// How many requests the proxy has logged whose request line contains `what` (for example
+    /// `"CONNECT 127.0.0.1:8443"` or `"GET http://127.0.0.1:8080/"`).
+    std::size_t requests_containing(std::string_view what) const
+    {
+        const std::string text = log();
+        std::size_t n = 0;
+        std::size_t pos = 0;
+        while ((pos = text.find("Request (file descriptor", pos)) != std::string::npos) {
+            const std::size_t eol = text.find('\n', pos);
+            const std::string_view line(text.data() + pos, (eol == std::string::npos ? text.size() : eol) - pos);
+            if (line.find(what) != std::string_view::npos)
+                ++n;
+            pos = eol == std::string::npos ? text.size() : eol;
+        }
+        return n;
+    }
+
+    /// SIGTERM, then wait (SIGKILL after 5 s).
+    void stop()
+    {
+        if (pid_ == 0)
+            return;
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        pid_ = 0;
+    }
+
+private:
+    void write_config(bool basic_auth)
+    {
+        std::ofstream conf(dir_.path() / "tinyproxy.conf", std::ios::trunc);
+        conf << "Port " << port_ << "\n"
+             << "Listen 127.0.0.1\n"
+             << "Timeout 30\n"
+             << "MaxClients 64\n"
+             << "LogFile \"" << (dir_.path() / "tinyproxy.log").string() << "\"\n"
+             << "LogLevel Info\n"
+             << "PidFile \"" << (dir_.path() / "tinyproxy.pid").string() << "\"\n"
+             << "DisableViaHeader Yes\n"
+             << "Allow 127.0.0.1\n";
+        if (basic_auth)
+            conf << "BasicAuth " << user << " " << password << "\n";
+    }
+
+    bool start(const std::string& exe)
+    {
+        std::vector<std::string> argv{exe, "-d", "-c", (dir_.path() / "tinyproxy.conf").string()};
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        const std::string out = (dir_.path() / "stdout").string();
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, args.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) {
+            pid_ = 0;
+            throw std::runtime_error("cannot start " + exe);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) { // exited: most likely the port was taken
+                pid_ = 0;
+                return false;
+            }
+            if (loopback_port_open(port_))
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        stop();
+        return false;
+    }
+
+    temp_dir dir_;
+    pid_t pid_ = 0;
+    int port_ = 0;
+};
+
+} // namespace testproc
+
+#endif
