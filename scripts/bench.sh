@@ -11,11 +11,17 @@
 #   5. the asynchronous API over loopback with 1, 16 and 64 calls in flight on one io_context
 #      thread, beside the official JS SDK (benchmarks/js, Node) with the same counts in flight and
 #      the blocking curl adapter; and async against sync in instructions per call (callgrind);
-#   6. the token validator over in-process fakes: a cached validation from one thread (ns) and
+#   6. the asynchronous client against its floor over nginx (from apt, started here on a loopback
+#      port with its own configuration, answering a fixed TokenInfo body; pinned to one core and
+#      the client to the other): calls per second, client CPU and heap allocations per call of the
+#      library's async client, a hand-written Boost.Beast client (the floor) and the blocking curl
+#      client on as many threads as calls in flight, for 1, 16 and 64 in flight, as ratios; and
+#      system calls per call (strace -c);
+#   7. the token validator over in-process fakes: a cached validation from one thread (ns) and
 #      from two sharing one validator (validations/s), each beside a hand-written shared_mutex +
 #      unordered_map cache (the floor); the storm (10 000 validations of one new token from 16
 #      threads: API calls); peak RSS over 1 000 000 validations of 100 000 tokens, max_entries 10 000;
-#   7. the compile cost of the single header, the compiled mode and the asynchronous units against
+#   8. the compile cost of the single header, the compiled mode and the asynchronous units against
 #      a Boost.JSON-only unit, g++ and clang++.
 # Takes 4 to 6 minutes on 2 cores once built (the validator about 17 s of it); the first build adds
 # 5 to 8. QUICK=1 shortens every run: about 1 minute once built. BENCH_BUILD_DIR overrides the build
@@ -36,8 +42,8 @@ echo "building the benchmarks (Release) in $build ..."
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=OFF -DGENESYS_TOKENS_BUILD_EXAMPLES=OFF \
     -DGENESYS_TOKENS_INSTALL=OFF -DGENESYS_TOKENS_BUILD_BENCHMARKS=ON >/dev/null
 targets=(bench_calls bench_validator bench_loopback)
-# bench_async exists when the asynchronous API and its Beast transport are there.
-[[ $(cmake --build "$build" --target help) == *bench_async* ]] && targets+=(bench_async)
+# bench_async and bench_floor exist when the asynchronous API and its Beast transport are there.
+[[ $(cmake --build "$build" --target help) == *bench_async* ]] && targets+=(bench_async bench_floor)
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
 have_async=$([[ -x $build/benchmarks/bench_async ]] && echo 1 || echo 0)
 
@@ -52,7 +58,8 @@ if [[ $have_async = 1 ]]; then
 fi
 
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+nginx_pid=
+trap '[[ -n $nginx_pid ]] && kill "$nginx_pid" 2>/dev/null; rm -rf "$out"' EXIT
 common=(--benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true --benchmark_color=false)
 
 echo "per call and decoding ..."
@@ -140,6 +147,87 @@ if [[ $have_async = 1 ]]; then
     } >"$out/async_table.txt"
 fi
 
+if [[ $have_async = 1 ]]; then
+    ensure_packages nginx strace
+    echo "the async client against its floor, over nginx ..."
+    # nginx on a free loopback port, its own configuration, logs and temporary files in $out/nginx;
+    # one worker, pinned to the first core; the client to the second (when there are two).
+    ngx=$out/nginx
+    mkdir -p "$ngx/tmp"
+    chmod 755 "$out" "$ngx" # the worker (www-data when started as root) reads the body
+    "$build/benchmarks/bench_floor" --print-body >"$ngx/body.json"
+    chmod 644 "$ngx/body.json"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat >"$ngx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $ngx/nginx.pid;
+error_log $ngx/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $ngx/tmp;
+    proxy_temp_path $ngx/tmp;
+    fastcgi_temp_path $ngx/tmp;
+    uwsgi_temp_path $ngx/tmp;
+    scgi_temp_path $ngx/tmp;
+    server {
+        listen 127.0.0.1:$port;
+        location = /api/v2/tokens/me { default_type application/json; alias $ngx/body.json; }
+    }
+}
+EOF
+    server_cpu=() client_cpu=()
+    if [[ $(nproc) -ge 2 ]]; then server_cpu=(taskset -c 0) client_cpu=(taskset -c 1); fi
+    "${server_cpu[@]}" nginx -p "$ngx" -c "$ngx/nginx.conf" -e "$ngx/error.log" &
+    nginx_pid=$!
+    for _ in $(seq 100); do
+        curl -sf -o /dev/null "http://127.0.0.1:$port/api/v2/tokens/me" && break
+        sleep 0.1
+    done
+    url=http://127.0.0.1:$port
+    "${client_cpu[@]}" "$build/benchmarks/bench_floor" --url "$url" \
+        --benchmark_min_time=$([ "$quick" = 1 ] && echo 0.2 || echo 0.5) \
+        --benchmark_repetitions="$reps" "${common[@]}" >"$out/floor.txt"
+    # System calls per call: strace -c of N calls minus that of few, over the difference.
+    syscalls_per_call() { # CASE
+        local few many
+        strace -f -c -o "$out/strace" "$build/benchmarks/bench_floor" --calls "$1" 200 "$url" >/dev/null 2>&1
+        few=$(awk '$NF == "total" {print $(NF - 2)}' "$out/strace")
+        strace -f -c -o "$out/strace" "$build/benchmarks/bench_floor" --calls "$1" 2200 "$url" >/dev/null 2>&1
+        many=$(awk '$NF == "total" {print $(NF - 2)}' "$out/strace")
+        awk -v a="$few" -v b="$many" 'BEGIN {printf "%.1f", (b - a) / 2000}'
+    }
+    for n in 1 16 64; do
+        for kind in library floor curl; do
+            echo "syscalls $kind $n $(syscalls_per_call "${kind}_$n")"
+        done
+    done >"$out/floor_syscalls.txt"
+    kill "$nginx_pid" 2>/dev/null
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+    # The program's rows "KIND IN_FLIGHT CALLS/S CPU_US ALLOCS" after its "fixed body" header.
+    awk '
+        FNR == NR && $1 == "syscalls" { sys[$2 "/" $3] = $4; next }
+        /^fixed body/ { table = 1; next }
+        table && NF == 5 { rate[$1 "/" $2] = $3; cpu[$1 "/" $2] = $4; allocs[$1 "/" $2] = $5 }
+        END {
+            printf "\n%-9s | %9s %9s %9s %5s %5s | %6s %6s %6s %5s %6s | %5s %5s %5s | %4s %4s %4s\n",
+                "in flight", "lib/s", "floor/s", "curl/s", "ratio", ">=0.8", "lib us", "floor", "curl", "ratio",
+                "<=1.25", "alloc", "floor", "curl", "sys", "flr", "curl"
+            split("1 16 64", counts, " ")
+            for (i = 1; i <= 3; ++i) {
+                n = counts[i]; l = "library/" n; f = "floor/" n; c = "curl/" n
+                rr = rate[l] / rate[f]; cr = cpu[l] / cpu[f]
+                printf "%-9s | %9.0f %9.0f %9.0f %5.2f %5s | %6.2f %6.2f %6.2f %5.2f %6s | %5.0f %5.0f %5.0f | %4.1f %4.1f %4.1f\n",
+                    n, rate[l], rate[f], rate[c], rr, (rr >= 0.8 ? "yes" : "NO"), cpu[l], cpu[f], cpu[c], cr,
+                    (cr <= 1.25 ? "yes" : "NO"), allocs[l], allocs[f], allocs[c], sys[l], sys[f], sys[c]
+            }
+        }' "$out/floor_syscalls.txt" "$out/floor.txt" >"$out/floor_table.txt"
+fi
+
 echo "token validator ..."
 # QUICK=1 makes the memory run 1/200 the size (--quick); the other rows are the same cases.
 "$build/benchmarks/bench_validator" --summary $([ "$quick" = 1 ] && echo --quick) --benchmark_min_time="$min_time" \
@@ -182,6 +270,14 @@ if [[ $have_async = 1 ]]; then
     echo "async loopback, get_tokens_me: async_tokens_api<beast_async_transport> on one io_context thread,"
     echo "the JS SDK (purecloud-platform-client-v2, $(node --version)) on one event loop, same emulator"
     cat "$out/async_table.txt"
+fi
+if [[ -f $out/floor_table.txt ]]; then
+    echo
+    echo "async client against its floor over nginx (fixed TokenInfo body), get_tokens_me: calls per second,"
+    echo "client CPU us per call (ratio library/floor), heap allocations and system calls per call; the"
+    echo "library: async_tokens_api<beast_async_transport>, pool of 8; the floor: a hand-written Beast client,"
+    echo "min(in flight, 8) sockets; curl: tokens_api<curl_transport>, one thread per call in flight"
+    cat "$out/floor_table.txt"
 fi
 cat "$out/validator_table.txt"
 cat "$out/compile.txt"
