@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef GENESYS_DETAIL_SHARED_ENTRY_HPP
+#define GENESYS_DETAIL_SHARED_ENTRY_HPP
+
+// The shared (second-level, Redis) cache's entries: the key a token is stored under and the
+// encoding of the answer stored there.
+//
+// Key:   "genesys:tv:" + hex(HMAC(fleet key, "v1|" + base URL + "|" + ("1"|"0") + "|" + token)),
+//        the "1" or "0" being the preserveIdleTTL flag. Every instance sharing the fleet key
+//        computes the same key; Redis never sees a token.
+// Value: body + MAC, where
+//        body = version (1 byte, 1) + kind (1 byte: 'V' valid, 'U' 401, 'R' 429)
+//             + fetched_at + expires_at (each milliseconds since the Unix epoch, 8 bytes big-endian,
+//               signed) + for 'V' only, the token's info as the platform's JSON (`TokenInfo`)
+//        MAC  = HMAC(fleet key, "v1|value|" + key + "|" + body), 32 bytes.
+//        The key is bound into the MAC: a value copied under another key (another token's) fails.
+// A value is refused, each for its own reason (the validator counts them apart), when it is
+// larger than the limit (checked first: nothing else is computed), shorter than a MAC, its MAC
+// does not match, it does not parse, or it has expired.
+
+#include <genesys/detail/hmac.hpp>
+#include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
+#include <genesys/fleet_key.hpp>
+#include <genesys/json.hpp>
+#include <genesys/models/token_info.hpp>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace genesys::detail {
+
+/// The prefix of every shared cache key (for a Redis ACL: `~genesys:tv:*`).
+inline constexpr std::string_view shared_entry_key_prefix = "genesys:tv:";
+
+/// The default limit of a stored value, in bytes: a token's info with a few hundred scopes fits.
+inline constexpr std::size_t shared_entry_default_max_bytes = 64 * 1024;
+
+/// What the fleet remembers about a token.
+enum class shared_answer_kind : unsigned char {
+    valid = 'V',        ///< the API's 200: `info` holds what it said
+    unauthorized = 'U', ///< the API's 401, remembered for the validator's `negative_ttl`
+    rate_limited = 'R', ///< the API's 429, remembered until its `Retry-After` (capped)
+};
+
+/// One shared answer.
+struct shared_answer {
+    shared_answer_kind kind = shared_answer_kind::valid;
+    /// When the API answered.
+    std::chrono::system_clock::time_point fetched_at{};
+    /// Until when the answer holds: a valid answer's trust (`max_age`, `dateTokenIdles`), a 401's
+    /// `negative_ttl`, a 429's `Retry-After`.
+    std::chrono::system_clock::time_point expires_at{};
+    /// What the API said (valid answers only; empty otherwise).
+    token_info info{};
+};
+
+/// Why a stored value was refused (or `ok`).
+enum class shared_entry_status {
+    ok,
+    too_large, ///< over the size limit: nothing else was looked at
+    bad_mac,   ///< too short to hold a MAC, or its MAC does not match (forged, moved, truncated, another key)
+    malformed, ///< authentic but does not parse (another format version, a bug)
+    expired,   ///< authentic and well formed, but its `expires_at` has passed
+};
+
+/// A name for counters and logs: "ok", "too_large", "bad_mac", "malformed", "expired".
+constexpr std::string_view to_string(shared_entry_status s) noexcept
+{
+    switch (s) {
+    case shared_entry_status::ok: return "ok";
+    case shared_entry_status::too_large: return "too_large";
+    case shared_entry_status::bad_mac: return "bad_mac";
+    case shared_entry_status::malformed: return "malformed";
+    case shared_entry_status::expired: return "expired";
+    }
+    return "unknown";
+}
+
+/** The shared cache key of `token` for the API at `base_url` with the `preserveIdleTTL` flag.
+
+    @throws invalid_argument_error when `base_url` contains `|` (the field separator; never in a
+    valid URL, where it must be percent-encoded). The message never contains the token.
+*/
+inline std::string shared_entry_key(const fleet_key& key, std::string_view base_url, bool preserve_idle_ttl,
+                                    std::string_view token)
+{
+    if (base_url.find('|') != std::string_view::npos) {
+        error e;
+        e.kind = error_kind::invalid_argument;
+        e.code = make_error_code(errc::invalid_argument);
+        e.operation = "shared cache";
+        e.message = "shared cache: the base URL must not contain '|'";
+        throw invalid_argument_error(std::move(e));
+    }
+    std::string input;
+    input.reserve(3 + base_url.size() + 3 + token.size() + 1);
+    input += "v1|";
+    input += base_url;
+    input += preserve_idle_ttl ? "|1|" : "|0|";
+    input += token;
+    const auto digest = key.mac(input);
+    secure_zero(input.data(), input.size()); // it held the token
+    std::string out(shared_entry_key_prefix);
+    out += to_hex(digest_bytes(digest));
+    return out;
+}
+
+namespace shared_entry_codec {
+
+inline constexpr std::size_t header_size = 1 + 1 + 8 + 8;
+inline constexpr std::size_t mac_size = 32;
+inline constexpr unsigned char version = 1;
+
+inline void put_i64(std::string& out, std::int64_t v)
+{
+    const auto u = static_cast<std::uint64_t>(v);
+    for (int i = 7; i >= 0; --i)
+        out += static_cast<char>(static_cast<unsigned char>(u >> (i * 8)));
+}
+
+inline std::int64_t get_i64(std::string_view in) noexcept
+{
+    std::uint64_t u = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+        u = (u << 8) | static_cast<unsigned char>(in[i]);
+    return static_cast<std::int64_t>(u);
+}
+
+inline std::int64_t to_ms(std::chrono::system_clock::time_point t) noexcept
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+inline std::chrono::system_clock::time_point from_ms(std::int64_t ms) noexcept
+{
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
+}
+
+inline sha256::digest_type value_mac(const fleet_key& key, std::string_view redis_key, std::string_view body)
+{
+    std::string input;
+    input.reserve(9 + redis_key.size() + 1 + body.size());
+    input += "v1|value|";
+    input += redis_key;
+    input += '|';
+    input += body;
+    return key.mac(input);
+}
+
+} // namespace shared_entry_codec
+
+/** The value to store under `redis_key` for `answer` (its times to the millisecond). Binary:
+    store it as is (Redis strings are binary-safe). */
+inline std::string encode_shared_entry(const fleet_key& key, std::string_view redis_key, const shared_answer& answer)
+{
+    namespace c = shared_entry_codec;
+    std::string body;
+    body += static_cast<char>(c::version);
+    body += static_cast<char>(answer.kind);
+    c::put_i64(body, c::to_ms(answer.fetched_at));
+    c::put_i64(body, c::to_ms(answer.expires_at));
+    if (answer.kind == shared_answer_kind::valid)
+        body += boost::json::serialize(boost::json::value_from(answer.info));
+    const auto mac = c::value_mac(key, redis_key, body);
+    body += digest_bytes(mac);
+    return body;
+}
+
+/** Reads the value stored under `redis_key`, checking in this order: its size (at most
+    `max_bytes`), its MAC (compared in constant time), its format, and that it has not expired at
+    `now`. On `ok` sets `out`; otherwise leaves it unspecified.
+
+    @return Why the value was refused, or `shared_entry_status::ok`.
+*/
+inline shared_entry_status decode_shared_entry(const fleet_key& key, std::string_view redis_key, std::string_view value,
+                                               std::chrono::system_clock::time_point now, shared_answer& out,
+                                               std::size_t max_bytes = shared_entry_default_max_bytes)
+{
+    namespace c = shared_entry_codec;
+    if (value.size() > max_bytes)
+        return shared_entry_status::too_large;
+    if (value.size() < c::mac_size)
+        return shared_entry_status::bad_mac;
+    const std::string_view body = value.substr(0, value.size() - c::mac_size);
+    const auto expected = c::value_mac(key, redis_key, body);
+    if (!constant_time_equal(digest_bytes(expected), value.substr(body.size())))
+        return shared_entry_status::bad_mac;
+    if (body.size() < c::header_size || static_cast<unsigned char>(body[0]) != c::version)
+        return shared_entry_status::malformed;
+    const auto kind = static_cast<shared_answer_kind>(static_cast<unsigned char>(body[1]));
+    if (kind != shared_answer_kind::valid && kind != shared_answer_kind::unauthorized &&
+        kind != shared_answer_kind::rate_limited)
+        return shared_entry_status::malformed;
+    const std::int64_t fetched = c::get_i64(body.substr(2, 8));
+    const std::int64_t expires = c::get_i64(body.substr(10, 8));
+    if (expires < fetched)
+        return shared_entry_status::malformed;
+    const std::string_view rest = body.substr(c::header_size);
+    token_info info;
+    if (kind == shared_answer_kind::valid) {
+        boost::system::error_code ec;
+        const boost::json::value jv = boost::json::parse(boost::json::string_view(rest.data(), rest.size()), ec);
+        if (ec || !jv.is_object())
+            return shared_entry_status::malformed;
+        auto decoded = boost::json::try_value_to<token_info>(jv);
+        if (!decoded)
+            return shared_entry_status::malformed;
+        info = std::move(*decoded);
+    } else if (!rest.empty()) {
+        return shared_entry_status::malformed;
+    }
+    if (c::from_ms(expires) <= now)
+        return shared_entry_status::expired;
+    out.kind = kind;
+    out.fetched_at = c::from_ms(fetched);
+    out.expires_at = c::from_ms(expires);
+    out.info = std::move(info);
+    return shared_entry_status::ok;
+}
+
+/// The time to live to give Redis (`SET ... PX`) for `answer` stored at `now`: the time left until
+/// its `expires_at`, in whole milliseconds, at least 1 (an answer already expired should not be stored).
+inline std::chrono::milliseconds shared_entry_ttl(const shared_answer& answer,
+                                                  std::chrono::system_clock::time_point now) noexcept
+{
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(answer.expires_at - now);
+    return left.count() < 1 ? std::chrono::milliseconds(1) : left;
+}
+
+} // namespace genesys::detail
+
+#endif
