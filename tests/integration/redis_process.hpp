@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: BSL-1.0
+#ifndef GENESYS_TESTS_REDIS_PROCESS_HPP
+#define GENESYS_TESTS_REDIS_PROCESS_HPP
+
+// A Redis server owned by the test: Debian's redis-server, started in the foreground on a free
+// loopback port with its own configuration and data directory (a password, no persistence),
+// optionally a TLS port with a certificate made by openssl at test time, and stopped with SIGTERM
+// when the object dies. Never the machine's Redis service. Self-contained (no libcurl, unlike
+// emulator_process.hpp), so the Redis tests link hiredis and Asio only.
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace testredis {
+
+inline std::string read_file(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream os;
+    os << in.rdbuf();
+    return os.str();
+}
+
+/// A directory removed when the object dies.
+class temp_dir {
+public:
+    temp_dir()
+    {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "genesys-redis-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data()))
+            throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~temp_dir()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// A loopback TCP port nobody listens on at the time of the call (bound to port 0, then closed).
+inline int free_loopback_port()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        throw std::runtime_error("socket failed");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("bind failed");
+    }
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:`port`.
+inline bool loopback_port_open(int port)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+/// The path of redis-server, or "" when it is not installed.
+inline std::string redis_server_path()
+{
+    for (const char* p : {"/usr/bin/redis-server", "/usr/local/bin/redis-server"})
+        if (::access(p, X_OK) == 0)
+            return p;
+    return {};
+}
+
+/// A CA and a server certificate it signed (for 127.0.0.1 and localhost), made with openssl.
+struct redis_tls_material {
+    std::string ca_cert, cert, key;
+
+    explicit redis_tls_material(const std::filesystem::path& dir)
+    {
+        ca_cert = (dir / "ca.pem").string();
+        cert = (dir / "server.pem").string();
+        key = (dir / "server.key").string();
+        const std::string d = dir.string();
+        const std::string cmd =
+            "cd '" + d + "' && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=genesys-test-ca"
+            " -keyout ca.key -out ca.pem >/dev/null 2>&1"
+            " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr >/dev/null 2>&1"
+            " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf"
+            " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf"
+            " -out server.pem >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0)
+            throw std::runtime_error("openssl could not make the Redis test certificates");
+    }
+};
+
+/// redis-server as a child process on a free loopback port, with a password; with `tls`, a
+/// TLS port too (`tls_port()`, certificates signed by the CA `ca_file()`), and no client
+/// certificate required.
+class redis_process {
+public:
+    /// The password the server requires.
+    static constexpr std::string_view password = "R3dis-pa55word-9c1e-do-not-print";
+
+    explicit redis_process(bool tls = false)
+    {
+        const std::string exe = redis_server_path();
+        if (exe.empty())
+            throw std::runtime_error("redis-server is not installed (apt-get install redis-server)");
+        if (tls)
+            tls_.emplace(dir_.path());
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            port_ = free_loopback_port();
+            tls_port_ = tls ? free_loopback_port() : 0;
+            if (start(exe))
+                return;
+        }
+        throw std::runtime_error("redis-server did not start: " + log());
+    }
+
+    ~redis_process() { stop(); }
+    redis_process(const redis_process&) = delete;
+    redis_process& operator=(const redis_process&) = delete;
+
+    int port() const { return port_; }
+    int tls_port() const { return tls_port_; }
+    std::string ca_file() const { return tls_ ? tls_->ca_cert : std::string(); }
+    pid_t pid() const { return pid_; }
+    std::string log() const { return read_file(dir_.path() / "redis.log"); }
+
+    /// SIGSTOP: the server keeps its sockets but answers nothing.
+    void pause() const { ::kill(pid_, SIGSTOP); }
+    /// SIGCONT after `pause`.
+    void resume() const { ::kill(pid_, SIGCONT); }
+
+    /// SIGKILL, and wait.
+    void kill()
+    {
+        if (pid_ == 0)
+            return;
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = 0;
+    }
+
+    /// SIGCONT (it may be paused), SIGTERM, then wait (SIGKILL after 5 s).
+    void stop()
+    {
+        if (pid_ == 0)
+            return;
+        ::kill(pid_, SIGCONT);
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        pid_ = 0;
+    }
+
+private:
+    bool start(const std::string& exe)
+    {
+        std::vector<std::string> argv{exe,
+                                      "--port", std::to_string(port_),
+                                      "--bind", "127.0.0.1",
+                                      "--requirepass", std::string(password),
+                                      "--save", "",
+                                      "--appendonly", "no",
+                                      "--dir", dir_.path().string(),
+                                      "--logfile", (dir_.path() / "redis.log").string(),
+                                      "--daemonize", "no",
+                                      "--databases", "4"};
+        if (tls_) {
+            argv.insert(argv.end(), {"--tls-port", std::to_string(tls_port_), "--tls-cert-file", tls_->cert,
+                                     "--tls-key-file", tls_->key, "--tls-ca-cert-file", tls_->ca_cert,
+                                     "--tls-auth-clients", "no"});
+        }
+        std::vector<char*> args;
+        for (auto& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        const std::string out = (dir_.path() / "stdout").string();
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, args.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) {
+            pid_ = 0;
+            throw std::runtime_error("cannot start " + exe);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) { // exited: most likely a port was taken
+                pid_ = 0;
+                return false;
+            }
+            if (loopback_port_open(port_) && (tls_port_ == 0 || loopback_port_open(tls_port_)))
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        stop();
+        return false;
+    }
+
+    temp_dir dir_;
+    std::optional<redis_tls_material> tls_{};
+    pid_t pid_ = 0;
+    int port_ = 0;
+    int tls_port_ = 0;
+};
+
+} // namespace testredis
+
+#endif
