@@ -604,7 +604,11 @@ TEST_CASE("curl_transport: default options are the documented ones")
     CHECK(o.ca_file.empty());
     CHECK(o.ca_path.empty());
     CHECK(o.proxy.empty());
+    CHECK(o.proxy_username.empty());
+    CHECK(o.proxy_password.empty());
     CHECK(o.no_proxy.empty());
+    CHECK(o.proxy_from_environment);
+    CHECK_FALSE(o.proxy_loopback);
     CHECK(o.max_response_bytes == 8u * 1024 * 1024);
     CHECK(genesys::curl_transport{}.options().timeout == 16s);
 }

@@ -10,6 +10,8 @@
 
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/config_check.hpp>
+#include <genesys/error.hpp>
+#include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
 #include <genesys/tls_client_certificate.hpp>
 #include <genesys/transport.hpp>
@@ -26,9 +28,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <memory>
@@ -92,21 +97,68 @@ struct curl_options {
     */
     tls_client_certificate client_certificate{};
 
-    /// The proxy URL, e.g. `"http://proxy.example:3128"`; empty: libcurl's default, which honours
-    /// `https_proxy`, `http_proxy`, `all_proxy` and `no_proxy` from the environment.
-    ///
-    /// A loopback URL (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`) never goes through a proxy,
-    /// whatever this option and the environment say. An `https` URL goes through the proxy in a
-    /// `CONNECT` tunnel, so the proxy sees neither the request's headers nor its body. A plain `http`
-    /// URL to any other host is sent to the proxy as is, `Authorization` included: the client
-    /// (`client_config`) refuses such a URL unless `allow_insecure_http` is set, so that happens
-    /// only for a URL explicitly allowed to travel in clear text.
+    /** The proxy, as a URL: `"http://proxy.example:3128"`, optionally with credentials in it
+        (`"http://user:password@proxy.example:3128"`, percent-encoded). Any scheme libcurl takes for
+        a proxy: `http` (also when none is given), `https`, `socks4`, `socks4a`, `socks5`,
+        `socks5h`. Empty (the default): no proxy, unless `proxy_from_environment`.
+
+        An `https` URL goes through the proxy in a `CONNECT host:port` tunnel: the proxy sees the
+        host and port, and the credentials meant for it, never the request's headers nor its body.
+        A plain `http` URL is sent to the proxy in absolute form (`GET http://host/path`), headers
+        (`Authorization` included) and body: the client (`client_config`) refuses such a URL for a
+        non-loopback host unless `allow_insecure_http` is set, so that happens only for a URL
+        explicitly allowed to travel in clear text.
+
+        Refused when the transport is made (`invalid_argument_error`, naming the proxy without its
+        credentials): a control character (CR, LF, ...), a URL libcurl cannot parse, a scheme it
+        does not take for a proxy, a control character in the URL's user name or password.
+    */
     std::string proxy{};
 
-    /// Hosts reached without the proxy, comma-separated (e.g. `"localhost,.internal.example"`;
-    /// `"*"`: every host); empty: libcurl's default, the `no_proxy` environment variable.
-    /// Loopback hosts are always reached without it.
+    /** The user name for the proxy; takes precedence over one in the proxy's URL (`proxy`, or the
+        environment's). When credentials are set, from here or from the URL, libcurl negotiates the
+        scheme the proxy asks for (`CURLAUTH_ANY`: Basic, Digest, NTLM, Negotiate): the first
+        request on each new connection to the proxy goes without them and learns the scheme from
+        the proxy's 407. Refused when the transport is made if it holds a control character or a
+        `:` (Basic authentication cannot carry one). A user name without a password is sent with
+        an empty password.
+    */
+    std::string proxy_username{};
+
+    /** The password for the proxy; takes precedence over one in the proxy's URL. A secret, as is
+        the password in a URL: never in an error message, `last_error_message()` or exception; the
+        transport wipes its copies when it dies. Refused when the transport is made if it holds a
+        control character, or when there is no user name for it (`proxy_username`, or the user
+        in `proxy`'s URL).
+    */
+    std::string proxy_password{};
+
+    /** Hosts reached without the proxy, comma-separated, as libcurl reads them: `"*"` (every
+        host), a host name (itself and its subdomains; a leading dot is allowed, e.g.
+        `".internal.example"`), an IP address; spaces around entries are ignored, names compare
+        case-insensitively. Empty: the environment's `no_proxy` (then `NO_PROXY`) when
+        `proxy_from_environment`, else none. Refused when the transport is made if it holds a
+        control character.
+    */
     std::string no_proxy{};
+
+    /** When `proxy` is empty, take the proxy from the environment at each send, as libcurl does
+        (true, the default, which was the only behaviour before this setting): for an `https` URL
+        `https_proxy`, then `HTTPS_PROXY`; for an `http` URL `http_proxy` (lower case only, as
+        libcurl, because CGI programs get `HTTP_PROXY` from a request header); then `all_proxy`,
+        then `ALL_PROXY`; a variable that is set but empty means no proxy. And, when `no_proxy` is
+        empty, `no_proxy`, then `NO_PROXY`. Credentials in the variable's URL are used unless
+        `proxy_username` or `proxy_password` are set, and are never shown either. False: an empty
+        `proxy` means no proxy at all, an empty `no_proxy` no exception.
+    */
+    bool proxy_from_environment = true;
+
+    /** Let loopback URLs (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`) go through the proxy
+        too, still subject to `no_proxy`: a local debugging proxy, or a test in front of a local
+        server. False (the default): a loopback URL never goes through a proxy, whatever `proxy`
+        and the environment say.
+    */
+    bool proxy_loopback = false;
 
     /// Largest response body accepted, in bytes; a larger one fails with `CURLE_FILESIZE_EXCEEDED`
     /// (equivalent to `errc::message_size`). Zero: no limit. The default is Boost.Beast's body limit.
@@ -232,6 +284,229 @@ inline bool curl_loopback_url(const std::string& url) noexcept
     curl_free(raw);
     curl_url_cleanup(parsed);
     return loopback;
+}
+
+/// True when `s` holds a control character (C0, including CR, LF and NUL, or DEL).
+constexpr bool curl_has_control(std::string_view s) noexcept
+{
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
+}
+
+/// True for the schemes libcurl takes for a proxy (lower case).
+constexpr bool curl_proxy_scheme(std::string_view scheme) noexcept
+{
+    for (std::string_view known : {"http", "https", "socks", "socks4", "socks4a", "socks5", "socks5h"})
+        if (scheme == known)
+            return true;
+    return false;
+}
+
+/** A proxy URL as libcurl parses it (`CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME`, as its own
+    proxy parser): the URL to give libcurl without its user information, the name to show in
+    messages, and the credentials it held (percent-decoded). The password is wiped when it dies.
+*/
+struct curl_proxy_url {
+    bool parsed = false;  ///< false: libcurl cannot parse it, the other members are empty
+    std::string url;      ///< the URL without user information
+    std::string display;  ///< `scheme://host[:port]`, for messages
+    std::string scheme;   ///< lower case; `http` when the URL had none
+    std::string user;     ///< percent-decoded; empty when none
+    std::string password; ///< percent-decoded; empty when none; a secret
+
+    curl_proxy_url() = default;
+    curl_proxy_url(const curl_proxy_url&) = default;
+    curl_proxy_url(curl_proxy_url&&) = default;
+    curl_proxy_url& operator=(const curl_proxy_url&) = default;
+    curl_proxy_url& operator=(curl_proxy_url&& other) noexcept
+    {
+        wipe_secret(password);
+        parsed = other.parsed;
+        url = std::move(other.url);
+        display = std::move(other.display);
+        scheme = std::move(other.scheme);
+        user = std::move(other.user);
+        password = std::move(other.password);
+        wipe_secret(other.password);
+        return *this;
+    }
+    ~curl_proxy_url() { wipe_secret(password); }
+};
+
+/// Parses a proxy URL as libcurl does (see `curl_proxy_url`); `parsed` is false when it cannot.
+inline curl_proxy_url curl_parse_proxy(const std::string& text)
+{
+    curl_proxy_url out;
+    if (text.find('\0') != std::string::npos)
+        return out;
+    CURLU* u = curl_url();
+    if (u == nullptr)
+        return out;
+    struct cleanup_on_exit {
+        CURLU* u;
+        ~cleanup_on_exit() { curl_url_cleanup(u); }
+    } cleanup{u};
+    if (curl_url_set(u, CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME | CURLU_GUESS_SCHEME) != CURLUE_OK)
+        return out;
+    // Copies a part, then wipes and frees libcurl's string (it may be the password).
+    auto get = [u](CURLUPart part, unsigned int flags, std::string& into) {
+        char* raw = nullptr;
+        const CURLUcode rc = curl_url_get(u, part, &raw, flags);
+        if (rc == CURLUE_OK && raw != nullptr) {
+            into.assign(raw);
+            std::memset(raw, 0, std::strlen(raw));
+        }
+        curl_free(raw);
+        return rc == CURLUE_OK;
+    };
+    std::string host, port;
+    if (!get(CURLUPART_SCHEME, 0, out.scheme) || !get(CURLUPART_HOST, 0, host))
+        return {};
+    static_cast<void>(get(CURLUPART_PORT, 0, port));
+    static_cast<void>(get(CURLUPART_USER, CURLU_URLDECODE, out.user));
+    static_cast<void>(get(CURLUPART_PASSWORD, CURLU_URLDECODE, out.password));
+    for (char& c : out.scheme)
+        c = ascii_lower(c);
+    if (curl_url_set(u, CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_OPTIONS, nullptr, 0) != CURLUE_OK || !get(CURLUPART_URL, 0, out.url))
+        return {};
+    out.display = out.scheme + "://" + host;
+    if (!port.empty())
+        out.display += ":" + port;
+    out.parsed = true;
+    return out;
+}
+
+/** How a proxy URL is named in messages: `scheme://host[:port]`, without user information, path or
+    query (`http://user:pw@127.0.0.1:4711/x` is `http://127.0.0.1:4711`; `proxy.example:3128`, with
+    libcurl's default scheme, `http://proxy.example:3128`). A text libcurl cannot parse loses
+    everything from the authority's start to its last `@`, and its control characters become `?`.
+*/
+inline std::string curl_proxy_display(std::string_view url)
+{
+    if (!curl_has_control(url)) {
+        const curl_proxy_url parsed = curl_parse_proxy(std::string(url));
+        if (parsed.parsed)
+            return parsed.display;
+    }
+    std::string s(url);
+    const std::size_t separator = s.find("://");
+    const std::size_t start = separator == std::string::npos ? 0 : separator + 3;
+    const std::size_t at = s.rfind('@');
+    if (at != std::string::npos && at >= start)
+        s.erase(start, at + 1 - start);
+    const std::size_t end = s.find_first_of("/?#", start);
+    if (end != std::string::npos)
+        s.erase(end);
+    for (char& c : s)
+        if (curl_has_control(std::string_view(&c, 1)))
+            c = '?';
+    return s;
+}
+
+/** Removes the user information from every URL in a free text (a libcurl message): after each
+    `://`, up to the last `@` before the authority ends (`/`, `?`, `#`, a quote, a space or the
+    text's end). `"proxy 'ftp://u:pw@proxy:21'"` becomes `"proxy 'ftp://proxy:21'"`.
+*/
+inline std::string curl_redact_userinfo(std::string text)
+{
+    std::size_t pos = 0;
+    while ((pos = text.find("://", pos)) != std::string::npos) {
+        const std::size_t start = pos + 3;
+        std::size_t end = text.find_first_of("/?#'\" \t\r\n", start);
+        if (end == std::string::npos)
+            end = text.size();
+        if (end > start) {
+            const std::size_t at = text.find_last_of('@', end - 1);
+            if (at != std::string::npos && at >= start)
+                text.erase(start, at + 1 - start);
+        }
+        pos = start;
+    }
+    return text;
+}
+
+/// Replaces every occurrence of `secret` (when not empty) in `text` with `replacement`.
+inline void curl_redact_secret(std::string& text, std::string_view secret, std::string_view replacement = "***")
+{
+    if (secret.empty())
+        return;
+    std::size_t pos = 0;
+    while ((pos = text.find(secret, pos)) != std::string::npos) {
+        text.replace(pos, secret.size(), replacement);
+        pos += replacement.size();
+    }
+}
+
+/// `host:port` of an http or https URL (the port libcurl would use), for messages; the URL itself
+/// when libcurl cannot parse it.
+inline std::string curl_url_authority(const std::string& url)
+{
+    std::string out = curl_redact_userinfo(url);
+    CURLU* u = curl_url();
+    if (u == nullptr)
+        return out;
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_set(u, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        out = std::string(host) + ":" + port;
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return out;
+}
+
+/// Throws `invalid_argument_error` for a refused proxy setting; `message` names no secret.
+[[noreturn]] inline void throw_proxy_setting_error(std::string message)
+{
+    error e;
+    e.kind = error_kind::invalid_argument;
+    e.code = make_error_code(errc::invalid_argument);
+    e.operation = "curl_transport";
+    e.message = "curl_transport: " + std::move(message);
+    throw invalid_argument_error(std::move(e));
+}
+
+/** Checks the proxy settings of `o` (see `curl_options::proxy` and the members after it) and
+    returns `o.proxy` parsed (`parsed` false when it is empty).
+
+    @throws invalid_argument_error naming the setting and the proxy without its credentials.
+*/
+inline curl_proxy_url curl_check_proxy_settings(const curl_options& o)
+{
+    curl_proxy_url proxy;
+    if (!o.proxy.empty()) {
+        if (curl_has_control(o.proxy))
+            throw_proxy_setting_error("the proxy URL " + curl_proxy_display(o.proxy) +
+                                      " holds a control character (CR, LF, ...)");
+        proxy = curl_parse_proxy(o.proxy);
+        if (!proxy.parsed)
+            throw_proxy_setting_error("the proxy " + curl_proxy_display(o.proxy) + " is not a URL libcurl can parse");
+        if (!curl_proxy_scheme(proxy.scheme))
+            throw_proxy_setting_error("the proxy " + proxy.display +
+                                      " has a scheme libcurl does not take for a proxy (http, https, socks4, "
+                                      "socks4a, socks5, socks5h)");
+        if (curl_has_control(proxy.user) || curl_has_control(proxy.password))
+            throw_proxy_setting_error("the user name or password in the proxy URL " + proxy.display +
+                                      " holds a control character");
+    }
+    if (curl_has_control(o.proxy_username))
+        throw_proxy_setting_error("proxy_username holds a control character");
+    if (o.proxy_username.find(':') != std::string::npos)
+        throw_proxy_setting_error("proxy_username holds a ':', which Basic authentication cannot carry");
+    if (curl_has_control(o.proxy_password))
+        throw_proxy_setting_error("proxy_password holds a control character");
+    if (!o.proxy_password.empty() && o.proxy_username.empty() && proxy.user.empty())
+        throw_proxy_setting_error("proxy_password is set without a user name (proxy_username, or the user in the "
+                                  "proxy URL)");
+    if (curl_has_control(o.no_proxy))
+        throw_proxy_setting_error("no_proxy holds a control character");
+    return proxy;
 }
 
 /// What the libcurl callbacks of one call fill in.
@@ -551,14 +826,18 @@ inline boost::system::error_code make_curl_error_code(CURLcode code) noexcept
     headers (those of the final response only, in order, trimmed; a chunked body's trailer fields
     are dropped) and body are returned as received; a `Content-Encoding` is not decoded.
 
-    A loopback URL is never sent through a proxy, whatever `curl_options::proxy` and the
-    `http_proxy`/`https_proxy`/`all_proxy` environment variables say; other URLs use the proxy as
-    libcurl does (see `curl_options::proxy`: plain `http` through a proxy only for a URL the client
-    was explicitly allowed to use in clear text).
+    The proxy is `curl_options::proxy`, or the environment's (`curl_options::proxy_from_environment`),
+    except for the `no_proxy` hosts and, unless `curl_options::proxy_loopback`, loopback URLs: an
+    `https` URL through a `CONNECT` tunnel, a plain `http` one in absolute form (only for a URL the
+    client was explicitly allowed to use in clear text). Credentials for the proxy come from
+    `proxy_username`/`proxy_password` or the proxy's URL; libcurl negotiates the scheme.
 
     A network failure is returned as an `error_code` of `curl_category()` and libcurl's
-    detailed message is kept until the next call (`last_error_message()`). Requests and
-    their headers are never logged nor kept after the call.
+    detailed message is kept until the next call (`last_error_message()`), except a proxy's
+    refusal, which is one of `genesys::errc` (see `send`) with the transport's own message naming
+    the proxy. Requests and their headers are never logged nor kept after the call; the proxy's
+    password appears in no message (user information is cut out of any URL libcurl quotes, and
+    the known passwords are replaced with `***`).
 
     A send under way can be aborted from another thread with `cancel()` (it is a
     `genesys::cancellable_transport`): `genesys::threaded_transport` uses it to stop the transfer
@@ -575,14 +854,22 @@ public:
     /** Creates the easy handle (calling `curl_global_init` first, once per program).
 
         @throws invalid_argument_error when `options.client_certificate` is unusable (see
-        `curl_options::client_certificate`): the message names the file and the reason.
+        `curl_options::client_certificate`): the message names the file and the reason; or when a
+        proxy setting is refused (see `curl_options::proxy`, `proxy_username`, `proxy_password`,
+        `no_proxy`): the message names the setting, and the proxy without its credentials.
     */
     explicit curl_transport(curl_options options = {}) : options_(std::move(options))
     {
-        if (detail::curl_global_init_once() == CURLE_OK) {
-            if (has_client_certificate())
-                detail::curl_check_client_certificate(options_.client_certificate);
-            handle_ = curl_easy_init();
+        try {
+            proxy_ = detail::curl_check_proxy_settings(options_);
+            if (detail::curl_global_init_once() == CURLE_OK) {
+                if (has_client_certificate())
+                    detail::curl_check_client_certificate(options_.client_certificate);
+                handle_ = curl_easy_init();
+            }
+        } catch (...) {
+            wipe_secrets();
+            throw;
         }
     }
 
@@ -592,8 +879,13 @@ public:
     /// Takes the handle and its live connections; `other` is left without a handle.
     curl_transport(curl_transport&& other) noexcept
         : handle_(std::exchange(other.handle_, nullptr)), configured_(std::exchange(other.configured_, false)),
-          options_(std::move(other.options_)), last_error_(std::move(other.last_error_))
+          options_(std::move(other.options_)), last_error_(std::move(other.last_error_)),
+          proxy_(std::move(other.proxy_)), environment_proxy_text_(std::move(other.environment_proxy_text_)),
+          environment_proxy_(std::move(other.environment_proxy_)),
+          environment_generation_(other.environment_generation_),
+          applied_credentials_(std::exchange(other.applied_credentials_, 0))
     {
+        other.wipe_secrets();
         adopt_handle();
     }
 
@@ -605,30 +897,42 @@ public:
                 curl_easy_cleanup(handle_);
             handle_ = std::exchange(other.handle_, nullptr);
             configured_ = std::exchange(other.configured_, false);
-            detail::wipe_secret(options_.client_certificate.key_passphrase);
-            detail::wipe_secret(options_.client_certificate.key_pem);
+            wipe_secrets();
             options_ = std::move(other.options_);
             last_error_ = std::move(other.last_error_);
+            proxy_ = std::move(other.proxy_);
+            environment_proxy_text_ = std::move(other.environment_proxy_text_);
+            environment_proxy_ = std::move(other.environment_proxy_);
+            environment_generation_ = other.environment_generation_;
+            applied_credentials_ = std::exchange(other.applied_credentials_, 0);
+            other.wipe_secrets();
             adopt_handle();
         }
         return *this;
     }
 
-    /// Closes the connections and frees the handle; wipes the transport's copy of the key passphrase and key.
+    /// Closes the connections and frees the handle; wipes the transport's copies of the key
+    /// passphrase, the key and the proxy's credentials (libcurl's own copies are freed unwiped).
     ~curl_transport()
     {
         if (handle_ != nullptr)
             curl_easy_cleanup(handle_);
-        detail::wipe_secret(options_.client_certificate.key_passphrase);
-        detail::wipe_secret(options_.client_certificate.key_pem);
+        wipe_secrets();
     }
 
     /** Sends a request and waits for the whole response.
 
         @param request Sent as it is, its header fields checked first.
-        @return the response (any status, 3xx and errors included), or an `error_code` of
-        `curl_category()` when no complete response was received: refused, timed out,
-        TLS failure, body over `max_response_bytes`, ... A header with an invalid name or
+        @return the response (any status, 3xx and errors included, a 407 excepted), or an
+        `error_code` of `curl_category()` when no complete response was received: refused, timed
+        out, TLS failure, body over `max_response_bytes`, ... A proxy's refusal is one of
+        `genesys::errc` instead, with `last_error_message()` naming the proxy (without its
+        credentials): `errc::proxy_authentication_required` (not retried by the client) when it
+        answers 407 (to a `CONNECT`, or to a plain-http request: never returned as a response) or
+        401 to a `CONNECT` (tinyproxy's answer to wrong credentials), e.g. "curl_transport: the
+        proxy http://127.0.0.1:4711 refused the credentials (407 Proxy Authentication Required)";
+        `errc::proxy_tunnel_failed` (retried) when it answers its `CONNECT` with another status
+        (a 403 of its rules, a 5xx when it cannot reach the host). A header with an invalid name or
         value, a field the transport owns (`Host`, `Content-Length`, `Transfer-Encoding`,
         `Trailer`, `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Upgrade`, `Expect`),
         or a URL holding a NUL, is `boost::system::errc::invalid_argument` and nothing is sent.
@@ -722,6 +1026,7 @@ public:
         };
         if (!configured_) {
             curl_easy_reset(handle_);
+            applied_credentials_ = 0; // none, after the reset
             set_fixed_options(set);
             if (rc != CURLE_OK)
                 return fail(rc, {}); // libcurl's text for the code
@@ -761,16 +1066,30 @@ public:
         }
         set(CURLOPT_HEADERDATA, static_cast<void*>(&state));
         set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
-        // The proxy is chosen per call, as the handle is reused for any URL: "" turns every proxy
-        // off (the environment's too) for a loopback URL; null restores libcurl's default.
-        if (is_loopback(request.url)) {
+        // The proxy is chosen per call, as the handle is reused for any URL, and passed to libcurl
+        // explicitly (without its user information), so that libcurl never reads the environment:
+        // "" turns every proxy off.
+        const detail::curl_proxy_url* proxy = proxy_for(request.url);
+        std::string no_proxy;
+        if (proxy == nullptr) {
             set(CURLOPT_PROXY, "");
             set(CURLOPT_NOPROXY, "*");
         } else {
-            set(CURLOPT_PROXY, options_.proxy.empty() ? static_cast<const char*>(nullptr) : options_.proxy.c_str());
-            set(CURLOPT_NOPROXY,
-                options_.no_proxy.empty() ? static_cast<const char*>(nullptr) : options_.no_proxy.c_str());
+            set(CURLOPT_PROXY, proxy->parsed ? proxy->url.c_str() : environment_proxy_text_.c_str());
+            if (!options_.no_proxy.empty()) {
+                set(CURLOPT_NOPROXY, options_.no_proxy.c_str());
+            } else {
+                if (options_.proxy_from_environment) {
+                    const char* from_environment = std::getenv("no_proxy");
+                    if (from_environment == nullptr)
+                        from_environment = std::getenv("NO_PROXY");
+                    if (from_environment != nullptr)
+                        no_proxy = from_environment;
+                }
+                set(CURLOPT_NOPROXY, no_proxy.c_str());
+            }
         }
+        const bool credentials = proxy != nullptr && set_proxy_credentials(set, *proxy);
 
         if (rc != CURLE_OK)
             return fail(rc, error_buffer);
@@ -782,6 +1101,14 @@ public:
             return fail(CURLE_FILESIZE_EXCEEDED, "curl_transport: the response body is larger than max_response_bytes");
         if (rc == CURLE_ABORTED_BY_CALLBACK)
             return fail(rc, "curl_transport: the send was cancelled");
+        if (rc != CURLE_OK && proxy != nullptr) {
+            // The proxy's answer to CONNECT (libcurl 7.88 fails with CURLE_RECV_ERROR, 8.x with
+            // CURLE_COULDNT_CONNECT; both keep the status).
+            long connect_code = 0;
+            if (curl_easy_getinfo(handle_, CURLINFO_HTTP_CONNECTCODE, &connect_code) == CURLE_OK &&
+                connect_code != 0 && connect_code / 100 != 2)
+                return fail_proxy(connect_code, proxy, credentials, request.url);
+        }
         if ((rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR) && detail::curl_tls_alert(error_buffer))
             rc = detail::curl_tls_alert_code(); // the server ended TLS with an alert: not a reset
         if (rc != CURLE_OK)
@@ -793,12 +1120,18 @@ public:
         long status = 0;
         if (curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status <= 0)
             return fail(CURLE_WEIRD_SERVER_REPLY, "curl_transport: no HTTP status was received");
+        // Only a proxy sends 407 (RFC 9110, 15.5.8): the one before the server, in absolute form.
+        if (status == 407)
+            return fail_proxy(status, proxy, credentials, request.url);
         state.response.status = static_cast<int>(status);
         return std::move(state.response);
     }
 
     /// @return libcurl's message about the last call's failure (e.g. "Failed to connect to
-    /// 127.0.0.1 port 1 after 0 ms: Connection refused"); empty after a success.
+    /// 127.0.0.1 port 1 after 0 ms: Connection refused"), or the transport's own (a proxy's
+    /// refusal: "curl_transport: the proxy http://127.0.0.1:4711 asked for credentials and none
+    /// were set (407 Proxy Authentication Required)"); never a proxy's password nor the user
+    /// information of a URL libcurl quotes. Empty after a success.
     std::string_view last_error_message() const noexcept { return last_error_; }
 
     /// The options given at construction.
@@ -892,7 +1225,117 @@ private:
     boost::system::error_code fail(CURLcode code, std::string_view message)
     {
         last_error_ = message.empty() ? std::string_view(curl_easy_strerror(code)) : message;
+        redact(last_error_);
         return make_curl_error_code(code);
+    }
+
+    /// A proxy's refusal: its answer `status` to CONNECT, or a 407 response.
+    boost::system::error_code fail_proxy(long status, const detail::curl_proxy_url* proxy, bool credentials,
+                                         const std::string& url)
+    {
+        std::string who = "a proxy";
+        if (proxy != nullptr)
+            who = "the proxy " +
+                  (proxy->parsed ? proxy->display : detail::curl_proxy_display(environment_proxy_text_));
+        const std::string answer = status == 407   ? "407 Proxy Authentication Required"
+                                   : status == 401 ? "401 Unauthorized"
+                                                   : std::to_string(status);
+        if (status == 407 || status == 401) {
+            if (proxy == nullptr)
+                last_error_ = "curl_transport: no proxy is set and the server answered " + answer;
+            else
+                last_error_ = "curl_transport: " + who +
+                              (credentials ? " refused the credentials ("
+                                           : " asked for credentials and none were set (") +
+                              answer + ")";
+            redact(last_error_);
+            return make_error_code(errc::proxy_authentication_required);
+        }
+        last_error_ = "curl_transport: " + who + " would not open a tunnel to " + detail::curl_url_authority(url) +
+                      " (CONNECT answered " + answer + ")";
+        redact(last_error_);
+        return make_error_code(errc::proxy_tunnel_failed);
+    }
+
+    /// Removes from a message any user information of a URL and the known proxy passwords.
+    void redact(std::string& message) const
+    {
+        // libcurl quotes a proxy it cannot use ("Unsupported proxy syntax in '...'") as given: one
+        // that may hold credentials is named without them.
+        for (const std::string* given : {&options_.proxy, &environment_proxy_text_})
+            if (given->find('@') != std::string::npos)
+                detail::curl_redact_secret(message, *given, detail::curl_proxy_display(*given));
+        message = detail::curl_redact_userinfo(std::move(message));
+        detail::curl_redact_secret(message, options_.proxy_password);
+        detail::curl_redact_secret(message, proxy_.password);
+        detail::curl_redact_secret(message, environment_proxy_.password);
+    }
+
+    /** The proxy for a call to `url`, null for none: `options_.proxy`, else the environment's when
+        `proxy_from_environment` (read now, as libcurl would; parsed again only when it changed).
+        A loopback URL has none unless `proxy_loopback`. */
+    const detail::curl_proxy_url* proxy_for(const std::string& url)
+    {
+        if (!options_.proxy_loopback && is_loopback(url))
+            return nullptr;
+        if (!options_.proxy.empty())
+            return &proxy_;
+        if (!options_.proxy_from_environment)
+            return nullptr;
+        const char* value = nullptr;
+        auto look = [&value](const char* name) {
+            if (value == nullptr)
+                value = std::getenv(name);
+        };
+        if (url.size() >= 5 && detail::iequals(std::string_view(url).substr(0, 5), "http:")) {
+            look("http_proxy"); // not HTTP_PROXY, as libcurl: a CGI program's comes from a request header
+        } else {
+            look("https_proxy");
+            look("HTTPS_PROXY");
+        }
+        look("all_proxy");
+        look("ALL_PROXY");
+        if (value == nullptr || *value == '\0')
+            return nullptr;
+        if (environment_proxy_text_ != value) {
+            detail::wipe_secret(environment_proxy_text_);
+            environment_proxy_text_ = value;
+            environment_proxy_ = detail::curl_parse_proxy(environment_proxy_text_);
+            ++environment_generation_;
+        }
+        return &environment_proxy_;
+    }
+
+    /** Sets the proxy credentials for `proxy` (the settings', else its URL's) when they are not
+        the ones the handle has; returns true when there are some. With credentials, libcurl
+        negotiates the scheme (`CURLAUTH_ANY`); without, its default. */
+    template <class Set>
+    bool set_proxy_credentials(Set& set, const detail::curl_proxy_url& proxy)
+    {
+        const std::string& user = options_.proxy_username.empty() ? proxy.user : options_.proxy_username;
+        const std::string& password = options_.proxy_password.empty() ? proxy.password : options_.proxy_password;
+        const bool any = !user.empty() || !password.empty();
+        // Which credentials these are: none, the options', or the environment's of a generation.
+        const std::uint64_t which = !any ? 0 : &proxy == &proxy_ ? 1 : 2 + environment_generation_;
+        if (which != applied_credentials_) {
+            set(CURLOPT_PROXYUSERNAME, any ? user.c_str() : static_cast<const char*>(nullptr));
+            set(CURLOPT_PROXYPASSWORD, any ? password.c_str() : static_cast<const char*>(nullptr));
+            set(CURLOPT_PROXYAUTH, static_cast<unsigned long>(any ? CURLAUTH_ANY : CURLAUTH_BASIC));
+            applied_credentials_ = which;
+        }
+        return any;
+    }
+
+    /// Wipes the transport's copies of its secrets (moved-from and destroyed transports).
+    void wipe_secrets() noexcept
+    {
+        detail::wipe_secret(options_.client_certificate.key_passphrase);
+        detail::wipe_secret(options_.client_certificate.key_pem);
+        detail::wipe_secret(options_.proxy_password);
+        detail::wipe_secret(options_.proxy); // may hold a password
+        detail::wipe_secret(proxy_.password);
+        detail::wipe_secret(environment_proxy_text_);
+        detail::wipe_secret(environment_proxy_.password);
     }
 
     /// `detail::curl_loopback_url(url)`, parsed again only when the scheme and authority differ
@@ -920,6 +1363,11 @@ private:
     bool configured_ = false; // the handle has the fixed options
     curl_options options_;
     std::string last_error_;
+    detail::curl_proxy_url proxy_;              // options_.proxy, parsed (when not empty)
+    std::string environment_proxy_text_;        // the environment's proxy last read (a secret: may hold a password)
+    detail::curl_proxy_url environment_proxy_;  // ... parsed
+    std::uint64_t environment_generation_ = 0;  // bumped when environment_proxy_ changes
+    std::uint64_t applied_credentials_ = 0;     // which credentials the handle has (see set_proxy_credentials)
     std::string loopback_origin_;     // the scheme and authority `origin_is_loopback_` is for
     bool origin_is_loopback_ = false;
     std::atomic<unsigned char> cancel_state_{idle}; // idle, sending, or cancelled (see cancel())
