@@ -257,7 +257,8 @@ private:
 static_assert(async_transport<any_async_transport>);
 
 /// The asynchronous Tokens client over any asynchronous transport: a function taking
-/// `any_async_tokens_api&` need not be a template.
+/// `any_async_tokens_api&` need not be a template. Its operations are `async_tokens_api`'s,
+/// `call_options` included (copied when the operation is initiated).
 using any_async_tokens_api = async_tokens_api<any_async_transport>;
 
 } // namespace genesys

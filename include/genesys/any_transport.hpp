@@ -221,6 +221,8 @@ static_assert(transport_with_error_detail<any_transport>);
 static_assert(cancellable_transport<any_transport>);
 
 /// The Tokens client over any transport: a function taking `any_tokens_api&` need not be a template.
+/// Its operations are `tokens_api`'s, `call_options` included: checked, sent and logged as over
+/// the transport itself.
 using any_tokens_api = tokens_api<any_transport>;
 
 } // namespace genesys

@@ -12,10 +12,12 @@
 /// thread).
 
 #include <genesys/async_transport.hpp>
+#include <genesys/call_options.hpp>
 #include <genesys/client_config.hpp>
 #include <genesys/detail/async_call.hpp>
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/outcome.hpp>
+#include <genesys/detail/tokens_core.hpp>
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/models/idle_token_timeout.hpp>
@@ -25,6 +27,7 @@
 
 #include <boost/asio/deferred.hpp>
 
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +36,15 @@
 #include <utility>
 
 namespace genesys {
+
+namespace detail {
+
+/// What an asynchronous operation takes as its completion token: anything but `call_options`
+/// (which comes before the token).
+template <class T>
+concept not_call_options = !std::same_as<std::remove_cvref_t<T>, call_options>;
+
+} // namespace detail
 
 /** The Tokens resource of the Genesys Cloud Platform API, asynchronously, over any
     `genesys::async_transport`.
@@ -47,6 +59,8 @@ namespace genesys {
     - Arguments are copied into the operation when it is initiated: a `deferred` or awaitable
       operation started later never reads a dead `string_view`. Bad input is reported (without
       sending) like any other error.
+    - Each operation also takes a `call_options` just before the completion token: headers for
+      that call alone, checked, sent and logged as for `tokens_api`, copied at initiation too.
     - The handler runs on its associated executor (else `get_executor()`), exactly once, never
       from inside the initiating function.
     - The steps of a call (each send, retry wait and token wait) complete on the I/O executor
@@ -117,27 +131,43 @@ public:
 
         @param user_id As for `try_delete_token`; checked and copied into the request by this
         call, so it need not outlive it.
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_delete_token(std::string_view user_id, const call_options& options, CompletionToken&& token = {})
+    {
+        return start<void>(routes::delete_token, options, {}, {}, std::forward<CompletionToken>(token), user_id);
+    }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_delete_token(std::string_view user_id, CompletionToken&& token = {})
     {
-        return start<void>(routes::delete_token, {}, {}, std::forward<CompletionToken>(token), user_id);
+        return async_delete_token(user_id, call_options{}, std::forward<CompletionToken>(token));
     }
+    /// @}
 
     /** `DELETE /api/v2/tokens/me`: `try_delete_tokens_me`, asynchronously.
 
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_delete_tokens_me(const call_options& options, CompletionToken&& token = {})
+    {
+        return start<void>(routes::delete_tokens_me, options, {}, {}, std::forward<CompletionToken>(token));
+    }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_delete_tokens_me(CompletionToken&& token = {})
     {
-        return start<void>(routes::delete_tokens_me, {}, {}, std::forward<CompletionToken>(token));
+        return async_delete_tokens_me(call_options{}, std::forward<CompletionToken>(token));
     }
+    /// @}
 
     /** `async_get_tokens_me(std::nullopt, token)`.
 
@@ -146,101 +176,154 @@ public:
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
     */
-    template <class CompletionToken = boost::asio::deferred_t>
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
         requires(!std::is_convertible_v<CompletionToken, std::optional<bool>>)
     auto async_get_tokens_me(CompletionToken&& token = {})
     {
-        return async_get_tokens_me(std::nullopt, std::forward<CompletionToken>(token));
+        return async_get_tokens_me(std::nullopt, call_options{}, std::forward<CompletionToken>(token));
     }
 
     /** `GET /api/v2/tokens/me[?preserveIdleTTL=true|false]`: `try_get_tokens_me`, asynchronously.
 
-        @param preserve_idle_ttl As for `try_get_tokens_me`.
+        @param preserve_idle_ttl As for `try_get_tokens_me`: a `bool`, `std::optional<bool>` or
+        `std::nullopt`, nothing else that converts to `bool` (a string literal does not compile).
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature
         `void(result<api_response<token_info>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
-    auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, CompletionToken&& token = {})
+    auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, const call_options& options,
+                             CompletionToken&& token = {})
     {
-        return start<token_info>(routes::get_tokens_me, detail::get_tokens_me_query(preserve_idle_ttl), {},
+        return start<token_info>(routes::get_tokens_me, options, detail::get_tokens_me_query(preserve_idle_ttl), {},
                                  std::forward<CompletionToken>(token));
     }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
+    auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, CompletionToken&& token = {})
+    {
+        return async_get_tokens_me(preserve_idle_ttl, call_options{}, std::forward<CompletionToken>(token));
+    }
+    /// @}
+
+    /// Not callable: a first argument that only converts to `std::optional<bool>` (a string
+    /// literal, an `int`), as for `tokens_api::get_tokens_me`.
+    template <class T, class... Rest>
+        requires(!detail::is_preserve_idle_ttl_argument<T> && std::is_convertible_v<T, std::optional<bool>>)
+    void async_get_tokens_me(T&&, Rest&&...) = delete;
 
     /** `HEAD /api/v2/tokens/me`: `try_head_tokens_me`, asynchronously.
 
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_head_tokens_me(const call_options& options, CompletionToken&& token = {})
+    {
+        return start<void>(routes::head_tokens_me, options, {}, {}, std::forward<CompletionToken>(token));
+    }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_head_tokens_me(CompletionToken&& token = {})
     {
-        return start<void>(routes::head_tokens_me, {}, {}, std::forward<CompletionToken>(token));
+        return async_head_tokens_me(call_options{}, std::forward<CompletionToken>(token));
     }
+    /// @}
 
     /** `try_verify_token`, asynchronously: `data` is true on 2xx, false on the API's 401 to the
         `HEAD`.
 
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature `void(result<api_response<bool>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
-    auto async_verify_token(CompletionToken&& token = {})
+    auto async_verify_token(const call_options& options, CompletionToken&& token = {})
     {
-        return start_with(routes::head_tokens_me, {}, {}, detail::finish_verify_call{shared_->core.limits()},
+        return start_with(routes::head_tokens_me, options, {}, {}, detail::finish_verify_call{shared_->core.limits()},
                           std::forward<CompletionToken>(token));
     }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
+    auto async_verify_token(CompletionToken&& token = {})
+    {
+        return async_verify_token(call_options{}, std::forward<CompletionToken>(token));
+    }
+    /// @}
 
     /** `GET /api/v2/tokens/timeout`: `try_get_tokens_timeout`, asynchronously.
 
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature
         `void(result<api_response<idle_token_timeout>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
+    auto async_get_tokens_timeout(const call_options& options, CompletionToken&& token = {})
+    {
+        return start<idle_token_timeout>(routes::get_tokens_timeout, options, {}, {},
+                                         std::forward<CompletionToken>(token));
+    }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_timeout(CompletionToken&& token = {})
     {
-        return start<idle_token_timeout>(routes::get_tokens_timeout, {}, {}, std::forward<CompletionToken>(token));
+        return async_get_tokens_timeout(call_options{}, std::forward<CompletionToken>(token));
     }
+    /// @}
 
     /** `PUT /api/v2/tokens/timeout`: `try_put_tokens_timeout`, asynchronously.
 
         @param settings As for `try_put_tokens_timeout`; encoded into the request by this call, so
         it need not outlive it.
+        @param options Per-call settings (`call_options`), copied by this call.
         @param token The completion token, for the signature
         `void(result<api_response<idle_token_timeout>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
+        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
-    auto async_put_tokens_timeout(const idle_token_timeout& settings, CompletionToken&& token = {})
+    auto async_put_tokens_timeout(const idle_token_timeout& settings, const call_options& options,
+                                  CompletionToken&& token = {})
     {
-        return start<idle_token_timeout>(routes::put_tokens_timeout, {}, detail::put_tokens_timeout_body(settings),
+        return start<idle_token_timeout>(routes::put_tokens_timeout, options, {},
+                                         detail::put_tokens_timeout_body(settings),
                                          std::forward<CompletionToken>(token));
     }
+    template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
+    auto async_put_tokens_timeout(const idle_token_timeout& settings, CompletionToken&& token = {})
+    {
+        return async_put_tokens_timeout(settings, call_options{}, std::forward<CompletionToken>(token));
+    }
+    /// @}
 
 private:
     template <class Response, class Route, class CompletionToken, class... Params>
-    auto start(const Route& route, std::string_view query, std::string body, CompletionToken&& token,
-               const Params&... params)
+    auto start(const Route& route, const call_options& options, std::string_view query, std::string body,
+               CompletionToken&& token, const Params&... params)
     {
-        return start_with(route, query, std::move(body),
+        return start_with(route, options, query, std::move(body),
                           detail::finish_api_call<Response>{route.operation_id, shared_->core.limits()},
                           std::forward<CompletionToken>(token), params...);
     }
 
+    /// Prepares the call's request now, at initiation: the arguments and `options` are copied
+    /// into it, and nothing of them is read later.
     template <class Route, class Finish, class CompletionToken, class... Params>
-    auto start_with(const Route& route, std::string_view query, std::string body, Finish finish,
-                    CompletionToken&& token, const Params&... params)
+    auto start_with(const Route& route, const call_options& options, std::string_view query, std::string body,
+                    Finish finish, CompletionToken&& token, const Params&... params)
     {
         using state = detail::async_call_state<AsyncTransport, Finish>;
         using signature = void(decltype(finish(std::declval<detail::outcome<http_response>>(), {})));
         auto st = std::make_shared<state>(shared_, shared_->transport, std::move(finish));
-        if (auto rejected = shared_->core.prepare(st->request, route, query, std::move(body), params...))
+        if (auto rejected = shared_->core.prepare(st->request, route, options, query, std::move(body), params...))
             st->rejected.emplace(std::move(*rejected));
         else
             st->settings = shared_->core.settings(route);

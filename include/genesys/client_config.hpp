@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -110,6 +111,32 @@ struct client_config {
 
 namespace detail {
 
+/** Why `headers`, sent besides the client's own, cannot be, or an empty string: the first field
+    with a bad name, a framing field (`is_framing_header`), a control character in a value, or
+    `Authorization` (the client sends the token). The text names the field, never its value:
+    `one` names a field of the list (`"default header"`), `list` the list (`"default_headers"`),
+    `instead` says where the token goes. The checks of `client_config::default_headers` and of
+    `call_options::headers`. */
+inline std::string extra_headers_problem(const http_headers& headers, std::string_view one, std::string_view list,
+                                         std::string_view instead)
+{
+    for (const auto& h : headers) {
+        switch (request_header_problem(h)) {
+        case header_problem::none: break;
+        case header_problem::name:
+            return std::string(one) + " name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        case header_problem::framing:
+            return std::string(list) + " must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
+        case header_problem::value:
+            return std::string(one) + " \"" + h.name + "\" has a control character in its value";
+        }
+        if (iequals(h.name, "Authorization"))
+            return std::string(list) + " must not set Authorization: " + std::string(instead);
+    }
+    return {};
+}
+
 /// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
 /// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
 inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
@@ -130,20 +157,7 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
         return "call_timeout must not be negative (zero: no limit)";
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        switch (request_header_problem(h)) {
-        case header_problem::none: break;
-        case header_problem::name:
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        case header_problem::framing:
-            return "default_headers must not set " + h.name +
-                   ": the transport frames the message and manages the connection";
-        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
-        }
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-    }
-    return {};
+    return extra_headers_problem(cfg.default_headers, "default header", "default_headers", "use access_token");
 }
 
 } // namespace detail

@@ -4,8 +4,8 @@
 
 /// @file
 /// The Tokens client: `tokens_api` (<genesys/tokens_api.hpp>) with what its calls take and return,
-/// the configuration, the models, the errors, the HTTP messages and the transport concept, the
-/// retry policy and the logging hook, the regions. A configuration's `token_source` is declared
+/// the configuration and the per-call options (<genesys/call_options.hpp>), the models, the errors,
+/// the HTTP messages and the transport concept, the retry policy and the logging hook, the regions. A configuration's `token_source` is declared
 /// here and defined in <genesys/token_source.hpp>; OAuth, the token validator and the asynchronous
 /// API have headers of their own, and <genesys/genesys.hpp> includes every blocking part.
 ///
@@ -13,6 +13,7 @@
 /// `GENESYS_TOKENS_BOOST_JSON_IMPLEMENTATION` in exactly one translation unit before including it);
 /// in the compiled mode (`GENESYS_TOKENS_SEPARATE_COMPILATION`) it does not.
 
+#include <genesys/call_options.hpp>
 #include <genesys/client_config.hpp>
 #include <genesys/date_time.hpp>
 #include <genesys/error.hpp>

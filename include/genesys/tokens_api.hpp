@@ -5,6 +5,7 @@
 /// @file
 /// `tokens_api<Transport>`: the operations of the Tokens resource.
 
+#include <genesys/call_options.hpp>
 #include <genesys/client_config.hpp>
 #include <genesys/detail/tokens_core.hpp>
 #include <genesys/error.hpp>
@@ -22,17 +23,6 @@
 
 namespace genesys {
 
-namespace detail {
-
-/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
-/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
-template <class T>
-concept is_preserve_idle_ttl_argument =
-    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
-    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
-
-} // namespace detail
-
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
 
     Each operation comes in two forms. `try_x` returns `result<api_response<T>>`: the data with the
@@ -48,6 +38,10 @@ concept is_preserve_idle_ttl_argument =
       platform's `ErrorBody` when the body is one;
     - `decode`: a 2xx body that is not the operation's model (`errc::decode_failed`), or larger
       than `client_config::max_response_bytes` (`errc::response_too_large`); the raw body is kept.
+
+    Every operation takes, last, an optional `call_options`: headers for that call alone, checked
+    as `client_config::default_headers` are (a bad one is an `invalid_argument` error naming it,
+    and nothing is sent), sent on each of its attempts and logged by the same allow-list.
 
     To act on an error, compare its code with a `genesys::condition`: `r.error().code ==
     genesys::condition::rate_limited` holds for a 429, `login_failed` for a token source's refused
@@ -113,13 +107,18 @@ public:
         @param user_id The user's id, sent percent-encoded as one path segment. An empty id, `.`,
         `..`, an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is an
         `invalid_argument` error, before sending.
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
+    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id,
+                                                             const call_options& options = {})
     {
-        return core_.try_delete_token(user_id, send());
+        return core_.try_delete_token(user_id, send(), options);
     }
-    void delete_token(std::string_view user_id) { core_.delete_token(user_id, send()); }
+    void delete_token(std::string_view user_id, const call_options& options = {})
+    {
+        core_.delete_token(user_id, send(), options);
+    }
     /// @}
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
@@ -128,13 +127,14 @@ public:
         answered 401. Through a token source, success also drops that token from the source (the
         next call gets a new one); a 401 drops it too, and is not retried with a fresh token
         (which this call would only delete).
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
+    [[nodiscard]] result<api_response<void>> try_delete_tokens_me(const call_options& options = {})
     {
-        return core_.try_delete_tokens_me(send());
+        return core_.try_delete_tokens_me(send(), options);
     }
-    void delete_tokens_me() { core_.delete_tokens_me(send()); }
+    void delete_tokens_me(const call_options& options = {}) { core_.delete_tokens_me(send(), options); }
     /// @}
 
     /** `GET /api/v2/tokens/me` (`getTokensMe`): what the platform knows of the current token.
@@ -143,38 +143,42 @@ public:
         resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a `bool`,
         `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")` does not
         compile (a string would convert to `true`).
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The `TokenInfo`; a body that is not one is a `decode` error keeping the raw body.
         @{
     */
-    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {},
+                                                                    const call_options& options = {})
     {
-        return core_.try_get_tokens_me(preserve_idle_ttl, send());
+        return core_.try_get_tokens_me(preserve_idle_ttl, send(), options);
     }
-    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {}, const call_options& options = {})
     {
-        return core_.get_tokens_me(preserve_idle_ttl, send());
+        return core_.get_tokens_me(preserve_idle_ttl, send(), options);
     }
     /// @}
 
-    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`, with or
+    /// without options (`get_tokens_me(options)` neither: write `get_tokens_me(std::nullopt, options)`).
     /// @{
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void try_get_tokens_me(T&&) = delete;
+    void try_get_tokens_me(T&&, const call_options& = {}) = delete;
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void get_tokens_me(T&&) = delete;
+    void get_tokens_me(T&&, const call_options& = {}) = delete;
     /// @}
 
     /** `HEAD /api/v2/tokens/me` (`headTokensMe`): succeeds when the token is valid; a 401 is an
         `api` error.
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
+    [[nodiscard]] result<api_response<void>> try_head_tokens_me(const call_options& options = {})
     {
-        return core_.try_head_tokens_me(send());
+        return core_.try_head_tokens_me(send(), options);
     }
-    void head_tokens_me() { core_.head_tokens_me(send()); }
+    void head_tokens_me(const call_options& options = {}) { core_.head_tokens_me(send(), options); }
     /// @}
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
@@ -183,24 +187,29 @@ public:
         source: 401 again with a fresh token); `try_verify_token` also gives that response's
         status and headers. Any other failure is an error, a refused login of the token source
         included (that says nothing about a token: none was sent).
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }
-    bool verify_token() { return core_.verify_token(send()); }
+    [[nodiscard]] result<api_response<bool>> try_verify_token(const call_options& options = {})
+    {
+        return core_.try_verify_token(send(), options);
+    }
+    bool verify_token(const call_options& options = {}) { return core_.verify_token(send(), options); }
     /// @}
 
     /** `GET /api/v2/tokens/timeout` (`getTokensTimeout`): the organization's idle-token timeout.
 
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The `IdleTokenTimeout` settings.
         @{
     */
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout(const call_options& options = {})
     {
-        return core_.try_get_tokens_timeout(send());
+        return core_.try_get_tokens_timeout(send(), options);
     }
-    idle_token_timeout get_tokens_timeout()
+    idle_token_timeout get_tokens_timeout(const call_options& options = {})
     {
-        return core_.get_tokens_timeout(send());
+        return core_.get_tokens_timeout(send(), options);
     }
     /// @}
 
@@ -212,16 +221,18 @@ public:
         `idle_token_timeout_seconds` below `min_idle_token_timeout_seconds` (300, the API
         definition's minimum) is an `invalid_argument` error, and nothing is sent; the maximum
         depends on the organization (8 hours, 15 minutes under HIPAA), so the platform checks it.
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The settings as the platform stored them.
         @{
     */
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                 const call_options& options = {})
     {
-        return core_.try_put_tokens_timeout(settings, send());
+        return core_.try_put_tokens_timeout(settings, send(), options);
     }
-    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
+    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, const call_options& options = {})
     {
-        return core_.put_tokens_timeout(settings, send());
+        return core_.put_tokens_timeout(settings, send(), options);
     }
     /// @}
 

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -126,6 +127,28 @@ TEST_CASE("any_tokens_api: the six operations through an erased fake_transport")
     REQUIRE(api.transport().target<fake_transport>() != nullptr);
     CHECK(api.transport().target<fake_transport>()->request_count() == 8); // the same state
     CHECK(api.transport().target<throwing_transport>() == nullptr);
+}
+
+TEST_CASE("any_tokens_api: call_options are forwarded, checked and sent as without the erasure")
+{
+    fake_transport fake;
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    any_tokens_api api{fake, config()};
+    const genesys::call_options options{.headers = {{"X-Trace", "t-5"}}};
+
+    CHECK(api.try_get_tokens_me(std::nullopt, options).has_value());
+    CHECK(api.get_tokens_me(true, options).organization.has_value());
+    CHECK(api.verify_token(options));
+    api.delete_token("u-1", options);
+    for (const auto& req : fake.requests())
+        CHECK(req.headers.get("X-Trace") == "t-5");
+    CHECK(fake.request_count() == 4);
+
+    auto bad = api.try_head_tokens_me({.headers = {{"Host", "elsewhere.example.com"}}});
+    REQUIRE(bad.has_error());
+    CHECK(bad.error().kind == genesys::error_kind::invalid_argument);
+    CHECK(bad.error().message.find("elsewhere") == std::string::npos);
+    CHECK(fake.request_count() == 4);
 }
 
 TEST_CASE("any_tokens_api: the erased transport's errors are reported as they would be without the erasure")

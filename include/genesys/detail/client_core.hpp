@@ -6,6 +6,7 @@
 // the configuration checked once, the request headers made from it, request building for a
 // route, the step machine's settings, and the operation's result made from the final response.
 
+#include <genesys/call_options.hpp>
 #include <genesys/client_config.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/body_codec.hpp>
@@ -70,13 +71,24 @@ public:
 
     response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
 
-    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
-        them), or returns why the call is rejected before sending. */
+    /** Fills `req` for `route`, or returns why the call is rejected before sending.
+
+        The headers are the client's, made once, then `options.headers` over them (each replacing
+        the field of its name); the client's are copied only when `req` has no headers yet, so a
+        request reused from call to call keeps them, and a request given per-call headers must
+        not be reused. The one place a call's options are applied, for the blocking and the
+        asynchronous clients alike: every attempt of the call then sends the same headers. */
     template <class Route, class... Params>
-    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
-                                 const Params&... params) const
+    std::optional<error> prepare(http_request& req, const Route& route, const call_options& options,
+                                 std::string_view query, std::string body, const Params&... params) const
     {
         const std::string_view op = route.operation_id;
+
+        // Checked as default_headers are (config_problem), with the call's words.
+        if (auto why = extra_headers_problem(options.headers, "per-call header", "call_options::headers",
+                                             "the client sends the token");
+            !why.empty())
+            return invalid_argument(op, why, config_.access_token);
 
         // The request body's bounds (the blocking and the asynchronous forms both come here).
         if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
@@ -93,6 +105,8 @@ public:
 
         if (req.headers.empty())
             req.headers = headers_;
+        for (const auto& h : options.headers)
+            req.headers.set(h.name, h.value);
         req.method = route.method;
         req.body = std::move(body);
         req.url.assign(base_url_);
@@ -111,6 +125,14 @@ public:
             req.url += query;
         }
         return std::nullopt;
+    }
+
+    /// `prepare` for a call without options.
+    template <class Route, class... Params>
+    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
+                                 const Params&... params) const
+    {
+        return prepare(req, route, call_options{}, query, std::move(body), params...);
     }
 
     /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):

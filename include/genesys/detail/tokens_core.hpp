@@ -7,6 +7,7 @@
 // (request building, the step machine, retries, decoding, error mapping) is compiled once, and in
 // the compiled mode only in <genesys/src.hpp>; this header does not need Boost.JSON.
 
+#include <genesys/call_options.hpp>
 #include <genesys/client_config.hpp>
 #include <genesys/detail/config.hpp>
 #include <genesys/detail/send_through.hpp>
@@ -16,12 +17,22 @@
 #include <genesys/result.hpp>
 
 #include <atomic>
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace genesys::detail {
+
+/// The arguments `get_tokens_me` (and `async_get_tokens_me`) take for `preserveIdleTTL`: a `bool`,
+/// a `std::optional<bool>` or `std::nullopt`; nothing that merely converts to `bool` (a string
+/// literal would be `true`).
+template <class T>
+concept is_preserve_idle_ttl_argument =
+    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
+    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
 
 class client_core; // <genesys/detail/client_core.hpp>
 
@@ -29,7 +40,8 @@ class client_core; // <genesys/detail/client_core.hpp>
     buffers already allocated.
 
     A call takes the slot when it is free and gives it back when done; a call that finds it taken
-    (by another thread, or by a call made from inside a transport or logger) uses a request of its
+    (by another thread, or by a call made from inside a transport or logger), or that has headers
+    of its own (`call_options::headers`, which the next call must not send), uses a request of its
     own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
     a client copied or assigned from another builds its headers anew, from its own configuration.
 */
@@ -48,8 +60,9 @@ public:
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {
     public:
-        explicit lease(request_slot& slot) noexcept
-            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
+        /// With `use_slot` false, the call's own request, whatever the slot's state.
+        explicit lease(request_slot& slot, bool use_slot = true) noexcept
+            : slot_(!use_slot || slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
         {
         }
         ~lease()
@@ -97,38 +110,46 @@ public:
 
     GENESYS_DECL const client_config& config() const noexcept;
 
-    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send);
-    GENESYS_DECL void delete_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send,
+                                                             const call_options& options);
+    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL void delete_tokens_me(send_ref send, const call_options& options);
     GENESYS_DECL result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                    send_ref send);
-    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send);
-    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send);
-    GENESYS_DECL void head_tokens_me(send_ref send);
-    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send);
-    GENESYS_DECL bool verify_token(send_ref send);
-    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send);
-    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send);
+                                                                    send_ref send, const call_options& options);
+    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send,
+                                          const call_options& options);
+    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL void head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL bool verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send,
+                                                                                 const call_options& options);
+    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send, const call_options& options);
     GENESYS_DECL result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
-                                                                                 send_ref send);
-    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send);
+                                                                                 send_ref send,
+                                                                                 const call_options& options);
+    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send,
+                                                       const call_options& options);
 
 private:
     // Defined in <genesys/detail/impl/tokens_core.ipp> only: the one call path of every operation.
     template <class Route, class... Params>
-    outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
-                                                              std::string_view query, std::string body,
-                                                              const Params&... params);
-    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send);
+    outcome<api_response<typename Route::response_type>> call(send_ref send, const call_options& options,
+                                                              const Route& route, std::string_view query,
+                                                              std::string body, const Params&... params);
+    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send,
+                                                               const call_options& options);
+    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send, const call_options& options);
     GENESYS_DECL outcome<api_response<token_info>> call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                      send_ref send);
-    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send);
+                                                                      send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send,
+                                                                                   const call_options& options);
     GENESYS_DECL outcome<api_response<idle_token_timeout>> call_put_tokens_timeout(const idle_token_timeout& settings,
-                                                                                   send_ref send);
+                                                                                   send_ref send,
+                                                                                   const call_options& options);
 
     std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;

@@ -22,13 +22,14 @@ GENESYS_DECL tokens_core::~tokens_core() = default;
 GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
 
 template <class Route, class... Params>
-outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const Route& route,
-                                                                       std::string_view query, std::string body,
-                                                                       const Params&... params)
+outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const call_options& options,
+                                                                       const Route& route, std::string_view query,
+                                                                       std::string body, const Params&... params)
 {
-    request_slot::lease lease(slot_);
+    // A call with headers of its own builds its request anew: the slot's keeps the client's only.
+    request_slot::lease lease(slot_, options.headers.empty());
     http_request& req = lease.request();
-    if (auto rejected = core_->prepare(req, route, query, std::move(body), params...))
+    if (auto rejected = core_->prepare(req, route, options, query, std::move(body), params...))
         return std::move(*rejected);
     const call_settings settings = core_->settings(route);
     call_machine machine(settings, req);
@@ -37,106 +38,124 @@ outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref 
                                                           core_->limits());
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send,
+                                                                        const call_options& options)
 {
-    return call(send, routes::delete_token, {}, {}, user_id);
+    return call(send, options, routes::delete_token, {}, {}, user_id);
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send,
+                                                                           const call_options& options)
 {
-    return call(send, routes::delete_tokens_me, {}, {});
+    return call(send, options, routes::delete_tokens_me, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<token_info>> tokens_core::call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                          send_ref send)
+                                                                          send_ref send,
+                                                                          const call_options& options)
 {
-    return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
+    return call(send, options, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send, const call_options& options)
 {
-    return call(send, routes::head_tokens_me, {}, {});
+    return call(send, options, routes::head_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send)
+GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send, const call_options& options)
 {
-    return to_verdict(call_head_tokens_me(send));
+    return to_verdict(call_head_tokens_me(send, options));
 }
 
-GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(send_ref send)
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(
+    send_ref send, const call_options& options)
 {
-    return call(send, routes::get_tokens_timeout, {}, {});
+    return call(send, options, routes::get_tokens_timeout, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<idle_token_timeout>>
-tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send, const call_options& options)
 {
-    return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+    return call(send, options, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
 }
 
 // The public forms: each converts the outcome once, by moving, or throws it.
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send,
+                                                                      const call_options& options)
 {
-    return call_delete_token(user_id, send).to_result();
+    return call_delete_token(user_id, send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send, const call_options& options)
 {
-    take(call_delete_token(user_id, send));
+    take(call_delete_token(user_id, send, options));
 }
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send, const call_options& options)
 {
-    return call_delete_tokens_me(send).to_result();
+    return call_delete_tokens_me(send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send) { take(call_delete_tokens_me(send)); }
+GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send, const call_options& options)
+{
+    take(call_delete_tokens_me(send, options));
+}
 
 GENESYS_DECL result<api_response<token_info>> tokens_core::try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                             send_ref send)
+                                                                             send_ref send,
+                                                                             const call_options& options)
 {
-    return call_get_tokens_me(preserve_idle_ttl, send).to_result();
+    return call_get_tokens_me(preserve_idle_ttl, send, options).to_result();
 }
 
-GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send)
+GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send,
+                                                   const call_options& options)
 {
-    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send)).data);
+    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send, options)).data);
 }
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send, const call_options& options)
 {
-    return call_head_tokens_me(send).to_result();
+    return call_head_tokens_me(send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::head_tokens_me(send_ref send) { take(call_head_tokens_me(send)); }
-
-GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send)
+GENESYS_DECL void tokens_core::head_tokens_me(send_ref send, const call_options& options)
 {
-    return call_verify_token(send).to_result();
+    take(call_head_tokens_me(send, options));
 }
 
-GENESYS_DECL bool tokens_core::verify_token(send_ref send) { return take(call_verify_token(send)).data; }
-
-GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send)
+GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send, const call_options& options)
 {
-    return call_get_tokens_timeout(send).to_result();
+    return call_verify_token(send, options).to_result();
 }
 
-GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send)
+GENESYS_DECL bool tokens_core::verify_token(send_ref send, const call_options& options)
 {
-    return std::move(take(call_get_tokens_timeout(send)).data);
+    return take(call_verify_token(send, options)).data;
+}
+
+GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send,
+                                                                                          const call_options& options)
+{
+    return call_get_tokens_timeout(send, options).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send, const call_options& options)
+{
+    return std::move(take(call_get_tokens_timeout(send, options)).data);
 }
 
 GENESYS_DECL result<api_response<idle_token_timeout>>
-tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send, const call_options& options)
 {
-    return call_put_tokens_timeout(settings, send).to_result();
+    return call_put_tokens_timeout(settings, send, options).to_result();
 }
 
-GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send,
+                                                                const call_options& options)
 {
-    return std::move(take(call_put_tokens_timeout(settings, send)).data);
+    return std::move(take(call_put_tokens_timeout(settings, send, options)).data);
 }
 
 } // namespace genesys::detail
