@@ -213,9 +213,11 @@ TEST_CASE("a proxy's 407 is not retried, a failed tunnel is")
 
     virtual_time t2;
     t2.jitter = 0.0;
-    fake.fail(genesys::make_error_code(genesys::errc::proxy_tunnel_failed)).respond(status(200));
-    auto api2 = make(fake, t2.policy(3));
+    fake_transport fake2;
+    fake2.fail(genesys::make_error_code(genesys::errc::proxy_tunnel_failed)).respond(status(200));
+    auto api2 = make(fake2, t2.policy(3));
     CHECK(api2.verify_token());
+    CHECK(fake2.request_count() == 2);
     CHECK(t2.waits == waits{250ms});
 }
 
