@@ -35,8 +35,12 @@ namespace genesys {
     and DELETE otherwise. The copy of the request it writes (a token in its fields included) is
     zeroed before it is freed.
 
-    It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables are
-    ignored and every connection goes straight to the URL's host.
+    With `beast_options::proxy` (or `proxy_from_environment`), it goes through an HTTP proxy: an
+    https URL through a `CONNECT` tunnel (with `Proxy-Authorization: Basic` when credentials are
+    set), then the TLS handshake with the URL's host inside it; a plain http URL in absolute form.
+    `no_proxy` hosts, and loopback hosts unless `proxy_loopback`, are reached directly. The kept
+    connection (the tunnel included) serves the next request to the same scheme, host and port.
+    By default no proxy is used and the proxy environment variables are ignored.
 
     Every network failure is an `error_code`, never an exception or a made-up status; after one the
     connection is closed. A timeout is `boost::beast::error::timeout`, which compares equal to
@@ -53,10 +57,13 @@ namespace genesys {
 class beast_transport {
 public:
     /** Makes a transport. Nothing is connected (nor the TLS context made) before the first `send`;
-        a client certificate (`beast_options::client_certificate`) is loaded and checked now.
+        a client certificate (`beast_options::client_certificate`) is loaded and checked now, and
+        so are the proxy settings (the environment read, when `proxy_from_environment`).
 
         @throws invalid_argument_error when the client certificate is unusable: the message names
-        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key.
+        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key; or
+        when the proxy URL is not a usable `http://` URL, or its credentials cannot be sent: the
+        message names the URL without its credentials.
     */
     explicit beast_transport(beast_options options = {})
         : session_(std::make_unique<detail::beast_session>(std::move(options)))
@@ -83,7 +90,10 @@ public:
         (nothing is sent); with the `boost::asio`, `boost::asio::ssl` or `boost::beast` code of a
         network failure; with `errc::message_size`
         for a body over `max_response_bytes` or a head over `max_header_size`; and with
-        `errc::operation_not_permitted` on a moved-from transport.
+        `errc::operation_not_permitted` on a moved-from transport. Through a proxy: with
+        `errc::proxy_authentication_required` when the proxy answers 407 (or 401 to a `CONNECT`),
+        with `errc::proxy_tunnel_failed` when it refuses the `CONNECT` otherwise; the text of
+        `last_error_message()` names the proxy as `http://host:port`, never its credentials.
 
         What a failure compares equal to tells whether trying again can help: a TLS failure
         (certificate or host name verification included) is of the `"asio.ssl"` category, an
@@ -101,7 +111,8 @@ public:
     }
 
     /// @return What the last failed `send` was doing, e.g. `"connect to 127.0.0.1:1: Connection
-    /// refused"`; empty after a success.
+    /// refused"`, or through a proxy `"the proxy http://127.0.0.1:3128 refused the credentials
+    /// (407 Proxy Authentication Required)"`; empty after a success.
     std::string_view last_error_message() const noexcept
     {
         return session_ ? session_->last_error_message() : std::string_view{};

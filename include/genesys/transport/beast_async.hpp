@@ -16,6 +16,7 @@
 #include <genesys/http.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
 #include <genesys/transport/detail/beast_message.hpp>
+#include <genesys/transport/detail/beast_proxy.hpp>
 #include <genesys/transport/detail/beast_tls.hpp>
 #include <genesys/transport/detail/beast_url.hpp>
 #include <genesys/transport/beast_options.hpp>
@@ -185,6 +186,7 @@ public:
     {
         beast_wipe_request(request_);
         wipe(wire_);
+        wipe(connect_wire_);
     }
 
     /// The cancellation slot's entry point; any thread.
@@ -212,6 +214,7 @@ private:
     std::string wire_{}; ///< `request_` as written: one buffer, never copied by the streams
     http_method method_ = http_method::get;
     bool idempotent_ = true;
+    const proxy_endpoint* proxy_ = nullptr; ///< the proxy to go through (the pool's), or null
 
     // Under the pool's mutex.
     state state_ = state::initial;
@@ -233,6 +236,8 @@ private:
     clock::time_point connect_deadline_{};
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_{};
     std::optional<beast_response_parser> parser_{};
+    std::string connect_wire_{}; ///< the CONNECT request (holds the proxy credential)
+    std::optional<beast_connect_parser> connect_parser_{};
     http_response response_{};
 
     // The steps, each on the strand.
@@ -244,6 +249,10 @@ private:
     void on_resolve_timer(std::uint64_t id, boost::system::error_code ec);
     void on_resolved(boost::system::error_code ec);
     void on_connected(boost::system::error_code ec);
+    void open_tunnel();
+    void on_tunnel_written(boost::system::error_code ec);
+    void on_tunnel_answer(boost::system::error_code ec);
+    void handshake();
     void on_handshake(boost::system::error_code ec);
     void write();
     void on_written(boost::system::error_code ec);
@@ -254,6 +263,8 @@ private:
     /// Closes the connection and completes with `ec` (or `operation_aborted` when cancelled), the
     /// text saying what was being done (`step_`), where, `ec`'s message and `detail`.
     void fail(boost::system::error_code ec, std::string_view detail = {});
+    /// The same with `text` as the whole message (a proxy's refusal).
+    void fail_text(boost::system::error_code ec, std::string text);
     /// Gives the connection back (kept or closed) and completes.
     void finish(boost::system::error_code ec, bool keep);
     /// True (and the operation completed) when a cancellation came in.
@@ -276,6 +287,7 @@ class beast_async_pool : public std::enable_shared_from_this<beast_async_pool> {
 public:
     beast_async_pool(boost::asio::any_io_executor ex, beast_async_options options)
         : executor_(std::move(ex)), options_(std::move(options)),
+          proxy_(beast_load_proxy(options_, "beast_async_transport")),
           identity_(beast_load_client_identity(options_.client_certificate, "beast_async_transport"))
     {
         if (options_.max_connections == 0)
@@ -285,6 +297,9 @@ public:
     beast_async_pool& operator=(const beast_async_pool&) = delete;
 
     const beast_async_options& options() const noexcept { return options_; }
+
+    /// The proxy rules (immutable).
+    const proxy_rules& proxy() const noexcept { return proxy_; }
 
     /// The stand-in for name resolution, if one was set (tests); else empty.
     const beast_async_resolve_fn& resolve_hook() const noexcept { return resolve_hook_; }
@@ -449,6 +464,7 @@ private:
 
     boost::asio::any_io_executor executor_;
     beast_async_options options_;
+    proxy_rules proxy_;
     std::unique_ptr<const beast_client_identity> identity_; // the client certificate, or null
     mutable std::mutex mutex_;
     std::map<std::string, host_entry, std::less<>> hosts_;
@@ -522,18 +538,21 @@ inline void beast_async_op::connect()
     connect_deadline_ = std::min(deadline_, beast_deadline_after(now, pool_->options().connect_timeout));
     conn_->reset(); // nothing is pending on the old streams: this operation's steps are sequential
     endpoints_.clear();
-    if (url_.ip_literal) {
+    // Through a proxy, the connection is to the proxy; the messages still name the URL's host.
+    const std::string& host = proxy_ != nullptr ? proxy_->host : url_.host;
+    const std::uint16_t port = proxy_ != nullptr ? proxy_->port : url_.port;
+    if (proxy_ != nullptr ? proxy_->ip_literal : url_.ip_literal) {
         boost::system::error_code ec;
-        const auto address = asio::ip::make_address(url_.host, ec);
+        const auto address = asio::ip::make_address(host, ec);
         if (ec)
             return fail(ec);
-        endpoints_.emplace_back(address, url_.port);
+        endpoints_.emplace_back(address, port);
         return on_resolved({});
     }
     // getaddrinfo cannot be interrupted, so the operation does not wait for it: the connect
     // deadline (a timer) or a cancellation (which closes the connection, cancelling the timer)
     // ends the wait at once, and a result that comes after is dropped.
-    step_ = "resolve";
+    step_ = proxy_ != nullptr ? "resolve the proxy for" : "resolve";
     resolving_ = true;
     const std::uint64_t id = ++resolve_id_;
     conn_->timer_.expires_at(connect_deadline_);
@@ -541,7 +560,7 @@ inline void beast_async_op::connect()
         on_strand([id](beast_async_op& self, boost::system::error_code ec) { self.on_resolve_timer(id, ec); }));
     if (const auto& hook = pool_->resolve_hook()) {
         auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(conn_->strand());
-        hook(url_.host, url_.port,
+        hook(host, port,
              [self = shared_from_this(), work, id](boost::system::error_code ec, std::vector<tcp::endpoint> eps) {
                  asio::post(work->get_executor(), [self, id, ec, eps = std::move(eps)]() mutable {
                      self->on_resolve_result(id, ec, std::move(eps));
@@ -551,7 +570,7 @@ inline void beast_async_op::connect()
         return;
     }
     conn_->resolver_.async_resolve(
-        url_.host, std::to_string(url_.port), tcp::resolver::numeric_service,
+        host, std::to_string(port), tcp::resolver::numeric_service,
         on_strand([id](beast_async_op& self, boost::system::error_code ec, const tcp::resolver::results_type& results) {
             std::vector<tcp::endpoint> eps;
             for (const auto& entry : results)
@@ -588,7 +607,7 @@ inline void beast_async_op::on_resolved(boost::system::error_code ec)
 {
     if (stopped(ec))
         return;
-    step_ = "connect to";
+    step_ = proxy_ != nullptr ? "connect to the proxy for" : "connect to";
     if (clock::now() >= connect_deadline_)
         return fail(boost::beast::error::timeout);
     boost::asio::ssl::context* ctx = nullptr;
@@ -625,6 +644,51 @@ inline void beast_async_op::on_connected(boost::system::error_code ec)
     conn_->lowest().socket().set_option(boost::asio::ip::tcp::no_delay(true), ignored);
     if (!url_.tls)
         return write();
+    if (proxy_ != nullptr)
+        return open_tunnel();
+    handshake();
+}
+
+// On a connection to the proxy: asks it for a tunnel to the URL's host and port, under the
+// connect deadline (a cancellation closes the socket, ending the wait at once as well).
+inline void beast_async_op::open_tunnel()
+{
+    step_ = "open a tunnel (CONNECT) to";
+    connect_wire_ = beast_connect_request(url_, *proxy_);
+    conn_->arm(connect_deadline_);
+    boost::asio::async_write(conn_->lowest(), boost::asio::buffer(connect_wire_),
+                             on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
+                                 self.on_tunnel_written(ec);
+                             }));
+}
+
+inline void beast_async_op::on_tunnel_written(boost::system::error_code ec)
+{
+    wipe(connect_wire_); // the credential is sent: not kept longer
+    connect_wire_.clear();
+    if (stopped(ec))
+        return;
+    beast_init_connect_parser(connect_parser_, pool_->options().max_header_size);
+    boost::beast::http::async_read_header(
+        conn_->lowest(), conn_->buffer_, *connect_parser_,
+        on_strand([](beast_async_op& self, boost::system::error_code rec, std::size_t) { self.on_tunnel_answer(rec); }));
+}
+
+// The proxy's answer: a 2xx opens the tunnel, and the TLS handshake with the URL's host follows in it.
+inline void beast_async_op::on_tunnel_answer(boost::system::error_code ec)
+{
+    if (stopped(ec))
+        return;
+    std::string text;
+    const unsigned status = connect_parser_->get().result_int();
+    connect_parser_.reset();
+    if (auto pec = beast_connect_outcome(status, conn_->buffer_.size(), *proxy_, url_, text))
+        return fail_text(pec, std::move(text));
+    handshake();
+}
+
+inline void beast_async_op::handshake()
+{
     std::string_view what;
     if (auto tec = beast_prepare_tls(conn_->tls_->native_handle(), url_, pool_->options().verify_peer, what)) {
         step_ = what;
@@ -698,6 +762,8 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
     first_head_ = false;
     if (beast_interim_status(parser_->get().result_int()))
         return read_head(); // 1xx (e.g. 100 Continue): the final response follows
+    if (proxy_ != nullptr && !url_.tls && parser_->get().result_int() == 407) // the proxy's, not the server's
+        return fail_text(make_error_code(errc::proxy_authentication_required), beast_proxy_407_text(*proxy_));
     response_ = beast_response_head(*parser_);
     if (parser_->is_done())
         return on_body({});
@@ -738,11 +804,21 @@ inline void beast_async_op::fail(boost::system::error_code ec, std::string_view 
         ec = boost::asio::error::operation_aborted;
         detail = {};
     }
-    parser_.reset();
-    response_ = {};
     const auto& o = pool_->options();
-    response_.body = beast_failure_text(step_, url_, ec, detail, o.connect_timeout, o.timeout);
-    finish(beast_reported_error(ec), false);
+    fail_text(beast_reported_error(ec),
+              beast_failure_text(step_, url_, ec, detail, o.connect_timeout, o.timeout,
+                                 proxy_ != nullptr ? std::string_view(proxy_->display) : std::string_view{}));
+}
+
+inline void beast_async_op::fail_text(boost::system::error_code ec, std::string text)
+{
+    if (cancelled_.load() && ec != boost::asio::error::operation_aborted)
+        return fail(boost::asio::error::operation_aborted);
+    parser_.reset();
+    connect_parser_.reset();
+    response_ = {};
+    response_.body = std::move(text);
+    finish(ec, false);
 }
 
 inline void beast_async_op::finish(boost::system::error_code ec, bool keep)
@@ -829,6 +905,9 @@ struct beast_async_initiation {
         std::string why;
         if (auto ec = beast_build_request(request, *url, pool->options().keep_alive, base.request_, why))
             return fail_now(ec, std::move(why));
+        base.proxy_ = pool->proxy().for_url(url->tls, url->host);
+        if (base.proxy_ != nullptr && !url->tls)
+            beast_to_absolute_form(base.request_, *url, *base.proxy_);
         beast_serialize_request(base.request_, base.wire_);
         base.pool_weak_ = pool;
         base.method_ = request.method;
@@ -857,10 +936,14 @@ struct beast_async_initiation {
     one the server closed, or on which anything arrived unasked (a TLS `close_notify` included),
     is replaced by a new one. A failure on a fresh connection is returned as is.
 
-    It never uses a proxy: the `http_proxy`, `https_proxy` and `all_proxy` environment variables
-    are ignored and every connection goes straight to the URL's host. `https` verifies the
-    certificate chain and host name (SNI is sent for host names) by default, exactly as
-    `beast_transport` does.
+    With `beast_options::proxy` (or `proxy_from_environment`), it goes through an HTTP proxy, as
+    `beast_transport` does: an https URL through a `CONNECT` tunnel, then the TLS handshake with
+    the URL's host inside it; a plain http URL in absolute form. Connecting through the proxy is
+    part of connecting: `connect_timeout`, `timeout` and cancellation end the wait for the
+    proxy's answer at once. A pooled connection (a tunnel included) belongs to its target host.
+    By default no proxy is used and the proxy environment variables are ignored. `https`
+    verifies the certificate chain and host name (SNI is sent for host names) by default,
+    exactly as `beast_transport` does.
 
     Copies share one pool (the same connections, limit and queue); a moved-from transport can
     only be assigned, destroyed or asked for its executor (its sends fail with
@@ -895,13 +978,16 @@ public:
     /** Makes a transport whose connections run on `ex`.
 
         Nothing is connected (nor the TLS context made) before the first send; a client
-        certificate (`beast_options::client_certificate`) is loaded and checked now.
+        certificate (`beast_options::client_certificate`) is loaded and checked now, and so are
+        the proxy settings (the environment read, when `proxy_from_environment`).
 
         @param ex The executor of every connection (each gets a strand on it), and of the
         completion of handlers without an associated executor.
-        @param options Pool size, timeouts, TLS verification and client certificate, size limits.
+        @param options Pool size, timeouts, TLS verification and client certificate, size limits, proxy.
         @throws invalid_argument_error when the client certificate is unusable: the message names
-        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key.
+        the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key; or
+        when the proxy URL is not a usable `http://` URL, or its credentials cannot be sent: the
+        message names the URL without its credentials.
     */
     explicit beast_async_transport(executor_type ex, beast_async_options options = {})
         : executor_(ex), pool_(std::make_shared<detail::beast_async_pool>(std::move(ex), std::move(options)))
@@ -979,7 +1065,10 @@ public:
         passed (resolving the host name included: the send does not wait for the resolver past
         them); `errc::message_size` for a body over `max_response_bytes` or a head over
         `max_header_size`; `operation_aborted` when cancelled; `errc::operation_not_permitted`
-        on a moved-from transport; otherwise the `boost::asio`, `boost::asio::ssl` or
+        on a moved-from transport; through a proxy, `errc::proxy_authentication_required` when
+        the proxy answers 407 (or 401 to a `CONNECT`; not retried by the library) and
+        `errc::proxy_tunnel_failed` when it refuses the `CONNECT` otherwise, the text naming the
+        proxy as `http://host:port`, never its credentials; otherwise the `boost::asio`, `boost::asio::ssl` or
         `boost::beast` code of the network failure. As for `beast_transport`, a TLS failure
         (certificate or host name verification included) is of the `"asio.ssl"` category and is
         never retried by the library; refused, reset and closed connections and timeouts are

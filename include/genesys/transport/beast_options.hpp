@@ -74,6 +74,49 @@ struct beast_options {
     /// Keep connections open between requests and reuse them. When false, every request carries
     /// `Connection: close` and its connection is closed after it.
     bool keep_alive = true;
+
+    /** The HTTP proxy to go through, `http://host:port` (port 1080 when none is given), with
+        or without credentials in it (`http://user:password@host:port`, percent-encoded); a URL
+        without a scheme is taken as `http://`, as libcurl does. Only plain HTTP to the proxy: any
+        other scheme (`https://`, `socks5://`) makes the constructor throw `invalid_argument_error`,
+        naming the URL without its credentials. An https URL is reached through a `CONNECT
+        host:port` tunnel, then the TLS handshake with the URL's host inside it (SNI and the
+        certificate check are the host's, never the proxy's); the request's own fields
+        (`Authorization` included) never go to the proxy in the `CONNECT`. A plain http URL is
+        sent to the proxy in absolute form (`GET http://host:port/path HTTP/1.1`). Empty (the
+        default): no proxy, unless `proxy_from_environment`.
+
+        A proxy's 407 (or a 401 to a `CONNECT`, which only the proxy can send) fails the send with
+        `errc::proxy_authentication_required` (not retried); another refusal of the `CONNECT`
+        with `errc::proxy_tunnel_failed` (retried). The transport's text
+        about the failure names the proxy as `http://host:port`, never its credentials. The
+        transport keeps the decoded credentials and wipes its copies of `proxy` and
+        `proxy_password`.
+    */
+    std::string proxy{};
+
+    /// The proxy's user name (Basic authentication); when not empty, it and `proxy_password`
+    /// replace any credentials in the `proxy` URL.
+    std::string proxy_username{};
+
+    /// The proxy's password: a secret, never in a message.
+    std::string proxy_password{};
+
+    /// Hosts reached without the proxy, as libcurl reads the list: comma-separated, `*` (every
+    /// host), a host name (matches itself and the names under it; a leading dot is allowed) or an
+    /// IP address; spaces around entries and case are ignored. Empty: the environment's
+    /// (`no_proxy`, then `NO_PROXY`) when `proxy_from_environment`, else none.
+    std::string no_proxy{};
+
+    /// Read the proxy from the conventional environment variables when `proxy` is empty, once,
+    /// when the transport is made: for https URLs `https_proxy`, then `HTTPS_PROXY`; for http URLs
+    /// `http_proxy` only (lowercase, as libcurl); then `all_proxy`, `ALL_PROXY`; and `no_proxy`,
+    /// `NO_PROXY` when `no_proxy` is empty. False (the default): the environment is ignored.
+    bool proxy_from_environment = false;
+
+    /// A loopback URL (`localhost`, `*.localhost`, 127.0.0.0/8, `[::1]`) never goes through the
+    /// proxy unless this is true (a local debugging proxy); `no_proxy` applies either way.
+    bool proxy_loopback = false;
 };
 
 /// The settings of a `beast_async_transport`: the same as a `beast_transport`'s.

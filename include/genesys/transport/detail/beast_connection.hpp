@@ -125,16 +125,22 @@ inline bool beast_idle_connection_usable(boost::asio::ip::tcp::socket& socket,
     @param detail More about it (OpenSSL's verification result, what failed while setting up),
     or empty.
     @param connect_timeout, timeout The options' limits, named for a timeout.
+    @param proxy The proxy the connection goes through (`http://host:port`, no credentials),
+    named after the host, or empty.
 */
 inline std::string beast_failure_text(std::string_view what, const beast_url& url, const boost::system::error_code& ec,
                                       std::string_view detail, std::chrono::milliseconds connect_timeout,
-                                      std::chrono::milliseconds timeout)
+                                      std::chrono::milliseconds timeout, std::string_view proxy = {})
 {
     std::string text(what);
     text += ' ';
     const bool v6 = url.host.find(':') != std::string::npos;
     text += v6 ? "[" + url.host + "]:" : url.host + ":";
     text += std::to_string(url.port);
+    if (!proxy.empty()) {
+        text += " through the proxy ";
+        text += proxy;
+    }
     text += ": ";
     text += ec.message();
     if (!detail.empty()) {

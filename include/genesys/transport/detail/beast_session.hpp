@@ -10,6 +10,7 @@
 #include <genesys/transport/beast_options.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
 #include <genesys/transport/detail/beast_message.hpp>
+#include <genesys/transport/detail/beast_proxy.hpp>
 #include <genesys/transport/detail/beast_tls.hpp>
 #include <genesys/transport/detail/beast_url.hpp>
 
@@ -61,9 +62,10 @@ namespace genesys::detail {
 /// connection. Not movable (the streams refer to the `io_context`); owned through a `unique_ptr`.
 class beast_session {
 public:
-    /// Loads the client certificate, if any: throws `invalid_argument_error` when it is unusable.
+    /// Checks the proxy settings and loads the client certificate, if any: throws
+    /// `invalid_argument_error` when either is unusable.
     explicit beast_session(beast_options options)
-        : options_(std::move(options)),
+        : options_(std::move(options)), proxy_(beast_load_proxy(options_, "beast_transport")),
           identity_(beast_load_client_identity(options_.client_certificate, "beast_transport"))
     {
     }
@@ -130,8 +132,13 @@ private:
     bool idle_connection_usable() noexcept;
     boost::system::error_code fail(std::string_view what, const beast_url& url, boost::system::error_code ec,
                                    std::string_view detail = {});
+    /// Closes the connection and fails with `ec`, `text` being the whole message (a proxy's refusal).
+    boost::system::error_code fail_text(boost::system::error_code ec, std::string text);
+    boost::system::error_code open_tunnel(const beast_url& url);
 
     beast_options options_;
+    proxy_rules proxy_;
+    const proxy_endpoint* via_ = nullptr; // the proxy of the request being sent, or null
     std::unique_ptr<const beast_client_identity> identity_; // the client certificate, or null
     boost::asio::io_context io_{1};
     std::optional<boost::asio::ssl::context> tls_context_{};
@@ -147,9 +154,40 @@ private:
 inline boost::system::error_code beast_session::fail(std::string_view what, const beast_url& url,
                                                      boost::system::error_code ec, std::string_view detail)
 {
-    last_error_ = beast_failure_text(what, url, ec, detail, options_.connect_timeout, options_.timeout);
+    last_error_ = beast_failure_text(what, url, ec, detail, options_.connect_timeout, options_.timeout,
+                                     via_ != nullptr ? std::string_view(via_->display) : std::string_view{});
     close(false, clock::time_point::max());
     return beast_reported_error(ec);
+}
+
+inline boost::system::error_code beast_session::fail_text(boost::system::error_code ec, std::string text)
+{
+    last_error_ = std::move(text);
+    close(false, clock::time_point::max());
+    return ec;
+}
+
+// On a connection to the proxy `via_`: asks it for a tunnel to `url` and reads its answer (a
+// bounded head, no body); the TLS handshake with `url`'s host follows in the tunnel.
+inline boost::system::error_code beast_session::open_tunnel(const beast_url& url)
+{
+    namespace http = boost::beast::http;
+    std::string request = beast_connect_request(url, *via_);
+    struct wipe_on_exit { // the credential does not outlive the call in freed memory
+        std::string& s;
+        ~wipe_on_exit() { wipe(s); }
+    } wipe_request{request};
+    constexpr std::string_view what = "open a tunnel (CONNECT) to";
+    if (auto ec = run([&](auto handler) { boost::asio::async_write(lowest(), boost::asio::buffer(request), handler); }))
+        return fail(what, url, ec);
+    std::optional<beast_connect_parser> parser;
+    beast_init_connect_parser(parser, options_.max_header_size);
+    if (auto ec = run([&](auto handler) { http::async_read_header(lowest(), buffer_, *parser, handler); }))
+        return fail(what, url, ec);
+    std::string text;
+    if (auto ec = beast_connect_outcome(parser->get().result_int(), buffer_.size(), *via_, url, text))
+        return fail_text(ec, std::move(text));
+    return {};
 }
 
 inline boost::system::error_code beast_session::build_request(const http_request& request, const beast_url& url,
@@ -176,22 +214,26 @@ inline boost::system::error_code beast_session::connect(const beast_url& url, cl
             return fail("TLS setup for", url, ec, why);
     }
 
+    // Through a proxy, the connection is to the proxy; the messages still name the URL's host
+    // (and the proxy, after it).
+    const beast_url peer = via_ != nullptr ? beast_proxy_target(*via_) : url;
     std::vector<tcp::endpoint> endpoints;
-    if (url.ip_literal) {
+    if (peer.ip_literal) {
         boost::system::error_code ec;
-        const auto address = asio::ip::make_address(url.host, ec);
+        const auto address = asio::ip::make_address(peer.host, ec);
         if (ec)
             return fail("parse address of", url, ec);
-        endpoints.emplace_back(address, url.port);
+        endpoints.emplace_back(address, peer.port);
     } else {
         // getaddrinfo cannot be interrupted: its time counts against the deadline, checked after it.
+        const std::string_view what = via_ != nullptr ? "resolve the proxy for" : "resolve";
         tcp::resolver resolver(io_);
         boost::system::error_code ec;
-        const auto results = resolver.resolve(url.host, std::to_string(url.port), tcp::resolver::numeric_service, ec);
+        const auto results = resolver.resolve(peer.host, std::to_string(peer.port), tcp::resolver::numeric_service, ec);
         if (ec)
-            return fail("resolve", url, ec);
+            return fail(what, url, ec);
         if (clock::now() >= deadline)
-            return fail("resolve", url, boost::beast::error::timeout);
+            return fail(what, url, boost::beast::error::timeout);
         for (const auto& entry : results)
             endpoints.push_back(entry.endpoint());
     }
@@ -210,9 +252,13 @@ inline boost::system::error_code beast_session::connect(const beast_url& url, cl
 
     arm(deadline);
     if (auto ec = run([&](auto handler) { lowest().async_connect(endpoints, handler); }))
-        return fail("connect to", url, ec);
+        return fail(via_ != nullptr ? "connect to the proxy for" : "connect to", url, ec);
     boost::system::error_code ignored;
     lowest().socket().set_option(tcp::no_delay(true), ignored);
+    if (via_ != nullptr && url.tls) {
+        if (auto ec = open_tunnel(url))
+            return ec;
+    }
 
     if (url.tls) {
         SSL* ssl = tls_->native_handle();
@@ -234,6 +280,7 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
 {
     namespace http = boost::beast::http;
     last_error_.clear();
+    via_ = nullptr;
     const auto start = clock::now();
     const auto deadline = deadline_after(start, options_.timeout);
 
@@ -255,6 +302,9 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
     } wipe_req{req, wire};
     if (auto ec = build_request(request, *url, req))
         return ec;
+    via_ = proxy_.for_url(url->tls, url->host);
+    if (via_ != nullptr && !url->tls)
+        beast_to_absolute_form(req, *url, *via_);
     beast_serialize_request(req, wire);
     const bool idempotent = request.method != http_method::post && request.method != http_method::patch;
 
@@ -307,6 +357,8 @@ inline boost::system::result<http_response> beast_session::send(const http_reque
             continue;
         }
 
+        if (via_ != nullptr && !url->tls && parser->get().result_int() == 407) // the proxy's, not the server's
+            return fail_text(make_error_code(errc::proxy_authentication_required), beast_proxy_407_text(*via_));
         http_response response = beast_response_head(*parser);
         if (!parser->is_done()) {
             if (auto ec = run([&](auto handler) {
