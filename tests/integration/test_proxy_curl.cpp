@@ -199,7 +199,7 @@ TEST_CASE("curl_transport proxy: https through a CONNECT tunnel with credentials
     check_log_clean(proxy);
 }
 
-TEST_CASE("curl_transport proxy: credentials inside the URL; the settings take precedence over them")
+TEST_CASE("curl_transport proxy: credentials inside the URL, and the settings taking precedence over them")
 {
     proxy_process proxy;
     auto& emu = emulator(true);
