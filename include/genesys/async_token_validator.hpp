@@ -23,8 +23,11 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,10 +108,12 @@ struct async_fetch_done {
     hash128 key;
     std::shared_ptr<validator_flight> flight;
     std::shared_ptr<http_request> request; // the call's own (it shares the call state)
+    check_room room;                       // under max_concurrent_checks, given back at the end
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now(); // for the metrics
 
     async_fetch_done(std::shared_ptr<Shared> s, hash128 k, std::shared_ptr<validator_flight> f,
-                     std::shared_ptr<http_request> req)
-        : sh(std::move(s)), key(k), flight(std::move(f)), request(std::move(req))
+                     std::shared_ptr<http_request> req, check_room r)
+        : sh(std::move(s)), key(k), flight(std::move(f)), request(std::move(req)), room(std::move(r))
     {
     }
     async_fetch_done(async_fetch_done&&) noexcept = default;
@@ -123,14 +128,99 @@ struct async_fetch_done {
                                              "the check was abandoned", {});
             (void)sh->core.cache().finish(key, flight, std::move(abandoned));
         }
+        room.reset(); // (before `sh`, which holds the limiter)
     }
 
     void operator()(result<api_response<token_info>> r)
     {
         client_core::wipe_token(*request);
         auto f = std::move(flight);
-        (void)sh->core.cache().finish(key, f, std::move(r));
+        (void)sh->core.cache().finish(key, f, std::move(r), std::chrono::steady_clock::now() - started);
+        room.reset(); // the answer is in the cache: the next check may start
     }
+};
+
+/// A check waiting for room under `max_concurrent_checks`: started when room passes to it, or
+/// ended with `errc::validator_overloaded` when its timer (`wait_timeout`) fires first, or with
+/// `operation_aborted` when destroyed unstarted (the io_context went away). Its copy of the token
+/// is zeroed then.
+template <class Shared, class Start>
+class queued_check final : public check_ticket, public std::enable_shared_from_this<queued_check<Shared, Start>> {
+public:
+    template <class Executor>
+    queued_check(const Executor& ex, std::shared_ptr<Shared> sh, hash128 key, std::shared_ptr<validator_flight> flight,
+                 std::string_view token, std::chrono::milliseconds wait, Start start)
+        : sh_(std::move(sh)), key_(key), flight_(std::move(flight)), token_(token), wait_(wait), timer_(ex),
+          start_(std::move(start))
+    {
+    }
+
+    ~queued_check()
+    {
+        wipe(token_);
+        if (has_room_) // granted, but never run (the io_context went away)
+            sh_->core.cache().limiter().release();
+        if (flight_) {
+            auto abandoned = network_failure(validate_operation,
+                                             boost::system::error_code(boost::asio::error::operation_aborted),
+                                             "the check was abandoned while it waited for room", {});
+            (void)sh_->core.cache().finish(key_, flight_, std::move(abandoned));
+        }
+    }
+
+    /// Waits for room; the timer's wait keeps this alive.
+    void arm()
+    {
+        timer_.expires_after(wait_);
+        timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) { self->expired(ec); });
+    }
+
+    void granted() noexcept override
+    {
+        has_room_ = true;
+        try {
+            boost::asio::post(timer_.get_executor(), [self = this->shared_from_this()] { self->run(); });
+        } catch (...) { // out of memory: the check cannot start; its room goes on, its waiters are told
+            has_room_ = false;
+            check_room room(sh_->core.cache().limiter());
+            fail(sh_->core.cache().overloaded_error(wait_));
+        }
+    }
+
+private:
+    void run()
+    {
+        timer_.cancel(); // (its handler, if already due, finds nothing to withdraw)
+        has_room_ = false;
+        check_room room(sh_->core.cache().limiter());
+        if (auto flight = std::move(flight_))
+            start_(sh_, key_, std::move(flight), token_, std::move(room));
+        wipe(token_);
+    }
+
+    void expired(boost::system::error_code ec)
+    {
+        if (ec == boost::asio::error::operation_aborted || !sh_->core.cache().limiter().withdraw(this))
+            return; // started
+        fail(sh_->core.cache().overloaded_error(wait_));
+    }
+
+    void fail(error e) noexcept
+    {
+        auto flight = std::move(flight_);
+        wipe(token_);
+        if (flight)
+            (void)sh_->core.cache().finish(key_, flight, std::move(e));
+    }
+
+    std::shared_ptr<Shared> sh_;
+    hash128 key_;
+    std::shared_ptr<validator_flight> flight_;
+    std::string token_;
+    std::chrono::milliseconds wait_;
+    boost::asio::steady_timer timer_;
+    Start start_;
+    bool has_room_ = false; // granted, and not yet handed to the check
 };
 
 template <class Transport>
@@ -162,7 +252,7 @@ private:
         const executor ex = sh->transport.get_executor();
         std::shared_ptr<validator_flight> flight;
         std::optional<result<validated_token>> answer;
-        bool leader = false;
+        bool leader = false, refresh = false;
         hash128 key{};
         if (auto rejected = sh->core.refusal(token)) {
             answer.emplace(std::move(*rejected));
@@ -173,6 +263,7 @@ private:
                 answer = std::move(found.answer);
             flight = std::move(found.flight);
             leader = found.leader;
+            refresh = found.refresh;
         }
         // The waiter is allocated with Asio's recycling allocator, not the handler's associated
         // one: the flight, the cancellation slot and the posted completion share it, so it may be
@@ -180,9 +271,11 @@ private:
         // associated allocator to be freed before the handler is called. The recycling allocator
         // may free on any thread.
         auto w = std::allocate_shared<waiter>(boost::asio::recycling_allocator<waiter>(), std::move(handler), ex, sh,
-                                              sh->core.cache(), flight);
+                                              sh->core.cache(), refresh ? nullptr : flight);
         if (answer) { // never inline: posted like every other answer
             w->deliver(*answer);
+            if (refresh) // refresh_ahead: the re-check goes on on its own (its room taken)
+                fetch(sh, key, std::move(flight), token, check_room(sh->core.cache().limiter()));
             return;
         }
         // Listening for cancellation before joining: once joined, another thread may end the
@@ -193,13 +286,32 @@ private:
             return;
         }
         if (leader)
-            fetch(sh, key, std::move(flight), token);
+            start_check(sh, ex, key, std::move(flight), token);
+    }
+
+    /// Starts the check at once if there is room under `max_concurrent_checks`, else queues it.
+    template <class Shared, class Executor>
+    static void start_check(const std::shared_ptr<Shared>& sh, const Executor& ex, hash128 key,
+                            std::shared_ptr<validator_flight> flight, std::string_view token)
+    {
+        auto& limiter = sh->core.cache().limiter();
+        if (limiter.try_acquire()) {
+            fetch(sh, key, std::move(flight), token, check_room(limiter));
+            return;
+        }
+        auto start = [](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
+                        std::string_view t, check_room room) { fetch(s, k, std::move(f), t, std::move(room)); };
+        auto q = std::make_shared<queued_check<Shared, decltype(start)>>(ex, sh, key, std::move(flight), token,
+                                                                         sh->core.join_timeout(), start);
+        q->arm(); // before queuing: once queued, room may pass to it at any moment
+        if (limiter.acquire_or_queue(q))
+            q->granted(); // room came meanwhile
     }
 
     /// `GET /api/v2/tokens/me` with `token`, on the same step machine as every call.
     template <class Shared>
     static void fetch(const std::shared_ptr<Shared>& sh, hash128 key, std::shared_ptr<validator_flight> flight,
-                      std::string_view token)
+                      std::string_view token, check_room room)
     {
         using finish = finish_api_call<token_info>;
         using state = async_call_state<Transport, finish>;
@@ -210,7 +322,7 @@ private:
             st->rejected.emplace(std::move(*rejected));
         std::shared_ptr<http_request> request(st, &st->request);
         start_async_call<void(result<api_response<token_info>>)>(
-            std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight), std::move(request)));
+            std::move(st), async_fetch_done<Shared>(sh, key, std::move(flight), std::move(request), std::move(room)));
     }
 };
 

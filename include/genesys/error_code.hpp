@@ -46,6 +46,10 @@ enum class errc {
     /// 2xx or 407: a 403 of its rules, a 502 when it cannot reach the host) (see `network_error`).
     /// Retried like any network failure.
     proxy_tunnel_failed,
+    /// The token validator did not check a token: `token_validator_options::max_concurrent_checks`
+    /// checks were in flight, and no room came within the wait (see `network_error`; nothing was
+    /// sent). Matches `condition::network`: answer it with 503, as when the API cannot be reached.
+    validator_overloaded,
 };
 
 /// The category of `genesys::errc`, named `"genesys.tokens"`.

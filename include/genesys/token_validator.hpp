@@ -14,6 +14,7 @@
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
 #include <genesys/token_validator_config.hpp>
+#include <genesys/token_validator_metrics.hpp>
 #include <genesys/token_validator_options.hpp>
 #include <genesys/token_validator_stats.hpp>
 #include <genesys/transport.hpp>
@@ -74,8 +75,13 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
     possible.
 
     - A valid token's answer is kept until the earlier of `max_age` and the token's own
-      `dateTokenIdles`; a 401 is kept `negative_ttl`; no other failure is kept: the validator
-      fails closed and says why (a network error, a 5xx, a 429).
+      `dateTokenIdles`; a 401 is kept `negative_ttl`; a 429 until its `Retry-After` (at most
+      `rate_limit_ttl_max`), answered meanwhile without an API call; no other failure is kept:
+      the validator fails closed and says why (a network error, a 5xx, a 429).
+    - At most `max_concurrent_checks` API calls at once (validations joining one take no room);
+      beyond it a check waits at most `wait_timeout`, then fails with
+      `errc::validator_overloaded`. `refresh_ahead` re-checks a token in use shortly before
+      its trust ends, in one validation, while the others keep hitting.
     - Entries are keyed by a keyed hash (SipHash-2-4-128, a random key per process) of the
       token: the cache holds no token, and no token reaches a log or an error.
     - Concurrent validations of one token share one API call (single flight), blocking callers
@@ -150,8 +156,10 @@ public:
         policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
         or holds a space or a control character (nothing is sent, counted in
         `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API could not
-        say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives the
-        expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
+        say (not cached, but a 429, remembered until its `Retry-After`; under `stale_if_error`,
+        a network error, a 5xx or a 429 gives the expired answer instead, `stale()`);
+        `network` with `errc::validator_overloaded` when `max_concurrent_checks` checks were in
+        flight for `wait_timeout` (nothing sent); `network` with `errc::deadline_exceeded` when
         this call waited `token_validator_options::wait_timeout` for an API call another
         validation of the token started (an `async_validate` whose io_context does not run, say),
         which goes on.
@@ -208,6 +216,10 @@ public:
 
     /// The counters, each read on its own (not one atomic snapshot).
     token_validator_stats stats() const { return shared_->core.cache().stats(); }
+
+    /** The counters and the API calls' durations (by status), for `write_prometheus`. Takes a
+        lock the API calls' ends take (never a validation's hit); each counter read on its own. */
+    token_validator_metrics metrics() const { return shared_->core.cache().metrics(); }
 
     /// The options the validator was made with.
     const token_validator_options& options() const noexcept { return shared_->core.cache().options(); }

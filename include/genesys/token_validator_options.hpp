@@ -17,10 +17,10 @@ namespace genesys {
 /** How a `token_validator` caches and what it requires of a token.
 
     Checked when the validator is made (`genesys::check(config, options)` says it without
-    throwing): `max_age`, `negative_ttl` and `stale_if_error` must be from 0 to 24 hours,
-    `wait_timeout` at most 24 hours, an `organization_id` or `home_organization_id` that is set
-    must not be empty, nor may an entry of `required_scopes` or `allowed_client_ids` (no token
-    would match it).
+    throwing): `max_age`, `negative_ttl`, `stale_if_error` and `rate_limit_ttl_max` must be
+    from 0 to 24 hours, `refresh_ahead` 0 (off) or less than `max_age`, `wait_timeout` at most
+    24 hours, an `organization_id` or `home_organization_id` that is set must not be empty, nor
+    may an entry of `required_scopes` or `allowed_client_ids` (no token would match it).
 
     @code
     genesys::token_validator_options o;
@@ -38,6 +38,24 @@ struct token_validator_options {
     /// (`max_age`) less than this long ago is still accepted (`validated_token::stale()`), unless
     /// its `dateTokenIdles` has passed: an idle token is never served stale. Off by default.
     std::chrono::seconds stale_if_error{0};
+    /** A 429 for a token is remembered until its `Retry-After` (seconds or an HTTP date), at
+        most this long; without a `Retry-After` (or with one that does not parse), for 1 s (or
+        this, if shorter). Until then, validations of that token make no API call: they answer
+        from the expired entry under `stale_if_error` (`validated_token::stale()`), else with
+        that 429 (`error_kind::api`, status 429, `condition::rate_limited`, its headers kept but
+        `Retry-After`, which says the seconds left). Counted in `stats().rate_limited`. A valid
+        answer or a 401 ends it; so do `forget` and `clear`. 0: a 429 is not remembered. */
+    std::chrono::seconds rate_limit_ttl_max{60};
+    /** Refresh ahead: the first validation that hits a valid entry less than this long before
+        its trust ends (by `max_age`; not one that ends at the token's `dateTokenIdles`, which a
+        check cannot move) re-checks the token while the others keep hitting the entry: a
+        blocking `validate` makes the call itself and returns its answer (the cached one if the
+        call fails other than with a 401); an `async_validate` completes with the cached answer
+        and leaves the call running on the transport's executor. One re-check per entry (a failed
+        one is not retried before the entry expires); it takes room under
+        `max_concurrent_checks`, and is skipped when there is none. Counted in
+        `stats().refreshes`. 0 (the default): off; else less than `max_age`. */
+    std::chrono::seconds refresh_ahead{0};
     /// At most this many tokens are remembered (valid and invalid together); a token is kept
     /// while there is room, and once there is none the least recently used go first (CLOCK,
     /// from the fullest shard). 0: nothing is remembered.
@@ -45,9 +63,20 @@ struct token_validator_options {
     /** The longest a blocking `validate` waits for the API call another validation of the same
         token started (a blocking one, or an `async_validate`, whose io_context must run for the
         call to end). Past it, that `validate` returns a `network` error with
-        `errc::deadline_exceeded`; the call goes on for the others. Zero or less (the default):
-        the configuration's `call_timeout`, or 30 s when that is zero. */
+        `errc::deadline_exceeded`; the call goes on for the others. Also the longest a check
+        waits for room under `max_concurrent_checks`. Zero or less (the default): the
+        configuration's `call_timeout`, or 30 s when that is zero. */
     std::chrono::milliseconds wait_timeout{0};
+    /** At most this many checks (API calls, each with its retries) in flight at once per
+        validator (and its copies), blocking and asynchronous together; 0: no bound. Validations
+        that join a check already under way for their token take no room. A check beyond the
+        bound waits, first come first served, for `wait_timeout` (the same bound, defaults
+        applied; an asynchronous one on a timer of the transport's executor, also ended by the
+        io_context's end); past it, it and every validation waiting for it fail with a `network`
+        error of code `errc::validator_overloaded` (answer 503), or get the expired entry under
+        `stale_if_error`. A spray of distinct bogus tokens then costs at most this many sockets
+        and API calls at a time. */
+    std::size_t max_concurrent_checks = 64;
     /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
     bool preserve_idle_ttl = true;
     /// Required organization id (`token_info::organization`), if set.

@@ -601,3 +601,187 @@ TEST_CASE("async_validate: after a check, the token is nowhere in the process's 
     genesys::detail::wipe(s.token);
     CHECK_FALSE(heap_scan::contains(s.needle));
 }
+
+TEST_CASE("async_validate: a remembered 429 answers without an API call, as for validate")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    auto too_many = fixtures::json_response(429, fixtures::rate_limit_body);
+    too_many.headers.set("Retry-After", "30");
+    fake.respond(too_many);
+    validator v{fake, config()};
+    std::vector<genesys::result<genesys::validated_token>> answers;
+    for (int i = 0; i < 3; ++i) {
+        v.async_validate("tok", [&](auto r) { answers.push_back(std::move(r)); });
+        ioc.restart();
+        ioc.run();
+    }
+    REQUIRE(answers.size() == 3);
+    for (const auto& r : answers) {
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == genesys::condition::rate_limited);
+    }
+    CHECK(fake.request_count() == 1);
+    CHECK(v.stats().rate_limited == 2);
+}
+
+TEST_CASE("async_validate: max_concurrent_checks queues the checks beyond it, and joined handlers take no room")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.max_concurrent_checks = 2;
+    o.wait_timeout = 10min; // (never reached: the test completes the sends)
+    validator v{fake, config(), o};
+    int ok = 0;
+    for (int i = 0; i < 5; ++i)
+        v.async_validate("tok-" + std::to_string(i), [&](auto r) { ok += r.has_value(); });
+    for (int i = 0; i < 10; ++i) // joining the first two checks
+        v.async_validate("tok-" + std::to_string(i % 2), [&](auto r) { ok += r.has_value(); });
+    poll(ioc);
+    CHECK(fake.waiting() == 2);
+    CHECK(v.stats().checks_in_flight == 2);
+    CHECK(v.stats().coalesced == 10);
+    for (int round = 0; round < 10 && fake.waiting() > 0; ++round) {
+        CHECK(fake.complete_next());
+        poll(ioc);
+        CHECK(v.stats().checks_in_flight <= 2);
+    }
+    CHECK(fake.complete_next() == false);
+    CHECK(ok == 15);
+    CHECK(fake.request_count() == 5);
+    CHECK(v.stats().checks_in_flight == 0);
+    CHECK(v.stats().overloaded == 0);
+}
+
+TEST_CASE("async_validate: a check that finds no room within wait_timeout fails as overloaded, with its waiters")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.max_concurrent_checks = 1;
+    o.wait_timeout = 20ms;
+    validator v{fake, config(), o};
+    std::optional<genesys::result<genesys::validated_token>> held, queued, joined;
+    v.async_validate("held", [&](auto r) { held.emplace(std::move(r)); });
+    v.async_validate("queued", [&](auto r) { queued.emplace(std::move(r)); });
+    v.async_validate("queued", [&](auto r) { joined.emplace(std::move(r)); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s; // bounded
+    while (!(queued && joined) && std::chrono::steady_clock::now() < deadline) {
+        ioc.restart();
+        ioc.run_one_for(10ms);
+    }
+    REQUIRE(queued);
+    REQUIRE(joined);
+    CHECK(queued->error().code == genesys::errc::validator_overloaded);
+    CHECK(joined->error().code == genesys::errc::validator_overloaded);
+    CHECK_FALSE(held);
+    CHECK(fake.request_count() == 1);
+    CHECK(v.stats().overloaded == 1);
+    CHECK(fake.complete_next());
+    poll(ioc);
+    REQUIRE(held);
+    CHECK(held->has_value());
+    CHECK(v.stats().checks_in_flight == 0);
+}
+
+TEST_CASE("async_validate: a check queued for room ends with its io_context, and nothing leaks")
+{
+    auto* ioc = new asio::io_context;
+    async_fake_transport fake{ioc->get_executor()};
+    fake.complete_after(1h).respond_by_default(fixtures::json_response(200, valid_body));
+    genesys::token_validator_options o;
+    o.max_concurrent_checks = 1;
+    o.wait_timeout = 10min;
+    validator v{fake, config(), o};
+    int ran = 0;
+    v.async_validate("held", [&](auto) { ++ran; });
+    v.async_validate("queued", [&](auto) { ++ran; });
+    poll(*ioc);
+    CHECK(v.stats().checks_in_flight == 1);
+    CHECK(fake.request_count() == 1);
+    delete ioc; // both abandoned: the held check's room is given back, the queued one never starts
+    CHECK(ran == 0);
+    CHECK(v.stats().checks_in_flight == 0);
+    CHECK(fake.request_count() == 1);
+}
+
+TEST_CASE("async_validate: refresh_ahead completes with the cached answer and re-checks in the background")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.manual().respond_by_default(fixtures::json_response(200, valid_body));
+    auto now = std::make_shared<std::chrono::system_clock::time_point>(std::chrono::system_clock::now());
+    genesys::token_validator_options o;
+    o.refresh_ahead = 10s;
+    o.clock = [now] { return *now; };
+    validator v{fake, config(), o};
+    std::optional<genesys::result<genesys::validated_token>> first, second, third;
+    v.async_validate("tok", [&](auto r) { first.emplace(std::move(r)); });
+    poll(ioc);
+    CHECK(fake.complete_next());
+    poll(ioc);
+    REQUIRE(first);
+    REQUIRE(*first);
+    *now += 55s;
+    v.async_validate("tok", [&](auto r) { second.emplace(std::move(r)); });
+    poll(ioc);
+    REQUIRE(second); // at once, from the cache, while the re-check waits at the fake
+    REQUIRE(*second);
+    CHECK((*second)->fetched_at() == (*first)->fetched_at());
+    CHECK(fake.waiting() == 1);
+    CHECK(v.stats().checks_in_flight == 1);
+    CHECK(fake.complete_next());
+    poll(ioc);
+    CHECK(v.stats().checks_in_flight == 0);
+    v.async_validate("tok", [&](auto r) { third.emplace(std::move(r)); });
+    poll(ioc);
+    REQUIRE(third);
+    REQUIRE(*third);
+    CHECK((*third)->fetched_at() == *now); // the re-check's answer
+    CHECK(fake.request_count() == 2);
+    CHECK(v.stats().refreshes == 1);
+}
+
+TEST_CASE("async_validate: max_concurrent_checks and refresh_ahead with four threads on one io_context (TSan)")
+{
+    asio::io_context ioc;
+    async_fake_transport fake{ioc.get_executor()};
+    fake.complete_after(1ms).respond_by_default(fixtures::json_response(200, valid_body));
+    auto ms = std::make_shared<std::atomic<std::int64_t>>(0);
+    const auto start = std::chrono::system_clock::now();
+    genesys::token_validator_options o;
+    o.max_entries = 64;
+    o.max_concurrent_checks = 3;
+    o.wait_timeout = 10min;
+    o.refresh_ahead = 20s;
+    o.clock = [ms, start] { return start + std::chrono::milliseconds(ms->load()); };
+    validator v{fake, config(), o};
+    std::atomic<int> ok{0}, calls{0};
+    auto work = asio::make_work_guard(ioc);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&] { ioc.run(); });
+    for (int i = 0; i < 2000; ++i) {
+        v.async_validate("tok-" + std::to_string(i % 200), [&](auto r) {
+            ok += r.has_value();
+            ++calls;
+        });
+        if (i % 20 == 0)
+            *ms += 3000;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 30s; // bounded
+    while (calls < 2000 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    while (v.stats().checks_in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms); // the last background re-checks
+    work.reset();
+    for (auto& t : threads)
+        t.join();
+    CHECK(calls == 2000);
+    CHECK(ok == 2000);
+    CHECK(v.stats().checks_in_flight == 0);
+    CHECK(v.stats().overloaded == 0);
+}

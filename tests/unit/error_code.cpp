@@ -160,3 +160,12 @@ TEST_CASE("through the fake transport: one comparison classifies each failure of
         []() -> genesys::result<genesys::api_response<genesys::oauth_token>> { return genesys::error{}; });
     CHECK(source->wait_timed_out().code == condition::timeout);
 }
+
+TEST_CASE("errc::validator_overloaded: its own message, and a network failure to the caller")
+{
+    const boost::system::error_code ec = genesys::errc::validator_overloaded;
+    CHECK(&ec.category() == &genesys::tokens_category());
+    CHECK(ec.message() == "the token validator has too many checks in flight");
+    CHECK(ec != genesys::errc::deadline_exceeded);
+    CHECK(matches(ec) == "network"); // answered as an unreachable API is: 503
+}

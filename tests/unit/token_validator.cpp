@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -221,6 +222,7 @@ TEST_CASE("token_validator: other failures are errors, never cached as invalid (
     r = v.validate("tok-1");
     REQUIRE_FALSE(r);
     CHECK(r.error().status == 429);
+    f.clock.advance(1s); // a 429 without Retry-After is remembered 1 s (rate_limit_ttl_max)
     r = v.validate("tok-1");
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == error_kind::decode);
@@ -255,6 +257,7 @@ TEST_CASE("token_validator: stale_if_error serves an expired valid entry while t
     r = v.validate("tok-1");
     REQUIRE(r);
     CHECK(r->stale());
+    f.clock.advance(1s); // past the remembered 429 (1 s without Retry-After)
 
     // A 401 is an answer, not an outage: no stale entry stands in for it.
     f.fake.respond(fixtures::json_response(401, unauthorized_body));
@@ -538,6 +541,12 @@ TEST_CASE("token_validator: a bad configuration throws invalid_argument_error wh
         o.stale_if_error = std::chrono::hours(48);
         throws_as_checked(config(), o, "stale_if_error");
         o = fine;
+        o.rate_limit_ttl_max = std::chrono::seconds(-1);
+        throws_as_checked(config(), o, "rate_limit_ttl_max");
+        o = fine;
+        o.rate_limit_ttl_max = std::chrono::hours(25);
+        throws_as_checked(config(), o, "rate_limit_ttl_max");
+        o = fine;
         o.wait_timeout = std::chrono::milliseconds::max();
         throws_as_checked(config(), o, "wait_timeout");
         o = fine;
@@ -559,6 +568,7 @@ TEST_CASE("token_validator: a bad configuration throws invalid_argument_error wh
         o.max_age = std::chrono::hours(24);
         o.negative_ttl = std::chrono::seconds(0);
         o.stale_if_error = std::chrono::hours(24);
+        o.rate_limit_ttl_max = std::chrono::hours(24);
         o.wait_timeout = std::chrono::milliseconds(-1); // zero or less: the default
         CHECK_FALSE(genesys::check(config(), o));
         CHECK_NOTHROW(genesys::token_validator<fake_transport>(f.fake, config(), o));
@@ -788,4 +798,522 @@ TEST_CASE("token_validator: after a check, the token is nowhere in the process's
     genesys::detail::wipe(s.token); // the caller's own copy: not the validator's business
     CHECK_FALSE(heap_scan::contains(s.needle));
     CHECK(v.stats().entries == 1);
+}
+
+namespace {
+
+/// A 429 with `Retry-After: retry_after` (none when empty).
+http_response too_many(std::string_view retry_after)
+{
+    auto r = fixtures::json_response(429, fixtures::rate_limit_body, "corr-429");
+    if (!retry_after.empty())
+        r.headers.set("Retry-After", std::string(retry_after));
+    return r;
+}
+
+/// `t` as an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+std::string http_date(sys_clock::time_point t)
+{
+    const std::time_t tt = sys_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return buf;
+}
+
+} // namespace
+
+TEST_CASE("token_validator: a 429 is remembered until its Retry-After: no API call meanwhile")
+{
+    fixture f;
+    auto v = f.make();
+    f.fake.respond(too_many("5"));
+    auto r = v.validate("tok-1");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().status == 429);
+    CHECK(f.fake.request_count() == 1);
+
+    f.clock.advance(2s);
+    r = v.validate("tok-1"); // remembered: the same error, nothing sent
+    REQUIRE_FALSE(r);
+    CHECK(r.error().kind == error_kind::api);
+    CHECK(r.error().status == 429);
+    CHECK(r.error().code == genesys::condition::rate_limited);
+    CHECK(r.error().correlation_id == "corr-429");
+    CHECK(r.error().headers.get("Retry-After") == "3"); // the seconds left
+    CHECK(f.fake.request_count() == 1);
+    CHECK(v.validate("other-token").has_value() == false); // another token is asked (the fake has
+    CHECK(f.fake.request_count() == 2);                    // nothing queued: a network error)
+
+    f.clock.advance(3s); // Retry-After has passed: asked again
+    f.valid();
+    REQUIRE(v.validate("tok-1"));
+    CHECK(f.fake.request_count() == 3);
+    REQUIRE(v.validate("tok-1")); // the answer ended the 429: a hit
+    CHECK(f.fake.request_count() == 3);
+    const auto s = v.stats();
+    CHECK(s.rate_limited == 1);
+    CHECK(s.errors == 2);
+    CHECK(s.misses == 3);
+    CHECK(s.hits == 1);
+}
+
+TEST_CASE("token_validator: how long a 429 is remembered")
+{
+    fixture f;
+    SUBCASE("capped by rate_limit_ttl_max")
+    {
+        f.opts.rate_limit_ttl_max = 10s;
+        auto v = f.make();
+        f.fake.respond(too_many("3600"));
+        CHECK_FALSE(v.validate("tok"));
+        f.clock.advance(9s);
+        auto r = v.validate("tok");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().headers.get("Retry-After") == "1");
+        CHECK(f.fake.request_count() == 1);
+        f.clock.advance(1s);
+        f.valid();
+        CHECK(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+    }
+    SUBCASE("an HTTP date")
+    {
+        auto v = f.make();
+        f.fake.respond(too_many(http_date(f.clock.now() + 20s)));
+        CHECK_FALSE(v.validate("tok"));
+        f.clock.advance(19s);
+        CHECK_FALSE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 1);
+        f.clock.advance(1s);
+        f.valid();
+        CHECK(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+    }
+    SUBCASE("no Retry-After, or one that does not parse: 1 s")
+    {
+        auto v = f.make();
+        f.fake.respond(too_many(""));
+        CHECK_FALSE(v.validate("tok"));
+        f.clock.advance(999ms);
+        CHECK_FALSE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 1);
+        f.clock.advance(1ms);
+        f.fake.respond(too_many("soon"));
+        CHECK_FALSE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+        f.clock.advance(999ms);
+        CHECK_FALSE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+        CHECK(v.stats().rate_limited == 2);
+    }
+    SUBCASE("rate_limit_ttl_max 0: not remembered")
+    {
+        f.opts.rate_limit_ttl_max = 0s;
+        auto v = f.make();
+        f.fake.respond(too_many("30"));
+        CHECK_FALSE(v.validate("tok"));
+        f.valid();
+        CHECK(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+        CHECK(v.stats().rate_limited == 0);
+    }
+    SUBCASE("Retry-After: 0: not remembered")
+    {
+        auto v = f.make();
+        f.fake.respond(too_many("0"));
+        CHECK_FALSE(v.validate("tok"));
+        f.valid();
+        CHECK(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+    }
+    SUBCASE("forget and clear end it")
+    {
+        auto v = f.make();
+        f.fake.respond(too_many("30"));
+        f.fake.respond(too_many("30"));
+        CHECK_FALSE(v.validate("a"));
+        CHECK_FALSE(v.validate("b"));
+        v.forget("a");
+        f.valid();
+        CHECK(v.validate("a"));
+        v.clear();
+        f.valid();
+        CHECK(v.validate("b"));
+        CHECK(f.fake.request_count() == 4);
+    }
+}
+
+TEST_CASE("token_validator: under a remembered 429, stale_if_error serves the expired entry, the policy applied")
+{
+    fixture f;
+    f.opts.stale_if_error = 60s;
+    f.opts.required_scopes = {"users:readonly"};
+    auto v = f.make();
+    f.valid();
+    REQUIRE(v.validate("tok-1"));
+    f.clock.advance(61s);
+    f.fake.respond(too_many("30"));
+    auto r = v.validate("tok-1");
+    REQUIRE(r);
+    CHECK(r->stale());
+    for (int i = 0; i < 3; ++i) {
+        f.clock.advance(5s);
+        r = v.validate("tok-1"); // no API call: the entry, stale
+        REQUIRE(r);
+        CHECK(r->stale());
+    }
+    CHECK(f.fake.request_count() == 2);
+    f.clock.advance(16s); // 61 + 31: the 429 has passed
+    f.valid();
+    r = v.validate("tok-1");
+    REQUIRE(r);
+    CHECK_FALSE(r->stale());
+    CHECK(f.fake.request_count() == 3);
+    const auto s = v.stats();
+    CHECK(s.rate_limited == 3);
+    CHECK(s.stale_hits == 4);
+
+    // A token refused by the policy is refused from the stale entry too.
+    fixture g;
+    g.opts.stale_if_error = 60s;
+    g.opts.required_scopes = {"admin"};
+    auto w = g.make();
+    g.valid();
+    CHECK(w.validate("tok-1").error().kind == error_kind::policy);
+    g.clock.advance(61s);
+    g.fake.respond(too_many("30"));
+    CHECK(w.validate("tok-1").error().kind == error_kind::policy);
+    CHECK(w.validate("tok-1").error().kind == error_kind::policy);
+    CHECK(g.fake.request_count() == 2);
+}
+
+TEST_CASE("token_validator: remembered 429s count against max_entries, and never hold a token")
+{
+    fixture f;
+    f.opts.max_entries = 4;
+    f.fake.respond_by_default(too_many("30"));
+    auto v = f.make();
+    for (int i = 0; i < 20; ++i)
+        CHECK_FALSE(v.validate("bogus-" + std::to_string(i)));
+    CHECK(v.stats().entries == 4);
+    CHECK(v.stats().evictions == 16);
+    CHECK(f.fake.request_count() == 20);
+    CHECK_FALSE(v.validate("bogus-19")); // among the four kept
+    CHECK(f.fake.request_count() == 20);
+}
+
+TEST_CASE("token_validator: max_concurrent_checks: beyond it a check waits for room, then fails as overloaded")
+{
+    manual_clock clock;
+    gated_transport gate;
+    gate.st->body = token_info_body(clock.now() + 1h);
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    o.max_concurrent_checks = 1;
+    o.wait_timeout = 50ms;
+    genesys::token_validator<gated_transport> v{gate, config(), o};
+    const auto eventually = [](auto done) { // bounded: false after 10 s
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!done() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        return done();
+    };
+
+    std::optional<genesys::result<genesys::validated_token>> first, joined, other;
+    std::thread holder([&] { first.emplace(v.validate("a")); });
+    REQUIRE(eventually([&] { return v.stats().checks_in_flight == 1; }));
+    std::thread joiner([&] { joined.emplace(v.validate("a")); }); // joins: takes no room
+    REQUIRE(eventually([&] { return v.stats().coalesced == 1; }));
+    std::atomic<bool> returned{false};
+    std::thread spray([&] {
+        other.emplace(v.validate("b"));
+        returned = true;
+    });
+    CHECK(eventually([&] { return returned.load(); })); // not stuck behind "a"'s check
+    if (!returned)
+        gate.open();
+    spray.join();
+    REQUIRE(other);
+    REQUIRE_FALSE(*other);
+    CHECK(other->error().kind == error_kind::network);
+    CHECK(other->error().code == genesys::errc::validator_overloaded);
+    CHECK(other->error().code == genesys::condition::network);
+    CHECK(other->error().message.find("max_concurrent_checks") != std::string::npos);
+    {
+        std::lock_guard lock(gate.st->m); // ("a"'s sender holds the gate)
+        CHECK(gate.st->sends == 1);       // nothing sent for "b"
+    }
+    auto s = v.stats();
+    CHECK(s.overloaded == 1);
+    CHECK(s.errors == 0);
+    CHECK(s.checks_in_flight == 1);
+
+    gate.open();
+    holder.join();
+    joiner.join();
+    REQUIRE(first);
+    CHECK(first->has_value());
+    REQUIRE(joined); // (its wait for "a"'s check is bounded by wait_timeout too)
+    CHECK((joined->has_value() || joined->error().code == genesys::errc::deadline_exceeded));
+    CHECK(v.stats().checks_in_flight == 0);
+    CHECK(v.validate("b").has_value()); // room again: "b" is checked (its failure was not kept)
+    CHECK(gate.st->sends == 2);
+}
+
+TEST_CASE("token_validator: max_concurrent_checks: a check that waits within the bound goes on")
+{
+    manual_clock clock;
+    gated_transport gate;
+    gate.st->body = token_info_body(clock.now() + 1h);
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    o.max_concurrent_checks = 2;
+    o.wait_timeout = 10min; // (bounded by the test's own 10 s loops)
+    genesys::token_validator<gated_transport> v{gate, config(), o};
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i)
+        threads.emplace_back([&, i] { ok += v.validate("tok-" + std::to_string(i)).has_value(); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (v.stats().misses < 6 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    CHECK(v.stats().checks_in_flight == 2); // four wait for room
+    gate.open();
+    for (auto& t : threads)
+        t.join();
+    CHECK(ok == 6);
+    CHECK(gate.st->sends == 6);
+    CHECK(v.stats().overloaded == 0);
+    CHECK(v.stats().checks_in_flight == 0);
+}
+
+TEST_CASE("token_validator: an overloaded check gets the expired entry under stale_if_error")
+{
+    manual_clock clock;
+    gated_transport gate;
+    gate.st->body = token_info_body(clock.now() + 1h);
+    gate.open();
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    o.max_concurrent_checks = 1;
+    o.wait_timeout = 1ms;
+    o.stale_if_error = 60s;
+    genesys::token_validator<gated_transport> v{gate, config(), o};
+    REQUIRE(v.validate("a"));
+    clock.advance(61s);
+    {
+        std::lock_guard lock(gate.st->m);
+        gate.st->open = false;
+    }
+    std::thread holder([&] { (void)v.validate("b"); });
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (v.stats().checks_in_flight < 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    auto r = v.validate("a");
+    REQUIRE(r);
+    CHECK(r->stale());
+    CHECK(v.stats().overloaded == 1);
+    gate.open();
+    holder.join();
+}
+
+TEST_CASE("token_validator: metrics: one duration per API call, by status; hits and remembered answers add none")
+{
+    fixture f;
+    auto v = f.make();
+    f.valid();
+    f.fake.respond(fixtures::json_response(401, unauthorized_body));
+    f.fake.respond(too_many("30"));
+    f.fake.fail(make_error_code(boost::system::errc::connection_refused));
+    f.fake.respond(fixtures::json_response(200, "[1]")); // undecodable
+    const std::string tokens[] = {"tok-valid", "tok-401", "tok-429", "tok-down", "tok-decode"};
+    for (const auto& t : tokens)
+        (void)v.validate(t);
+    for (const auto& t : tokens) // hits, a remembered 401, a remembered 429; the rest asked again
+        (void)v.validate(t);
+    const auto m = v.metrics();
+    CHECK(m.stats.misses == 7);
+    CHECK(m.stats.rate_limited == 1);
+    REQUIRE(m.api_calls.size() == 5);
+    CHECK(m.api_calls[0].status == 0);
+    CHECK(m.api_calls[0].error_type == "network");
+    CHECK(m.api_calls[0].durations.count == 3); // tok-down, then tok-down and tok-decode (empty queue)
+    CHECK(m.api_calls[1].status == 200);
+    CHECK(m.api_calls[1].error_type.empty());
+    CHECK(m.api_calls[1].durations.count == 1);
+    CHECK(m.api_calls[2].status == 200);
+    CHECK(m.api_calls[2].error_type == "decode");
+    CHECK(m.api_calls[3].status == 401);
+    CHECK(m.api_calls[3].error_type == "401");
+    CHECK(m.api_calls[4].status == 429);
+    CHECK(m.api_calls[4].error_type == "429");
+    std::uint64_t calls = 0;
+    for (const auto& c : m.api_calls)
+        calls += c.durations.count;
+    CHECK(calls == f.fake.request_count());
+
+    std::string text;
+    genesys::write_prometheus(text, m);
+    CHECK(text.find("genesys_token_validator_misses_total 7\n") != std::string::npos);
+    for (const auto& t : tokens)
+        CHECK_MESSAGE(text.find(t) == std::string::npos, t); // no label carries a token
+}
+
+TEST_CASE("token_validator: refresh_ahead: the first hit near the end of the trust re-checks, once")
+{
+    fixture f;
+    f.opts.refresh_ahead = 10s;
+    f.fake.respond_by_default(fixtures::json_response(200, token_info_body(f.clock.now() + 1h)));
+    auto v = f.make();
+    auto first = v.validate("tok");
+    REQUIRE(first);
+    f.clock.advance(49s); // 11 s left: outside the window
+    REQUIRE(v.validate("tok"));
+    CHECK(f.fake.request_count() == 1);
+    f.clock.advance(1s); // 10 s left: this validation re-checks
+    auto refreshed = v.validate("tok");
+    REQUIRE(refreshed);
+    CHECK(f.fake.request_count() == 2);
+    CHECK(refreshed->fetched_at() == f.clock.now());
+    CHECK_FALSE(refreshed->stale());
+    for (int i = 0; i < 5; ++i) // the new entry: hits
+        REQUIRE(v.validate("tok"));
+    f.clock.advance(50s); // the new entry's window: one more
+    REQUIRE(v.validate("tok"));
+    REQUIRE(v.validate("tok"));
+    CHECK(f.fake.request_count() == 3);
+    const auto s = v.stats();
+    CHECK(s.refreshes == 2);
+    CHECK(s.misses == 1);
+    CHECK(s.hits == 9); // the re-checking validations hit first
+}
+
+TEST_CASE("token_validator: refresh_ahead: what a failed re-check leaves, and what it does not touch")
+{
+    fixture f;
+    f.opts.refresh_ahead = 10s;
+    SUBCASE("a network error: the cached answer, no other re-check before the entry expires")
+    {
+        auto v = f.make();
+        f.valid();
+        auto first = v.validate("tok");
+        REQUIRE(first);
+        f.clock.advance(55s);
+        f.fake.fail(make_error_code(boost::system::errc::connection_refused));
+        auto r = v.validate("tok");
+        REQUIRE(r);
+        CHECK_FALSE(r->stale());
+        CHECK(r->fetched_at() == first->fetched_at());
+        REQUIRE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+        f.clock.advance(5s); // expired: a miss
+        f.valid();
+        REQUIRE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 3);
+    }
+    SUBCASE("a 401: the token was revoked; that is the answer, and it is remembered")
+    {
+        auto v = f.make();
+        f.valid();
+        REQUIRE(v.validate("tok"));
+        f.clock.advance(55s);
+        f.fake.respond(fixtures::json_response(401, unauthorized_body));
+        auto r = v.validate("tok");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().status == 401);
+        CHECK_FALSE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 2);
+    }
+    SUBCASE("a trust that dateTokenIdles ends is not re-checked (a check cannot move it)")
+    {
+        auto v = f.make();
+        f.valid(token_info_body(f.clock.now() + 30s));
+        REQUIRE(v.validate("tok"));
+        f.clock.advance(25s);
+        REQUIRE(v.validate("tok"));
+        REQUIRE(v.validate("tok"));
+        CHECK(f.fake.request_count() == 1);
+        CHECK(v.stats().refreshes == 0);
+    }
+    SUBCASE("refresh_ahead must be less than max_age")
+    {
+        f.opts.refresh_ahead = f.opts.max_age;
+        CHECK(genesys::check(config(), f.opts));
+        f.opts.refresh_ahead = -1s;
+        CHECK(genesys::check(config(), f.opts));
+        f.opts.refresh_ahead = f.opts.max_age - 1s;
+        CHECK_FALSE(genesys::check(config(), f.opts));
+    }
+}
+
+TEST_CASE("token_validator: refresh_ahead: the others keep hitting while one caller re-checks")
+{
+    manual_clock clock;
+    gated_transport gate;
+    gate.st->body = token_info_body(clock.now() + 1h);
+    gate.open();
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    o.refresh_ahead = 10s;
+    genesys::token_validator<gated_transport> v{gate, config(), o};
+    REQUIRE(v.validate("tok"));
+    {
+        std::lock_guard lock(gate.st->m);
+        gate.st->open = false;
+    }
+    clock.advance(55s);
+    std::optional<genesys::result<genesys::validated_token>> refresher;
+    std::thread t([&] { refresher.emplace(v.validate("tok")); });
+    {
+        std::unique_lock lock(gate.st->m); // bounded: 10 s
+        CHECK(gate.st->cv.wait_for(lock, 10s, [&] { return gate.st->sends == 2; }));
+    }
+    for (int i = 0; i < 20; ++i) { // the re-check is held at the gate: these hit
+        auto r = v.validate("tok");
+        REQUIRE(r);
+        CHECK_FALSE(r->stale());
+    }
+    CHECK(v.stats().coalesced == 0);
+    gate.open();
+    t.join();
+    REQUIRE(refresher);
+    REQUIRE(*refresher);
+    CHECK((*refresher)->fetched_at() == clock.now());
+    CHECK(gate.st->sends == 2);
+}
+
+TEST_CASE("token_validator: max_concurrent_checks and refresh_ahead under many threads (TSan)")
+{
+    manual_clock clock;
+    fake_transport fake;
+    fake.respond_by_default(fixtures::json_response(200, token_info_body(clock.now() + 1h)));
+    genesys::token_validator_options o;
+    o.clock = clock.fn();
+    o.max_entries = 64;
+    o.max_concurrent_checks = 2;
+    o.wait_timeout = 10min; // (the checks are quick: none waits that long)
+    o.refresh_ahead = 20s;
+    genesys::token_validator<fake_transport> v{fake, config(), o};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 300; ++i) {
+                if (!v.validate("tok-" + std::to_string((i * 7 + t) % 100)))
+                    ++failures;
+                if (t == 0 && i % 10 == 0)
+                    clock.advance(3s); // through refresh windows and expiries
+                (void)v.metrics();
+            }
+        });
+    for (auto& th : threads)
+        th.join();
+    CHECK(failures == 0);
+    const auto s = v.stats();
+    CHECK(s.checks_in_flight == 0);
+    CHECK(s.overloaded == 0);
+    CHECK(s.refreshes > 0);
+    CHECK(s.hits + s.misses + s.coalesced == 1800);
 }

@@ -9,7 +9,8 @@ TEST_CASE("token_validator_stats: every counter starts at zero")
 {
     const genesys::token_validator_stats s;
     CHECK(s.hits + s.negative_hits + s.stale_hits + s.misses + s.coalesced + s.evictions + s.errors +
-              s.policy_rejections + s.refused ==
+              s.policy_rejections + s.refused + s.rate_limited + s.overloaded ==
           0u);
     CHECK(s.entries == 0u);
+    CHECK(s.checks_in_flight == 0u);
 }

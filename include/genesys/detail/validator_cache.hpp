@@ -12,6 +12,7 @@
 #include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
+#include <genesys/token_validator_metrics.hpp>
 #include <genesys/token_validator_options.hpp>
 #include <genesys/token_validator_stats.hpp>
 #include <genesys/validated_token.hpp>
@@ -20,6 +21,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -57,6 +59,78 @@ struct validator_flight {
     std::vector<std::shared_ptr<flight_waiter>> waiters;
 };
 
+/// A check waiting for room under `max_concurrent_checks` without blocking (the asynchronous
+/// form). The limiter holds it weakly: its owner keeps it alive while it waits.
+class check_ticket {
+public:
+    /// Called once, under no lock, when room passed to this ticket: the check now holds it and
+    /// must `release` it when done. Must not throw.
+    virtual void granted() noexcept = 0;
+
+protected:
+    ~check_ticket() = default;
+
+private:
+    friend class check_limiter;
+    bool granted_ = false; // under the limiter's mutex
+};
+
+/** Bounds the checks in flight (`max_concurrent_checks`, 0: no bound, only counted). Room passes
+    first come, first served, to blocking and asynchronous checks alike. Thread-safe. */
+class check_limiter {
+public:
+    explicit check_limiter(std::size_t max) noexcept : max_(max) {}
+
+    /// Takes room at once if there is some, and no one waits for it.
+    GENESYS_DECL bool try_acquire();
+
+    /// Blocks until room passes to this check, at most `timeout`; false past it (no room taken).
+    GENESYS_DECL bool acquire(std::chrono::milliseconds timeout);
+
+    /// Takes room at once for `t` (true: the caller calls `t->granted()` or gives the room
+    /// back), or queues `t` (false): `t->granted()` is called when room passes to it, unless
+    /// `withdraw` took it out first.
+    GENESYS_DECL bool acquire_or_queue(const std::shared_ptr<check_ticket>& t);
+
+    /// Takes a queued ticket out; false when room already passed to it (it must release it).
+    GENESYS_DECL bool withdraw(const check_ticket* t);
+
+    /// Gives back one check's room: to the first ticket still alive in the queue, else frees it.
+    GENESYS_DECL void release() noexcept;
+
+    /// The checks holding room now.
+    std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
+
+    std::size_t max() const noexcept { return max_; }
+
+private:
+    struct blocked_ticket; // a blocking `acquire`'s place in the queue
+
+    std::mutex mutex_;
+    std::condition_variable room_cv_;
+    const std::size_t max_;
+    std::atomic<std::size_t> in_flight_{0}; // written under mutex_ when max_ > 0
+    std::deque<std::weak_ptr<check_ticket>> queue_;
+};
+
+/// One check's room under a `check_limiter`, given back when destroyed (or by `reset`).
+class check_room {
+public:
+    check_room() = default;
+    explicit check_room(check_limiter& l) noexcept : limiter_(&l) {}
+    check_room(check_room&& o) noexcept : limiter_(std::exchange(o.limiter_, nullptr)) {}
+    check_room& operator=(check_room&&) = delete;
+    ~check_room() { reset(); }
+    void reset() noexcept
+    {
+        if (auto* l = std::exchange(limiter_, nullptr))
+            l->release();
+    }
+
+private:
+    check_limiter* limiter_ = nullptr;
+};
+
 /// The cache and the single flights. Thread-safe.
 class validator_cache {
 public:
@@ -79,6 +153,9 @@ public:
         std::optional<result<validated_token>> answer;  ///< a hit (policy applied)
         std::shared_ptr<validator_flight> flight;        ///< the call to wait for, or to make
         bool leader = false;                             ///< this validation makes the call
+        /// `answer` is a hit in the `refresh_ahead` window, and this validation re-checks the
+        /// token through `flight` (a leader), holding room under `max_concurrent_checks` already.
+        bool refresh = false;
     };
 
     /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
@@ -89,9 +166,10 @@ public:
         the blocked waiters and hands the answer to each asynchronous one, the policy applied
         for each (and counted for each, as for blocking callers). Returns the answer without the
         policy: a blocking leader applies it with `apply_policy`; an asynchronous leader is one
-        of the waiters. */
+        of the waiters. `took`: how long the API call took, for the metrics (none: no call). */
     GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
-                                                result<api_response<token_info>>&& fetched);
+                                                result<api_response<token_info>>&& fetched,
+                                                std::optional<std::chrono::nanoseconds> took = std::nullopt);
 
     /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
     /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
@@ -99,6 +177,12 @@ public:
 
     /// Counts a validation refused before any lookup (`stats().refused`).
     void count_refused() noexcept { refused_.fetch_add(1, std::memory_order_relaxed); }
+
+    /// The bound on checks in flight (`max_concurrent_checks`).
+    check_limiter& limiter() noexcept { return limiter_; }
+
+    /// The error of a check that found no room within `waited` (`errc::validator_overloaded`).
+    GENESYS_DECL error overloaded_error(std::chrono::milliseconds waited) const;
 
     /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
     /// it, policy applied, and the caller delivers it).
@@ -116,6 +200,9 @@ public:
 
     GENESYS_DECL token_validator_stats stats() const;
 
+    /// `stats()` and the API calls' durations.
+    GENESYS_DECL token_validator_metrics metrics() const;
+
     /// Applies the policy to a positive answer (an error passes through).
     GENESYS_DECL result<validated_token> apply_policy(result<validated_token>&& r) const;
 
@@ -126,8 +213,18 @@ private:
         hash128 key{}; // here too, so that evicting reads no entry
         std::shared_ptr<const validator_entry> entry;
         mutable std::atomic<bool> referenced{false};
+        mutable std::atomic<bool> refreshing{false}; // a refresh_ahead re-check was claimed
+        // A remembered 429 (rate_limit_ttl_max): no API call for this key until `limited_until`.
+        // Read only on a miss, under the shard's exclusive lock; a hit never looks at it.
+        std::shared_ptr<const error> limited;
+        time_point limited_until{};
         slot() = default;
-        slot(slot&& o) noexcept : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()) {}
+        slot(slot&& o) noexcept
+            : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()),
+              refreshing(o.refreshing.load()), limited(std::move(o.limited)),
+              limited_until(o.limited_until)
+        {
+        }
     };
 
     struct key_hash {
@@ -144,7 +241,7 @@ private:
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
-            evictions{0}, errors{0}, policy_rejections{0};
+            evictions{0}, errors{0}, policy_rejections{0}, rate_limited{0}, refreshes{0};
     };
 
     static GENESYS_DECL const siphash_key& process_key();
@@ -152,13 +249,29 @@ private:
     shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
 
     /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
-    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const;
+    /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.
+    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t,
+                                                                   bool* refresh = nullptr) const;
+
+    /// Registers a `refresh_ahead` re-check of `key` (its room taken), or gives it up.
+    GENESYS_DECL lookup start_refresh(shard& s, const hash128& key, result<validated_token> answer);
 
     /// An expired valid entry still within `stale_if_error`, when `err` allows it.
     GENESYS_DECL std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
                                                                     const error& err) const;
 
     GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
+
+    /// The answer for `key` while a 429 for it is remembered (a stale entry, else that 429 with
+    /// the seconds left as its `Retry-After`), counted; nothing when none is. With `s` locked.
+    GENESYS_DECL std::optional<result<validated_token>> rate_limited_answer(shard& s, const hash128& key,
+                                                                            time_point t) const;
+
+    /// Remembers the 429 `err` for `key` (its `Retry-After`, capped by `rate_limit_ttl_max`),
+    /// keeping `key`'s entry, or putting a placeholder in when it has none. With `s` locked;
+    /// returns what the placeholder evicted, for the caller to free after unlocking.
+    GENESYS_DECL std::shared_ptr<const validator_entry> remember_rate_limit(shard& s, const hash128& key,
+                                                                            time_point t, const error& err);
 
     /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
     /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with
@@ -177,12 +290,19 @@ private:
 
     GENESYS_DECL std::string policy_problem(const token_info& info) const;
 
+    /// Counts an API call's duration under its status and error type (the miss path only).
+    GENESYS_DECL void record_call(int status, const error* failure, std::chrono::nanoseconds took);
+
     token_validator_options opts_;
     siphash_key key_;
     mutable std::vector<shard> shards_;
     std::size_t capacity_ = 0;          // max_entries
     std::atomic<std::size_t> size_{0};  // entries held, all shards; never above capacity_
     std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> overloaded_{0};
+    mutable check_limiter limiter_; // (a hit may take room for its refresh_ahead re-check)
+    mutable std::mutex calls_mutex_;
+    std::vector<api_call_durations> calls_; // ordered by status, then error type
 };
 
 } // namespace genesys::detail

@@ -78,7 +78,13 @@ public:
 private:
     static GENESYS_DECL void throw_if_bad(const token_validator_config& config, const token_validator_options& options);
 
-    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
+    /// The check; `took`: how long the call took (once the transport was free), retries included.
+    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send,
+                                                        std::chrono::nanoseconds& took);
+
+    /// Makes `flight`'s check and ends it (`validator_cache::finish`): its answer, no policy.
+    GENESYS_DECL result<validated_token> check(std::string_view token, send_ref send, const hash128& key,
+                                               const std::shared_ptr<validator_flight>& flight);
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;

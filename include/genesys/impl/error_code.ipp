@@ -30,6 +30,7 @@ public:
         case errc::policy_mismatch: return "the token does not meet the validator's policy";
         case errc::proxy_authentication_required: return "the proxy requires authentication (HTTP 407)";
         case errc::proxy_tunnel_failed: return "the proxy refused to open a tunnel to the host";
+        case errc::validator_overloaded: return "the token validator has too many checks in flight";
         }
         return "unknown genesys.tokens error";
     }
@@ -80,7 +81,8 @@ inline bool is_network_code(const boost::system::error_code& code) noexcept
     const auto& cat = code.category();
     if (cat == tokens_category())
         return code == errc::transport_exception || code == errc::deadline_exceeded ||
-               code == errc::proxy_authentication_required || code == errc::proxy_tunnel_failed;
+               code == errc::proxy_authentication_required || code == errc::proxy_tunnel_failed ||
+               code == errc::validator_overloaded;
     if (cat == http_status_category() || cat == login_status_category())
         return false;
     return cat == boost::system::system_category() || cat == boost::system::generic_category() ||

@@ -7,6 +7,7 @@
 #include <genesys/detail/validator_cache.hpp>
 #include <genesys/impl/validated_token.ipp> // the compiled mode compiles it here
 #include <genesys/error_code.hpp>
+#include <genesys/retry_after.hpp>
 
 #include <algorithm>
 #include <ostream>
@@ -17,9 +18,126 @@ namespace genesys {
 
 namespace detail {
 
-GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
-    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries)
+struct check_limiter::blocked_ticket final : check_ticket {
+    std::condition_variable* cv;
+    explicit blocked_ticket(std::condition_variable* c) : cv(c) {}
+    void granted() noexcept override { cv->notify_all(); }
+};
+
+GENESYS_DECL bool check_limiter::try_acquire()
 {
+    if (max_ == 0) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (!queue_.empty() || in_flight_.load(std::memory_order_relaxed) >= max_)
+        return false;
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+GENESYS_DECL bool check_limiter::acquire(std::chrono::milliseconds timeout)
+{
+    if (try_acquire())
+        return true;
+    auto t = std::make_shared<blocked_ticket>(&room_cv_);
+    std::unique_lock lock(mutex_);
+    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) { // freed meanwhile
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    queue_.push_back(t);
+    // (bounded as `validator_cache::wait` is: a bound too long for a deadline is no bound)
+    constexpr std::chrono::milliseconds unbounded = std::chrono::hours(24 * 365 * 100);
+    const auto done = [&] { return t->granted_; };
+    if (timeout >= unbounded)
+        room_cv_.wait(lock, done);
+    else if (!room_cv_.wait_for(lock, std::max(timeout, std::chrono::milliseconds(0)), done)) {
+        const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock() == t; });
+        if (it != queue_.end())
+            queue_.erase(it);
+        return false;
+    }
+    return true;
+}
+
+GENESYS_DECL bool check_limiter::acquire_or_queue(const std::shared_ptr<check_ticket>& t)
+{
+    if (max_ == 0) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        t->granted_ = true; // (a `withdraw` now finds it holding room)
+        return true;
+    }
+    queue_.push_back(t);
+    return false;
+}
+
+GENESYS_DECL bool check_limiter::withdraw(const check_ticket* t)
+{
+    std::lock_guard lock(mutex_);
+    if (t->granted_)
+        return false;
+    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock().get() == t; });
+    if (it != queue_.end())
+        queue_.erase(it);
+    return true;
+}
+
+GENESYS_DECL void check_limiter::release() noexcept
+{
+    if (max_ == 0) {
+        in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    std::shared_ptr<check_ticket> next;
+    {
+        std::lock_guard lock(mutex_);
+        while (!queue_.empty() && !next) {
+            next = queue_.front().lock(); // a ticket whose owner is gone gets nothing
+            queue_.pop_front();
+        }
+        if (next)
+            next->granted_ = true; // the room passes on: in_flight_ stays
+        else
+            in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (next)
+        next->granted();
+}
+
+GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
+    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries),
+      limiter_(opts_.max_concurrent_checks)
+{
+}
+
+GENESYS_DECL error validator_cache::overloaded_error(std::chrono::milliseconds waited) const
+{
+    return network_failure(validate_operation, make_error_code(errc::validator_overloaded),
+                           std::to_string(limiter_.max()) + " checks were in flight (max_concurrent_checks); waited " +
+                               std::to_string(waited.count()) + " ms for room",
+                           {});
+}
+
+GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, const hash128& key,
+                                                                   result<validated_token> answer)
+{
+    std::unique_lock lock(s.mutex);
+    if (s.flights.count(key) != 0) { // a check of the token is under way already
+        lock.unlock();
+        limiter_.release();
+        return {std::move(answer), {}, false};
+    }
+    auto f = std::make_shared<validator_flight>();
+    s.flights.emplace(key, f);
+    s.refreshes.fetch_add(1, std::memory_order_relaxed);
+    return {std::move(answer), std::move(f), true, true};
 }
 
 GENESYS_DECL validator_cache::time_point validator_cache::now() const
@@ -45,8 +163,13 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
     shard& s = shard_of(key);
     {
         std::shared_lock lock(s.mutex);
-        if (auto hit = find_fresh(s, key, t))
-            return {answer_from(std::move(hit)), {}, false};
+        bool refresh = false;
+        if (auto hit = find_fresh(s, key, t, &refresh)) {
+            if (!refresh)
+                return {answer_from(std::move(hit)), {}, false};
+            lock.unlock();
+            return start_refresh(s, key, answer_from(std::move(hit)));
+        }
     }
     std::unique_lock lock(s.mutex);
     if (auto hit = find_fresh(s, key, t)) // filled while we waited for the lock
@@ -55,6 +178,8 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
         s.coalesced.fetch_add(1, std::memory_order_relaxed);
         return {std::nullopt, it->second, false};
     }
+    if (auto limited = rate_limited_answer(s, key, t)) // a 429 remembered: no API call
+        return {std::move(limited), {}, false};
     auto f = std::make_shared<validator_flight>();
     s.flights.emplace(key, f);
     s.misses.fetch_add(1, std::memory_order_relaxed);
@@ -63,7 +188,8 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
 
 GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
                                                              const std::shared_ptr<validator_flight>& f,
-                                                             result<api_response<token_info>>&& fetched)
+                                                             result<api_response<token_info>>&& fetched,
+                                                             std::optional<std::chrono::nanoseconds> took)
 {
     const time_point t = now();
     shard& s = shard_of(key);
@@ -94,6 +220,8 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             keep = std::move(e);
         }
     }
+    if (took)
+        record_call(failure ? failure->status : fetched->status, failure ? &*failure : nullptr, *took);
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
@@ -115,7 +243,12 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         } else if (rejected) {
             r = std::move(*failure);
         } else {
-            s.errors.fetch_add(1, std::memory_order_relaxed);
+            if (failure->code == errc::validator_overloaded) // no API call was made
+                overloaded_.fetch_add(1, std::memory_order_relaxed);
+            else
+                s.errors.fetch_add(1, std::memory_order_relaxed);
+            if (!revoked && failure->kind == error_kind::api && failure->status == 429)
+                dropped = remember_rate_limit(s, key, t, *failure);
             auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
@@ -212,6 +345,8 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
 {
     token_validator_stats out;
     out.refused = refused_.load(std::memory_order_relaxed);
+    out.overloaded = overloaded_.load(std::memory_order_relaxed);
+    out.checks_in_flight = limiter_.in_flight();
     // The bound's own count: never above max_entries, even while entries move between shards.
     out.entries = size_.load(std::memory_order_relaxed);
     for (auto& s : shards_) {
@@ -223,8 +358,44 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
         out.evictions += s.evictions.load(std::memory_order_relaxed);
         out.errors += s.errors.load(std::memory_order_relaxed);
         out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
+        out.rate_limited += s.rate_limited.load(std::memory_order_relaxed);
+        out.refreshes += s.refreshes.load(std::memory_order_relaxed);
     }
     return out;
+}
+
+GENESYS_DECL token_validator_metrics validator_cache::metrics() const
+{
+    token_validator_metrics m;
+    m.stats = stats();
+    std::lock_guard lock(calls_mutex_);
+    m.api_calls = calls_;
+    return m;
+}
+
+GENESYS_DECL void validator_cache::record_call(int status, const error* failure, std::chrono::nanoseconds took)
+{
+    std::string type;
+    if (failure) {
+        if (status >= 200 && status <= 299)
+            type = "decode";
+        else if (status != 0)
+            type = std::to_string(status);
+        else
+            type = failure->code == condition::timeout ? "timeout" : "network";
+    }
+    std::lock_guard lock(calls_mutex_);
+    auto it = std::lower_bound(calls_.begin(), calls_.end(), std::pair<int, std::string_view>(status, type),
+                               [](const api_call_durations& c, const std::pair<int, std::string_view>& k) {
+                                   return c.status != k.first ? c.status < k.first : c.error_type < k.second;
+                               });
+    if (it == calls_.end() || it->status != status || it->error_type != type) {
+        api_call_durations c;
+        c.status = status;
+        c.error_type = std::move(type);
+        it = calls_.insert(it, std::move(c));
+    }
+    it->durations.observe(took);
 }
 
 GENESYS_DECL result<validated_token> validator_cache::apply_policy(result<validated_token>&& r) const
@@ -250,7 +421,7 @@ GENESYS_DECL const siphash_key& validator_cache::process_key()
 }
 
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(shard& s, const hash128& key,
-                                                                                time_point t) const
+                                                                                time_point t, bool* refresh) const
 {
     auto it = s.index.find(key);
     if (it == s.index.end())
@@ -260,6 +431,17 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(
         return nullptr;
     if (!sl.referenced.load(std::memory_order_relaxed))
         sl.referenced.store(true, std::memory_order_relaxed);
+    // Refresh ahead: only a trust that max_age ends (a check cannot move dateTokenIdles), once
+    // per entry (the flag is cleared when an answer replaces it), and only with room for it.
+    if (refresh && opts_.refresh_ahead.count() > 0 && !sl.entry->rejected &&
+        sl.entry->trusted_until - t <= opts_.refresh_ahead &&
+        sl.entry->trusted_until == sl.entry->fetched_at + opts_.max_age &&
+        !sl.refreshing.load(std::memory_order_relaxed) && !sl.refreshing.exchange(true, std::memory_order_relaxed)) {
+        if (limiter_.try_acquire())
+            *refresh = true;
+        else
+            sl.refreshing.store(false, std::memory_order_relaxed); // no room: a later hit tries
+    }
     (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
     return sl.entry;
 }
@@ -292,11 +474,68 @@ GENESYS_DECL result<validated_token> validator_cache::answer_from(std::shared_pt
     return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
 }
 
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::rate_limited_answer(shard& s, const hash128& key,
+                                                                                       time_point t) const
+{
+    auto it = s.index.find(key);
+    if (it == s.index.end())
+        return std::nullopt;
+    const slot& sl = s.slots[it->second];
+    if (!sl.limited || sl.limited_until <= t)
+        return std::nullopt;
+    s.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    if (auto stale = stale_entry(s, key, t, *sl.limited)) {
+        s.stale_hits.fetch_add(1, std::memory_order_relaxed);
+        return apply_policy(result<validated_token>(validated_token(std::move(stale), true)));
+    }
+    error e = *sl.limited;
+    // The wait left, not the one the API asked for when it answered.
+    const auto left = std::chrono::ceil<std::chrono::seconds>(sl.limited_until - t);
+    e.headers.set("Retry-After", std::to_string(left.count()));
+    return result<validated_token>(std::move(e));
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
+                                                                                         time_point t, const error& err)
+{
+    if (opts_.rate_limit_ttl_max.count() <= 0)
+        return nullptr;
+    std::chrono::milliseconds wait = std::chrono::seconds(1); // no Retry-After, or none that parses
+    if (auto value = err.headers.get("Retry-After"))
+        if (auto asked = parse_retry_after(*value, t))
+            wait = *asked;
+    wait = std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
+    if (wait.count() <= 0)
+        return nullptr;
+    std::shared_ptr<const validator_entry> evicted;
+    auto it = s.index.find(key);
+    if (it == s.index.end()) {
+        // No entry to keep the mark: a placeholder, never trusted and never stale (`rejected`
+        // set, trusted until the beginning of time), that counts against max_entries as any.
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->rejected = std::make_unique<const error>(err);
+        e->fetched_at = t;
+        e->trusted_until = time_point::min();
+        evicted = store(s, key, std::move(e));
+        it = s.index.find(key);
+        if (it == s.index.end())
+            return evicted; // no room: not remembered
+    }
+    slot& sl = s.slots[it->second];
+    sl.limited = std::make_shared<const error>(err);
+    sl.limited_until = t + wait;
+    return evicted;
+}
+
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard& s, const hash128& key,
                                                                            std::shared_ptr<const validator_entry> e)
 {
     if (auto it = s.index.find(key); it != s.index.end()) {
-        std::swap(s.slots[it->second].entry, e);
+        slot& sl = s.slots[it->second];
+        std::swap(sl.entry, e);
+        sl.limited.reset(); // an answer ends a remembered 429
+        sl.refreshing.store(false, std::memory_order_relaxed);
         return e;
     }
     if (capacity_ == 0)
@@ -333,6 +572,8 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard
     sl.key = key;
     sl.entry = std::move(e);
     sl.referenced.store(false, std::memory_order_relaxed);
+    sl.refreshing.store(false, std::memory_order_relaxed);
+    sl.limited.reset();
     s.index.emplace(key, i);
     return evicted;
 }
@@ -362,6 +603,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::evict(shard
         }
         v.index.erase(sl.key);
         v.free.push_back(i);
+        sl.limited.reset();
         v.evictions.fetch_add(1, std::memory_order_relaxed);
         return std::move(sl.entry);
     }
@@ -375,6 +617,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard
     slot& sl = s.slots[it->second];
     std::shared_ptr<const validator_entry> e = std::move(sl.entry);
     sl.referenced.store(false, std::memory_order_relaxed);
+    sl.limited.reset();
     s.free.push_back(it->second);
     s.index.erase(it);
     size_.fetch_sub(1, std::memory_order_relaxed);

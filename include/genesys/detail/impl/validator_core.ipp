@@ -53,6 +53,11 @@ GENESYS_DECL std::string validator_options_problem(const token_validator_options
         return "negative_ttl must be from 0 to 24 hours";
     if (out_of_range(options.stale_if_error))
         return "stale_if_error must be from 0 to 24 hours";
+    if (out_of_range(options.rate_limit_ttl_max))
+        return "rate_limit_ttl_max must be from 0 to 24 hours";
+    if (options.refresh_ahead.count() < 0 ||
+        (options.refresh_ahead.count() > 0 && options.refresh_ahead >= options.max_age))
+        return "refresh_ahead must be 0 (off) or from 0 to less than max_age";
     if (options.wait_timeout > day)
         return "wait_timeout must be at most 24 hours (zero or less: the default)";
     if (options.organization_id && options.organization_id->empty())
@@ -130,24 +135,46 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
     auto found = cache_.begin(key);
+    if (found.refresh) {
+        // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
+        // failure other than a 401 leaves the cached answer, still trusted, as the answer.
+        check_room room(cache_.limiter());
+        auto r = check(token, send, key, found.flight);
+        const bool answered = r ? !r->stale() : r.error().kind == error_kind::api && r.error().status == 401;
+        return answered ? cache_.apply_policy(std::move(r)) : std::move(*found.answer);
+    }
     if (found.answer)
         return std::move(*found.answer);
     if (!found.leader) // bounded: an asynchronous leader's io_context may not be running
         return cache_.wait(*found.flight, join_timeout());
+    // Room under max_concurrent_checks; without it in time, this check and its waiters fail
+    // (or get a stale entry) with nothing sent.
+    const auto room_wait = join_timeout();
+    if (!cache_.limiter().acquire(room_wait))
+        return cache_.apply_policy(cache_.finish(key, found.flight, cache_.overloaded_error(room_wait)));
+    check_room room(cache_.limiter()); // given back once the answer is in the cache
+    return cache_.apply_policy(check(token, send, key, found.flight));
+}
+
+GENESYS_DECL result<validated_token> validator_core::check(std::string_view token, send_ref send, const hash128& key,
+                                                           const std::shared_ptr<validator_flight>& flight)
+{
     std::optional<result<api_response<token_info>>> fetched;
+    std::chrono::nanoseconds took{0};
     try {
-        fetched.emplace(fetch(token, send));
+        fetched.emplace(fetch(token, send, took));
     } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
-        (void)cache_.finish(key, found.flight,
+        (void)cache_.finish(key, flight,
                             network_failure(routes::get_tokens_me.operation_id,
                                             make_error_code(errc::transport_exception),
                                             "an exception ended the check", token));
         throw;
     }
-    return cache_.apply_policy(cache_.finish(key, found.flight, std::move(*fetched)));
+    return cache_.finish(key, flight, std::move(*fetched), took);
 }
 
-GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send)
+GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send,
+                                                                    std::chrono::nanoseconds& took)
 {
     http_request req;
     call_settings settings;
@@ -159,7 +186,9 @@ GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_
     } wipe{req};
     call_machine machine(settings, req);
     std::lock_guard lock(send_mutex_);
+    const auto started = std::chrono::steady_clock::now();
     auto sent = run_blocking(machine, client_->config().retry, send);
+    took = std::chrono::steady_clock::now() - started;
     return to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent), machine.secret(),
                                        client_->limits())
         .to_result();
