@@ -432,7 +432,7 @@ TEST_CASE("hardening: http_headers::set keeps the first field's place and remove
     CHECK(h.get("d") == "4");
 }
 
-TEST_CASE("hardening: any 2xx is a success; route::success only documents the spec's statuses")
+TEST_CASE("hardening: any 2xx is a success, route::success only documents the spec's statuses")
 {
     fake_transport fake;
     fake.respond(202);

@@ -120,7 +120,7 @@ TEST_CASE("beast: a bad URL or header field is an error code and nothing is sent
     CHECK(server.accepts() == 0);
 }
 
-TEST_CASE("beast: GET sends exactly its request line and fields; the response is collected as received")
+TEST_CASE("beast: GET sends exactly its request line and fields, the response is collected as received")
 {
     loopback_server server({reply("HTTP/1.1 201 Created\r\n"
                                   "Content-Length: 5\r\n"
@@ -208,7 +208,7 @@ TEST_CASE("beast: PUT sends its body with Content-Length")
     CHECK(requests[1] == "PUT /empty HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n");
 }
 
-TEST_CASE("beast: DELETE without a body sends no Content-Length; 204 has no body")
+TEST_CASE("beast: DELETE without a body sends no Content-Length, 204 has no body")
 {
     loopback_server server({reply("HTTP/1.1 204 No Content\r\nININ-Correlation-Id: d-1\r\n\r\n"), reply(ok("{}"))});
     genesys::beast_transport t{quick()};
@@ -332,7 +332,7 @@ TEST_CASE("beast: keep-alive: a non-idempotent request whose response never star
     CHECK(server.requests().size() == 2);
 }
 
-TEST_CASE("beast: keep-alive: the resend happens once; its failure is returned")
+TEST_CASE("beast: keep-alive: the resend happens once, its failure is returned")
 {
     loopback_server server({reply(ok("one")), drop(), drop(), reply(ok("never"))});
     genesys::beast_transport t{quick()};

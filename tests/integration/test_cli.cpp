@@ -457,7 +457,7 @@ TEST_CASE("CLI: --help says --token and --client-secret are visible in the proce
     CHECK(contains(revoke_help.out, "revoke -- -"));
 }
 
-TEST_CASE("CLI: a token file with CRLF is accepted; one that cannot be read is named with the reason")
+TEST_CASE("CLI: a token file with CRLF is accepted, one that cannot be read is named with the reason")
 {
     cli_env cli;
     std::ofstream(cli.token_file, std::ios::binary) << seed::admin_token << "\r\n";

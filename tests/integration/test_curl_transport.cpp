@@ -229,7 +229,7 @@ TEST_CASE("curl_transport: sends a binary body byte for byte")
     CHECK(parse_request(raw[0]).has("Content-Length"));
 }
 
-TEST_CASE("curl_transport: parses status, headers and body; 100 Continue headers are dropped")
+TEST_CASE("curl_transport: parses status, headers and body, 100 Continue headers are dropped")
 {
     loopback_server server({reply("HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
                                   "HTTP/1.1 404 Not Found\r\n"

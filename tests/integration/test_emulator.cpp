@@ -1535,7 +1535,7 @@ TEST_CASE("emulator: POST /__emulator/tokens issues a client token without a use
 // Unknown resources
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("emulator: unknown paths are 404 not.found; wrong methods on a known path are 405 with Allow")
+TEST_CASE("emulator: unknown paths are 404 not.found, wrong methods on a known path are 405 with Allow")
 {
     emu::service svc;
     const auto auth = bearer(emu::seed::admin_token);
@@ -1805,7 +1805,7 @@ TEST_CASE("emulator: POST /__emulator/authorize issues a one-time code, and chec
     }
 }
 
-TEST_CASE("emulator: a confidential authorization-code client authenticates with Basic; PKCE is then optional")
+TEST_CASE("emulator: a confidential authorization-code client authenticates with Basic, PKCE is then optional")
 {
     emu::service svc(custom_options());
     auto code_of = [&](boost::json::object body) {

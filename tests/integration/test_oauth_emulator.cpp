@@ -281,7 +281,7 @@ std::string saml_assertion(std::string_view name_id)
 
 } // namespace
 
-TEST_CASE("OAuth over HTTP: authorization code with PKCE for a public client; a wrong verifier or a reused code is invalid_grant")
+TEST_CASE("OAuth over HTTP: authorization code with PKCE for a public client, a wrong verifier or a reused code is invalid_grant")
 {
     auto& emu = testproc::shared_emulator(false);
     auto login = desktop_login(emu);

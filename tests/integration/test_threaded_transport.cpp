@@ -410,7 +410,7 @@ TEST_CASE("threaded_transport: a transport without cancel() completes at once wh
     CHECK(p->sends_ended == 2);
 }
 
-TEST_CASE("threaded_transport: cancelling a send waiting for a transport; partial cancellation is ignored")
+TEST_CASE("threaded_transport: cancelling a send waiting for a transport, partial cancellation is ignored")
 {
     auto& emu = testproc::shared_emulator(false);
     asio::io_context ioc;
@@ -559,7 +559,7 @@ TEST_CASE("threaded_transport: failures of the transport and of the factory beco
     CHECK(count == 0);
 }
 
-TEST_CASE("threaded_transport: construction is checked; a moved-from transport fails its sends")
+TEST_CASE("threaded_transport: construction is checked, a moved-from transport fails its sends")
 {
     asio::io_context ioc;
     asio::thread_pool pool(1);

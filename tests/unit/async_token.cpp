@@ -22,7 +22,7 @@
 
 namespace asio = boost::asio;
 
-TEST_CASE("async_token: the default completion token is deferred; the fetch starts when it is launched")
+TEST_CASE("async_token: the default completion token is deferred, the fetch starts when it is launched")
 {
     asio::io_context ioc;
     genesys::testing::async_fake_transport login{ioc.get_executor()};

@@ -56,7 +56,7 @@ void poll(asio::io_context& ioc)
 
 } // namespace
 
-TEST_CASE("async_validate: never inline, once, on the handler's executor; a hit is posted too")
+TEST_CASE("async_validate: never inline, once, on the handler's executor, a hit is posted too")
 {
     asio::io_context ioc;
     async_fake_transport fake{ioc.get_executor()};
@@ -104,7 +104,7 @@ TEST_CASE("async_validate: never inline, once, on the handler's executor; a hit 
     CHECK(v.stats().hits == 2);
 }
 
-TEST_CASE("async_validate: future, coroutine and deferred; the token is copied at initiation")
+TEST_CASE("async_validate: future, coroutine and deferred, the token is copied at initiation")
 {
     asio::io_context ioc;
     async_fake_transport fake{ioc.get_executor()};
@@ -251,7 +251,7 @@ TEST_CASE("async_validate: the policy is applied for each handler of a flight, a
     CHECK(v.stats().policy_rejections == 3); // as three blocking callers would count
 }
 
-TEST_CASE("async_validate: cancelling one waiter ends it alone; the call goes on for the others")
+TEST_CASE("async_validate: cancelling one waiter ends it alone, the call goes on for the others")
 {
     asio::io_context ioc;
     async_fake_transport fake{ioc.get_executor()};

@@ -146,7 +146,7 @@ TEST_CASE("call_options: the headers go with every retry of the call")
         CHECK(req.headers.get("X-Trace") == "t-1");
 }
 
-TEST_CASE("call_options: through a token source, the resend after a 401 has them; the login request does not")
+TEST_CASE("call_options: through a token source, the resend after a 401 has them, the login request does not")
 {
     fake_transport login, api_fake;
     const genesys::oauth_config oc{.login_url = "https://login.mypurecloud.com",

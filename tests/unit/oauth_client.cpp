@@ -59,7 +59,7 @@ TEST_CASE("client credentials: the request exactly as the platform takes it, the
     CHECK(fake.request_count() == 2);
 }
 
-TEST_CASE("refresh token: every form value percent-encoded; a public client sends client_id in the form")
+TEST_CASE("refresh token: every form value percent-encoded, a public client sends client_id in the form")
 {
     fake_transport fake;
     fake.respond(200, R"({"access_token":"a2","token_type":"bearer","expires_in":3600,"refresh_token":"r2"})");
@@ -303,7 +303,7 @@ TEST_CASE("login_url: checked like base_url, http only to loopback unless allowe
     CHECK(fake.request_count() == 2);
 }
 
-TEST_CASE("a network failure is a network_error; over-large error bodies are not parsed")
+TEST_CASE("a network failure is a network_error, over-large error bodies are not parsed")
 {
     fake_transport fake;
     genesys::oauth_config cfg = config();
@@ -379,7 +379,7 @@ TEST_CASE("a refused login says it was the login, and classifies as login_failed
     CHECK(login.try_refresh_token("").error().code == genesys::condition::invalid_argument);
 }
 
-TEST_CASE("a bad oauth_config fails where it is made; check() returns the same error")
+TEST_CASE("a bad oauth_config fails where it is made, check() returns the same error")
 {
     fake_transport fake;
     struct bad_config {

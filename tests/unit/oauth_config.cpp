@@ -6,7 +6,7 @@
 
 #include <string>
 
-TEST_CASE("login_url_for: login.<host> for every region; a gateway or emulator is its own login base")
+TEST_CASE("login_url_for: login.<host> for every region, a gateway or emulator is its own login base")
 {
     for (const auto& r : genesys::regions) {
         CAPTURE(r.host);

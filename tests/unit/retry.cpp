@@ -119,7 +119,7 @@ TEST_CASE("backoff is capped by max_backoff")
     CHECK(t.waits == waits{500ms, 1000ms, 1500ms, 1500ms, 1500ms});
 }
 
-TEST_CASE("a 503 burst is retried and then succeeds; the attempts are bounded")
+TEST_CASE("a 503 burst is retried and then succeeds, the attempts are bounded")
 {
     virtual_time t;
     fake_transport fake;

@@ -132,7 +132,7 @@ TEST_CASE("token_source: fetched on first use, cached until the refresh margin, 
     CHECK(source.fetch_count() == 2);
 }
 
-TEST_CASE("token_source: the margin is configurable; short lifetimes refresh at half-life; no lifetime, no expiry")
+TEST_CASE("token_source: the margin is configurable, short lifetimes refresh at half-life, no lifetime, no expiry")
 {
     manual_clock clock;
     SUBCASE("a five-minute margin")
@@ -182,7 +182,7 @@ TEST_CASE("token_source: the margin is configurable; short lifetimes refresh at 
     }
 }
 
-TEST_CASE("token_source: invalidate drops only the rejected token; clear drops any")
+TEST_CASE("token_source: invalidate drops only the rejected token, clear drops any")
 {
     counting_grant grant;
     genesys::token_source source{grant.fn()};
@@ -211,7 +211,7 @@ TEST_CASE("token_source: an initial token is used until due, then the grant")
     CHECK(*grant.calls == 1);
 }
 
-TEST_CASE("token_source: a failed fetch is an error for its caller, not cached; a throwing grant is an error too")
+TEST_CASE("token_source: a failed fetch is an error for its caller, not cached, a throwing grant is an error too")
 {
     int calls = 0;
     genesys::token_source source{[&]() -> genesys::result<genesys::api_response<genesys::oauth_token>> {
@@ -312,7 +312,7 @@ TEST_CASE("token_source: a failed refresh is the same error on every waiting thr
     CHECK(login.s->calls == 2);
 }
 
-TEST_CASE("token_source: a caller waits at most wait_timeout for another's refresh; the refresh goes on")
+TEST_CASE("token_source: a caller waits at most wait_timeout for another's refresh, the refresh goes on")
 {
     std::mutex mutex;
     std::condition_variable cv;
@@ -759,7 +759,7 @@ TEST_CASE("make_refresh_token_source: on_refresh_token is not called for a refus
     CHECK(kept.tokens() == std::vector<std::string>{"R2"});
 }
 
-TEST_CASE("make_refresh_token_source: a throwing on_refresh_token fails the fetch; the next one rotates again")
+TEST_CASE("make_refresh_token_source: a throwing on_refresh_token fails the fetch, the next one rotates again")
 {
     fake_transport login;
     login.respond(200, refresh_json("A2", "R2-never-kept-0123"))

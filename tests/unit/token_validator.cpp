@@ -335,7 +335,7 @@ TEST_CASE("token_validator: the policy is checked on every validation, cached an
     }
 }
 
-TEST_CASE("token_validator: at most max_entries; CLOCK keeps a token in use")
+TEST_CASE("token_validator: at most max_entries, CLOCK keeps a token in use")
 {
     fixture f;
     f.opts.max_entries = 32;
@@ -1119,7 +1119,7 @@ TEST_CASE("token_validator: an overloaded check gets the expired entry under sta
     holder.join();
 }
 
-TEST_CASE("token_validator: metrics: one duration per API call, by status; hits and remembered answers add none")
+TEST_CASE("token_validator: metrics: one duration per API call, by status, hits and remembered answers add none")
 {
     fixture f;
     auto v = f.make();

@@ -750,7 +750,7 @@ TEST_CASE_TEMPLATE("the access token never appears in an error", T, TRANSPORTS)
     CHECK(errors[0].body->message == "token [REDACTED] is revoked");
 }
 
-TEST_CASE("tokens_api is built from a transport and a config; CTAD works")
+TEST_CASE("tokens_api is built from a transport and a config, CTAD works")
 {
     fake_transport fake;
     genesys::tokens_api api{fake, {.access_token = "tok"}};
@@ -814,7 +814,7 @@ TEST_CASE("a call made while another call of the same client is in flight builds
     CHECK(state->log[3].body.empty());
 }
 
-TEST_CASE("a copy of a client sends its own requests; a body does not outlive its call")
+TEST_CASE("a copy of a client sends its own requests, a body does not outlive its call")
 {
     fake_transport fake;
     fake.respond_by_default({204, {}, {}});
@@ -851,7 +851,7 @@ struct counting_transport {
 
 } // namespace
 
-TEST_CASE("a moved-from client keeps its configuration and can still be called; copies share it")
+TEST_CASE("a moved-from client keeps its configuration and can still be called, copies share it")
 {
     int sends = 0;
     genesys::tokens_api a{counting_transport{&sends}, {.access_token = "tok-moved-0123456789"}};

@@ -77,7 +77,7 @@ TEST_CASE("a default response answers once the queue is empty")
     CHECK(fake.send(request_to("u"))->body == "default");
 }
 
-TEST_CASE("copies of a fake share one state; reset forgets everything")
+TEST_CASE("copies of a fake share one state, reset forgets everything")
 {
     fake_transport fake;
     fake_transport copy = fake;
