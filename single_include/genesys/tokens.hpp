@@ -416,6 +416,48 @@ GENESYS_DECL http_headers::size_type http_headers::erase(std::string_view name)
 /// @file
 /// `tokens_api<Transport>`: the operations of the Tokens resource.
 
+// ---- begin <genesys/call_options.hpp> ----
+#ifndef GENESYS_CALL_OPTIONS_HPP
+#define GENESYS_CALL_OPTIONS_HPP
+
+/// @file
+/// `call_options`: what one call of a client may set for itself alone.
+
+
+namespace genesys {
+
+/** What one call may set for itself alone, beside the client's `client_config`.
+
+    Every operation of `tokens_api` and `async_tokens_api` (and of `any_tokens_api`,
+    `any_async_tokens_api`) takes one as its last argument before the completion token; the
+    default is a call as the configuration makes it. An aggregate: later per-call settings are
+    added here as members with defaults, so `{.headers = ...}` keeps compiling.
+
+    @code
+    auto info = api.get_tokens_me(std::nullopt, {.headers = {{"X-Request-Purpose", "audit"}}});
+    @endcode
+*/
+struct call_options {
+    /** Extra headers for this call only, checked as `client_config::default_headers` are: each
+        needs a valid name and a value without control characters (no CR, LF, NUL), and may be
+        neither `Authorization` (the client sends the token) nor a field the transport owns
+        (`Host`, `Content-Length`, `Transfer-Encoding`, `Connection`, `Expect`, ...). A bad one
+        fails the call with an `invalid_argument` error naming the header (never its value),
+        and nothing is sent.
+
+        They replace the client's headers of the same name (any case), default headers
+        included, and are sent on every attempt of the call: its retries, and its resend with a
+        fresh token after a 401 through a token source; never on the token source's own requests
+        to the login host. Log events show their values only when `default_logged_headers` or
+        `client_config::logged_headers` name them; otherwise they read `[REDACTED]`, as any
+        request header. */
+    http_headers headers{};
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/call_options.hpp> ----
 // ---- begin <genesys/client_config.hpp> ----
 #ifndef GENESYS_CLIENT_CONFIG_HPP
 #define GENESYS_CLIENT_CONFIG_HPP
@@ -541,6 +583,18 @@ enum class errc {
     deadline_exceeded,
     /// A valid token that the token validator's policy refuses (see `policy_error`).
     policy_mismatch,
+    /// The proxy answered 407: it wants credentials that were not given, or refused those given
+    /// (see `network_error`; the transport's detail names the proxy, never its password). Not
+    /// retried: the same credentials would be refused again.
+    proxy_authentication_required,
+    /// The proxy would not open a tunnel to the host (its `CONNECT` answered another status than
+    /// 2xx or 407: a 403 of its rules, a 502 when it cannot reach the host) (see `network_error`).
+    /// Retried like any network failure.
+    proxy_tunnel_failed,
+    /// The token validator did not check a token: `token_validator_options::max_concurrent_checks`
+    /// checks were in flight, and no room came within the wait (see `network_error`; nothing was
+    /// sent). Matches `condition::network`: answer it with 503, as when the API cannot be reached.
+    validator_overloaded,
 };
 
 /// The category of `genesys::errc`, named `"genesys.tokens"`.
@@ -666,6 +720,9 @@ public:
         case errc::response_too_large: return "the response body is larger than the limit";
         case errc::deadline_exceeded: return "the call did not finish within its timeout";
         case errc::policy_mismatch: return "the token does not meet the validator's policy";
+        case errc::proxy_authentication_required: return "the proxy requires authentication (HTTP 407)";
+        case errc::proxy_tunnel_failed: return "the proxy refused to open a tunnel to the host";
+        case errc::validator_overloaded: return "the token validator has too many checks in flight";
         }
         return "unknown genesys.tokens error";
     }
@@ -715,7 +772,9 @@ inline bool is_network_code(const boost::system::error_code& code) noexcept
         return false;
     const auto& cat = code.category();
     if (cat == tokens_category())
-        return code == errc::transport_exception || code == errc::deadline_exceeded;
+        return code == errc::transport_exception || code == errc::deadline_exceeded ||
+               code == errc::proxy_authentication_required || code == errc::proxy_tunnel_failed ||
+               code == errc::validator_overloaded;
     if (cat == http_status_category() || cat == login_status_category())
         return false;
     return cat == boost::system::system_category() || cat == boost::system::generic_category() ||
@@ -1650,7 +1709,7 @@ inline retry_decision decide_retry(const retry_policy& p, int next_attempt, cons
 
     Failures that would fail the same way again are not: a rejected argument, a body over the
     transport's size limit, a cancelled operation, a protocol the transport does not speak, no
-    memory, a protocol error (curl's TLS handshake and certificate verification failures), an
+    memory, a proxy's 407, a protocol error (curl's TLS handshake and certificate verification failures), an
     OpenSSL error (Asio's `asio.ssl` category: Beast's TLS failures), a transport that threw. A
     refused or reset connection, a timeout or an unreachable host may be transient. */
 inline bool is_transient_network_error(const boost::system::error_code& ec) noexcept
@@ -1665,7 +1724,8 @@ inline bool is_transient_network_error(const boost::system::error_code& ec) noex
         if (ec == c)
             return false;
     if (ec == genesys::errc::transport_exception || ec == genesys::errc::invalid_argument ||
-        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded)
+        ec == genesys::errc::response_too_large || ec == genesys::errc::deadline_exceeded ||
+        ec == genesys::errc::proxy_authentication_required)
         return false;
     return std::string_view(ec.category().name()) != "asio.ssl";
 }
@@ -2160,6 +2220,7 @@ inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GEN
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -2251,6 +2312,32 @@ struct client_config {
 
 namespace detail {
 
+/** Why `headers`, sent besides the client's own, cannot be, or an empty string: the first field
+    with a bad name, a framing field (`is_framing_header`), a control character in a value, or
+    `Authorization` (the client sends the token). The text names the field, never its value:
+    `one` names a field of the list (`"default header"`), `list` the list (`"default_headers"`),
+    `instead` says where the token goes. The checks of `client_config::default_headers` and of
+    `call_options::headers`. */
+inline std::string extra_headers_problem(const http_headers& headers, std::string_view one, std::string_view list,
+                                         std::string_view instead)
+{
+    for (const auto& h : headers) {
+        switch (request_header_problem(h)) {
+        case header_problem::none: break;
+        case header_problem::name:
+            return std::string(one) + " name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
+        case header_problem::framing:
+            return std::string(list) + " must not set " + h.name +
+                   ": the transport frames the message and manages the connection";
+        case header_problem::value:
+            return std::string(one) + " \"" + h.name + "\" has a control character in its value";
+        }
+        if (iequals(h.name, "Authorization"))
+            return std::string(list) + " must not set Authorization: " + std::string(instead);
+    }
+    return {};
+}
+
 /// Why `cfg` cannot be used, or an empty string. Never quotes the access token. With
 /// `token_from_source`, the token comes per call from a token source and `access_token` must be empty.
 inline std::string config_problem(const client_config& cfg, std::string& normalized_base, bool token_from_source = false)
@@ -2271,20 +2358,7 @@ inline std::string config_problem(const client_config& cfg, std::string& normali
         return "call_timeout must not be negative (zero: no limit)";
     if (!is_header_value(cfg.user_agent))
         return "user_agent contains a control character";
-    for (const auto& h : cfg.default_headers) {
-        switch (request_header_problem(h)) {
-        case header_problem::none: break;
-        case header_problem::name:
-            return "default header name \"" + h.name.substr(0, 64) + "\" is not a valid HTTP token";
-        case header_problem::framing:
-            return "default_headers must not set " + h.name +
-                   ": the transport frames the message and manages the connection";
-        case header_problem::value: return "default header \"" + h.name + "\" has a control character in its value";
-        }
-        if (iequals(h.name, "Authorization"))
-            return "default_headers must not set Authorization: use access_token";
-    }
-    return {};
+    return extra_headers_problem(cfg.default_headers, "default header", "default_headers", "use access_token");
 }
 
 } // namespace detail
@@ -2847,12 +2921,22 @@ struct api_response<void> : response_info {};
 // ---- end <genesys/result.hpp> ----
 
 #include <atomic>
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace genesys::detail {
+
+/// The arguments `get_tokens_me` (and `async_get_tokens_me`) take for `preserveIdleTTL`: a `bool`,
+/// a `std::optional<bool>` or `std::nullopt`; nothing that merely converts to `bool` (a string
+/// literal would be `true`).
+template <class T>
+concept is_preserve_idle_ttl_argument =
+    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
+    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
 
 class client_core; // <genesys/detail/client_core.hpp>
 
@@ -2860,7 +2944,8 @@ class client_core; // <genesys/detail/client_core.hpp>
     buffers already allocated.
 
     A call takes the slot when it is free and gives it back when done; a call that finds it taken
-    (by another thread, or by a call made from inside a transport or logger) uses a request of its
+    (by another thread, or by a call made from inside a transport or logger), or that has headers
+    of its own (`call_options::headers`, which the next call must not send), uses a request of its
     own. The slot keeps the request headers between calls, so a copy or an assignment empties it:
     a client copied or assigned from another builds its headers anew, from its own configuration.
 */
@@ -2879,8 +2964,9 @@ public:
     /// The slot's request for the time of one call, or a request of the call's own.
     class lease {
     public:
-        explicit lease(request_slot& slot) noexcept
-            : slot_(slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
+        /// With `use_slot` false, the call's own request, whatever the slot's state.
+        explicit lease(request_slot& slot, bool use_slot = true) noexcept
+            : slot_(!use_slot || slot.busy_.test_and_set(std::memory_order_acquire) ? nullptr : &slot)
         {
         }
         ~lease()
@@ -2928,38 +3014,46 @@ public:
 
     GENESYS_DECL const client_config& config() const noexcept;
 
-    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send);
-    GENESYS_DECL void delete_tokens_me(send_ref send);
+    GENESYS_DECL result<api_response<void>> try_delete_token(std::string_view user_id, send_ref send,
+                                                             const call_options& options);
+    GENESYS_DECL void delete_token(std::string_view user_id, send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<void>> try_delete_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL void delete_tokens_me(send_ref send, const call_options& options);
     GENESYS_DECL result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                    send_ref send);
-    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send);
-    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send);
-    GENESYS_DECL void head_tokens_me(send_ref send);
-    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send);
-    GENESYS_DECL bool verify_token(send_ref send);
-    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send);
-    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send);
+                                                                    send_ref send, const call_options& options);
+    GENESYS_DECL token_info get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send,
+                                          const call_options& options);
+    GENESYS_DECL result<api_response<void>> try_head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL void head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<bool>> try_verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL bool verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL result<api_response<idle_token_timeout>> try_get_tokens_timeout(send_ref send,
+                                                                                 const call_options& options);
+    GENESYS_DECL idle_token_timeout get_tokens_timeout(send_ref send, const call_options& options);
     GENESYS_DECL result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
-                                                                                 send_ref send);
-    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send);
+                                                                                 send_ref send,
+                                                                                 const call_options& options);
+    GENESYS_DECL idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, send_ref send,
+                                                       const call_options& options);
 
 private:
     // Defined in <genesys/detail/impl/tokens_core.ipp> only: the one call path of every operation.
     template <class Route, class... Params>
-    outcome<api_response<typename Route::response_type>> call(send_ref send, const Route& route,
-                                                              std::string_view query, std::string body,
-                                                              const Params&... params);
-    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send);
-    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send);
+    outcome<api_response<typename Route::response_type>> call(send_ref send, const call_options& options,
+                                                              const Route& route, std::string_view query,
+                                                              std::string body, const Params&... params);
+    GENESYS_DECL outcome<api_response<void>> call_delete_token(std::string_view user_id, send_ref send,
+                                                               const call_options& options);
+    GENESYS_DECL outcome<api_response<void>> call_delete_tokens_me(send_ref send, const call_options& options);
     GENESYS_DECL outcome<api_response<token_info>> call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                      send_ref send);
-    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send);
-    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send);
-    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send);
+                                                                      send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<void>> call_head_tokens_me(send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<bool>> call_verify_token(send_ref send, const call_options& options);
+    GENESYS_DECL outcome<api_response<idle_token_timeout>> call_get_tokens_timeout(send_ref send,
+                                                                                   const call_options& options);
     GENESYS_DECL outcome<api_response<idle_token_timeout>> call_put_tokens_timeout(const idle_token_timeout& settings,
-                                                                                   send_ref send);
+                                                                                   send_ref send,
+                                                                                   const call_options& options);
 
     std::shared_ptr<const client_core> core_; // never null
     request_slot slot_;
@@ -5521,13 +5615,24 @@ public:
 
     response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
 
-    /** Fills `req` for `route` (the headers only when `req` has none yet: a reused request keeps
-        them), or returns why the call is rejected before sending. */
+    /** Fills `req` for `route`, or returns why the call is rejected before sending.
+
+        The headers are the client's, made once, then `options.headers` over them (each replacing
+        the field of its name); the client's are copied only when `req` has no headers yet, so a
+        request reused from call to call keeps them, and a request given per-call headers must
+        not be reused. The one place a call's options are applied, for the blocking and the
+        asynchronous clients alike: every attempt of the call then sends the same headers. */
     template <class Route, class... Params>
-    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
-                                 const Params&... params) const
+    std::optional<error> prepare(http_request& req, const Route& route, const call_options& options,
+                                 std::string_view query, std::string body, const Params&... params) const
     {
         const std::string_view op = route.operation_id;
+
+        // Checked as default_headers are (config_problem), with the call's words.
+        if (auto why = extra_headers_problem(options.headers, "per-call header", "call_options::headers",
+                                             "the client sends the token");
+            !why.empty())
+            return invalid_argument(op, why, config_.access_token);
 
         // The request body's bounds (the blocking and the asynchronous forms both come here).
         if constexpr (std::is_same_v<typename Route::request_type, idle_token_timeout>) {
@@ -5544,6 +5649,8 @@ public:
 
         if (req.headers.empty())
             req.headers = headers_;
+        for (const auto& h : options.headers)
+            req.headers.set(h.name, h.value);
         req.method = route.method;
         req.body = std::move(body);
         req.url.assign(base_url_);
@@ -5562,6 +5669,14 @@ public:
             req.url += query;
         }
         return std::nullopt;
+    }
+
+    /// `prepare` for a call without options.
+    template <class Route, class... Params>
+    std::optional<error> prepare(http_request& req, const Route& route, std::string_view query, std::string body,
+                                 const Params&... params) const
+    {
+        return prepare(req, route, call_options{}, query, std::move(body), params...);
     }
 
     /// Makes a call prepared by `prepare` send `token` (of a client made with `token_per_call_t`):
@@ -5705,13 +5820,14 @@ GENESYS_DECL tokens_core::~tokens_core() = default;
 GENESYS_DECL const client_config& tokens_core::config() const noexcept { return core_->config(); }
 
 template <class Route, class... Params>
-outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const Route& route,
-                                                                       std::string_view query, std::string body,
-                                                                       const Params&... params)
+outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref send, const call_options& options,
+                                                                       const Route& route, std::string_view query,
+                                                                       std::string body, const Params&... params)
 {
-    request_slot::lease lease(slot_);
+    // A call with headers of its own builds its request anew: the slot's keeps the client's only.
+    request_slot::lease lease(slot_, options.headers.empty());
     http_request& req = lease.request();
-    if (auto rejected = core_->prepare(req, route, query, std::move(body), params...))
+    if (auto rejected = core_->prepare(req, route, options, query, std::move(body), params...))
         return std::move(*rejected);
     const call_settings settings = core_->settings(route);
     call_machine machine(settings, req);
@@ -5720,106 +5836,124 @@ outcome<api_response<typename Route::response_type>> tokens_core::call(send_ref 
                                                           core_->limits());
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_token(std::string_view user_id, send_ref send,
+                                                                        const call_options& options)
 {
-    return call(send, routes::delete_token, {}, {}, user_id);
+    return call(send, options, routes::delete_token, {}, {}, user_id);
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_delete_tokens_me(send_ref send,
+                                                                           const call_options& options)
 {
-    return call(send, routes::delete_tokens_me, {}, {});
+    return call(send, options, routes::delete_tokens_me, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<token_info>> tokens_core::call_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                          send_ref send)
+                                                                          send_ref send,
+                                                                          const call_options& options)
 {
-    return call(send, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
+    return call(send, options, routes::get_tokens_me, get_tokens_me_query(preserve_idle_ttl), {});
 }
 
-GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send)
+GENESYS_DECL outcome<api_response<void>> tokens_core::call_head_tokens_me(send_ref send, const call_options& options)
 {
-    return call(send, routes::head_tokens_me, {}, {});
+    return call(send, options, routes::head_tokens_me, {}, {});
 }
 
-GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send)
+GENESYS_DECL outcome<api_response<bool>> tokens_core::call_verify_token(send_ref send, const call_options& options)
 {
-    return to_verdict(call_head_tokens_me(send));
+    return to_verdict(call_head_tokens_me(send, options));
 }
 
-GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(send_ref send)
+GENESYS_DECL outcome<api_response<idle_token_timeout>> tokens_core::call_get_tokens_timeout(
+    send_ref send, const call_options& options)
 {
-    return call(send, routes::get_tokens_timeout, {}, {});
+    return call(send, options, routes::get_tokens_timeout, {}, {});
 }
 
 GENESYS_DECL outcome<api_response<idle_token_timeout>>
-tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::call_put_tokens_timeout(const idle_token_timeout& settings, send_ref send, const call_options& options)
 {
-    return call(send, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
+    return call(send, options, routes::put_tokens_timeout, {}, put_tokens_timeout_body(settings));
 }
 
 // The public forms: each converts the outcome once, by moving, or throws it.
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_token(std::string_view user_id, send_ref send,
+                                                                      const call_options& options)
 {
-    return call_delete_token(user_id, send).to_result();
+    return call_delete_token(user_id, send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send)
+GENESYS_DECL void tokens_core::delete_token(std::string_view user_id, send_ref send, const call_options& options)
 {
-    take(call_delete_token(user_id, send));
+    take(call_delete_token(user_id, send, options));
 }
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_delete_tokens_me(send_ref send, const call_options& options)
 {
-    return call_delete_tokens_me(send).to_result();
+    return call_delete_tokens_me(send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send) { take(call_delete_tokens_me(send)); }
+GENESYS_DECL void tokens_core::delete_tokens_me(send_ref send, const call_options& options)
+{
+    take(call_delete_tokens_me(send, options));
+}
 
 GENESYS_DECL result<api_response<token_info>> tokens_core::try_get_tokens_me(std::optional<bool> preserve_idle_ttl,
-                                                                             send_ref send)
+                                                                             send_ref send,
+                                                                             const call_options& options)
 {
-    return call_get_tokens_me(preserve_idle_ttl, send).to_result();
+    return call_get_tokens_me(preserve_idle_ttl, send, options).to_result();
 }
 
-GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send)
+GENESYS_DECL token_info tokens_core::get_tokens_me(std::optional<bool> preserve_idle_ttl, send_ref send,
+                                                   const call_options& options)
 {
-    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send)).data);
+    return std::move(take(call_get_tokens_me(preserve_idle_ttl, send, options)).data);
 }
 
-GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send)
+GENESYS_DECL result<api_response<void>> tokens_core::try_head_tokens_me(send_ref send, const call_options& options)
 {
-    return call_head_tokens_me(send).to_result();
+    return call_head_tokens_me(send, options).to_result();
 }
 
-GENESYS_DECL void tokens_core::head_tokens_me(send_ref send) { take(call_head_tokens_me(send)); }
-
-GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send)
+GENESYS_DECL void tokens_core::head_tokens_me(send_ref send, const call_options& options)
 {
-    return call_verify_token(send).to_result();
+    take(call_head_tokens_me(send, options));
 }
 
-GENESYS_DECL bool tokens_core::verify_token(send_ref send) { return take(call_verify_token(send)).data; }
-
-GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send)
+GENESYS_DECL result<api_response<bool>> tokens_core::try_verify_token(send_ref send, const call_options& options)
 {
-    return call_get_tokens_timeout(send).to_result();
+    return call_verify_token(send, options).to_result();
 }
 
-GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send)
+GENESYS_DECL bool tokens_core::verify_token(send_ref send, const call_options& options)
 {
-    return std::move(take(call_get_tokens_timeout(send)).data);
+    return take(call_verify_token(send, options)).data;
+}
+
+GENESYS_DECL result<api_response<idle_token_timeout>> tokens_core::try_get_tokens_timeout(send_ref send,
+                                                                                          const call_options& options)
+{
+    return call_get_tokens_timeout(send, options).to_result();
+}
+
+GENESYS_DECL idle_token_timeout tokens_core::get_tokens_timeout(send_ref send, const call_options& options)
+{
+    return std::move(take(call_get_tokens_timeout(send, options)).data);
 }
 
 GENESYS_DECL result<api_response<idle_token_timeout>>
-tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+tokens_core::try_put_tokens_timeout(const idle_token_timeout& settings, send_ref send, const call_options& options)
 {
-    return call_put_tokens_timeout(settings, send).to_result();
+    return call_put_tokens_timeout(settings, send, options).to_result();
 }
 
-GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send)
+GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token_timeout& settings, send_ref send,
+                                                                const call_options& options)
 {
-    return std::move(take(call_put_tokens_timeout(settings, send)).data);
+    return std::move(take(call_put_tokens_timeout(settings, send, options)).data);
 }
 
 } // namespace genesys::detail
@@ -5839,17 +5973,6 @@ GENESYS_DECL idle_token_timeout tokens_core::put_tokens_timeout(const idle_token
 
 namespace genesys {
 
-namespace detail {
-
-/// The arguments `get_tokens_me` takes for `preserveIdleTTL`: a `bool`, a `std::optional<bool>`
-/// or `std::nullopt`; nothing that merely converts to `bool` (a string literal would be `true`).
-template <class T>
-concept is_preserve_idle_ttl_argument =
-    std::same_as<std::remove_cvref_t<T>, bool> || std::same_as<std::remove_cvref_t<T>, std::optional<bool>> ||
-    std::same_as<std::remove_cvref_t<T>, std::nullopt_t>;
-
-} // namespace detail
-
 /** The Tokens resource of the Genesys Cloud Platform API, called through `Transport`.
 
     Each operation comes in two forms. `try_x` returns `result<api_response<T>>`: the data with the
@@ -5865,6 +5988,10 @@ concept is_preserve_idle_ttl_argument =
       platform's `ErrorBody` when the body is one;
     - `decode`: a 2xx body that is not the operation's model (`errc::decode_failed`), or larger
       than `client_config::max_response_bytes` (`errc::response_too_large`); the raw body is kept.
+
+    Every operation takes, last, an optional `call_options`: headers for that call alone, checked
+    as `client_config::default_headers` are (a bad one is an `invalid_argument` error naming it,
+    and nothing is sent), sent on each of its attempts and logged by the same allow-list.
 
     To act on an error, compare its code with a `genesys::condition`: `r.error().code ==
     genesys::condition::rate_limited` holds for a 429, `login_failed` for a token source's refused
@@ -5930,13 +6057,18 @@ public:
         @param user_id The user's id, sent percent-encoded as one path segment. An empty id, `.`,
         `..`, an id over 1024 bytes, or `me` (which would address `deleteTokensMe`) is an
         `invalid_argument` error, before sending.
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id)
+    [[nodiscard]] result<api_response<void>> try_delete_token(std::string_view user_id,
+                                                             const call_options& options = {})
     {
-        return core_.try_delete_token(user_id, send());
+        return core_.try_delete_token(user_id, send(), options);
     }
-    void delete_token(std::string_view user_id) { core_.delete_token(user_id, send()); }
+    void delete_token(std::string_view user_id, const call_options& options = {})
+    {
+        core_.delete_token(user_id, send(), options);
+    }
     /// @}
 
     /** `DELETE /api/v2/tokens/me` (`deleteTokensMe`): deletes the token the request carries.
@@ -5945,13 +6077,14 @@ public:
         answered 401. Through a token source, success also drops that token from the source (the
         next call gets a new one); a 401 drops it too, and is not retried with a fresh token
         (which this call would only delete).
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_delete_tokens_me()
+    [[nodiscard]] result<api_response<void>> try_delete_tokens_me(const call_options& options = {})
     {
-        return core_.try_delete_tokens_me(send());
+        return core_.try_delete_tokens_me(send(), options);
     }
-    void delete_tokens_me() { core_.delete_tokens_me(send()); }
+    void delete_tokens_me(const call_options& options = {}) { core_.delete_tokens_me(send(), options); }
     /// @}
 
     /** `GET /api/v2/tokens/me` (`getTokensMe`): what the platform knows of the current token.
@@ -5960,38 +6093,42 @@ public:
         resets it. Sent as `?preserveIdleTTL=true|false`, omitted when unset. Only a `bool`,
         `std::optional<bool>` or `std::nullopt` is accepted: `get_tokens_me("false")` does not
         compile (a string would convert to `true`).
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The `TokenInfo`; a body that is not one is a `decode` error keeping the raw body.
         @{
     */
-    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    [[nodiscard]] result<api_response<token_info>> try_get_tokens_me(std::optional<bool> preserve_idle_ttl = {},
+                                                                    const call_options& options = {})
     {
-        return core_.try_get_tokens_me(preserve_idle_ttl, send());
+        return core_.try_get_tokens_me(preserve_idle_ttl, send(), options);
     }
-    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {})
+    token_info get_tokens_me(std::optional<bool> preserve_idle_ttl = {}, const call_options& options = {})
     {
-        return core_.get_tokens_me(preserve_idle_ttl, send());
+        return core_.get_tokens_me(preserve_idle_ttl, send(), options);
     }
     /// @}
 
-    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`.
+    /// Not callable: anything but a `bool`, `std::optional<bool>` or `std::nullopt`, with or
+    /// without options (`get_tokens_me(options)` neither: write `get_tokens_me(std::nullopt, options)`).
     /// @{
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void try_get_tokens_me(T&&) = delete;
+    void try_get_tokens_me(T&&, const call_options& = {}) = delete;
     template <class T>
         requires(!detail::is_preserve_idle_ttl_argument<T>)
-    void get_tokens_me(T&&) = delete;
+    void get_tokens_me(T&&, const call_options& = {}) = delete;
     /// @}
 
     /** `HEAD /api/v2/tokens/me` (`headTokensMe`): succeeds when the token is valid; a 401 is an
         `api` error.
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<void>> try_head_tokens_me()
+    [[nodiscard]] result<api_response<void>> try_head_tokens_me(const call_options& options = {})
     {
-        return core_.try_head_tokens_me(send());
+        return core_.try_head_tokens_me(send(), options);
     }
-    void head_tokens_me() { core_.head_tokens_me(send()); }
+    void head_tokens_me(const call_options& options = {}) { core_.head_tokens_me(send(), options); }
     /// @}
 
     /** Whether the token is valid, by `HEAD /api/v2/tokens/me`.
@@ -6000,24 +6137,29 @@ public:
         source: 401 again with a fresh token); `try_verify_token` also gives that response's
         status and headers. Any other failure is an error, a refused login of the token source
         included (that says nothing about a token: none was sent).
+        @param options This call's own settings (`call_options`): its extra headers.
         @{
     */
-    [[nodiscard]] result<api_response<bool>> try_verify_token() { return core_.try_verify_token(send()); }
-    bool verify_token() { return core_.verify_token(send()); }
+    [[nodiscard]] result<api_response<bool>> try_verify_token(const call_options& options = {})
+    {
+        return core_.try_verify_token(send(), options);
+    }
+    bool verify_token(const call_options& options = {}) { return core_.verify_token(send(), options); }
     /// @}
 
     /** `GET /api/v2/tokens/timeout` (`getTokensTimeout`): the organization's idle-token timeout.
 
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The `IdleTokenTimeout` settings.
         @{
     */
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout()
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_get_tokens_timeout(const call_options& options = {})
     {
-        return core_.try_get_tokens_timeout(send());
+        return core_.try_get_tokens_timeout(send(), options);
     }
-    idle_token_timeout get_tokens_timeout()
+    idle_token_timeout get_tokens_timeout(const call_options& options = {})
     {
-        return core_.get_tokens_timeout(send());
+        return core_.get_tokens_timeout(send(), options);
     }
     /// @}
 
@@ -6029,16 +6171,18 @@ public:
         `idle_token_timeout_seconds` below `min_idle_token_timeout_seconds` (300, the API
         definition's minimum) is an `invalid_argument` error, and nothing is sent; the maximum
         depends on the organization (8 hours, 15 minutes under HIPAA), so the platform checks it.
+        @param options This call's own settings (`call_options`): its extra headers.
         @return The settings as the platform stored them.
         @{
     */
-    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings)
+    [[nodiscard]] result<api_response<idle_token_timeout>> try_put_tokens_timeout(const idle_token_timeout& settings,
+                                                                                 const call_options& options = {})
     {
-        return core_.try_put_tokens_timeout(settings, send());
+        return core_.try_put_tokens_timeout(settings, send(), options);
     }
-    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings)
+    idle_token_timeout put_tokens_timeout(const idle_token_timeout& settings, const call_options& options = {})
     {
-        return core_.put_tokens_timeout(settings, send());
+        return core_.put_tokens_timeout(settings, send(), options);
     }
     /// @}
 
@@ -6265,6 +6409,8 @@ static_assert(transport_with_error_detail<any_transport>);
 static_assert(cancellable_transport<any_transport>);
 
 /// The Tokens client over any transport: a function taking `any_tokens_api&` need not be a template.
+/// Its operations are `tokens_api`'s, `call_options` included: checked, sent and logged as over
+/// the transport itself.
 using any_tokens_api = tokens_api<any_transport>;
 
 } // namespace genesys
@@ -7851,6 +7997,279 @@ GENESYS_DECL siphash_key siphash_key::random()
 
 #endif
 // ---- end <genesys/detail/siphash.hpp> ----
+// ---- begin <genesys/token_validator_metrics.hpp> ----
+#ifndef GENESYS_TOKEN_VALIDATOR_METRICS_HPP
+#define GENESYS_TOKEN_VALIDATOR_METRICS_HPP
+
+/// @file
+/// `token_validator_metrics`: a `token_validator`'s counters and the latency histograms of its
+/// API calls (`metrics()`), and `write_prometheus`, their Prometheus text exposition.
+
+// ---- begin <genesys/token_validator_stats.hpp> ----
+#ifndef GENESYS_TOKEN_VALIDATOR_STATS_HPP
+#define GENESYS_TOKEN_VALIDATOR_STATS_HPP
+
+/// @file
+/// `token_validator_stats`: the counters of a `token_validator` (`stats()`).
+
+#include <cstddef>
+#include <cstdint>
+
+namespace genesys {
+
+/// A counter snapshot of a `token_validator` (`stats()`), each since it was made.
+struct token_validator_stats {
+    std::uint64_t hits = 0;          ///< answered from a valid entry
+    std::uint64_t negative_hits = 0; ///< answered from a remembered 401
+    std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
+    std::uint64_t misses = 0;        ///< checks begun: API calls made, but for those `overloaded`
+    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call (a blocking
+                                     ///< one that gave up at `wait_timeout` included)
+    std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
+    std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
+    std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
+    std::size_t entries = 0;         ///< entries held now
+    std::uint64_t refused = 0;       ///< validations refused before any lookup, a token unfit to
+                                     ///< send (nothing sent, not a miss)
+    std::uint64_t rate_limited = 0;  ///< validations answered from a remembered 429 without an API
+                                     ///< call (with the 429, or stale: those count in `stale_hits` too)
+    std::uint64_t overloaded = 0;    ///< checks that found no room under `max_concurrent_checks` in
+                                     ///< time (`errc::validator_overloaded`; no API call, not an error)
+    std::size_t checks_in_flight = 0; ///< checks holding room now (under way, or waiting to send)
+    std::uint64_t refreshes = 0;     ///< re-checks begun by `refresh_ahead` (not in `misses`)
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/token_validator_stats.hpp> ----
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace genesys {
+
+/** A latency histogram with fixed buckets, in seconds: the bounds OpenTelemetry recommends for
+    `http.client.request.duration`. */
+struct duration_histogram {
+    /// The buckets' upper bounds (`le`), in seconds; one more bucket holds what is above them.
+    static constexpr std::array<double, 14> bounds = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+                                                      0.5,   0.75, 1,     2.5,  5,     7.5, 10};
+    /// How many durations fell in each bucket (not cumulative): `counts[i]` those at most
+    /// `bounds[i]` and above `bounds[i - 1]`; the last those above every bound.
+    std::array<std::uint64_t, bounds.size() + 1> counts{};
+    double sum = 0;          ///< the durations' sum, in seconds
+    std::uint64_t count = 0; ///< how many durations
+
+    /// Counts one duration.
+    void observe(std::chrono::nanoseconds d) noexcept
+    {
+        const double s = std::chrono::duration<double>(d).count();
+        std::size_t i = 0;
+        while (i < bounds.size() && s > bounds[i])
+            ++i;
+        ++counts[i];
+        sum += s;
+        ++count;
+    }
+};
+
+/// The durations of a validator's API calls (`GET /api/v2/tokens/me`) that ended one way.
+struct api_call_durations {
+    /// The HTTP status of the answer, or 0 when none came.
+    int status = 0;
+    /// Empty for a call that succeeded; else, as OpenTelemetry's `error.type`: the status
+    /// (`"429"`, `"503"`), `"timeout"`, `"network"`, or `"decode"` for a 2xx whose body did not
+    /// decode.
+    std::string error_type{};
+    /// How long the calls took, each with its retries.
+    duration_histogram durations{};
+};
+
+/// A counter or a gauge another layer adds to the exposition (a shared cache's, say): written
+/// as `<prefix><name>`; a counter's `name` ends with `_total`.
+struct metric_value {
+    std::string name{};          ///< e.g. `"shared_cache_hits_total"`: `[a-z0-9_]`, the prefix is added
+    std::string help{};          ///< one line
+    bool counter = true;         ///< false: a gauge
+    std::uint64_t value = 0;     ///< the count, or the gauge's value
+};
+
+/** A snapshot of a `token_validator`'s metrics (`metrics()`), each read on its own (not one
+    atomic snapshot). No token, nor a hash of one, is in it. */
+struct token_validator_metrics {
+    /// The counters, as `stats()` returns them.
+    token_validator_stats stats{};
+    /// The API calls' durations, one series per status and `error_type`, ordered by them.
+    std::vector<api_call_durations> api_calls{};
+    /// Values other layers add (empty from `metrics()`), written after the validator's own.
+    std::vector<metric_value> extra{};
+};
+
+namespace detail {
+
+inline void append_number(std::string& out, double v)
+{
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+inline void append_number(std::string& out, std::uint64_t v)
+{
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+/// `name` with every character outside `[a-zA-Z0-9_:]` (and a leading digit) made `_`.
+inline std::string metric_name(std::string_view prefix, std::string_view name)
+{
+    std::string out;
+    out.reserve(prefix.size() + name.size());
+    out.append(prefix).append(name);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const char c = out[i];
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+                        (i > 0 && c >= '0' && c <= '9');
+        if (!ok)
+            out[i] = '_';
+    }
+    return out;
+}
+
+inline void append_family(std::string& out, const std::string& name, std::string_view type, std::string_view help)
+{
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+inline void append_metric(std::string& out, std::string_view prefix, std::string_view name, bool counter,
+                          std::string_view help, std::uint64_t value)
+{
+    const std::string full = metric_name(prefix, name);
+    append_family(out, full, counter ? "counter" : "gauge", help);
+    out.append(full).append(" ");
+    append_number(out, value);
+    out.append("\n");
+}
+
+/// A label value, escaped as the text format says (`\`, `"`, new line).
+inline void append_label_value(std::string& out, std::string_view v)
+{
+    for (const char c : v) {
+        if (c == '\\' || c == '"')
+            out.push_back('\\');
+        if (c == '\n') {
+            out.append("\\n");
+            continue;
+        }
+        out.push_back(c);
+    }
+}
+
+} // namespace detail
+
+/** Appends `m` to `out` in the Prometheus text exposition format (version 0.0.4), named by the
+    Prometheus and OpenTelemetry conventions.
+
+    - The counters, `<prefix>hits_total`, `negative_hits_total`, `stale_hits_total`,
+      `misses_total`, `coalesced_total`, `evictions_total`, `errors_total`,
+      `policy_rejections_total`, `refused_total`, `rate_limited_total`, `overloaded_total`; the
+      gauges `<prefix>entries` and `<prefix>checks_in_flight`; then `m.extra`.
+    - The API calls' durations as the histogram `http_client_request_duration_seconds` (OpenTelemetry's
+      `http.client.request.duration`, not prefixed), labels `http_request_method="GET"`,
+      `http_response_status_code` (absent when no answer came) and `error_type` (absent on
+      success): `_bucket{le="..."}` cumulative up to `le="+Inf"`, `_sum`, `_count`. Written only
+      when a call was made.
+
+    No label carries a token or a hash of one. Characters a metric name cannot hold in `prefix`
+    or in an extra value's name are written `_`.
+
+    @param out Appended to.
+    @param m The snapshot (`token_validator::metrics()`).
+    @param prefix Put before every name but the HTTP histogram's (default
+    `"genesys_token_validator_"`).
+*/
+inline void write_prometheus(std::string& out, const token_validator_metrics& m,
+                             std::string_view prefix = "genesys_token_validator_")
+{
+    using detail::append_metric;
+    const auto& s = m.stats;
+    append_metric(out, prefix, "hits_total", true, "Validations answered from a valid cached entry.", s.hits);
+    append_metric(out, prefix, "negative_hits_total", true, "Validations answered from a remembered 401.",
+                  s.negative_hits);
+    append_metric(out, prefix, "stale_hits_total", true,
+                  "Validations answered from an expired entry under stale_if_error.", s.stale_hits);
+    append_metric(out, prefix, "misses_total", true, "Checks begun (API calls, but for those overloaded).",
+                  s.misses);
+    append_metric(out, prefix, "coalesced_total", true, "Validations that waited for another's check.",
+                  s.coalesced);
+    append_metric(out, prefix, "evictions_total", true, "Entries dropped to stay within max_entries.",
+                  s.evictions);
+    append_metric(out, prefix, "errors_total", true, "API calls that failed other than with a 401.", s.errors);
+    append_metric(out, prefix, "policy_rejections_total", true, "Valid tokens refused by the policy.",
+                  s.policy_rejections);
+    append_metric(out, prefix, "refused_total", true, "Validations of a token unfit to send (nothing sent).",
+                  s.refused);
+    append_metric(out, prefix, "rate_limited_total", true,
+                  "Validations answered from a remembered 429 without an API call.", s.rate_limited);
+    append_metric(out, prefix, "overloaded_total", true,
+                  "Checks that found no room under max_concurrent_checks in time.", s.overloaded);
+    append_metric(out, prefix, "entries", false, "Entries held in the in-process cache.", s.entries);
+    append_metric(out, prefix, "checks_in_flight", false, "Checks under way (API calls in flight).",
+                  s.checks_in_flight);
+    for (const auto& e : m.extra)
+        append_metric(out, prefix, e.name, e.counter, e.help, e.value);
+
+    if (m.api_calls.empty())
+        return;
+    const std::string name = "http_client_request_duration_seconds";
+    detail::append_family(out, name, "histogram",
+                          "Duration of the token validator's API calls (GET /api/v2/tokens/me), retries included.");
+    for (const auto& c : m.api_calls) {
+        std::string labels = "http_request_method=\"GET\"";
+        if (c.status != 0) {
+            labels.append(",http_response_status_code=\"");
+            detail::append_number(labels, static_cast<std::uint64_t>(c.status));
+            labels.append("\"");
+        }
+        if (!c.error_type.empty()) {
+            labels.append(",error_type=\"");
+            detail::append_label_value(labels, c.error_type);
+            labels.append("\"");
+        }
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i <= duration_histogram::bounds.size(); ++i) {
+            cumulative += c.durations.counts[i];
+            out.append(name).append("_bucket{").append(labels).append(",le=\"");
+            if (i < duration_histogram::bounds.size())
+                detail::append_number(out, duration_histogram::bounds[i]);
+            else
+                out.append("+Inf");
+            out.append("\"} ");
+            detail::append_number(out, cumulative);
+            out.append("\n");
+        }
+        out.append(name).append("_sum{").append(labels).append("} ");
+        detail::append_number(out, c.durations.sum);
+        out.append("\n");
+        out.append(name).append("_count{").append(labels).append("} ");
+        detail::append_number(out, c.durations.count);
+        out.append("\n");
+    }
+}
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/token_validator_metrics.hpp> ----
 // ---- begin <genesys/token_validator_options.hpp> ----
 #ifndef GENESYS_TOKEN_VALIDATOR_OPTIONS_HPP
 #define GENESYS_TOKEN_VALIDATOR_OPTIONS_HPP
@@ -7870,10 +8289,10 @@ namespace genesys {
 /** How a `token_validator` caches and what it requires of a token.
 
     Checked when the validator is made (`genesys::check(config, options)` says it without
-    throwing): `max_age`, `negative_ttl` and `stale_if_error` must be from 0 to 24 hours,
-    `wait_timeout` at most 24 hours, an `organization_id` or `home_organization_id` that is set
-    must not be empty, nor may an entry of `required_scopes` or `allowed_client_ids` (no token
-    would match it).
+    throwing): `max_age`, `negative_ttl`, `stale_if_error` and `rate_limit_ttl_max` must be
+    from 0 to 24 hours, `refresh_ahead` 0 (off) or less than `max_age`, `wait_timeout` at most
+    24 hours, an `organization_id` or `home_organization_id` that is set must not be empty, nor
+    may an entry of `required_scopes` or `allowed_client_ids` (no token would match it).
 
     @code
     genesys::token_validator_options o;
@@ -7891,6 +8310,24 @@ struct token_validator_options {
     /// (`max_age`) less than this long ago is still accepted (`validated_token::stale()`), unless
     /// its `dateTokenIdles` has passed: an idle token is never served stale. Off by default.
     std::chrono::seconds stale_if_error{0};
+    /** A 429 for a token is remembered until its `Retry-After` (seconds or an HTTP date), at
+        most this long; without a `Retry-After` (or with one that does not parse), for 1 s (or
+        this, if shorter). Until then, validations of that token make no API call: they answer
+        from the expired entry under `stale_if_error` (`validated_token::stale()`), else with
+        that 429 (`error_kind::api`, status 429, `condition::rate_limited`, its headers kept but
+        `Retry-After`, which says the seconds left). Counted in `stats().rate_limited`. A valid
+        answer or a 401 ends it; so do `forget` and `clear`. 0: a 429 is not remembered. */
+    std::chrono::seconds rate_limit_ttl_max{60};
+    /** Refresh ahead: the first validation that hits a valid entry less than this long before
+        its trust ends (by `max_age`; not one that ends at the token's `dateTokenIdles`, which a
+        check cannot move) re-checks the token while the others keep hitting the entry: a
+        blocking `validate` makes the call itself and returns its answer (the cached one if the
+        call fails other than with a 401); an `async_validate` completes with the cached answer
+        and leaves the call running on the transport's executor. One re-check per entry (a failed
+        one is not retried before the entry expires); it takes room under
+        `max_concurrent_checks`, and is skipped when there is none. Counted in
+        `stats().refreshes`. 0 (the default): off; else less than `max_age`. */
+    std::chrono::seconds refresh_ahead{0};
     /// At most this many tokens are remembered (valid and invalid together); a token is kept
     /// while there is room, and once there is none the least recently used go first (CLOCK,
     /// from the fullest shard). 0: nothing is remembered.
@@ -7898,9 +8335,20 @@ struct token_validator_options {
     /** The longest a blocking `validate` waits for the API call another validation of the same
         token started (a blocking one, or an `async_validate`, whose io_context must run for the
         call to end). Past it, that `validate` returns a `network` error with
-        `errc::deadline_exceeded`; the call goes on for the others. Zero or less (the default):
-        the configuration's `call_timeout`, or 30 s when that is zero. */
+        `errc::deadline_exceeded`; the call goes on for the others. Also the longest a check
+        waits for room under `max_concurrent_checks`. Zero or less (the default): the
+        configuration's `call_timeout`, or 30 s when that is zero. */
     std::chrono::milliseconds wait_timeout{0};
+    /** At most this many checks (API calls, each with its retries) in flight at once per
+        validator (and its copies), blocking and asynchronous together; 0: no bound. Validations
+        that join a check already under way for their token take no room. A check beyond the
+        bound waits, first come first served, for `wait_timeout` (the same bound, defaults
+        applied; an asynchronous one on a timer of the transport's executor, also ended by the
+        io_context's end); past it, it and every validation waiting for it fail with a `network`
+        error of code `errc::validator_overloaded` (answer 503), or get the expired entry under
+        `stale_if_error`. A spray of distinct bogus tokens then costs at most this many sockets
+        and API calls at a time. */
+    std::size_t max_concurrent_checks = 64;
     /// Sent as `preserveIdleTTL`: true, checking a token does not extend its life.
     bool preserve_idle_ttl = true;
     /// Required organization id (`token_info::organization`), if set.
@@ -7919,38 +8367,6 @@ struct token_validator_options {
 
 #endif
 // ---- end <genesys/token_validator_options.hpp> ----
-// ---- begin <genesys/token_validator_stats.hpp> ----
-#ifndef GENESYS_TOKEN_VALIDATOR_STATS_HPP
-#define GENESYS_TOKEN_VALIDATOR_STATS_HPP
-
-/// @file
-/// `token_validator_stats`: the counters of a `token_validator` (`stats()`).
-
-#include <cstddef>
-#include <cstdint>
-
-namespace genesys {
-
-/// A counter snapshot of a `token_validator` (`stats()`), each since it was made.
-struct token_validator_stats {
-    std::uint64_t hits = 0;          ///< answered from a valid entry
-    std::uint64_t negative_hits = 0; ///< answered from a remembered 401
-    std::uint64_t stale_hits = 0;    ///< answered from an expired entry under `stale_if_error`
-    std::uint64_t misses = 0;        ///< API calls made
-    std::uint64_t coalesced = 0;     ///< validations that waited for another's API call (a blocking
-                                     ///< one that gave up at `wait_timeout` included)
-    std::uint64_t evictions = 0;     ///< entries dropped to stay within `max_entries`
-    std::uint64_t errors = 0;        ///< API calls that failed other than with a 401 (not cached)
-    std::uint64_t policy_rejections = 0; ///< valid tokens refused by the policy
-    std::size_t entries = 0;         ///< entries held now
-    std::uint64_t refused = 0;       ///< validations refused before any lookup, a token unfit to
-                                     ///< send (nothing sent, not a miss)
-};
-
-} // namespace genesys
-
-#endif
-// ---- end <genesys/token_validator_stats.hpp> ----
 // ---- begin <genesys/validated_token.hpp> ----
 #ifndef GENESYS_VALIDATED_TOKEN_HPP
 #define GENESYS_VALIDATED_TOKEN_HPP
@@ -8044,6 +8460,7 @@ GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -8081,6 +8498,78 @@ struct validator_flight {
     std::vector<std::shared_ptr<flight_waiter>> waiters;
 };
 
+/// A check waiting for room under `max_concurrent_checks` without blocking (the asynchronous
+/// form). The limiter holds it weakly: its owner keeps it alive while it waits.
+class check_ticket {
+public:
+    /// Called once, under no lock, when room passed to this ticket: the check now holds it and
+    /// must `release` it when done. Must not throw.
+    virtual void granted() noexcept = 0;
+
+protected:
+    ~check_ticket() = default;
+
+private:
+    friend class check_limiter;
+    bool granted_ = false; // under the limiter's mutex
+};
+
+/** Bounds the checks in flight (`max_concurrent_checks`, 0: no bound, only counted). Room passes
+    first come, first served, to blocking and asynchronous checks alike. Thread-safe. */
+class check_limiter {
+public:
+    explicit check_limiter(std::size_t max) noexcept : max_(max) {}
+
+    /// Takes room at once if there is some, and no one waits for it.
+    GENESYS_DECL bool try_acquire();
+
+    /// Blocks until room passes to this check, at most `timeout`; false past it (no room taken).
+    GENESYS_DECL bool acquire(std::chrono::milliseconds timeout);
+
+    /// Takes room at once for `t` (true: the caller calls `t->granted()` or gives the room
+    /// back), or queues `t` (false): `t->granted()` is called when room passes to it, unless
+    /// `withdraw` took it out first.
+    GENESYS_DECL bool acquire_or_queue(const std::shared_ptr<check_ticket>& t);
+
+    /// Takes a queued ticket out; false when room already passed to it (it must release it).
+    GENESYS_DECL bool withdraw(const check_ticket* t);
+
+    /// Gives back one check's room: to the first ticket still alive in the queue, else frees it.
+    GENESYS_DECL void release() noexcept;
+
+    /// The checks holding room now.
+    std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
+
+    std::size_t max() const noexcept { return max_; }
+
+private:
+    struct blocked_ticket; // a blocking `acquire`'s place in the queue
+
+    std::mutex mutex_;
+    std::condition_variable room_cv_;
+    const std::size_t max_;
+    std::atomic<std::size_t> in_flight_{0}; // written under mutex_ when max_ > 0
+    std::deque<std::weak_ptr<check_ticket>> queue_;
+};
+
+/// One check's room under a `check_limiter`, given back when destroyed (or by `reset`).
+class check_room {
+public:
+    check_room() = default;
+    explicit check_room(check_limiter& l) noexcept : limiter_(&l) {}
+    check_room(check_room&& o) noexcept : limiter_(std::exchange(o.limiter_, nullptr)) {}
+    check_room& operator=(check_room&&) = delete;
+    ~check_room() { reset(); }
+    void reset() noexcept
+    {
+        if (auto* l = std::exchange(limiter_, nullptr))
+            l->release();
+    }
+
+private:
+    check_limiter* limiter_ = nullptr;
+};
+
 /// The cache and the single flights. Thread-safe.
 class validator_cache {
 public:
@@ -8103,6 +8592,9 @@ public:
         std::optional<result<validated_token>> answer;  ///< a hit (policy applied)
         std::shared_ptr<validator_flight> flight;        ///< the call to wait for, or to make
         bool leader = false;                             ///< this validation makes the call
+        /// `answer` is a hit in the `refresh_ahead` window, and this validation re-checks the
+        /// token through `flight` (a leader), holding room under `max_concurrent_checks` already.
+        bool refresh = false;
     };
 
     /// A hit, or the flight to join, or a new flight this caller must complete with `finish`.
@@ -8113,9 +8605,10 @@ public:
         the blocked waiters and hands the answer to each asynchronous one, the policy applied
         for each (and counted for each, as for blocking callers). Returns the answer without the
         policy: a blocking leader applies it with `apply_policy`; an asynchronous leader is one
-        of the waiters. */
+        of the waiters. `took`: how long the API call took, for the metrics (none: no call). */
     GENESYS_DECL result<validated_token> finish(const hash128& key, const std::shared_ptr<validator_flight>& f,
-                                                result<api_response<token_info>>&& fetched);
+                                                result<api_response<token_info>>&& fetched,
+                                                std::optional<std::chrono::nanoseconds> took = std::nullopt);
 
     /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
     /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
@@ -8123,6 +8616,12 @@ public:
 
     /// Counts a validation refused before any lookup (`stats().refused`).
     void count_refused() noexcept { refused_.fetch_add(1, std::memory_order_relaxed); }
+
+    /// The bound on checks in flight (`max_concurrent_checks`).
+    check_limiter& limiter() noexcept { return limiter_; }
+
+    /// The error of a check that found no room within `waited` (`errc::validator_overloaded`).
+    GENESYS_DECL error overloaded_error(std::chrono::milliseconds waited) const;
 
     /// Adds an asynchronous waiter; false when the outcome is already there (then `answer` holds
     /// it, policy applied, and the caller delivers it).
@@ -8140,6 +8639,9 @@ public:
 
     GENESYS_DECL token_validator_stats stats() const;
 
+    /// `stats()` and the API calls' durations.
+    GENESYS_DECL token_validator_metrics metrics() const;
+
     /// Applies the policy to a positive answer (an error passes through).
     GENESYS_DECL result<validated_token> apply_policy(result<validated_token>&& r) const;
 
@@ -8150,8 +8652,18 @@ private:
         hash128 key{}; // here too, so that evicting reads no entry
         std::shared_ptr<const validator_entry> entry;
         mutable std::atomic<bool> referenced{false};
+        mutable std::atomic<bool> refreshing{false}; // a refresh_ahead re-check was claimed
+        // A remembered 429 (rate_limit_ttl_max): no API call for this key until `limited_until`.
+        // Read only on a miss, under the shard's exclusive lock; a hit never looks at it.
+        std::shared_ptr<const error> limited;
+        time_point limited_until{};
         slot() = default;
-        slot(slot&& o) noexcept : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()) {}
+        slot(slot&& o) noexcept
+            : key(o.key), entry(std::move(o.entry)), referenced(o.referenced.load()),
+              refreshing(o.refreshing.load()), limited(std::move(o.limited)),
+              limited_until(o.limited_until)
+        {
+        }
     };
 
     struct key_hash {
@@ -8168,7 +8680,7 @@ private:
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
-            evictions{0}, errors{0}, policy_rejections{0};
+            evictions{0}, errors{0}, policy_rejections{0}, rate_limited{0}, refreshes{0};
     };
 
     static GENESYS_DECL const siphash_key& process_key();
@@ -8176,13 +8688,29 @@ private:
     shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
 
     /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
-    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t) const;
+    /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.
+    GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t,
+                                                                   bool* refresh = nullptr) const;
+
+    /// Registers a `refresh_ahead` re-check of `key` (its room taken), or gives it up.
+    GENESYS_DECL lookup start_refresh(shard& s, const hash128& key, result<validated_token> answer);
 
     /// An expired valid entry still within `stale_if_error`, when `err` allows it.
     GENESYS_DECL std::shared_ptr<const validator_entry> stale_entry(shard& s, const hash128& key, time_point t,
                                                                     const error& err) const;
 
     GENESYS_DECL result<validated_token> answer_from(std::shared_ptr<const validator_entry> e) const;
+
+    /// The answer for `key` while a 429 for it is remembered (a stale entry, else that 429 with
+    /// the seconds left as its `Retry-After`), counted; nothing when none is. With `s` locked.
+    GENESYS_DECL std::optional<result<validated_token>> rate_limited_answer(shard& s, const hash128& key,
+                                                                            time_point t) const;
+
+    /// Remembers the 429 `err` for `key` (its `Retry-After`, capped by `rate_limit_ttl_max`),
+    /// keeping `key`'s entry, or putting a placeholder in when it has none. With `s` locked;
+    /// returns what the placeholder evicted, for the caller to free after unlocking.
+    GENESYS_DECL std::shared_ptr<const validator_entry> remember_rate_limit(shard& s, const hash128& key,
+                                                                            time_point t, const error& err);
 
     /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
     /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with
@@ -8201,12 +8729,19 @@ private:
 
     GENESYS_DECL std::string policy_problem(const token_info& info) const;
 
+    /// Counts an API call's duration under its status and error type (the miss path only).
+    GENESYS_DECL void record_call(int status, const error* failure, std::chrono::nanoseconds took);
+
     token_validator_options opts_;
     siphash_key key_;
     mutable std::vector<shard> shards_;
     std::size_t capacity_ = 0;          // max_entries
     std::atomic<std::size_t> size_{0};  // entries held, all shards; never above capacity_
     std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> overloaded_{0};
+    mutable check_limiter limiter_; // (a hit may take room for its refresh_ahead re-check)
+    mutable std::mutex calls_mutex_;
+    std::vector<api_call_durations> calls_; // ordered by status, then error type
 };
 
 } // namespace genesys::detail
@@ -8226,9 +8761,126 @@ namespace genesys {
 
 namespace detail {
 
-GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
-    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries)
+struct check_limiter::blocked_ticket final : check_ticket {
+    std::condition_variable* cv;
+    explicit blocked_ticket(std::condition_variable* c) : cv(c) {}
+    void granted() noexcept override { cv->notify_all(); }
+};
+
+GENESYS_DECL bool check_limiter::try_acquire()
 {
+    if (max_ == 0) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (!queue_.empty() || in_flight_.load(std::memory_order_relaxed) >= max_)
+        return false;
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+GENESYS_DECL bool check_limiter::acquire(std::chrono::milliseconds timeout)
+{
+    if (try_acquire())
+        return true;
+    auto t = std::make_shared<blocked_ticket>(&room_cv_);
+    std::unique_lock lock(mutex_);
+    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) { // freed meanwhile
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    queue_.push_back(t);
+    // (bounded as `validator_cache::wait` is: a bound too long for a deadline is no bound)
+    constexpr std::chrono::milliseconds unbounded = std::chrono::hours(24 * 365 * 100);
+    const auto done = [&] { return t->granted_; };
+    if (timeout >= unbounded)
+        room_cv_.wait(lock, done);
+    else if (!room_cv_.wait_for(lock, std::max(timeout, std::chrono::milliseconds(0)), done)) {
+        const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock() == t; });
+        if (it != queue_.end())
+            queue_.erase(it);
+        return false;
+    }
+    return true;
+}
+
+GENESYS_DECL bool check_limiter::acquire_or_queue(const std::shared_ptr<check_ticket>& t)
+{
+    if (max_ == 0) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) {
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        t->granted_ = true; // (a `withdraw` now finds it holding room)
+        return true;
+    }
+    queue_.push_back(t);
+    return false;
+}
+
+GENESYS_DECL bool check_limiter::withdraw(const check_ticket* t)
+{
+    std::lock_guard lock(mutex_);
+    if (t->granted_)
+        return false;
+    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock().get() == t; });
+    if (it != queue_.end())
+        queue_.erase(it);
+    return true;
+}
+
+GENESYS_DECL void check_limiter::release() noexcept
+{
+    if (max_ == 0) {
+        in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    std::shared_ptr<check_ticket> next;
+    {
+        std::lock_guard lock(mutex_);
+        while (!queue_.empty() && !next) {
+            next = queue_.front().lock(); // a ticket whose owner is gone gets nothing
+            queue_.pop_front();
+        }
+        if (next)
+            next->granted_ = true; // the room passes on: in_flight_ stays
+        else
+            in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (next)
+        next->granted();
+}
+
+GENESYS_DECL validator_cache::validator_cache(token_validator_options o)
+    : opts_(std::move(o)), key_(process_key()), shards_(shard_count), capacity_(opts_.max_entries),
+      limiter_(opts_.max_concurrent_checks)
+{
+}
+
+GENESYS_DECL error validator_cache::overloaded_error(std::chrono::milliseconds waited) const
+{
+    return network_failure(validate_operation, make_error_code(errc::validator_overloaded),
+                           std::to_string(limiter_.max()) + " checks were in flight (max_concurrent_checks); waited " +
+                               std::to_string(waited.count()) + " ms for room",
+                           {});
+}
+
+GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, const hash128& key,
+                                                                   result<validated_token> answer)
+{
+    std::unique_lock lock(s.mutex);
+    if (s.flights.count(key) != 0) { // a check of the token is under way already
+        lock.unlock();
+        limiter_.release();
+        return {std::move(answer), {}, false};
+    }
+    auto f = std::make_shared<validator_flight>();
+    s.flights.emplace(key, f);
+    s.refreshes.fetch_add(1, std::memory_order_relaxed);
+    return {std::move(answer), std::move(f), true, true};
 }
 
 GENESYS_DECL validator_cache::time_point validator_cache::now() const
@@ -8254,8 +8906,13 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
     shard& s = shard_of(key);
     {
         std::shared_lock lock(s.mutex);
-        if (auto hit = find_fresh(s, key, t))
-            return {answer_from(std::move(hit)), {}, false};
+        bool refresh = false;
+        if (auto hit = find_fresh(s, key, t, &refresh)) {
+            if (!refresh)
+                return {answer_from(std::move(hit)), {}, false};
+            lock.unlock();
+            return start_refresh(s, key, answer_from(std::move(hit)));
+        }
     }
     std::unique_lock lock(s.mutex);
     if (auto hit = find_fresh(s, key, t)) // filled while we waited for the lock
@@ -8264,6 +8921,8 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
         s.coalesced.fetch_add(1, std::memory_order_relaxed);
         return {std::nullopt, it->second, false};
     }
+    if (auto limited = rate_limited_answer(s, key, t)) // a 429 remembered: no API call
+        return {std::move(limited), {}, false};
     auto f = std::make_shared<validator_flight>();
     s.flights.emplace(key, f);
     s.misses.fetch_add(1, std::memory_order_relaxed);
@@ -8272,7 +8931,8 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
 
 GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
                                                              const std::shared_ptr<validator_flight>& f,
-                                                             result<api_response<token_info>>&& fetched)
+                                                             result<api_response<token_info>>&& fetched,
+                                                             std::optional<std::chrono::nanoseconds> took)
 {
     const time_point t = now();
     shard& s = shard_of(key);
@@ -8303,6 +8963,8 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             keep = std::move(e);
         }
     }
+    if (took)
+        record_call(failure ? failure->status : fetched->status, failure ? &*failure : nullptr, *took);
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
@@ -8324,7 +8986,12 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         } else if (rejected) {
             r = std::move(*failure);
         } else {
-            s.errors.fetch_add(1, std::memory_order_relaxed);
+            if (failure->code == errc::validator_overloaded) // no API call was made
+                overloaded_.fetch_add(1, std::memory_order_relaxed);
+            else
+                s.errors.fetch_add(1, std::memory_order_relaxed);
+            if (!revoked && failure->kind == error_kind::api && failure->status == 429)
+                dropped = remember_rate_limit(s, key, t, *failure);
             auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
@@ -8421,6 +9088,8 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
 {
     token_validator_stats out;
     out.refused = refused_.load(std::memory_order_relaxed);
+    out.overloaded = overloaded_.load(std::memory_order_relaxed);
+    out.checks_in_flight = limiter_.in_flight();
     // The bound's own count: never above max_entries, even while entries move between shards.
     out.entries = size_.load(std::memory_order_relaxed);
     for (auto& s : shards_) {
@@ -8432,8 +9101,44 @@ GENESYS_DECL token_validator_stats validator_cache::stats() const
         out.evictions += s.evictions.load(std::memory_order_relaxed);
         out.errors += s.errors.load(std::memory_order_relaxed);
         out.policy_rejections += s.policy_rejections.load(std::memory_order_relaxed);
+        out.rate_limited += s.rate_limited.load(std::memory_order_relaxed);
+        out.refreshes += s.refreshes.load(std::memory_order_relaxed);
     }
     return out;
+}
+
+GENESYS_DECL token_validator_metrics validator_cache::metrics() const
+{
+    token_validator_metrics m;
+    m.stats = stats();
+    std::lock_guard lock(calls_mutex_);
+    m.api_calls = calls_;
+    return m;
+}
+
+GENESYS_DECL void validator_cache::record_call(int status, const error* failure, std::chrono::nanoseconds took)
+{
+    std::string type;
+    if (failure) {
+        if (status >= 200 && status <= 299)
+            type = "decode";
+        else if (status != 0)
+            type = std::to_string(status);
+        else
+            type = failure->code == condition::timeout ? "timeout" : "network";
+    }
+    std::lock_guard lock(calls_mutex_);
+    auto it = std::lower_bound(calls_.begin(), calls_.end(), std::pair<int, std::string_view>(status, type),
+                               [](const api_call_durations& c, const std::pair<int, std::string_view>& k) {
+                                   return c.status != k.first ? c.status < k.first : c.error_type < k.second;
+                               });
+    if (it == calls_.end() || it->status != status || it->error_type != type) {
+        api_call_durations c;
+        c.status = status;
+        c.error_type = std::move(type);
+        it = calls_.insert(it, std::move(c));
+    }
+    it->durations.observe(took);
 }
 
 GENESYS_DECL result<validated_token> validator_cache::apply_policy(result<validated_token>&& r) const
@@ -8459,7 +9164,7 @@ GENESYS_DECL const siphash_key& validator_cache::process_key()
 }
 
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(shard& s, const hash128& key,
-                                                                                time_point t) const
+                                                                                time_point t, bool* refresh) const
 {
     auto it = s.index.find(key);
     if (it == s.index.end())
@@ -8469,6 +9174,17 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(
         return nullptr;
     if (!sl.referenced.load(std::memory_order_relaxed))
         sl.referenced.store(true, std::memory_order_relaxed);
+    // Refresh ahead: only a trust that max_age ends (a check cannot move dateTokenIdles), once
+    // per entry (the flag is cleared when an answer replaces it), and only with room for it.
+    if (refresh && opts_.refresh_ahead.count() > 0 && !sl.entry->rejected &&
+        sl.entry->trusted_until - t <= opts_.refresh_ahead &&
+        sl.entry->trusted_until == sl.entry->fetched_at + opts_.max_age &&
+        !sl.refreshing.load(std::memory_order_relaxed) && !sl.refreshing.exchange(true, std::memory_order_relaxed)) {
+        if (limiter_.try_acquire())
+            *refresh = true;
+        else
+            sl.refreshing.store(false, std::memory_order_relaxed); // no room: a later hit tries
+    }
     (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
     return sl.entry;
 }
@@ -8501,11 +9217,68 @@ GENESYS_DECL result<validated_token> validator_cache::answer_from(std::shared_pt
     return apply_policy(result<validated_token>(validated_token(std::move(e), false)));
 }
 
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::rate_limited_answer(shard& s, const hash128& key,
+                                                                                       time_point t) const
+{
+    auto it = s.index.find(key);
+    if (it == s.index.end())
+        return std::nullopt;
+    const slot& sl = s.slots[it->second];
+    if (!sl.limited || sl.limited_until <= t)
+        return std::nullopt;
+    s.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    if (auto stale = stale_entry(s, key, t, *sl.limited)) {
+        s.stale_hits.fetch_add(1, std::memory_order_relaxed);
+        return apply_policy(result<validated_token>(validated_token(std::move(stale), true)));
+    }
+    error e = *sl.limited;
+    // The wait left, not the one the API asked for when it answered.
+    const auto left = std::chrono::ceil<std::chrono::seconds>(sl.limited_until - t);
+    e.headers.set("Retry-After", std::to_string(left.count()));
+    return result<validated_token>(std::move(e));
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
+                                                                                         time_point t, const error& err)
+{
+    if (opts_.rate_limit_ttl_max.count() <= 0)
+        return nullptr;
+    std::chrono::milliseconds wait = std::chrono::seconds(1); // no Retry-After, or none that parses
+    if (auto value = err.headers.get("Retry-After"))
+        if (auto asked = parse_retry_after(*value, t))
+            wait = *asked;
+    wait = std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
+    if (wait.count() <= 0)
+        return nullptr;
+    std::shared_ptr<const validator_entry> evicted;
+    auto it = s.index.find(key);
+    if (it == s.index.end()) {
+        // No entry to keep the mark: a placeholder, never trusted and never stale (`rejected`
+        // set, trusted until the beginning of time), that counts against max_entries as any.
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->rejected = std::make_unique<const error>(err);
+        e->fetched_at = t;
+        e->trusted_until = time_point::min();
+        evicted = store(s, key, std::move(e));
+        it = s.index.find(key);
+        if (it == s.index.end())
+            return evicted; // no room: not remembered
+    }
+    slot& sl = s.slots[it->second];
+    sl.limited = std::make_shared<const error>(err);
+    sl.limited_until = t + wait;
+    return evicted;
+}
+
 GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard& s, const hash128& key,
                                                                            std::shared_ptr<const validator_entry> e)
 {
     if (auto it = s.index.find(key); it != s.index.end()) {
-        std::swap(s.slots[it->second].entry, e);
+        slot& sl = s.slots[it->second];
+        std::swap(sl.entry, e);
+        sl.limited.reset(); // an answer ends a remembered 429
+        sl.refreshing.store(false, std::memory_order_relaxed);
         return e;
     }
     if (capacity_ == 0)
@@ -8542,6 +9315,8 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::store(shard
     sl.key = key;
     sl.entry = std::move(e);
     sl.referenced.store(false, std::memory_order_relaxed);
+    sl.refreshing.store(false, std::memory_order_relaxed);
+    sl.limited.reset();
     s.index.emplace(key, i);
     return evicted;
 }
@@ -8571,6 +9346,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::evict(shard
         }
         v.index.erase(sl.key);
         v.free.push_back(i);
+        sl.limited.reset();
         v.evictions.fetch_add(1, std::memory_order_relaxed);
         return std::move(sl.entry);
     }
@@ -8584,6 +9360,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::erase(shard
     slot& sl = s.slots[it->second];
     std::shared_ptr<const validator_entry> e = std::move(sl.entry);
     sl.referenced.store(false, std::memory_order_relaxed);
+    sl.limited.reset();
     s.free.push_back(it->second);
     s.index.erase(it);
     size_.fetch_sub(1, std::memory_order_relaxed);
@@ -8764,7 +9541,13 @@ public:
 private:
     static GENESYS_DECL void throw_if_bad(const token_validator_config& config, const token_validator_options& options);
 
-    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send);
+    /// The check; `took`: how long the call took (once the transport was free), retries included.
+    GENESYS_DECL result<api_response<token_info>> fetch(std::string_view token, send_ref send,
+                                                        std::chrono::nanoseconds& took);
+
+    /// Makes `flight`'s check and ends it (`validator_cache::finish`): its answer, no policy.
+    GENESYS_DECL result<validated_token> check(std::string_view token, send_ref send, const hash128& key,
+                                               const std::shared_ptr<validator_flight>& flight);
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
@@ -8821,6 +9604,11 @@ GENESYS_DECL std::string validator_options_problem(const token_validator_options
         return "negative_ttl must be from 0 to 24 hours";
     if (out_of_range(options.stale_if_error))
         return "stale_if_error must be from 0 to 24 hours";
+    if (out_of_range(options.rate_limit_ttl_max))
+        return "rate_limit_ttl_max must be from 0 to 24 hours";
+    if (options.refresh_ahead.count() < 0 ||
+        (options.refresh_ahead.count() > 0 && options.refresh_ahead >= options.max_age))
+        return "refresh_ahead must be 0 (off) or from 0 to less than max_age";
     if (options.wait_timeout > day)
         return "wait_timeout must be at most 24 hours (zero or less: the default)";
     if (options.organization_id && options.organization_id->empty())
@@ -8898,24 +9686,46 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
     auto found = cache_.begin(key);
+    if (found.refresh) {
+        // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
+        // failure other than a 401 leaves the cached answer, still trusted, as the answer.
+        check_room room(cache_.limiter());
+        auto r = check(token, send, key, found.flight);
+        const bool answered = r ? !r->stale() : r.error().kind == error_kind::api && r.error().status == 401;
+        return answered ? cache_.apply_policy(std::move(r)) : std::move(*found.answer);
+    }
     if (found.answer)
         return std::move(*found.answer);
     if (!found.leader) // bounded: an asynchronous leader's io_context may not be running
         return cache_.wait(*found.flight, join_timeout());
+    // Room under max_concurrent_checks; without it in time, this check and its waiters fail
+    // (or get a stale entry) with nothing sent.
+    const auto room_wait = join_timeout();
+    if (!cache_.limiter().acquire(room_wait))
+        return cache_.apply_policy(cache_.finish(key, found.flight, cache_.overloaded_error(room_wait)));
+    check_room room(cache_.limiter()); // given back once the answer is in the cache
+    return cache_.apply_policy(check(token, send, key, found.flight));
+}
+
+GENESYS_DECL result<validated_token> validator_core::check(std::string_view token, send_ref send, const hash128& key,
+                                                           const std::shared_ptr<validator_flight>& flight)
+{
     std::optional<result<api_response<token_info>>> fetched;
+    std::chrono::nanoseconds took{0};
     try {
-        fetched.emplace(fetch(token, send));
+        fetched.emplace(fetch(token, send, took));
     } catch (...) { // e.g. out of memory: the callers waiting for this check must not wait forever
-        (void)cache_.finish(key, found.flight,
+        (void)cache_.finish(key, flight,
                             network_failure(routes::get_tokens_me.operation_id,
                                             make_error_code(errc::transport_exception),
                                             "an exception ended the check", token));
         throw;
     }
-    return cache_.apply_policy(cache_.finish(key, found.flight, std::move(*fetched)));
+    return cache_.finish(key, flight, std::move(*fetched), took);
 }
 
-GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send)
+GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_view token, send_ref send,
+                                                                    std::chrono::nanoseconds& took)
 {
     http_request req;
     call_settings settings;
@@ -8927,7 +9737,9 @@ GENESYS_DECL result<api_response<token_info>> validator_core::fetch(std::string_
     } wipe{req};
     call_machine machine(settings, req);
     std::lock_guard lock(send_mutex_);
+    const auto started = std::chrono::steady_clock::now();
     auto sent = run_blocking(machine, client_->config().retry, send);
+    took = std::chrono::steady_clock::now() - started;
     return to_api_response<token_info>(routes::get_tokens_me.operation_id, std::move(sent), machine.secret(),
                                        client_->limits())
         .to_result();
@@ -8997,8 +9809,13 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
     possible.
 
     - A valid token's answer is kept until the earlier of `max_age` and the token's own
-      `dateTokenIdles`; a 401 is kept `negative_ttl`; no other failure is kept: the validator
-      fails closed and says why (a network error, a 5xx, a 429).
+      `dateTokenIdles`; a 401 is kept `negative_ttl`; a 429 until its `Retry-After` (at most
+      `rate_limit_ttl_max`), answered meanwhile without an API call; no other failure is kept:
+      the validator fails closed and says why (a network error, a 5xx, a 429).
+    - At most `max_concurrent_checks` API calls at once (validations joining one take no room);
+      beyond it a check waits at most `wait_timeout`, then fails with
+      `errc::validator_overloaded`. `refresh_ahead` re-checks a token in use shortly before
+      its trust ends, in one validation, while the others keep hitting.
     - Entries are keyed by a keyed hash (SipHash-2-4-128, a random key per process) of the
       token: the cache holds no token, and no token reaches a log or an error.
     - Concurrent validations of one token share one API call (single flight), blocking callers
@@ -9073,8 +9890,10 @@ public:
         policy refuses; `error_kind::invalid_argument` for a token that is empty, over 8192 bytes
         or holds a space or a control character (nothing is sent, counted in
         `stats().refused`); `network`, `api` (5xx, 429, ...) or `decode` when the API could not
-        say (not cached; under `stale_if_error`, a network error, a 5xx or a 429 gives the
-        expired answer instead, `stale()`); `network` with `errc::deadline_exceeded` when
+        say (not cached, but a 429, remembered until its `Retry-After`; under `stale_if_error`,
+        a network error, a 5xx or a 429 gives the expired answer instead, `stale()`);
+        `network` with `errc::validator_overloaded` when `max_concurrent_checks` checks were in
+        flight for `wait_timeout` (nothing sent); `network` with `errc::deadline_exceeded` when
         this call waited `token_validator_options::wait_timeout` for an API call another
         validation of the token started (an `async_validate` whose io_context does not run, say),
         which goes on.
@@ -9132,6 +9951,10 @@ public:
     /// The counters, each read on its own (not one atomic snapshot).
     token_validator_stats stats() const { return shared_->core.cache().stats(); }
 
+    /** The counters and the API calls' durations (by status), for `write_prometheus`. Takes a
+        lock the API calls' ends take (never a validation's hit); each counter read on its own. */
+    token_validator_metrics metrics() const { return shared_->core.cache().metrics(); }
+
     /// The options the validator was made with.
     const token_validator_options& options() const noexcept { return shared_->core.cache().options(); }
 
@@ -9156,8 +9979,8 @@ private:
 
 /// @file
 /// The Tokens client: `tokens_api` (<genesys/tokens_api.hpp>) with what its calls take and return,
-/// the configuration, the models, the errors, the HTTP messages and the transport concept, the
-/// retry policy and the logging hook, the regions. A configuration's `token_source` is declared
+/// the configuration and the per-call options (<genesys/call_options.hpp>), the models, the errors,
+/// the HTTP messages and the transport concept, the retry policy and the logging hook, the regions. A configuration's `token_source` is declared
 /// here and defined in <genesys/token_source.hpp>; OAuth, the token validator and the asynchronous
 /// API have headers of their own, and <genesys/genesys.hpp> includes every blocking part.
 ///
