@@ -135,19 +135,18 @@ public:
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_delete_token(std::string_view user_id, const call_options& options, CompletionToken&& token = {})
     {
         return start<void>(routes::delete_token, options, {}, {}, std::forward<CompletionToken>(token), user_id);
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_delete_token(std::string_view user_id, CompletionToken&& token = {})
     {
         return async_delete_token(user_id, call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `DELETE /api/v2/tokens/me`: `try_delete_tokens_me`, asynchronously.
 
@@ -155,19 +154,18 @@ public:
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_delete_tokens_me(const call_options& options, CompletionToken&& token = {})
     {
         return start<void>(routes::delete_tokens_me, options, {}, {}, std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_delete_tokens_me(CompletionToken&& token = {})
     {
         return async_delete_tokens_me(call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `async_get_tokens_me(std::nullopt, token)`.
 
@@ -192,7 +190,6 @@ public:
         `void(result<api_response<token_info>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, const call_options& options,
@@ -201,12 +198,12 @@ public:
         return start<token_info>(routes::get_tokens_me, options, detail::get_tokens_me_query(preserve_idle_ttl), {},
                                  std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_me(std::optional<bool> preserve_idle_ttl, CompletionToken&& token = {})
     {
         return async_get_tokens_me(preserve_idle_ttl, call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /// Not callable: a first argument that only converts to `std::optional<bool>` (a string
     /// literal, an `int`), as for `tokens_api::get_tokens_me`.
@@ -220,19 +217,18 @@ public:
         @param token The completion token, for the signature `void(result<api_response<void>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_head_tokens_me(const call_options& options, CompletionToken&& token = {})
     {
         return start<void>(routes::head_tokens_me, options, {}, {}, std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_head_tokens_me(CompletionToken&& token = {})
     {
         return async_head_tokens_me(call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `try_verify_token`, asynchronously: `data` is true on 2xx, false on the API's 401 to the
         `HEAD`.
@@ -241,7 +237,6 @@ public:
         @param token The completion token, for the signature `void(result<api_response<bool>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_verify_token(const call_options& options, CompletionToken&& token = {})
@@ -249,12 +244,12 @@ public:
         return start_with(routes::head_tokens_me, options, {}, {}, detail::finish_verify_call{shared_->core.limits()},
                           std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_verify_token(CompletionToken&& token = {})
     {
         return async_verify_token(call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `GET /api/v2/tokens/timeout`: `try_get_tokens_timeout`, asynchronously.
 
@@ -263,7 +258,6 @@ public:
         `void(result<api_response<idle_token_timeout>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_timeout(const call_options& options, CompletionToken&& token = {})
@@ -271,12 +265,12 @@ public:
         return start<idle_token_timeout>(routes::get_tokens_timeout, options, {}, {},
                                          std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_get_tokens_timeout(CompletionToken&& token = {})
     {
         return async_get_tokens_timeout(call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
     /** `PUT /api/v2/tokens/timeout`: `try_put_tokens_timeout`, asynchronously.
 
@@ -287,7 +281,6 @@ public:
         `void(result<api_response<idle_token_timeout>>)`.
         @return What `token` makes of the operation: with the default, a deferred operation to
         `co_await` or to launch with a token later.
-        @{
     */
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_put_tokens_timeout(const idle_token_timeout& settings, const call_options& options,
@@ -297,12 +290,12 @@ public:
                                          detail::put_tokens_timeout_body(settings),
                                          std::forward<CompletionToken>(token));
     }
+    /// The same with no `call_options`.
     template <detail::not_call_options CompletionToken = boost::asio::deferred_t>
     auto async_put_tokens_timeout(const idle_token_timeout& settings, CompletionToken&& token = {})
     {
         return async_put_tokens_timeout(settings, call_options{}, std::forward<CompletionToken>(token));
     }
-    /// @}
 
 private:
     template <class Response, class Route, class CompletionToken, class... Params>
