@@ -52,6 +52,15 @@ public:
     }
 
     /// Points every proxy variable libcurl (or anything else) reads at `proxy_url`, and clears `no_proxy`.
+    /// No proxy variable at all.
+    env_guard& clear_proxies()
+    {
+        for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                                 "no_proxy", "NO_PROXY"})
+            unset(name);
+        return *this;
+    }
+
     env_guard& proxy_everything_through(const std::string& proxy_url)
     {
         for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})

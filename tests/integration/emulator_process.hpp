@@ -6,6 +6,8 @@
 // when the test process ends (never a left-over server); a TLS certificate generated at test
 // time with openssl; and running a command with its output captured.
 
+#include "process_support.hpp"
+
 #include <genesys/genesys.hpp>
 #include <genesys/transport/curl.hpp>
 
@@ -41,37 +43,6 @@ inline std::string built_program(const char* relative)
     const auto self = std::filesystem::read_symlink("/proc/self/exe");
     return (self.parent_path() / relative).lexically_normal().string();
 }
-
-inline std::string read_file(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream os;
-    os << in.rdbuf();
-    return os.str();
-}
-
-/// A directory removed when the object dies.
-class temp_dir {
-public:
-    temp_dir()
-    {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "genesys-test-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
 
 /// A self-signed certificate for 127.0.0.1 and localhost, made once per test process.
 struct tls_material {

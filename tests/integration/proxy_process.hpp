@@ -27,40 +27,6 @@ inline std::string tinyproxy_path()
     return {};
 }
 
-/// A loopback TCP port nobody listens on at the time of the call (bound to port 0, then closed).
-inline int free_loopback_port()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        throw std::runtime_error("socket failed");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("bind failed");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-/// True when something accepts TCP connections on 127.0.0.1:`port`.
-inline bool loopback_port_open(int port)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
-
 /// tinyproxy as a child process on a free loopback port.
 class proxy_process {
 public:

@@ -8,6 +8,8 @@
 // when the object dies. Never the machine's Redis service. Self-contained (no libcurl, unlike
 // emulator_process.hpp), so the Redis tests link hiredis and Asio only.
 
+#include "process_support.hpp"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -33,70 +35,10 @@ extern char** environ;
 
 namespace testredis {
 
-inline std::string read_file(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream os;
-    os << in.rdbuf();
-    return os.str();
-}
-
-/// A directory removed when the object dies.
-class temp_dir {
-public:
-    temp_dir()
-    {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "genesys-redis-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data()))
-            throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~temp_dir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-/// A loopback TCP port nobody listens on at the time of the call (bound to port 0, then closed).
-inline int free_loopback_port()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        throw std::runtime_error("socket failed");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("bind failed");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-/// True when something accepts TCP connections on 127.0.0.1:`port`.
-inline bool loopback_port_open(int port)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return false;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-}
+using testproc::free_loopback_port;
+using testproc::loopback_port_open;
+using testproc::read_file;
+using testproc::temp_dir;
 
 /// The path of redis-server, or "" when it is not installed.
 inline std::string redis_server_path()

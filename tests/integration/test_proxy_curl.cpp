@@ -4,6 +4,7 @@
 
 #include <genesys/transport/curl.hpp>
 
+#include "adapters_support.hpp"
 #include "proxy_process.hpp"
 
 #include <genesys/genesys.hpp>
@@ -120,50 +121,7 @@ std::optional<genesys::error> call_with_retries(genesys::curl_options o, const t
     return r ? std::nullopt : std::optional<genesys::error>(r.error());
 }
 
-/// Sets and unsets environment variables, restored when it dies.
-class env_guard {
-public:
-    env_guard() = default;
-    env_guard(const env_guard&) = delete;
-    env_guard& operator=(const env_guard&) = delete;
-    ~env_guard()
-    {
-        for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-            if (it->second)
-                ::setenv(it->first.c_str(), it->second->c_str(), 1);
-            else
-                ::unsetenv(it->first.c_str());
-        }
-    }
-    env_guard& set(const std::string& name, const std::string& value)
-    {
-        save(name);
-        ::setenv(name.c_str(), value.c_str(), 1);
-        return *this;
-    }
-    env_guard& unset(const std::string& name)
-    {
-        save(name);
-        ::unsetenv(name.c_str());
-        return *this;
-    }
-    /// No proxy variable at all.
-    env_guard& clear_proxies()
-    {
-        for (const char* name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-                                 "no_proxy", "NO_PROXY"})
-            unset(name);
-        return *this;
-    }
-
-private:
-    void save(const std::string& name)
-    {
-        const char* old = std::getenv(name.c_str());
-        saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    }
-    std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
+using genesys_adapters_test::env_guard;
 
 /// What the constructor threw (empty when it did not).
 std::string construction_error(const genesys::curl_options& o)
