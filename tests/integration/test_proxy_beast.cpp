@@ -8,6 +8,7 @@
 #include "adapters_tls.hpp"
 #include "loopback_server.hpp"
 #include "adapters_support.hpp"
+#include "proxy_checks.hpp"
 #include "proxy_process.hpp"
 
 #include <genesys/async_tokens_api.hpp>
@@ -35,98 +36,22 @@ namespace {
 
 using namespace std::chrono_literals;
 using testproc::proxy_process;
+using namespace proxytest;
 
-constexpr std::string_view agent_token = "emulator-agent-token-3e9a";
-constexpr std::string_view wrong_password = "Wr0ng-pa55word-91d2";
+/// Options through `proxy_url` for the emulator on 127.0.0.1 (proxytest::via).
+genesys::beast_options via(std::string proxy_url)
+{
+    return proxytest::via<genesys::beast_options>(std::move(proxy_url));
+}
 
 enum class adapter { beast, beast_async };
 constexpr adapter both[] = {adapter::beast, adapter::beast_async};
 
 const char* name(adapter a) { return a == adapter::beast ? "beast_transport" : "beast_async_transport"; }
 
-/// The emulator over https (`tls`) or plain http, one of each for the whole test program.
-testproc::emulator_process& emulator(bool tls)
-{
-    return testproc::shared_emulator(tls);
-}
-
-bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
-
-/// Options through `proxy_url` for the emulator on 127.0.0.1: loopback URLs through the proxy,
-/// nothing from the environment, the emulator's certificate trusted.
-genesys::beast_options via(std::string proxy_url)
-{
-    genesys::beast_options o;
-    o.connect_timeout = 5'000ms;
-    o.timeout = 10'000ms;
-    o.ca_file = testproc::tls_material::get().cert;
-    o.proxy = std::move(proxy_url);
-    o.proxy_from_environment = false;
-    o.proxy_loopback = true;
-    return o;
-}
-
-genesys::beast_options with_credentials(genesys::beast_options o, std::string_view user, std::string_view password)
-{
-    o.proxy_username = std::string(user);
-    o.proxy_password = std::string(password);
-    return o;
-}
-
 genesys::beast_options with_right_credentials(std::string proxy_url)
 {
     return with_credentials(via(std::move(proxy_url)), proxy_process::user, proxy_process::password);
-}
-
-genesys::http_request tokens_me(std::string_view base_url)
-{
-    return {genesys::http_method::get, std::string(base_url) + "/api/v2/tokens/me",
-            {{"Authorization", "Bearer " + std::string(agent_token)}, {"Accept", "application/json"}}, {}};
-}
-
-genesys::http_request tokens_me(const testproc::emulator_process& emu)
-{
-    return tokens_me(emu.base_url());
-}
-
-/// How many `CONNECT` requests to the emulator the proxy logged.
-std::size_t connects(const proxy_process& proxy, const testproc::emulator_process& emu)
-{
-    return proxy.requests_containing("CONNECT 127.0.0.1:" + std::to_string(emu.port()) + " ");
-}
-
-/// How many absolute-form requests to the (plain http) emulator the proxy logged.
-std::size_t absolute_requests(const proxy_process& proxy, const testproc::emulator_process& emu)
-{
-    return proxy.requests_containing("GET http://127.0.0.1:" + std::to_string(emu.port()) + "/");
-}
-
-/// Every request the proxy logged, to anywhere.
-std::size_t all_requests(const proxy_process& proxy)
-{
-    return proxy.requests_containing("");
-}
-
-/// The proxy's log holds neither the bearer token nor a password.
-void check_log_clean(const proxy_process& proxy)
-{
-    const std::string log = proxy.log();
-    CHECK_FALSE(contains(log, agent_token));
-    CHECK_FALSE(contains(log, proxy_process::password));
-    CHECK_FALSE(contains(log, wrong_password));
-}
-
-/// A text about a failure names the proxy as `http://127.0.0.1:PORT` and holds no password.
-void check_names_proxy(std::string_view text, const proxy_process& proxy)
-{
-    INFO("text: " << text);
-    CHECK(contains(text, proxy.url()));
-    CHECK_FALSE(contains(text, proxy_process::password));
-    CHECK_FALSE(contains(text, wrong_password));
-    CHECK_FALSE(contains(text, "@127.0.0.1"));
 }
 
 /// One send's result: the error and the transport's text about it, or the response.
@@ -179,16 +104,6 @@ std::vector<outcome> send_n(adapter a, const genesys::beast_options& o, const ge
 outcome send_once(adapter a, const genesys::beast_options& o, const genesys::http_request& request)
 {
     return send_n(a, o, request, 1).front();
-}
-
-/// A retry policy of `attempts` attempts that does not sleep long.
-genesys::retry_policy quick_retries(int attempts)
-{
-    auto p = genesys::retry_policy::standard(attempts);
-    p.sleep = [](std::chrono::milliseconds) {};
-    p.initial_backoff = 1ms;
-    p.max_backoff = 5ms;
-    return p;
 }
 
 /// `get_tokens_me` through the client (`tokens_api` or `async_tokens_api`) with retries: the error, if any.

@@ -5,6 +5,7 @@
 #include <genesys/transport/curl.hpp>
 
 #include "adapters_support.hpp"
+#include "proxy_checks.hpp"
 #include "proxy_process.hpp"
 
 #include <genesys/genesys.hpp>
@@ -23,91 +24,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using testproc::proxy_process;
+using namespace proxytest;
 
-constexpr std::string_view agent_token = "emulator-agent-token-3e9a";
-constexpr std::string_view wrong_password = "Wr0ng-pa55word-91d2";
-
-/// The emulator over https (`tls`) or plain http, one of each for the whole test program.
-testproc::emulator_process& emulator(bool tls)
-{
-    return testproc::shared_emulator(tls);
-}
-
-bool contains(std::string_view text, std::string_view part)
-{
-    return text.find(part) != std::string_view::npos;
-}
-
-/// Options through `proxy_url` for the emulator on 127.0.0.1: loopback URLs through the proxy,
-/// nothing from the environment, the emulator's certificate trusted.
+/// Options through `proxy_url` for the emulator on 127.0.0.1 (proxytest::via).
 genesys::curl_options via(std::string proxy_url)
 {
-    genesys::curl_options o;
-    o.connect_timeout = 5'000ms;
-    o.timeout = 10'000ms;
-    o.ca_file = testproc::tls_material::get().cert;
-    o.proxy = std::move(proxy_url);
-    o.proxy_from_environment = false;
-    o.proxy_loopback = true;
-    return o;
-}
-
-genesys::curl_options with_credentials(genesys::curl_options o, std::string_view user, std::string_view password)
-{
-    o.proxy_username = std::string(user);
-    o.proxy_password = std::string(password);
-    return o;
-}
-
-genesys::http_request tokens_me(const testproc::emulator_process& emu)
-{
-    return {genesys::http_method::get, emu.base_url() + "/api/v2/tokens/me",
-            {{"Authorization", "Bearer " + std::string(agent_token)}, {"Accept", "application/json"}}, {}};
-}
-
-/// How many `CONNECT` requests to the emulator the proxy logged.
-std::size_t connects(const proxy_process& proxy, const testproc::emulator_process& emu)
-{
-    return proxy.requests_containing("CONNECT 127.0.0.1:" + std::to_string(emu.port()) + " ");
-}
-
-/// How many absolute-form requests to the (plain http) emulator the proxy logged.
-std::size_t absolute_requests(const proxy_process& proxy, const testproc::emulator_process& emu)
-{
-    return proxy.requests_containing("GET http://127.0.0.1:" + std::to_string(emu.port()) + "/");
-}
-
-/// Every request the proxy logged, to anywhere.
-std::size_t all_requests(const proxy_process& proxy)
-{
-    return proxy.requests_containing("");
-}
-
-/// The proxy's log holds neither the bearer token nor a password.
-void check_log_clean(const proxy_process& proxy)
-{
-    const std::string log = proxy.log();
-    CHECK_FALSE(contains(log, agent_token));
-    CHECK_FALSE(contains(log, proxy_process::password));
-    CHECK_FALSE(contains(log, wrong_password));
-}
-
-/// A text about a failure names the proxy as `http://127.0.0.1:PORT` and holds no password.
-void check_names_proxy(std::string_view text, const proxy_process& proxy)
-{
-    INFO("text: " << text);
-    CHECK(contains(text, proxy.url()));
-    CHECK_FALSE(contains(text, proxy_process::password));
-    CHECK_FALSE(contains(text, wrong_password));
-    CHECK_FALSE(contains(text, "@127.0.0.1"));
-}
-
-/// A retry policy of `attempts` attempts that does not sleep.
-genesys::retry_policy quick_retries(int attempts)
-{
-    auto p = genesys::retry_policy::standard(attempts);
-    p.sleep = [](std::chrono::milliseconds) {};
-    return p;
+    return proxytest::via<genesys::curl_options>(std::move(proxy_url));
 }
 
 /// `get_tokens_me` through the client with retries: the error, if any.
