@@ -119,19 +119,7 @@ public:
         const std::string port_file = (dir_.path() / "port").string();
         const std::string log = (dir_.path() / "log").string();
         argv.insert(argv.end(), {"--port", "0", "--port-file", port_file});
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        int rc = posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0)
-            throw std::runtime_error("cannot start " + argv[0]);
+        pid_ = spawn(argv, log);
 
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (!std::filesystem::exists(port_file)) {
@@ -140,8 +128,11 @@ public:
                 pid_ = 0;
                 throw std::runtime_error(argv[0] + " exited: " + read_file(log));
             }
-            if (std::chrono::steady_clock::now() > deadline)
+            if (std::chrono::steady_clock::now() > deadline) {
+                terminate(pid_);
+                pid_ = 0;
                 throw std::runtime_error(argv[0] + " did not start: " + read_file(log));
+            }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         port_ = std::stoi(read_file(port_file));
@@ -157,19 +148,8 @@ public:
     {
         if (pid_ == 0)
             return exit_status_;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (::waitpid(pid_, &status, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
+        exit_status_ = terminate(pid_);
         pid_ = 0;
-        exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         return exit_status_;
     }
 

@@ -7,18 +7,28 @@
 // Needs nothing of the library.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
+#include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
+
+extern char** environ;
 
 namespace testproc {
 
@@ -85,6 +95,69 @@ inline bool loopback_port_open(int port)
     const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
     return ok;
+}
+
+/// Starts `argv` (its path first) with stdin from /dev/null and stdout and stderr into the file
+/// `output`, with `envp` (this process's environment by default). Returns its pid; throws
+/// `std::runtime_error` when it cannot be started.
+inline pid_t spawn(std::vector<std::string> argv, const std::string& output, char** envp = environ)
+{
+    std::vector<char*> args;
+    for (auto& a : argv)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0)
+        throw std::runtime_error("cannot start " + argv[0]);
+    return pid;
+}
+
+/// Ends the child `pid`: SIGCONT (it may be stopped), SIGTERM, then waits for it (SIGKILL after
+/// 5 s). Returns its exit status, -1 when it was killed by a signal.
+inline int terminate(pid_t pid)
+{
+    ::kill(pid, SIGCONT);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Waits up to 10 s for the child `pid` to accept connections on every port of `ports`
+/// (127.0.0.1; a port of 0 is left out). False when it exited first (most likely a port was
+/// taken: it is reaped, and `pid` set to 0) or did not get there in time (it is still running).
+inline bool wait_listening(pid_t& pid, std::initializer_list<int> ports)
+{
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) {
+            pid = 0;
+            return false;
+        }
+        bool all = true;
+        for (int port : ports)
+            all = all && (port == 0 || loopback_port_open(port));
+        if (all)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
 }
 
 } // namespace testproc

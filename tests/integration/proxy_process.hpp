@@ -88,19 +88,8 @@ public:
     /// SIGTERM, then wait (SIGKILL after 5 s).
     void stop()
     {
-        if (pid_ == 0)
-            return;
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (::waitpid(pid_, &status, WNOHANG) == 0) {
-            if (std::chrono::steady_clock::now() > deadline) {
-                ::kill(pid_, SIGKILL);
-                ::waitpid(pid_, &status, 0);
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
+        if (pid_ != 0)
+            terminate(pid_);
         pid_ = 0;
     }
 
@@ -123,35 +112,10 @@ private:
 
     bool start(const std::string& exe)
     {
-        std::vector<std::string> argv{exe, "-d", "-c", (dir_.path() / "tinyproxy.conf").string()};
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        const std::string out = (dir_.path() / "stdout").string();
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-        const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, args.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            pid_ = 0;
-            throw std::runtime_error("cannot start " + exe);
-        }
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-        while (std::chrono::steady_clock::now() < deadline) {
-            int status = 0;
-            if (::waitpid(pid_, &status, WNOHANG) == pid_) { // exited: most likely the port was taken
-                pid_ = 0;
-                return false;
-            }
-            if (loopback_port_open(port_))
-                return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        stop();
+        pid_ = spawn({exe, "-d", "-c", (dir_.path() / "tinyproxy.conf").string()}, (dir_.path() / "stdout").string());
+        if (wait_listening(pid_, {port_}))
+            return true;
+        stop(); // nothing to do when it exited (most likely the port was taken)
         return false;
     }
 
