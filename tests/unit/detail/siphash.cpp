@@ -52,6 +52,8 @@ constexpr hash128 reference[64] = {
     {0xa067f52123545358ULL, 0xbd5947f0a447d505ULL}, {0x4a83502f77d15051ULL, 0x7cbd3f979a063e50ULL},
 };
 
+
+
 } // namespace
 
 TEST_CASE("siphash128: the reference vectors, for every length from 0 to 63 bytes")
