@@ -91,8 +91,9 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
       evicts by CLOCK (an approximation of least recently used whose hits only set a flag,
       under a shared lock).
     - The policy (`organization_id`, `home_organization_id`, `required_scopes`,
-      `allowed_client_ids`) is checked on every validation, cached answers included; a valid
-      token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
+      `allowed_client_ids`) is applied on every validation, cached answers included (its
+      verdict on an answer is worked out once, when the answer is stored); a valid token it
+      refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
 
     The configuration (`token_validator_config`) gives the base URL, limits, retry policy and
     logger; it has no token (each check sends the token it checks). `Transport` is a blocking

@@ -27,7 +27,13 @@ struct validator_entry {
     std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
     std::chrono::system_clock::time_point fetched_at;
     std::chrono::system_clock::time_point trusted_until;
+    /// The policy of the cache that made the entry accepts `info`: both never change, so the
+    /// cache checks it once, when it stores the answer, and every hit reads the verdict. False:
+    /// refused, or not checked yet (then the policy is checked when the entry is used).
+    bool policy_passed = false;
 };
+
+class validator_cache; // <genesys/detail/validator_cache.hpp>
 
 } // namespace detail
 
@@ -56,6 +62,8 @@ public:
     friend GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v);
 
 private:
+    friend class detail::validator_cache; // reads the entry's policy verdict
+
     std::shared_ptr<const detail::validator_entry> entry_;
     bool stale_ = false;
 };

@@ -478,6 +478,34 @@ TEST_CASE("token_validator: a bad token is rejected before anything is sent")
 
 }
 
+TEST_CASE("token_validator: a token is refused exactly when a byte is a space, a control character or DEL")
+{
+    // The check reads sixteen or eight bytes at a time: every byte value at every place of a block
+    // and of the tail, then every pair of neighbours (a borrow from one byte must not flag the
+    // next), in a token checked eight bytes at a time and in one checked sixteen at a time.
+    using genesys::detail::validator_cache;
+    auto refused = [](unsigned b) { return b <= 0x20 || b == 0x7f; };
+    int wrong = 0;
+    for (const std::size_t len : {1, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 86})
+        for (std::size_t pos = 0; pos < len; ++pos)
+            for (unsigned b = 0; b < 256; ++b) {
+                std::string t(len, 'a');
+                t[pos] = static_cast<char>(b);
+                wrong += validator_cache::token_problem(t).empty() == refused(b) ? 1 : 0;
+            }
+    CHECK(wrong == 0);
+    for (const std::size_t len : {15, 16})
+        for (std::size_t pos = 0; pos < 8; ++pos)
+            for (unsigned b1 = 0; b1 < 256; ++b1)
+                for (unsigned b2 = 0; b2 < 256; ++b2) {
+                    std::string t(len, 'a');
+                    t[pos] = static_cast<char>(b1);
+                    t[pos + 1] = static_cast<char>(b2);
+                    wrong += validator_cache::token_problem(t).empty() == (refused(b1) || refused(b2)) ? 1 : 0;
+                }
+    CHECK(wrong == 0);
+}
+
 TEST_CASE("token_validator: a bad configuration throws invalid_argument_error where the validator is made")
 {
     fixture f;

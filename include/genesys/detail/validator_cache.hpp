@@ -143,10 +143,17 @@ public:
 
     GENESYS_DECL time_point now() const;
 
+    /// The cache's key of `token`: its keyed hash, SipHash-2-4-128 under a key random per process.
     hash128 key_of(std::string_view token) const noexcept { return siphash128(key_, token); }
 
     /// Why `token` cannot be checked (empty, too long, or not fit for a Bearer header), or empty.
     static GENESYS_DECL std::string_view token_problem(std::string_view token) noexcept;
+
+    /** The common hit, on its own short path: `key`'s entry if it is a valid token's, trusted at
+        `now()`, accepted by the policy, and not due for its `refresh_ahead` re-check; counted
+        as a hit and marked used. Otherwise nullptr, and nothing counted or marked: `begin`
+        then decides (a negative hit, a policy refusal, a refresh, a miss). */
+    GENESYS_DECL std::shared_ptr<const validator_entry> plain_hit(const hash128& key) const;
 
     /// What a validation found before any API call.
     struct lookup {
@@ -209,6 +216,20 @@ public:
 private:
     static constexpr std::size_t shard_count = 16;
 
+    /// The top bit of each byte: `unfit_bytes(w) & unfit_mask` is nonzero exactly when a byte of
+    /// `w` is a space, a control character or DEL (SWAR: in `w - 0x21 * ones`, a borrow only
+    /// flags a byte above one already below 0x21, so the test is exact as a whole; likewise for
+    /// the bytes equal to 0x7f). The mask can be applied once to the OR of many words.
+    /// (Tried: this test inside the hash's loop, one pass over the token, cost more instructions
+    /// than a loop of its own.)
+    static constexpr std::uint64_t unfit_mask = 0x8080808080808080ULL;
+    static std::uint64_t unfit_bytes(std::uint64_t w) noexcept
+    {
+        constexpr std::uint64_t ones = 0x0101010101010101ULL;
+        const std::uint64_t d = w ^ (ones * 0x7f);
+        return ((w - ones * 0x21) & ~w) | ((d - ones) & ~d);
+    }
+
     struct slot {
         hash128 key{}; // here too, so that evicting reads no entry
         std::shared_ptr<const validator_entry> entry;
@@ -246,7 +267,10 @@ private:
 
     static GENESYS_DECL const siphash_key& process_key();
 
-    shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
+    shard& shard_of(const hash128& key) const noexcept { return shards_[(key.hi >> 32) % shard_count]; }
+
+    /// `sl`'s entry (trusted at `t`) is due for its `refresh_ahead` re-check, and none was claimed.
+    GENESYS_DECL bool refresh_due(const slot& sl, time_point t) const noexcept;
 
     /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
     /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.

@@ -134,6 +134,8 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
     if (auto rejected = refusal(token))
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
+    if (auto hit = cache_.plain_hit(key)) // the common case, without `begin`'s lookup object
+        return validated_token(std::move(hit), false);
     auto found = cache_.begin(key);
     if (found.refresh) {
         // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
