@@ -11,6 +11,10 @@
 //   bench_validator --summary  the same, then "validator KEY VALUE" lines for scripts/bench.sh
 //   bench_validator --quick    a memory run 1/200 the size (5 000 validations over 500 tokens,
 //                              max_entries 50): a smoke test (ctest), not numbers to quote
+//   bench_validator --instructions CASE N
+//                              only N cached hits of CASE (validator_cached or floor_cached), over
+//                              the benchmark's 64 tokens, for callgrind: the count for N = 2100
+//                              minus the count for N = 100, over 2000, is the exact cost of a hit
 //
 // The memory run comes first, so that the process's peak RSS (VmHWM) is its own. Every token is an
 // opaque string of 86 characters, as long as a typical Genesys Cloud access token.
@@ -505,8 +509,33 @@ bool print_table(const bench::collecting_reporter& r, const storm_outcome& st, c
 
 } // namespace
 
+/// `n` cached hits through `Call` over thread 0's tokens (the fixture is made and filled first,
+/// the same for every `n`); 1 when one failed, or an API call was made.
+template <class Call>
+int run_hits(long n)
+{
+    fixture = std::make_unique<cached_fixture>();
+    const Call call;
+    const std::string* tokens = fixture->tokens.data();
+    int failed = 0;
+    for (long i = 0; i < n; ++i)
+        failed |= call(tokens[static_cast<std::size_t>(i) % tokens_per_thread]) ? 0 : 1;
+    failed |= fixture->transport.calls->load() != fixture->calls_after_filling ? 1 : 0;
+    fixture.reset();
+    return failed;
+}
+
 int main(int argc, char** argv)
 {
+    if (argc == 4 && std::strcmp(argv[1], "--instructions") == 0) {
+        const long n = std::atol(argv[3]);
+        if (std::strcmp(argv[2], "validator_cached") == 0)
+            return run_hits<library_call>(n);
+        if (std::strcmp(argv[2], "floor_cached") == 0)
+            return run_hits<floor_call>(n);
+        std::fprintf(stderr, "no case named %s\n", argv[2]);
+        return 2;
+    }
     bool summary = false, quick = false;
     int kept = 1;
     for (int i = 1; i < argc; ++i) {
