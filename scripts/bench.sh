@@ -102,6 +102,17 @@ if command -v valgrind >/dev/null; then
             awk -v l="${per[0]}" -v f="${per[1]}" \
                 'BEGIN {r = l / f; printf "%-15s %16d %16d %7.2f %7s\n", "get_tokens_me", l, f, r, (r <= 1.3 ? "yes" : "NO")}'
         fi
+        # A cached validation: token_validator against the hand-written shared_mutex + unordered_map
+        # cache (bench_validator --instructions).
+        per=()
+        for side in validator_cached floor_cached; do
+            few=$(instructions_of "$build/benchmarks/bench_validator" "$side" 100)
+            many=$(instructions_of "$build/benchmarks/bench_validator" "$side" 2100)
+            per+=($(((many - few) / 2000)))
+        done
+        printf '\n%-15s %16s %16s %7s\n' "instructions" "validator Ir/hit" "floor Ir/hit" "ratio"
+        awk -v l="${per[0]}" -v f="${per[1]}" \
+            'BEGIN {printf "%-15s %16d %16d %7.2f\n", "cached hit", l, f, l / f}'
     } >"$out/instructions.txt"
 fi
 
