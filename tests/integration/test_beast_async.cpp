@@ -256,7 +256,7 @@ TEST_CASE("beast_async_transport: 1000 concurrent sends, all answered, never mor
     }
 }
 
-TEST_CASE("beast_async_transport: a host's requests wait for its connections; another host has its own pool")
+TEST_CASE("beast_async_transport: a host's requests wait for its connections, another host has its own pool")
 {
     emulator a(false), b(false);
     asio::io_context ioc;
@@ -656,6 +656,74 @@ TEST_CASE("beast_async_transport: four threads run the io_context and start send
     }
 }
 
+TEST_CASE("beast_async_transport: on a thread_pool's executor and on a strand of a four-thread io_context")
+{
+    // The connections' strands: made on the io_context's own executor type (the fast case), on
+    // any other executor as is (a thread_pool's here), and, on an executor that already
+    // serializes (a strand), that strand itself. Each run by several threads, under TSan.
+    emulator emu(false);
+    const auto request = get_me(emu);
+    constexpr int sends = 200;
+    SUBCASE("a thread_pool's executor, four threads")
+    {
+        asio::thread_pool pool(4);
+        std::atomic<int> ok{0}, other{0};
+        {
+            genesys::beast_async_transport t(pool.get_executor(), emu.client_options(4));
+            std::vector<std::thread> senders;
+            for (int th = 0; th < 2; ++th)
+                senders.emplace_back([&] {
+                    for (int i = 0; i < sends / 2; ++i)
+                        t.async_send(request, [&](error_code ec, http_response r) {
+                            if (!ec && r.status == 200)
+                                ++ok;
+                            else
+                                ++other;
+                        });
+                });
+            for (auto& th : senders)
+                th.join();
+        }
+        pool.join(); // returns once every send completed: each keeps the pool's work
+        CHECK(ok == sends);
+        CHECK(other == 0);
+    }
+    SUBCASE("a strand of an io_context run by four threads")
+    {
+        asio::io_context ioc;
+        auto strand = asio::make_strand(ioc);
+        genesys::beast_async_transport t(strand, emu.client_options(4));
+        std::atomic<int> ok{0}, other{0}, off_strand{0};
+        int on_strand_count = 0; // only touched on the strand
+        std::vector<std::thread> senders;
+        for (int th = 0; th < 2; ++th)
+            senders.emplace_back([&] {
+                for (int i = 0; i < sends / 2; ++i)
+                    t.async_send(request, [&](error_code ec, http_response r) {
+                        if (!strand.running_in_this_thread())
+                            ++off_strand;
+                        ++on_strand_count;
+                        if (!ec && r.status == 200)
+                            ++ok;
+                        else
+                            ++other;
+                    });
+            });
+        for (auto& th : senders)
+            th.join();
+        std::vector<std::thread> runners;
+        for (int th = 0; th < 4; ++th)
+            runners.emplace_back([&] { ioc.run(); });
+        for (auto& th : runners)
+            th.join();
+        CHECK(ok == sends);
+        CHECK(other == 0);
+        CHECK(off_strand == 0);
+        CHECK(on_strand_count == sends);
+        CHECK(t.open_connections() <= 4);
+    }
+}
+
 // ---- completion tokens -------------------------------------------------------------------------
 
 TEST_CASE("beast_async_transport: completion tokens: future, awaitable, deferred, as_tuple, bind_executor")
@@ -836,6 +904,25 @@ TEST_CASE("beast_async_transport: an idle TLS connection the server closed with 
     CHECK(server.requests().size() == 2);
 }
 
+TEST_CASE("beast_async_transport: a server that never answers: the TLS handshake ends at connect_timeout, the "
+          "response at timeout")
+{
+    // One deadline short, the other far (past the server's own 20 s life): the step the text
+    // names and the code say which deadline ended the wait, and that one did.
+    for (const bool tls : {false, true}) {
+        CAPTURE(tls);
+        genesys_adapters_test::loopback_server silent({genesys_adapters_test::hang()});
+        genesys::beast_async_options o;
+        o.connect_timeout = tls ? 200ms : 60s;
+        o.timeout = tls ? 60s : 200ms;
+        const auto [ec, r] = send_one(o, {http_method::get, silent.url("/api/v2/tokens/me", tls), {}, {}});
+        CHECK(ec == boost::beast::error::timeout);
+        CHECK(r.body.rfind(tls ? "TLS handshake with 127.0.0.1:" : "read response from 127.0.0.1:", 0) == 0);
+        CHECK(r.body.find("closed due to a timeout") != std::string::npos);
+        CHECK(silent.accepts() == 1);
+    }
+}
+
 // ---- resolution: bounded by cancellation and deadlines ------------------------------------------
 
 namespace {
@@ -896,7 +983,7 @@ std::vector<asio::ip::tcp::endpoint> loopback_endpoint(std::uint16_t port)
 
 } // namespace
 
-TEST_CASE("beast_async_transport: cancellation and deadlines end the wait for the resolver at once; "
+TEST_CASE("beast_async_transport: cancellation and deadlines end the wait for the resolver at once, "
           "its late answer is dropped")
 {
     genesys_adapters_test::loopback_server server({genesys_adapters_test::reply(ok("resolved"))});

@@ -361,7 +361,7 @@ TEST_CASE("validating_server: many requests with one token, 8 connections at onc
     CHECK(f.api_calls() == 1);
 }
 
-TEST_CASE("validating_server: when the API cannot say (5xx, 429, unreachable) it answers 503; a 5xx is not kept, a 429 until its Retry-After")
+TEST_CASE("validating_server: when the API cannot say (5xx, 429, unreachable) it answers 503, a 5xx is not kept, a 429 until its Retry-After")
 {
     fixture f;
     const auto token = f.mint("client-desktop", ada_user);

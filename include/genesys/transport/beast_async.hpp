@@ -31,6 +31,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -43,6 +44,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/errc.hpp>
@@ -83,9 +85,10 @@ using beast_async_resolve_fn = std::function<void(
     const std::string& host, std::uint16_t port,
     std::function<void(boost::system::error_code, std::vector<boost::asio::ip::tcp::endpoint>)> done)>;
 
-/// One pooled connection: a strand that every use of its streams runs on, the streams (none
-/// while closed), and the read buffer. Owned by the pool while idle, by the operation using it
-/// while busy.
+/// One pooled connection: a strand (the transport's executor itself when that is one) that every
+/// use of its streams and its timer runs on, the streams (none while closed; without timeouts of
+/// their own: the timer bounds the operation), and the read buffer. Owned by the pool while
+/// idle, by the operation using it while busy.
 class beast_async_connection {
 public:
     using tcp = boost::asio::ip::tcp;
@@ -93,8 +96,26 @@ public:
     using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
     explicit beast_async_connection(const boost::asio::any_io_executor& ex)
-        : strand_(boost::asio::make_strand(ex)), resolver_(strand_), timer_(strand_)
+        : strand_(make_strand(ex)), resolver_(strand_), timer_(strand_)
     {
+    }
+
+    /** The executor a connection runs on: `ex` itself when it already serializes (a strand),
+        else a strand on `ex`. On an `io_context`'s own executor, the strand is made on that
+        concrete executor: it then fits in `any_io_executor`'s small buffer, so that the copies
+        Asio makes of it (with `outstanding_work.tracked`, for each pending operation) allocate
+        nothing and go through one type-erased executor, not two. Any other executor gets a
+        strand on itself.
+    */
+    static boost::asio::any_io_executor make_strand(const boost::asio::any_io_executor& ex)
+    {
+        namespace asio = boost::asio;
+        if (ex.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
+            ex.target<asio::strand<asio::any_io_executor>>() != nullptr)
+            return ex; // already one: its functions never run concurrently
+        if (const auto* io = ex.target<asio::io_context::executor_type>())
+            return asio::make_strand(*io);
+        return asio::make_strand(ex);
     }
     beast_async_connection(const beast_async_connection&) = delete;
     beast_async_connection& operator=(const beast_async_connection&) = delete;
@@ -112,14 +133,6 @@ public:
     }
 
     plain_stream& lowest() noexcept { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *plain_; }
-
-    void arm(std::chrono::steady_clock::time_point deadline)
-    {
-        if (deadline == std::chrono::steady_clock::time_point::max())
-            lowest().expires_never();
-        else
-            lowest().expires_at(deadline);
-    }
 
     /// Runs `f` on the open stream, TLS or plain.
     template <class F>
@@ -162,7 +175,10 @@ public:
 
     boost::asio::any_io_executor strand_;
     tcp::resolver resolver_;
-    boost::asio::steady_timer timer_; ///< bounds the wait for a resolve (which cannot be interrupted)
+    /// The deadline of the operation using the connection: one wait for its connecting steps
+    /// (resolve, connect, tunnel, handshake), one for the exchange, not one per I/O operation
+    /// (the streams have no timeouts of their own).
+    boost::asio::steady_timer timer_;
     std::optional<plain_stream> plain_{};
     std::optional<tls_stream> tls_{};
     boost::beast::flat_buffer buffer_{};
@@ -184,9 +200,8 @@ public:
     /// The request's copies of the token (or secret) it carried are zeroed before they are freed.
     virtual ~beast_async_op()
     {
-        beast_wipe_request(request_);
-        wipe(wire_);
-        wipe(connect_wire_);
+        beast_wipe(wire_);
+        beast_wipe(connect_wire_);
     }
 
     /// The cancellation slot's entry point; any thread.
@@ -210,8 +225,7 @@ private:
     std::weak_ptr<beast_async_pool> pool_weak_{};
     beast_url url_{};
     std::string key_{};
-    beast_request request_{};
-    std::string wire_{}; ///< `request_` as written: one buffer, never copied by the streams
+    std::string wire_{}; ///< the request as written: one buffer, never copied by the streams
     http_method method_ = http_method::get;
     bool idempotent_ = true;
     const proxy_endpoint* proxy_ = nullptr; ///< the proxy to go through (the pool's), or null
@@ -229,13 +243,16 @@ private:
     bool reused_ = false;
     bool resolving_ = false;        ///< waiting for the resolve of `resolve_id_`
     std::uint64_t resolve_id_ = 0;  ///< the resolve under way; a result for another is dropped
+    std::uint64_t deadline_id_ = 0; ///< the timer's wait under way; an older one's end is dropped
+    clock::time_point armed_ = clock::time_point::min(); ///< the deadline the timer waits for
+    bool timed_out_ = false;        ///< the deadline passed: the connection was closed for it
     std::string_view step_ = "connect to"; ///< what is being done, for the failure's text
     int attempt_ = 0;
     bool first_head_ = true;
     clock::time_point deadline_{};
     clock::time_point connect_deadline_{};
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_{};
-    std::optional<beast_response_parser> parser_{};
+    std::optional<beast_response_reader> parser_{};
     std::string connect_wire_{}; ///< the CONNECT request (holds the proxy credential)
     std::optional<beast_connect_parser> connect_parser_{};
     http_response response_{};
@@ -246,7 +263,9 @@ private:
     void connect();
     void on_resolve_result(std::uint64_t id, boost::system::error_code ec,
                            std::vector<boost::asio::ip::tcp::endpoint> endpoints);
-    void on_resolve_timer(std::uint64_t id, boost::system::error_code ec);
+    /// Makes the connection's timer end the operation's wait at `deadline` (none for `max()`).
+    void arm(clock::time_point deadline);
+    void on_deadline(std::uint64_t id, boost::system::error_code ec);
     void on_resolved(boost::system::error_code ec);
     void on_connected(boost::system::error_code ec);
     void open_tunnel();
@@ -538,6 +557,7 @@ inline void beast_async_op::connect()
     connect_deadline_ = std::min(deadline_, beast_deadline_after(now, pool_->options().connect_timeout));
     conn_->reset(); // nothing is pending on the old streams: this operation's steps are sequential
     endpoints_.clear();
+    arm(connect_deadline_); // resolving, connecting, the tunnel and the handshake
     // Through a proxy, the connection is to the proxy; the messages still name the URL's host.
     const std::string& host = proxy_ != nullptr ? proxy_->host : url_.host;
     const std::uint16_t port = proxy_ != nullptr ? proxy_->port : url_.port;
@@ -550,14 +570,11 @@ inline void beast_async_op::connect()
         return on_resolved({});
     }
     // getaddrinfo cannot be interrupted, so the operation does not wait for it: the connect
-    // deadline (a timer) or a cancellation (which closes the connection, cancelling the timer)
-    // ends the wait at once, and a result that comes after is dropped.
+    // deadline (the timer) or a cancellation (which closes the connection, cancelling the timer)
+    // ends the wait at once (on_deadline), and a result that comes after is dropped.
     step_ = proxy_ != nullptr ? "resolve the proxy for" : "resolve";
     resolving_ = true;
     const std::uint64_t id = ++resolve_id_;
-    conn_->timer_.expires_at(connect_deadline_);
-    conn_->timer_.async_wait(
-        on_strand([id](beast_async_op& self, boost::system::error_code ec) { self.on_resolve_timer(id, ec); }));
     if (const auto& hook = pool_->resolve_hook()) {
         auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(conn_->strand());
         hook(host, port,
@@ -586,21 +603,41 @@ inline void beast_async_op::on_resolve_result(std::uint64_t id, boost::system::e
     if (!resolving_ || id != resolve_id_)
         return; // late: the operation completed without it
     resolving_ = false;
-    conn_->timer_.cancel();
     endpoints_ = std::move(endpoints);
     on_resolved(ec);
 }
 
-// The end of the wait for the resolver: the connect deadline passed, or the connection was
-// closed (a cancellation). Nothing when the answer came first.
-inline void beast_async_op::on_resolve_timer(std::uint64_t id, boost::system::error_code ec)
+inline void beast_async_op::arm(clock::time_point deadline)
 {
-    if (!resolving_ || id != resolve_id_)
+    const std::uint64_t id = ++deadline_id_;
+    armed_ = deadline;
+    if (deadline == clock::time_point::max()) {
+        conn_->timer_.cancel();
         return;
-    resolving_ = false;
-    if (stop_if_cancelled())
-        return;
-    fail(ec ? ec : boost::system::error_code(boost::beast::error::timeout));
+    }
+    conn_->timer_.expires_at(deadline); // cancels the wait for the previous deadline, if any
+    conn_->timer_.async_wait(
+        on_strand([id](beast_async_op& self, boost::system::error_code ec) { self.on_deadline(id, ec); }));
+}
+
+// The end of the timer's wait: the deadline passed, or the wait was cancelled (by a close, a
+// cancellation's included, or by arming again). A wait for the resolver ends here; any other
+// wait ends with the connection closed: its pending step completes and fails with `timeout`.
+inline void beast_async_op::on_deadline(std::uint64_t id, boost::system::error_code ec)
+{
+    if (pool_ == nullptr || id != deadline_id_)
+        return; // the operation completed, or the timer was armed again since
+    if (resolving_) {
+        resolving_ = false;
+        if (stop_if_cancelled())
+            return;
+        timed_out_ = !ec;
+        return fail(ec ? ec : boost::system::error_code(boost::beast::error::timeout));
+    }
+    if (ec)
+        return; // cancelled by a close: the pending step completes and sees why
+    timed_out_ = true;
+    conn_->close();
 }
 
 inline void beast_async_op::on_resolved(boost::system::error_code ec)
@@ -629,7 +666,6 @@ inline void beast_async_op::on_resolved(boost::system::error_code ec)
         step_ = "set up a connection to";
         return fail(e.code());
     }
-    conn_->arm(connect_deadline_);
     conn_->lowest().async_connect(
         endpoints_, on_strand([](beast_async_op& self, boost::system::error_code cec, const auto&) {
             self.on_connected(cec);
@@ -655,7 +691,6 @@ inline void beast_async_op::open_tunnel()
 {
     step_ = "open a tunnel (CONNECT) to";
     connect_wire_ = beast_connect_request(url_, *proxy_);
-    conn_->arm(connect_deadline_);
     boost::asio::async_write(conn_->lowest(), boost::asio::buffer(connect_wire_),
                              on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
                                  self.on_tunnel_written(ec);
@@ -695,7 +730,6 @@ inline void beast_async_op::handshake()
         return fail(tec);
     }
     step_ = "TLS handshake with";
-    conn_->arm(connect_deadline_);
     conn_->tls_->async_handshake(boost::asio::ssl::stream_base::client,
                                  on_strand([](beast_async_op& self, boost::system::error_code hec) {
                                      self.on_handshake(hec);
@@ -714,7 +748,8 @@ inline void beast_async_op::on_handshake(boost::system::error_code ec)
 inline void beast_async_op::write()
 {
     step_ = "write request to";
-    conn_->arm(deadline_);
+    if (armed_ != deadline_)
+        arm(deadline_); // the exchange's deadline, once per attempt at most
     conn_->with_stream([&](auto& s) {
         boost::asio::async_write(s, boost::asio::buffer(wire_),
                                  on_strand([](beast_async_op& self, boost::system::error_code ec, std::size_t) {
@@ -760,11 +795,25 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
         return;
     }
     first_head_ = false;
-    if (beast_interim_status(parser_->get().result_int()))
+    if (beast_interim_status(static_cast<unsigned>(parser_->status())))
         return read_head(); // 1xx (e.g. 100 Continue): the final response follows
-    if (proxy_ != nullptr && !url_.tls && parser_->get().result_int() == 407) // the proxy's, not the server's
+    if (proxy_ != nullptr && !url_.tls && parser_->status() == 407) // the proxy's, not the server's
         return fail_text(make_error_code(errc::proxy_authentication_required), beast_proxy_407_text(*proxy_));
-    response_ = beast_response_head(*parser_);
+    // The body, or its start, usually came in with the head: parsed from the buffer now, as
+    // `async_read` would parse it first, without its round through the executor; read on only
+    // when more is needed.
+    parser_->eager(true);
+    while (!parser_->is_done() && conn_->buffer_.size() != 0) {
+        boost::system::error_code pec;
+        const auto used = parser_->put(conn_->buffer_.data(), pec);
+        conn_->buffer_.consume(used);
+        if (pec == boost::beast::http::error::need_more)
+            break;
+        if (pec)
+            return fail(pec); // over max_response_bytes, or not HTTP
+        if (used == 0)
+            break;
+    }
     if (parser_->is_done())
         return on_body({});
     conn_->with_stream([&](auto& s) {
@@ -779,7 +828,7 @@ inline void beast_async_op::on_head(boost::system::error_code ec)
 // that is not the case.
 inline bool beast_async_op::resend_if_stale(boost::system::error_code ec, bool may_resend)
 {
-    if (!reused_ || attempt_ != 0 || !may_resend || !beast_stale_connection_error(ec))
+    if (!reused_ || attempt_ != 0 || !may_resend || timed_out_ || !beast_stale_connection_error(ec))
         return false;
     conn_->close();
     ++attempt_;
@@ -791,9 +840,9 @@ inline void beast_async_op::on_body(boost::system::error_code ec)
 {
     if (stopped(ec))
         return;
-    response_.body = std::move(parser_->get().body());
-    const bool keep =
-        beast_keep_connection(pool_->options().keep_alive, request_, *parser_, conn_->buffer_, response_.status);
+    response_ = std::move(parser_->response()); // the head's status and fields, and the body
+    const bool keep = !timed_out_ && // closed for the deadline, just as the response was complete
+                      beast_keep_connection(pool_->options().keep_alive, *parser_, conn_->buffer_, response_.status);
     parser_.reset();
     finish({}, keep);
 }
@@ -802,6 +851,9 @@ inline void beast_async_op::fail(boost::system::error_code ec, std::string_view 
 {
     if (cancelled_.load()) {
         ec = boost::asio::error::operation_aborted;
+        detail = {};
+    } else if (timed_out_) { // the step failed because the deadline closed the connection
+        ec = boost::beast::error::timeout;
         detail = {};
     }
     const auto& o = pool_->options();
@@ -824,6 +876,8 @@ inline void beast_async_op::fail_text(boost::system::error_code ec, std::string 
 inline void beast_async_op::finish(boost::system::error_code ec, bool keep)
 {
     auto self = shared_from_this();
+    if (armed_ != clock::time_point::min() && armed_ != clock::time_point::max())
+        conn_->timer_.cancel(); // its wait ends now (on_deadline drops it): the context may run out of work
     auto pool = std::move(pool_);
     pool->release(*this, keep);
     deliver(ec, std::move(response_));
@@ -902,17 +956,21 @@ struct beast_async_initiation {
         if (!url)
             return fail_now(url.error(),
                             "invalid URL: expected http:// or https://, a host, an optional port and a path");
-        std::string why;
-        if (auto ec = beast_build_request(request, *url, pool->options().keep_alive, base.request_, why))
-            return fail_now(ec, std::move(why));
         base.proxy_ = pool->proxy().for_url(url->tls, url->host);
-        if (base.proxy_ != nullptr && !url->tls)
-            beast_to_absolute_form(base.request_, *url, *base.proxy_);
-        beast_serialize_request(base.request_, base.wire_);
+        const bool absolute_form = base.proxy_ != nullptr && !url->tls;
+        std::string why;
+        if (auto ec = beast_write_request(request, *url, pool->options().keep_alive, absolute_form,
+                                          absolute_form ? std::string_view(base.proxy_->authorization)
+                                                        : std::string_view{},
+                                          base.wire_, why))
+            return fail_now(ec, std::move(why));
         base.pool_weak_ = pool;
         base.method_ = request.method;
         base.idempotent_ = request.method != http_method::post && request.method != http_method::patch;
-        base.key_ = (url->tls ? "https://" : "http://") + url->host + ":" + std::to_string(url->port);
+        const std::string_view scheme = url->tls ? "https://" : "http://";
+        const auto port = std::to_string(url->port);
+        base.key_.reserve(scheme.size() + url->host.size() + 1 + port.size());
+        base.key_.append(scheme).append(url->host).append(":").append(port);
         base.url_ = std::move(*url);
         op->install_cancellation();
         pool->submit(op);
@@ -955,8 +1013,8 @@ struct beast_async_initiation {
 
     Thread safety: `async_send` and the const members may be called from any threads at once, on
     one object or on copies; the executor may be run by several threads (each connection has a
-    strand, the pool a mutex). Assigning or destroying one object while another thread uses that
-    same object is not safe.
+    strand, or uses the executor itself when it is a strand; the pool has a mutex). Assigning or
+    destroying one object while another thread uses that same object is not safe.
 
     @code
     boost::asio::io_context ioc;
@@ -981,8 +1039,8 @@ public:
         certificate (`beast_options::client_certificate`) is loaded and checked now, and so are
         the proxy settings (the environment read, when `proxy_from_environment`).
 
-        @param ex The executor of every connection (each gets a strand on it), and of the
-        completion of handlers without an associated executor.
+        @param ex The executor of every connection (each gets a strand on it, unless `ex` is a
+        strand already), and of the completion of handlers without an associated executor.
         @param options Pool size, timeouts, TLS verification and client certificate, size limits, proxy.
         @throws invalid_argument_error when the client certificate is unusable: the message names
         the file (or `cert_pem`/`key_pem`) and the reason, never the passphrase nor the key; or

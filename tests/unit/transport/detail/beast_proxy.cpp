@@ -101,3 +101,30 @@ TEST_CASE("beast_proxy: beast_load_proxy wipes the options' proxy URL and passwo
     CHECK(bad.proxy_password.empty());
     CHECK(bad.client_certificate.key_passphrase.empty());
 }
+
+TEST_CASE("beast_proxy: beast_write_request in absolute form writes what beast_to_absolute_form makes of the request")
+{
+    using genesys::detail::beast_request;
+    const std::string url_text = "http://api.example.com:8080/api/v2/tokens/me?x=1";
+    const auto target = url_of(url_text);
+    for (const auto& proxy : {endpoint("http://proxy:3128"), endpoint("http://u:p@proxy:3128")}) {
+        for (const bool own_field : {false, true}) {
+            CAPTURE(own_field);
+            CAPTURE(proxy.authorization.empty());
+            genesys::http_request request{
+                genesys::http_method::post, url_text, {{"Authorization", "Bearer abc"}}, "a=b"};
+            if (own_field) // the request's own Proxy-Authorization: replaced by the proxy's, when it has one
+                request.headers.add("proxy-authorization", "Basic mine");
+            beast_request built;
+            std::string why;
+            REQUIRE_FALSE(genesys::detail::beast_build_request(request, target, false, built, why));
+            genesys::detail::beast_to_absolute_form(built, target, proxy);
+            std::string expected;
+            genesys::detail::beast_serialize_request(built, expected);
+            std::string written;
+            REQUIRE_FALSE(genesys::detail::beast_write_request(request, target, false, true, proxy.authorization,
+                                                               written, why));
+            CHECK(written == expected);
+        }
+    }
+}
