@@ -7872,10 +7872,11 @@ inline void check_client_certificate_sources(const tls_client_certificate& c, st
 #ifndef GENESYS_DETAIL_SIPHASH_HPP
 #define GENESYS_DETAIL_SIPHASH_HPP
 
-// SipHash-2-4 with a 128-bit output (Aumasson and Bernstein; the reference is veorq/SipHash): a
-// keyed hash. The token validator keys its cache by it, with a random key per process, so the
-// cache holds no token and a token cannot be found from an entry, nor a collision made without
-// the key.
+// SipHash with a 128-bit output (Aumasson and Bernstein; the reference is veorq/SipHash): a
+// keyed hash. The token validator keys its cache by SipHash-2-4-128 (the reference's default:
+// the hash is the token's identity in the cache, so it keeps the full security margin rather than
+// the 1-3 variant hash tables use against flooding), with a random key per process, so the cache
+// holds no token and a token cannot be found from an entry, nor a collision made without the key.
 
 
 #include <array>
@@ -7927,43 +7928,53 @@ struct state {
         v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
         v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
     }
+    template <int C>
     void compress(std::uint64_t m) noexcept
     {
         v3 ^= m;
-        round();
-        round();
+        for (int i = 0; i < C; ++i)
+            round();
         v0 ^= m;
     }
 };
 
-} // namespace sip
-
-/// SipHash-2-4-128 of `data` under `key`.
-inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcept
+/// SipHash-C-D-128 of `data` under `key` (SipHash-C-D with the 128-bit output: C rounds per
+/// 8-byte word, D in each of the two finalizations).
+template <int C, int D>
+hash128 hash128_of(const siphash_key& key, std::string_view data) noexcept
 {
-    sip::state s{0x736f6d6570736575ULL ^ key.k0, 0x646f72616e646f6dULL ^ key.k1 ^ 0xee,
-                 0x6c7967656e657261ULL ^ key.k0, 0x7465646279746573ULL ^ key.k1};
+    state s{0x736f6d6570736575ULL ^ key.k0, 0x646f72616e646f6dULL ^ key.k1 ^ 0xee,
+            0x6c7967656e657261ULL ^ key.k0, 0x7465646279746573ULL ^ key.k1};
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     const std::size_t n = data.size();
     const std::size_t whole = n & ~std::size_t(7);
     for (std::size_t i = 0; i < whole; i += 8)
-        s.compress(sip::load_le(p + i));
-    unsigned char tail[8] = {};
-    if (n > whole) // (an empty view's data() may be null: no memcpy from it, even of 0 bytes)
-        std::memcpy(tail, p + whole, n - whole);
+        s.compress<C>(load_le(p + i));
     std::uint64_t b = std::uint64_t(n) << 56;
-    b |= sip::load_le(tail);
-    s.compress(b);
+    if (n > whole && n >= 8) // the tail as the top bytes of the last eight: one load, no copy
+        b |= load_le(p + n - 8) >> (8 * (8 - (n - whole)));
+    else
+        for (std::size_t i = n; i > whole; --i) // (none when n == whole: data() may be null)
+            b |= std::uint64_t(p[i - 1]) << (8 * (i - 1 - whole));
+    s.compress<C>(b);
     s.v2 ^= 0xee;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < D; ++i)
         s.round();
     hash128 out;
     out.lo = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
     s.v1 ^= 0xdd;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < D; ++i)
         s.round();
     out.hi = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
     return out;
+}
+
+} // namespace sip
+
+/// SipHash-2-4-128 of `data` under `key`: the token validator's cache key.
+inline hash128 siphash128(const siphash_key& key, std::string_view data) noexcept
+{
+    return sip::hash128_of<2, 4>(key, data);
 }
 
 } // namespace genesys::detail
@@ -8392,7 +8403,13 @@ struct validator_entry {
     std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
     std::chrono::system_clock::time_point fetched_at;
     std::chrono::system_clock::time_point trusted_until;
+    /// The policy of the cache that made the entry accepts `info`: both never change, so the
+    /// cache checks it once, when it stores the answer, and every hit reads the verdict. False:
+    /// refused, or not checked yet (then the policy is checked when the entry is used).
+    bool policy_passed = false;
 };
+
+class validator_cache; // <genesys/detail/validator_cache.hpp>
 
 } // namespace detail
 
@@ -8421,6 +8438,8 @@ public:
     friend GENESYS_DECL std::ostream& operator<<(std::ostream& os, const validated_token& v);
 
 private:
+    friend class detail::validator_cache; // reads the entry's policy verdict
+
     std::shared_ptr<const detail::validator_entry> entry_;
     bool stale_ = false;
 };
@@ -8582,10 +8601,17 @@ public:
 
     GENESYS_DECL time_point now() const;
 
+    /// The cache's key of `token`: its keyed hash, SipHash-2-4-128 under a key random per process.
     hash128 key_of(std::string_view token) const noexcept { return siphash128(key_, token); }
 
     /// Why `token` cannot be checked (empty, too long, or not fit for a Bearer header), or empty.
     static GENESYS_DECL std::string_view token_problem(std::string_view token) noexcept;
+
+    /** The common hit, on its own short path: `key`'s entry if it is a valid token's, trusted at
+        `now()`, accepted by the policy, and not due for its `refresh_ahead` re-check; counted
+        as a hit and marked used. Otherwise nullptr, and nothing counted or marked: `begin`
+        then decides (a negative hit, a policy refusal, a refresh, a miss). */
+    GENESYS_DECL std::shared_ptr<const validator_entry> plain_hit(const hash128& key) const;
 
     /// What a validation found before any API call.
     struct lookup {
@@ -8648,6 +8674,20 @@ public:
 private:
     static constexpr std::size_t shard_count = 16;
 
+    /// The top bit of each byte: `unfit_bytes(w) & unfit_mask` is nonzero exactly when a byte of
+    /// `w` is a space, a control character or DEL (SWAR: in `w - 0x21 * ones`, a borrow only
+    /// flags a byte above one already below 0x21, so the test is exact as a whole; likewise for
+    /// the bytes equal to 0x7f). The mask can be applied once to the OR of many words.
+    /// (Tried: this test inside the hash's loop, one pass over the token, cost more instructions
+    /// than a loop of its own.)
+    static constexpr std::uint64_t unfit_mask = 0x8080808080808080ULL;
+    static std::uint64_t unfit_bytes(std::uint64_t w) noexcept
+    {
+        constexpr std::uint64_t ones = 0x0101010101010101ULL;
+        const std::uint64_t d = w ^ (ones * 0x7f);
+        return ((w - ones * 0x21) & ~w) | ((d - ones) & ~d);
+    }
+
     struct slot {
         hash128 key{}; // here too, so that evicting reads no entry
         std::shared_ptr<const validator_entry> entry;
@@ -8685,7 +8725,10 @@ private:
 
     static GENESYS_DECL const siphash_key& process_key();
 
-    shard& shard_of(const hash128& key) noexcept { return shards_[(key.hi >> 32) % shard_count]; }
+    shard& shard_of(const hash128& key) const noexcept { return shards_[(key.hi >> 32) % shard_count]; }
+
+    /// `sl`'s entry (trusted at `t`) is due for its `refresh_ahead` re-check, and none was claimed.
+    GENESYS_DECL bool refresh_due(const slot& sl, time_point t) const noexcept;
 
     /// A trusted entry (valid or 401) for `key` at `t`, marked used; with the shard locked.
     /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.
@@ -8752,7 +8795,12 @@ private:
 #define GENESYS_DETAIL_IMPL_VALIDATOR_CACHE_IPP
 
 
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -8894,10 +8942,42 @@ GENESYS_DECL std::string_view validator_cache::token_problem(std::string_view to
         return "the token is empty";
     if (token.size() > 8192)
         return "the token is over 8192 bytes";
-    bool bad = false; // no early exit: the loop vectorizes (it runs on every validation)
-    for (const char c : token)
-        bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-    return bad ? "the token contains a space or a control character" : std::string_view{};
+    // It runs on every validation: no early exit, sixteen bytes at a time where there is SSE2
+    // (a byte b is unfit when min(b, 0x20) == b, unsigned, or b == 0x7f), else eight (SWAR).
+    const char* p = token.data();
+    const std::size_t n = token.size();
+    std::size_t i = 0;
+#if defined(__SSE2__) || defined(_M_X64)
+    if (n >= 16) {
+        const __m128i space = _mm_set1_epi8(0x20);
+        const __m128i del = _mm_set1_epi8(0x7f);
+        __m128i unfit = _mm_setzero_si128();
+        const auto check = [&](const char* q) {
+            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+            const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(b, space), b);
+            unfit = _mm_or_si128(unfit, _mm_or_si128(low, _mm_cmpeq_epi8(b, del)));
+        };
+        for (; i + 16 <= n; i += 16)
+            check(p + i);
+        if (i < n) // the tail: the last sixteen bytes, some of them read twice
+            check(p + n - 16);
+        return _mm_movemask_epi8(unfit) != 0 ? "the token contains a space or a control character"
+                                             : std::string_view{};
+    }
+#endif
+    std::uint64_t bad = 0;
+    for (; i + 8 <= n; i += 8)
+        bad |= unfit_bytes(sip::load_le(reinterpret_cast<const unsigned char*>(p + i)));
+    if (i < n && n >= 8) { // the tail: the last eight bytes, some of them read twice
+        bad |= unfit_bytes(sip::load_le(reinterpret_cast<const unsigned char*>(p + n - 8)));
+        i = n;
+    }
+    bad &= unfit_mask;
+    for (; i < n; ++i) { // a token shorter than eight bytes
+        const auto c = static_cast<unsigned char>(p[i]);
+        bad |= static_cast<std::uint64_t>((c <= 0x20) | (c == 0x7f));
+    }
+    return bad != 0 ? "the token contains a space or a control character" : std::string_view{};
 }
 
 GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
@@ -8950,6 +9030,7 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         if (e->info.date_token_idles)
             e->trusted_until =
                 std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
+        e->policy_passed = policy_problem(e->info).empty(); // once: every hit reads the verdict
         keep = std::move(e);
     } else {
         failure.emplace(fetched.error()); // (result::error() returns a copy)
@@ -9143,7 +9224,7 @@ GENESYS_DECL void validator_cache::record_call(int status, const error* failure,
 
 GENESYS_DECL result<validated_token> validator_cache::apply_policy(result<validated_token>&& r) const
 {
-    if (!r)
+    if (!r || r->entry_->policy_passed) // (checked when the answer was stored)
         return std::move(r);
     std::string why = policy_problem(r->info());
     if (why.empty())
@@ -9174,18 +9255,42 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::find_fresh(
         return nullptr;
     if (!sl.referenced.load(std::memory_order_relaxed))
         sl.referenced.store(true, std::memory_order_relaxed);
-    // Refresh ahead: only a trust that max_age ends (a check cannot move dateTokenIdles), once
-    // per entry (the flag is cleared when an answer replaces it), and only with room for it.
-    if (refresh && opts_.refresh_ahead.count() > 0 && !sl.entry->rejected &&
-        sl.entry->trusted_until - t <= opts_.refresh_ahead &&
-        sl.entry->trusted_until == sl.entry->fetched_at + opts_.max_age &&
-        !sl.refreshing.load(std::memory_order_relaxed) && !sl.refreshing.exchange(true, std::memory_order_relaxed)) {
+    // Refresh ahead: once per entry (the flag is cleared when an answer replaces it), and only
+    // with room for it.
+    if (refresh && refresh_due(sl, t) && !sl.refreshing.exchange(true, std::memory_order_relaxed)) {
         if (limiter_.try_acquire())
             *refresh = true;
         else
             sl.refreshing.store(false, std::memory_order_relaxed); // no room: a later hit tries
     }
     (sl.entry->rejected ? s.negative_hits : s.hits).fetch_add(1, std::memory_order_relaxed);
+    return sl.entry;
+}
+
+GENESYS_DECL bool validator_cache::refresh_due(const slot& sl, time_point t) const noexcept
+{
+    // Only a trust that max_age ends (a check cannot move dateTokenIdles).
+    return opts_.refresh_ahead.count() > 0 && !sl.entry->rejected &&
+           sl.entry->trusted_until - t <= opts_.refresh_ahead &&
+           sl.entry->trusted_until == sl.entry->fetched_at + opts_.max_age &&
+           !sl.refreshing.load(std::memory_order_relaxed);
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::plain_hit(const hash128& key) const
+{
+    const time_point t = now();
+    const shard& s = shard_of(key);
+    std::shared_lock lock(s.mutex);
+    const auto it = s.index.find(key);
+    if (it == s.index.end())
+        return nullptr;
+    const slot& sl = s.slots[it->second];
+    const validator_entry& e = *sl.entry;
+    if (e.trusted_until <= t || e.rejected || !e.policy_passed || refresh_due(sl, t))
+        return nullptr;
+    if (!sl.referenced.load(std::memory_order_relaxed))
+        sl.referenced.store(true, std::memory_order_relaxed);
+    s.hits.fetch_add(1, std::memory_order_relaxed);
     return sl.entry;
 }
 
@@ -9685,6 +9790,8 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
     if (auto rejected = refusal(token))
         return std::move(*rejected);
     const hash128 key = cache_.key_of(token);
+    if (auto hit = cache_.plain_hit(key)) // the common case, without `begin`'s lookup object
+        return validated_token(std::move(hit), false);
     auto found = cache_.begin(key);
     if (found.refresh) {
         // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
@@ -9825,8 +9932,9 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
       evicts by CLOCK (an approximation of least recently used whose hits only set a flag,
       under a shared lock).
     - The policy (`organization_id`, `home_organization_id`, `required_scopes`,
-      `allowed_client_ids`) is checked on every validation, cached answers included; a valid
-      token it refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
+      `allowed_client_ids`) is applied on every validation, cached answers included (its
+      verdict on an answer is worked out once, when the answer is stored); a valid token it
+      refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
 
     The configuration (`token_validator_config`) gives the base URL, limits, retry policy and
     logger; it has no token (each check sends the token it checks). `Transport` is a blocking
