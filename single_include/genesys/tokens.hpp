@@ -75,6 +75,18 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept
     return true;
 }
 
+/// The value of the hexadecimal digit `c` (either case), or -1 when it is not one.
+constexpr int hex_digit_value(char c) noexcept
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /// True for an RFC 7230 `tchar`, the characters allowed in a header name.
 constexpr bool is_tchar(char c) noexcept
 {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "emulator.hpp"
 
+#include <genesys/detail/ascii.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -61,23 +63,14 @@ std::set<std::string> get_string_set(const boost::json::object& o, std::string_v
     return out;
 }
 
-int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+using genesys::detail::hex_digit_value;
 
 std::string percent_decode(std::string_view s, bool plus_is_space)
 {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+        if (s[i] == '%' && i + 2 < s.size() && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+            out.push_back(static_cast<char>(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2])));
             i += 2;
         } else if (plus_is_space && s[i] == '+') {
             out.push_back(' ');

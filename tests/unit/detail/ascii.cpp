@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <string>
 
 TEST_CASE("header names and values are validated as RFC 7230 says")
@@ -29,4 +30,16 @@ TEST_CASE("redact replaces every occurrence of a secret")
     std::string short_secret = "abc abc";
     genesys::detail::redact(short_secret, "abc");
     CHECK(short_secret == "abc abc"); // too short to search for without mangling text
+}
+
+TEST_CASE("hex_digit_value: 0-9, a-f and A-F, nothing else")
+{
+    using genesys::detail::hex_digit_value;
+    const std::string_view digits = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) {
+        CHECK(hex_digit_value(digits[static_cast<std::size_t>(i)]) == i);
+        CHECK(hex_digit_value(static_cast<char>(std::toupper(digits[static_cast<std::size_t>(i)]))) == i);
+    }
+    for (char c : {'g', 'G', '/', ':', '@', '`', ' ', '\0', '%'})
+        CHECK(hex_digit_value(c) == -1);
 }

@@ -179,15 +179,6 @@ inline std::string proxy_url_for_message(std::string_view url)
 /// Decodes `%XX` escapes of `in` into `out`; false for a bad escape.
 inline bool proxy_percent_decode(std::string_view in, std::string& out)
 {
-    const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
     out.clear();
     out.reserve(in.size()); // one allocation: no partial copy of a secret left in a freed block
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -195,8 +186,8 @@ inline bool proxy_percent_decode(std::string_view in, std::string& out)
             out.push_back(in[i]);
             continue;
         }
-        const int hi = i + 1 < in.size() ? hex(in[i + 1]) : -1;
-        const int lo = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+        const int hi = i + 1 < in.size() ? hex_digit_value(in[i + 1]) : -1;
+        const int lo = i + 2 < in.size() ? hex_digit_value(in[i + 2]) : -1;
         if (hi < 0 || lo < 0)
             return false;
         out.push_back(static_cast<char>(hi * 16 + lo));
