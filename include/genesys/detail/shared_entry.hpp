@@ -24,6 +24,7 @@
 #include <genesys/fleet_key.hpp>
 #include <genesys/json.hpp>
 #include <genesys/models/token_info.hpp>
+#include <genesys/shared_token_cache.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -44,24 +45,9 @@ inline constexpr std::string_view shared_entry_key_prefix = "genesys:tv:";
 /// The default limit of a stored value, in bytes: a token's info with a few hundred scopes fits.
 inline constexpr std::size_t shared_entry_default_max_bytes = 64 * 1024;
 
-/// What the fleet remembers about a token.
-enum class shared_answer_kind : unsigned char {
-    valid = 'V',        ///< the API's 200: `info` holds what it said
-    unauthorized = 'U', ///< the API's 401, remembered for the validator's `negative_ttl`
-    rate_limited = 'R', ///< the API's 429, remembered until its `Retry-After` (capped)
-};
-
-/// One shared answer.
-struct shared_answer {
-    shared_answer_kind kind = shared_answer_kind::valid;
-    /// When the API answered.
-    std::chrono::system_clock::time_point fetched_at{};
-    /// Until when the answer holds: a valid answer's trust (`max_age`, `dateTokenIdles`), a 401's
-    /// `negative_ttl`, a 429's `Retry-After`.
-    std::chrono::system_clock::time_point expires_at{};
-    /// What the API said (valid answers only; empty otherwise).
-    token_info info{};
-};
+/// The public answer types (<genesys/shared_token_cache.hpp>), named here too for the codec.
+using genesys::shared_answer;
+using genesys::shared_answer_kind;
 
 /// Why a stored value was refused (or `ok`).
 enum class shared_entry_status {
@@ -85,13 +71,14 @@ constexpr std::string_view to_string(shared_entry_status s) noexcept
     return "unknown";
 }
 
-/** The shared cache key of `token` for the API at `base_url` with the `preserveIdleTTL` flag.
+/** The digest naming `token`'s entry for the API at `base_url` with the `preserveIdleTTL` flag:
+    HMAC(fleet key, "v1|" + base URL + "|" + ("1"|"0") + "|" + token).
 
     @throws invalid_argument_error when `base_url` contains `|` (the field separator; never in a
     valid URL, where it must be percent-encoded). The message never contains the token.
 */
-inline std::string shared_entry_key(const fleet_key& key, std::string_view base_url, bool preserve_idle_ttl,
-                                    std::string_view token)
+inline sha256::digest_type shared_entry_digest(const fleet_key& key, std::string_view base_url, bool preserve_idle_ttl,
+                                               std::string_view token)
 {
     if (base_url.find('|') != std::string_view::npos) {
         error e;
@@ -109,9 +96,25 @@ inline std::string shared_entry_key(const fleet_key& key, std::string_view base_
     input += token;
     const auto digest = key.mac(input);
     secure_zero(input.data(), input.size()); // it held the token
+    return digest;
+}
+
+/// The shared cache key of the entry named by `digest`: "genesys:tv:" + hex(digest).
+inline std::string shared_entry_key(const sha256::digest_type& digest)
+{
     std::string out(shared_entry_key_prefix);
     out += to_hex(digest_bytes(digest));
     return out;
+}
+
+/** The shared cache key of `token` for the API at `base_url` with the `preserveIdleTTL` flag.
+
+    @throws invalid_argument_error when `base_url` contains `|` (see `shared_entry_digest`).
+*/
+inline std::string shared_entry_key(const fleet_key& key, std::string_view base_url, bool preserve_idle_ttl,
+                                    std::string_view token)
+{
+    return shared_entry_key(shared_entry_digest(key, base_url, preserve_idle_ttl, token));
 }
 
 namespace shared_entry_codec {

@@ -13,8 +13,8 @@ namespace {
 using namespace std::chrono_literals;
 using genesys::detail::decode_shared_entry;
 using genesys::detail::encode_shared_entry;
-using genesys::detail::shared_answer;
-using genesys::detail::shared_answer_kind;
+using genesys::shared_answer;
+using genesys::shared_answer_kind;
 using genesys::detail::shared_entry_key;
 using genesys::detail::shared_entry_status;
 
@@ -61,6 +61,12 @@ TEST_CASE("shared_entry_key: the same key on every instance, different for every
         key_a().mac("v1|" + std::string(base) + "|0|" + std::string(token))));
     CHECK(k == "genesys:tv:" + expected);
     CHECK_THROWS_AS(shared_entry_key(key_a(), "https://a|b", false, token), genesys::invalid_argument_error);
+    // The digest (a `shared_token_key`'s) names the same entry.
+    const auto digest = genesys::detail::shared_entry_digest(key_a(), base, false, token);
+    CHECK(genesys::detail::to_hex(genesys::detail::digest_bytes(digest)) == expected);
+    CHECK(genesys::detail::shared_entry_key(digest) == k);
+    CHECK_THROWS_AS(genesys::detail::shared_entry_digest(key_a(), "https://a|b", false, token),
+                    genesys::invalid_argument_error);
 }
 
 TEST_CASE("shared entry: each kind of answer round-trips")
