@@ -600,3 +600,85 @@ TEST_CASE("redis_connection: what a misbehaving server sends is a protocol error
         CHECK(connect(ioc, c) == genesys::redis_errc::timeout);
     }
 }
+
+TEST_CASE("redis_connection: async_subscribe routes messages to the callback, PING still answered, the end told once")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    genesys::redis_connection publisher(ioc, options_for(server));
+    genesys::redis_connection sub(ioc, options_for(server));
+    REQUIRE_FALSE(connect(ioc, publisher));
+    REQUIRE_FALSE(connect(ioc, sub));
+
+    std::vector<std::pair<std::string, std::string>> messages;
+    std::vector<boost::system::error_code> ends;
+    std::optional<boost::system::error_code> subscribed;
+    sub.async_subscribe({"chan-a", "chan-b"},
+                        [&](boost::system::error_code ec, std::string channel, std::string payload) {
+                            if (ec)
+                                ends.push_back(ec);
+                            else
+                                messages.emplace_back(std::move(channel), std::move(payload));
+                        },
+                        [&](boost::system::error_code ec) { subscribed = ec; });
+    CHECK_FALSE(subscribed); // never from inside the call
+    REQUIRE(run_until(ioc, [&] { return subscribed.has_value(); }));
+    REQUIRE_FALSE(*subscribed);
+
+    const std::string binary("p\0\r\n\xff", 5);
+    auto [ec, r] = execute(ioc, publisher, {{"PUBLISH", "chan-a", "one"}, {"PUBLISH", "chan-b", binary},
+                                            {"PUBLISH", "chan-c", "nobody"}});
+    REQUIRE_FALSE(ec);
+    CHECK(r.at(0).integer == 1);
+    CHECK(r.at(2).integer == 0);
+    REQUIRE(run_until(ioc, [&] { return messages.size() == 2; }));
+    CHECK(messages[0] == std::pair<std::string, std::string>("chan-a", "one"));
+    CHECK(messages[1] == std::pair<std::string, std::string>("chan-b", binary));
+
+    // A subscriber's PING is answered (as an array) amid the messages.
+    auto [ec2, pong] = execute(ioc, sub, {{"PING"}});
+    REQUIRE_FALSE(ec2);
+    REQUIRE(pong.at(0).kind == redis_reply_kind::array);
+    CHECK(pong.at(0).elements.at(0).text == "pong");
+
+    // One subscription per connection.
+    std::optional<boost::system::error_code> second;
+    sub.async_subscribe({"chan-d"}, [](boost::system::error_code, std::string, std::string) {},
+                        [&](boost::system::error_code e) { second = e; });
+    REQUIRE(run_until(ioc, [&] { return second.has_value(); }));
+    CHECK(*second == genesys::redis_errc::already_subscribed);
+
+    // The end: told once, with the connection's failure.
+    CHECK(ends.empty());
+    sub.close();
+    REQUIRE(run_until(ioc, [&] { return !ends.empty(); }));
+    ioc.restart();
+    ioc.run_for(20ms);
+    REQUIRE(ends.size() == 1);
+    CHECK(ends[0] == boost::asio::error::operation_aborted);
+    CHECK(messages.size() == 2);
+
+    SUBCASE("a channel the ACL user may not use is refused, the connection closed")
+    {
+        auto [e3, acl] = execute(ioc, publisher, {{"ACL", "SETUSER", "narrow", "on", ">narrow-Pa55-11", "resetchannels",
+                                                   "&allowed", "+subscribe", "+ping"}});
+        REQUIRE_FALSE(e3);
+        REQUIRE(acl.at(0).text == "OK");
+        auto o = options_for(server);
+        o.username = "narrow";
+        o.password = "narrow-Pa55-11";
+        genesys::redis_connection narrow(ioc, o);
+        REQUIRE_FALSE(connect(ioc, narrow));
+        int calls = 0;
+        std::optional<boost::system::error_code> refused;
+        narrow.async_subscribe({"forbidden"}, [&](boost::system::error_code, std::string, std::string) { ++calls; },
+                               [&](boost::system::error_code e) { refused = e; });
+        REQUIRE(run_until(ioc, [&] { return refused.has_value(); }));
+        CHECK(*refused == genesys::redis_errc::subscribe_refused);
+        CHECK(narrow.last_error().find("NOPERM") != std::string::npos);
+        CHECK_FALSE(narrow.is_connected());
+        ioc.restart();
+        ioc.run_for(20ms);
+        CHECK(calls == 0);
+    }
+}

@@ -7,11 +7,11 @@
 /// shared cache: plain TCP or TLS, `AUTH` (ACL user and password) and `SELECT` on connect,
 /// pipelined commands, every wait bounded. hiredis formats the commands and parses the replies;
 /// the socket is Asio's.
+/// `async_subscribe` turns it into a subscriber: the messages Redis pushes go to a callback, not
+/// to the queue of pending commands.
 //
-// Not yet here (for the validator's shared cache, later): SUBSCRIBE (a connection in subscriber
-// mode receives pushes nobody asked for: it needs a reader that routes messages to a callback
-// instead of the queue of pending commands), a blocking wrapper, reconnection with backoff (the
-// caller's, with its breaker: `async_connect` again after a failure).
+// Not here: a blocking wrapper, reconnection with backoff (the caller's, with its breaker:
+// `async_connect` again after a failure; `redis_shared_cache` does it).
 
 #include <genesys/detail/async_post.hpp>
 #include <genesys/detail/hmac.hpp>
@@ -127,6 +127,10 @@ inline redis_reply redis_convert(const ::redisReply* r)
     return out;
 }
 
+/// The callback of a subscription: each message (`{}`, its channel, its payload), then once the
+/// error that ended the subscription (the connection failed or was closed; channel and payload empty).
+using redis_message_handler = std::function<void(boost::system::error_code, std::string, std::string)>;
+
 /** The state of one connection, shared by the public object and the operations in flight.
 
     Every member but the atomics, `last_error_` (under its mutex) and the constants is touched on
@@ -198,6 +202,15 @@ public:
     {
         boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op), id, wire = std::move(wire),
                                     count]() mutable { self->start_execute(std::move(op), id, std::move(wire), count); });
+    }
+
+    void post_subscribe(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count,
+                        redis_message_handler on_message)
+    {
+        boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op), id, wire = std::move(wire), count,
+                                    on_message = std::move(on_message)]() mutable {
+            self->start_subscribe(std::move(op), id, std::move(wire), count, std::move(on_message));
+        });
     }
 
     void post_cancel(std::uint64_t id)
@@ -282,6 +295,8 @@ private:
         }
         if (auto op = std::move(connect_op_))
             op->complete(ec, {});
+        if (auto push = std::exchange(push_, nullptr))
+            push(ec, {}, {});
     }
 
     void start_connect(std::shared_ptr<redis_op_base> op, std::uint64_t id)
@@ -437,6 +452,53 @@ private:
         queue_write(std::move(wire));
     }
 
+    /// SUBSCRIBE (one command per channel, each answered by one confirmation or one error):
+    /// from here, messages go to `on_message`. A refusal (`-NOPERM`) closes the connection.
+    void start_subscribe(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count,
+                         redis_message_handler on_message)
+    {
+        if (state_ != state::ready)
+            return op->complete(make_error_code(redis_errc::not_connected), {});
+        if (push_)
+            return op->complete(make_error_code(redis_errc::already_subscribed), {});
+        push_ = std::move(on_message);
+        auto e = std::make_shared<entry>();
+        e->id = id;
+        e->expected = count;
+        // `this`, not a shared_ptr: the entry is called by this object only, and a strong
+        // reference from its own queue would be a cycle.
+        e->done = [self = this, op, gen = generation_](boost::system::error_code ec, std::vector<redis_reply> r) {
+            if (ec) {
+                self->push_ = nullptr; // the call failed: on_message is never called
+                return op->complete(ec, {});
+            }
+            for (const auto& reply : r) {
+                if (reply.is_error() || reply.kind != redis_reply_kind::array) {
+                    self->push_ = nullptr; // never subscribed: no message, no end to tell
+                    op->complete(make_error_code(redis_errc::subscribe_refused), {});
+                    if (gen == self->generation_)
+                        self->fail(make_error_code(redis_errc::subscribe_refused),
+                                   "SUBSCRIBE refused by " + self->where() + ": " + reply.text);
+                    return;
+                }
+            }
+            op->complete({}, std::move(r));
+        };
+        e->timer.emplace(strand_);
+        e->timer->expires_after(options_.command_timeout);
+        e->timer->async_wait([self = shared_from_this(), gen = generation_,
+                              weak = std::weak_ptr<entry>(e)](boost::system::error_code ec) {
+            if (ec || gen != self->generation_)
+                return;
+            auto p = weak.lock();
+            if (p && p->done)
+                self->fail(make_error_code(redis_errc::timeout),
+                           "no reply from " + self->where() + " within the command timeout");
+        });
+        pending_.push_back(std::move(e));
+        queue_write(std::move(wire));
+    }
+
     void on_cancel(std::uint64_t id)
     {
         if (connect_op_ && connect_id_ == id)
@@ -524,6 +586,11 @@ private:
 
     void deliver(redis_reply reply)
     {
+        if (push_ && reply.kind == redis_reply_kind::array && reply.elements.size() == 3 &&
+            reply.elements[0].kind == redis_reply_kind::string && reply.elements[0].text == "message") {
+            auto push = push_; // a copy: the callback may end the subscription
+            return push({}, std::move(reply.elements[1].text), std::move(reply.elements[2].text));
+        }
         if (pending_.empty())
             return fail(make_error_code(redis_errc::protocol_error), "read from " + where() + ": a reply nothing asked for");
         auto& e = *pending_.front();
@@ -561,6 +628,7 @@ private:
     bool writing_ = false;
     ::redisReader* reader_ = nullptr;
     std::size_t bytes_since_reply_ = 0;
+    redis_message_handler push_{}; ///< set while subscribed
 };
 
 /// The slot's handler: holds the connection weakly (the slot belongs to the caller).
@@ -653,6 +721,28 @@ struct redis_execute_initiation {
         const std::uint64_t id = impl->next_id();
         op->install_cancellation(impl, id);
         impl->post_execute(std::move(op), id, std::move(wire), commands.size());
+    }
+};
+
+struct redis_subscribe_initiation {
+    std::shared_ptr<redis_connection_impl> impl;
+    boost::asio::any_io_executor executor;
+
+    template <class Handler>
+    void operator()(Handler&& handler, const std::vector<std::string>& channels, redis_message_handler on_message) const
+    {
+        auto op = std::make_shared<redis_handler_op<std::decay_t<Handler>, false>>(std::forward<Handler>(handler), executor);
+        if (!impl)
+            return op->complete(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted), {});
+        std::vector<redis_command> commands;
+        for (const auto& c : channels)
+            commands.push_back({"SUBSCRIBE", c});
+        std::string wire;
+        if (commands.empty() || !on_message || !redis_format(commands, wire))
+            return op->complete(make_error_code(errc::invalid_argument), {});
+        const std::uint64_t id = impl->next_id();
+        op->install_cancellation(impl, id);
+        impl->post_subscribe(std::move(op), id, std::move(wire), commands.size(), std::move(on_message));
     }
 };
 
@@ -773,6 +863,38 @@ public:
     {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, std::vector<redis_reply>)>(
             detail::redis_execute_initiation{impl_, executor_}, token, commands);
+    }
+
+    /** Subscribes to `channels` (`SUBSCRIBE`, RESP2): from then on the connection is a subscriber,
+        whose messages go to `on_message` instead of a command's replies.
+
+        `on_message` is called on the connection's strand (not through the handler's executor),
+        in the order Redis pushed them, with `({}, channel, payload)` for each message, then once
+        with the error that ended the subscription (the connection failed, timed out, or was
+        closed: `operation_aborted`), channel and payload empty; it must not block. To subscribe
+        again, `async_connect` then `async_subscribe`. A subscribed connection answers only the
+        commands Redis allows a subscriber (`PING`, whose reply is the array `["pong", ""]`, and
+        `SUBSCRIBE`...); `async_execute` of `PING` is a way to find out that the server stopped
+        answering (it times out and ends the subscription).
+
+        @param channels The channels, at least one.
+        @param on_message The callback of the messages and of the subscription's end.
+        @param token The completion token, for `void(boost::system::error_code)`: completes once
+        Redis confirmed every channel.
+
+        Errors: `redis_errc::not_connected`, `redis_errc::already_subscribed` (one subscription
+        per connection), `redis_errc::subscribe_refused` (an error reply, e.g. `-NOPERM` for a
+        channel the ACL user may not use: the connection is closed; `last_error()` has the
+        server's words), `errc::invalid_argument` (no channel, no callback), `redis_errc::timeout`,
+        `operation_aborted`, or the Asio code of the network failure. When the call fails,
+        `on_message` is never called.
+    */
+    template <class CompletionToken>
+    auto async_subscribe(const std::vector<std::string>& channels, detail::redis_message_handler on_message,
+                         CompletionToken&& token)
+    {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            detail::redis_subscribe_initiation{impl_, executor_}, token, channels, std::move(on_message));
     }
 
     /// Closes the connection (asynchronously, on its strand): pending operations complete with

@@ -35,6 +35,11 @@ enum class redis_errc {
     reply_too_large,
     /// `async_connect` on a connection already connected or connecting.
     already_connected,
+    /// `async_subscribe` on a connection already subscribed.
+    already_subscribed,
+    /// The server refused `SUBSCRIBE` (`-NOPERM`: the ACL user may not use the channel); the
+    /// connection is closed.
+    subscribe_refused,
 };
 
 namespace detail {
@@ -55,6 +60,8 @@ public:
         case redis_errc::protocol_error: return "Redis protocol error";
         case redis_errc::reply_too_large: return "a Redis reply is larger than the limit";
         case redis_errc::already_connected: return "the Redis connection is already connected or connecting";
+        case redis_errc::already_subscribed: return "the Redis connection is already subscribed";
+        case redis_errc::subscribe_refused: return "Redis refused the subscription";
         }
         return "unknown genesys.redis error";
     }
