@@ -121,6 +121,19 @@ public:
         pid_ = 0;
     }
 
+    /// SIGKILL, wait, and start a new server on the same ports (empty: no persistence).
+    void restart()
+    {
+        kill();
+        const std::string exe = redis_server_path();
+        for (int attempt = 0; attempt < 20; ++attempt) {
+            if (start(exe))
+                return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        throw std::runtime_error("redis-server did not start again: " + log());
+    }
+
     /// SIGCONT (it may be paused), SIGTERM, then wait (SIGKILL after 5 s).
     void stop()
     {
