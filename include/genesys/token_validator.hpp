@@ -94,6 +94,12 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
       `allowed_client_ids`) is applied on every validation, cached answers included (its
       verdict on an answer is worked out once, when the answer is stored); a valid token it
       refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
+    - Optionally, a second level shared by the instances of a fleet
+      (`token_validator_options::shared_cache`, <genesys/shared_token_cache.hpp>): a check this
+      validator would make is first asked of it, so that one instance's API call answers all of
+      them; what it answers is used under this validator's own lifetimes and policy. `forget`
+      reaches every instance. A shared cache that fails or does not answer in time costs only
+      the sharing: the validator checks with the API.
 
     The configuration (`token_validator_config`) gives the base URL, limits, retry policy and
     logger; it has no token (each check sends the token it checks). `Transport` is a blocking
@@ -205,14 +211,12 @@ public:
 
     /// Forgets what is remembered of `token`. A check of it under way still answers the
     /// validations that wait for it, but its answer is not remembered, and a validation that
-    /// starts now makes its own API call.
-    void forget(std::string_view token)
-    {
-        auto& cache = shared_->core.cache();
-        cache.forget(cache.key_of(token));
-    }
+    /// starts now makes its own API call. With a shared cache (`options().shared_cache`), also
+    /// revokes it there: the fleet's entry is deleted and every instance forgets it.
+    void forget(std::string_view token) { shared_->core.forget(token); }
 
-    /// Forgets every token; as `forget` for each check under way.
+    /// Forgets every token; as `forget` for each check under way. (The shared cache, if any,
+    /// keeps its entries.)
     void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).

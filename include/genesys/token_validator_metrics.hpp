@@ -72,7 +72,15 @@ struct token_validator_metrics {
     token_validator_stats stats{};
     /// The API calls' durations, one series per status and `error_type`, ordered by them.
     std::vector<api_call_durations> api_calls{};
-    /// Values other layers add (empty from `metrics()`), written after the validator's own.
+    /** Values other layers add, written after the validator's own. From `metrics()`: with a
+        shared cache (`token_validator_options::shared_cache`), its counters
+        (`shared_token_cache_stats`) as `shared_cache_hits_total`, `shared_cache_misses_total`,
+        `shared_cache_lock_waits_total`, `shared_cache_lock_timeouts_total`,
+        `shared_cache_stores_total`, `shared_cache_rejected_entries_total`,
+        `shared_cache_errors_total`, `shared_cache_unavailable_total`,
+        `shared_cache_revocations_sent_total`, `shared_cache_revocations_received_total`,
+        `shared_cache_revocations_rejected_total`, `shared_cache_reconnects_total`, and the gauges
+        `shared_cache_connected` and `shared_cache_breaker_open` (0 or 1); else empty. */
     std::vector<metric_value> extra{};
 };
 

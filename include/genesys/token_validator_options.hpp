@@ -8,11 +8,14 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace genesys {
+
+class shared_token_cache; // <genesys/shared_token_cache.hpp>
 
 /** How a `token_validator` caches and what it requires of a token.
 
@@ -89,6 +92,17 @@ struct token_validator_options {
     std::vector<std::string> allowed_client_ids{};
     /// The wall clock (`dateTokenIdles` is wall-clock time); for tests. Empty: `system_clock::now`.
     std::function<std::chrono::system_clock::time_point()> clock{};
+    /** A second level of the cache, shared by a fleet of validators (e.g.
+        `genesys::redis_shared_cache`, <genesys/redis/shared_cache.hpp>). Empty (the default):
+        none. When set, a check this validator would make (a miss of its own cache, with room
+        under `max_concurrent_checks`) first asks it: its answer (a valid token, a 401, a 429) ends
+        the check without an API call, under this validator's own lifetimes (`max_age`,
+        `negative_ttl`, `rate_limit_ttl_max`) and policy; no answer (or none within the wait a
+        blocking `validate` allows, `wait_timeout`'s bound): the API is called, and a 200, a 401
+        (when `negative_ttl` > 0) or a 429 (when `rate_limit_ttl_max` > 0) is shared, unless the
+        token was revoked meanwhile. `forget` revokes the token fleet-wide, and the fleet's
+        revocations drop this validator's entries. It never makes a validation fail. */
+    std::shared_ptr<shared_token_cache> shared_cache{};
 };
 
 } // namespace genesys

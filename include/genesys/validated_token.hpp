@@ -9,10 +9,12 @@
 #include <genesys/detail/siphash.hpp>
 #include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
+#include <genesys/shared_token_cache.hpp>
 
 #include <chrono>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace genesys {
@@ -31,6 +33,9 @@ struct validator_entry {
     /// cache checks it once, when it stores the answer, and every hit reads the verdict. False:
     /// refused, or not checked yet (then the policy is checked when the entry is used).
     bool policy_passed = false;
+    /// The token's key in the shared cache (`token_validator_options::shared_cache`), if there
+    /// is one: a revocation the fleet publishes names it.
+    std::optional<shared_token_key> shared_key;
 };
 
 class validator_cache; // <genesys/detail/validator_cache.hpp>

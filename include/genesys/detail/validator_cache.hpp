@@ -12,6 +12,7 @@
 #include <genesys/error.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/result.hpp>
+#include <genesys/shared_token_cache.hpp>
 #include <genesys/token_validator_metrics.hpp>
 #include <genesys/token_validator_options.hpp>
 #include <genesys/token_validator_stats.hpp>
@@ -57,6 +58,12 @@ struct validator_flight {
     std::condition_variable done_cv;
     std::optional<result<validated_token>> outcome; // before the policy
     std::vector<std::shared_ptr<flight_waiter>> waiters;
+    /// With a shared cache (`token_validator_options::shared_cache`): the token's key there
+    /// (set by the leader before its lookup: the fleet's revocation of it revokes this flight),
+    /// and the fleet's lock on this check when this instance holds it (handed back by `finish`).
+    /// Under `mutex`.
+    std::optional<shared_token_key> shared_key;
+    std::string shared_lock;
 };
 
 /// A check waiting for room under `max_concurrent_checks` without blocking (the asynchronous
@@ -178,6 +185,32 @@ public:
                                                 result<api_response<token_info>>&& fetched,
                                                 std::optional<std::chrono::nanoseconds> took = std::nullopt);
 
+    /// The shared cache (`token_validator_options::shared_cache`), or null.
+    shared_token_cache* shared() const noexcept { return opts_.shared_cache.get(); }
+
+    /// Names `f`'s token in the shared cache (its leader does, before asking it): `finish`
+    /// shares what `f` fetched under `sk`, and a revocation of `sk` revokes `f`.
+    GENESYS_DECL void set_shared_key(validator_flight& f, const shared_token_key& sk);
+
+    /// Hands `f` the fleet's lock on its check (`shared_lookup::lock`): `finish` gives it back,
+    /// with the answer (`shared_token_cache::store`) or without (`release`).
+    GENESYS_DECL void set_shared_lock(validator_flight& f, std::string lock);
+
+    /** Ends `key`'s flight with the fleet's answer `a` (no API call), as `finish` ends it with
+        the API's: a valid answer trusted until the earliest of `a.expires_at`, its `fetched_at`
+        plus `max_age`, and its `dateTokenIdles`; a 401 kept until the earlier of `a.expires_at`
+        and its `fetched_at` plus `negative_ttl`; a 429 remembered until `a.expires_at` (at most
+        its `fetched_at` plus `rate_limit_ttl_max`). Returns the answer without the policy, or
+        nothing, the flight going on, when under this validator's lifetimes `a` holds no more
+        (the caller then checks the token). */
+    GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
+                                                                      const std::shared_ptr<validator_flight>& f,
+                                                                      const shared_answer& a);
+
+    /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
+    /// (a revocation the fleet published). Scans every shard: revocations are rare.
+    GENESYS_DECL void forget_shared(const shared_token_key& sk);
+
     /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
     /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
     GENESYS_DECL result<validated_token> wait(validator_flight& f, std::chrono::milliseconds timeout);
@@ -291,11 +324,26 @@ private:
     GENESYS_DECL std::optional<result<validated_token>> rate_limited_answer(shard& s, const hash128& key,
                                                                             time_point t) const;
 
-    /// Remembers the 429 `err` for `key` (its `Retry-After`, capped by `rate_limit_ttl_max`),
+    /// How long the 429 `err` is remembered from `t`: its `Retry-After` (1 s without one),
+    /// capped by `rate_limit_ttl_max`; 0 or less: not at all.
+    GENESYS_DECL std::chrono::milliseconds rate_limit_wait(const error& err, time_point t) const;
+
+    /// Remembers the 429 `err` for `key` until `until` (default: `t` + `rate_limit_wait`),
     /// keeping `key`'s entry, or putting a placeholder in when it has none. With `s` locked;
     /// returns what the placeholder evicted, for the caller to free after unlocking.
     GENESYS_DECL std::shared_ptr<const validator_entry> remember_rate_limit(shard& s, const hash128& key,
-                                                                            time_point t, const error& err);
+                                                                            time_point t, const error& err,
+                                                                            std::optional<time_point> until = {});
+
+    /// What `finish` and `finish_shared` share: caches the answer (`keep`, `failure`) unless the
+    /// flight was revoked, ends the flight, hands the answer to its waiters. `fleet_limit`: a 429
+    /// the fleet remembers, until then. `revoked`: the flight was revoked; `held_valid`: the
+    /// cache held a valid answer for `key` (trusted or not) that this one replaced.
+    GENESYS_DECL result<validated_token> end_flight(const hash128& key, const std::shared_ptr<validator_flight>& f,
+                                                    time_point t, std::shared_ptr<const validator_entry> keep,
+                                                    std::optional<error> failure,
+                                                    std::optional<time_point> fleet_limit, bool& revoked,
+                                                    bool& held_valid);
 
     /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
     /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with

@@ -14,6 +14,7 @@
 #include <genesys/error.hpp>
 #include <genesys/http.hpp>
 #include <genesys/result.hpp>
+#include <genesys/shared_token_cache.hpp>
 #include <genesys/token_validator_config.hpp>
 #include <genesys/token_validator_options.hpp>
 
@@ -51,6 +52,21 @@ GENESYS_DECL std::optional<error> validator_config_error(const token_validator_c
 GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
                                                 http_request& req, call_settings& settings, std::string_view token);
 
+/// Hands the fleet's revocations (`shared_token_cache_listener`) to a validator's cache while
+/// it lives: the validator detaches it before its cache goes, under the lock every call takes.
+class validator_listener final : public shared_token_cache_listener {
+public:
+    explicit validator_listener(validator_cache& c) noexcept : cache_(&c) {}
+    GENESYS_DECL void on_revoked(const shared_token_key& key) noexcept override;
+    GENESYS_DECL void on_revocations_missed() noexcept override;
+    /// No call reaches the cache once this returns.
+    GENESYS_DECL void detach() noexcept;
+
+private:
+    std::mutex mutex_;
+    validator_cache* cache_; // null once detached
+};
+
 /// A validator's state, shared by its copies. Thread-safe as `token_validator` says.
 class validator_core {
 public:
@@ -72,6 +88,18 @@ public:
     /// (`token_validator_options::wait_timeout`, defaults applied).
     GENESYS_DECL std::chrono::milliseconds join_timeout() const noexcept;
 
+    /// `token`'s key in the shared cache (`token_validator_options::shared_cache`, not null):
+    /// of the normalized base URL, the `preserveIdleTTL` option and the token.
+    GENESYS_DECL shared_token_key shared_key_of(std::string_view token) const;
+
+    /// Names `flight` in the shared cache (not null) by `token`'s key, and returns the key; nothing
+    /// when it cannot be made (out of memory in the cache's `key_of`): the check goes on unshared.
+    GENESYS_DECL std::optional<shared_token_key> name_in_fleet(validator_flight& flight,
+                                                               std::string_view token) noexcept;
+
+    /// `token_validator::forget`: forgets `token` here, and revokes it through the shared cache.
+    GENESYS_DECL void forget(std::string_view token);
+
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
 
@@ -86,8 +114,16 @@ private:
     GENESYS_DECL result<validated_token> check(std::string_view token, send_ref send, const hash128& key,
                                                const std::shared_ptr<validator_flight>& flight);
 
+    /// A blocking leader's lookup in the shared cache (`key`'s flight named there first), bounded
+    /// by `join_timeout()`: the flight ended from the fleet's answer (returned, no policy), or
+    /// nothing (the caller checks; with the fleet's lock handed to the flight if it was taken).
+    GENESYS_DECL std::optional<result<validated_token>> ask_fleet(std::string_view token, const hash128& key,
+                                                                  const std::shared_ptr<validator_flight>& flight);
+
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
+    std::string shared_base_url_;                  // the normalized base URL (with a shared cache)
+    std::shared_ptr<validator_listener> listener_; // with a shared cache
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
 

@@ -8,6 +8,7 @@
 #include <genesys/impl/validated_token.ipp> // the compiled mode compiles it here
 #include <genesys/error_code.hpp>
 #include <genesys/retry_after.hpp>
+#include <genesys/routes.hpp>
 
 #if defined(__SSE2__) || defined(_M_X64)
 #include <emmintrin.h>
@@ -229,12 +230,19 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
                                                              std::optional<std::chrono::nanoseconds> took)
 {
     const time_point t = now();
-    shard& s = shard_of(key);
+    // With a shared cache: the token's key there, and the fleet's lock if this check holds it.
+    std::optional<shared_token_key> sk;
+    std::string fleet_lock;
+    if (shared()) {
+        std::lock_guard lock(f->mutex);
+        sk = f->shared_key;
+        fleet_lock = std::exchange(f->shared_lock, std::string());
+    }
     // The entry is made before the shard is locked, and what it replaces or evicts is freed
     // after: the lock covers only the map and the slots.
-    std::shared_ptr<const validator_entry> keep, dropped;
+    std::shared_ptr<const validator_entry> keep;
     std::optional<error> failure;
-    bool rejected = false;
+    std::optional<shared_answer> to_share; // what the fleet may learn of this answer
     if (fetched) {
         auto e = std::make_shared<validator_entry>();
         e->key = key;
@@ -245,21 +253,62 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             e->trusted_until =
                 std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
         e->policy_passed = policy_problem(e->info).empty(); // once: every hit reads the verdict
+        e->shared_key = sk;
+        if (sk && e->trusted_until > t)
+            to_share = shared_answer{shared_answer_kind::valid, t, e->trusted_until, e->info};
         keep = std::move(e);
     } else {
         failure.emplace(fetched.error()); // (result::error() returns a copy)
-        rejected = failure->kind == error_kind::api && failure->status == 401;
+        const bool rejected = failure->kind == error_kind::api && failure->status == 401;
         if (rejected && opts_.negative_ttl.count() > 0) {
             auto e = std::make_shared<validator_entry>();
             e->key = key;
             e->rejected = std::make_unique<const error>(*failure);
             e->fetched_at = t;
             e->trusted_until = t + opts_.negative_ttl;
+            e->shared_key = sk;
+            if (sk)
+                to_share = shared_answer{shared_answer_kind::unauthorized, t, e->trusted_until, {}};
             keep = std::move(e);
+        } else if (sk && failure->kind == error_kind::api && failure->status == 429) {
+            if (const auto wait = rate_limit_wait(*failure, t); wait.count() > 0)
+                to_share = shared_answer{shared_answer_kind::rate_limited, t, t + wait, {}};
         }
     }
     if (took)
         record_call(failure ? failure->status : fetched->status, failure ? &*failure : nullptr, *took);
+    const bool unauthorized = failure && failure->kind == error_kind::api && failure->status == 401;
+    bool revoked = false, held_valid = false;
+    auto r = end_flight(key, f, t, std::move(keep), std::move(failure), std::nullopt, revoked, held_valid);
+    if (sk) {
+        // The fleet learns the answer unless the token was revoked meanwhile (the revocation
+        // wins), and gets its lock back either way. Never a reason to fail the validation.
+        try {
+            auto* sc = shared();
+            if (!revoked && to_share) {
+                sc->store(*sk, *to_share, std::move(fleet_lock));
+            } else {
+                if (!revoked && unauthorized && held_valid) // a 401 not remembered, for a token held valid
+                    sc->revoke(*sk);
+                if (!fleet_lock.empty())
+                    sc->release(*sk, std::move(fleet_lock));
+            }
+        } catch (...) {
+        }
+    }
+    return r;
+}
+
+GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& key,
+                                                                 const std::shared_ptr<validator_flight>& f,
+                                                                 time_point t, std::shared_ptr<const validator_entry> keep,
+                                                                 std::optional<error> failure,
+                                                                 std::optional<time_point> fleet_limit, bool& revoked,
+                                                                 bool& held_valid)
+{
+    shard& s = shard_of(key);
+    std::shared_ptr<const validator_entry> dropped;
+    const bool rejected = failure && failure->kind == error_kind::api && failure->status == 401;
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
@@ -267,8 +316,10 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         // its answer goes to its callers, and the cache is left as the revocation made it (a
         // later flight of the same key may have filled it since).
         const auto current = s.flights.find(key);
-        const bool revoked = current == s.flights.end() || current->second != f;
+        revoked = current == s.flights.end() || current->second != f;
         if (!revoked) {
+            if (auto it = s.index.find(key); it != s.index.end())
+                held_valid = !s.slots[it->second].entry->rejected;
             s.flights.erase(current);
             if (keep && keep->trusted_until > t) {
                 dropped = store(s, key, keep);
@@ -281,12 +332,14 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         } else if (rejected) {
             r = std::move(*failure);
         } else {
-            if (failure->code == errc::validator_overloaded) // no API call was made
+            if (fleet_limit) // the fleet's remembered 429: no API call was made
+                s.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            else if (failure->code == errc::validator_overloaded) // no API call was made
                 overloaded_.fetch_add(1, std::memory_order_relaxed);
             else
                 s.errors.fetch_add(1, std::memory_order_relaxed);
             if (!revoked && failure->kind == error_kind::api && failure->status == 429)
-                dropped = remember_rate_limit(s, key, t, *failure);
+                dropped = remember_rate_limit(s, key, t, *failure, fleet_limit);
             auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
@@ -305,6 +358,118 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     for (auto& w : waiters)
         w->deliver(apply_policy(result<validated_token>(r)));
     return r;
+}
+
+GENESYS_DECL void validator_cache::set_shared_key(validator_flight& f, const shared_token_key& sk)
+{
+    std::lock_guard lock(f.mutex);
+    f.shared_key = sk;
+}
+
+GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::string lock)
+{
+    std::lock_guard guard(f.mutex);
+    f.shared_lock = std::move(lock);
+}
+
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_answer& a)
+{
+    const time_point t = now();
+    std::optional<shared_token_key> sk;
+    {
+        std::lock_guard lock(f->mutex);
+        sk = f->shared_key;
+    }
+    // The fleet's 401 or 429, as an error of the API's (no response was received here).
+    const auto fleet_error = [&](int status, std::optional<std::chrono::seconds> retry_after) {
+        http_response res;
+        res.status = status;
+        if (retry_after)
+            res.headers.set("Retry-After", std::to_string(retry_after->count()));
+        error e = api_failure(routes::get_tokens_me.operation_id, std::move(res), {}, {});
+        e.message += " (remembered by the fleet's shared cache: no API call was made)";
+        return e;
+    };
+    std::shared_ptr<const validator_entry> keep;
+    std::optional<error> failure;
+    std::optional<time_point> fleet_limit;
+    switch (a.kind) {
+    case shared_answer_kind::valid: {
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->info = a.info;
+        e->fetched_at = a.fetched_at;
+        e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
+        if (e->info.date_token_idles)
+            e->trusted_until =
+                std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
+        if (e->trusted_until <= t)
+            return std::nullopt; // trusted no more by this validator: it checks
+        e->policy_passed = policy_problem(e->info).empty();
+        e->shared_key = sk;
+        keep = std::move(e);
+        break;
+    }
+    case shared_answer_kind::unauthorized: {
+        const time_point until = std::min(a.expires_at, a.fetched_at + opts_.negative_ttl);
+        if (until <= t)
+            return std::nullopt;
+        failure.emplace(fleet_error(401, std::nullopt));
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->rejected = std::make_unique<const error>(*failure);
+        e->fetched_at = a.fetched_at;
+        e->trusted_until = until;
+        e->shared_key = sk;
+        keep = std::move(e);
+        break;
+    }
+    case shared_answer_kind::rate_limited: {
+        const time_point until = std::min(a.expires_at, a.fetched_at + opts_.rate_limit_ttl_max);
+        if (until <= t)
+            return std::nullopt;
+        failure.emplace(fleet_error(429, std::chrono::ceil<std::chrono::seconds>(until - t)));
+        fleet_limit = until;
+        break;
+    }
+    default:
+        return std::nullopt;
+    }
+    bool revoked = false, held_valid = false;
+    return end_flight(key, f, t, std::move(keep), std::move(failure), fleet_limit, revoked, held_valid);
+}
+
+GENESYS_DECL void validator_cache::forget_shared(const shared_token_key& sk)
+{
+    for (auto& s : shards_) {
+        std::vector<std::shared_ptr<const validator_entry>> dropped; // freed after unlocking
+        std::vector<std::shared_ptr<validator_flight>> revoked;
+        std::unique_lock lock(s.mutex);
+        for (auto it = s.index.begin(); it != s.index.end();) {
+            const auto& e = s.slots[it->second].entry;
+            if (e->shared_key && *e->shared_key == sk) {
+                const hash128 k = it->first;
+                ++it; // (erasing another element leaves `it` valid)
+                dropped.push_back(erase(s, k));
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = s.flights.begin(); it != s.flights.end();) {
+            bool match = false;
+            {
+                std::lock_guard fl(it->second->mutex);
+                match = it->second->shared_key && *it->second->shared_key == sk;
+            }
+            if (match) {
+                revoked.push_back(it->second); // its answer is not cached (finish() sees it revoked)
+                it = s.flights.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
 }
 
 GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f, std::chrono::milliseconds timeout)
@@ -406,8 +571,38 @@ GENESYS_DECL token_validator_metrics validator_cache::metrics() const
 {
     token_validator_metrics m;
     m.stats = stats();
-    std::lock_guard lock(calls_mutex_);
-    m.api_calls = calls_;
+    {
+        std::lock_guard lock(calls_mutex_);
+        m.api_calls = calls_;
+    }
+    if (auto* sc = shared()) {
+        const shared_token_cache_stats st = sc->stats();
+        const auto add = [&](const char* name, const char* help, bool counter, std::uint64_t value) {
+            m.extra.push_back(metric_value{name, help, counter, value});
+        };
+        add("shared_cache_hits_total", "Shared-cache lookups answered by the fleet (no API call).", true, st.hits);
+        add("shared_cache_misses_total", "Shared-cache lookups that found nothing usable.", true, st.misses);
+        add("shared_cache_lock_waits_total", "Shared-cache lookups that waited for another instance's check.", true,
+            st.lock_waits);
+        add("shared_cache_lock_timeouts_total", "Shared-cache lock waits that gave up at the lock's expiry.", true,
+            st.lock_timeouts);
+        add("shared_cache_stores_total", "Answers written to the shared cache.", true, st.stores);
+        add("shared_cache_rejected_entries_total", "Shared-cache entries ignored: bad MAC, too large, malformed.",
+            true, st.rejected_entries);
+        add("shared_cache_errors_total", "Shared-cache commands that failed.", true, st.errors);
+        add("shared_cache_unavailable_total", "Shared-cache lookups not made: not connected, or the breaker open.",
+            true, st.unavailable);
+        add("shared_cache_revocations_sent_total", "Revocations published to the fleet.", true, st.revocations_sent);
+        add("shared_cache_revocations_received_total", "Authentic revocations received from the fleet.", true,
+            st.revocations_received);
+        add("shared_cache_revocations_rejected_total", "Revocation messages that failed their MAC.", true,
+            st.revocations_rejected);
+        add("shared_cache_reconnects_total", "Shared-cache connections made again after a failure.", true,
+            st.reconnects);
+        add("shared_cache_connected", "1 when the shared cache's connection is up.", false, st.connected ? 1 : 0);
+        add("shared_cache_breaker_open", "1 when the shared cache is not asked (it kept failing).", false,
+            st.breaker_open ? 1 : 0);
+    }
     return m;
 }
 
@@ -557,18 +752,27 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::rate_limite
     return result<validated_token>(std::move(e));
 }
 
-GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
-                                                                                         time_point t, const error& err)
+GENESYS_DECL std::chrono::milliseconds validator_cache::rate_limit_wait(const error& err, time_point t) const
 {
     if (opts_.rate_limit_ttl_max.count() <= 0)
-        return nullptr;
+        return std::chrono::milliseconds(0);
     std::chrono::milliseconds wait = std::chrono::seconds(1); // no Retry-After, or none that parses
     if (auto value = err.headers.get("Retry-After"))
         if (auto asked = parse_retry_after(*value, t))
             wait = *asked;
-    wait = std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
-    if (wait.count() <= 0)
-        return nullptr;
+    return std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
+                                                                                         time_point t, const error& err,
+                                                                                         std::optional<time_point> until)
+{
+    if (!until) {
+        const auto wait = rate_limit_wait(err, t);
+        if (wait.count() <= 0)
+            return nullptr;
+        until = t + wait;
+    }
     std::shared_ptr<const validator_entry> evicted;
     auto it = s.index.find(key);
     if (it == s.index.end()) {
@@ -586,7 +790,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_ra
     }
     slot& sl = s.slots[it->second];
     sl.limited = std::make_shared<const error>(err);
-    sl.limited_until = t + wait;
+    sl.limited_until = *until;
     return evicted;
 }
 

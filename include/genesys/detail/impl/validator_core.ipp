@@ -12,6 +12,8 @@
 #include <genesys/routes.hpp>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -101,6 +103,60 @@ GENESYS_DECL validator_core::validator_core(const token_validator_config& config
                                                                                  client_core::token_per_call_t{}))),
       cache_(std::move(options))
 {
+    if (auto* sc = cache_.shared()) {
+        (void)config_problem(client_->config(), shared_base_url_, true); // (checked above: only normalizes)
+        listener_ = std::make_shared<validator_listener>(cache_);
+        sc->add_listener(listener_);
+    }
+}
+
+GENESYS_DECL void validator_listener::on_revoked(const shared_token_key& key) noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (cache_) {
+        try {
+            cache_->forget_shared(key);
+        } catch (...) { // out of memory: nothing better to do than forgetting everything
+            cache_->clear();
+        }
+    }
+}
+
+GENESYS_DECL void validator_listener::on_revocations_missed() noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (cache_)
+        cache_->clear();
+}
+
+GENESYS_DECL void validator_listener::detach() noexcept
+{
+    std::lock_guard lock(mutex_);
+    cache_ = nullptr;
+}
+
+GENESYS_DECL shared_token_key validator_core::shared_key_of(std::string_view token) const
+{
+    return cache_.shared()->key_of(shared_base_url_, cache_.options().preserve_idle_ttl, token);
+}
+
+GENESYS_DECL std::optional<shared_token_key> validator_core::name_in_fleet(validator_flight& flight,
+                                                                           std::string_view token) noexcept
+{
+    try {
+        const shared_token_key sk = shared_key_of(token);
+        cache_.set_shared_key(flight, sk);
+        return sk;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+GENESYS_DECL void validator_core::forget(std::string_view token)
+{
+    cache_.forget(cache_.key_of(token));
+    if (auto* sc = cache_.shared())
+        sc->revoke(shared_key_of(token));
 }
 
 GENESYS_DECL void validator_core::throw_if_bad(const token_validator_config& config,
@@ -110,7 +166,11 @@ GENESYS_DECL void validator_core::throw_if_bad(const token_validator_config& con
         throw invalid_argument_error(std::move(*problem));
 }
 
-GENESYS_DECL validator_core::~validator_core() = default;
+GENESYS_DECL validator_core::~validator_core()
+{
+    if (listener_) // the shared cache may be calling it now, on its own thread
+        listener_->detach();
+}
 
 GENESYS_DECL std::optional<error> validator_core::refusal(std::string_view token)
 {
@@ -141,6 +201,8 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
         // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
         // failure other than a 401 leaves the cached answer, still trusted, as the answer.
         check_room room(cache_.limiter());
+        if (cache_.shared()) // no lookup (the fleet's answer is as old as this one): the new one is shared
+            (void)name_in_fleet(*found.flight, token);
         auto r = check(token, send, key, found.flight);
         const bool answered = r ? !r->stale() : r.error().kind == error_kind::api && r.error().status == 401;
         return answered ? cache_.apply_policy(std::move(r)) : std::move(*found.answer);
@@ -155,7 +217,64 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
     if (!cache_.limiter().acquire(room_wait))
         return cache_.apply_policy(cache_.finish(key, found.flight, cache_.overloaded_error(room_wait)));
     check_room room(cache_.limiter()); // given back once the answer is in the cache
+    if (cache_.shared())
+        if (auto fleet = ask_fleet(token, key, found.flight))
+            return cache_.apply_policy(std::move(*fleet));
     return cache_.apply_policy(check(token, send, key, found.flight));
+}
+
+GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(std::string_view token, const hash128& key,
+                                                                              const std::shared_ptr<validator_flight>& flight)
+{
+    // The lookup's answer, which may come after this validation stopped waiting: then the
+    // fleet's lock it took (if any) goes straight back.
+    struct pending {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::optional<shared_lookup> found;
+        bool abandoned = false;
+    };
+    const auto named = name_in_fleet(*flight, token);
+    if (!named)
+        return std::nullopt;
+    const shared_token_key sk = *named;
+    try {
+        auto p = std::make_shared<pending>();
+        std::weak_ptr<shared_token_cache> weak_cache = cache_.options().shared_cache;
+        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup found) {
+            std::unique_lock lock(p->mutex);
+            if (p->abandoned) {
+                lock.unlock();
+                if (!found.lock.empty())
+                    if (auto sc = weak_cache.lock())
+                        sc->release(sk, std::move(found.lock));
+                return;
+            }
+            p->found = std::move(found);
+            lock.unlock();
+            p->cv.notify_all();
+        });
+        std::unique_lock lock(p->mutex);
+        // (bounded as `validator_cache::wait` is: a bound too long for a deadline is no bound)
+        const auto bound = std::min<std::chrono::milliseconds>(join_timeout(), std::chrono::hours(24 * 365 * 50));
+        if (!p->cv.wait_for(lock, bound, [&] { return p->found.has_value(); })) {
+            p->abandoned = true; // checked without the fleet
+            return std::nullopt;
+        }
+        shared_lookup found = std::move(*p->found);
+        lock.unlock();
+        if (found.answer) {
+            if (auto r = cache_.finish_shared(key, flight, *found.answer)) {
+                if (!found.lock.empty())
+                    cache_.shared()->release(sk, std::move(found.lock));
+                return r;
+            }
+        }
+        if (!found.lock.empty())
+            cache_.set_shared_lock(*flight, std::move(found.lock));
+    } catch (...) { // (out of memory): the check goes on without the fleet
+    }
+    return std::nullopt;
 }
 
 GENESYS_DECL result<validated_token> validator_core::check(std::string_view token, send_ref send, const hash128& key,
