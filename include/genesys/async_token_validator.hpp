@@ -22,16 +22,22 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/execution_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace genesys::detail {
 
@@ -223,6 +229,208 @@ private:
     bool has_room_ = false; // granted, and not yet handed to the check
 };
 
+/// A shared-cache lookup whose answer is to go on on an io_context's executor (below).
+class pending_shared_lookup {
+public:
+    /// The io_context is going away: end the flight now, and never touch its executor again.
+    virtual void abandon() noexcept = 0;
+
+protected:
+    ~pending_shared_lookup() = default;
+};
+
+/** The shared-cache lookups waiting for their answer, per io_context (execution context). The
+    shared cache answers on its own thread, at any time: the answer may only be posted to the
+    io_context while it is not being destroyed. Its service (below) is shut down before the
+    io_context's scheduler, and abandons every lookup still waiting then: their flights end, and
+    their late answers are dropped. It owns the lookups waiting: the shared cache's handler holds
+    them weakly, so that the cache's thread never holds the last reference to a validator (nor,
+    through its options, to the cache itself). */
+struct shared_lookup_registry {
+    std::mutex mutex;
+    bool down = false; // the io_context is going away: post nothing
+    std::unordered_map<const void*, std::shared_ptr<pending_shared_lookup>> pending;
+
+    void shut_down() noexcept
+    {
+        std::vector<std::shared_ptr<pending_shared_lookup>> abandoned;
+        {
+            std::lock_guard lock(mutex);
+            down = true;
+            try {
+                for (auto& p : pending)
+                    abandoned.push_back(std::move(p.second));
+            } catch (...) { // out of memory: those not moved end when the map frees them
+            }
+            pending.clear();
+        }
+        for (auto& l : abandoned) // (outside the lock: ending a flight may free a lookup)
+            l->abandon();
+    }
+};
+
+/// Holds an io_context's `shared_lookup_registry`, and shuts it down with the io_context.
+class shared_lookup_service final : public boost::asio::execution_context::service {
+public:
+    using key_type = shared_lookup_service;
+    static inline boost::asio::execution_context::id id;
+
+    explicit shared_lookup_service(boost::asio::execution_context& ctx)
+        : boost::asio::execution_context::service(ctx), registry(std::make_shared<shared_lookup_registry>())
+    {
+    }
+
+    const std::shared_ptr<shared_lookup_registry> registry;
+
+private:
+    void shutdown() override { registry->shut_down(); }
+};
+
+/** A leader's lookup in the shared cache, with room under `max_concurrent_checks` taken: its
+    answer goes on on the transport's executor, ending the flight from the fleet's answer, or
+    starting the check (`Start`, with the fleet's lock handed to the flight if it was taken). It
+    keeps its copy of the token until then, zeroed after. Ended with `operation_aborted` if the
+    io_context goes away first (or the lookup is destroyed unanswered). */
+template <class Shared, class Executor, class Start>
+class shared_lookup_step final : public pending_shared_lookup,
+                                 public std::enable_shared_from_this<shared_lookup_step<Shared, Executor, Start>> {
+public:
+    shared_lookup_step(std::shared_ptr<shared_lookup_registry> reg, const Executor& ex, std::shared_ptr<Shared> sh,
+                       hash128 key, std::shared_ptr<validator_flight> flight, std::string_view token, check_room room,
+                       shared_token_key sk, Start start)
+        : reg_(std::move(reg)), ex_(ex), sh_(std::move(sh)), key_(key), flight_(std::move(flight)), token_(token),
+          room_(std::move(room)), sk_(sk), start_(std::move(start))
+    {
+    }
+
+    ~shared_lookup_step()
+    {
+        {
+            std::lock_guard lock(reg_->mutex); // (the registry no longer holds it)
+            ex_.reset();
+        }
+        end_abandoned();
+    }
+
+    /// Registers with the io_context's registry (which owns it until it resumes or is
+    /// abandoned), and asks the shared cache.
+    void begin()
+    {
+        {
+            std::lock_guard lock(reg_->mutex);
+            if (reg_->down)
+                return; // the io_context is going away: the destructor ends the flight
+            reg_->pending.emplace(this, this->shared_from_this());
+        }
+        std::weak_ptr<shared_token_cache> cache = sh_->core.cache().options().shared_cache;
+        sh_->core.cache().shared()->async_lookup(
+            sk_, [weak = this->weak_from_this(), cache, sk = sk_](shared_lookup found) mutable {
+                if (auto self = weak.lock())
+                    answered(std::move(self), std::move(found), cache);
+                else if (!found.lock.empty()) // abandoned and gone
+                    if (auto sc = cache.lock())
+                        sc->release(sk, std::move(found.lock));
+            });
+    }
+
+    void abandon() noexcept override
+    {
+        {
+            std::lock_guard lock(reg_->mutex);
+            if (abandoned_)
+                return;
+            abandoned_ = true;
+            ex_.reset(); // (an executor may refer to the io_context's services)
+        }
+        end_abandoned();
+        sh_.reset();
+    }
+
+private:
+    /// On the shared cache's thread: posts the answer to the io_context, if it is still there.
+    /// `self` is moved into the posted function: this thread keeps no reference to the step.
+    static void answered(std::shared_ptr<shared_lookup_step> self, shared_lookup found,
+                         const std::weak_ptr<shared_token_cache>& cache)
+    {
+        const shared_token_key sk = self->sk_;
+        const std::shared_ptr<shared_lookup_registry> reg = self->reg_;
+        std::string lock_taken = found.lock; // (handed back if the answer cannot go on)
+        {
+            std::unique_lock lock(reg->mutex);
+            if (!self->abandoned_ && !reg->down && self->ex_) {
+                const Executor ex = *self->ex_;
+                try {
+                    boost::asio::post(ex, [self = std::move(self), found = std::move(found)]() mutable {
+                        self->resume(std::move(found));
+                    });
+                    return;
+                } catch (...) { // out of memory: the io_context's end ends the flight
+                }
+            }
+        }
+        self.reset(); // (abandoned: its flight has ended)
+        if (!lock_taken.empty())
+            if (auto sc = cache.lock())
+                sc->release(sk, std::move(lock_taken));
+    }
+
+    /// On the transport's executor.
+    void resume(shared_lookup found)
+    {
+        std::shared_ptr<pending_shared_lookup> owned; // the registry's reference, dropped unlocked
+        {
+            std::lock_guard lock(reg_->mutex);
+            if (abandoned_)
+                return;
+            if (auto it = reg_->pending.find(this); it != reg_->pending.end()) {
+                owned = std::move(it->second);
+                reg_->pending.erase(it);
+            }
+        }
+        auto& cache = sh_->core.cache();
+        if (found.answer) {
+            if (auto r = cache.finish_shared(key_, flight_, *found.answer)) {
+                flight_.reset();
+                wipe(token_);
+                room_.reset();
+                if (!found.lock.empty())
+                    cache.shared()->release(sk_, std::move(found.lock));
+                return;
+            }
+        }
+        if (!found.lock.empty())
+            cache.set_shared_lock(*flight_, std::move(found.lock));
+        start_(sh_, key_, std::move(flight_), token_, std::move(room_));
+        wipe(token_);
+    }
+
+    void end_abandoned() noexcept
+    {
+        wipe(token_);
+        if (auto flight = std::move(flight_)) {
+            try {
+                auto abandoned = network_failure(validate_operation,
+                                                 boost::system::error_code(boost::asio::error::operation_aborted),
+                                                 "the check was abandoned while it asked the shared cache", {});
+                (void)sh_->core.cache().finish(key_, flight, std::move(abandoned));
+            } catch (...) { // out of memory: its waiters' own bounds end their waits
+            }
+        }
+        room_.reset(); // (before `sh_`, which holds the limiter)
+    }
+
+    std::shared_ptr<shared_lookup_registry> reg_;
+    std::optional<Executor> ex_; // under reg_->mutex
+    std::shared_ptr<Shared> sh_;
+    hash128 key_;
+    std::shared_ptr<validator_flight> flight_;
+    std::string token_;
+    check_room room_;
+    shared_token_key sk_;
+    Start start_;
+    bool abandoned_ = false; // under reg_->mutex
+};
+
 template <class Transport>
 struct async_validate_impl {
     using signature = void(result<validated_token>);
@@ -274,8 +482,12 @@ private:
                                               sh->core.cache(), refresh ? nullptr : flight);
         if (answer) { // never inline: posted like every other answer
             w->deliver(*answer);
-            if (refresh) // refresh_ahead: the re-check goes on on its own (its room taken)
-                fetch(sh, key, std::move(flight), token, check_room(sh->core.cache().limiter()));
+            if (refresh) { // refresh_ahead: the re-check goes on on its own (its room taken)
+                check_room room(sh->core.cache().limiter());
+                if (sh->core.cache().shared()) // no lookup (the fleet's answer is as old): its answer is shared
+                    (void)sh->core.name_in_fleet(*flight, token);
+                fetch(sh, key, std::move(flight), token, std::move(room));
+            }
             return;
         }
         // Listening for cancellation before joining: once joined, another thread may end the
@@ -296,16 +508,36 @@ private:
     {
         auto& limiter = sh->core.cache().limiter();
         if (limiter.try_acquire()) {
-            fetch(sh, key, std::move(flight), token, check_room(limiter));
+            ask_fleet(sh, ex, key, std::move(flight), token, check_room(limiter));
             return;
         }
-        auto start = [](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
-                        std::string_view t, check_room room) { fetch(s, k, std::move(f), t, std::move(room)); };
+        auto start = [ex](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
+                          std::string_view t, check_room room) { ask_fleet(s, ex, k, std::move(f), t, std::move(room)); };
         auto q = std::make_shared<queued_check<Shared, decltype(start)>>(ex, sh, key, std::move(flight), token,
                                                                          sh->core.join_timeout(), start);
         q->arm(); // before queuing: once queued, room may pass to it at any moment
         if (limiter.acquire_or_queue(q))
             q->granted(); // room came meanwhile
+    }
+
+    /// With a shared cache, asks it first (`shared_lookup_step`); else, or when it has no
+    /// answer, `fetch`es.
+    template <class Shared, class Executor>
+    static void ask_fleet(const std::shared_ptr<Shared>& sh, const Executor& ex, hash128 key,
+                          std::shared_ptr<validator_flight> flight, std::string_view token, check_room room)
+    {
+        const auto sk = sh->core.cache().shared() ? sh->core.name_in_fleet(*flight, token) : std::nullopt;
+        if (!sk) {
+            fetch(sh, key, std::move(flight), token, std::move(room));
+            return;
+        }
+        auto start = [](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
+                        std::string_view t, check_room r) { fetch(s, k, std::move(f), t, std::move(r)); };
+        auto& ctx = boost::asio::query(ex, boost::asio::execution::context);
+        auto reg = boost::asio::use_service<shared_lookup_service>(ctx).registry;
+        auto step = std::make_shared<shared_lookup_step<Shared, Executor, decltype(start)>>(
+            std::move(reg), ex, sh, key, std::move(flight), token, std::move(room), *sk, start);
+        step->begin();
     }
 
     /// `GET /api/v2/tokens/me` with `token`, on the same step machine as every call.
