@@ -26,6 +26,7 @@
 namespace genesys {
 
 class token_source; // <genesys/token_source.hpp>
+class shared_token_cache; // <genesys/shared_token_cache.hpp>
 
 /** Where and as whom a client calls the API.
 
@@ -89,6 +90,12 @@ struct client_config {
         one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
         source between clients and threads: it refreshes once for all of them. */
     std::shared_ptr<genesys::token_source> token_source{};
+    /** The shared cache of a fleet of `token_validator`s (`token_validator_options::shared_cache`)
+        this client's token may be in: after `delete_tokens_me` succeeds (a 2xx), the token it
+        revoked is revoked there too, under both `preserveIdleTTL` flags, so that every validator
+        of the fleet forgets it. Empty (the default): none. The fleet's key names the base URL:
+        give the client the validators' `base_url`. */
+    std::shared_ptr<genesys::shared_token_cache> shared_cache{};
 
     /// A configuration for the API host of region `r`, with `access_token`.
     static client_config for_region(region r, std::string access_token)

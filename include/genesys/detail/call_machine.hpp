@@ -19,6 +19,7 @@
 #include <genesys/logging.hpp>
 #include <genesys/result.hpp>
 #include <genesys/retry.hpp>
+#include <genesys/shared_token_cache.hpp>
 #include <genesys/token_source.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -90,6 +91,8 @@ struct call_settings {
     token_source* source = nullptr;        ///< null: the request carries `secret`'s token already
     std::string_view secret{};             ///< the fixed token, when there is no source
     bool revokes_own_token = false;        ///< `deleteTokensMe`: drops its token, and no 401 refresh
+    shared_token_cache* revoke_through = nullptr; ///< `deleteTokensMe` with `client_config::shared_cache`
+    std::string_view base_url{};           ///< the normalized base URL, with `revoke_through`
     std::chrono::milliseconds timeout{0};  ///< the call's deadline from its start; zero: none
 };
 
@@ -156,6 +159,8 @@ public:
             log(&judged->headers, judged->status, log_error, {});
             if (s_.source && s_.revokes_own_token)
                 s_.source->invalidate(token_);
+            if (s_.revokes_own_token && s_.revoke_through)
+                revoke_shared();
             outcome_.emplace(std::move(judged));
             return call_action::done;
         }
@@ -224,6 +229,17 @@ public:
     outcome<http_response> take_outcome() noexcept { return std::move(*outcome_); }
 
 private:
+    /// The token `deleteTokensMe` revoked is revoked in the fleet's shared cache too, under both
+    /// `preserveIdleTTL` flags (the key names it). Never makes the call fail.
+    void revoke_shared() const noexcept
+    {
+        try {
+            for (const bool preserve : {true, false})
+                s_.revoke_through->revoke(s_.revoke_through->key_of(s_.base_url, preserve, secret()));
+        } catch (...) {
+        }
+    }
+
     clock::time_point now() const { return s_.retry->clock ? s_.retry->clock() : clock::now(); }
 
     /// Hands the attempt's event to the logger, if any: `headers` of the response (null: none, or

@@ -170,6 +170,10 @@ public:
         s.source = config_.token_source.get();
         s.secret = config_.access_token;
         s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
+        if (s.revokes_own_token && config_.shared_cache) {
+            s.revoke_through = config_.shared_cache.get();
+            s.base_url = base_url_;
+        }
         s.timeout = config_.call_timeout;
         return s;
     }
