@@ -294,7 +294,7 @@ TEST_CASE("redis_shared_cache: a miss takes the fleet's lock, store shares the a
     CHECK(a.stats().rejected_entries == 0);
 }
 
-TEST_CASE("redis_shared_cache: a lock nobody releases delays a waiter by lock_ttl at most; a released lock is taken")
+TEST_CASE("redis_shared_cache: a lock nobody releases delays a waiter by lock_ttl at most, a released lock is taken")
 {
     testredis::redis_process server;
     admin redis(server);
@@ -389,7 +389,7 @@ TEST_CASE("redis_shared_cache: every handler once and never inline, unavailable 
     ioc.run_for(50ms); // the cache's shutdown runs on its executor
 }
 
-TEST_CASE("redis_shared_cache: revocations reach every instance; a 401 replacing a valid answer is published")
+TEST_CASE("redis_shared_cache: revocations reach every instance, a 401 replacing a valid answer is published")
 {
     testredis::redis_process server;
     admin redis(server);
@@ -442,7 +442,7 @@ TEST_CASE("redis_shared_cache: revocations reach every instance; a 401 replacing
     }
 }
 
-TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries are ignored and counted; forged revocations too")
+TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries are ignored and counted, forged revocations too")
 {
     testredis::redis_process server;
     admin redis(server);
@@ -593,7 +593,7 @@ TEST_CASE("redis_shared_cache: Redis killed and restarted: reconnects, subscribe
     REQUIRE(eventually([&] { return lb->has(key); }));
 }
 
-TEST_CASE("redis_shared_cache: runs under the least-privilege ACL user; a command outside it is refused")
+TEST_CASE("redis_shared_cache: runs under the least-privilege ACL user, a command outside it is refused")
 {
     testredis::redis_process server;
     admin root(server);
@@ -814,7 +814,7 @@ TEST_CASE("redis_shared_cache: a bad configuration throws at construction, witho
     CHECK_THROWS_AS(genesys::redis_shared_cache(ioc.get_executor(), tls, fleet()), genesys::invalid_argument_error);
 }
 
-TEST_CASE("redis_shared_cache: error replies open the breaker after breaker_failures in a row; it closes on reconnect")
+TEST_CASE("redis_shared_cache: error replies open the breaker after breaker_failures in a row, it closes on reconnect")
 {
     testredis::redis_process server;
     admin redis(server);
