@@ -21,7 +21,14 @@
 #      from two sharing one validator (validations/s), each beside a hand-written shared_mutex +
 #      unordered_map cache (the floor); the storm (10 000 validations of one new token from 16
 #      threads: API calls); peak RSS over 1 000 000 validations of 100 000 tokens, max_entries 10 000;
-#   8. the compile cost of the single header, the compiled mode and the asynchronous units against
+#   8. the fleet validator (a Redis shared cache; redis-server and the emulator started by the
+#      program on loopback ports): a shared-cache hit against a raw hiredis GET, an in-process hit
+#      with and without the shared cache configured, API calls per token for 1, 2, 4 and 8
+#      instances, the time from a revocation on one instance to a 401 on 7 others;
+#   9. genesys-tokens-authz through nginx (Debian's wrk, 64 connections, 1 000 distinct tokens):
+#      requests per second with the authorizer against nginx alone, its decision latency on cache
+#      hits (p50/p99 from its own histogram), the API calls made (one per token);
+#  10. the compile cost of the single header, the compiled mode and the asynchronous units against
 #      a Boost.JSON-only unit, g++ and clang++.
 # Takes 4 to 6 minutes on 2 cores once built (the validator about 17 s of it); the first build adds
 # 5 to 8. QUICK=1 shortens every run: about 1 minute once built. BENCH_BUILD_DIR overrides the build
@@ -44,6 +51,8 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGENESYS_TOKENS_BUILD_TESTS=O
 targets=(bench_calls bench_validator bench_loopback)
 # bench_async and bench_floor exist when the asynchronous API and its Beast transport are there.
 [[ $(cmake --build "$build" --target help) == *bench_async* ]] && targets+=(bench_async bench_floor)
+# bench_fleet exists when the Redis shared cache (hiredis) is there; it starts redis-server.
+[[ $(cmake --build "$build" --target help) == *bench_fleet* ]] && targets+=(bench_fleet) && ensure_packages redis-server
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
 have_async=$([[ -x $build/benchmarks/bench_async ]] && echo 1 || echo 0)
 
@@ -268,6 +277,213 @@ awk '
             v["memory_first_pass_kib"] / 1024, v["memory_end_kib"] / 1024, v["memory_entries"], v["memory_api_calls"]
     }' "$out/validator.txt" >"$out/validator_table.txt"
 
+if [[ -x $build/benchmarks/bench_fleet ]]; then
+    echo "fleet validator (Redis shared cache) ..."
+    "$build/benchmarks/bench_fleet" $([ "$quick" = 1 ] && echo --quick) >"$out/fleet.txt"
+    # The program's "fleet KEY VALUE" lines make the table.
+    awk '
+        $1 == "fleet" { v[$2] = $3 }
+        END {
+            printf "\n%-46s %12s %12s %9s %8s %5s\n", "fleet validator (Redis shared cache)", "library", "floor",
+                "ratio", "target", "met"
+            r = v["shared_hit_ns"] / v["asio_get_ns"]
+            printf "%-46s %12.0f %12.0f %9.2f %8s %5s\n", "shared hit vs raw hiredis GET on Asio: ns", v["shared_hit_ns"],
+                v["asio_get_ns"], r, "<= 1.5", (r <= 1.5 ? "yes" : "NO")
+            printf "%-46s %12.0f %12.0f %9.2f\n", "shared lookup alone vs the same: ns", v["shared_lookup_ns"],
+                v["asio_get_ns"], v["shared_lookup_ns"] / v["asio_get_ns"]
+            printf "%-46s %12.0f %12.0f %9.2f\n", "shared hit vs blocking hiredis GET: ns", v["shared_hit_ns"],
+                v["raw_get_ns"], v["shared_hit_ns"] / v["raw_get_ns"]
+            r = v["in_process_hit_shared_ns"] / v["in_process_hit_plain_ns"]
+            printf "%-46s %12.1f %12.1f %9.2f %8s %5s\n", "in-process hit, shared cache set vs not: ns",
+                v["in_process_hit_shared_ns"], v["in_process_hit_plain_ns"], r, "<= 1.05", (r <= 1.05 ? "yes" : "NO")
+            printf "%-46s %12.1f %12.0f (entry %d bytes)\n", "heap allocations, bytes per shared hit",
+                v["shared_hit_allocs"], v["shared_hit_bytes"], v["entry_bytes"]
+            printf "API calls per token, instances asking at once:  "
+            split("1 2 4 8", counts, " ")
+            for (i = 1; i <= 4; ++i)
+                printf "  %d: %.2f (alone %.2f)", counts[i], v["calls_per_token_shared_" counts[i]],
+                    v["calls_per_token_alone_" counts[i]]
+            printf "\n"
+            printf "revocation, forget on one instance to a 401 on all 7 others (%d trials): p50 %.1f ms, p99 %.1f ms," \
+                " max %.1f ms   target p99 < 100 ms: %s\n", v["revocation_trials"], v["revocation_p50_ms"],
+                v["revocation_p99_ms"], v["revocation_max_ms"], (v["revocation_p99_ms"] < 100 ? "yes" : "NO")
+        }' "$out/fleet.txt" >"$out/fleet_table.txt"
+fi
+
+# ---- genesys-tokens-authz under load (begin) ----
+# The authorizer through nginx: Debian's wrk, 64 connections, 1 000 distinct tokens (a Lua script
+# picks one per request), against nginx alone proxying the same upstream location; the
+# authorizer's own decision latency on cache hits; the API calls made. One nginx worker and one
+# wrk thread pinned to the first core, the authorizer (one I/O thread) to the second (when there
+# are two): nginx is the bottleneck of both runs, the ratio is what the subrequest costs it.
+if cmake --build "$build" --target genesys-tokens-authz genesys-tokens-emulator >/dev/null 2>&1 &&
+    [[ -x $build/tools/genesys-tokens-authz ]]; then
+    ensure_packages nginx wrk python3
+    echo "genesys-tokens-authz through nginx under wrk ..."
+    az=$out/authz
+    mkdir -p "$az/tmp"
+    chmod 755 "$out" "$az"
+    az_pids=()
+    az_stop() { for p in "${az_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; az_pids=(); }
+    trap 'az_stop; [[ -n $nginx_pid ]] && kill "$nginx_pid" 2>/dev/null; rm -rf "$out"' EXIT
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+    wait_file() { for _ in $(seq 100); do [[ -s $1 ]] && return 0; sleep 0.1; done; echo "no $1" >&2; return 1; }
+    az_cpu0=() az_cpu1=()
+    if [[ $(nproc) -ge 2 ]]; then az_cpu0=(taskset -c 0) az_cpu1=(taskset -c 1); fi
+    "$build/tools/genesys-tokens-emulator" --port 0 --port-file "$az/emu.port" >"$az/emu.log" 2>&1 &
+    az_pids+=($!)
+    wait_file "$az/emu.port"
+    emu=http://127.0.0.1:$(cat "$az/emu.port")
+    # 1 000 tokens of Ada Admin through the desktop client (the built-in seed: Acme, scope users).
+    python3 - "$emu" >"$az/tokens.txt" <<'EOF'
+import http.client, json, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+for _ in range(1000):
+    c.request("POST", "/__emulator/tokens", json.dumps({"client": "client-desktop", "user": "8a1c5e2f-0b3d-4e6a-9c7f-1d2e3f4a5b6c"}),
+              {"Content-Type": "application/json"})
+    print(json.loads(c.getresponse().read())["access_token"])
+EOF
+    api_calls() { curl -sf "$emu/__emulator/stats" | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])'; }
+    echo '{"default": {"organizations": ["6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55"], "scopes": ["users"]}}' >"$az/policy.json"
+    "${az_cpu1[@]}" "$build/tools/genesys-tokens-authz" --config "$az/policy.json" --api "$emu" --port 0 --port-file "$az/authz.port" \
+        --threads 1 --access-log "$az/access.log" >"$az/authz.log" 2>&1 &
+    az_pids+=($!)
+    wait_file "$az/authz.port"
+    authz_port=$(cat "$az/authz.port")
+    front=$(free_port) alone=$(free_port) upstream=$(free_port)
+    cat >"$az/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $az/nginx.pid;
+error_log $az/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $az/tmp;
+    proxy_temp_path $az/tmp;
+    fastcgi_temp_path $az/tmp;
+    uwsgi_temp_path $az/tmp;
+    scgi_temp_path $az/tmp;
+    upstream genesys_authz { server 127.0.0.1:$authz_port; keepalive 64; }
+    upstream app { server 127.0.0.1:$upstream; keepalive 64; }
+    # With the authorizer: docs/authz.md's configuration (upstreams kept alive).
+    server {
+        listen 127.0.0.1:$front;
+        auth_request /_genesys_authz;
+        auth_request_set \$genesys_org \$upstream_http_x_genesys_organization_id;
+        location = /_genesys_authz {
+            internal;
+            proxy_pass http://genesys_authz/auth;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-URI \$request_uri;
+            proxy_set_header X-Original-Method \$request_method;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location / {
+            proxy_set_header X-Genesys-Organization-Id \$genesys_org;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }
+    }
+    # nginx alone: the same upstream location, no auth_request.
+    server {
+        listen 127.0.0.1:$alone;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://app;
+        }
+    }
+    server {
+        listen 127.0.0.1:$upstream;
+        location / { default_type text/plain; return 200 "ok"; }
+    }
+}
+EOF
+    "${az_cpu0[@]}" nginx -p "$az" -c "$az/nginx.conf" -e "$az/error.log" &
+    az_pids+=($!)
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$alone/" && break; sleep 0.1; done
+    # wrk's Lua: the tokens, one picked at random per request.
+    cat >"$az/tokens.lua" <<EOF
+local tokens = {}
+for line in io.lines("$az/tokens.txt") do tokens[#tokens + 1] = line end
+math.randomseed(os.time())
+request = function()
+    return wrk.format("GET", "/orders/" .. math.random(100000), {["Authorization"] = "Bearer " .. tokens[math.random(#tokens)]})
+end
+EOF
+    # Warm-up: each token once through nginx (the one API call per token), every answer a 200.
+    calls_before=$(api_calls)
+    python3 - "$front" "$az/tokens.txt" <<'EOF'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for t in open(sys.argv[2]).read().split():
+    c.request("GET", "/orders/1", headers={"Authorization": "Bearer " + t})
+    r = c.getresponse(); r.read()
+    if r.status != 200:
+        sys.exit("warm-up: %d" % r.status)
+EOF
+    histogram() { curl -sf "http://127.0.0.1:$authz_port/metrics" | grep '^genesys_authz_decision_duration_seconds_bucket'; }
+    histogram >"$az/hist_before.txt"
+    seconds=$([ "$quick" = 1 ] && echo 3 || echo 10)
+    "${az_cpu0[@]}" wrk -t 1 -c 64 -d "${seconds}s" --latency -s "$az/tokens.lua" "http://127.0.0.1:$alone/" >"$az/wrk_alone.txt"
+    "${az_cpu0[@]}" wrk -t 1 -c 64 -d "${seconds}s" --latency -s "$az/tokens.lua" "http://127.0.0.1:$front/" >"$az/wrk_front.txt"
+    histogram >"$az/hist_after.txt"
+    calls_after=$(api_calls)
+    az_stop
+    trap '[[ -n $nginx_pid ]] && kill "$nginx_pid" 2>/dev/null; rm -rf "$out"' EXIT
+    {
+        echo "calls $((calls_after - calls_before))"
+        for f in alone front; do
+            awk -v k="$f" '
+                /Requests\/sec/ { print "rate", k, $2 }
+                /Non-2xx/ { print "non2xx", k, $NF }
+                /^ +50%/ { print "p50", k, $2 } /^ +99%/ { print "p99", k, $2 }' "$az/wrk_$f.txt"
+        done
+        # The authorizer's histogram over the load run (every decision a cache hit), cumulative.
+        paste "$az/hist_before.txt" "$az/hist_after.txt" |
+            awk '{ match($1, /le="[^"]*"/); le = substr($1, RSTART + 4, RLENGTH - 5); print "bucket", le, $4 - $2 }'
+    } >"$az/summary.txt"
+    awk -v conns=64 -v secs="$seconds" '
+        $1 == "calls" { calls = $2 }
+        $1 == "rate" { rate[$2] = $3 } $1 == "non2xx" { bad[$2] = $3 }
+        $1 == "p50" { p50[$2] = $3 } $1 == "p99" { p99[$2] = $3 }
+        $1 == "bucket" { n++; le[n] = $2; cum[n] = $3 }
+        function quantile(q,    total, i, lo, prev, want) {
+            total = cum[n]; want = q * total; prev = 0; lo = 0
+            for (i = 1; i <= n; ++i) {
+                if (cum[i] >= want) {
+                    if (le[i] == "+Inf") return lo
+                    return lo + (le[i] - lo) * (cum[i] > prev ? (want - prev) / (cum[i] - prev) : 0)
+                }
+                prev = cum[i]; lo = le[i]
+            }
+        }
+        END {
+            r = rate["front"] / rate["alone"]
+            printf "\ngenesys-tokens-authz through nginx (auth_request), wrk %d connections, %d s, 1 000 distinct tokens;\n", conns, secs
+            printf "nginx (1 worker) and wrk (1 thread) on one core, the authorizer (1 I/O thread) on the other\n"
+            printf "%-44s %12s %12s %7s %7s %4s\n", "", "with authz", "nginx alone", "ratio", "target", "met"
+            printf "%-44s %12.0f %12.0f %7.2f %7s %4s\n", "requests/s", rate["front"], rate["alone"], r, ">= 0.5",
+                (r >= 0.5 ? "yes" : "NO")
+            printf "%-44s %12s %12s\n", "wrk latency p50 / p99 (whole request)", p50["front"] " / " p99["front"],
+                p50["alone"] " / " p99["alone"]
+            printf "%-44s %12d %12d\n", "non-2xx answers", bad["front"], bad["alone"]
+            p99a = quantile(0.99) * 1000
+            printf "%-44s %5.3f / %5.3f ms (%d decisions)  target p99 <= 1 ms: %s\n",
+                "authorizer decision p50 / p99, cache hits", quantile(0.5) * 1000, p99a, cum[n], (p99a <= 1 ? "yes" : "NO")
+            printf "(from its genesys_authz_decision_duration_seconds histogram over the run, interpolated in the bucket)\n"
+            printf "API calls for the 1 000 tokens, warm-up and run: %d   target 1 000: %s\n", calls, (calls == 1000 ? "yes" : "NO")
+        }' "$az/summary.txt" >"$out/authz_table.txt"
+fi
+# ---- genesys-tokens-authz under load (end) ----
+
 echo "compile cost ..."
 benchmarks/compile_cost.sh "$compile_runs" >"$out/compile.txt"
 
@@ -291,4 +507,6 @@ if [[ -f $out/floor_table.txt ]]; then
     cat "$out/floor_table.txt"
 fi
 cat "$out/validator_table.txt"
+[[ -f $out/fleet_table.txt ]] && cat "$out/fleet_table.txt"
+[[ -f $out/authz_table.txt ]] && cat "$out/authz_table.txt"
 cat "$out/compile.txt"
