@@ -31,7 +31,8 @@ elif [[ $# -gt 0 ]]; then
 fi
 source scripts/lib/packages.sh
 ensure_packages cmake make ninja-build g++ clang libclang-rt-14-dev libboost-json1.81-dev doctest-dev \
-    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev ccache tinyproxy redis-server libhiredis-dev
+    libcurl4-openssl-dev libssl-dev openssl pkgconf doxygen libbenchmark-dev ccache tinyproxy redis-server libhiredis-dev \
+    nginx
 
 # The compiler cache. Paths below the checkout are hashed relative to it (base_dir) and the build
 # directory's own path is left out of the hash (hash_dir=false: the Debug stages' line tables then
