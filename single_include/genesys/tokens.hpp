@@ -2239,6 +2239,7 @@ inline constexpr std::string_view default_user_agent = "genesys-tokens-cpp/" GEN
 namespace genesys {
 
 class token_source; // <genesys/token_source.hpp>
+class shared_token_cache; // <genesys/shared_token_cache.hpp>
 
 /** Where and as whom a client calls the API.
 
@@ -2302,6 +2303,12 @@ struct client_config {
         one and is sent once more. `delete_tokens_me()` also drops the token it revoked. Share one
         source between clients and threads: it refreshes once for all of them. */
     std::shared_ptr<genesys::token_source> token_source{};
+    /** The shared cache of a fleet of `token_validator`s (`token_validator_options::shared_cache`)
+        this client's token may be in: after `delete_tokens_me` succeeds (a 2xx), the token it
+        revoked is revoked there too, under both `preserveIdleTTL` flags, so that every validator
+        of the fleet forgets it. Empty (the default): none. The fleet's key names the base URL:
+        give the client the validators' `base_url`. */
+    std::shared_ptr<genesys::shared_token_cache> shared_cache{};
 
     /// A configuration for the API host of region `r`, with `access_token`.
     static client_config for_region(region r, std::string access_token)
@@ -4302,6 +4309,144 @@ T take(outcome<T>&& o)
 
 #endif
 // ---- end <genesys/detail/outcome.hpp> ----
+// ---- begin <genesys/shared_token_cache.hpp> ----
+#ifndef GENESYS_SHARED_TOKEN_CACHE_HPP
+#define GENESYS_SHARED_TOKEN_CACHE_HPP
+
+/// @file
+/// `shared_token_cache`: the second level of a `token_validator`'s cache, shared by the
+/// instances of a fleet (`genesys::redis_shared_cache` in <genesys/redis/shared_cache.hpp> is
+/// the one the library ships). This header needs no Redis: the validator only sees this interface.
+
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace genesys {
+
+/// What the fleet remembers about a token.
+enum class shared_answer_kind : unsigned char {
+    valid = 'V',        ///< the API's 200: `shared_answer::info` holds what it said
+    unauthorized = 'U', ///< the API's 401, remembered for the validator's `negative_ttl`
+    rate_limited = 'R', ///< the API's 429, remembered until its `Retry-After` (capped)
+};
+
+/// One answer of the API, as the fleet shares it.
+struct shared_answer {
+    /// What the API answered.
+    shared_answer_kind kind = shared_answer_kind::valid;
+    /// When the API answered.
+    std::chrono::system_clock::time_point fetched_at{};
+    /// Until when the answer holds: a valid answer's trust (`max_age`, `dateTokenIdles`), a
+    /// 401's `negative_ttl`, a 429's `Retry-After` (capped by `rate_limit_ttl_max`).
+    std::chrono::system_clock::time_point expires_at{};
+    /// What the API said (valid answers only; empty otherwise).
+    token_info info{};
+};
+
+/** The name of one token's entry in a shared cache: HMAC-SHA-256 under the fleet key of the
+    API's base URL, the `preserveIdleTTL` flag and the token. Every instance holding the fleet
+    key computes the same one; it reveals nothing of the token. */
+struct shared_token_key {
+    std::array<unsigned char, 32> digest{};
+    friend bool operator==(const shared_token_key&, const shared_token_key&) = default;
+};
+
+/// What `shared_token_cache::async_lookup` found.
+struct shared_lookup {
+    /// The fleet's answer: the validator uses it and calls no API. Empty: check the token.
+    std::optional<shared_answer> answer{};
+    /// Not empty: this instance holds the fleet's lock on the token's check, and hands it back
+    /// through `store` or `release`. Empty with no `answer`: check without the lock (the cache
+    /// is unavailable, or the holder of the lock did not answer within the lock's time).
+    std::string lock{};
+};
+
+/// Told of the revocations the fleet publishes (`shared_token_cache::add_listener`).
+class shared_token_cache_listener {
+public:
+    /// Another instance (or this one) revoked `key`'s token: forget it. Called on the shared
+    /// cache's own thread; must not block nor throw.
+    virtual void on_revoked(const shared_token_key& key) noexcept = 0;
+    /// Revocations may have been missed (the subscription was lost and is back): forget every
+    /// token learned while it was down, or simply every token.
+    virtual void on_revocations_missed() noexcept = 0;
+
+protected:
+    ~shared_token_cache_listener() = default;
+};
+
+/// The counters of a shared cache (`shared_token_cache::stats`), each since it was made.
+struct shared_token_cache_stats {
+    std::uint64_t hits = 0;              ///< lookups answered by the fleet (no API call)
+    std::uint64_t misses = 0;            ///< lookups that found nothing usable (the caller checked)
+    std::uint64_t lock_waits = 0;        ///< lookups that waited for another instance's check
+    std::uint64_t lock_timeouts = 0;     ///< ... and gave up at the lock's expiry (then checked)
+    std::uint64_t stores = 0;            ///< answers written
+    std::uint64_t rejected_entries = 0;  ///< entries ignored: bad MAC, over the size limit, malformed
+    std::uint64_t errors = 0;            ///< commands that failed (timeout, connection lost, error reply)
+    std::uint64_t unavailable = 0;       ///< lookups answered "check it yourself" at once: not
+                                         ///< connected, or the breaker open
+    std::uint64_t revocations_sent = 0;     ///< revocations published
+    std::uint64_t revocations_received = 0; ///< authentic revocations received (own included)
+    std::uint64_t revocations_rejected = 0; ///< messages on the revocation channel that failed their MAC
+    std::uint64_t reconnects = 0;        ///< connections made again after a failure
+    bool connected = false;              ///< the command connection is up now
+    bool breaker_open = false;           ///< the cache is not asked now (it kept failing)
+};
+
+/** The second level of a `token_validator`'s cache, shared by a fleet
+    (`token_validator_options::shared_cache`).
+
+    The validator asks it after a miss of its own cache, before any API call, and gives it what
+    the API answered (a valid answer, a 401, a 429; never another failure). It never makes a
+    validation fail: when it cannot answer in time it says "check it yourself". Implementations
+    must call every handler exactly once, never inline from the call that started it, within a
+    bounded time, including when they are destroyed with lookups in flight.
+
+    Thread safety: every member may be called from any number of threads at once.
+*/
+class shared_token_cache {
+public:
+    virtual ~shared_token_cache() = default;
+
+    /// The entry name of `token` for the API at `base_url` with the `preserveIdleTTL` flag.
+    virtual shared_token_key key_of(std::string_view base_url, bool preserve_idle_ttl,
+                                    std::string_view token) const = 0;
+
+    /** Looks `key` up, and if the fleet has no answer, takes the fleet's lock on its check, or
+        waits (bounded by the lock's time) for the answer of the instance holding it.
+        @param done called once with what was found, on the cache's own thread.
+    */
+    virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) = 0;
+
+    /// Shares `answer` for `key` (until its `expires_at`) and hands back `lock` (if not empty).
+    /// A 401 replacing a valid answer is published as a revocation. Does not wait.
+    virtual void store(const shared_token_key& key, const shared_answer& answer, std::string lock) = 0;
+
+    /// Hands back `lock` without an answer (the check failed otherwise). Does not wait.
+    virtual void release(const shared_token_key& key, std::string lock) = 0;
+
+    /// Deletes `key`'s entry and publishes its revocation to every instance. Does not wait.
+    virtual void revoke(const shared_token_key& key) = 0;
+
+    /// Tells `listener` of the revocations received, while it lives (held weakly).
+    virtual void add_listener(std::weak_ptr<shared_token_cache_listener> listener) = 0;
+
+    /// The counters.
+    virtual shared_token_cache_stats stats() const = 0;
+};
+
+} // namespace genesys
+
+#endif
+// ---- end <genesys/shared_token_cache.hpp> ----
 // ---- begin <genesys/token_source.hpp> ----
 #ifndef GENESYS_TOKEN_SOURCE_HPP
 #define GENESYS_TOKEN_SOURCE_HPP
@@ -5094,6 +5239,8 @@ struct call_settings {
     token_source* source = nullptr;        ///< null: the request carries `secret`'s token already
     std::string_view secret{};             ///< the fixed token, when there is no source
     bool revokes_own_token = false;        ///< `deleteTokensMe`: drops its token, and no 401 refresh
+    shared_token_cache* revoke_through = nullptr; ///< `deleteTokensMe` with `client_config::shared_cache`
+    std::string_view base_url{};           ///< the normalized base URL, with `revoke_through`
     std::chrono::milliseconds timeout{0};  ///< the call's deadline from its start; zero: none
 };
 
@@ -5160,6 +5307,8 @@ public:
             log(&judged->headers, judged->status, log_error, {});
             if (s_.source && s_.revokes_own_token)
                 s_.source->invalidate(token_);
+            if (s_.revokes_own_token && s_.revoke_through)
+                revoke_shared();
             outcome_.emplace(std::move(judged));
             return call_action::done;
         }
@@ -5228,6 +5377,17 @@ public:
     outcome<http_response> take_outcome() noexcept { return std::move(*outcome_); }
 
 private:
+    /// The token `deleteTokensMe` revoked is revoked in the fleet's shared cache too, under both
+    /// `preserveIdleTTL` flags (the key names it). Never makes the call fail.
+    void revoke_shared() const noexcept
+    {
+        try {
+            for (const bool preserve : {true, false})
+                s_.revoke_through->revoke(s_.revoke_through->key_of(s_.base_url, preserve, secret()));
+        } catch (...) {
+        }
+    }
+
     clock::time_point now() const { return s_.retry->clock ? s_.retry->clock() : clock::now(); }
 
     /// Hands the attempt's event to the logger, if any: `headers` of the response (null: none, or
@@ -5726,6 +5886,10 @@ public:
         s.source = config_.token_source.get();
         s.secret = config_.access_token;
         s.revokes_own_token = route.operation_id == routes::delete_tokens_me.operation_id;
+        if (s.revokes_own_token && config_.shared_cache) {
+            s.revoke_through = config_.shared_cache.get();
+            s.base_url = base_url_;
+        }
         s.timeout = config_.call_timeout;
         return s;
     }
@@ -8131,7 +8295,15 @@ struct token_validator_metrics {
     token_validator_stats stats{};
     /// The API calls' durations, one series per status and `error_type`, ordered by them.
     std::vector<api_call_durations> api_calls{};
-    /// Values other layers add (empty from `metrics()`), written after the validator's own.
+    /** Values other layers add, written after the validator's own. From `metrics()`: with a
+        shared cache (`token_validator_options::shared_cache`), its counters
+        (`shared_token_cache_stats`) as `shared_cache_hits_total`, `shared_cache_misses_total`,
+        `shared_cache_lock_waits_total`, `shared_cache_lock_timeouts_total`,
+        `shared_cache_stores_total`, `shared_cache_rejected_entries_total`,
+        `shared_cache_errors_total`, `shared_cache_unavailable_total`,
+        `shared_cache_revocations_sent_total`, `shared_cache_revocations_received_total`,
+        `shared_cache_revocations_rejected_total`, `shared_cache_reconnects_total`, and the gauges
+        `shared_cache_connected` and `shared_cache_breaker_open` (0 or 1); else empty. */
     std::vector<metric_value> extra{};
 };
 
@@ -8303,11 +8475,14 @@ inline void write_prometheus(std::string& out, const token_validator_metrics& m,
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace genesys {
+
+class shared_token_cache; // <genesys/shared_token_cache.hpp>
 
 /** How a `token_validator` caches and what it requires of a token.
 
@@ -8384,6 +8559,17 @@ struct token_validator_options {
     std::vector<std::string> allowed_client_ids{};
     /// The wall clock (`dateTokenIdles` is wall-clock time); for tests. Empty: `system_clock::now`.
     std::function<std::chrono::system_clock::time_point()> clock{};
+    /** A second level of the cache, shared by a fleet of validators (e.g.
+        `genesys::redis_shared_cache`, <genesys/redis/shared_cache.hpp>). Empty (the default):
+        none. When set, a check this validator would make (a miss of its own cache, with room
+        under `max_concurrent_checks`) first asks it: its answer (a valid token, a 401, a 429) ends
+        the check without an API call, under this validator's own lifetimes (`max_age`,
+        `negative_ttl`, `rate_limit_ttl_max`) and policy; no answer (or none within the wait a
+        blocking `validate` allows, `wait_timeout`'s bound): the API is called, and a 200, a 401
+        (when `negative_ttl` > 0) or a 429 (when `rate_limit_ttl_max` > 0) is shared, unless the
+        token was revoked meanwhile. `forget` revokes the token fleet-wide, and the fleet's
+        revocations drop this validator's entries. It never makes a validation fail. */
+    std::shared_ptr<shared_token_cache> shared_cache{};
 };
 
 } // namespace genesys
@@ -8401,6 +8587,7 @@ struct token_validator_options {
 #include <chrono>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace genesys {
@@ -8419,6 +8606,9 @@ struct validator_entry {
     /// cache checks it once, when it stores the answer, and every hit reads the verdict. False:
     /// refused, or not checked yet (then the policy is checked when the entry is used).
     bool policy_passed = false;
+    /// The token's key in the shared cache (`token_validator_options::shared_cache`), if there
+    /// is one: a revocation the fleet publishes names it.
+    std::optional<shared_token_key> shared_key;
 };
 
 class validator_cache; // <genesys/detail/validator_cache.hpp>
@@ -8527,6 +8717,12 @@ struct validator_flight {
     std::condition_variable done_cv;
     std::optional<result<validated_token>> outcome; // before the policy
     std::vector<std::shared_ptr<flight_waiter>> waiters;
+    /// With a shared cache (`token_validator_options::shared_cache`): the token's key there
+    /// (set by the leader before its lookup: the fleet's revocation of it revokes this flight),
+    /// and the fleet's lock on this check when this instance holds it (handed back by `finish`).
+    /// Under `mutex`.
+    std::optional<shared_token_key> shared_key;
+    std::string shared_lock;
 };
 
 /// A check waiting for room under `max_concurrent_checks` without blocking (the asynchronous
@@ -8648,6 +8844,32 @@ public:
                                                 result<api_response<token_info>>&& fetched,
                                                 std::optional<std::chrono::nanoseconds> took = std::nullopt);
 
+    /// The shared cache (`token_validator_options::shared_cache`), or null.
+    shared_token_cache* shared() const noexcept { return opts_.shared_cache.get(); }
+
+    /// Names `f`'s token in the shared cache (its leader does, before asking it): `finish`
+    /// shares what `f` fetched under `sk`, and a revocation of `sk` revokes `f`.
+    GENESYS_DECL void set_shared_key(validator_flight& f, const shared_token_key& sk);
+
+    /// Hands `f` the fleet's lock on its check (`shared_lookup::lock`): `finish` gives it back,
+    /// with the answer (`shared_token_cache::store`) or without (`release`).
+    GENESYS_DECL void set_shared_lock(validator_flight& f, std::string lock);
+
+    /** Ends `key`'s flight with the fleet's answer `a` (no API call), as `finish` ends it with
+        the API's: a valid answer trusted until the earliest of `a.expires_at`, its `fetched_at`
+        plus `max_age`, and its `dateTokenIdles`; a 401 kept until the earlier of `a.expires_at`
+        and its `fetched_at` plus `negative_ttl`; a 429 remembered until `a.expires_at` (at most
+        its `fetched_at` plus `rate_limit_ttl_max`). Returns the answer without the policy, or
+        nothing, the flight going on, when under this validator's lifetimes `a` holds no more
+        (the caller then checks the token). */
+    GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
+                                                                      const std::shared_ptr<validator_flight>& f,
+                                                                      const shared_answer& a);
+
+    /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
+    /// (a revocation the fleet published). Scans every shard: revocations are rare.
+    GENESYS_DECL void forget_shared(const shared_token_key& sk);
+
     /// Blocks until `f` has its outcome, at most `timeout`; returns it, policy applied, or past
     /// `timeout` a `network` error with `errc::deadline_exceeded` (`f` goes on).
     GENESYS_DECL result<validated_token> wait(validator_flight& f, std::chrono::milliseconds timeout);
@@ -8761,11 +8983,26 @@ private:
     GENESYS_DECL std::optional<result<validated_token>> rate_limited_answer(shard& s, const hash128& key,
                                                                             time_point t) const;
 
-    /// Remembers the 429 `err` for `key` (its `Retry-After`, capped by `rate_limit_ttl_max`),
+    /// How long the 429 `err` is remembered from `t`: its `Retry-After` (1 s without one),
+    /// capped by `rate_limit_ttl_max`; 0 or less: not at all.
+    GENESYS_DECL std::chrono::milliseconds rate_limit_wait(const error& err, time_point t) const;
+
+    /// Remembers the 429 `err` for `key` until `until` (default: `t` + `rate_limit_wait`),
     /// keeping `key`'s entry, or putting a placeholder in when it has none. With `s` locked;
     /// returns what the placeholder evicted, for the caller to free after unlocking.
     GENESYS_DECL std::shared_ptr<const validator_entry> remember_rate_limit(shard& s, const hash128& key,
-                                                                            time_point t, const error& err);
+                                                                            time_point t, const error& err,
+                                                                            std::optional<time_point> until = {});
+
+    /// What `finish` and `finish_shared` share: caches the answer (`keep`, `failure`) unless the
+    /// flight was revoked, ends the flight, hands the answer to its waiters. `fleet_limit`: a 429
+    /// the fleet remembers, until then. `revoked`: the flight was revoked; `held_valid`: the
+    /// cache held a valid answer for `key` (trusted or not) that this one replaced.
+    GENESYS_DECL result<validated_token> end_flight(const hash128& key, const std::shared_ptr<validator_flight>& f,
+                                                    time_point t, std::shared_ptr<const validator_entry> keep,
+                                                    std::optional<error> failure,
+                                                    std::optional<time_point> fleet_limit, bool& revoked,
+                                                    bool& held_valid);
 
     /// Puts `e` in, replacing `key`'s entry, taking room if there is some, else evicting by
     /// CLOCK from the fullest shard that is free (`s`, or one that can be locked at once); with
@@ -9027,12 +9264,19 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
                                                              std::optional<std::chrono::nanoseconds> took)
 {
     const time_point t = now();
-    shard& s = shard_of(key);
+    // With a shared cache: the token's key there, and the fleet's lock if this check holds it.
+    std::optional<shared_token_key> sk;
+    std::string fleet_lock;
+    if (shared()) {
+        std::lock_guard lock(f->mutex);
+        sk = f->shared_key;
+        fleet_lock = std::exchange(f->shared_lock, std::string());
+    }
     // The entry is made before the shard is locked, and what it replaces or evicts is freed
     // after: the lock covers only the map and the slots.
-    std::shared_ptr<const validator_entry> keep, dropped;
+    std::shared_ptr<const validator_entry> keep;
     std::optional<error> failure;
-    bool rejected = false;
+    std::optional<shared_answer> to_share; // what the fleet may learn of this answer
     if (fetched) {
         auto e = std::make_shared<validator_entry>();
         e->key = key;
@@ -9043,21 +9287,62 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
             e->trusted_until =
                 std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
         e->policy_passed = policy_problem(e->info).empty(); // once: every hit reads the verdict
+        e->shared_key = sk;
+        if (sk && e->trusted_until > t)
+            to_share = shared_answer{shared_answer_kind::valid, t, e->trusted_until, e->info};
         keep = std::move(e);
     } else {
         failure.emplace(fetched.error()); // (result::error() returns a copy)
-        rejected = failure->kind == error_kind::api && failure->status == 401;
+        const bool rejected = failure->kind == error_kind::api && failure->status == 401;
         if (rejected && opts_.negative_ttl.count() > 0) {
             auto e = std::make_shared<validator_entry>();
             e->key = key;
             e->rejected = std::make_unique<const error>(*failure);
             e->fetched_at = t;
             e->trusted_until = t + opts_.negative_ttl;
+            e->shared_key = sk;
+            if (sk)
+                to_share = shared_answer{shared_answer_kind::unauthorized, t, e->trusted_until, {}};
             keep = std::move(e);
+        } else if (sk && failure->kind == error_kind::api && failure->status == 429) {
+            if (const auto wait = rate_limit_wait(*failure, t); wait.count() > 0)
+                to_share = shared_answer{shared_answer_kind::rate_limited, t, t + wait, {}};
         }
     }
     if (took)
         record_call(failure ? failure->status : fetched->status, failure ? &*failure : nullptr, *took);
+    const bool unauthorized = failure && failure->kind == error_kind::api && failure->status == 401;
+    bool revoked = false, held_valid = false;
+    auto r = end_flight(key, f, t, std::move(keep), std::move(failure), std::nullopt, revoked, held_valid);
+    if (sk) {
+        // The fleet learns the answer unless the token was revoked meanwhile (the revocation
+        // wins), and gets its lock back either way. Never a reason to fail the validation.
+        try {
+            auto* sc = shared();
+            if (!revoked && to_share) {
+                sc->store(*sk, *to_share, std::move(fleet_lock));
+            } else {
+                if (!revoked && unauthorized && held_valid) // a 401 not remembered, for a token held valid
+                    sc->revoke(*sk);
+                if (!fleet_lock.empty())
+                    sc->release(*sk, std::move(fleet_lock));
+            }
+        } catch (...) {
+        }
+    }
+    return r;
+}
+
+GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& key,
+                                                                 const std::shared_ptr<validator_flight>& f,
+                                                                 time_point t, std::shared_ptr<const validator_entry> keep,
+                                                                 std::optional<error> failure,
+                                                                 std::optional<time_point> fleet_limit, bool& revoked,
+                                                                 bool& held_valid)
+{
+    shard& s = shard_of(key);
+    std::shared_ptr<const validator_entry> dropped;
+    const bool rejected = failure && failure->kind == error_kind::api && failure->status == 401;
     result<validated_token> r = validated_token(nullptr, false);
     {
         std::unique_lock lock(s.mutex);
@@ -9065,8 +9350,10 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         // its answer goes to its callers, and the cache is left as the revocation made it (a
         // later flight of the same key may have filled it since).
         const auto current = s.flights.find(key);
-        const bool revoked = current == s.flights.end() || current->second != f;
+        revoked = current == s.flights.end() || current->second != f;
         if (!revoked) {
+            if (auto it = s.index.find(key); it != s.index.end())
+                held_valid = !s.slots[it->second].entry->rejected;
             s.flights.erase(current);
             if (keep && keep->trusted_until > t) {
                 dropped = store(s, key, keep);
@@ -9079,12 +9366,14 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
         } else if (rejected) {
             r = std::move(*failure);
         } else {
-            if (failure->code == errc::validator_overloaded) // no API call was made
+            if (fleet_limit) // the fleet's remembered 429: no API call was made
+                s.rate_limited.fetch_add(1, std::memory_order_relaxed);
+            else if (failure->code == errc::validator_overloaded) // no API call was made
                 overloaded_.fetch_add(1, std::memory_order_relaxed);
             else
                 s.errors.fetch_add(1, std::memory_order_relaxed);
             if (!revoked && failure->kind == error_kind::api && failure->status == 429)
-                dropped = remember_rate_limit(s, key, t, *failure);
+                dropped = remember_rate_limit(s, key, t, *failure, fleet_limit);
             auto stale = revoked ? nullptr : stale_entry(s, key, t, *failure);
             if (stale)
                 s.stale_hits.fetch_add(1, std::memory_order_relaxed);
@@ -9103,6 +9392,118 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     for (auto& w : waiters)
         w->deliver(apply_policy(result<validated_token>(r)));
     return r;
+}
+
+GENESYS_DECL void validator_cache::set_shared_key(validator_flight& f, const shared_token_key& sk)
+{
+    std::lock_guard lock(f.mutex);
+    f.shared_key = sk;
+}
+
+GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::string lock)
+{
+    std::lock_guard guard(f.mutex);
+    f.shared_lock = std::move(lock);
+}
+
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_answer& a)
+{
+    const time_point t = now();
+    std::optional<shared_token_key> sk;
+    {
+        std::lock_guard lock(f->mutex);
+        sk = f->shared_key;
+    }
+    // The fleet's 401 or 429, as an error of the API's (no response was received here).
+    const auto fleet_error = [&](int status, std::optional<std::chrono::seconds> retry_after) {
+        http_response res;
+        res.status = status;
+        if (retry_after)
+            res.headers.set("Retry-After", std::to_string(retry_after->count()));
+        error e = api_failure(routes::get_tokens_me.operation_id, std::move(res), {}, {});
+        e.message += " (remembered by the fleet's shared cache: no API call was made)";
+        return e;
+    };
+    std::shared_ptr<const validator_entry> keep;
+    std::optional<error> failure;
+    std::optional<time_point> fleet_limit;
+    switch (a.kind) {
+    case shared_answer_kind::valid: {
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->info = a.info;
+        e->fetched_at = a.fetched_at;
+        e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
+        if (e->info.date_token_idles)
+            e->trusted_until =
+                std::min(e->trusted_until, std::chrono::time_point_cast<clock::duration>(*e->info.date_token_idles));
+        if (e->trusted_until <= t)
+            return std::nullopt; // trusted no more by this validator: it checks
+        e->policy_passed = policy_problem(e->info).empty();
+        e->shared_key = sk;
+        keep = std::move(e);
+        break;
+    }
+    case shared_answer_kind::unauthorized: {
+        const time_point until = std::min(a.expires_at, a.fetched_at + opts_.negative_ttl);
+        if (until <= t)
+            return std::nullopt;
+        failure.emplace(fleet_error(401, std::nullopt));
+        auto e = std::make_shared<validator_entry>();
+        e->key = key;
+        e->rejected = std::make_unique<const error>(*failure);
+        e->fetched_at = a.fetched_at;
+        e->trusted_until = until;
+        e->shared_key = sk;
+        keep = std::move(e);
+        break;
+    }
+    case shared_answer_kind::rate_limited: {
+        const time_point until = std::min(a.expires_at, a.fetched_at + opts_.rate_limit_ttl_max);
+        if (until <= t)
+            return std::nullopt;
+        failure.emplace(fleet_error(429, std::chrono::ceil<std::chrono::seconds>(until - t)));
+        fleet_limit = until;
+        break;
+    }
+    default:
+        return std::nullopt;
+    }
+    bool revoked = false, held_valid = false;
+    return end_flight(key, f, t, std::move(keep), std::move(failure), fleet_limit, revoked, held_valid);
+}
+
+GENESYS_DECL void validator_cache::forget_shared(const shared_token_key& sk)
+{
+    for (auto& s : shards_) {
+        std::vector<std::shared_ptr<const validator_entry>> dropped; // freed after unlocking
+        std::vector<std::shared_ptr<validator_flight>> revoked;
+        std::unique_lock lock(s.mutex);
+        for (auto it = s.index.begin(); it != s.index.end();) {
+            const auto& e = s.slots[it->second].entry;
+            if (e->shared_key && *e->shared_key == sk) {
+                const hash128 k = it->first;
+                ++it; // (erasing another element leaves `it` valid)
+                dropped.push_back(erase(s, k));
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = s.flights.begin(); it != s.flights.end();) {
+            bool match = false;
+            {
+                std::lock_guard fl(it->second->mutex);
+                match = it->second->shared_key && *it->second->shared_key == sk;
+            }
+            if (match) {
+                revoked.push_back(it->second); // its answer is not cached (finish() sees it revoked)
+                it = s.flights.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
 }
 
 GENESYS_DECL result<validated_token> validator_cache::wait(validator_flight& f, std::chrono::milliseconds timeout)
@@ -9204,8 +9605,38 @@ GENESYS_DECL token_validator_metrics validator_cache::metrics() const
 {
     token_validator_metrics m;
     m.stats = stats();
-    std::lock_guard lock(calls_mutex_);
-    m.api_calls = calls_;
+    {
+        std::lock_guard lock(calls_mutex_);
+        m.api_calls = calls_;
+    }
+    if (auto* sc = shared()) {
+        const shared_token_cache_stats st = sc->stats();
+        const auto add = [&](const char* name, const char* help, bool counter, std::uint64_t value) {
+            m.extra.push_back(metric_value{name, help, counter, value});
+        };
+        add("shared_cache_hits_total", "Shared-cache lookups answered by the fleet (no API call).", true, st.hits);
+        add("shared_cache_misses_total", "Shared-cache lookups that found nothing usable.", true, st.misses);
+        add("shared_cache_lock_waits_total", "Shared-cache lookups that waited for another instance's check.", true,
+            st.lock_waits);
+        add("shared_cache_lock_timeouts_total", "Shared-cache lock waits that gave up at the lock's expiry.", true,
+            st.lock_timeouts);
+        add("shared_cache_stores_total", "Answers written to the shared cache.", true, st.stores);
+        add("shared_cache_rejected_entries_total", "Shared-cache entries ignored: bad MAC, too large, malformed.",
+            true, st.rejected_entries);
+        add("shared_cache_errors_total", "Shared-cache commands that failed.", true, st.errors);
+        add("shared_cache_unavailable_total", "Shared-cache lookups not made: not connected, or the breaker open.",
+            true, st.unavailable);
+        add("shared_cache_revocations_sent_total", "Revocations published to the fleet.", true, st.revocations_sent);
+        add("shared_cache_revocations_received_total", "Authentic revocations received from the fleet.", true,
+            st.revocations_received);
+        add("shared_cache_revocations_rejected_total", "Revocation messages that failed their MAC.", true,
+            st.revocations_rejected);
+        add("shared_cache_reconnects_total", "Shared-cache connections made again after a failure.", true,
+            st.reconnects);
+        add("shared_cache_connected", "1 when the shared cache's connection is up.", false, st.connected ? 1 : 0);
+        add("shared_cache_breaker_open", "1 when the shared cache is not asked (it kept failing).", false,
+            st.breaker_open ? 1 : 0);
+    }
     return m;
 }
 
@@ -9355,18 +9786,27 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::rate_limite
     return result<validated_token>(std::move(e));
 }
 
-GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
-                                                                                         time_point t, const error& err)
+GENESYS_DECL std::chrono::milliseconds validator_cache::rate_limit_wait(const error& err, time_point t) const
 {
     if (opts_.rate_limit_ttl_max.count() <= 0)
-        return nullptr;
+        return std::chrono::milliseconds(0);
     std::chrono::milliseconds wait = std::chrono::seconds(1); // no Retry-After, or none that parses
     if (auto value = err.headers.get("Retry-After"))
         if (auto asked = parse_retry_after(*value, t))
             wait = *asked;
-    wait = std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
-    if (wait.count() <= 0)
-        return nullptr;
+    return std::min<std::chrono::milliseconds>(wait, opts_.rate_limit_ttl_max);
+}
+
+GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_rate_limit(shard& s, const hash128& key,
+                                                                                         time_point t, const error& err,
+                                                                                         std::optional<time_point> until)
+{
+    if (!until) {
+        const auto wait = rate_limit_wait(err, t);
+        if (wait.count() <= 0)
+            return nullptr;
+        until = t + wait;
+    }
     std::shared_ptr<const validator_entry> evicted;
     auto it = s.index.find(key);
     if (it == s.index.end()) {
@@ -9384,7 +9824,7 @@ GENESYS_DECL std::shared_ptr<const validator_entry> validator_cache::remember_ra
     }
     slot& sl = s.slots[it->second];
     sl.limited = std::make_shared<const error>(err);
-    sl.limited_until = t + wait;
+    sl.limited_until = *until;
     return evicted;
 }
 
@@ -9631,6 +10071,21 @@ GENESYS_DECL std::optional<error> validator_config_error(const token_validator_c
 GENESYS_DECL std::optional<error> prepare_check(const client_core& core, const token_validator_options& options,
                                                 http_request& req, call_settings& settings, std::string_view token);
 
+/// Hands the fleet's revocations (`shared_token_cache_listener`) to a validator's cache while
+/// it lives: the validator detaches it before its cache goes, under the lock every call takes.
+class validator_listener final : public shared_token_cache_listener {
+public:
+    explicit validator_listener(validator_cache& c) noexcept : cache_(&c) {}
+    GENESYS_DECL void on_revoked(const shared_token_key& key) noexcept override;
+    GENESYS_DECL void on_revocations_missed() noexcept override;
+    /// No call reaches the cache once this returns.
+    GENESYS_DECL void detach() noexcept;
+
+private:
+    std::mutex mutex_;
+    validator_cache* cache_; // null once detached
+};
+
 /// A validator's state, shared by its copies. Thread-safe as `token_validator` says.
 class validator_core {
 public:
@@ -9652,6 +10107,18 @@ public:
     /// (`token_validator_options::wait_timeout`, defaults applied).
     GENESYS_DECL std::chrono::milliseconds join_timeout() const noexcept;
 
+    /// `token`'s key in the shared cache (`token_validator_options::shared_cache`, not null):
+    /// of the normalized base URL, the `preserveIdleTTL` option and the token.
+    GENESYS_DECL shared_token_key shared_key_of(std::string_view token) const;
+
+    /// Names `flight` in the shared cache (not null) by `token`'s key, and returns the key; nothing
+    /// when it cannot be made (out of memory in the cache's `key_of`): the check goes on unshared.
+    GENESYS_DECL std::optional<shared_token_key> name_in_fleet(validator_flight& flight,
+                                                               std::string_view token) noexcept;
+
+    /// `token_validator::forget`: forgets `token` here, and revokes it through the shared cache.
+    GENESYS_DECL void forget(std::string_view token);
+
     const client_core& client() const noexcept { return *client_; }
     validator_cache& cache() noexcept { return cache_; }
 
@@ -9666,8 +10133,16 @@ private:
     GENESYS_DECL result<validated_token> check(std::string_view token, send_ref send, const hash128& key,
                                                const std::shared_ptr<validator_flight>& flight);
 
+    /// A blocking leader's lookup in the shared cache (`key`'s flight named there first), bounded
+    /// by `join_timeout()`: the flight ended from the fleet's answer (returned, no policy), or
+    /// nothing (the caller checks; with the fleet's lock handed to the flight if it was taken).
+    GENESYS_DECL std::optional<result<validated_token>> ask_fleet(std::string_view token, const hash128& key,
+                                                                  const std::shared_ptr<validator_flight>& flight);
+
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
+    std::string shared_base_url_;                  // the normalized base URL (with a shared cache)
+    std::shared_ptr<validator_listener> listener_; // with a shared cache
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
 
@@ -9680,6 +10155,8 @@ private:
 
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -9769,6 +10246,60 @@ GENESYS_DECL validator_core::validator_core(const token_validator_config& config
                                                                                  client_core::token_per_call_t{}))),
       cache_(std::move(options))
 {
+    if (auto* sc = cache_.shared()) {
+        (void)config_problem(client_->config(), shared_base_url_, true); // (checked above: only normalizes)
+        listener_ = std::make_shared<validator_listener>(cache_);
+        sc->add_listener(listener_);
+    }
+}
+
+GENESYS_DECL void validator_listener::on_revoked(const shared_token_key& key) noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (cache_) {
+        try {
+            cache_->forget_shared(key);
+        } catch (...) { // out of memory: nothing better to do than forgetting everything
+            cache_->clear();
+        }
+    }
+}
+
+GENESYS_DECL void validator_listener::on_revocations_missed() noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (cache_)
+        cache_->clear();
+}
+
+GENESYS_DECL void validator_listener::detach() noexcept
+{
+    std::lock_guard lock(mutex_);
+    cache_ = nullptr;
+}
+
+GENESYS_DECL shared_token_key validator_core::shared_key_of(std::string_view token) const
+{
+    return cache_.shared()->key_of(shared_base_url_, cache_.options().preserve_idle_ttl, token);
+}
+
+GENESYS_DECL std::optional<shared_token_key> validator_core::name_in_fleet(validator_flight& flight,
+                                                                           std::string_view token) noexcept
+{
+    try {
+        const shared_token_key sk = shared_key_of(token);
+        cache_.set_shared_key(flight, sk);
+        return sk;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+GENESYS_DECL void validator_core::forget(std::string_view token)
+{
+    cache_.forget(cache_.key_of(token));
+    if (auto* sc = cache_.shared())
+        sc->revoke(shared_key_of(token));
 }
 
 GENESYS_DECL void validator_core::throw_if_bad(const token_validator_config& config,
@@ -9778,7 +10309,11 @@ GENESYS_DECL void validator_core::throw_if_bad(const token_validator_config& con
         throw invalid_argument_error(std::move(*problem));
 }
 
-GENESYS_DECL validator_core::~validator_core() = default;
+GENESYS_DECL validator_core::~validator_core()
+{
+    if (listener_) // the shared cache may be calling it now, on its own thread
+        listener_->detach();
+}
 
 GENESYS_DECL std::optional<error> validator_core::refusal(std::string_view token)
 {
@@ -9809,6 +10344,8 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
         // refresh_ahead: this caller re-checks (its room taken); the others keep hitting. A
         // failure other than a 401 leaves the cached answer, still trusted, as the answer.
         check_room room(cache_.limiter());
+        if (cache_.shared()) // no lookup (the fleet's answer is as old as this one): the new one is shared
+            (void)name_in_fleet(*found.flight, token);
         auto r = check(token, send, key, found.flight);
         const bool answered = r ? !r->stale() : r.error().kind == error_kind::api && r.error().status == 401;
         return answered ? cache_.apply_policy(std::move(r)) : std::move(*found.answer);
@@ -9823,7 +10360,64 @@ GENESYS_DECL result<validated_token> validator_core::validate(std::string_view t
     if (!cache_.limiter().acquire(room_wait))
         return cache_.apply_policy(cache_.finish(key, found.flight, cache_.overloaded_error(room_wait)));
     check_room room(cache_.limiter()); // given back once the answer is in the cache
+    if (cache_.shared())
+        if (auto fleet = ask_fleet(token, key, found.flight))
+            return cache_.apply_policy(std::move(*fleet));
     return cache_.apply_policy(check(token, send, key, found.flight));
+}
+
+GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(std::string_view token, const hash128& key,
+                                                                              const std::shared_ptr<validator_flight>& flight)
+{
+    // The lookup's answer, which may come after this validation stopped waiting: then the
+    // fleet's lock it took (if any) goes straight back.
+    struct pending {
+        std::mutex mutex;
+        std::condition_variable cv;
+        std::optional<shared_lookup> found;
+        bool abandoned = false;
+    };
+    const auto named = name_in_fleet(*flight, token);
+    if (!named)
+        return std::nullopt;
+    const shared_token_key sk = *named;
+    try {
+        auto p = std::make_shared<pending>();
+        std::weak_ptr<shared_token_cache> weak_cache = cache_.options().shared_cache;
+        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup found) {
+            std::unique_lock lock(p->mutex);
+            if (p->abandoned) {
+                lock.unlock();
+                if (!found.lock.empty())
+                    if (auto sc = weak_cache.lock())
+                        sc->release(sk, std::move(found.lock));
+                return;
+            }
+            p->found = std::move(found);
+            lock.unlock();
+            p->cv.notify_all();
+        });
+        std::unique_lock lock(p->mutex);
+        // (bounded as `validator_cache::wait` is: a bound too long for a deadline is no bound)
+        const auto bound = std::min<std::chrono::milliseconds>(join_timeout(), std::chrono::hours(24 * 365 * 50));
+        if (!p->cv.wait_for(lock, bound, [&] { return p->found.has_value(); })) {
+            p->abandoned = true; // checked without the fleet
+            return std::nullopt;
+        }
+        shared_lookup found = std::move(*p->found);
+        lock.unlock();
+        if (found.answer) {
+            if (auto r = cache_.finish_shared(key, flight, *found.answer)) {
+                if (!found.lock.empty())
+                    cache_.shared()->release(sk, std::move(found.lock));
+                return r;
+            }
+        }
+        if (!found.lock.empty())
+            cache_.set_shared_lock(*flight, std::move(found.lock));
+    } catch (...) { // (out of memory): the check goes on without the fleet
+    }
+    return std::nullopt;
 }
 
 GENESYS_DECL result<validated_token> validator_core::check(std::string_view token, send_ref send, const hash128& key,
@@ -9947,6 +10541,12 @@ struct async_validate_default_token<Impl, std::void_t<typename Impl::default_com
       `allowed_client_ids`) is applied on every validation, cached answers included (its
       verdict on an answer is worked out once, when the answer is stored); a valid token it
       refuses is `error_kind::policy` (answer it with 403, an invalid token with 401).
+    - Optionally, a second level shared by the instances of a fleet
+      (`token_validator_options::shared_cache`, <genesys/shared_token_cache.hpp>): a check this
+      validator would make is first asked of it, so that one instance's API call answers all of
+      them; what it answers is used under this validator's own lifetimes and policy. `forget`
+      reaches every instance. A shared cache that fails or does not answer in time costs only
+      the sharing: the validator checks with the API.
 
     The configuration (`token_validator_config`) gives the base URL, limits, retry policy and
     logger; it has no token (each check sends the token it checks). `Transport` is a blocking
@@ -10058,14 +10658,12 @@ public:
 
     /// Forgets what is remembered of `token`. A check of it under way still answers the
     /// validations that wait for it, but its answer is not remembered, and a validation that
-    /// starts now makes its own API call.
-    void forget(std::string_view token)
-    {
-        auto& cache = shared_->core.cache();
-        cache.forget(cache.key_of(token));
-    }
+    /// starts now makes its own API call. With a shared cache (`options().shared_cache`), also
+    /// revokes it there: the fleet's entry is deleted and every instance forgets it.
+    void forget(std::string_view token) { shared_->core.forget(token); }
 
-    /// Forgets every token; as `forget` for each check under way.
+    /// Forgets every token; as `forget` for each check under way. (The shared cache, if any,
+    /// keeps its entries.)
     void clear() { shared_->core.cache().clear(); }
 
     /// The counters, each read on its own (not one atomic snapshot).
