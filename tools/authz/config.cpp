@@ -318,8 +318,29 @@ file_config parse_config(std::string_view text, std::string_view name)
         if (c.envoy_prefix.ends_with('/') || segment_prefix(c.auth_path, c.envoy_prefix))
             r.fail({"envoy_prefix"}, "must not end with '/' nor contain auth_path");
     }
-    if (const auto* v = root.if_contains("redis"))
-        c.redis = r.string(*v, {"redis"});
+    if (const auto* v = root.if_contains("redis")) {
+        redis_file_settings rs;
+        if (v->is_string()) {
+            rs.url = r.string(*v, {"redis"});
+        } else if (v->is_object()) {
+            const auto& o = v->get_object();
+            r.only_keys(o, {"redis"}, {"url", "user", "password_file", "ca_file", "fleet_key_file"});
+            auto field = [&](std::string_view key, std::string& into) {
+                if (const auto* f = o.if_contains(key))
+                    into = r.string(*f, {std::string("redis"), std::string(key)});
+            };
+            field("url", rs.url);
+            field("user", rs.user);
+            field("password_file", rs.password_file);
+            field("ca_file", rs.ca_file);
+            field("fleet_key_file", rs.fleet_key_file);
+            if (rs.url.empty())
+                r.fail({"redis"}, "needs a \"url\" (redis://host:port[/db] or rediss://...)");
+        } else {
+            r.fail({"redis"}, "must be a URL or an object (url, user, password_file, ca_file, fleet_key_file)");
+        }
+        c.redis = std::move(rs);
+    }
 
     const auto* dflt = root.if_contains("default");
     if (!dflt)

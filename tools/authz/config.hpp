@@ -38,6 +38,17 @@ struct route {
     policy rules;
 };
 
+/// The fleet cache's settings in the file (`"redis"`: a URL, or an object of these keys); never a
+/// secret itself, only where the secrets are. Flags and the environment win over each field.
+struct redis_file_settings {
+    std::string url;            ///< `redis://host:port[/db]` or `rediss://...` (TLS)
+    std::string user;           ///< the ACL user; empty: the default user
+    std::string password_file;  ///< the file holding the password
+    std::string ca_file;        ///< rediss://: the CAs to trust; empty: the system's
+    std::string fleet_key_file; ///< the file holding the fleet key
+    friend bool operator==(const redis_file_settings&, const redis_file_settings&) = default;
+};
+
 /// The configuration file (every key optional but `default`).
 struct file_config {
     std::string token_header = "Authorization"; ///< where the token is ("Bearer TOKEN" in Authorization)
@@ -47,7 +58,7 @@ struct file_config {
     std::string envoy_prefix;                    ///< Envoy ext_authz path_prefix; empty: off
     policy default_policy;                       ///< every list set (empty when the file left it out)
     std::vector<route> routes;                   ///< longest prefix first
-    std::optional<std::string> redis;            ///< the fleet cache's URL (reserved: see main.cpp)
+    std::optional<redis_file_settings> redis;    ///< the fleet cache (read at start only)
 };
 
 /** Parses a configuration file's text. `name` is the file's name for messages.

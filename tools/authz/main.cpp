@@ -7,6 +7,11 @@
 
 #include <genesys/async_token_validator.hpp>
 #include <genesys/transport/beast_async.hpp>
+#if GENESYS_AUTHZ_HAVE_REDIS
+#include <genesys/detail/hmac.hpp>
+#include <genesys/fleet_key.hpp>
+#include <genesys/redis/shared_cache.hpp>
+#endif
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,9 +36,12 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -64,7 +72,7 @@ using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 using steady = std::chrono::steady_clock;
 
-constexpr std::string_view usage = R"(usage: genesys-tokens-authz --config FILE [options]
+constexpr std::string_view usage_text = R"(usage: genesys-tokens-authz --config FILE [options]
 
 Answers nginx auth_request subrequests and Envoy ext_authz (HTTP service) checks by validating the
 Genesys Cloud access token of each request (cached, one API call per token however many ask).
@@ -91,13 +99,36 @@ options (each also read from the environment variable shown; the option wins):
   --shutdown-timeout S   on SIGTERM, requests in flight get S seconds (GENESYS_AUTHZ_SHUTDOWN_TIMEOUT;
                          default 10)
   --access-log FILE      one JSON line per decision (GENESYS_AUTHZ_ACCESS_LOG; default -: stdout)
-  --redis URL            the fleet cache (GENESYS_AUTHZ_REDIS): not available yet, refused
-  --help                 this text
+@REDIS@  --help                 this text
 
 Endpoints: the configured auth_path (nginx), envoy_prefix + the original path (Envoy), /healthz,
-/readyz (the API reachable), /metrics (Prometheus). Exit codes: 0 stopped, 1 failure, 2 usage or
-configuration.
+/readyz (the API reachable, and Redis connected with --redis), /metrics (Prometheus).
+Exit codes: 0 stopped, 1 failure, 2 usage or configuration.
 )";
+
+#if GENESYS_AUTHZ_HAVE_REDIS
+constexpr std::string_view redis_usage = R"(  --redis URL            the fleet cache: redis://HOST[:PORT][/DB], or rediss://... for TLS
+                         (GENESYS_AUTHZ_REDIS): one API call per token for every instance
+                         sharing it, revocations shared; no user nor password in the URL
+  --redis-user NAME      the Redis ACL user (GENESYS_AUTHZ_REDIS_USER)
+  --redis-password-file FILE  the Redis password, read from FILE (GENESYS_AUTHZ_REDIS_PASSWORD_FILE);
+                         or the environment variable GENESYS_AUTHZ_REDIS_PASSWORD (never a flag)
+  --redis-ca-file FILE   rediss://: trust this CA bundle (GENESYS_AUTHZ_REDIS_CA_FILE)
+  --redis-timeout MS     one Redis command's limit (GENESYS_AUTHZ_REDIS_TIMEOUT; default 250)
+  --fleet-key-file FILE  the fleet key, 32 bytes or more, the same on every instance
+                         (GENESYS_AUTHZ_FLEET_KEY_FILE); required with --redis
+)";
+#else
+constexpr std::string_view redis_usage = R"(  --redis URL            the fleet cache: not in this build (built without hiredis), refused
+)";
+#endif
+
+std::string usage()
+{
+    std::string u(usage_text);
+    u.replace(u.find("@REDIS@"), 7, redis_usage);
+    return u;
+}
 
 // ---- settings --------------------------------------------------------------------------------------------------
 
@@ -107,6 +138,8 @@ struct usage_error : std::runtime_error {
 
 struct settings {
     std::string config_path, listen = "127.0.0.1:9191", port_file, region, api, ca_file, access_log = "-", redis;
+    std::string redis_user, redis_password_file, redis_ca_file, fleet_key_file;
+    int redis_timeout_ms = 250;
     int threads = 2;
     std::size_t max_entries = 10000, max_checks = 64, max_connections = 1024, max_header_bytes = 8192;
     int max_age = 60, negative_ttl = 10, api_timeout_ms = 5000, read_timeout_ms = 5000, shutdown_timeout = 10;
@@ -158,6 +191,11 @@ settings parse_command_line(int argc, char** argv, bool& help)
         {"--shutdown-timeout", "GENESYS_AUTHZ_SHUTDOWN_TIMEOUT", number(&settings::shutdown_timeout, 0, 3600, "--shutdown-timeout")},
         {"--access-log", "GENESYS_AUTHZ_ACCESS_LOG", text(&settings::access_log)},
         {"--redis", "GENESYS_AUTHZ_REDIS", text(&settings::redis)},
+        {"--redis-user", "GENESYS_AUTHZ_REDIS_USER", text(&settings::redis_user)},
+        {"--redis-password-file", "GENESYS_AUTHZ_REDIS_PASSWORD_FILE", text(&settings::redis_password_file)},
+        {"--redis-ca-file", "GENESYS_AUTHZ_REDIS_CA_FILE", text(&settings::redis_ca_file)},
+        {"--redis-timeout", "GENESYS_AUTHZ_REDIS_TIMEOUT", number(&settings::redis_timeout_ms, 1, 60000, "--redis-timeout")},
+        {"--fleet-key-file", "GENESYS_AUTHZ_FLEET_KEY_FILE", text(&settings::fleet_key_file)},
     };
     settings s;
     std::map<std::string_view, std::string> given;
@@ -224,6 +262,177 @@ listen_address parse_listen(const std::string& text)
                                                 "its proxy, or use unix:PATH");
     a.tcp_endpoint = tcp::endpoint(address, static_cast<unsigned short>(parse_number("--listen", text.substr(colon + 1), 0, 65535)));
     return a;
+}
+
+// ---- the fleet cache (--redis) ----------------------------------------------------------------------------
+
+/// The fleet cache's settings: each flag (or its environment variable) over the file's "redis".
+genesys_authz::redis_file_settings fleet_settings(const settings& s, const genesys_authz::file_config& file)
+{
+    genesys_authz::redis_file_settings r = file.redis.value_or(genesys_authz::redis_file_settings{});
+    auto over = [](std::string& into, const std::string& given) {
+        if (!given.empty())
+            into = given;
+    };
+    over(r.url, s.redis);
+    over(r.user, s.redis_user);
+    over(r.password_file, s.redis_password_file);
+    over(r.ca_file, s.redis_ca_file);
+    over(r.fleet_key_file, s.fleet_key_file);
+    return r;
+}
+
+#if GENESYS_AUTHZ_HAVE_REDIS
+/// What `--redis` needs to make the cache: the connection (with the password) and the key.
+struct fleet_setup {
+    genesys::redis_options redis;
+    std::optional<genesys::fleet_key> key;
+    std::string where; ///< for the start message: scheme, host, port, database (no secret)
+};
+
+/// `redis://HOST[:PORT][/DB]` or `rediss://...` into `o`. The messages never repeat the URL: a
+/// URL may carry a password by mistake.
+void parse_redis_url(const std::string& url, genesys::redis_options& o)
+{
+    std::string_view rest = url;
+    if (rest.starts_with("redis://")) {
+        rest.remove_prefix(8);
+    } else if (rest.starts_with("rediss://")) {
+        rest.remove_prefix(9);
+        o.tls = true;
+    } else {
+        throw usage_error("--redis: the URL must start with redis:// or rediss:// (TLS)");
+    }
+    if (rest.find('@') != std::string_view::npos)
+        throw usage_error("--redis: no user nor password in the URL (it shows in ps and logs): use --redis-user, and "
+                          "--redis-password-file FILE or the environment variable GENESYS_AUTHZ_REDIS_PASSWORD");
+    if (rest.find_first_of("?#") != std::string_view::npos)
+        throw usage_error("--redis: the URL takes no query nor fragment");
+    const auto slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    const std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    std::string_view host = authority, port;
+    if (authority.starts_with('[')) {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos)
+            throw usage_error("--redis: an IPv6 host is written [ADDRESS]");
+        host = authority.substr(1, close - 1);
+        const std::string_view after = authority.substr(close + 1);
+        if (!after.empty() && !after.starts_with(':'))
+            throw usage_error("--redis: HOST[:PORT] expected after the scheme");
+        port = after.empty() ? after : after.substr(1);
+    } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+        host = authority.substr(0, colon);
+        port = authority.substr(colon + 1);
+    }
+    const bool host_ok = !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+               c == ':' || c == '_';
+    });
+    if (!host_ok)
+        throw usage_error("--redis: the URL needs a host name or address (redis://HOST[:PORT][/DB])");
+    o.host = std::string(host);
+    if (!port.empty() || authority.ends_with(':'))
+        o.port = static_cast<std::uint16_t>(parse_number("--redis: the port", std::string(port), 1, 65535));
+    if (!path.empty()) {
+        long long db = 0;
+        const auto [end, ec] = std::from_chars(path.data(), path.data() + path.size(), db);
+        if (ec != std::errc() || end != path.data() + path.size() || db < 0 || db > 1'000'000)
+            throw usage_error("--redis: the database is a number (redis://HOST[:PORT]/DB)");
+        o.database = static_cast<int>(db);
+    }
+}
+
+/// The contents of a secret file, less one final line end; the read buffers wiped.
+std::string read_secret_file(std::string_view option, const std::string& path)
+{
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        const int err = errno;
+        throw usage_error(std::string(option) + ": cannot read " + path + ": " + std::strerror(err));
+    }
+    std::setvbuf(f, nullptr, _IONBF, 0);
+    std::string bytes;
+    bytes.reserve(4096 + 1024);
+    char buf[1024];
+    std::size_t n = 0;
+    bool too_long = false;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        if (bytes.size() + n > 4096) {
+            too_long = true;
+            break;
+        }
+        bytes.append(buf, n);
+    }
+    const bool failed = std::ferror(f) != 0;
+    std::fclose(f);
+    genesys::detail::secure_zero(buf, sizeof buf);
+    if (failed || too_long) {
+        genesys::detail::secure_zero(bytes.data(), bytes.size());
+        throw usage_error(std::string(option) + ": " + path + (failed ? " cannot be read" : " is over 4096 bytes"));
+    }
+    if (bytes.ends_with("\r\n"))
+        bytes.resize(bytes.size() - 2);
+    else if (bytes.ends_with('\n'))
+        bytes.resize(bytes.size() - 1);
+    if (bytes.empty())
+        throw usage_error(std::string(option) + ": " + path + " is empty");
+    return bytes;
+}
+#else
+struct fleet_setup {}; // no fleet cache in this build
+#endif
+
+/// Checks the fleet cache's settings; with `--redis`, reads its secrets. Nothing without it.
+/// @throws usage_error saying why (never with a secret).
+std::optional<fleet_setup> prepare_fleet(const genesys_authz::redis_file_settings& r, int timeout_ms)
+{
+    if (r.url.empty()) {
+        const std::array<std::pair<const std::string*, std::string_view>, 4> given{
+            {{&r.user, "--redis-user"},
+             {&r.password_file, "--redis-password-file"},
+             {&r.ca_file, "--redis-ca-file"},
+             {&r.fleet_key_file, "--fleet-key-file"}}};
+        for (const auto& [value, option] : given)
+            if (!value->empty())
+                throw usage_error(std::string(option) + " without --redis (the fleet cache's URL)");
+        return std::nullopt;
+    }
+#if GENESYS_AUTHZ_HAVE_REDIS
+    fleet_setup f;
+    parse_redis_url(r.url, f.redis);
+    if (!r.ca_file.empty()) {
+        if (!f.redis.tls)
+            throw usage_error("--redis-ca-file needs rediss:// (TLS)");
+        if (std::FILE* ca = std::fopen(r.ca_file.c_str(), "rb"))
+            std::fclose(ca);
+        else
+            throw usage_error("--redis-ca-file: cannot read " + r.ca_file + ": " + std::strerror(errno));
+        f.redis.ca_file = r.ca_file;
+    }
+    if (r.fleet_key_file.empty())
+        throw usage_error("--redis needs the fleet key: --fleet-key-file FILE (or GENESYS_AUTHZ_FLEET_KEY_FILE), "
+                          "the same on every instance (openssl rand -hex 32)");
+    try {
+        f.key.emplace(genesys::fleet_key::from_file(r.fleet_key_file));
+    } catch (const genesys::invalid_argument_error& e) {
+        throw usage_error(std::string("--fleet-key-file: ") + e.what());
+    }
+    f.redis.username = r.user;
+    if (!r.password_file.empty()) {
+        f.redis.password = read_secret_file("--redis-password-file", r.password_file);
+    } else if (const char* pw = std::getenv("GENESYS_AUTHZ_REDIS_PASSWORD"); pw && *pw) {
+        f.redis.password = pw;
+    }
+    f.redis.command_timeout = std::chrono::milliseconds(timeout_ms);
+    f.where = std::string(f.redis.tls ? "rediss://" : "redis://") +
+              (f.redis.host.find(':') != std::string::npos ? "[" + f.redis.host + "]" : f.redis.host) + ":" +
+              std::to_string(f.redis.port) + "/" + std::to_string(f.redis.database);
+    return f;
+#else
+    (void)timeout_ms;
+    throw usage_error("--redis: this genesys-tokens-authz was built without the fleet cache (hiredis missing)");
+#endif
 }
 
 // ---- metrics and the access log ---------------------------------------------------------------------------
@@ -389,7 +598,7 @@ class server : public std::enable_shared_from_this<server> {
 public:
     server(asio::io_context& ioc, const settings& s, genesys::token_validator_config vc,
            genesys::token_validator_options vo, genesys_authz::file_config fc)
-        : ioc_(ioc), s_(s), api_(vc.base_url),
+        : ioc_(ioc), s_(s), api_(vc.base_url), shared_(vo.shared_cache),
           validator_(genesys::beast_async_transport{ioc.get_executor(),
                                                     {.max_connections = 32,
                                                      .connect_timeout = std::chrono::milliseconds(s.api_timeout_ms),
@@ -476,10 +685,12 @@ public:
         maybe_stopped();
     }
 
+    /// After the threads ended: removes the socket file, lets go of the drain timer's handler.
     void finish()
     {
         if (!unix_path_.empty())
             ::unlink(unix_path_.c_str());
+        drain_timer_.cancel();
     }
 
 private:
@@ -669,6 +880,9 @@ private:
         if (path == "/readyz" && req.method() == http::verb::get) {
             if (draining_)
                 co_return plain(&req, http::status::service_unavailable, "draining", "the server is stopping");
+            if (shared_ && !shared_->stats().connected)
+                co_return plain(&req, http::status::service_unavailable, "redis_unreachable",
+                                "the fleet cache's Redis is not connected (decisions go on without it)");
             if (!co_await api_reachable())
                 co_return plain(&req, http::status::service_unavailable, "api_unreachable",
                                 "the Genesys Cloud API cannot be reached");
@@ -841,6 +1055,7 @@ private:
     asio::io_context& ioc_;
     const settings& s_;
     std::string api_;
+    std::shared_ptr<genesys::shared_token_cache> shared_; // the fleet cache, or none
     validator validator_;
     std::atomic<std::shared_ptr<const genesys_authz::file_config>> config_;
     access_log log_;
@@ -879,23 +1094,24 @@ int main(int argc, char** argv)
         bool help = false;
         s = parse_command_line(argc, argv, help);
         if (help) {
-            std::cout << usage;
+            std::cout << usage();
             return 0;
         }
         where = parse_listen(s.listen);
-        // The fleet cache is not wired yet: --redis (GENESYS_AUTHZ_REDIS) and the file's "redis" are
-        // parsed and refused. Its slot is marked "fleet cache slot" below.
-        if (!s.redis.empty())
-            throw usage_error("--redis: the fleet cache is not available in this build");
     } catch (const usage_error& e) {
-        std::cerr << "genesys-tokens-authz: " << e.what() << "\n\n" << usage;
+        std::cerr << "genesys-tokens-authz: " << e.what() << "\n\n" << usage();
         return 2;
     }
     try {
         file = genesys_authz::load_config(s.config_path);
-        if (file.redis && s.redis.empty())
-            throw genesys_authz::config_error(s.config_path + ": redis: the fleet cache is not available in this build");
     } catch (const genesys_authz::config_error& e) {
+        std::cerr << "genesys-tokens-authz: " << e.what() << '\n';
+        return 2;
+    }
+    std::optional<fleet_setup> fleet;
+    try {
+        fleet = prepare_fleet(fleet_settings(s, file), s.redis_timeout_ms);
+    } catch (const usage_error& e) {
         std::cerr << "genesys-tokens-authz: " << e.what() << '\n';
         return 2;
     }
@@ -914,13 +1130,28 @@ int main(int argc, char** argv)
 
     try {
         asio::io_context ioc{s.threads};
-        // Fleet cache slot: with --redis URL (or the file's "redis"), set vo.shared_cache here to a
-        // genesys::redis_shared_cache on ioc.get_executor() (<genesys/redis/shared_cache.hpp>,
-        // target genesys::tokens_redis), before the server makes its validator; /readyz
-        // (server::api_reachable) should then ask Redis too.
+        // The options the server's validator gets: with --redis, the fleet cache on this context
+        // (made here, after the context: nothing holding it outlives the context).
+        genesys::token_validator_options options = vo;
+        std::string fleet_where;
+#if GENESYS_AUTHZ_HAVE_REDIS
+        if (fleet) {
+            try {
+                options.shared_cache =
+                    std::make_shared<genesys::redis_shared_cache>(ioc.get_executor(), fleet->redis, *fleet->key);
+            } catch (const genesys::invalid_argument_error& e) {
+                std::cerr << "genesys-tokens-authz: --redis: " << e.what() << '\n';
+                return 2;
+            }
+            genesys::detail::secure_zero(fleet->redis.password.data(), fleet->redis.password.size());
+            fleet->redis.password.clear();
+            fleet->key.reset();
+            fleet_where = ", fleet cache " + fleet->where;
+        }
+#endif
         std::shared_ptr<server> srv;
         try {
-            srv = std::make_shared<server>(ioc, s, vc, vo, std::move(file));
+            srv = std::make_shared<server>(ioc, s, vc, options, std::move(file));
         } catch (const usage_error& e) {
             std::cerr << "genesys-tokens-authz: " << e.what() << '\n';
             return 2;
@@ -949,7 +1180,7 @@ int main(int argc, char** argv)
         say("listening on " + (where.tcp_endpoint ? "http://" + where.tcp_endpoint->address().to_string() + ":" +
                                                         std::to_string(port)
                                                   : "unix:" + where.unix_path) +
-            ", " + std::to_string(s.threads) + " threads, API " + s.api);
+            ", " + std::to_string(s.threads) + " threads, API " + s.api + fleet_where);
 
         std::vector<std::thread> threads;
         for (int i = 1; i < s.threads; ++i)
@@ -958,6 +1189,18 @@ int main(int argc, char** argv)
         for (auto& t : threads)
             t.join();
         srv->finish();
+        // The validator (and with it the fleet cache) is destroyed while the context can still run
+        // what that posts: the cache's shutdown closes its connections and answers its pending
+        // lookups there; left in a stopped context, its state would never be freed.
+        auto ready_handlers = [&ioc] {
+            ioc.restart();
+            for (int i = 0; i < 1000 && ioc.poll() > 0; ++i) {
+            }
+        };
+        ready_handlers(); // the drain timer's, holding the server
+        options.shared_cache.reset();
+        srv.reset();
+        ready_handlers();
         say("stopped");
         return 0;
     } catch (const std::exception& e) {
