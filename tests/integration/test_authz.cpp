@@ -5,6 +5,11 @@
 // ports of its own, stopped by the test.
 
 #include "emulator_process.hpp"
+#if GENESYS_AUTHZ_TEST_REDIS
+#include "redis_process.hpp"
+
+#include <genesys/redis/shared_cache.hpp>
+#endif
 
 #include <doctest/doctest.h>
 
@@ -176,7 +181,10 @@ private:
 /// each request with them.
 class nginx_process {
 public:
-    explicit nginx_process(int authz_port)
+    explicit nginx_process(int authz_port) : nginx_process(std::vector<int>{authz_port}) {}
+
+    /// The same, with every port of `authz_ports` a server of the authorizers' upstream.
+    explicit nginx_process(const std::vector<int>& authz_ports)
     {
         const auto& d = dir_.path();
         std::filesystem::create_directories(d / "tmp");
@@ -185,7 +193,7 @@ public:
         for (int attempt = 0; attempt < 3 && pid_ == 0; ++attempt) {
             port_ = testproc::free_loopback_port();
             upstream_port_ = testproc::free_loopback_port();
-            write_text(d / "nginx.conf", configuration(authz_port));
+            write_text(d / "nginx.conf", configuration(authz_ports));
             pid_ = testproc::spawn({"/usr/sbin/nginx", "-p", d.string(), "-c", (d / "nginx.conf").string(), "-e",
                                     (d / "error.log").string()},
                                    (d / "out.log").string());
@@ -213,7 +221,7 @@ public:
     std::string error_log() const { return testproc::read_file(dir_.path() / "error.log"); }
 
     /// The configuration docs/authz.md shows (there with fixed ports and paths).
-    std::string configuration(int authz_port) const
+    std::string configuration(const std::vector<int>& authz_ports) const
     {
         const std::string d = dir_.path().string();
         std::string conf = R"(worker_processes 1;
@@ -232,8 +240,7 @@ http {
 
     # --- from here: the part docs/authz.md shows ---
     upstream genesys_authz {
-        server 127.0.0.1:@AUTHZ@;
-        keepalive 16;
+@SERVERS@        keepalive 16;
     }
 
     server {
@@ -295,7 +302,10 @@ http {
                 conf.replace(at, key.size(), value);
         };
         replace("@DIR@", d);
-        replace("@AUTHZ@", std::to_string(authz_port));
+        std::string servers;
+        for (const int p : authz_ports)
+            servers += "        server 127.0.0.1:" + std::to_string(p) + ";\n";
+        replace("@SERVERS@", servers);
         replace("@PORT@", std::to_string(port_));
         replace("@UPSTREAM@", std::to_string(upstream_port_));
         return conf;
@@ -932,3 +942,341 @@ TEST_CASE("a bad policy file or command line is refused at start (exit 2), namin
     CHECK(r.exit_code == 2);
     CHECK(contains(r.err, "--threads needs a whole number"));
 }
+
+#if GENESYS_AUTHZ_TEST_REDIS
+namespace {
+
+/// The value of the Prometheus sample `name` (without labels) in `text`, -1 when absent.
+long long sample(std::string_view text, std::string_view name)
+{
+    std::istringstream lines{std::string(text)};
+    for (std::string line; std::getline(lines, line);) {
+        if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == ' ')
+            return std::stoll(line.substr(name.size() + 1));
+    }
+    return -1;
+}
+
+/// The fleet key the tests' authorizers share (64 bytes, as `openssl rand -hex 32` makes them).
+constexpr std::string_view fleet_key_text = "f1ee7c0ffee5ecre7d0n0tpr1n7a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a";
+
+/// Redis (with a password), the emulator, and authorizers sharing Redis through `--redis`; on
+/// the way out every authorizer stops cleanly and none printed a token, the Redis password or
+/// the fleet key.
+struct fleet_fixture {
+    testproc::temp_dir dir;
+    std::string seed_file = fixture::write(dir, "seed.json", seed_json);
+    std::string policy_file = fixture::write(dir, "policy.json", policy_json);
+    std::string key_file = fixture::write(dir, "fleet.key", std::string(fleet_key_text) + "\n");
+    std::string password_file = fixture::write(dir, "redis.password", testredis::redis_process::password);
+    testredis::redis_process redis;
+    testproc::emulator_process emu{false, {"--seed", seed_file}};
+    std::vector<std::unique_ptr<authz_process>> instances;
+    genesys::curl_transport client;
+    std::vector<std::string> tokens;
+
+    ~fleet_fixture()
+    {
+        for (auto& a : instances) {
+            const int status = a->stop();
+            const std::string output = a->log();
+            CAPTURE(output);
+            CHECK(status == 0);
+            CHECK_FALSE(contains(output, testredis::redis_process::password));
+            CHECK_FALSE(contains(output, fleet_key_text));
+            for (const auto& t : tokens)
+                CHECK_FALSE(contains(output, t));
+        }
+    }
+
+    std::string redis_url() const { return "redis://127.0.0.1:" + std::to_string(redis.port()); }
+
+    /// An authorizer with the fleet cache: the password from a file, or (`password_from_env`)
+    /// from GENESYS_AUTHZ_REDIS_PASSWORD; the key file from --fleet-key-file.
+    authz_process& start(bool password_from_env = false, std::vector<std::string> extra = {})
+    {
+        std::vector<std::string> args{"--redis", redis_url(), "--fleet-key-file", key_file, "--redis-timeout", "2000"};
+        if (!password_from_env)
+            args.insert(args.end(), {"--redis-password-file", password_file});
+        args.insert(args.end(), extra.begin(), extra.end());
+        if (password_from_env)
+            ::setenv("GENESYS_AUTHZ_REDIS_PASSWORD", std::string(testredis::redis_process::password).c_str(), 1);
+        instances.push_back(std::make_unique<authz_process>(policy_file, emu.base_url(), args));
+        ::unsetenv("GENESYS_AUTHZ_REDIS_PASSWORD");
+        return *instances.back();
+    }
+
+    genesys::http_response send(http_method m, const std::string& url, genesys::http_headers h = {})
+    {
+        auto r = client.send({m, url, std::move(h), {}});
+        if (!r)
+            throw std::runtime_error("request to " + url + " failed: " + r.error().message());
+        return std::move(*r);
+    }
+
+    genesys::http_response get(const std::string& url, std::string_view token = {})
+    {
+        genesys::http_headers h;
+        if (!token.empty())
+            h.add("Authorization", "Bearer " + std::string(token));
+        return send(http_method::get, url, std::move(h));
+    }
+
+    /// The authorizer's decision for `token` on /orders, asked directly.
+    int ask(const authz_process& a, std::string_view token)
+    {
+        return send(http_method::get, a.url("/auth"), {{"Authorization", "Bearer " + std::string(token)}, {"X-Original-URI", "/orders"}})
+            .status;
+    }
+
+    std::string metrics(const authz_process& a) { return get(a.url("/metrics")).body; }
+
+    /// Waits until `a`'s shared cache is connected (its gauge on /metrics).
+    bool connected(const authz_process& a)
+    {
+        return eventually([&] { return sample(metrics(a), "genesys_token_validator_shared_cache_connected") == 1; });
+    }
+
+    std::string mint(std::string_view client_id, std::string_view user = {})
+    {
+        boost::json::object body{{"client", client_id}};
+        if (!user.empty())
+            body["user"] = user;
+        auto r = emu.control(http_method::post, "/__emulator/tokens", boost::json::serialize(body));
+        REQUIRE(r.status == 200);
+        tokens.push_back(std::string(boost::json::parse(r.body).at("access_token").as_string()));
+        return tokens.back();
+    }
+
+    std::int64_t api_calls() { return emu.stats().at("requests").as_int64(); }
+};
+
+} // namespace
+
+TEST_CASE("--redis: two authorizers behind one nginx upstream with one Redis make one API call per token")
+{
+    fleet_fixture f;
+    auto& a = f.start();
+    auto& b = f.start(true); // its Redis password from the environment
+    REQUIRE(f.connected(a));
+    REQUIRE(f.connected(b));
+    nginx_process nginx({a.port(), b.port()});
+
+    std::vector<std::string> fresh;
+    for (int i = 0; i < 12; ++i)
+        fresh.push_back(f.mint(i % 3 == 0 ? "client-reporter" : "client-desktop", i % 3 == 0 ? "" : ada_user));
+    const auto before = f.api_calls();
+    std::atomic<int> ok{0}, refused{0}, wrong{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 8; ++c)
+        clients.emplace_back([&, c] {
+            genesys::curl_transport mine;
+            for (int round = 0; round < 3; ++round)
+                for (std::size_t i = 0; i < fresh.size(); ++i) {
+                    const std::size_t t = (i + static_cast<std::size_t>(c)) % fresh.size();
+                    auto r = mine.send({http_method::get, nginx.url("/orders/" + std::to_string(i)),
+                                        {{"Authorization", "Bearer " + fresh[t]}}, {}});
+                    const int expected = t % 3 == 0 ? 403 : 200; // the reporter lacks "users"
+                    if (r && r->status == expected)
+                        (expected == 200 ? ok : refused)++;
+                    else
+                        wrong++;
+                }
+        });
+    for (auto& t : clients)
+        t.join();
+    CHECK(wrong == 0);
+    CHECK(ok == 8 * 3 * 8);
+    CHECK(refused == 8 * 3 * 4);
+    CHECK(f.api_calls() - before == static_cast<std::int64_t>(fresh.size())); // one per token, for both
+    // Both served decisions; the one that did not ask the API had the fleet's answers.
+    const auto ma = f.metrics(a), mb = f.metrics(b);
+    CAPTURE(ma);
+    CAPTURE(mb);
+    CHECK(sample(ma, "genesys_authz_decision_duration_seconds_count") > 0);
+    CHECK(sample(mb, "genesys_authz_decision_duration_seconds_count") > 0);
+    CHECK(sample(ma, "genesys_token_validator_shared_cache_hits_total") +
+              sample(mb, "genesys_token_validator_shared_cache_hits_total") >
+          0);
+}
+
+TEST_CASE("--redis: a token revoked while both authorizers cache it, through the fleet (delete_tokens_me with client_config::shared_cache), gets 401 from both")
+{
+    fleet_fixture f;
+    auto& a = f.start();
+    auto& b = f.start();
+    REQUIRE(f.connected(a));
+    REQUIRE(f.connected(b));
+    nginx_process nginx({a.port(), b.port()});
+
+    const auto token = f.mint("client-desktop", ada_user);
+    CHECK(f.ask(a, token) == 200);
+    CHECK(f.ask(b, token) == 200); // the fleet's answer: no second call
+    CHECK(f.api_calls() == 1);
+    for (int i = 0; i < 4; ++i)
+        CHECK(f.get(nginx.url("/orders/" + std::to_string(i)), token).status == 200);
+    CHECK(f.api_calls() == 1); // both cache it
+
+    // The token's owner logs out through a client sharing the fleet's cache (same Redis, same key,
+    // the authorizers' base URL).
+    genesys::redis_options ro;
+    ro.port = static_cast<std::uint16_t>(f.redis.port());
+    ro.password = std::string(testredis::redis_process::password);
+    auto shared = std::make_shared<genesys::redis_shared_cache>(ro, genesys::fleet_key(fleet_key_text));
+    REQUIRE(eventually([&] { return shared->stats().connected; }));
+    // Both subscribed to the fleet's revocations: one for a token nobody has reaches both.
+    auto received = [&](const authz_process& x) {
+        return sample(f.metrics(x), "genesys_token_validator_shared_cache_revocations_received_total");
+    };
+    shared->revoke(shared->key_of(f.emu.base_url(), false, "no-such-token-0123456789"));
+    REQUIRE(eventually([&] { return received(a) == 1 && received(b) == 1; }));
+    genesys::client_config cfg;
+    cfg.base_url = f.emu.base_url();
+    cfg.access_token = token;
+    cfg.shared_cache = shared;
+    genesys::tokens_api<genesys::curl_transport> owner{genesys::curl_transport{}, cfg};
+    owner.delete_tokens_me();
+
+    // Both drop it at once (well before their 60 s --max-age): 401 from each, and through nginx.
+    CHECK(eventually([&] { return f.ask(a, token) == 401 && f.ask(b, token) == 401; }, 5s));
+    for (int i = 0; i < 4; ++i) {
+        auto r = f.get(nginx.url("/orders/" + std::to_string(i)), token);
+        CHECK(r.status == 401);
+        CHECK(header(r, "WWW-Authenticate") == R"(Bearer error="invalid_token")");
+    }
+    CHECK(received(a) >= 2);
+    CHECK(received(b) >= 2);
+    CHECK(shared->stats().revocations_sent >= 2);
+    CHECK(count_of(nginx.upstream_log(), "\n") == 4); // the 200s before the revocation only
+}
+
+TEST_CASE("--redis: /readyz is 503 while Redis is down and 200 again once it is back, and decisions stay right meanwhile")
+{
+    fleet_fixture f;
+    auto& a = f.start();
+    REQUIRE(f.connected(a));
+    nginx_process nginx(a.port());
+    CHECK(f.get(a.url("/readyz")).status == 200);
+
+    f.redis.kill();
+    genesys::http_response ready;
+    CHECK(eventually([&] {
+        ready = f.get(a.url("/readyz"));
+        return ready.status == 503;
+    }));
+    CHECK(contains(ready.body, "redis_unreachable"));
+    CHECK(sample(f.metrics(a), "genesys_token_validator_shared_cache_connected") == 0);
+
+    // Redis down: the API answers, never a 200 for what is not valid.
+    const auto valid = f.mint("client-desktop", ada_user);
+    const auto revoked = f.mint("client-desktop", ada_user);
+    const auto globex = f.mint("client-globex");
+    auto rv = f.send(http_method::delete_, f.emu.base_url() + "/api/v2/tokens/me", {{"Authorization", "Bearer " + revoked}});
+    REQUIRE(rv.status == 200);
+    for (int i = 0; i < 2; ++i) {
+        CHECK(f.get(nginx.url("/orders/1"), valid).status == 200);
+        CHECK(f.get(nginx.url("/orders/1"), revoked).status == 401);
+        CHECK(f.get(nginx.url("/orders/1"), "never-a-real-token-0123456789").status == 401);
+        CHECK(f.get(nginx.url("/orders/1"), globex).status == 403);
+        CHECK(f.get(nginx.url("/orders/1")).status == 401);
+    }
+
+    // Back (empty, same port): ready again once the cache reconnected (its backoff is at most 5 s).
+    f.redis.restart();
+    CHECK(eventually([&] { return f.get(a.url("/readyz")).status == 200; }, 15s));
+    CHECK(f.get(nginx.url("/orders/1"), valid).status == 200);
+    CHECK(f.get(nginx.url("/orders/1"), revoked).status == 401);
+}
+
+TEST_CASE("--redis: the file's \"redis\" object, over TLS (rediss:// with its CA), the password and key from files")
+{
+    testproc::temp_dir d;
+    testredis::redis_process redis(true);
+    const auto seed = fixture::write(d, "seed.json", seed_json);
+    testproc::emulator_process emu{false, {"--seed", seed}};
+    const auto key = fixture::write(d, "fleet.key", std::string(fleet_key_text) + "\n");
+    const auto pw = fixture::write(d, "redis.password", std::string(testredis::redis_process::password) + "\n");
+    boost::json::object policy = boost::json::parse(policy_json).as_object();
+    policy["redis"] = {{"url", "rediss://127.0.0.1:" + std::to_string(redis.tls_port()) + "/2"},
+                       {"password_file", pw},
+                       {"ca_file", redis.ca_file()},
+                       {"fleet_key_file", key}};
+    const auto policy_file = fixture::write(d, "policy.json", boost::json::serialize(policy));
+    authz_process authz(policy_file, emu.base_url(), {"--redis-timeout", "2000"}); // a loaded machine: no timeouts
+    genesys::curl_transport client;
+    auto metrics = [&] { return client.send({http_method::get, authz.url("/metrics"), {}, {}}).value().body; };
+    REQUIRE(eventually([&] { return sample(metrics(), "genesys_token_validator_shared_cache_connected") == 1; }));
+    CHECK(contains(authz.log(), "fleet cache rediss://127.0.0.1:" + std::to_string(redis.tls_port()) + "/2"));
+    auto r = emu.control(http_method::post, "/__emulator/tokens", R"({"client": "client-desktop", "user": "8a1c5e2f-0b3d-4e6a-9c7f-1d2e3f4a5b6c"})");
+    REQUIRE(r.status == 200);
+    const std::string token(boost::json::parse(r.body).at("access_token").as_string());
+    auto ask = [&] {
+        return client.send({http_method::get, authz.url("/auth"), {{"Authorization", "Bearer " + token}, {"X-Original-URI", "/orders"}}, {}})
+            .value()
+            .status;
+    };
+    CHECK(ask() == 200);
+    std::string seen;
+    CAPTURE(seen);
+    CHECK(eventually([&] {
+        seen = metrics();
+        return sample(seen, "genesys_token_validator_shared_cache_stores_total") == 1;
+    }));
+    // A reload does not touch the fleet cache: a file without "redis" is taken for the rest, said so.
+    policy.erase("redis");
+    fixture::write(d, "policy.json", boost::json::serialize(policy));
+    authz.signal(SIGHUP);
+    REQUIRE(eventually([&] { return contains(authz.log(), "reloaded"); }));
+    CHECK(contains(authz.log(), "\"redis\" changes only on a restart"));
+    CHECK(sample(metrics(), "genesys_token_validator_shared_cache_connected") == 1);
+    CHECK(ask() == 200);
+    CHECK(authz.stop() == 0);
+    const auto output = authz.log();
+    CHECK_FALSE(contains(output, token));
+    CHECK_FALSE(contains(output, testredis::redis_process::password));
+    CHECK_FALSE(contains(output, fleet_key_text));
+}
+
+TEST_CASE("--redis: bad values are refused at start (exit 2) saying why, never printing a secret")
+{
+    testproc::temp_dir d;
+    const auto policy = fixture::write(d, "policy.json", R"({"default": {"organizations": ["a"]}})");
+    const auto key = fixture::write(d, "fleet.key", std::string(fleet_key_text));
+    const auto short_key = fixture::write(d, "short.key", "tooshort-s3cret-key");
+    const auto pw = fixture::write(d, "pw", "the-redis-pa55word");
+    const std::string program = testproc::built_program(GENESYS_AUTHZ_PATH);
+    const std::vector<std::pair<std::vector<std::string>, std::string>> lines{
+        {{"--redis", "redis://127.0.0.1:6379"}, "--redis needs the fleet key"},
+        {{"--redis", "http://127.0.0.1:6379", "--fleet-key-file", key}, "--redis: the URL must start with redis:// or rediss://"},
+        {{"--redis", "redis://user:the-url-pa55word@127.0.0.1:6379", "--fleet-key-file", key},
+         "--redis: no user nor password in the URL"},
+        {{"--redis", "redis://127.0.0.1:99999", "--fleet-key-file", key}, "--redis: the port"},
+        {{"--redis", "redis://127.0.0.1:6379/x", "--fleet-key-file", key}, "--redis: the database"},
+        {{"--redis", "redis://127.0.0.1", "--fleet-key-file", short_key}, "bytes long: a fleet key needs at least 32"},
+        {{"--redis", "redis://127.0.0.1", "--fleet-key-file", (d.path() / "none").string()}, "cannot read"},
+        {{"--redis", "redis://127.0.0.1", "--fleet-key-file", key, "--redis-password-file", (d.path() / "none").string()},
+         "--redis-password-file: cannot read"},
+        {{"--redis", "redis://127.0.0.1", "--fleet-key-file", key, "--redis-ca-file", pw}, "--redis-ca-file needs rediss://"},
+        {{"--fleet-key-file", key}, "--fleet-key-file without --redis"},
+    };
+    for (const auto& line_case : lines) {
+        const auto& args = line_case.first;
+        const std::string& message = line_case.second;
+        CAPTURE(message);
+        std::vector<std::string> argv{program, "--config", policy, "--api", "http://127.0.0.1:9"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto r = testproc::run(argv, {{"GENESYS_AUTHZ_REDIS_PASSWORD", ""}});
+        CHECK(r.exit_code == 2);
+        CAPTURE(r.err);
+        CHECK(contains(r.err, message));
+        CHECK_FALSE(contains(r.err, "pa55word"));
+        CHECK_FALSE(contains(r.err, "s3cret"));
+        CHECK_FALSE(contains(r.err, fleet_key_text));
+    }
+    // The file's "redis" object, with a key the flags do not know.
+    const auto bad = fixture::write(d, "bad.json", "{\"default\": {\"organizations\": [\"a\"]},\n \"redis\": {\"url\": \"redis://127.0.0.1\", \"password\": \"x\"}}");
+    const auto r = testproc::run({program, "--config", bad, "--api", "http://127.0.0.1:9"});
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, "bad.json:2: redis.password: unknown key"));
+}
+#endif
