@@ -44,7 +44,9 @@ struct shared_answer {
     API's base URL, the `preserveIdleTTL` flag and the token. Every instance holding the fleet
     key computes the same one; it reveals nothing of the token. */
 struct shared_token_key {
+    /// The HMAC-SHA-256 digest.
     std::array<unsigned char, 32> digest{};
+    /// Two keys are equal when their digests are.
     friend bool operator==(const shared_token_key&, const shared_token_key&) = default;
 };
 
@@ -112,6 +114,7 @@ public:
 
     /** Looks `key` up, and if the fleet has no answer, takes the fleet's lock on its check, or
         waits (bounded by the lock's time) for the answer of the instance holding it.
+        @param key the token's entry name (`key_of`).
         @param done called once with what was found, on the cache's own thread.
     */
     virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) = 0;
