@@ -9,11 +9,14 @@
 #include <genesys/error_code.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
 #include <doctest/doctest.h>
@@ -22,9 +25,11 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <string>
 #include <utility>
@@ -681,4 +686,127 @@ TEST_CASE("redis_connection: async_subscribe routes messages to the callback, PI
         ioc.run_for(20ms);
         CHECK(calls == 0);
     }
+}
+
+TEST_CASE("redis_connection: on its own strand, a command started there is written at once and its reply completes it in the read's turn")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    auto o = options_for(server);
+    o.command_timeout = 10s; // the deadline watchdog never fires during the test
+    const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
+    const boost::asio::any_io_executor on_strand = strand; // what handlers are bound to (type-erased)
+    genesys::redis_connection c(strand, o);
+    REQUIRE_FALSE(connect(ioc, c));
+    for (int i = 0; i < 20; ++i) {
+        std::optional<boost::system::error_code> result;
+        std::vector<redis_reply> replies;
+        bool inline_call = false;
+        ioc.restart();
+        ioc.poll(); // what the connect left
+        boost::asio::post(strand, [&] {
+            c.async_execute({{"PING"}}, boost::asio::bind_executor(on_strand, [&](boost::system::error_code ec,
+                                                                               std::vector<redis_reply> r) {
+                                CHECK(strand.running_in_this_thread());
+                                result = ec;
+                                replies = std::move(r);
+                            }));
+            inline_call = result.has_value();
+        });
+        // The context's handlers until the reply's: the posted start, then the read that
+        // completes it (no post to the strand, no write completion, no timer per command).
+        std::size_t handlers = 0;
+        while (!result && handlers < 100)
+            handlers += ioc.run_one();
+        REQUIRE(result);
+        CHECK_FALSE(inline_call);
+        CHECK_FALSE(*result);
+        CHECK(replies.at(0).text == "PONG");
+        CHECK(handlers == 2);
+    }
+    // Chained from inside the handlers, each started on the strand by the previous one's reply.
+    int left = 50;
+    std::vector<std::string> seen;
+    std::function<void()> next = [&] {
+        c.async_execute({{"ECHO", std::to_string(left)}},
+                        boost::asio::bind_executor(on_strand, [&](boost::system::error_code ec, std::vector<redis_reply> r) {
+                            REQUIRE_FALSE(ec);
+                            seen.push_back(r.at(0).text);
+                            if (--left > 0)
+                                next();
+                        }));
+    };
+    boost::asio::post(strand, next);
+    REQUIRE(run_until(ioc, [&] { return left == 0; }));
+    REQUIRE(seen.size() == 50);
+    CHECK(seen.front() == "50");
+    CHECK(seen.back() == "1");
+}
+
+TEST_CASE("redis_connection: a handler called on the connection's strand throws: out of run(), the connection goes on")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
+    const boost::asio::any_io_executor on_strand = strand;
+    genesys::redis_connection c(strand, options_for(server));
+    REQUIRE_FALSE(connect(ioc, c));
+    int calls = 0;
+    boost::asio::post(strand, [&] {
+        c.async_execute({{"PING"}}, boost::asio::bind_executor(on_strand, [&](boost::system::error_code, std::vector<redis_reply>) {
+                            ++calls;
+                            throw std::runtime_error("thrown by the handler");
+                        }));
+    });
+    ioc.restart();
+    CHECK_THROWS_AS(ioc.run_for(5s), std::runtime_error);
+    CHECK(calls == 1);
+    auto [ec, r] = execute(ioc, c, {{"PING"}});
+    REQUIRE_FALSE(ec);
+    CHECK(r.at(0).text == "PONG");
+    CHECK(c.is_connected());
+    CHECK(calls == 1);
+}
+
+TEST_CASE("redis_connection: one deadline watchdog: idle past command_timeout stays up, a younger command times out at its own deadline")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    auto o = options_for(server);
+    o.command_timeout = 300ms;
+    genesys::redis_connection c(ioc, o);
+    REQUIRE_FALSE(connect(ioc, c));
+    REQUIRE_FALSE(execute(ioc, c, {{"PING"}}).first); // arms the watchdog for this command's deadline
+    ioc.restart();
+    ioc.run_for(450ms); // it fires and finds nothing late
+    CHECK(c.is_connected());
+    REQUIRE_FALSE(execute(ioc, c, {{"PING"}}).first); // armed again, for this one's deadline
+    ioc.restart();
+    ioc.run_for(150ms);
+    server.pause();
+    const auto start = clock_type::now();
+    auto [ec, r] = execute(ioc, c, {{"GET", "k"}}); // the watchdog fires before its deadline: armed again
+    CHECK(ec == genesys::redis_errc::timeout);
+    CHECK(clock_type::now() - start >= 300ms);
+    CHECK_FALSE(c.is_connected());
+
+    // A cancelled command first in the queue: the next one's deadline still ends the wait.
+    server.resume();
+    REQUIRE_FALSE(connect(ioc, c));
+    server.pause();
+    boost::asio::cancellation_signal signal;
+    std::optional<boost::system::error_code> cancelled;
+    c.async_execute({{"GET", "a"}}, boost::asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code e,
+                                                                                          std::vector<redis_reply>) {
+                        cancelled = e;
+                    }));
+    ioc.restart();
+    ioc.run_for(20ms);
+    signal.emit(boost::asio::cancellation_type::terminal);
+    REQUIRE(run_until(ioc, [&] { return cancelled.has_value(); }));
+    CHECK(*cancelled == boost::asio::error::operation_aborted);
+    const auto start2 = clock_type::now();
+    CHECK(execute(ioc, c, {{"GET", "b"}}).first == genesys::redis_errc::timeout);
+    CHECK(clock_type::now() - start2 < 3s);
+    server.resume();
 }

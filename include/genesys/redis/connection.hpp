@@ -44,10 +44,12 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -62,11 +64,19 @@ namespace genesys {
 
 namespace detail {
 
+/// The strand a connection runs on.
+using redis_strand = boost::asio::strand<boost::asio::any_io_executor>;
+
 /// A pending operation's completion, called once on the connection's strand.
 class redis_op_base {
 public:
     virtual ~redis_op_base() = default;
+    /// Completes it through `post_to_handler` (never inline).
     virtual void complete(boost::system::error_code ec, std::vector<redis_reply> replies) = 0;
+    /// Completes it from a reply read on `strand` (running on it, never inside the initiating
+    /// call): calls the handler at once when its associated executor is that very strand (it is
+    /// where the handler would be posted to), else as `complete`.
+    virtual void complete_on(const redis_strand& strand, boost::system::error_code ec, std::vector<redis_reply> replies) = 0;
 };
 
 /// Formats `commands` into RESP (hiredis' `redisFormatCommandArgv`), appended to `out`.
@@ -143,8 +153,13 @@ public:
     using tls_stream = boost::asio::ssl::stream<tcp::socket>;
 
     redis_connection_impl(boost::asio::any_io_executor ex, redis_options options)
-        : io_(ex), strand_(boost::asio::make_strand(ex)), options_(std::move(options)), resolver_(strand_),
-          connect_timer_(strand_)
+        : redis_connection_impl(boost::asio::make_strand(ex), std::move(options))
+    {
+    }
+
+    redis_connection_impl(redis_strand strand, redis_options options)
+        : io_(strand.get_inner_executor()), strand_(std::move(strand)), options_(std::move(options)), resolver_(strand_),
+          connect_timer_(strand_), watchdog_(strand_)
     {
         struct wipe_on_exit {
             redis_options& o;
@@ -198,8 +213,12 @@ public:
         });
     }
 
+    /// Started at once when called on the strand (the completion still comes later, from the
+    /// reply or the failure), else posted to it.
     void post_execute(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count)
     {
+        if (strand_.running_in_this_thread())
+            return start_execute(std::move(op), id, std::move(wire), count);
         boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op), id, wire = std::move(wire),
                                     count]() mutable { self->start_execute(std::move(op), id, std::move(wire), count); });
     }
@@ -248,15 +267,20 @@ private:
         }
     };
 
+    using clock = boost::asio::steady_timer::clock_type;
+
     /// Commands written and waiting for their replies, in order.
     struct entry {
         std::uint64_t id = 0;
         std::size_t expected = 0;
         std::vector<redis_reply> replies{};
-        /// Called once with the replies or the failure; empty once called (or abandoned by a
-        /// cancellation: the entry stays to absorb its replies).
-        std::function<void(boost::system::error_code, std::vector<redis_reply>)> done{};
-        std::optional<boost::asio::steady_timer> timer{};
+        /// Called once with the replies or the failure (`read`: true when called by the reply,
+        /// on the strand); empty once called (or abandoned by a cancellation: the entry stays
+        /// to absorb its replies).
+        std::function<void(boost::system::error_code, std::vector<redis_reply>, bool read)> done{};
+        /// When the watchdog fails the connection if the replies have not all come (none for
+        /// AUTH/SELECT: `connect_timeout` bounds them).
+        std::optional<clock::time_point> deadline{};
     };
 
     std::string where() const { return options_.host + ":" + std::to_string(options_.port); }
@@ -281,22 +305,66 @@ private:
         boost::system::error_code ignored;
         resolver_.cancel();
         connect_timer_.cancel();
+        disarm_watchdog();
         if (link_ && (link_->tls || link_->plain))
             link_->socket().close(ignored);
         secure_zero(outgoing_.data(), outgoing_.size());
         outgoing_.clear();
+        // Taken out first: what is called below may start new operations. (`push_` after the
+        // pending ones: a SUBSCRIBE failing with them clears it, its callback never called.)
         auto pending = std::move(pending_);
         pending_.clear();
-        for (auto& e : pending) {
-            if (e->timer)
-                e->timer->cancel();
+        auto connect_op = std::move(connect_op_);
+        connect_op_.reset();
+        for (auto& e : pending)
             if (auto done = std::exchange(e->done, nullptr))
-                done(ec, {});
-        }
-        if (auto op = std::move(connect_op_))
-            op->complete(ec, {});
+                done(ec, {}, false);
+        if (connect_op)
+            connect_op->complete(ec, {});
         if (auto push = std::exchange(push_, nullptr))
             push(ec, {}, {});
+    }
+
+    // ---- the deadline watchdog: one timer for every command of the connection ----
+
+    /// Arms the watchdog for `when` (the oldest pending deadline) unless it is armed already:
+    /// it is not cancelled when replies come; it fires, then finds nothing late (and waits for
+    /// the next deadline, if any).
+    void arm_watchdog(clock::time_point when)
+    {
+        if (watchdog_armed_)
+            return;
+        watchdog_armed_ = true;
+        const std::uint64_t seq = ++watchdog_seq_;
+        watchdog_.expires_at(when);
+        watchdog_.async_wait([weak = weak_from_this(), seq](boost::system::error_code ec) {
+            const auto self = weak.lock();
+            if (!self || ec || seq != self->watchdog_seq_)
+                return; // cancelled, or superseded by a later arming
+            self->on_watchdog();
+        });
+    }
+
+    void disarm_watchdog()
+    {
+        watchdog_armed_ = false;
+        ++watchdog_seq_;
+        watchdog_.cancel();
+    }
+
+    /// The oldest command still waiting (the others' deadlines are later): late, the connection
+    /// fails; else the watchdog waits for its deadline.
+    void on_watchdog()
+    {
+        watchdog_armed_ = false;
+        for (const auto& e : pending_) {
+            if (!e->done || !e->deadline)
+                continue; // cancelled (its replies only absorbed), or AUTH/SELECT
+            if (*e->deadline <= clock::now())
+                return fail(make_error_code(redis_errc::timeout),
+                            "no reply from " + where() + " within the command timeout");
+            return arm_watchdog(*e->deadline);
+        }
     }
 
     void start_connect(std::shared_ptr<redis_op_base> op, std::uint64_t id)
@@ -342,6 +410,8 @@ private:
                                            return self->fail(ec, "connect to " + self->where() + ": " + ec.message());
                                        boost::system::error_code ignored;
                                        l->socket().set_option(tcp::no_delay(true), ignored);
+                                       if (l->plain) // written at once when it takes the bytes (start_write)
+                                           l->plain->non_blocking(true, ignored);
                                        if (l->tls)
                                            self->start_handshake(gen);
                                        else
@@ -399,7 +469,7 @@ private:
         const bool auth = !options_.password.empty();
         auto e = std::make_shared<entry>();
         e->expected = hello.size();
-        e->done = [self = shared_from_this(), gen, auth](boost::system::error_code ec, std::vector<redis_reply> r) {
+        e->done = [self = shared_from_this(), gen, auth](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
             if (ec || gen != self->generation_)
                 return; // the connect already failed (fail() completed it)
             if (auth && r[0].is_error())
@@ -435,19 +505,15 @@ private:
         auto e = std::make_shared<entry>();
         e->id = id;
         e->expected = count;
-        e->done = [op](boost::system::error_code ec, std::vector<redis_reply> r) { op->complete(ec, std::move(r)); };
-        e->timer.emplace(strand_);
-        e->timer->expires_after(options_.command_timeout);
-        auto on_timeout = [self = shared_from_this(), gen = generation_,
-                           weak = std::weak_ptr<entry>(e)](boost::system::error_code ec) {
-            if (ec || gen != self->generation_)
-                return;
-            auto p = weak.lock();
-            if (p && p->done)
-                self->fail(make_error_code(redis_errc::timeout),
-                           "no reply from " + self->where() + " within the command timeout");
+        // `this`, not a shared_ptr: the entry is called by this object only.
+        e->done = [self = this, op = std::move(op)](boost::system::error_code ec, std::vector<redis_reply> r, bool read) {
+            if (read)
+                op->complete_on(self->strand_, ec, std::move(r));
+            else
+                op->complete(ec, std::move(r));
         };
-        e->timer->async_wait(std::move(on_timeout));
+        e->deadline = clock::now() + options_.command_timeout;
+        arm_watchdog(*e->deadline);
         pending_.push_back(std::move(e));
         queue_write(std::move(wire));
     }
@@ -467,7 +533,7 @@ private:
         e->expected = count;
         // `this`, not a shared_ptr: the entry is called by this object only, and a strong
         // reference from its own queue would be a cycle.
-        e->done = [self = this, op, gen = generation_](boost::system::error_code ec, std::vector<redis_reply> r) {
+        e->done = [self = this, op, gen = generation_](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
             if (ec) {
                 self->push_ = nullptr; // the call failed: on_message is never called
                 return op->complete(ec, {});
@@ -484,17 +550,8 @@ private:
             }
             op->complete({}, std::move(r));
         };
-        e->timer.emplace(strand_);
-        e->timer->expires_after(options_.command_timeout);
-        e->timer->async_wait([self = shared_from_this(), gen = generation_,
-                              weak = std::weak_ptr<entry>(e)](boost::system::error_code ec) {
-            if (ec || gen != self->generation_)
-                return;
-            auto p = weak.lock();
-            if (p && p->done)
-                self->fail(make_error_code(redis_errc::timeout),
-                           "no reply from " + self->where() + " within the command timeout");
-        });
+        e->deadline = clock::now() + options_.command_timeout;
+        arm_watchdog(*e->deadline);
         pending_.push_back(std::move(e));
         queue_write(std::move(wire));
     }
@@ -505,9 +562,7 @@ private:
             return fail(boost::asio::error::operation_aborted, "connect cancelled");
         for (auto& e : pending_) {
             if (e->id == id && e->done) {
-                if (e->timer)
-                    e->timer->cancel();
-                std::exchange(e->done, nullptr)(boost::asio::error::operation_aborted, {});
+                std::exchange(e->done, nullptr)(boost::asio::error::operation_aborted, {}, false);
                 return; // the entry stays: its replies, when they come, are dropped
             }
         }
@@ -523,10 +578,22 @@ private:
 
     void start_write(std::uint64_t gen)
     {
+        auto l = link_;
+        if (l->plain && l->plain->non_blocking()) {
+            // What the socket takes now is written at once (no completion to wait for); the
+            // rest, a would_block or a failure go to async_write (which reports the failure).
+            boost::system::error_code ec;
+            const std::size_t n = l->plain->write_some(boost::asio::buffer(outgoing_), ec);
+            if (!ec && n > 0) {
+                secure_zero(outgoing_.data(), n);
+                outgoing_.erase(0, n);
+                if (outgoing_.empty())
+                    return;
+            }
+        }
         writing_ = true;
         auto buffer = std::make_shared<std::string>(std::move(outgoing_));
         outgoing_.clear();
-        auto l = link_;
         l->with_stream([&](auto& stream) {
             boost::asio::async_write(stream, boost::asio::buffer(*buffer),
                                      [self = shared_from_this(), gen, l, buffer](boost::system::error_code ec, std::size_t) {
@@ -599,14 +666,19 @@ private:
             return;
         auto done = std::move(pending_.front());
         pending_.pop_front();
-        if (done->timer)
-            done->timer->cancel();
-        if (auto f = std::exchange(done->done, nullptr))
-            f({}, std::move(done->replies));
+        if (auto f = std::exchange(done->done, nullptr)) {
+            try {
+                f({}, std::move(done->replies), true);
+            } catch (...) {
+                // A handler called at once threw: out of the context's run(), as if it had been
+                // posted, while this read goes on.
+                boost::asio::post(io_, [e = std::current_exception()] { std::rethrow_exception(e); });
+            }
+        }
     }
 
     boost::asio::any_io_executor io_;
-    boost::asio::any_io_executor strand_;
+    redis_strand strand_;
     redis_options options_;
     std::optional<boost::asio::ssl::context> ctx_{};
 
@@ -620,6 +692,9 @@ private:
     std::uint64_t generation_ = 0;
     tcp::resolver resolver_;
     boost::asio::steady_timer connect_timer_;
+    boost::asio::steady_timer watchdog_;
+    bool watchdog_armed_ = false;
+    std::uint64_t watchdog_seq_ = 0;
     std::shared_ptr<link> link_{};
     std::shared_ptr<redis_op_base> connect_op_{};
     std::uint64_t connect_id_ = 0;
@@ -679,7 +754,39 @@ public:
         work_.reset(); // after the post: the posted function keeps the context busy from here
     }
 
+    void complete_on(const redis_strand& strand, boost::system::error_code ec, std::vector<redis_reply> replies) override
+    {
+        if (done_)
+            return;
+        if (!bound_to(strand))
+            return complete(ec, std::move(replies));
+        done_ = true;
+        if (slot_.is_connected())
+            slot_.clear();
+        auto handler = std::move(handler_);
+        auto work = std::move(work_); // released once the handler returned
+        if constexpr (Replies)
+            std::move(handler)(ec, std::move(replies));
+        else
+            std::move(handler)(ec);
+    }
+
 private:
+    /// True when the handler's associated executor is `strand`.
+    bool bound_to(const redis_strand& strand) const
+    {
+        if constexpr (std::is_same_v<executor_type, redis_strand>) {
+            return work_.get_executor() == strand;
+        } else if constexpr (std::is_same_v<executor_type, boost::asio::any_io_executor>) {
+            const executor_type ex = work_.get_executor();
+            const auto* target = ex.template target<redis_strand>();
+            return target != nullptr && *target == strand;
+        } else {
+            (void)strand;
+            return false;
+        }
+    }
+
     Handler handler_;
     boost::asio::executor_work_guard<executor_type> work_;
     boost::asio::any_io_executor io_;
@@ -755,7 +862,8 @@ struct redis_subscribe_initiation {
     authenticates (`AUTH [username] password`, when a password is given) and selects the database
     (when not 0), all within `connect_timeout`. `async_execute` sends commands pipelined (written
     at once, in order, with those of other calls) and completes with their replies, in order,
-    within `command_timeout`. Commands speak RESP2 (no `HELLO 3`).
+    within `command_timeout` (one deadline watchdog per connection checks the oldest command
+    still waiting; no timer per command). Commands speak RESP2 (no `HELLO 3`).
 
     Failures close the connection: a network error (Asio's code: `eof` when the server closed it,
     `connection_reset`, `connection_refused`, ...), `redis_errc::timeout`, `protocol_error`,
@@ -766,14 +874,18 @@ struct redis_subscribe_initiation {
     words that never contain the password.
 
     Handlers are called exactly once, never from inside the initiating call, through their
-    associated executor (by default this connection's). Cancellation (the handler's cancellation
+    associated executor (by default this connection's); a handler whose executor is the very
+    strand the connection runs on (see the constructor taking a strand) is called on it directly
+    by the read that brought its replies, without another post. A handler that throws: the
+    exception leaves the context's `run()`, the connection goes on. Cancellation (the handler's cancellation
     slot, any type): a pending `async_execute` completes at once with `operation_aborted` (its
     commands were sent; their replies are dropped when they come, and the connection stays
     usable); a pending `async_connect` is abandoned and the connection closed.
 
     Destroying the object closes the connection: operations in flight complete with
     `operation_aborted` (they keep the state they need alive). Thread safety: the members may be
-    called from any thread at once (the connection runs on a strand of its executor); assigning
+    called from any thread at once (the connection runs on a strand: of its executor, or the one
+    given); assigning
     or destroying one object while another thread uses it is not safe.
 
     @code
@@ -804,6 +916,20 @@ public:
     */
     redis_connection(executor_type ex, redis_options options)
         : executor_(ex), impl_(std::make_shared<detail::redis_connection_impl>(std::move(ex), std::move(options)))
+    {
+    }
+
+    /** Makes a connection, not yet connected, running on `strand` itself (not a strand of its
+        own): a command started on that strand is written at once (its completion still comes
+        later), and a handler bound to that strand (`bind_executor`) is called at once, on it,
+        from the read that brings its replies, instead of being posted there. For code that
+        already runs on a strand of its own (the shared cache does).
+
+        @throws invalid_argument_error as the other constructor.
+    */
+    redis_connection(boost::asio::strand<executor_type> strand, redis_options options)
+        : executor_(strand),
+          impl_(std::make_shared<detail::redis_connection_impl>(std::move(strand), std::move(options)))
     {
     }
 
