@@ -10,6 +10,7 @@
 #include <genesys/detail/shared_entry.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <doctest/doctest.h>
 
@@ -886,4 +887,57 @@ TEST_CASE("redis_shared_cache: destroyed after the caller stopped its context, t
     }
     CHECK(calls == 0); // nobody ran the context: the handler was destroyed, never called
     server.resume();
+}
+
+TEST_CASE("redis_shared_cache: a hit asked on the context's thread takes one turn of the context, never inline")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    auto o = options_for(server);
+    o.command_timeout = 10s; // no deadline watchdog firing during the test
+    genesys::redis_shared_cache_options so;
+    so.heartbeat_interval = std::chrono::hours(1); // no PING during the test
+    genesys::redis_shared_cache cache(ioc.get_executor(), o, fleet(), so);
+    const auto key = cache.key_of(base, false, token);
+
+    // Before the connection is up: unavailable, answered later, not from inside the call.
+    std::optional<shared_lookup> early;
+    bool early_inline = false;
+    boost::asio::post(ioc, [&] {
+        cache.async_lookup(key, [&](shared_lookup r) { early = std::move(r); });
+        early_inline = early.has_value();
+    });
+    const auto deadline = clock_type::now() + 10s;
+    while ((!early || !connected(cache)) && clock_type::now() < deadline)
+        ioc.run_for(5ms);
+    REQUIRE(early);
+    CHECK_FALSE(early_inline);
+    CHECK_FALSE(early->answer);
+    REQUIRE(connected(cache));
+    cache.store(key, valid_answer(), "");
+    while (cache.stats().stores == 0 && clock_type::now() < deadline)
+        ioc.run_for(5ms);
+    REQUIRE(cache.stats().stores == 1);
+
+    for (int i = 0; i < 20; ++i) {
+        std::optional<shared_lookup> result;
+        bool inline_call = false;
+        ioc.restart();
+        ioc.poll();
+        boost::asio::post(ioc, [&] {
+            cache.async_lookup(key, [&](shared_lookup r) { result = std::move(r); });
+            inline_call = result.has_value();
+        });
+        // The posted call, then the read of the GET's reply, which answers: no hop to the
+        // cache's strand, none to the connection's, no write completion, no timer per command.
+        std::size_t handlers = 0;
+        while (!result && handlers < 100)
+            handlers += ioc.run_one();
+        REQUIRE(result);
+        CHECK_FALSE(inline_call);
+        REQUIRE(result->answer);
+        CHECK(result->answer->kind == shared_answer_kind::valid);
+        CHECK(handlers == 2);
+    }
+    CHECK(cache.stats().hits == 20);
 }

@@ -22,6 +22,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -111,7 +112,9 @@ inline void check_shared_cache_options(const redis_shared_cache_options& o)
 /** The state of a `redis_shared_cache`, shared with its operations in flight.
 
     Everything but the atomics, the listeners (under their mutex) and the constants runs on
-    `strand_`. Two connections: `cmd_` for the commands, `sub_` subscribed to the revocations.
+    `strand_`. Two connections: `cmd_` for the commands, running on `strand_` itself (so that a
+    command is written at once and its reply completes it without a hop), `sub_` subscribed to
+    the revocations (on a strand of its own).
 */
 class redis_shared_cache_state : public std::enable_shared_from_this<redis_shared_cache_state> {
 public:
@@ -119,7 +122,8 @@ public:
 
     redis_shared_cache_state(boost::asio::any_io_executor ex, redis_options redis, fleet_key key,
                              redis_shared_cache_options options)
-        : strand_(boost::asio::make_strand(ex)), key_(std::move(key)), options_(options), cmd_(std::in_place, ex, redis),
+        : strand_(boost::asio::make_strand(ex)), on_strand_(strand_), key_(std::move(key)), options_(options),
+          cmd_(std::in_place, strand_, redis),
           sub_(std::in_place, ex, std::move(redis)), cmd_timer_(strand_), sub_timer_(strand_), heartbeat_(strand_),
           backoff_cmd_(options.backoff_initial), backoff_sub_(options.backoff_initial)
     {
@@ -143,7 +147,9 @@ public:
         auto op = std::make_shared<lookup_op>();
         op->digest = key.digest;
         op->done = std::move(done);
-        boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op)]() mutable {
+        // Dispatched: on the context's thread, with the strand free, the GET is written before
+        // this returns; the handler is called later (from the reply), never from inside.
+        boost::asio::dispatch(strand_, [self = shared_from_this(), op = std::move(op)]() mutable {
             self->start_lookup(std::move(op));
         });
     }
@@ -286,7 +292,7 @@ private:
     void connect_cmd()
     {
         cmd_state_ = link_state::connecting;
-        cmd_->async_connect(boost::asio::bind_executor(strand_, [weak = weak_from_this()](boost::system::error_code ec) {
+        cmd_->async_connect(boost::asio::bind_executor(on_strand_, [weak = weak_from_this()](boost::system::error_code ec) {
             const auto self = weak.lock();
             if (!self || self->shut_)
                 return;
@@ -341,7 +347,7 @@ private:
     template <class Then>
     void send(std::vector<redis_command> commands, Then then)
     {
-        cmd_->async_execute(commands, boost::asio::bind_executor(strand_, [weak = weak_from_this(), then = std::move(then)](
+        cmd_->async_execute(commands, boost::asio::bind_executor(on_strand_, [weak = weak_from_this(), then = std::move(then)](
                                                                              boost::system::error_code ec,
                                                                              std::vector<redis_reply> r) mutable {
             const auto self = weak.lock();
@@ -404,9 +410,12 @@ private:
 
     void start_lookup(std::shared_ptr<lookup_op> op)
     {
+        // Maybe inside async_lookup (dispatched): an answer without a command is posted.
         if (shut_) { // not reached: the object is gone only after shutdown() was posted
-            if (auto done = std::exchange(op->done, nullptr))
-                done(shared_lookup{});
+            boost::asio::post(strand_, [op = std::move(op)] {
+                if (auto done = std::exchange(op->done, nullptr))
+                    done(shared_lookup{});
+            });
             return;
         }
         op->id = ++next_id_;
@@ -414,7 +423,8 @@ private:
         ops_.emplace(id, op);
         if (!usable()) {
             ++counters_.unavailable;
-            return finish(id, {});
+            boost::asio::post(strand_, [self = shared_from_this(), id] { self->finish(id, {}); });
+            return;
         }
         send({{"GET", entry_key(op->digest)}}, [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
             const auto it = self->ops_.find(id);
@@ -546,7 +556,7 @@ private:
     void connect_sub()
     {
         const std::uint64_t gen = ++sub_gen_;
-        sub_->async_connect(boost::asio::bind_executor(strand_, [weak = weak_from_this(), gen](boost::system::error_code ec) {
+        sub_->async_connect(boost::asio::bind_executor(on_strand_, [weak = weak_from_this(), gen](boost::system::error_code ec) {
             const auto self = weak.lock();
             if (!self || self->shut_ || gen != self->sub_gen_)
                 return;
@@ -560,7 +570,7 @@ private:
                     });
             };
             self->sub_->async_subscribe({std::string(shared_cache_revoke_channel)}, std::move(on_message),
-                                        boost::asio::bind_executor(self->strand_, [weak, gen](boost::system::error_code e) {
+                                        boost::asio::bind_executor(self->on_strand_, [weak, gen](boost::system::error_code e) {
                                             if (const auto s = weak.lock())
                                                 s->on_subscribed(gen, e);
                                         }));
@@ -641,7 +651,8 @@ private:
         return out;
     }
 
-    boost::asio::any_io_executor strand_; // a strand, type-erased (handlers bound to it keep work on it)
+    boost::asio::strand<boost::asio::any_io_executor> strand_; // shared with `cmd_`
+    boost::asio::any_io_executor on_strand_; // the same, type-erased: what handlers are bound to (keeps work)
     const fleet_key key_;
     const redis_shared_cache_options options_;
     counters counters_{};
@@ -703,7 +714,8 @@ private:
 
     Handlers and listeners run on the cache's executor (a strand of it); each lookup's handler is
     called exactly once, never from inside `async_lookup`, including when the cache is destroyed
-    with lookups in flight (then with `{}`). Thread safety: every member may be called from any
+    with lookups in flight (then with `{}`). Called on a thread running that executor while the
+    strand is free, `async_lookup` writes its first command before it returns. Thread safety: every member may be called from any
     number of threads at once; destroying the object while another thread calls it is not safe.
 
     The Redis ACL a validator needs (least privilege, tested):
