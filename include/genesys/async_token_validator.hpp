@@ -17,6 +17,7 @@
 #include <genesys/routes.hpp>
 #include <genesys/token_validator.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -25,16 +26,19 @@
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -286,6 +290,28 @@ private:
     void shutdown() override { registry->shut_down(); }
 };
 
+/** Whether `boost::asio::dispatch(ex, f)` would run `f` at once, here: `ex` is (or an
+    `any_io_executor` holding) an io_context's possibly-blocking executor whose io_context this
+    thread runs, or a strand of one that this thread is running. Any other executor (a thread
+    pool's, one with other properties): false, the work is posted. */
+template <class Executor>
+bool runs_inline_on(const Executor& ex) noexcept
+{
+    using io_executor = boost::asio::io_context::executor_type;
+    using io_strand = boost::asio::strand<io_executor>;
+    if constexpr (std::is_same_v<Executor, io_executor> || std::is_same_v<Executor, io_strand>) {
+        return ex.running_in_this_thread();
+    } else if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        if (const auto* e = ex.template target<io_executor>())
+            return e->running_in_this_thread();
+        if (const auto* e = ex.template target<io_strand>())
+            return e->running_in_this_thread();
+        return false;
+    } else {
+        return false;
+    }
+}
+
 /** A leader's lookup in the shared cache, with room under `max_concurrent_checks` taken: its
     answer goes on on the transport's executor, ending the flight from the fleet's answer, or
     starting the check (`Start`, with the fleet's lock handed to the flight if it was taken). It
@@ -347,8 +373,10 @@ public:
     }
 
 private:
-    /// On the shared cache's thread: posts the answer to the io_context, if it is still there.
-    /// `self` is moved into the posted function: this thread keeps no reference to the step.
+    /// On the shared cache's thread: goes on at once when this thread may run the transport's
+    /// executor's work now (`dispatch` would: the cache answers on the transport's io_context),
+    /// else posts the answer to the io_context, if it is still there. When posting, `self` is
+    /// moved into the posted function: this thread keeps no reference to the step.
     static void answered(std::shared_ptr<shared_lookup_step> self, shared_lookup found,
                          const std::weak_ptr<shared_token_cache>& cache)
     {
@@ -359,6 +387,13 @@ private:
             std::unique_lock lock(reg->mutex);
             if (!self->abandoned_ && !reg->down && self->ex_) {
                 const Executor ex = *self->ex_;
+                if (runs_inline_on(ex)) {
+                    // This thread runs the io_context: it cannot be going away meanwhile, and
+                    // `resume` takes the registry's mutex itself (and sees an `abandon`).
+                    lock.unlock();
+                    self->resume(std::move(found));
+                    return;
+                }
                 try {
                     boost::asio::post(ex, [self = std::move(self), found = std::move(found)]() mutable {
                         self->resume(std::move(found));
@@ -374,7 +409,9 @@ private:
                 sc->release(sk, std::move(lock_taken));
     }
 
-    /// On the transport's executor.
+    /// On the transport's executor, maybe inside the shared cache's handler: it calls the cache
+    /// only through `release` (which does not wait), starts the check, or ends the flight, which
+    /// posts to the handlers (`post_to_handler`): no handler runs inside the cache's.
     void resume(shared_lookup found)
     {
         std::shared_ptr<pending_shared_lookup> owned; // the registry's reference, dropped unlocked

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 // <genesys/async_token_validator.hpp> with a shared cache (token_validator_options::shared_cache),
 // over the async fake transport and an in-memory shared cache (no Redis): one API call for two
-// instances, the lookup's answer going on on the transport's executor, a cache unavailable, an
-// io_context destroyed while a lookup waits, and async_delete_tokens_me revoking fleet-wide.
+// instances, the lookup's answer going on on the transport's executor (at once when the cache
+// answers on a thread running it, posted otherwise, the handler always posted), a cache
+// unavailable, an io_context destroyed while a lookup waits, and async_delete_tokens_me revoking
+// fleet-wide.
 #include <genesys/async_token_validator.hpp>
 #include <genesys/async_tokens_api.hpp>
 #include <genesys/testing/async_fake_transport.hpp>
@@ -15,6 +17,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -278,4 +281,134 @@ TEST_CASE("async shared cache: the cache's thread never holds the last reference
     for (const auto& id : rec->destroyed_on)
         CHECK(id != cache->thread_id());
     CHECK_FALSE(rec->destroyed_on.empty());
+}
+
+namespace {
+
+/// A shared cache answering on an io_context's thread (as `redis_shared_cache` on the
+/// transport's io_context does): every lookup is answered with `reply`, posted to `ex`, never
+/// inline; `after_answer` runs in the same handler, just after the validator's callback returned.
+struct executor_shared_cache final : genesys::shared_token_cache {
+    asio::any_io_executor ex;
+    genesys::shared_lookup reply;
+    std::function<void()> after_answer;
+    std::mutex m;
+    std::vector<std::string> stored, released; // the locks handed back
+
+    explicit executor_shared_cache(asio::any_io_executor e) : ex(std::move(e)) {}
+
+    genesys::shared_token_key key_of(std::string_view, bool, std::string_view token) const override
+    {
+        genesys::shared_token_key k;
+        for (std::size_t i = 0; i < token.size() && i < k.digest.size(); ++i)
+            k.digest[i] = static_cast<unsigned char>(token[i]);
+        return k;
+    }
+    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup)> done) override
+    {
+        asio::post(ex, [this, done = std::move(done)] {
+            done(reply);
+            if (after_answer)
+                after_answer();
+        });
+    }
+    void store(const genesys::shared_token_key&, const genesys::shared_answer&, std::string lock) override
+    {
+        std::lock_guard l(m);
+        stored.push_back(std::move(lock));
+    }
+    void release(const genesys::shared_token_key&, std::string lock) override
+    {
+        std::lock_guard l(m);
+        released.push_back(std::move(lock));
+    }
+    void revoke(const genesys::shared_token_key&) override {}
+    void add_listener(std::weak_ptr<genesys::shared_token_cache_listener>) override {}
+    genesys::shared_token_cache_stats stats() const override { return {}; }
+};
+
+genesys::shared_answer fleet_hit()
+{
+    genesys::shared_answer a;
+    a.kind = genesys::shared_answer_kind::valid;
+    a.fetched_at = std::chrono::system_clock::now();
+    a.expires_at = a.fetched_at + 1h;
+    return a;
+}
+
+} // namespace
+
+TEST_CASE("async shared cache: an answer on the transport's io_context goes on at once, the handler still posted")
+{
+    asio::io_context ioc;
+    auto cache = std::make_shared<executor_shared_cache>(ioc.get_executor());
+    async_fake_transport fake{ioc.get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, std::string(valid_body)));
+    genesys::token_validator_options o;
+    o.shared_cache = cache;
+    validator v{fake, config(), o};
+    int calls = 0, ok = 0;
+    auto handler = [&](genesys::result<genesys::validated_token> r) {
+        ++calls;
+        ok += r.has_value();
+    };
+
+    SUBCASE("a miss with the lock: the check starts inside the cache's handler")
+    {
+        cache->reply = {std::nullopt, "lock-1"};
+        std::optional<std::size_t> sent_at_answer;
+        cache->after_answer = [&] { sent_at_answer = fake.request_count(); };
+        v.async_validate("tok-miss", handler);
+        CHECK(calls == 0); // never inline
+        REQUIRE(run_until(ioc, [&] { return calls == 1; }));
+        CHECK(ok == 1);
+        REQUIRE(sent_at_answer.has_value());
+        CHECK(*sent_at_answer == 1); // no hop through the io_context's queue
+        std::lock_guard l(cache->m);
+        CHECK(cache->stored == std::vector<std::string>{"lock-1"});
+    }
+    SUBCASE("a hit (with a lock to hand back): the cache is called again from inside its handler, the handler is posted")
+    {
+        cache->reply = {fleet_hit(), "lock-2"};
+        std::optional<int> calls_at_answer;
+        std::optional<std::size_t> released_at_answer;
+        cache->after_answer = [&] {
+            calls_at_answer = calls;
+            std::lock_guard l(cache->m);
+            released_at_answer = cache->released.size();
+        };
+        v.async_validate("tok-hit", handler);
+        CHECK(calls == 0); // never inline
+        REQUIRE(run_until(ioc, [&] { return calls == 1; }));
+        CHECK(ok == 1);
+        CHECK(fake.request_count() == 0);
+        REQUIRE(calls_at_answer.has_value());
+        CHECK(*calls_at_answer == 0); // the completion is posted (post_to_handler), not run inside the cache's handler
+        REQUIRE(released_at_answer.has_value());
+        CHECK(*released_at_answer == 1); // the flight ended inside the cache's handler
+    }
+}
+
+TEST_CASE("async shared cache: an answer on the io_context but outside the transport's strand is posted to the strand")
+{
+    asio::io_context ioc;
+    auto cache = std::make_shared<executor_shared_cache>(ioc.get_executor());
+    cache->reply = {std::nullopt, "lock-1"};
+    async_fake_transport fake{asio::make_strand(ioc)};
+    fake.respond_by_default(fixtures::json_response(200, std::string(valid_body)));
+    genesys::token_validator_options o;
+    o.shared_cache = cache;
+    validator v{fake, config(), o};
+    std::optional<std::size_t> sent_at_answer;
+    cache->after_answer = [&] { sent_at_answer = fake.request_count(); };
+    int calls = 0, ok = 0;
+    v.async_validate("tok", [&](auto r) {
+        ++calls;
+        ok += r.has_value();
+    });
+    REQUIRE(run_until(ioc, [&] { return calls == 1; }));
+    CHECK(ok == 1);
+    REQUIRE(sent_at_answer.has_value());
+    CHECK(*sent_at_answer == 0); // not run inline: the cache's handler is not in the strand
+    CHECK(fake.request_count() == 1);
 }
