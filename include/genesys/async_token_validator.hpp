@@ -426,7 +426,7 @@ private:
         }
         auto& cache = sh_->core.cache();
         if (found.answer) {
-            if (auto r = cache.finish_shared(key_, flight_, *found.answer)) {
+            if (auto r = cache.finish_shared(key_, flight_, std::move(*found.answer))) {
                 flight_.reset();
                 wipe(token_);
                 room_.reset();

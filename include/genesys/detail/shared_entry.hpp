@@ -26,6 +26,7 @@
 #include <genesys/models/token_info.hpp>
 #include <genesys/shared_token_cache.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
@@ -212,7 +213,12 @@ inline shared_entry_status decode_shared_entry(const fleet_key& key, std::string
     token_info info;
     if (kind == shared_answer_kind::valid) {
         boost::system::error_code ec;
-        const boost::json::value jv = boost::json::parse(boost::json::string_view(rest.data(), rest.size()), ec);
+        // The parse's tree on the stack (a token's info fits; a larger one goes on to the heap),
+        // as the call path's decoding does: only the decoded strings are allocated.
+        unsigned char scratch_buffer[4096];
+        boost::json::monotonic_resource scratch(scratch_buffer, sizeof scratch_buffer);
+        const boost::json::value jv =
+            boost::json::parse(boost::json::string_view(rest.data(), rest.size()), ec, &scratch);
         if (ec || !jv.is_object())
             return shared_entry_status::malformed;
         auto decoded = boost::json::try_value_to<token_info>(jv);

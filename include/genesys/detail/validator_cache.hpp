@@ -205,7 +205,7 @@ public:
         (the caller then checks the token). */
     GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
                                                                       const std::shared_ptr<validator_flight>& f,
-                                                                      const shared_answer& a);
+                                                                      shared_answer&& a);
 
     /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
     /// (a revocation the fleet published). Scans every shard: revocations are rare.

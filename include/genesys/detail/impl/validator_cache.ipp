@@ -373,7 +373,7 @@ GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::str
 }
 
 GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
-    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_answer& a)
+    const hash128& key, const std::shared_ptr<validator_flight>& f, shared_answer&& a)
 {
     const time_point t = now();
     std::optional<shared_token_key> sk;
@@ -398,7 +398,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     case shared_answer_kind::valid: {
         auto e = std::make_shared<validator_entry>();
         e->key = key;
-        e->info = a.info;
+        e->info = std::move(a.info); // (`a` is the caller's to drop: a fallback check does not read it)
         e->fetched_at = a.fetched_at;
         e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
         if (e->info.date_token_idles)

@@ -264,7 +264,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
         shared_lookup found = std::move(*p->found);
         lock.unlock();
         if (found.answer) {
-            if (auto r = cache_.finish_shared(key, flight, *found.answer)) {
+            if (auto r = cache_.finish_shared(key, flight, std::move(*found.answer))) {
                 if (!found.lock.empty())
                     cache_.shared()->release(sk, std::move(found.lock));
                 return r;
