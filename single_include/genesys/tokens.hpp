@@ -9023,7 +9023,7 @@ public:
         (the caller then checks the token). */
     GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
                                                                       const std::shared_ptr<validator_flight>& f,
-                                                                      const shared_answer& a);
+                                                                      shared_answer&& a);
 
     /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
     /// (a revocation the fleet published). Scans every shard: revocations are rare.
@@ -9566,7 +9566,7 @@ GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::str
 }
 
 GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
-    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_answer& a)
+    const hash128& key, const std::shared_ptr<validator_flight>& f, shared_answer&& a)
 {
     const time_point t = now();
     std::optional<shared_token_key> sk;
@@ -9591,7 +9591,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     case shared_answer_kind::valid: {
         auto e = std::make_shared<validator_entry>();
         e->key = key;
-        e->info = a.info;
+        e->info = std::move(a.info); // (`a` is the caller's to drop: a fallback check does not read it)
         e->fetched_at = a.fetched_at;
         e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
         if (e->info.date_token_idles)
@@ -10566,7 +10566,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
         shared_lookup found = std::move(*p->found);
         lock.unlock();
         if (found.answer) {
-            if (auto r = cache_.finish_shared(key, flight, *found.answer)) {
+            if (auto r = cache_.finish_shared(key, flight, std::move(*found.answer))) {
                 if (!found.lock.empty())
                     cache_.shared()->release(sk, std::move(found.lock));
                 return r;
