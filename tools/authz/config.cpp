@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "config.hpp"
 
+#include <genesys/detail/ascii.hpp>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -506,15 +508,6 @@ bool is_plain_path(std::string_view path)
 
 std::optional<std::string> normalize_path(std::string_view raw)
 {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
     std::string out;
     out.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -522,7 +515,7 @@ std::optional<std::string> normalize_path(std::string_view raw)
         if (c == '%') {
             if (i + 2 >= raw.size())
                 return std::nullopt;
-            const int hi = hex(raw[i + 1]), lo = hex(raw[i + 2]);
+            const int hi = genesys::detail::hex_digit_value(raw[i + 1]), lo = genesys::detail::hex_digit_value(raw[i + 2]);
             if (hi < 0 || lo < 0)
                 return std::nullopt;
             c = static_cast<char>(hi * 16 + lo);
