@@ -599,8 +599,9 @@ GENESYS_DECL token_validator_metrics validator_cache::metrics() const
             st.revocations_rejected);
         add("shared_cache_reconnects_total", "Shared-cache connections made again after a failure.", true,
             st.reconnects);
-        add("shared_cache_connected", "1 when the shared cache's connection is up.", false, st.connected ? 1 : 0);
-        add("shared_cache_breaker_open", "1 when the shared cache is not asked (it kept failing).", false,
+        add("shared_cache_connected", "Whether the shared cache's connection is up (1) or not (0).", false,
+            st.connected ? 1 : 0);
+        add("shared_cache_breaker_open", "Whether the shared cache is left unasked after failing (1) or not (0).", false,
             st.breaker_open ? 1 : 0);
     }
     return m;
