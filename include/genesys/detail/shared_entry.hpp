@@ -32,6 +32,7 @@
 #include <boost/json/value_from.hpp>
 #include <boost/json/value_to.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -89,22 +90,43 @@ inline sha256::digest_type shared_entry_digest(const fleet_key& key, std::string
         e.message = "shared cache: the base URL must not contain '|'";
         throw invalid_argument_error(std::move(e));
     }
-    std::string input;
-    input.reserve(3 + base_url.size() + 3 + token.size() + 1);
-    input += "v1|";
-    input += base_url;
-    input += preserve_idle_ttl ? "|1|" : "|0|";
-    input += token;
+    const std::string_view flag = preserve_idle_ttl ? "|1|" : "|0|";
+    const std::size_t size = 3 + base_url.size() + flag.size() + token.size();
+    const auto fill = [&](char* p) {
+        p = std::copy_n("v1|", 3, p);
+        p = std::copy(base_url.begin(), base_url.end(), p);
+        p = std::copy(flag.begin(), flag.end(), p);
+        std::copy(token.begin(), token.end(), p);
+    };
+    // Assembled on the stack when it fits (every shared lookup computes it), else on the heap;
+    // either way wiped afterwards: it holds the token.
+    char small[1024];
+    if (size <= sizeof small) {
+        fill(small);
+        const auto digest = key.mac(std::string_view(small, size));
+        secure_zero(small, size);
+        return digest;
+    }
+    std::string input(size, '\0');
+    fill(input.data());
     const auto digest = key.mac(input);
-    secure_zero(input.data(), input.size()); // it held the token
+    secure_zero(input.data(), input.size());
     return digest;
 }
 
 /// The shared cache key of the entry named by `digest`: "genesys:tv:" + hex(digest).
 inline std::string shared_entry_key(const sha256::digest_type& digest)
 {
-    std::string out(shared_entry_key_prefix);
-    out += to_hex(digest_bytes(digest));
+    // Written in place (one allocation, no temporary): this runs on every shared lookup.
+    constexpr char digits[] = "0123456789abcdef";
+    std::string out(shared_entry_key_prefix.size() + 2 * digest.size(), '\0');
+    shared_entry_key_prefix.copy(out.data(), shared_entry_key_prefix.size());
+    char* p = out.data() + shared_entry_key_prefix.size();
+    for (const auto byte : digest) {
+        const auto b = static_cast<unsigned char>(byte);
+        *p++ = digits[b >> 4];
+        *p++ = digits[b & 15];
+    }
     return out;
 }
 
@@ -152,12 +174,22 @@ inline std::chrono::system_clock::time_point from_ms(std::int64_t ms) noexcept
 
 inline sha256::digest_type value_mac(const fleet_key& key, std::string_view redis_key, std::string_view body)
 {
-    std::string input;
-    input.reserve(9 + redis_key.size() + 1 + body.size());
-    input += "v1|value|";
-    input += redis_key;
-    input += '|';
-    input += body;
+    constexpr std::string_view prefix = "v1|value|";
+    const std::size_t size = prefix.size() + redis_key.size() + 1 + body.size();
+    const auto fill = [&](char* p) {
+        p = std::copy(prefix.begin(), prefix.end(), p);
+        p = std::copy(redis_key.begin(), redis_key.end(), p);
+        *p++ = '|';
+        std::copy(body.begin(), body.end(), p);
+    };
+    // A token's entry (a few hundred bytes) is assembled on the stack; a larger one on the heap.
+    char small[2048];
+    if (size <= sizeof small) {
+        fill(small);
+        return key.mac(std::string_view(small, size));
+    }
+    std::string input(size, '\0');
+    fill(input.data());
     return key.mac(input);
 }
 

@@ -247,6 +247,7 @@ public:
 private:
     struct lookup_op {
         sha256::digest_type digest{};
+        std::string rkey{}; ///< entry_key(digest), computed once per lookup
         std::function<void(shared_lookup)> done{};
         std::uint64_t id = 0;
         bool waiting = false;
@@ -426,13 +427,14 @@ private:
             boost::asio::post(strand_, [self = shared_from_this(), id] { self->finish(id, {}); });
             return;
         }
-        send({{"GET", entry_key(op->digest)}}, [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
+        op->rkey = entry_key(op->digest);
+        send({{"GET", op->rkey}}, [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
             const auto it = self->ops_.find(id);
             if (it == self->ops_.end())
                 return;
             if (!ok)
                 return self->finish(id, {});
-            if (auto a = self->read_entry(entry_key(it->second->digest), r.at(0), it->second->rejected)) {
+            if (auto a = self->read_entry(it->second->rkey, r.at(0), it->second->rejected)) {
                 ++self->counters_.hits;
                 return self->finish(id, {std::move(*a), {}});
             }
@@ -451,7 +453,7 @@ private:
         const auto digest = it->second->digest;
         std::string nonce = new_nonce();
         send({{"SET", lock_key(digest), nonce, "NX", "PX", std::to_string(options_.lock_ttl.count())},
-              {"GET", entry_key(digest)}},
+              {"GET", it->second->rkey}},
              [id, nonce](const auto& self, bool ok, const std::vector<redis_reply>& r) {
                  const auto it = self->ops_.find(id);
                  if (it == self->ops_.end())
@@ -460,7 +462,7 @@ private:
                      return self->finish(id, {});
                  auto& op = *it->second;
                  const bool taken = r.at(0).kind == redis_reply_kind::status;
-                 if (auto a = self->read_entry(entry_key(op.digest), r.at(1), op.rejected)) {
+                 if (auto a = self->read_entry(op.rkey, r.at(1), op.rejected)) {
                      ++self->counters_.hits;
                      if (taken)
                          self->send({release_command(op.digest, nonce)}, [](const auto&, bool, const std::vector<redis_reply>&) {});
