@@ -129,6 +129,47 @@ bool is_network_failure(const boost::system::error_code& ec)
 
 } // namespace
 
+TEST_CASE("redis_connection: redis_format writes what hiredis' redisFormatCommandArgv writes")
+{
+    // The project formats its commands itself (no allocation per command); hiredis is the reference.
+    const auto hiredis = [](const std::vector<genesys::redis_command>& commands) {
+        std::string out;
+        for (const auto& cmd : commands) {
+            std::vector<const char*> argv;
+            std::vector<std::size_t> lens;
+            for (const auto& a : cmd) {
+                argv.push_back(a.data());
+                lens.push_back(a.size());
+            }
+            char* formatted = nullptr;
+            const int n = ::redisFormatCommandArgv(&formatted, static_cast<int>(cmd.size()), argv.data(), lens.data());
+            REQUIRE(n > 0);
+            out.append(formatted, static_cast<std::size_t>(n));
+            ::redisFreeCommand(formatted);
+        }
+        return out;
+    };
+    genesys::redis_command many{"DEL"};
+    for (int i = 0; i < 120; ++i)
+        many.push_back("k" + std::to_string(i));
+    const std::vector<std::vector<genesys::redis_command>> cases = {
+        {{"GET", "genesys:tv:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}},
+        {{"SET", "k", std::string("a\0b\r\n", 5), "NX", "PX", "60000"}, {"GET", "k"}},
+        {{"SET", "", ""}},
+        {{"SET", "big", std::string(100000, 'x')}},
+        {many},
+        {{"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"}, {"PING"},
+         {"PING"}},
+    };
+    for (const auto& commands : cases) {
+        std::string mine = "prefix"; // appended to what is there
+        REQUIRE(genesys::detail::redis_format(commands, mine));
+        CHECK(mine == "prefix" + hiredis(commands));
+    }
+    std::string out;
+    CHECK_FALSE(genesys::detail::redis_format({{"GET", "k"}, {}}, out)); // an empty command
+}
+
 TEST_CASE("redis_connection: connect with AUTH, SET NX PX and GET round trip, binary-safe")
 {
     testredis::redis_process server;

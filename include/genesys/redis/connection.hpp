@@ -5,8 +5,8 @@
 /// @file
 /// `redis_connection`: one asynchronous connection to Redis on Boost.Asio, for the validator's
 /// shared cache: plain TCP or TLS, `AUTH` (ACL user and password) and `SELECT` on connect,
-/// pipelined commands, every wait bounded. hiredis formats the commands and parses the replies;
-/// the socket is Asio's.
+/// pipelined commands, every wait bounded. The commands are formatted here (RESP, as hiredis
+/// writes them), hiredis parses the replies; the socket is Asio's.
 /// `async_subscribe` turns it into a subscriber: the messages Redis pushes go to a callback, not
 /// to the queue of pending commands.
 //
@@ -42,8 +42,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -79,28 +81,46 @@ public:
     virtual void complete_on(const redis_strand& strand, boost::system::error_code ec, std::vector<redis_reply> replies) = 0;
 };
 
-/// Formats `commands` into RESP (hiredis' `redisFormatCommandArgv`), appended to `out`.
-/// @return false when a command is empty or hiredis fails (out of memory).
+/// Formats `commands` into RESP, appended to `out`: for each, `*<argc>\r\n` then per argument
+/// `$<length>\r\n<bytes>\r\n` (the request format hiredis' `redisFormatCommandArgv` writes),
+/// sized first and written in place: no allocation but `out`'s own (this runs on every command).
+/// @return false when a command is empty or too long for hiredis (more than INT32_MAX arguments).
 inline bool redis_format(const std::vector<redis_command>& commands, std::string& out)
 {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
+    const auto digits = [](std::size_t n) noexcept {
+        std::size_t d = 1;
+        while (n >= 10) {
+            n /= 10;
+            ++d;
+        }
+        return d;
+    };
+    std::size_t size = out.size();
     for (const auto& cmd : commands) {
         if (cmd.empty() || cmd.size() > static_cast<std::size_t>(INT32_MAX))
             return false;
-        argv.clear();
-        lens.clear();
+        size += 1 + digits(cmd.size()) + 2;
+        for (const auto& a : cmd)
+            size += 1 + digits(a.size()) + 2 + a.size() + 2;
+    }
+    const std::size_t begin = out.size();
+    out.resize(size);
+    char* p = out.data() + begin;
+    char* const last = out.data() + out.size();
+    const auto put_header = [&](char kind, std::size_t n) {
+        *p++ = kind;
+        p = std::to_chars(p, last, n).ptr;
+        *p++ = '\r';
+        *p++ = '\n';
+    };
+    for (const auto& cmd : commands) {
+        put_header('*', cmd.size());
         for (const auto& a : cmd) {
-            argv.push_back(a.data());
-            lens.push_back(a.size());
+            put_header('$', a.size());
+            p = std::copy(a.begin(), a.end(), p);
+            *p++ = '\r';
+            *p++ = '\n';
         }
-        char* formatted = nullptr;
-        const int n = ::redisFormatCommandArgv(&formatted, static_cast<int>(cmd.size()), argv.data(), lens.data());
-        if (n < 0 || formatted == nullptr)
-            return false;
-        out.append(formatted, static_cast<std::size_t>(n));
-        secure_zero(formatted, static_cast<std::size_t>(n)); // AUTH's carries the password
-        ::redisFreeCommand(formatted);
     }
     return true;
 }
