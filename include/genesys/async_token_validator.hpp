@@ -424,19 +424,12 @@ private:
                 reg_->pending.erase(it);
             }
         }
-        auto& cache = sh_->core.cache();
-        if (found.answer) {
-            if (auto r = cache.finish_shared(key_, flight_, std::move(*found.answer))) {
-                flight_.reset();
-                wipe(token_);
-                room_.reset();
-                if (!found.lock.empty())
-                    cache.shared()->release(sk_, std::move(found.lock));
-                return;
-            }
+        if (sh_->core.cache().settle_lookup(key_, flight_, sk_, std::move(found))) {
+            flight_.reset(); // ended from the fleet's answer
+            wipe(token_);
+            room_.reset();
+            return;
         }
-        if (!found.lock.empty())
-            cache.set_shared_lock(*flight_, std::move(found.lock));
         start_(sh_, key_, std::move(flight_), token_, std::move(room_));
         wipe(token_);
     }

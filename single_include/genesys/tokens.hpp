@@ -5788,6 +5788,9 @@ public:
 
     const client_config& config() const noexcept { return config_; }
 
+    /// The configuration's base URL, normalized (what every request's URL starts with).
+    const std::string& base_url() const noexcept { return base_url_; }
+
     response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
 
     /** Fills `req` for `route`, or returns why the call is rejected before sending.
@@ -9025,6 +9028,16 @@ public:
                                                                       const std::shared_ptr<validator_flight>& f,
                                                                       shared_answer&& a);
 
+    /** What a leader does with the shared cache's answer `found` to its lookup of `sk`, for the
+        blocking and the asynchronous validator alike: ends `key`'s flight from the fleet's
+        answer (`finish_shared`) and gives back the fleet's lock if it took one, returning the
+        answer without the policy; or, when the fleet has no answer this validator can use,
+        hands the lock (if any) to the flight and returns nothing: the caller checks the token. */
+    GENESYS_DECL std::optional<result<validated_token>> settle_lookup(const hash128& key,
+                                                                      const std::shared_ptr<validator_flight>& f,
+                                                                      const shared_token_key& sk,
+                                                                      shared_lookup&& found);
+
     /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
     /// (a revocation the fleet published). Scans every shard: revocations are rare.
     GENESYS_DECL void forget_shared(const shared_token_key& sk);
@@ -9631,6 +9644,21 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     }
     bool revoked = false, held_valid = false;
     return end_flight(key, f, t, std::move(keep), std::move(failure), fleet_limit, revoked, held_valid);
+}
+
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::settle_lookup(
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_lookup&& found)
+{
+    if (found.answer) {
+        if (auto r = finish_shared(key, f, std::move(*found.answer))) {
+            if (!found.lock.empty())
+                shared()->release(sk, std::move(found.lock));
+            return r;
+        }
+    }
+    if (!found.lock.empty())
+        set_shared_lock(*f, std::move(found.lock));
+    return std::nullopt;
 }
 
 GENESYS_DECL void validator_cache::forget_shared(const shared_token_key& sk)
@@ -10301,7 +10329,6 @@ private:
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
-    std::string shared_base_url_;                  // the normalized base URL (with a shared cache)
     std::shared_ptr<validator_listener> listener_; // with a shared cache
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };
@@ -10407,7 +10434,6 @@ GENESYS_DECL validator_core::validator_core(const token_validator_config& config
       cache_(std::move(options))
 {
     if (auto* sc = cache_.shared()) {
-        (void)config_problem(client_->config(), shared_base_url_, true); // (checked above: only normalizes)
         listener_ = std::make_shared<validator_listener>(cache_);
         sc->add_listener(listener_);
     }
@@ -10440,7 +10466,7 @@ GENESYS_DECL void validator_listener::detach() noexcept
 
 GENESYS_DECL shared_token_key validator_core::shared_key_of(std::string_view token) const
 {
-    return cache_.shared()->key_of(shared_base_url_, cache_.options().preserve_idle_ttl, token);
+    return cache_.shared()->key_of(client_->base_url(), cache_.options().preserve_idle_ttl, token);
 }
 
 GENESYS_DECL std::optional<shared_token_key> validator_core::name_in_fleet(validator_flight& flight,
@@ -10566,15 +10592,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
         }
         shared_lookup found = std::move(*p->found);
         lock.unlock();
-        if (found.answer) {
-            if (auto r = cache_.finish_shared(key, flight, std::move(*found.answer))) {
-                if (!found.lock.empty())
-                    cache_.shared()->release(sk, std::move(found.lock));
-                return r;
-            }
-        }
-        if (!found.lock.empty())
-            cache_.set_shared_lock(*flight, std::move(found.lock));
+        return cache_.settle_lookup(key, flight, sk, std::move(found));
     } catch (...) { // (out of memory): the check goes on without the fleet
     }
     return std::nullopt;

@@ -69,6 +69,9 @@ public:
 
     const client_config& config() const noexcept { return config_; }
 
+    /// The configuration's base URL, normalized (what every request's URL starts with).
+    const std::string& base_url() const noexcept { return base_url_; }
+
     response_limits limits() const noexcept { return {config_.max_response_bytes, config_.max_json_depth}; }
 
     /** Fills `req` for `route`, or returns why the call is rejected before sending.

@@ -207,6 +207,16 @@ public:
                                                                       const std::shared_ptr<validator_flight>& f,
                                                                       shared_answer&& a);
 
+    /** What a leader does with the shared cache's answer `found` to its lookup of `sk`, for the
+        blocking and the asynchronous validator alike: ends `key`'s flight from the fleet's
+        answer (`finish_shared`) and gives back the fleet's lock if it took one, returning the
+        answer without the policy; or, when the fleet has no answer this validator can use,
+        hands the lock (if any) to the flight and returns nothing: the caller checks the token. */
+    GENESYS_DECL std::optional<result<validated_token>> settle_lookup(const hash128& key,
+                                                                      const std::shared_ptr<validator_flight>& f,
+                                                                      const shared_token_key& sk,
+                                                                      shared_lookup&& found);
+
     /// Forgets the entry of the token whose shared key is `sk`, and revokes its check under way
     /// (a revocation the fleet published). Scans every shard: revocations are rare.
     GENESYS_DECL void forget_shared(const shared_token_key& sk);

@@ -122,7 +122,6 @@ private:
 
     std::unique_ptr<const client_core> client_; // never null
     validator_cache cache_;
-    std::string shared_base_url_;                  // the normalized base URL (with a shared cache)
     std::shared_ptr<validator_listener> listener_; // with a shared cache
     std::mutex send_mutex_; // a blocking transport sends one request at a time
 };

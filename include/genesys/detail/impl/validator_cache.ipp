@@ -440,6 +440,21 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     return end_flight(key, f, t, std::move(keep), std::move(failure), fleet_limit, revoked, held_valid);
 }
 
+GENESYS_DECL std::optional<result<validated_token>> validator_cache::settle_lookup(
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_lookup&& found)
+{
+    if (found.answer) {
+        if (auto r = finish_shared(key, f, std::move(*found.answer))) {
+            if (!found.lock.empty())
+                shared()->release(sk, std::move(found.lock));
+            return r;
+        }
+    }
+    if (!found.lock.empty())
+        set_shared_lock(*f, std::move(found.lock));
+    return std::nullopt;
+}
+
 GENESYS_DECL void validator_cache::forget_shared(const shared_token_key& sk)
 {
     for (auto& s : shards_) {

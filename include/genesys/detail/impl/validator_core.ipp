@@ -104,7 +104,6 @@ GENESYS_DECL validator_core::validator_core(const token_validator_config& config
       cache_(std::move(options))
 {
     if (auto* sc = cache_.shared()) {
-        (void)config_problem(client_->config(), shared_base_url_, true); // (checked above: only normalizes)
         listener_ = std::make_shared<validator_listener>(cache_);
         sc->add_listener(listener_);
     }
@@ -137,7 +136,7 @@ GENESYS_DECL void validator_listener::detach() noexcept
 
 GENESYS_DECL shared_token_key validator_core::shared_key_of(std::string_view token) const
 {
-    return cache_.shared()->key_of(shared_base_url_, cache_.options().preserve_idle_ttl, token);
+    return cache_.shared()->key_of(client_->base_url(), cache_.options().preserve_idle_ttl, token);
 }
 
 GENESYS_DECL std::optional<shared_token_key> validator_core::name_in_fleet(validator_flight& flight,
@@ -263,15 +262,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
         }
         shared_lookup found = std::move(*p->found);
         lock.unlock();
-        if (found.answer) {
-            if (auto r = cache_.finish_shared(key, flight, std::move(*found.answer))) {
-                if (!found.lock.empty())
-                    cache_.shared()->release(sk, std::move(found.lock));
-                return r;
-            }
-        }
-        if (!found.lock.empty())
-            cache_.set_shared_lock(*flight, std::move(found.lock));
+        return cache_.settle_lookup(key, flight, sk, std::move(found));
     } catch (...) { // (out of memory): the check goes on without the fleet
     }
     return std::nullopt;
