@@ -185,15 +185,15 @@ struct instance {
     }
 };
 
-/// Runs `n` validations of `token` one after another on `inst`'s thread; returns ns per validation.
-double chain_validations(instance& inst, const std::string& token, int n)
+/// Runs `n` operations one after another on `inst`'s thread, each started from the previous
+/// one's handler: `start(next)` starts one, whose handler calls `next()`. Returns ns per operation.
+template <class Start>
+double chain(instance& inst, int n, Start start)
 {
     std::promise<void> finished;
     int left = n;
     std::function<void()> step = [&] {
-        inst.v->async_validate(token, [&](genesys::result<genesys::validated_token> r) {
-            if (!r)
-                throw std::runtime_error("a shared hit failed: " + r.error().message);
+        start([&] {
             if (--left == 0)
                 finished.set_value();
             else
@@ -206,25 +206,28 @@ double chain_validations(instance& inst, const std::string& token, int n)
     return std::chrono::duration<double, std::nano>(clock_type::now() - started).count() / n;
 }
 
-/// `n` lookups of `k` one after another through the shared cache alone; ns per lookup.
+/// `n` validations of `token`, one after another; ns per validation.
+double chain_validations(instance& inst, const std::string& token, int n)
+{
+    return chain(inst, n, [&](auto next) {
+        inst.v->async_validate(token, [next](genesys::result<genesys::validated_token> r) {
+            if (!r)
+                throw std::runtime_error("a shared hit failed: " + r.error().message);
+            next();
+        });
+    });
+}
+
+/// `n` lookups of `k` through the shared cache alone, one after another; ns per lookup.
 double chain_lookups(instance& inst, const genesys::shared_token_key& k, int n)
 {
-    std::promise<void> finished;
-    int left = n;
-    std::function<void()> step = [&] {
-        inst.cache->async_lookup(k, [&](genesys::shared_lookup l) {
+    return chain(inst, n, [&](auto next) {
+        inst.cache->async_lookup(k, [next](genesys::shared_lookup l) {
             if (!l.answer)
                 throw std::runtime_error("a shared lookup missed");
-            if (--left == 0)
-                finished.set_value();
-            else
-                step();
+            next();
         });
-    };
-    const auto started = clock_type::now();
-    boost::asio::post(inst.ioc, step);
-    finished.get_future().wait();
-    return std::chrono::duration<double, std::nano>(clock_type::now() - started).count() / n;
+    });
 }
 
 /// `n` raw hiredis GETs of `redis_key`, blocking, on a connection of their own; ns per GET.
