@@ -434,6 +434,18 @@ TEST_CASE("redis_shared_cache: revocations reach every instance, a 401 replacing
         CHECK(b.stats().revocations_sent == 1);
         CHECK_FALSE(la->has(fresh));
     }
+    SUBCASE("a 401 over an answer another version of the library wrote publishes (it may have been valid)")
+    {
+        std::string body(26, '\0');
+        body[0] = 9; // another format version
+        body[1] = 'V';
+        const auto mac = genesys::detail::shared_entry_codec::value_mac(fleet(), entry_key(key), body);
+        REQUIRE(redis.one({"SET", entry_key(key), body + std::string(genesys::detail::digest_bytes(mac))}).text ==
+                "OK");
+        b.store(key, unauthorized_answer(), "");
+        REQUIRE(eventually([&] { return la->has(key) && lb->has(key); }));
+        CHECK(b.stats().revocations_sent == 1);
+    }
     SUBCASE("a listener destroyed is no longer called")
     {
         lb.reset();
@@ -475,11 +487,11 @@ TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries ar
     auto big = valid_answer();
     big.info.authorized_scope = std::vector<std::string>(500, "scope:that-is-long-enough");
     expect_rejected(genesys::detail::encode_shared_entry(fleet(), name, big), 3);
-    // Authentic but not parsing: another format version.
+    // Authentic but not parsing (as a bug would write it): a byte after the token's info.
     {
-        std::string body(18, '\0');
-        body[0] = 9;
-        body[1] = 'V';
+        std::string body = genesys::detail::encode_shared_entry(fleet(), name, valid_answer());
+        body.resize(body.size() - 32);
+        body += '\x07';
         const auto mac = genesys::detail::shared_entry_codec::value_mac(fleet(), name, body);
         expect_rejected(body + std::string(genesys::detail::digest_bytes(mac)), 4);
     }
@@ -498,6 +510,24 @@ TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries ar
     auto r2 = lookup(a, key);
     CHECK_FALSE(r2.value->answer);
     CHECK(a.stats().rejected_entries == 5);
+    if (!r2.value->lock.empty())
+        a.release(key, r2.value->lock);
+    REQUIRE(eventually([&] { return redis.one({"EXISTS", lock_key(key)}).integer == 0; }));
+    // One written by another version of the library (another format version): a miss, not a fault.
+    {
+        std::string body(26, '\0');
+        body[0] = 9;
+        body[1] = 'V';
+        const auto mac = genesys::detail::shared_entry_codec::value_mac(fleet(), name, body);
+        REQUIRE(redis.one({"SET", name, body + std::string(genesys::detail::digest_bytes(mac))}).text == "OK");
+        auto r3 = lookup(a, key);
+        REQUIRE(r3.value);
+        CHECK_FALSE(r3.value->answer);
+        CHECK(a.stats().rejected_entries == 5);
+        if (!r3.value->lock.empty())
+            a.release(key, r3.value->lock);
+        REQUIRE(eventually([&] { return redis.one({"EXISTS", lock_key(key)}).integer == 0; }));
+    }
 
     // Revocations: under another fleet key, garbage, truncated: each rejected, no listener call.
     const std::string forged = genesys::detail::shared_cache_revocation(other_fleet(), key.digest);

@@ -9,28 +9,27 @@
 //        the "1" or "0" being the preserveIdleTTL flag. Every instance sharing the fleet key
 //        computes the same key; Redis never sees a token.
 // Value: body + MAC, where
-//        body = version (1 byte, 1) + kind (1 byte: 'V' valid, 'U' 401, 'R' 429)
+//        body = version (1 byte, 2) + kind (1 byte: 'V' valid, 'U' 401, 'R' 429)
 //             + fetched_at + expires_at (each milliseconds since the Unix epoch, 8 bytes big-endian,
-//               signed) + for 'V' only, the token's info as the platform's JSON (`TokenInfo`)
+//               signed)
+//             + the fingerprint of the token info's binary form (8 bytes, `binary::schema`)
+//             + for 'V' only, the token's info in that binary form (<genesys/detail/binary_codec.hpp>)
 //        MAC  = HMAC(fleet key, "v1|value|" + key + "|" + body), 32 bytes.
 //        The key is bound into the MAC: a value copied under another key (another token's) fails.
 // A value is refused, each for its own reason (the validator counts them apart), when it is
 // larger than the limit (checked first: nothing else is computed), shorter than a MAC, its MAC
-// does not match, it does not parse, or it has expired.
+// does not match, it does not parse, or it has expired. A value written by another version of the
+// library (another format version or fingerprint: its models have other fields) is authentic but
+// unreadable here: `other_format`, read as a miss. The key does not depend on the format, so that
+// revocations reach every version during a rolling upgrade.
 
+#include <genesys/detail/binary_codec.hpp>
 #include <genesys/detail/hmac.hpp>
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/fleet_key.hpp>
-#include <genesys/json.hpp>
 #include <genesys/models/token_info.hpp>
 #include <genesys/shared_token_cache.hpp>
-
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value_from.hpp>
-#include <boost/json/value_to.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -56,11 +55,13 @@ enum class shared_entry_status {
     ok,
     too_large, ///< over the size limit: nothing else was looked at
     bad_mac,   ///< too short to hold a MAC, or its MAC does not match (forged, moved, truncated, another key)
-    malformed, ///< authentic but does not parse (another format version, a bug)
+    malformed, ///< authentic but does not parse (a bug)
     expired,   ///< authentic and well formed, but its `expires_at` has passed
+    other_format, ///< authentic, written by another version of the library (another format or
+                  ///< models): a miss, not a fault
 };
 
-/// A name for counters and logs: "ok", "too_large", "bad_mac", "malformed", "expired".
+/// A name for counters and logs: "ok", "too_large", "bad_mac", "malformed", "expired", "other_format".
 constexpr std::string_view to_string(shared_entry_status s) noexcept
 {
     switch (s) {
@@ -69,6 +70,7 @@ constexpr std::string_view to_string(shared_entry_status s) noexcept
     case shared_entry_status::bad_mac: return "bad_mac";
     case shared_entry_status::malformed: return "malformed";
     case shared_entry_status::expired: return "expired";
+    case shared_entry_status::other_format: return "other_format";
     }
     return "unknown";
 }
@@ -142,9 +144,11 @@ inline std::string shared_entry_key(const fleet_key& key, std::string_view base_
 
 namespace shared_entry_codec {
 
-inline constexpr std::size_t header_size = 1 + 1 + 8 + 8;
+inline constexpr std::size_t header_size = 1 + 1 + 8 + 8 + 8;
 inline constexpr std::size_t mac_size = 32;
-inline constexpr unsigned char version = 1;
+inline constexpr unsigned char version = 2;
+/// The fingerprint of the token info's binary form, written in every entry.
+inline constexpr std::uint64_t schema = binary::schema<token_info>();
 
 inline void put_i64(std::string& out, std::int64_t v)
 {
@@ -205,8 +209,9 @@ inline std::string encode_shared_entry(const fleet_key& key, std::string_view re
     body += static_cast<char>(answer.kind);
     c::put_i64(body, c::to_ms(answer.fetched_at));
     c::put_i64(body, c::to_ms(answer.expires_at));
+    c::put_i64(body, static_cast<std::int64_t>(c::schema));
     if (answer.kind == shared_answer_kind::valid)
-        body += boost::json::serialize(boost::json::value_from(answer.info));
+        binary::encode(body, answer.info);
     const auto mac = c::value_mac(key, redis_key, body);
     body += digest_bytes(mac);
     return body;
@@ -214,7 +219,7 @@ inline std::string encode_shared_entry(const fleet_key& key, std::string_view re
 
 /** Reads the value stored under `redis_key`, checking in this order: its size (at most
     `max_bytes`), its MAC (compared in constant time), its format, and that it has not expired at
-    `now`. On `ok` sets `out`; otherwise leaves it unspecified.
+    `now`. On `ok` sets `out`; otherwise leaves it unspecified (its `info` may be partly written).
 
     @return Why the value was refused, or `shared_entry_status::ok`.
 */
@@ -231,8 +236,14 @@ inline shared_entry_status decode_shared_entry(const fleet_key& key, std::string
     const auto expected = c::value_mac(key, redis_key, body);
     if (!constant_time_equal(digest_bytes(expected), value.substr(body.size())))
         return shared_entry_status::bad_mac;
-    if (body.size() < c::header_size || static_cast<unsigned char>(body[0]) != c::version)
+    if (body.empty())
         return shared_entry_status::malformed;
+    if (static_cast<unsigned char>(body[0]) != c::version)
+        return shared_entry_status::other_format;
+    if (body.size() < c::header_size)
+        return shared_entry_status::malformed;
+    if (static_cast<std::uint64_t>(c::get_i64(body.substr(18, 8))) != c::schema)
+        return shared_entry_status::other_format;
     const auto kind = static_cast<shared_answer_kind>(static_cast<unsigned char>(body[1]));
     if (kind != shared_answer_kind::valid && kind != shared_answer_kind::unauthorized &&
         kind != shared_answer_kind::rate_limited)
@@ -242,30 +253,20 @@ inline shared_entry_status decode_shared_entry(const fleet_key& key, std::string
     if (expires < fetched)
         return shared_entry_status::malformed;
     const std::string_view rest = body.substr(c::header_size);
-    token_info info;
     if (kind == shared_answer_kind::valid) {
-        boost::system::error_code ec;
-        // The parse's tree on the stack (a token's info fits; a larger one goes on to the heap),
-        // as the call path's decoding does: only the decoded strings are allocated.
-        unsigned char scratch_buffer[4096];
-        boost::json::monotonic_resource scratch(scratch_buffer, sizeof scratch_buffer);
-        const boost::json::value jv =
-            boost::json::parse(boost::json::string_view(rest.data(), rest.size()), ec, &scratch);
-        if (ec || !jv.is_object())
+        // Decoded straight into `out.info`: its strings are the only allocations.
+        if (!binary::decode(rest, out.info))
             return shared_entry_status::malformed;
-        auto decoded = boost::json::try_value_to<token_info>(jv);
-        if (!decoded)
-            return shared_entry_status::malformed;
-        info = std::move(*decoded);
     } else if (!rest.empty()) {
         return shared_entry_status::malformed;
+    } else {
+        out.info = token_info{};
     }
     if (c::from_ms(expires) <= now)
         return shared_entry_status::expired;
     out.kind = kind;
     out.fetched_at = c::from_ms(fetched);
     out.expires_at = c::from_ms(expires);
-    out.info = std::move(info);
     return shared_entry_status::ok;
 }
 

@@ -389,7 +389,9 @@ private:
             decode_shared_entry(key_, rkey, reply.text, std::chrono::system_clock::now(), out, options_.max_entry_bytes);
         if (status == shared_entry_status::ok)
             return out;
-        if (status != shared_entry_status::expired && !std::exchange(counted, true))
+        // An expired entry, or one another version of the library wrote, is a miss, not a fault.
+        if (status != shared_entry_status::expired && status != shared_entry_status::other_format &&
+            !std::exchange(counted, true))
             ++counters_.rejected_entries;
         return std::nullopt;
     }
@@ -540,10 +542,13 @@ private:
             if (!unauthorized || r.at(0).kind != redis_reply_kind::string)
                 return;
             // A 401 replaced a valid answer: the fleet held the token valid, revoke it everywhere.
+            // So too when another version of the library wrote the old answer (it cannot be read
+            // here, and may have been valid): a needless revocation costs a cache miss.
             shared_answer old;
-            if (decode_shared_entry(self->key_, rkey, r[0].text, std::chrono::system_clock::now(), old,
-                                    self->options_.max_entry_bytes) == shared_entry_status::ok &&
-                old.kind == shared_answer_kind::valid)
+            const auto status = decode_shared_entry(self->key_, rkey, r[0].text, std::chrono::system_clock::now(), old,
+                                                    self->options_.max_entry_bytes);
+            if ((status == shared_entry_status::ok && old.kind == shared_answer_kind::valid) ||
+                status == shared_entry_status::other_format)
                 self->send({{"PUBLISH", std::string(shared_cache_revoke_channel),
                              shared_cache_revocation(self->key_, key.digest)}},
                            [](const auto& s, bool sent, const std::vector<redis_reply>&) {

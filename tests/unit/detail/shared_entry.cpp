@@ -92,7 +92,7 @@ TEST_CASE("shared entry: each kind of answer round-trips")
             a.fetched_at = t0;
             a.expires_at = t0 + 10s;
             const auto v = encode_shared_entry(key_a(), k, a);
-            CHECK(v.size() == 18 + 32);
+            CHECK(v.size() == 26 + 32);
             shared_answer out = valid_answer();
             REQUIRE(decode_shared_entry(key_a(), k, v, t0, out) == shared_entry_status::ok);
             CHECK(out.kind == kind);
@@ -154,33 +154,53 @@ TEST_CASE("shared entry: forged, moved, truncated, oversized, malformed and expi
     }
     SUBCASE("authentic but not parseable: malformed")
     {
-        // Bodies authenticated with the right key (as a future format version, or a bug, would be).
+        // Bodies authenticated with the right key (as a bug would write them).
         auto sealed = [&](std::string body) {
             return body + std::string(genesys::detail::digest_bytes(
                               genesys::detail::shared_entry_codec::value_mac(key_a(), k, body)));
         };
-        std::string header = v.substr(0, 18);
+        const std::string header = v.substr(0, 26);
+        const std::string info = v.substr(26, v.size() - 26 - 32);
+        REQUIRE(decode_shared_entry(key_a(), k, sealed(header + info), now, out) == shared_entry_status::ok);
         CHECK(decode_shared_entry(key_a(), k, sealed(""), now, out) == shared_entry_status::malformed);
-        CHECK(decode_shared_entry(key_a(), k, sealed(header.substr(0, 17)), now, out) == shared_entry_status::malformed);
-        CHECK(decode_shared_entry(key_a(), k, sealed('\x02' + header.substr(1)), now, out) ==
-              shared_entry_status::malformed); // another version
+        CHECK(decode_shared_entry(key_a(), k, sealed(header.substr(0, 25)), now, out) == shared_entry_status::malformed);
         CHECK(decode_shared_entry(key_a(), k, sealed(header.substr(0, 1) + 'X' + header.substr(2)), now, out) ==
               shared_entry_status::malformed); // an unknown kind
-        CHECK(decode_shared_entry(key_a(), k, sealed(header + "{\"organization\":"), now, out) ==
-              shared_entry_status::malformed); // JSON cut short
-        CHECK(decode_shared_entry(key_a(), k, sealed(header + "[1,2]"), now, out) == shared_entry_status::malformed);
-        CHECK(decode_shared_entry(key_a(), k, sealed(header + "{\"authorizedScope\":7}"), now, out) ==
-              shared_entry_status::malformed); // a field of the wrong type
+        for (std::size_t n = 0; n < info.size(); ++n) // the info cut short anywhere
+            CHECK(decode_shared_entry(key_a(), k, sealed(header + info.substr(0, n)), now, out) ==
+                  shared_entry_status::malformed);
+        CHECK(decode_shared_entry(key_a(), k, sealed(header + info + '\0'), now, out) ==
+              shared_entry_status::malformed); // a byte left over
+        std::string wrong = info;
+        wrong[0] = '\x07'; // "organization present" must be 0 or 1
+        CHECK(decode_shared_entry(key_a(), k, sealed(header + wrong), now, out) == shared_entry_status::malformed);
         std::string rejected = header;
         rejected[1] = 'U';
-        CHECK(decode_shared_entry(key_a(), k, sealed(rejected + "{}"), now, out) ==
+        CHECK(decode_shared_entry(key_a(), k, sealed(rejected + info), now, out) ==
               shared_entry_status::malformed); // a 401 with a body
         CHECK(decode_shared_entry(key_a(), k, sealed(rejected), now, out) == shared_entry_status::ok);
         // expires_at before fetched_at
         std::string backwards = header;
         for (std::size_t i = 10; i < 18; ++i)
             backwards[i] = 0;
-        CHECK(decode_shared_entry(key_a(), k, sealed(backwards + "{}"), now, out) == shared_entry_status::malformed);
+        CHECK(decode_shared_entry(key_a(), k, sealed(backwards + info), now, out) == shared_entry_status::malformed);
+    }
+    SUBCASE("authentic, from another version of the library: other_format, not malformed")
+    {
+        auto sealed = [&](std::string body) {
+            return body + std::string(genesys::detail::digest_bytes(
+                              genesys::detail::shared_entry_codec::value_mac(key_a(), k, body)));
+        };
+        const std::string body = v.substr(0, v.size() - 32);
+        // Another format version (the first one's JSON, a future one's).
+        for (char version : {'\x01', '\x03'})
+            CHECK(decode_shared_entry(key_a(), k, sealed(version + body.substr(1)), now, out) ==
+                  shared_entry_status::other_format);
+        // The same version with models of other fields: another fingerprint.
+        std::string other = body;
+        other[25] = static_cast<char>(other[25] ^ 1);
+        CHECK(decode_shared_entry(key_a(), k, sealed(other), now, out) == shared_entry_status::other_format);
+        CHECK(genesys::detail::to_string(shared_entry_status::other_format) == "other_format");
     }
     SUBCASE("expired: at or after expires_at")
     {
