@@ -12,11 +12,14 @@ namespace {
 
 std::atomic<std::uint64_t> count{0};
 std::atomic<std::uint64_t> bytes{0};
+std::atomic<bool> on{true};
 
 void* allocate(std::size_t n)
 {
-    count.fetch_add(1, std::memory_order_relaxed);
-    bytes.fetch_add(n, std::memory_order_relaxed);
+    if (on.load(std::memory_order_relaxed)) {
+        count.fetch_add(1, std::memory_order_relaxed);
+        bytes.fetch_add(n, std::memory_order_relaxed);
+    }
     if (void* p = std::malloc(n == 0 ? 1 : n))
         return p;
     throw std::bad_alloc();
@@ -24,8 +27,10 @@ void* allocate(std::size_t n)
 
 void* allocate_aligned(std::size_t n, std::align_val_t al)
 {
-    count.fetch_add(1, std::memory_order_relaxed);
-    bytes.fetch_add(n, std::memory_order_relaxed);
+    if (on.load(std::memory_order_relaxed)) {
+        count.fetch_add(1, std::memory_order_relaxed);
+        bytes.fetch_add(n, std::memory_order_relaxed);
+    }
     const auto a = static_cast<std::size_t>(al);
     const std::size_t rounded = (n + a - 1) / a * a;
     if (void* p = std::aligned_alloc(a, rounded == 0 ? a : rounded))
@@ -37,6 +42,7 @@ void* allocate_aligned(std::size_t n, std::align_val_t al)
 
 std::uint64_t bench::allocations() noexcept { return count.load(std::memory_order_relaxed); }
 std::uint64_t bench::allocated_bytes() noexcept { return bytes.load(std::memory_order_relaxed); }
+void bench::count_allocations(bool yes) noexcept { on.store(yes, std::memory_order_relaxed); }
 
 void* operator new(std::size_t n) { return allocate(n); }
 void* operator new[](std::size_t n) { return allocate(n); }

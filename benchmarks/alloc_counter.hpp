@@ -16,6 +16,11 @@ std::uint64_t allocations() noexcept;
 /// Bytes requested through any operator new since the process started.
 std::uint64_t allocated_bytes() noexcept;
 
+/** Turns the counting on (the default) or off. Off, operator new is malloc and one relaxed load:
+    a timed loop turns it off so that the two atomic additions per allocation (a locked
+    instruction each, shared by every thread) are not timed with the code they count. */
+void count_allocations(bool yes) noexcept;
+
 /// The bytes `f()` asks operator new for.
 template <class F>
 std::uint64_t bytes_of(F&& f)
