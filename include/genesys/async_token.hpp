@@ -8,6 +8,7 @@
 
 #include <genesys/detail/async_post.hpp>
 #include <genesys/detail/failure.hpp>
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/result.hpp>
 #include <genesys/token_source.hpp>
 
@@ -19,7 +20,6 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -116,7 +116,7 @@ private:
     token_source& source_;
     std::shared_ptr<token_source> keep_; // a source held by a shared_ptr lives while we wait
     Handler handler_;
-    boost::asio::executor_work_guard<handler_executor> work_;
+    handler_work<handler_executor> work_;
     Executor io_ex_;
     std::mutex setup_; // `start` against `complete` on another thread
     std::optional<boost::asio::steady_timer> timer_;

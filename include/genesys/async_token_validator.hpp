@@ -12,6 +12,7 @@
 #include <genesys/detail/call_machine.hpp>
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/failure.hpp>
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/detail/validator_cache.hpp>
 #include <genesys/detail/validator_core.hpp>
 #include <genesys/routes.hpp>
@@ -25,7 +26,6 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
@@ -101,7 +101,7 @@ private:
     }
 
     Handler handler_;
-    boost::asio::executor_work_guard<handler_executor> work_;
+    handler_work<handler_executor> work_;
     Executor io_ex_;
     std::shared_ptr<void> keep_; // the validator's state outlives every validation
     validator_cache& cache_;
@@ -350,7 +350,7 @@ public:
         }
         std::weak_ptr<shared_token_cache> cache = sh_->core.cache().options().shared_cache;
         sh_->core.cache().shared()->async_lookup(
-            sk_, [weak = this->weak_from_this(), cache, sk = sk_](shared_lookup found) mutable {
+            sk_, [weak = this->weak_from_this(), cache, sk = sk_](shared_lookup&& found) mutable {
                 if (auto self = weak.lock())
                     answered(std::move(self), std::move(found), cache);
                 else if (!found.lock.empty()) // abandoned and gone
@@ -377,7 +377,7 @@ private:
     /// executor's work now (`dispatch` would: the cache answers on the transport's io_context),
     /// else posts the answer to the io_context, if it is still there. When posting, `self` is
     /// moved into the posted function: this thread keeps no reference to the step.
-    static void answered(std::shared_ptr<shared_lookup_step> self, shared_lookup found,
+    static void answered(std::shared_ptr<shared_lookup_step> self, shared_lookup&& found,
                          const std::weak_ptr<shared_token_cache>& cache)
     {
         const shared_token_key sk = self->sk_;
@@ -412,7 +412,7 @@ private:
     /// On the transport's executor, maybe inside the shared cache's handler: it calls the cache
     /// only through `release` (which does not wait), starts the check, or ends the flight, which
     /// posts to the handlers (`post_to_handler`): no handler runs inside the cache's.
-    void resume(shared_lookup found)
+    void resume(shared_lookup&& found)
     {
         std::shared_ptr<pending_shared_lookup> owned; // the registry's reference, dropped unlocked
         {

@@ -304,6 +304,35 @@ TEST_CASE("handlers never run inline, run once, and on their associated executor
     CHECK(fake.request_count() == 1); // nothing sent for the rejected one
 }
 
+TEST_CASE("a handler bound to a strand of any_io_executor: compiles, runs once on the strand")
+{
+    // make_strand(socket.get_executor()) is a strand of any_io_executor, for which Asio 1.26's
+    // executor_work_guard does not compile (this test did not, before): the call keeps its work
+    // on the strand's inner executor. The fake's own executor is such a strand too, its answer
+    // held back (manual) so that the work kept is what keeps run() going.
+    asio::io_context ioc;
+    const auto strand = asio::make_strand(asio::any_io_executor(ioc.get_executor()));
+    async_fake_transport fake{strand};
+    fake.respond_by_default(fixtures::json_response(200, fixtures::token_info_json));
+    fake.manual();
+    genesys::async_tokens_api api{fake, config()};
+    int calls = 0;
+    bool on_strand = false;
+    api.async_get_tokens_me(asio::bind_executor(strand, [&](auto r) {
+        ++calls;
+        on_strand = strand.running_in_this_thread() && r.has_value();
+    }));
+    std::thread answer([&] {
+        while (fake.waiting() == 0)
+            std::this_thread::sleep_for(1ms);
+        fake.complete_next();
+    });
+    ioc.run(); // returns only once the handler ran: the pending send keeps work
+    answer.join();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+}
+
 TEST_CASE("an any_completion_handler token: its executor is type-erased, the rules hold")
 {
     // Asio 1.26's any_completion_executor cannot be required to be blocking.never, so nothing may

@@ -104,6 +104,28 @@ TEST_CASE("async_validate: never inline, once, on the handler's executor, a hit 
     CHECK(v.stats().hits == 2);
 }
 
+TEST_CASE("async_validate: a handler bound to a strand of any_io_executor (make_strand(socket.get_executor()))")
+{
+    // Asio 1.26's executor_work_guard does not compile for such a strand: the work the operation
+    // keeps on the handler's executor is tracked on the strand's inner executor instead.
+    asio::io_context ioc;
+    const auto strand = asio::make_strand(asio::any_io_executor(ioc.get_executor()));
+    async_fake_transport fake{strand}; // the transport's own executor such a strand too
+    fake.respond_by_default(fixtures::json_response(200, valid_body));
+    validator v{fake, config()};
+    int calls = 0;
+    bool on_strand = false;
+    v.async_validate("tok-strand", asio::bind_executor(strand, [&](genesys::result<genesys::validated_token> r) {
+                         ++calls;
+                         on_strand = strand.running_in_this_thread() && r.has_value();
+                     }));
+    CHECK(calls == 0);
+    ioc.run();
+    CHECK(calls == 1);
+    CHECK(on_strand);
+    CHECK(fake.request_count() == 1);
+}
+
 TEST_CASE("async_validate: future, coroutine and deferred, the token is copied at initiation")
 {
     asio::io_context ioc;

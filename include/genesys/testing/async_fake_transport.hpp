@@ -5,6 +5,7 @@
 /// @file
 /// `testing::async_fake_transport`: the fake transport for the asynchronous API.
 
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/http.hpp>
 #include <genesys/testing/fake_transport.hpp>
 
@@ -17,7 +18,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
@@ -216,13 +216,13 @@ private:
             // `run()` does not return while it waits.
             struct pending {
                 Handler handler;
-                boost::asio::executor_work_guard<executor_type> io_work;
-                boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, executor_type>> work;
+                detail::handler_work<executor_type> io_work;
+                detail::handler_work<boost::asio::associated_executor_t<Handler, executor_type>> work;
             };
             auto handler_ex = boost::asio::get_associated_executor(handler, ex_);
             auto shared = std::make_shared<std::optional<pending>>(
-                pending{std::move(handler), boost::asio::make_work_guard(ex_),
-                        boost::asio::make_work_guard(handler_ex)});
+                pending{std::move(handler), detail::handler_work<executor_type>(ex_),
+                        detail::handler_work<decltype(handler_ex)>(handler_ex)});
             state_->waiting.push_back({id, std::move(answer), [ex = ex_, shared](answer_type a) mutable {
                                            std::optional<pending>& p = *shared;
                                            finish(ex, std::move(p->handler), std::move(a));

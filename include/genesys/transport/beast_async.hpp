@@ -13,6 +13,7 @@
 #include <genesys/async_transport.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/async_post.hpp>
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/http.hpp>
 #include <genesys/transport/detail/beast_connection.hpp>
 #include <genesys/transport/detail/beast_message.hpp>
@@ -928,7 +929,7 @@ private:
     }
 
     Handler handler_;
-    boost::asio::executor_work_guard<executor_type> work_;
+    detail::handler_work<executor_type> work_;
     boost::asio::any_io_executor io_; // posted to first, then dispatched to the handler's executor
     slot_type slot_;
 };

@@ -32,6 +32,7 @@
 #include <genesys/async_transport.hpp>
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/async_post.hpp>
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/detail/send_through.hpp>
 #include <genesys/error_code.hpp>
 #include <genesys/http.hpp>
@@ -47,7 +48,6 @@
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution/executor.hpp>
 #include <boost/asio/execution_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/is_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
@@ -349,8 +349,8 @@ public:
     }
 
 private:
-    using work_type = boost::asio::executor_work_guard<Executor>;
-    using io_work_type = boost::asio::executor_work_guard<boost::asio::any_io_executor>;
+    using work_type = detail::handler_work<Executor>;
+    using io_work_type = detail::handler_work<boost::asio::any_io_executor>;
 
     void post_done(boost::system::error_code ec, http_response&& response) noexcept override
     {
