@@ -32,6 +32,7 @@
 #include <genesys/shared_token_cache.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -116,19 +117,28 @@ inline sha256::digest_type shared_entry_digest(const fleet_key& key, std::string
     return digest;
 }
 
-/// The shared cache key of the entry named by `digest`: "genesys:tv:" + hex(digest).
-inline std::string shared_entry_key(const sha256::digest_type& digest)
+/// The size of a shared cache key: the prefix and 64 hex digits.
+inline constexpr std::size_t shared_entry_key_size = shared_entry_key_prefix.size() + 2 * std::tuple_size_v<sha256::digest_type>;
+
+/// Writes the shared cache key of the entry named by `digest` to `out`
+/// (`shared_entry_key_size` bytes): on the stack of every shared lookup, no allocation.
+inline void shared_entry_key_to(const sha256::digest_type& digest, char* out) noexcept
 {
-    // Written in place (one allocation, no temporary): this runs on every shared lookup.
     constexpr char digits[] = "0123456789abcdef";
-    std::string out(shared_entry_key_prefix.size() + 2 * digest.size(), '\0');
-    shared_entry_key_prefix.copy(out.data(), shared_entry_key_prefix.size());
-    char* p = out.data() + shared_entry_key_prefix.size();
+    shared_entry_key_prefix.copy(out, shared_entry_key_prefix.size());
+    char* p = out + shared_entry_key_prefix.size();
     for (const auto byte : digest) {
         const auto b = static_cast<unsigned char>(byte);
         *p++ = digits[b >> 4];
         *p++ = digits[b & 15];
     }
+}
+
+/// The shared cache key of the entry named by `digest`: "genesys:tv:" + hex(digest).
+inline std::string shared_entry_key(const sha256::digest_type& digest)
+{
+    std::string out(shared_entry_key_size, '\0');
+    shared_entry_key_to(digest, out.data());
     return out;
 }
 

@@ -14,6 +14,7 @@
 // `async_connect` again after a failure; `redis_shared_cache` does it).
 
 #include <genesys/detail/async_post.hpp>
+#include <genesys/detail/handler_work.hpp>
 #include <genesys/detail/hmac.hpp>
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
@@ -30,7 +31,6 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -81,11 +81,16 @@ public:
     virtual void complete_on(const redis_strand& strand, boost::system::error_code ec, std::vector<redis_reply> replies) = 0;
 };
 
+class redis_shared_cache_state; // <genesys/redis/shared_cache.hpp>: sends its GET formatted
+
 /// Formats `commands` into RESP, appended to `out`: for each, `*<argc>\r\n` then per argument
 /// `$<length>\r\n<bytes>\r\n` (the request format hiredis' `redisFormatCommandArgv` writes),
 /// sized first and written in place: no allocation but `out`'s own (this runs on every command).
+/// `Commands`: a range of commands, each a sized range of arguments convertible to
+/// `std::string_view` (a `redis_command`, or an array of views: nothing copied to build it).
 /// @return false when a command is empty or too long for hiredis (more than INT32_MAX arguments).
-inline bool redis_format(const std::vector<redis_command>& commands, std::string& out)
+template <class Commands>
+bool redis_format_range(const Commands& commands, std::string& out)
 {
     const auto digits = [](std::size_t n) noexcept {
         std::size_t d = 1;
@@ -97,11 +102,13 @@ inline bool redis_format(const std::vector<redis_command>& commands, std::string
     };
     std::size_t size = out.size();
     for (const auto& cmd : commands) {
-        if (cmd.empty() || cmd.size() > static_cast<std::size_t>(INT32_MAX))
+        if (std::size(cmd) == 0 || std::size(cmd) > static_cast<std::size_t>(INT32_MAX))
             return false;
-        size += 1 + digits(cmd.size()) + 2;
-        for (const auto& a : cmd)
+        size += 1 + digits(std::size(cmd)) + 2;
+        for (const auto& arg : cmd) {
+            const std::string_view a(arg);
             size += 1 + digits(a.size()) + 2 + a.size() + 2;
+        }
     }
     const std::size_t begin = out.size();
     out.resize(size);
@@ -114,8 +121,9 @@ inline bool redis_format(const std::vector<redis_command>& commands, std::string
         *p++ = '\n';
     };
     for (const auto& cmd : commands) {
-        put_header('*', cmd.size());
-        for (const auto& a : cmd) {
+        put_header('*', std::size(cmd));
+        for (const auto& arg : cmd) {
+            const std::string_view a(arg);
             put_header('$', a.size());
             p = std::copy(a.begin(), a.end(), p);
             *p++ = '\r';
@@ -124,6 +132,19 @@ inline bool redis_format(const std::vector<redis_command>& commands, std::string
     }
     return true;
 }
+
+/// `redis_format_range` of a vector of commands.
+inline bool redis_format(const std::vector<redis_command>& commands, std::string& out)
+{
+    return redis_format_range(commands, out);
+}
+
+/// Commands already in RESP (`redis_format_range`'s), and how many: what the shared cache's hot
+/// path sends without building a `redis_command` (<genesys/redis/shared_cache.hpp>).
+struct redis_wire {
+    std::string bytes;
+    std::size_t count = 0;
+};
 
 /// A hiredis reply as a `redis_reply`.
 inline redis_reply redis_convert(const ::redisReply* r)
@@ -296,11 +317,31 @@ private:
         std::vector<redis_reply> replies{};
         /// Called once with the replies or the failure (`read`: true when called by the reply,
         /// on the strand); empty once called (or abandoned by a cancellation: the entry stays
-        /// to absorb its replies).
+        /// to absorb its replies). AUTH/SELECT and SUBSCRIBE have their own logic here; a
+        /// command's operation is `op` instead (no function to allocate on every command).
         std::function<void(boost::system::error_code, std::vector<redis_reply>, bool read)> done{};
+        std::shared_ptr<redis_op_base> op{};
         /// When the watchdog fails the connection if the replies have not all come (none for
         /// AUTH/SELECT: `connect_timeout` bounds them).
         std::optional<clock::time_point> deadline{};
+
+        /// Still to be called.
+        bool waiting() const noexcept { return done || op; }
+
+        /// Calls it (once: nothing when already called). `read`: by its replies, on `strand`,
+        /// where a handler bound to the strand is called at once.
+        void end(boost::system::error_code ec, std::vector<redis_reply> r, bool read, const redis_strand& strand)
+        {
+            if (auto o = std::move(op)) {
+                op.reset();
+                if (read)
+                    o->complete_on(strand, ec, std::move(r));
+                else
+                    o->complete(ec, std::move(r));
+            } else if (auto f = std::exchange(done, nullptr)) {
+                f(ec, std::move(r), read);
+            }
+        }
     };
 
     std::string where() const { return options_.host + ":" + std::to_string(options_.port); }
@@ -337,8 +378,7 @@ private:
         auto connect_op = std::move(connect_op_);
         connect_op_.reset();
         for (auto& e : pending)
-            if (auto done = std::exchange(e->done, nullptr))
-                done(ec, {}, false);
+            e.end(ec, {}, false, strand_);
         if (connect_op)
             connect_op->complete(ec, {});
         if (auto push = std::exchange(push_, nullptr))
@@ -378,12 +418,12 @@ private:
     {
         watchdog_armed_ = false;
         for (const auto& e : pending_) {
-            if (!e->done || !e->deadline)
+            if (!e.waiting() || !e.deadline)
                 continue; // cancelled (its replies only absorbed), or AUTH/SELECT
-            if (*e->deadline <= clock::now())
+            if (*e.deadline <= clock::now())
                 return fail(make_error_code(redis_errc::timeout),
                             "no reply from " + where() + " within the command timeout");
-            return arm_watchdog(*e->deadline);
+            return arm_watchdog(*e.deadline);
         }
     }
 
@@ -487,9 +527,9 @@ private:
         if (hello.empty())
             return on_ready();
         const bool auth = !options_.password.empty();
-        auto e = std::make_shared<entry>();
-        e->expected = hello.size();
-        e->done = [self = shared_from_this(), gen, auth](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
+        entry e;
+        e.expected = hello.size();
+        e.done = [self = shared_from_this(), gen, auth](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
             if (ec || gen != self->generation_)
                 return; // the connect already failed (fail() completed it)
             if (auth && r[0].is_error())
@@ -522,19 +562,12 @@ private:
     {
         if (state_ != state::ready)
             return op->complete(make_error_code(redis_errc::not_connected), {});
-        auto e = std::make_shared<entry>();
-        e->id = id;
-        e->expected = count;
-        // `this`, not a shared_ptr: the entry is called by this object only.
-        e->done = [self = this, op = std::move(op)](boost::system::error_code ec, std::vector<redis_reply> r, bool read) {
-            if (read)
-                op->complete_on(self->strand_, ec, std::move(r));
-            else
-                op->complete(ec, std::move(r));
-        };
-        e->deadline = clock::now() + options_.command_timeout;
-        arm_watchdog(*e->deadline);
-        pending_.push_back(std::move(e));
+        entry& e = pending_.emplace_back();
+        e.id = id;
+        e.expected = count;
+        e.op = std::move(op);
+        e.deadline = clock::now() + options_.command_timeout;
+        arm_watchdog(*e.deadline);
         queue_write(std::move(wire));
     }
 
@@ -548,12 +581,12 @@ private:
         if (push_)
             return op->complete(make_error_code(redis_errc::already_subscribed), {});
         push_ = std::move(on_message);
-        auto e = std::make_shared<entry>();
-        e->id = id;
-        e->expected = count;
+        entry e;
+        e.id = id;
+        e.expected = count;
         // `this`, not a shared_ptr: the entry is called by this object only, and a strong
         // reference from its own queue would be a cycle.
-        e->done = [self = this, op, gen = generation_](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
+        e.done = [self = this, op, gen = generation_](boost::system::error_code ec, std::vector<redis_reply> r, bool) {
             if (ec) {
                 self->push_ = nullptr; // the call failed: on_message is never called
                 return op->complete(ec, {});
@@ -570,8 +603,8 @@ private:
             }
             op->complete({}, std::move(r));
         };
-        e->deadline = clock::now() + options_.command_timeout;
-        arm_watchdog(*e->deadline);
+        e.deadline = clock::now() + options_.command_timeout;
+        arm_watchdog(*e.deadline);
         pending_.push_back(std::move(e));
         queue_write(std::move(wire));
     }
@@ -581,8 +614,8 @@ private:
         if (connect_op_ && connect_id_ == id)
             return fail(boost::asio::error::operation_aborted, "connect cancelled");
         for (auto& e : pending_) {
-            if (e->id == id && e->done) {
-                std::exchange(e->done, nullptr)(boost::asio::error::operation_aborted, {}, false);
+            if (e.id == id && e.waiting()) {
+                e.end(boost::asio::error::operation_aborted, {}, false, strand_);
                 return; // the entry stays: its replies, when they come, are dropped
             }
         }
@@ -680,15 +713,15 @@ private:
         }
         if (pending_.empty())
             return fail(make_error_code(redis_errc::protocol_error), "read from " + where() + ": a reply nothing asked for");
-        auto& e = *pending_.front();
-        e.replies.push_back(std::move(reply));
-        if (e.replies.size() < e.expected)
+        auto& front = pending_.front();
+        front.replies.push_back(std::move(reply));
+        if (front.replies.size() < front.expected)
             return;
-        auto done = std::move(pending_.front());
+        entry done = std::move(front);
         pending_.pop_front();
-        if (auto f = std::exchange(done->done, nullptr)) {
+        if (done.waiting()) {
             try {
-                f({}, std::move(done->replies), true);
+                done.end({}, std::move(done.replies), true, strand_);
             } catch (...) {
                 // A handler called at once threw: out of the context's run(), as if it had been
                 // posted, while this read goes on.
@@ -718,7 +751,7 @@ private:
     std::shared_ptr<link> link_{};
     std::shared_ptr<redis_op_base> connect_op_{};
     std::uint64_t connect_id_ = 0;
-    std::deque<std::shared_ptr<entry>> pending_{};
+    std::deque<entry> pending_{};
     std::string outgoing_{}; ///< formatted commands not yet handed to a write
     bool writing_ = false;
     ::redisReader* reader_ = nullptr;
@@ -808,7 +841,7 @@ private:
     }
 
     Handler handler_;
-    boost::asio::executor_work_guard<executor_type> work_;
+    handler_work<executor_type> work_;
     boost::asio::any_io_executor io_;
     slot_type slot_;
     bool done_ = false;
@@ -848,6 +881,20 @@ struct redis_execute_initiation {
         const std::uint64_t id = impl->next_id();
         op->install_cancellation(impl, id);
         impl->post_execute(std::move(op), id, std::move(wire), commands.size());
+    }
+
+    /// Commands formatted already (`redis_wire`, at least one).
+    template <class Handler>
+    void operator()(Handler&& handler, redis_wire wire) const
+    {
+        auto op = std::make_shared<redis_handler_op<std::decay_t<Handler>, true>>(std::forward<Handler>(handler), executor);
+        if (!impl)
+            return op->complete(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted), {});
+        if (wire.count == 0)
+            return op->complete(make_error_code(errc::invalid_argument), {});
+        const std::uint64_t id = impl->next_id();
+        op->install_cancellation(impl, id);
+        impl->post_execute(std::move(op), id, std::move(wire.bytes), wire.count);
     }
 };
 
@@ -1059,6 +1106,16 @@ public:
     std::string last_error() const { return impl_ ? impl_->last_error() : std::string(); }
 
 private:
+    friend class detail::redis_shared_cache_state;
+
+    /// `async_execute` of commands the shared cache formatted itself (its GET, on every lookup).
+    template <class CompletionToken>
+    auto async_execute_wire(detail::redis_wire wire, CompletionToken&& token)
+    {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, std::vector<redis_reply>)>(
+            detail::redis_execute_initiation{impl_, executor_}, token, std::move(wire));
+    }
+
     executor_type executor_;
     std::shared_ptr<detail::redis_connection_impl> impl_;
 };

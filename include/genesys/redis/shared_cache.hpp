@@ -31,6 +31,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -122,7 +123,7 @@ public:
 
     redis_shared_cache_state(boost::asio::any_io_executor ex, redis_options redis, fleet_key key,
                              redis_shared_cache_options options)
-        : strand_(boost::asio::make_strand(ex)), on_strand_(strand_), key_(std::move(key)), options_(options),
+        : strand_(boost::asio::make_strand(ex)), key_(std::move(key)), options_(options),
           cmd_(std::in_place, strand_, redis),
           sub_(std::in_place, ex, std::move(redis)), cmd_timer_(strand_), sub_timer_(strand_), heartbeat_(strand_),
           backoff_cmd_(options.backoff_initial), backoff_sub_(options.backoff_initial)
@@ -247,7 +248,9 @@ public:
 private:
     struct lookup_op {
         sha256::digest_type digest{};
-        std::string rkey{}; ///< entry_key(digest), computed once per lookup
+        std::array<char, shared_entry_key_size> key{}; ///< entry_key(digest), computed once per lookup
+
+        std::string_view rkey() const noexcept { return {key.data(), key.size()}; }
         std::function<void(shared_lookup)> done{};
         std::uint64_t id = 0;
         bool waiting = false;
@@ -293,7 +296,7 @@ private:
     void connect_cmd()
     {
         cmd_state_ = link_state::connecting;
-        cmd_->async_connect(boost::asio::bind_executor(on_strand_, [weak = weak_from_this()](boost::system::error_code ec) {
+        cmd_->async_connect(boost::asio::bind_executor(strand_, [weak = weak_from_this()](boost::system::error_code ec) {
             const auto self = weak.lock();
             if (!self || self->shut_)
                 return;
@@ -348,15 +351,29 @@ private:
     template <class Then>
     void send(std::vector<redis_command> commands, Then then)
     {
-        cmd_->async_execute(commands, boost::asio::bind_executor(on_strand_, [weak = weak_from_this(), then = std::move(then)](
-                                                                             boost::system::error_code ec,
-                                                                             std::vector<redis_reply> r) mutable {
+        cmd_->async_execute(commands, on_replies(std::move(then)));
+    }
+
+    /// `send` of commands formatted already (the lookup's GET: no `redis_command` to build).
+    template <class Then>
+    void send_wire(redis_wire wire, Then then)
+    {
+        cmd_->async_execute_wire(std::move(wire), on_replies(std::move(then)));
+    }
+
+    /// The replies' handler, bound to the strand itself: its work is tracked on the strand's
+    /// inner executor (an `any_io_executor` holding the strand would allocate a new one per command).
+    template <class Then>
+    auto on_replies(Then then)
+    {
+        return boost::asio::bind_executor(strand_, [weak = weak_from_this(), then = std::move(then)](
+                                                          boost::system::error_code ec, std::vector<redis_reply> r) mutable {
             const auto self = weak.lock();
             if (!self || self->shut_)
                 return;
             const bool ok = self->command_ok(ec, r);
             then(self, ok, r);
-        }));
+        });
     }
 
     bool command_ok(boost::system::error_code ec, const std::vector<redis_reply>& replies)
@@ -378,27 +395,29 @@ private:
         return true;
     }
 
-    /// The answer in `reply` (a GET's) for the entry `rkey`, if usable; counts what is refused,
-    /// once per lookup (`counted`: a lookup reads the same entry again after its first `GET`).
-    std::optional<shared_answer> read_entry(const std::string& rkey, const redis_reply& reply, bool& counted)
+    /// The lookup's answer from `reply` (a GET's) for the entry `rkey`, if usable: decoded in
+    /// place (a token's info is moved through the layers above, not here). Counts what is
+    /// refused, once per lookup (`counted`: a lookup reads the same entry again after its first `GET`).
+    /// @return false, `found.answer` empty, when the entry is absent or not usable.
+    bool read_entry(std::string_view rkey, const redis_reply& reply, bool& counted, shared_lookup& found)
     {
         if (reply.kind != redis_reply_kind::string)
-            return std::nullopt;
-        shared_answer out;
-        const auto status =
-            decode_shared_entry(key_, rkey, reply.text, std::chrono::system_clock::now(), out, options_.max_entry_bytes);
+            return false;
+        const auto status = decode_shared_entry(key_, rkey, reply.text, std::chrono::system_clock::now(),
+                                                found.answer.emplace(), options_.max_entry_bytes);
         if (status == shared_entry_status::ok)
-            return out;
+            return true;
+        found.answer.reset();
         // An expired entry, or one another version of the library wrote, is a miss, not a fault.
         if (status != shared_entry_status::expired && status != shared_entry_status::other_format &&
             !std::exchange(counted, true))
             ++counters_.rejected_entries;
-        return std::nullopt;
+        return false;
     }
 
     // ---- lookups ----
 
-    void finish(std::uint64_t id, shared_lookup result)
+    void finish(std::uint64_t id, shared_lookup&& result)
     {
         const auto it = ops_.find(id);
         if (it == ops_.end())
@@ -429,16 +448,20 @@ private:
             boost::asio::post(strand_, [self = shared_from_this(), id] { self->finish(id, {}); });
             return;
         }
-        op->rkey = entry_key(op->digest);
-        send({{"GET", op->rkey}}, [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
+        shared_entry_key_to(op->digest, op->key.data());
+        redis_wire get{{}, 1};
+        const std::array<std::array<std::string_view, 2>, 1> command{{{"GET", op->rkey()}}};
+        (void)redis_format_range(command, get.bytes); // (a command of two arguments: never refused)
+        send_wire(std::move(get), [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
             const auto it = self->ops_.find(id);
             if (it == self->ops_.end())
                 return;
             if (!ok)
                 return self->finish(id, {});
-            if (auto a = self->read_entry(it->second->rkey, r.at(0), it->second->rejected)) {
+            shared_lookup found;
+            if (self->read_entry(it->second->rkey(), r.at(0), it->second->rejected, found)) {
                 ++self->counters_.hits;
-                return self->finish(id, {std::move(*a), {}});
+                return self->finish(id, std::move(found));
             }
             self->try_lock(id);
         });
@@ -455,7 +478,7 @@ private:
         const auto digest = it->second->digest;
         std::string nonce = new_nonce();
         send({{"SET", lock_key(digest), nonce, "NX", "PX", std::to_string(options_.lock_ttl.count())},
-              {"GET", it->second->rkey}},
+              {"GET", std::string(it->second->rkey())}},
              [id, nonce](const auto& self, bool ok, const std::vector<redis_reply>& r) {
                  const auto it = self->ops_.find(id);
                  if (it == self->ops_.end())
@@ -464,11 +487,12 @@ private:
                      return self->finish(id, {});
                  auto& op = *it->second;
                  const bool taken = r.at(0).kind == redis_reply_kind::status;
-                 if (auto a = self->read_entry(op.rkey, r.at(1), op.rejected)) {
+                 shared_lookup found;
+                 if (self->read_entry(op.rkey(), r.at(1), op.rejected, found)) {
                      ++self->counters_.hits;
                      if (taken)
                          self->send({release_command(op.digest, nonce)}, [](const auto&, bool, const std::vector<redis_reply>&) {});
-                     return self->finish(id, {std::move(*a), {}});
+                     return self->finish(id, std::move(found));
                  }
                  if (taken) {
                      ++self->counters_.misses;
@@ -563,7 +587,7 @@ private:
     void connect_sub()
     {
         const std::uint64_t gen = ++sub_gen_;
-        sub_->async_connect(boost::asio::bind_executor(on_strand_, [weak = weak_from_this(), gen](boost::system::error_code ec) {
+        sub_->async_connect(boost::asio::bind_executor(strand_, [weak = weak_from_this(), gen](boost::system::error_code ec) {
             const auto self = weak.lock();
             if (!self || self->shut_ || gen != self->sub_gen_)
                 return;
@@ -577,7 +601,7 @@ private:
                     });
             };
             self->sub_->async_subscribe({std::string(shared_cache_revoke_channel)}, std::move(on_message),
-                                        boost::asio::bind_executor(self->on_strand_, [weak, gen](boost::system::error_code e) {
+                                        boost::asio::bind_executor(self->strand_, [weak, gen](boost::system::error_code e) {
                                             if (const auto s = weak.lock())
                                                 s->on_subscribed(gen, e);
                                         }));
@@ -659,7 +683,6 @@ private:
     }
 
     boost::asio::strand<boost::asio::any_io_executor> strand_; // shared with `cmd_`
-    boost::asio::any_io_executor on_strand_; // the same, type-erased: what handlers are bound to (keeps work)
     const fleet_key key_;
     const redis_shared_cache_options options_;
     counters counters_{};
