@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iosfwd>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -136,8 +137,15 @@ public:
     /// The key's length in bytes.
     std::size_t size() const noexcept { return bytes_.size(); }
 
-    /// HMAC-SHA-256 of `message` under this key.
+    /** HMAC-SHA-256 under this key of `message`, or of the concatenation of `parts` (which is
+        not assembled: nothing is copied).
+        @{ */
     detail::sha256::digest_type mac(std::string_view message) const noexcept { return mac_.mac(message); }
+    detail::sha256::digest_type mac(std::initializer_list<std::string_view> parts) const noexcept
+    {
+        return mac_.mac(parts);
+    }
+    /// @}
 
     /// Not printable: the key must never reach a log.
     friend std::ostream& operator<<(std::ostream&, const fleet_key&) = delete;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 
 namespace genesys::detail {
@@ -73,6 +74,22 @@ public:
     {
         sha256 inner = inner_;
         inner.update(message);
+        return finish(inner);
+    }
+
+    /// HMAC(key, the concatenation of `parts`), without assembling it (nothing is copied: a part
+    /// holding a secret leaves no copy behind but the hash state, which is wiped).
+    sha256::digest_type mac(std::initializer_list<std::string_view> parts) const noexcept
+    {
+        sha256 inner = inner_;
+        for (const auto part : parts)
+            inner.update(part);
+        return finish(inner);
+    }
+
+private:
+    sha256::digest_type finish(sha256& inner) const noexcept
+    {
         auto inner_digest = inner.finish();
         sha256 outer = outer_;
         outer.update(std::string_view(reinterpret_cast<const char*>(inner_digest.data()), inner_digest.size()));
@@ -80,7 +97,6 @@ public:
         return outer.finish();
     }
 
-private:
     void wipe() noexcept
     {
         secure_zero(&inner_, sizeof inner_);

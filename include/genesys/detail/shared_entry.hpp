@@ -93,28 +93,8 @@ inline sha256::digest_type shared_entry_digest(const fleet_key& key, std::string
         e.message = "shared cache: the base URL must not contain '|'";
         throw invalid_argument_error(std::move(e));
     }
-    const std::string_view flag = preserve_idle_ttl ? "|1|" : "|0|";
-    const std::size_t size = 3 + base_url.size() + flag.size() + token.size();
-    const auto fill = [&](char* p) {
-        p = std::copy_n("v1|", 3, p);
-        p = std::copy(base_url.begin(), base_url.end(), p);
-        p = std::copy(flag.begin(), flag.end(), p);
-        std::copy(token.begin(), token.end(), p);
-    };
-    // Assembled on the stack when it fits (every shared lookup computes it), else on the heap;
-    // either way wiped afterwards: it holds the token.
-    char small[1024];
-    if (size <= sizeof small) {
-        fill(small);
-        const auto digest = key.mac(std::string_view(small, size));
-        secure_zero(small, size);
-        return digest;
-    }
-    std::string input(size, '\0');
-    fill(input.data());
-    const auto digest = key.mac(input);
-    secure_zero(input.data(), input.size());
-    return digest;
+    // The parts hashed in turn: the token is never copied.
+    return key.mac({"v1|", base_url, preserve_idle_ttl ? "|1|" : "|0|", token});
 }
 
 /// The size of a shared cache key: the prefix and 64 hex digits.
@@ -160,21 +140,6 @@ inline constexpr unsigned char version = 2;
 /// The fingerprint of the token info's binary form, written in every entry.
 inline constexpr std::uint64_t schema = binary::schema<token_info>();
 
-inline void put_i64(std::string& out, std::int64_t v)
-{
-    const auto u = static_cast<std::uint64_t>(v);
-    for (int i = 7; i >= 0; --i)
-        out += static_cast<char>(static_cast<unsigned char>(u >> (i * 8)));
-}
-
-inline std::int64_t get_i64(std::string_view in) noexcept
-{
-    std::uint64_t u = 0;
-    for (std::size_t i = 0; i < 8; ++i)
-        u = (u << 8) | static_cast<unsigned char>(in[i]);
-    return static_cast<std::int64_t>(u);
-}
-
 inline std::int64_t to_ms(std::chrono::system_clock::time_point t) noexcept
 {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -188,23 +153,7 @@ inline std::chrono::system_clock::time_point from_ms(std::int64_t ms) noexcept
 
 inline sha256::digest_type value_mac(const fleet_key& key, std::string_view redis_key, std::string_view body)
 {
-    constexpr std::string_view prefix = "v1|value|";
-    const std::size_t size = prefix.size() + redis_key.size() + 1 + body.size();
-    const auto fill = [&](char* p) {
-        p = std::copy(prefix.begin(), prefix.end(), p);
-        p = std::copy(redis_key.begin(), redis_key.end(), p);
-        *p++ = '|';
-        std::copy(body.begin(), body.end(), p);
-    };
-    // A token's entry (a few hundred bytes) is assembled on the stack; a larger one on the heap.
-    char small[2048];
-    if (size <= sizeof small) {
-        fill(small);
-        return key.mac(std::string_view(small, size));
-    }
-    std::string input(size, '\0');
-    fill(input.data());
-    return key.mac(input);
+    return key.mac({"v1|value|", redis_key, "|", body});
 }
 
 } // namespace shared_entry_codec
@@ -217,9 +166,9 @@ inline std::string encode_shared_entry(const fleet_key& key, std::string_view re
     std::string body;
     body += static_cast<char>(c::version);
     body += static_cast<char>(answer.kind);
-    c::put_i64(body, c::to_ms(answer.fetched_at));
-    c::put_i64(body, c::to_ms(answer.expires_at));
-    c::put_i64(body, static_cast<std::int64_t>(c::schema));
+    binary::put(body, c::to_ms(answer.fetched_at));
+    binary::put(body, c::to_ms(answer.expires_at));
+    binary::put_u64(body, c::schema);
     if (answer.kind == shared_answer_kind::valid)
         binary::encode(body, answer.info);
     const auto mac = c::value_mac(key, redis_key, body);
@@ -252,17 +201,23 @@ inline shared_entry_status decode_shared_entry(const fleet_key& key, std::string
         return shared_entry_status::other_format;
     if (body.size() < c::header_size)
         return shared_entry_status::malformed;
-    if (static_cast<std::uint64_t>(c::get_i64(body.substr(18, 8))) != c::schema)
+    // After the version and the kind: fetched_at, expires_at, the models' fingerprint (present:
+    // the size was checked).
+    std::int64_t fetched = 0, expires = 0;
+    std::uint64_t fingerprint = 0;
+    binary::reader header{body.data() + 2, body.data() + body.size()};
+    binary::get(header, fetched);
+    binary::get(header, expires);
+    binary::get_u64(header, fingerprint);
+    if (fingerprint != c::schema)
         return shared_entry_status::other_format;
     const auto kind = static_cast<shared_answer_kind>(static_cast<unsigned char>(body[1]));
     if (kind != shared_answer_kind::valid && kind != shared_answer_kind::unauthorized &&
         kind != shared_answer_kind::rate_limited)
         return shared_entry_status::malformed;
-    const std::int64_t fetched = c::get_i64(body.substr(2, 8));
-    const std::int64_t expires = c::get_i64(body.substr(10, 8));
     if (expires < fetched)
         return shared_entry_status::malformed;
-    const std::string_view rest = body.substr(c::header_size);
+    const std::string_view rest(header.p, header.left());
     if (kind == shared_answer_kind::valid) {
         // Decoded straight into `out.info`: its strings are the only allocations.
         if (!binary::decode(rest, out.info))

@@ -64,7 +64,7 @@ inline constexpr std::string_view shared_cache_release_script =
 inline std::string shared_cache_revocation(const fleet_key& key, const sha256::digest_type& digest)
 {
     std::string hex = to_hex(digest_bytes(digest));
-    const auto mac = key.mac("v1|revoke|" + hex);
+    const auto mac = key.mac({"v1|revoke|", hex});
     hex += to_hex(digest_bytes(mac));
     return hex;
 }

@@ -67,6 +67,29 @@ TEST_CASE("hmac_sha256_key: a prepared key gives the same MAC every time, and it
     CHECK(genesys::detail::hmac_sha256(std::string(64, 'k'), "m") != genesys::detail::hmac_sha256(std::string(65, 'k'), "m"));
 }
 
+TEST_CASE("hmac_sha256_key: the MAC of parts is the MAC of their concatenation, however they are cut")
+{
+    const genesys::detail::hmac_sha256_key key("a fleet key of at least thirty-two bytes");
+    std::string message;
+    for (int i = 0; message.size() < 300; ++i)
+        message += "part-" + std::to_string(i) + "|";
+    const auto whole = key.mac(message);
+    // Cuts inside a block, on a block's edge (64), past one, empty parts, and the whole as one.
+    for (std::size_t a : {0u, 1u, 3u, 63u, 64u, 65u, 127u, 200u}) {
+        for (std::size_t b : {a, a + 1, std::size_t(128), std::size_t(299)}) {
+            if (b < a || b > message.size())
+                continue;
+            const std::string_view m(message);
+            CAPTURE(a);
+            CAPTURE(b);
+            CHECK(key.mac({m.substr(0, a), m.substr(a, b - a), m.substr(b)}) == whole);
+        }
+    }
+    CHECK(key.mac({message}) == whole);
+    CHECK(key.mac({"", message, ""}) == whole);
+    CHECK(key.mac({message.substr(1)}) != whole);
+}
+
 TEST_CASE("constant_time_equal: equal bytes only")
 {
     using genesys::detail::constant_time_equal;
