@@ -78,13 +78,6 @@ double percentile(std::vector<double> v, double p)
     return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-genesys::redis_options redis_options_for(const testredis::redis_process& redis)
-{
-    genesys::redis_options o;
-    o.port = static_cast<std::uint16_t>(redis.port());
-    o.password = std::string(testredis::redis_process::password);
-    return o;
-}
 
 std::vector<std::string> mint(testproc::emulator_process& emu, int n)
 {
@@ -115,7 +108,7 @@ struct instance {
         genesys::token_validator_options o;
         o.max_entries = max_entries;
         if (shared) {
-            cache = std::make_shared<genesys::redis_shared_cache>(ioc.get_executor(), redis_options_for(redis), key());
+            cache = std::make_shared<genesys::redis_shared_cache>(ioc.get_executor(), redis.client_options(), key());
             o.shared_cache = cache;
         }
         genesys::token_validator_config config;
@@ -388,7 +381,7 @@ void shared_hit_against_raw_get(testproc::emulator_process& emu, const testredis
 /// An in-process hit, blocking, with and without a shared cache configured.
 void in_process_hit(const testredis::redis_process& redis)
 {
-    auto cache = std::make_shared<genesys::redis_shared_cache>(redis_options_for(redis), key());
+    auto cache = std::make_shared<genesys::redis_shared_cache>(redis.client_options(), key());
     const std::string body = R"({"organization":{"id":"6f0b3c4e-8d2a-4a51-9c3e-2f1d0b7a9e55"},)"
                              R"("OAuthClient":{"id":"client-desktop"}})";
     auto make = [&](bool shared) {

@@ -15,6 +15,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -61,6 +66,25 @@ inline genesys::http_response json_response(int status, std::string_view body, s
             {{"Content-Type", "application/json"}, {"ININ-Correlation-Id", std::string(correlation_id)}},
             std::string(body)};
 }
+
+/// A wall clock (`token_validator_options::clock`) that moves only when the test says so; starts
+/// at 2026-11-27T22:00:00Z. Its copies share the time.
+struct manual_clock {
+    using sys_clock = std::chrono::system_clock;
+
+    std::shared_ptr<std::atomic<std::int64_t>> ms =
+        std::make_shared<std::atomic<std::int64_t>>(std::int64_t(1'795'816'800) * 1000);
+
+    void advance(std::chrono::milliseconds d) { *ms += d.count(); }
+    sys_clock::time_point now() const
+    {
+        return sys_clock::time_point(std::chrono::duration_cast<sys_clock::duration>(std::chrono::milliseconds(ms->load())));
+    }
+    std::function<sys_clock::time_point()> fn() const
+    {
+        return [c = *this] { return c.now(); };
+    }
+};
 
 } // namespace fixtures
 

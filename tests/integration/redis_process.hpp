@@ -10,6 +10,8 @@
 
 #include "process_support.hpp"
 
+#include <genesys/redis/options.hpp>
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -100,6 +102,20 @@ public:
     redis_process& operator=(const redis_process&) = delete;
 
     int port() const { return port_; }
+
+    /// What a client of this server is given: its plain port and the password; `timeout`, when
+    /// set, as both the connect and the command timeout (else the library's defaults).
+    genesys::redis_options client_options(std::optional<std::chrono::milliseconds> timeout = std::nullopt) const
+    {
+        genesys::redis_options o;
+        o.port = static_cast<std::uint16_t>(port_);
+        o.password = std::string(password);
+        if (timeout) {
+            o.connect_timeout = *timeout;
+            o.command_timeout = *timeout;
+        }
+        return o;
+    }
     int tls_port() const { return tls_port_; }
     std::string ca_file() const { return tls_ ? tls_->ca_cert : std::string(); }
     pid_t pid() const { return pid_; }

@@ -4,6 +4,7 @@
 // headers), and raw sockets for what no well-behaved client sends. Each process on loopback
 // ports of its own, stopped by the test.
 
+#include "../eventually.hpp"
 #include "emulator_process.hpp"
 #if GENESYS_AUTHZ_TEST_REDIS
 #include "redis_process.hpp"
@@ -83,17 +84,11 @@ constexpr std::string_view policy_json = R"({
 
 bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
 
+/// `testwait::eventually`, asking every 20 ms: each question here is a request or reads a log.
 template <class F>
 bool eventually(F done, std::chrono::milliseconds limit = 10s)
 {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        if (done())
-            return true;
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
+    return testwait::eventually(done, limit, 20ms);
 }
 
 void write_text(const std::filesystem::path& p, std::string_view text) { std::ofstream(p, std::ios::binary) << text; }
@@ -405,28 +400,15 @@ int status_of(std::string_view raw)
     return std::stoi(std::string(raw.substr(9, 3)));
 }
 
-/// The emulator with the seed above, the authorizer with the policy above, nginx in front;
-/// on the way out: every process stopped cleanly, and no token in the authorizer's output.
-struct fixture {
+/// What the two fixtures below share: the seed and the policy in files, the emulator with the
+/// seed, a client, and the tokens minted (which no authorizer may print).
+struct parties {
     testproc::temp_dir dir;
     std::string seed_file = write(dir, "seed.json", seed_json);
     std::string policy_file = write(dir, "policy.json", policy_json);
     testproc::emulator_process emu{false, {"--seed", seed_file}};
-    authz_process authz;
     genesys::curl_transport client;
     std::vector<std::string> tokens;
-
-    explicit fixture(std::vector<std::string> extra = {}) : authz(policy_file, emu.base_url(), std::move(extra)) {}
-
-    ~fixture()
-    {
-        CHECK(authz.stop() == 0);
-        const std::string output = authz.log();
-        for (const auto& t : tokens) {
-            CAPTURE(output);
-            CHECK_FALSE(contains(output, t));
-        }
-    }
 
     static std::string write(const testproc::temp_dir& d, std::string_view name, std::string_view text)
     {
@@ -448,14 +430,6 @@ struct fixture {
 
     std::int64_t api_calls() { return emu.stats().at("requests").as_int64(); }
 
-    void revoke(const std::string& token)
-    {
-        auto r = client.send({http_method::delete_, emu.base_url() + "/api/v2/tokens/me",
-                              {{"Authorization", "Bearer " + token}}, {}});
-        REQUIRE(r.has_value());
-        REQUIRE(r->status == 200);
-    }
-
     genesys::http_response send(http_method m, const std::string& url, genesys::http_headers h = {})
     {
         auto r = client.send({m, url, std::move(h), {}});
@@ -470,6 +444,32 @@ struct fixture {
         if (!token.empty())
             h.add("Authorization", "Bearer " + std::string(token));
         return send(http_method::get, url, std::move(h));
+    }
+};
+
+/// The emulator with the seed above, the authorizer with the policy above, nginx in front;
+/// on the way out: every process stopped cleanly, and no token in the authorizer's output.
+struct fixture : parties {
+    authz_process authz;
+
+    explicit fixture(std::vector<std::string> extra = {}) : authz(policy_file, emu.base_url(), std::move(extra)) {}
+
+    ~fixture()
+    {
+        CHECK(authz.stop() == 0);
+        const std::string output = authz.log();
+        for (const auto& t : tokens) {
+            CAPTURE(output);
+            CHECK_FALSE(contains(output, t));
+        }
+    }
+
+    void revoke(const std::string& token)
+    {
+        auto r = client.send({http_method::delete_, emu.base_url() + "/api/v2/tokens/me",
+                              {{"Authorization", "Bearer " + token}}, {}});
+        REQUIRE(r.has_value());
+        REQUIRE(r->status == 200);
     }
 };
 
@@ -963,17 +963,11 @@ constexpr std::string_view fleet_key_text = "f1ee7c0ffee5ecre7d0n0tpr1n7a9b8c7d6
 /// Redis (with a password), the emulator, and authorizers sharing Redis through `--redis`; on
 /// the way out every authorizer stops cleanly and none printed a token, the Redis password or
 /// the fleet key.
-struct fleet_fixture {
-    testproc::temp_dir dir;
-    std::string seed_file = fixture::write(dir, "seed.json", seed_json);
-    std::string policy_file = fixture::write(dir, "policy.json", policy_json);
-    std::string key_file = fixture::write(dir, "fleet.key", std::string(fleet_key_text) + "\n");
-    std::string password_file = fixture::write(dir, "redis.password", testredis::redis_process::password);
+struct fleet_fixture : parties {
+    std::string key_file = write(dir, "fleet.key", std::string(fleet_key_text) + "\n");
+    std::string password_file = write(dir, "redis.password", testredis::redis_process::password);
     testredis::redis_process redis;
-    testproc::emulator_process emu{false, {"--seed", seed_file}};
     std::vector<std::unique_ptr<authz_process>> instances;
-    genesys::curl_transport client;
-    std::vector<std::string> tokens;
 
     ~fleet_fixture()
     {
@@ -1006,22 +1000,6 @@ struct fleet_fixture {
         return *instances.back();
     }
 
-    genesys::http_response send(http_method m, const std::string& url, genesys::http_headers h = {})
-    {
-        auto r = client.send({m, url, std::move(h), {}});
-        if (!r)
-            throw std::runtime_error("request to " + url + " failed: " + r.error().message());
-        return std::move(*r);
-    }
-
-    genesys::http_response get(const std::string& url, std::string_view token = {})
-    {
-        genesys::http_headers h;
-        if (!token.empty())
-            h.add("Authorization", "Bearer " + std::string(token));
-        return send(http_method::get, url, std::move(h));
-    }
-
     /// The authorizer's decision for `token` on /orders, asked directly.
     int ask(const authz_process& a, std::string_view token)
     {
@@ -1036,19 +1014,6 @@ struct fleet_fixture {
     {
         return eventually([&] { return sample(metrics(a), "genesys_token_validator_shared_cache_connected") == 1; });
     }
-
-    std::string mint(std::string_view client_id, std::string_view user = {})
-    {
-        boost::json::object body{{"client", client_id}};
-        if (!user.empty())
-            body["user"] = user;
-        auto r = emu.control(http_method::post, "/__emulator/tokens", boost::json::serialize(body));
-        REQUIRE(r.status == 200);
-        tokens.push_back(std::string(boost::json::parse(r.body).at("access_token").as_string()));
-        return tokens.back();
-    }
-
-    std::int64_t api_calls() { return emu.stats().at("requests").as_int64(); }
 };
 
 } // namespace
@@ -1119,10 +1084,7 @@ TEST_CASE("--redis: a token revoked while both authorizers cache it, through the
 
     // The token's owner logs out through a client sharing the fleet's cache (same Redis, same key,
     // the authorizers' base URL).
-    genesys::redis_options ro;
-    ro.port = static_cast<std::uint16_t>(f.redis.port());
-    ro.password = std::string(testredis::redis_process::password);
-    auto shared = std::make_shared<genesys::redis_shared_cache>(ro, genesys::fleet_key(fleet_key_text));
+    auto shared = std::make_shared<genesys::redis_shared_cache>(f.redis.client_options(), genesys::fleet_key(fleet_key_text));
     REQUIRE(eventually([&] { return shared->stats().connected; }));
     // Both subscribed to the fleet's revocations: one for a token nobody has reaches both.
     auto received = [&](const authz_process& x) {

@@ -55,15 +55,6 @@ bool run_until(boost::asio::io_context& ioc, Pred done, std::chrono::millisecond
     return done();
 }
 
-genesys::redis_options options_for(const testredis::redis_process& server)
-{
-    genesys::redis_options o;
-    o.port = static_cast<std::uint16_t>(server.port());
-    o.password = std::string(testredis::redis_process::password);
-    o.connect_timeout = 2s;
-    o.command_timeout = 2s;
-    return o;
-}
 
 boost::system::error_code connect(boost::asio::io_context& ioc, genesys::redis_connection& c)
 {
@@ -174,7 +165,7 @@ TEST_CASE("redis_connection: connect with AUTH, SET NX PX and GET round trip, bi
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    genesys::redis_connection c(ioc, options_for(server));
+    genesys::redis_connection c(ioc, server.client_options(2s));
     CHECK_FALSE(c.is_connected());
 
     bool called = false;
@@ -233,7 +224,7 @@ TEST_CASE("redis_connection: a wrong password is an auth error that never quotes
     testredis::redis_process server;
     boost::asio::io_context ioc;
     const std::string wrong = "Wr0ng-pa55word-4b7d-never-printed";
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.password = wrong;
     genesys::redis_connection c(ioc, o);
     const auto ec = connect(ioc, c);
@@ -250,7 +241,7 @@ TEST_CASE("redis_connection: a wrong password is an auth error that never quotes
 
     SUBCASE("no password: connected, and each command answers NOAUTH (an error reply)")
     {
-        auto o2 = options_for(server);
+        auto o2 = server.client_options(2s);
         o2.password.clear();
         genesys::redis_connection anonymous(ioc, o2);
         REQUIRE_FALSE(connect(ioc, anonymous));
@@ -265,7 +256,7 @@ TEST_CASE("redis_connection: an ACL user and its least privilege, SELECT of the 
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    genesys::redis_connection admin(ioc, options_for(server));
+    genesys::redis_connection admin(ioc, server.client_options(2s));
     REQUIRE_FALSE(connect(ioc, admin));
     auto [ec, r] = execute(ioc, admin,
                            {{"ACL", "SETUSER", "validator", "on", ">validator-Pa55-3e9f", "~genesys:tv:*", "+get",
@@ -273,7 +264,7 @@ TEST_CASE("redis_connection: an ACL user and its least privilege, SELECT of the 
     REQUIRE_FALSE(ec);
     REQUIRE(r.at(0).text == "OK");
 
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.username = "validator";
     o.password = "validator-Pa55-3e9f";
     genesys::redis_connection user(ioc, o);
@@ -290,7 +281,7 @@ TEST_CASE("redis_connection: an ACL user and its least privilege, SELECT of the 
     CHECK(connect(ioc, nobody) == genesys::redis_errc::auth_failed);
     CHECK(nobody.last_error().find("validator-Pa55-3e9f") == std::string::npos);
 
-    auto db2 = options_for(server);
+    auto db2 = server.client_options(2s);
     db2.database = 2;
     genesys::redis_connection in_db2(ioc, db2);
     REQUIRE_FALSE(connect(ioc, in_db2));
@@ -298,7 +289,7 @@ TEST_CASE("redis_connection: an ACL user and its least privilege, SELECT of the 
     CHECK(execute(ioc, in_db2, {{"GET", "where"}}).second.at(0).text == "db2");
     CHECK(execute(ioc, admin, {{"GET", "where"}}).second.at(0).is_nil()); // database 0
 
-    auto db99 = options_for(server);
+    auto db99 = server.client_options(2s);
     db99.database = 99; // the server has 4
     genesys::redis_connection bad_db(ioc, db99);
     CHECK(connect(ioc, bad_db) == genesys::redis_errc::select_failed);
@@ -309,7 +300,7 @@ TEST_CASE("redis_connection: pipelined commands and concurrent calls keep their 
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    genesys::redis_connection c(ioc, options_for(server));
+    genesys::redis_connection c(ioc, server.client_options(2s));
     REQUIRE_FALSE(connect(ioc, c));
 
     std::vector<redis_command> many(300, redis_command{"INCR", "counter"});
@@ -340,7 +331,7 @@ TEST_CASE("redis_connection: TLS to Redis' tls-port, the chain and host name ver
 {
     testredis::redis_process server(true);
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.port = static_cast<std::uint16_t>(server.tls_port());
     o.tls = true;
     o.ca_file = server.ca_file();
@@ -386,7 +377,7 @@ TEST_CASE("redis_connection: a stopped server (SIGSTOP) makes commands and conne
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.command_timeout = 300ms;
     o.connect_timeout = 400ms;
     genesys::redis_connection c(ioc, o);
@@ -420,7 +411,7 @@ TEST_CASE("redis_connection: cancellation ends a wait at once and keeps the conn
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.command_timeout = 5s;
     genesys::redis_connection c(ioc, o);
     REQUIRE_FALSE(connect(ioc, c));
@@ -473,7 +464,7 @@ TEST_CASE("redis_connection: a killed server is a network error, and so is a ref
 {
     auto server = std::make_unique<testredis::redis_process>();
     boost::asio::io_context ioc;
-    auto o = options_for(*server);
+    auto o = server->client_options(2s);
     o.command_timeout = 5s;
     genesys::redis_connection c(ioc, o);
     REQUIRE_FALSE(connect(ioc, c));
@@ -502,7 +493,7 @@ TEST_CASE("redis_connection: closing or destroying it with operations in flight 
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.command_timeout = 5s;
     int calls = 0;
     std::optional<boost::system::error_code> result;
@@ -539,7 +530,7 @@ TEST_CASE("redis_connection: a reply over max_reply_bytes closes the connection"
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.max_reply_bytes = 64 * 1024;
     genesys::redis_connection c(ioc, o);
     REQUIRE_FALSE(connect(ioc, c));
@@ -555,7 +546,7 @@ TEST_CASE("redis_connection: calls from several threads, the context run by two"
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    genesys::redis_connection c(ioc, options_for(server));
+    genesys::redis_connection c(ioc, server.client_options(2s));
     REQUIRE_FALSE(connect(ioc, c));
 
     auto work = boost::asio::make_work_guard(ioc);
@@ -651,8 +642,8 @@ TEST_CASE("redis_connection: async_subscribe routes messages to the callback, PI
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    genesys::redis_connection publisher(ioc, options_for(server));
-    genesys::redis_connection sub(ioc, options_for(server));
+    genesys::redis_connection publisher(ioc, server.client_options(2s));
+    genesys::redis_connection sub(ioc, server.client_options(2s));
     REQUIRE_FALSE(connect(ioc, publisher));
     REQUIRE_FALSE(connect(ioc, sub));
 
@@ -710,7 +701,7 @@ TEST_CASE("redis_connection: async_subscribe routes messages to the callback, PI
                                                    "&allowed", "+subscribe", "+ping"}});
         REQUIRE_FALSE(e3);
         REQUIRE(acl.at(0).text == "OK");
-        auto o = options_for(server);
+        auto o = server.client_options(2s);
         o.username = "narrow";
         o.password = "narrow-Pa55-11";
         genesys::redis_connection narrow(ioc, o);
@@ -733,7 +724,7 @@ TEST_CASE("redis_connection: on its own strand, a command started there is writt
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.command_timeout = 10s; // the deadline watchdog never fires during the test
     const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
     const boost::asio::any_io_executor on_strand = strand; // what handlers are bound to (type-erased)
@@ -790,7 +781,7 @@ TEST_CASE("redis_connection: a handler called on the connection's strand throws:
     boost::asio::io_context ioc;
     const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
     const boost::asio::any_io_executor on_strand = strand;
-    genesys::redis_connection c(strand, options_for(server));
+    genesys::redis_connection c(strand, server.client_options(2s));
     REQUIRE_FALSE(connect(ioc, c));
     int calls = 0;
     boost::asio::post(strand, [&] {
@@ -813,7 +804,7 @@ TEST_CASE("redis_connection: one deadline watchdog: idle past command_timeout st
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(2s);
     o.command_timeout = 300ms;
     genesys::redis_connection c(ioc, o);
     REQUIRE_FALSE(connect(ioc, c));

@@ -5,6 +5,7 @@
 // failing (stopped, killed and restarted): every lookup answered, within bounds.
 #include <genesys/redis/shared_cache.hpp>
 
+#include "../eventually.hpp"
 #include "redis_process.hpp"
 
 #include <genesys/detail/shared_entry.hpp>
@@ -45,28 +46,8 @@ const std::string token = "tok-7d2f-secret-token-bytes-0a9b4c";
 genesys::fleet_key fleet() { return genesys::fleet_key(std::string(40, 'F') + "-fleet-key-of-the-test"); }
 genesys::fleet_key other_fleet() { return genesys::fleet_key(std::string(40, 'X') + "-another-fleet-key"); }
 
-genesys::redis_options options_for(const testredis::redis_process& server)
-{
-    genesys::redis_options o;
-    o.port = static_cast<std::uint16_t>(server.port());
-    o.password = std::string(testredis::redis_process::password);
-    o.connect_timeout = 1s;
-    o.command_timeout = 1s;
-    return o;
-}
 
-/// Waits (bounded) for `pred`.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s)
-{
-    const auto deadline = clock_type::now() + limit;
-    while (!pred()) {
-        if (clock_type::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
-}
+using testwait::eventually;
 
 /// A connection of the test's own to the same Redis, blocking (its own context).
 class admin {
@@ -78,7 +59,7 @@ public:
         run([&] { return r.has_value(); });
         REQUIRE_FALSE(*r);
     }
-    explicit admin(const testredis::redis_process& server) : admin(options_for(server)) {}
+    explicit admin(const testredis::redis_process& server) : admin(server.client_options(1s)) {}
 
     std::vector<redis_reply> exec(std::vector<redis_command> commands)
     {
@@ -226,8 +207,8 @@ TEST_CASE("redis_shared_cache: a miss takes the fleet's lock, store shares the a
 {
     testredis::redis_process server;
     admin redis(server);
-    genesys::redis_shared_cache a(options_for(server), fleet());
-    genesys::redis_shared_cache b(options_for(server), fleet());
+    genesys::redis_shared_cache a(server.client_options(1s), fleet());
+    genesys::redis_shared_cache b(server.client_options(1s), fleet());
     REQUIRE(eventually([&] { return connected(a) && connected(b); }));
 
     const auto key = a.key_of(base, false, token);
@@ -301,8 +282,8 @@ TEST_CASE("redis_shared_cache: a lock nobody releases delays a waiter by lock_tt
     admin redis(server);
     genesys::redis_shared_cache_options opts;
     opts.lock_ttl = 300ms;
-    genesys::redis_shared_cache a(options_for(server), fleet(), opts);
-    genesys::redis_shared_cache b(options_for(server), fleet(), opts);
+    genesys::redis_shared_cache a(server.client_options(1s), fleet(), opts);
+    genesys::redis_shared_cache b(server.client_options(1s), fleet(), opts);
     REQUIRE(eventually([&] { return connected(a) && connected(b); }));
 
     SUBCASE("a lock set by hand, without expiry: lock_timeouts, then the caller checks without the lock")
@@ -322,8 +303,8 @@ TEST_CASE("redis_shared_cache: a lock nobody releases delays a waiter by lock_tt
     {
         genesys::redis_shared_cache_options slow = opts;
         slow.lock_ttl = 10s;
-        genesys::redis_shared_cache c(options_for(server), fleet(), slow);
-        genesys::redis_shared_cache d(options_for(server), fleet(), slow);
+        genesys::redis_shared_cache c(server.client_options(1s), fleet(), slow);
+        genesys::redis_shared_cache d(server.client_options(1s), fleet(), slow);
         REQUIRE(eventually([&] { return connected(c) && connected(d); }));
         const auto key = c.key_of(base, false, token + "-released");
         auto held = lookup(c, key);
@@ -394,8 +375,8 @@ TEST_CASE("redis_shared_cache: revocations reach every instance, a 401 replacing
 {
     testredis::redis_process server;
     admin redis(server);
-    genesys::redis_shared_cache a(options_for(server), fleet());
-    genesys::redis_shared_cache b(options_for(server), fleet());
+    genesys::redis_shared_cache a(server.client_options(1s), fleet());
+    genesys::redis_shared_cache b(server.client_options(1s), fleet());
     auto la = std::make_shared<recorder>();
     auto lb = std::make_shared<recorder>();
     a.add_listener(la);
@@ -461,7 +442,7 @@ TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries ar
     admin redis(server);
     genesys::redis_shared_cache_options opts;
     opts.max_entry_bytes = 4096;
-    genesys::redis_shared_cache a(options_for(server), fleet(), opts);
+    genesys::redis_shared_cache a(server.client_options(1s), fleet(), opts);
     auto listener = std::make_shared<recorder>();
     a.add_listener(listener);
     REQUIRE(eventually([&] { return connected(a) && redis.subscribers() == 1; }));
@@ -545,7 +526,7 @@ TEST_CASE("redis_shared_cache: forged, moved, oversized and malformed entries ar
 TEST_CASE("redis_shared_cache: Redis stopped (SIGSTOP): a lookup ends within command_timeout, then at once (breaker), and it comes back")
 {
     testredis::redis_process server;
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.command_timeout = 300ms;
     o.connect_timeout = 300ms;
     genesys::redis_shared_cache a(o, fleet());
@@ -593,8 +574,8 @@ TEST_CASE("redis_shared_cache: Redis killed and restarted: reconnects, subscribe
     genesys::redis_shared_cache_options opts;
     opts.backoff_initial = 50ms;
     opts.backoff_max = 200ms;
-    genesys::redis_shared_cache a(options_for(server), fleet(), opts);
-    genesys::redis_shared_cache b(options_for(server), fleet(), opts);
+    genesys::redis_shared_cache a(server.client_options(1s), fleet(), opts);
+    genesys::redis_shared_cache b(server.client_options(1s), fleet(), opts);
     auto la = std::make_shared<recorder>();
     auto lb = std::make_shared<recorder>();
     a.add_listener(la);
@@ -633,7 +614,7 @@ TEST_CASE("redis_shared_cache: runs under the least-privilege ACL user, a comman
                         "resetchannels", "&genesys:tv:*", "-@all", "+get", "+set", "+del", "+eval", "+publish",
                         "+subscribe", "+ping"});
     REQUIRE(ok.text == "OK");
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.username = "validator";
     o.password = "validator-Pa55-5d1c";
     genesys::redis_shared_cache a(o, fleet());
@@ -676,7 +657,7 @@ TEST_CASE("redis_shared_cache: runs under the least-privilege ACL user, a comman
 TEST_CASE("redis_shared_cache: over TLS")
 {
     testredis::redis_process server(true);
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.port = static_cast<std::uint16_t>(server.tls_port());
     o.tls = true;
     o.ca_file = server.ca_file();
@@ -704,7 +685,7 @@ TEST_CASE("redis_shared_cache: a scan of every key and value in Redis finds no b
     admin redis(server);
     genesys::redis_shared_cache_options opts;
     opts.lock_ttl = 60s;
-    genesys::redis_shared_cache a(options_for(server), fleet(), opts);
+    genesys::redis_shared_cache a(server.client_options(1s), fleet(), opts);
     REQUIRE(eventually([&] { return connected(a); }));
 
     std::vector<std::string> tokens;
@@ -745,7 +726,7 @@ TEST_CASE("redis_shared_cache: a scan of every key and value in Redis finds no b
 TEST_CASE("redis_shared_cache: destroyed with lookups pending, each handler is called once with {} and nothing is used after")
 {
     testredis::redis_process server;
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.command_timeout = 5s;
 
     struct probe {
@@ -853,7 +834,7 @@ TEST_CASE("redis_shared_cache: error replies open the breaker after breaker_fail
     opts.breaker_failures = 3;
     opts.backoff_initial = 2s; // long enough to see it open
     opts.backoff_max = 2s;
-    genesys::redis_shared_cache a(options_for(server), fleet(), opts);
+    genesys::redis_shared_cache a(server.client_options(1s), fleet(), opts);
     REQUIRE(eventually([&] { return connected(a); }));
     const auto key = a.key_of(base, false, token);
     // Not a string: GET answers -WRONGTYPE.
@@ -881,7 +862,7 @@ TEST_CASE("redis_shared_cache: error replies open the breaker after breaker_fail
 TEST_CASE("redis_shared_cache: destroyed on its own I/O thread by a handler holding the last reference")
 {
     testredis::redis_process server;
-    auto cache = std::make_shared<genesys::redis_shared_cache>(options_for(server), fleet());
+    auto cache = std::make_shared<genesys::redis_shared_cache>(server.client_options(1s), fleet());
     REQUIRE(eventually([&] { return cache->stats().connected; }));
     const auto key = cache->key_of(base, false, token);
     auto ended = std::make_shared<std::promise<void>>();
@@ -899,7 +880,7 @@ TEST_CASE("redis_shared_cache: destroyed after the caller stopped its context, t
     // The pattern of a service's exit: stop the context, join its thread, destroy the objects. The
     // cache's shutdown never runs; nothing may crash, and nothing may be left behind (ASan's leak check).
     testredis::redis_process server;
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.command_timeout = 5s;
     int calls = 0;
     {
@@ -923,7 +904,7 @@ TEST_CASE("redis_shared_cache: a hit asked on the context's thread takes one tur
 {
     testredis::redis_process server;
     boost::asio::io_context ioc;
-    auto o = options_for(server);
+    auto o = server.client_options(1s);
     o.command_timeout = 10s; // no deadline watchdog firing during the test
     genesys::redis_shared_cache_options so;
     so.heartbeat_interval = std::chrono::hours(1); // no PING during the test

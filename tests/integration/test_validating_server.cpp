@@ -3,6 +3,7 @@
 // loopback HTTP: who gets 200, 401, 403 and 503, how long a revoked or idle-expired token stays
 // trusted, how many API calls many requests cost, a clean SIGTERM, and no token in its output.
 
+#include "../eventually.hpp"
 #include "emulator_process.hpp"
 
 #include <doctest/doctest.h>
@@ -55,17 +56,11 @@ constexpr std::string_view seed_json = R"({
 bool contains(std::string_view haystack, std::string_view needle) { return haystack.find(needle) != std::string_view::npos; }
 
 /// Polls `done` every 20 ms until it is true or `limit` has passed; returns its last value.
+/// `testwait::eventually`, asking every 20 ms: each question here is a request or reads a log.
 template <class F>
 bool eventually(F done, std::chrono::milliseconds limit = 10s)
 {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        if (done())
-            return true;
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
+    return testwait::eventually(done, limit, 20ms);
 }
 
 /// The validating_server example as a child process on a free port, stopped with SIGTERM.

@@ -7,6 +7,7 @@
 #include <genesys/testing/async_fake_transport.hpp>
 
 #include "fixtures.hpp"
+#include "forgetful_async_transport.hpp"
 #include "heap_scan.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -584,24 +585,7 @@ TEST_CASE("async_validate: four threads run one io_context over many tokens (TSa
 
 namespace {
 
-/// Answers 200 with a TokenInfo on its executor, keeping nothing of the request.
-struct forgetful_async_transport {
-    using executor_type = asio::any_io_executor;
-    executor_type ex;
-    std::string body;
-    executor_type get_executor() const { return ex; }
-    template <class CompletionToken>
-    auto async_send(const http_request&, CompletionToken&& token)
-    {
-        return asio::async_initiate<CompletionToken, void(boost::system::error_code, http_response)>(
-            [this](auto handler) {
-                asio::post(ex, [h = std::move(handler), r = fixtures::json_response(200, body)]() mutable {
-                    std::move(h)(boost::system::error_code{}, std::move(r));
-                });
-            },
-            token);
-    }
-};
+using fixtures::forgetful_async_transport;
 
 } // namespace
 

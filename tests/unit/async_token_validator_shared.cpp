@@ -10,6 +10,7 @@
 #include <genesys/testing/async_fake_transport.hpp>
 
 #include "fixtures.hpp"
+#include "forgetful_async_transport.hpp"
 #include "heap_scan.hpp"
 #include "memory_shared_cache.hpp"
 
@@ -61,24 +62,7 @@ bool run_until(asio::io_context& ioc, const std::function<bool()>& done)
     return true;
 }
 
-/// Answers every request with `body`, keeping no copy of the request.
-struct forgetful_async_transport {
-    using executor_type = asio::any_io_executor;
-    executor_type ex;
-    std::string body;
-    executor_type get_executor() const { return ex; }
-    template <class CompletionToken>
-    auto async_send(const genesys::http_request&, CompletionToken&& token)
-    {
-        return asio::async_initiate<CompletionToken, void(boost::system::error_code, http_response)>(
-            [this](auto handler) {
-                asio::post(ex, [h = std::move(handler), r = fixtures::json_response(200, body)]() mutable {
-                    std::move(h)(boost::system::error_code{}, std::move(r));
-                });
-            },
-            token);
-    }
-};
+using fixtures::forgetful_async_transport;
 
 /// `forgetful_async_transport` telling on which threads it (and its copies) were destroyed.
 struct tracked_transport : forgetful_async_transport {

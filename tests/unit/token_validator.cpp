@@ -4,6 +4,7 @@
 // the policy, and that no token reaches an error, a log line or the cache.
 #include <genesys/token_validator.hpp>
 
+#include "eventually.hpp"
 #include "fixtures.hpp"
 #include "heap_scan.hpp"
 
@@ -33,21 +34,7 @@ using sys_clock = std::chrono::system_clock;
 
 namespace {
 
-/// A wall clock that moves only when the test says so; starts at 2026-11-27T22:00:00Z.
-struct manual_clock {
-    std::shared_ptr<std::atomic<std::int64_t>> ms =
-        std::make_shared<std::atomic<std::int64_t>>(std::int64_t(1'795'816'800) * 1000);
-
-    void advance(std::chrono::milliseconds d) { *ms += d.count(); }
-    sys_clock::time_point now() const
-    {
-        return sys_clock::time_point(std::chrono::duration_cast<sys_clock::duration>(std::chrono::milliseconds(ms->load())));
-    }
-    std::function<sys_clock::time_point()> fn() const
-    {
-        return [c = *this] { return c.now(); };
-    }
-};
+using fixtures::manual_clock;
 
 std::string iso(sys_clock::time_point t)
 {
@@ -1042,12 +1029,7 @@ TEST_CASE("token_validator: max_concurrent_checks: beyond it a check waits for r
     o.max_concurrent_checks = 1;
     o.wait_timeout = 50ms;
     genesys::token_validator<gated_transport> v{gate, config(), o};
-    const auto eventually = [](auto done) { // bounded: false after 10 s
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (!done() && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(1ms);
-        return done();
-    };
+    using testwait::eventually; // bounded: false after 10 s
 
     std::optional<genesys::result<genesys::validated_token>> first, joined, other;
     std::thread holder([&] { first.emplace(v.validate("a")); });

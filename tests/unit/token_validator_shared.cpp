@@ -8,6 +8,7 @@
 #include <genesys/token_validator.hpp>
 #include <genesys/tokens_api.hpp>
 
+#include "eventually.hpp"
 #include "fixtures.hpp"
 #include "memory_shared_cache.hpp"
 
@@ -35,21 +36,7 @@ using sys_clock = std::chrono::system_clock;
 
 namespace {
 
-/// A wall clock that moves only when the test says so; starts at 2026-11-27T22:00:00Z.
-struct manual_clock {
-    std::shared_ptr<std::atomic<std::int64_t>> ms =
-        std::make_shared<std::atomic<std::int64_t>>(std::int64_t(1'795'816'800) * 1000);
-
-    void advance(std::chrono::milliseconds d) { *ms += d.count(); }
-    sys_clock::time_point now() const
-    {
-        return sys_clock::time_point(std::chrono::duration_cast<sys_clock::duration>(std::chrono::milliseconds(ms->load())));
-    }
-    std::function<sys_clock::time_point()> fn() const
-    {
-        return [c = *this] { return c.now(); };
-    }
-};
+using fixtures::manual_clock;
 
 std::string token_info_body(sys_clock::time_point idles, std::string_view org = "org-1")
 {
@@ -73,17 +60,7 @@ genesys::token_validator_config config()
     return c;
 }
 
-/// Waits (bounded) until `done()`; true if it came.
-bool eventually(const std::function<bool()>& done)
-{
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
+using testwait::eventually;
 
 /// Holds every send until opened; counts them. Shared by its copies.
 struct gated_transport {
