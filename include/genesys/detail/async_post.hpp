@@ -9,6 +9,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include <type_traits>
 #include <utility>
 
 namespace genesys::detail {
@@ -23,10 +24,19 @@ namespace genesys::detail {
 /// @param io_ex the operation's I/O executor, whose context runs while the operation is pending.
 /// @param handler_ex the handler's associated executor.
 /// @param f the nullary function that calls the handler.
+/// When `handler_ex` is `io_ex` (a handler without an executor of its own), `f` is posted alone:
+/// dispatching to an executor from its own work runs at once, so the hop changes nothing but its
+/// cost (Asio's work dispatcher, and the tracked copy of the executor it holds).
 /// @throws whatever posting throws (`std::bad_alloc`).
 template <class IoExecutor, class HandlerExecutor, class F>
 void post_to_handler(const IoExecutor& io_ex, const HandlerExecutor& handler_ex, F&& f)
 {
+    if constexpr (std::is_same_v<IoExecutor, HandlerExecutor>) {
+        if (io_ex == handler_ex) {
+            boost::asio::post(io_ex, std::forward<F>(f));
+            return;
+        }
+    }
     boost::asio::post(io_ex, boost::asio::bind_executor(handler_ex, std::forward<F>(f)));
 }
 
