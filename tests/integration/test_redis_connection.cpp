@@ -720,15 +720,15 @@ TEST_CASE("redis_connection: async_subscribe routes messages to the callback, PI
     }
 }
 
-TEST_CASE("redis_connection: on its own strand, a command started there is written at once and its reply completes it in the read's turn")
+namespace {
+
+/// What a connection running on `strand` does for handlers bound to `bound` (that strand, typed
+/// or type-erased): a command started on the strand is written at once and its reply completes
+/// it in the read's turn, on the strand, without another post; 50 commands chained that way.
+template <class Strand, class Bound>
+void check_on_its_own_strand(boost::asio::io_context& ioc, genesys::redis_connection& c, const Strand& strand,
+                             const Bound& bound)
 {
-    testredis::redis_process server;
-    boost::asio::io_context ioc;
-    auto o = server.client_options(2s);
-    o.command_timeout = 10s; // the deadline watchdog never fires during the test
-    const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
-    const boost::asio::any_io_executor on_strand = strand; // what handlers are bound to (type-erased)
-    genesys::redis_connection c(strand, o);
     REQUIRE_FALSE(connect(ioc, c));
     for (int i = 0; i < 20; ++i) {
         std::optional<boost::system::error_code> result;
@@ -737,8 +737,8 @@ TEST_CASE("redis_connection: on its own strand, a command started there is writt
         ioc.restart();
         ioc.poll(); // what the connect left
         boost::asio::post(strand, [&] {
-            c.async_execute({{"PING"}}, boost::asio::bind_executor(on_strand, [&](boost::system::error_code ec,
-                                                                               std::vector<redis_reply> r) {
+            c.async_execute({{"PING"}}, boost::asio::bind_executor(bound, [&](boost::system::error_code ec,
+                                                                           std::vector<redis_reply> r) {
                                 CHECK(strand.running_in_this_thread());
                                 result = ec;
                                 replies = std::move(r);
@@ -761,7 +761,7 @@ TEST_CASE("redis_connection: on its own strand, a command started there is writt
     std::vector<std::string> seen;
     std::function<void()> next = [&] {
         c.async_execute({{"ECHO", std::to_string(left)}},
-                        boost::asio::bind_executor(on_strand, [&](boost::system::error_code ec, std::vector<redis_reply> r) {
+                        boost::asio::bind_executor(bound, [&](boost::system::error_code ec, std::vector<redis_reply> r) {
                             REQUIRE_FALSE(ec);
                             seen.push_back(r.at(0).text);
                             if (--left > 0)
@@ -773,6 +773,68 @@ TEST_CASE("redis_connection: on its own strand, a command started there is writt
     REQUIRE(seen.size() == 50);
     CHECK(seen.front() == "50");
     CHECK(seen.back() == "1");
+}
+
+} // namespace
+
+TEST_CASE("redis_connection: on its own strand, a command started there is written at once and its reply completes it in the read's turn")
+{
+    testredis::redis_process server;
+    auto o = server.client_options(2s);
+    o.command_timeout = 10s; // the deadline watchdog never fires during the test
+    SUBCASE("a strand of any_io_executor, handlers bound to it type-erased")
+    {
+        boost::asio::io_context ioc;
+        const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
+        genesys::redis_connection c(strand, o);
+        check_on_its_own_strand(ioc, c, strand, boost::asio::any_io_executor(strand));
+    }
+    SUBCASE("a strand of any_io_executor, handlers bound to it")
+    {
+        boost::asio::io_context ioc;
+        const auto strand = boost::asio::make_strand(boost::asio::any_io_executor(ioc.get_executor()));
+        genesys::redis_connection c(strand, o);
+        check_on_its_own_strand(ioc, c, strand, strand);
+    }
+    SUBCASE("a strand of the io_context's executor, handlers bound to it")
+    {
+        boost::asio::io_context ioc;
+        const auto strand = boost::asio::make_strand(ioc.get_executor());
+        genesys::redis_connection c(strand, o);
+        check_on_its_own_strand(ioc, c, strand, strand);
+    }
+    SUBCASE("a strand of the io_context's executor, handlers bound to it type-erased")
+    {
+        boost::asio::io_context ioc;
+        const auto strand = boost::asio::make_strand(ioc.get_executor());
+        genesys::redis_connection c(strand, o);
+        check_on_its_own_strand(ioc, c, strand, boost::asio::any_io_executor(strand));
+    }
+}
+
+TEST_CASE("redis_connection: a handler bound to another strand of the same io_context is posted to it, not called from the read")
+{
+    testredis::redis_process server;
+    boost::asio::io_context ioc;
+    const auto strand = boost::asio::make_strand(ioc.get_executor());
+    const auto other = boost::asio::make_strand(ioc.get_executor());
+    genesys::redis_connection c(strand, server.client_options(2s));
+    REQUIRE_FALSE(connect(ioc, c));
+    ioc.restart();
+    ioc.poll();
+    std::optional<boost::system::error_code> result;
+    boost::asio::post(strand, [&] {
+        c.async_execute({{"PING"}}, boost::asio::bind_executor(other, [&](boost::system::error_code ec, std::vector<redis_reply>) {
+                            CHECK(other.running_in_this_thread());
+                            result = ec;
+                        }));
+    });
+    std::size_t handlers = 0;
+    while (!result && handlers < 100)
+        handlers += ioc.run_one();
+    REQUIRE(result);
+    CHECK_FALSE(*result);
+    CHECK(handlers >= 3); // the start, the read, then the handler's own turn (posted: not called by the read)
 }
 
 TEST_CASE("redis_connection: a handler called on the connection's strand throws: out of run(), the connection goes on")

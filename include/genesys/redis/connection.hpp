@@ -31,6 +31,7 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -66,8 +67,68 @@ namespace genesys {
 
 namespace detail {
 
-/// The strand a connection runs on.
-using redis_strand = boost::asio::strand<boost::asio::any_io_executor>;
+/** The strand a connection runs on, held as an `any_io_executor`: a strand of the io_context's
+    own executor when the executor given is an io_context's (`make_redis_strand`), else a strand
+    of the executor given. Asio 1.26's `strand<any_io_executor>` asks its inner executor for its
+    blocking property on every dispatch, and an `any_io_executor` answers such a query with an
+    allocated result; its copies that track work (one per I/O operation) do not fit in an
+    `any_io_executor`'s own storage either, and allocate too. */
+using redis_strand = boost::asio::any_io_executor;
+
+/// `boost::asio::strand` of an io_context's executor: the type `make_redis_strand` prefers.
+using redis_io_strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+/// `boost::asio::strand` of any executor: the type `make_redis_strand` falls back to.
+using redis_any_strand = boost::asio::strand<boost::asio::any_io_executor>;
+
+/// A new strand of `ex` (see `redis_strand`).
+inline redis_strand make_redis_strand(const boost::asio::any_io_executor& ex)
+{
+    if (const auto* io = ex.target<boost::asio::io_context::executor_type>())
+        return boost::asio::make_strand(*io);
+    return boost::asio::make_strand(ex);
+}
+
+/// The executor `strand` runs its work on.
+inline boost::asio::any_io_executor redis_strand_inner(const redis_strand& strand)
+{
+    if (const auto* s = strand.target<redis_io_strand>())
+        return s->get_inner_executor();
+    if (const auto* s = strand.target<redis_any_strand>())
+        return s->get_inner_executor();
+    return strand;
+}
+
+/// True when this thread runs `strand`'s work now.
+inline bool running_on_redis_strand(const redis_strand& strand) noexcept
+{
+    if (const auto* s = strand.target<redis_io_strand>())
+        return s->running_in_this_thread();
+    if (const auto* s = strand.target<redis_any_strand>())
+        return s->running_in_this_thread();
+    return false;
+}
+
+/// True when `ex` (a handler's associated executor) is `strand`.
+template <class Executor>
+bool is_redis_strand(const Executor& ex, const redis_strand& strand) noexcept
+{
+    if constexpr (std::is_same_v<Executor, boost::asio::any_io_executor>) {
+        return ex == strand;
+    } else if constexpr (std::is_same_v<Executor, redis_io_strand> || std::is_same_v<Executor, redis_any_strand>) {
+        const auto* s = strand.template target<Executor>();
+        return s != nullptr && *s == ex;
+    } else {
+        (void)ex;
+        (void)strand;
+        return false;
+    }
+}
+
+/// Selects the constructors that run on a strand given (not on a strand of their own).
+struct on_redis_strand_t {
+    explicit on_redis_strand_t() = default;
+};
+inline constexpr on_redis_strand_t on_redis_strand{};
 
 /// A pending operation's completion, called once on the connection's strand.
 class redis_op_base {
@@ -194,12 +255,12 @@ public:
     using tls_stream = boost::asio::ssl::stream<tcp::socket>;
 
     redis_connection_impl(boost::asio::any_io_executor ex, redis_options options)
-        : redis_connection_impl(boost::asio::make_strand(ex), std::move(options))
+        : redis_connection_impl(on_redis_strand, make_redis_strand(ex), std::move(options))
     {
     }
 
-    redis_connection_impl(redis_strand strand, redis_options options)
-        : io_(strand.get_inner_executor()), strand_(std::move(strand)), options_(std::move(options)), resolver_(strand_),
+    redis_connection_impl(on_redis_strand_t, redis_strand strand, redis_options options)
+        : io_(redis_strand_inner(strand)), strand_(std::move(strand)), options_(std::move(options)), resolver_(strand_),
           connect_timer_(strand_), watchdog_(strand_)
     {
         struct wipe_on_exit {
@@ -258,7 +319,7 @@ public:
     /// reply or the failure), else posted to it.
     void post_execute(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count)
     {
-        if (strand_.running_in_this_thread())
+        if (running_on_redis_strand(strand_))
             return start_execute(std::move(op), id, std::move(wire), count);
         boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op), id, wire = std::move(wire),
                                     count]() mutable { self->start_execute(std::move(op), id, std::move(wire), count); });
@@ -826,19 +887,7 @@ public:
 
 private:
     /// True when the handler's associated executor is `strand`.
-    bool bound_to(const redis_strand& strand) const
-    {
-        if constexpr (std::is_same_v<executor_type, redis_strand>) {
-            return work_.get_executor() == strand;
-        } else if constexpr (std::is_same_v<executor_type, boost::asio::any_io_executor>) {
-            const executor_type ex = work_.get_executor();
-            const auto* target = ex.template target<redis_strand>();
-            return target != nullptr && *target == strand;
-        } else {
-            (void)strand;
-            return false;
-        }
-    }
+    bool bound_to(const redis_strand& strand) const { return is_redis_strand(work_.get_executor(), strand); }
 
     Handler handler_;
     handler_work<executor_type> work_;
@@ -995,8 +1044,13 @@ public:
         @throws invalid_argument_error as the other constructor.
     */
     redis_connection(boost::asio::strand<executor_type> strand, redis_options options)
-        : executor_(strand),
-          impl_(std::make_shared<detail::redis_connection_impl>(std::move(strand), std::move(options)))
+        : redis_connection(detail::on_redis_strand, executor_type(std::move(strand)), std::move(options))
+    {
+    }
+
+    /// @copydoc redis_connection(boost::asio::strand<executor_type>,redis_options)
+    redis_connection(boost::asio::strand<boost::asio::io_context::executor_type> strand, redis_options options)
+        : redis_connection(detail::on_redis_strand, executor_type(std::move(strand)), std::move(options))
     {
     }
 
@@ -1107,6 +1161,14 @@ public:
 
 private:
     friend class detail::redis_shared_cache_state;
+
+    /// On `strand`, a `detail::redis_strand` (the shared cache's, made by `make_redis_strand`).
+    redis_connection(detail::on_redis_strand_t, executor_type strand, redis_options options)
+        : executor_(strand),
+          impl_(std::make_shared<detail::redis_connection_impl>(detail::on_redis_strand, std::move(strand),
+                                                                std::move(options)))
+    {
+    }
 
     /// `async_execute` of commands the shared cache formatted itself (its GET, on every lookup).
     template <class CompletionToken>

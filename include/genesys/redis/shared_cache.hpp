@@ -123,8 +123,8 @@ public:
 
     redis_shared_cache_state(boost::asio::any_io_executor ex, redis_options redis, fleet_key key,
                              redis_shared_cache_options options)
-        : strand_(boost::asio::make_strand(ex)), key_(std::move(key)), options_(options),
-          cmd_(std::in_place, strand_, redis),
+        : strand_(make_redis_strand(ex)), key_(std::move(key)), options_(options),
+          cmd_(redis_connection(on_redis_strand, strand_, redis)),
           sub_(std::in_place, ex, std::move(redis)), cmd_timer_(strand_), sub_timer_(strand_), heartbeat_(strand_),
           backoff_cmd_(options.backoff_initial), backoff_sub_(options.backoff_initial)
     {
@@ -149,10 +149,13 @@ public:
         op->digest = key.digest;
         op->done = std::move(done);
         // Dispatched: on the context's thread, with the strand free, the GET is written before
-        // this returns; the handler is called later (from the reply), never from inside.
-        boost::asio::dispatch(strand_, [self = shared_from_this(), op = std::move(op)]() mutable {
-            self->start_lookup(std::move(op));
-        });
+        // this returns; the handler is called later (from the reply), never from inside. (To the
+        // typed strand when there is one: no type-erased copy of it to make.)
+        auto start = [self = shared_from_this(), op = std::move(op)]() mutable { self->start_lookup(std::move(op)); };
+        if (const auto* s = strand_.target<redis_io_strand>())
+            boost::asio::dispatch(*s, std::move(start));
+        else
+            boost::asio::dispatch(strand_, std::move(start));
     }
 
     void store(const shared_token_key& key, const shared_answer& answer, std::string lock)
@@ -361,8 +364,8 @@ private:
         cmd_->async_execute_wire(std::move(wire), on_replies(std::move(then)));
     }
 
-    /// The replies' handler, bound to the strand itself: its work is tracked on the strand's
-    /// inner executor (an `any_io_executor` holding the strand would allocate a new one per command).
+    /// The replies' handler, bound to the strand itself: the connection calls it at once, from
+    /// the read that brought the replies.
     template <class Then>
     auto on_replies(Then then)
     {
@@ -682,7 +685,7 @@ private:
         return out;
     }
 
-    boost::asio::strand<boost::asio::any_io_executor> strand_; // shared with `cmd_`
+    redis_strand strand_; // shared with `cmd_` (a typed strand inside: see `redis_strand`)
     const fleet_key key_;
     const redis_shared_cache_options options_;
     counters counters_{};
