@@ -39,7 +39,6 @@
 #include <optional>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -233,7 +232,10 @@ private:
     bool has_room_ = false; // granted, and not yet handed to the check
 };
 
-/// A shared-cache lookup whose answer is to go on on an io_context's executor (below).
+struct shared_lookup_registry;
+
+/// A shared-cache lookup whose answer is to go on on an io_context's executor (below): a node of
+/// its io_context's registry, which owns it while it waits.
 class pending_shared_lookup {
 public:
     /// The io_context is going away: end the flight now, and never touch its executor again.
@@ -241,6 +243,13 @@ public:
 
 protected:
     ~pending_shared_lookup() = default;
+
+private:
+    friend struct shared_lookup_registry;
+    // Under the registry's mutex.
+    pending_shared_lookup* prev_ = nullptr;
+    pending_shared_lookup* next_ = nullptr;
+    std::shared_ptr<pending_shared_lookup> owner_{}; ///< the registry's reference, while linked
 };
 
 /** The shared-cache lookups waiting for their answer, per io_context (execution context). The
@@ -249,27 +258,59 @@ protected:
     io_context's scheduler, and abandons every lookup still waiting then: their flights end, and
     their late answers are dropped. It owns the lookups waiting: the shared cache's handler holds
     them weakly, so that the cache's thread never holds the last reference to a validator (nor,
-    through its options, to the cache itself). */
+    through its options, to the cache itself). The lookups form an intrusive list: linking and
+    unlinking one allocates nothing (this runs on every lookup). */
 struct shared_lookup_registry {
     std::mutex mutex;
     bool down = false; // the io_context is going away: post nothing
-    std::unordered_map<const void*, std::shared_ptr<pending_shared_lookup>> pending;
+    pending_shared_lookup* head = nullptr;
+
+    /// Owns `p` until `unlink`. Under `mutex`.
+    void link(std::shared_ptr<pending_shared_lookup> p) noexcept
+    {
+        pending_shared_lookup* n = p.get();
+        n->owner_ = std::move(p);
+        n->prev_ = nullptr;
+        n->next_ = head;
+        if (head != nullptr)
+            head->prev_ = n;
+        head = n;
+    }
+
+    /// Takes `p` out: returns the registry's reference to it (empty when it was not linked).
+    /// Under `mutex`.
+    std::shared_ptr<pending_shared_lookup> unlink(pending_shared_lookup& p) noexcept
+    {
+        if (!p.owner_)
+            return {};
+        if (p.prev_ != nullptr)
+            p.prev_->next_ = p.next_;
+        else
+            head = p.next_;
+        if (p.next_ != nullptr)
+            p.next_->prev_ = p.prev_;
+        p.prev_ = p.next_ = nullptr;
+        return std::move(p.owner_);
+    }
 
     void shut_down() noexcept
     {
-        std::vector<std::shared_ptr<pending_shared_lookup>> abandoned;
+        pending_shared_lookup* list = nullptr;
         {
             std::lock_guard lock(mutex);
             down = true;
-            try {
-                for (auto& p : pending)
-                    abandoned.push_back(std::move(p.second));
-            } catch (...) { // out of memory: those not moved end when the map frees them
-            }
-            pending.clear();
+            list = std::exchange(head, nullptr);
         }
-        for (auto& l : abandoned) // (outside the lock: ending a flight may free a lookup)
-            l->abandon();
+        // Outside the lock (ending a flight may free a lookup). Nothing else walks or unlinks
+        // these now: a lookup resumes on the io_context's thread, and the io_context is being
+        // destroyed; a late answer sees `down`.
+        while (list != nullptr) {
+            pending_shared_lookup* next = list->next_;
+            list->prev_ = list->next_ = nullptr;
+            const auto owned = std::move(list->owner_);
+            owned->abandon();
+            list = next;
+        }
     }
 };
 
@@ -322,9 +363,9 @@ class shared_lookup_step final : public pending_shared_lookup,
                                  public std::enable_shared_from_this<shared_lookup_step<Shared, Executor, Start>> {
 public:
     shared_lookup_step(std::shared_ptr<shared_lookup_registry> reg, const Executor& ex, std::shared_ptr<Shared> sh,
-                       hash128 key, std::shared_ptr<validator_flight> flight, std::string_view token, check_room room,
+                       hash128 key, std::shared_ptr<validator_flight> flight, std::string token, check_room room,
                        shared_token_key sk, Start start)
-        : reg_(std::move(reg)), ex_(ex), sh_(std::move(sh)), key_(key), flight_(std::move(flight)), token_(token),
+        : reg_(std::move(reg)), ex_(ex), sh_(std::move(sh)), key_(key), flight_(std::move(flight)), token_(std::move(token)),
           room_(std::move(room)), sk_(sk), start_(std::move(start))
     {
     }
@@ -346,7 +387,7 @@ public:
             std::lock_guard lock(reg_->mutex);
             if (reg_->down)
                 return; // the io_context is going away: the destructor ends the flight
-            reg_->pending.emplace(this, this->shared_from_this());
+            reg_->link(this->shared_from_this());
         }
         std::weak_ptr<shared_token_cache> cache = sh_->core.cache().options().shared_cache;
         sh_->core.cache().shared()->async_lookup(
@@ -388,10 +429,10 @@ private:
             if (!self->abandoned_ && !reg->down && self->ex_) {
                 const Executor ex = *self->ex_;
                 if (runs_inline_on(ex)) {
-                    // This thread runs the io_context: it cannot be going away meanwhile, and
-                    // `resume` takes the registry's mutex itself (and sees an `abandon`).
+                    // This thread runs the io_context: it cannot be going away meanwhile.
+                    const auto owned = reg->unlink(*self); // (dropped after the lock)
                     lock.unlock();
-                    self->resume(std::move(found));
+                    self->go_on(std::move(found));
                     return;
                 }
                 try {
@@ -419,11 +460,14 @@ private:
             std::lock_guard lock(reg_->mutex);
             if (abandoned_)
                 return;
-            if (auto it = reg_->pending.find(this); it != reg_->pending.end()) {
-                owned = std::move(it->second);
-                reg_->pending.erase(it);
-            }
+            owned = reg_->unlink(*this);
         }
+        go_on(std::move(found));
+    }
+
+    /// `resume`'s work, once the step is out of the registry (and not abandoned).
+    void go_on(shared_lookup&& found)
+    {
         if (sh_->core.cache().settle_lookup(key_, flight_, sk_, std::move(found))) {
             flight_.reset(); // ended from the fleet's answer
             wipe(token_);
@@ -532,9 +576,10 @@ private:
     }
 
     /// Starts the check at once if there is room under `max_concurrent_checks`, else queues it.
+    /// `token`: the operation's copy, which a lookup in the shared cache takes (moved: it wipes it).
     template <class Shared, class Executor>
     static void start_check(const std::shared_ptr<Shared>& sh, const Executor& ex, hash128 key,
-                            std::shared_ptr<validator_flight> flight, std::string_view token)
+                            std::shared_ptr<validator_flight> flight, std::string& token)
     {
         auto& limiter = sh->core.cache().limiter();
         if (limiter.try_acquire()) {
@@ -542,7 +587,7 @@ private:
             return;
         }
         auto start = [ex](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
-                          std::string_view t, check_room room) { ask_fleet(s, ex, k, std::move(f), t, std::move(room)); };
+                          std::string& t, check_room room) { ask_fleet(s, ex, k, std::move(f), t, std::move(room)); };
         auto q = std::make_shared<queued_check<Shared, decltype(start)>>(ex, sh, key, std::move(flight), token,
                                                                          sh->core.join_timeout(), start);
         q->arm(); // before queuing: once queued, room may pass to it at any moment
@@ -550,11 +595,11 @@ private:
             q->granted(); // room came meanwhile
     }
 
-    /// With a shared cache, asks it first (`shared_lookup_step`); else, or when it has no
-    /// answer, `fetch`es.
+    /// With a shared cache, asks it first (`shared_lookup_step`, taking `token`); else, or when
+    /// it has no answer, `fetch`es.
     template <class Shared, class Executor>
     static void ask_fleet(const std::shared_ptr<Shared>& sh, const Executor& ex, hash128 key,
-                          std::shared_ptr<validator_flight> flight, std::string_view token, check_room room)
+                          std::shared_ptr<validator_flight> flight, std::string& token, check_room room)
     {
         const auto sk = sh->core.cache().shared() ? sh->core.name_in_fleet(*flight, token) : std::nullopt;
         if (!sk) {
@@ -562,11 +607,11 @@ private:
             return;
         }
         auto start = [](const std::shared_ptr<Shared>& s, hash128 k, std::shared_ptr<validator_flight> f,
-                        std::string_view t, check_room r) { fetch(s, k, std::move(f), t, std::move(r)); };
+                        std::string& t, check_room r) { fetch(s, k, std::move(f), t, std::move(r)); };
         auto& ctx = boost::asio::query(ex, boost::asio::execution::context);
         auto reg = boost::asio::use_service<shared_lookup_service>(ctx).registry;
         auto step = std::make_shared<shared_lookup_step<Shared, Executor, decltype(start)>>(
-            std::move(reg), ex, sh, key, std::move(flight), token, std::move(room), *sk, start);
+            std::move(reg), ex, sh, key, std::move(flight), std::move(token), std::move(room), *sk, start);
         step->begin();
     }
 

@@ -28,7 +28,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -190,6 +192,94 @@ TEST_CASE("async shared cache: an io_context destroyed while a lookup waits: the
     CHECK(v->stats().checks_in_flight == 0);
     v.reset();
     cache.reset(); // answers the abandoned lookup, late: dropped
+}
+
+namespace {
+
+/// A shared cache that keeps each lookup's handler until the test answers it, on the test's
+/// thread (not the io_context's: the answer is posted there), with "check it yourself".
+class manual_shared_cache final : public genesys::shared_token_cache {
+public:
+    ~manual_shared_cache() override
+    {
+        for (std::size_t i = 0; i < pending_.size(); ++i) // every handler is called, once
+            answer(i);
+    }
+
+    genesys::shared_token_key key_of(std::string_view, bool, std::string_view token) const override
+    {
+        genesys::shared_token_key k;
+        for (std::size_t i = 0; i < token.size() && i < k.digest.size(); ++i)
+            k.digest[i] = static_cast<unsigned char>(token[i]);
+        return k;
+    }
+    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup)> done) override
+    {
+        std::lock_guard lock(mutex_);
+        pending_.push_back(std::move(done));
+    }
+    void store(const genesys::shared_token_key&, const genesys::shared_answer&, std::string) override {}
+    void release(const genesys::shared_token_key&, std::string) override {}
+    void revoke(const genesys::shared_token_key&) override {}
+    void add_listener(std::weak_ptr<genesys::shared_token_cache_listener>) override {}
+    genesys::shared_token_cache_stats stats() const override { return {}; }
+
+    std::size_t lookups() const
+    {
+        std::lock_guard lock(mutex_);
+        return pending_.size();
+    }
+
+    /// Calls the `i`-th lookup's handler (nothing if called already).
+    void answer(std::size_t i)
+    {
+        std::function<void(genesys::shared_lookup)> done;
+        {
+            std::lock_guard lock(mutex_);
+            done = std::exchange(pending_.at(i), nullptr);
+        }
+        if (done)
+            done(genesys::shared_lookup{});
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::function<void(genesys::shared_lookup)>> pending_;
+};
+
+} // namespace
+
+TEST_CASE("async shared cache: lookups answered in any order go on, those left when the io_context goes are abandoned")
+{
+    // The io_context's registry of the lookups waiting: five linked; the middle, last and first
+    // taken out by their answers; the two left abandoned by the io_context's end.
+    auto cache = std::make_shared<manual_shared_cache>();
+    genesys::token_validator_options o;
+    o.shared_cache = cache;
+    auto* ioc = new asio::io_context;
+    async_fake_transport fake{ioc->get_executor()};
+    fake.respond_by_default(fixtures::json_response(200, std::string(valid_body)));
+    std::optional<validator> v;
+    v.emplace(fake, config(), o);
+    std::vector<int> answered(5, 0);
+    for (int i = 0; i < 5; ++i)
+        v->async_validate("token-" + std::to_string(i), [&answered, i](auto r) { answered[i] += r ? 1 : 100; });
+    ioc->restart();
+    ioc->poll();
+    REQUIRE(cache->lookups() == 5);
+    CHECK(v->stats().checks_in_flight == 5);
+    for (const std::size_t i : {2u, 4u, 0u}) // token-4 was linked last, token-0 first
+        cache->answer(i);
+    REQUIRE(run_until(*ioc, [&] { return answered[0] + answered[2] + answered[4] == 3; }));
+    CHECK(answered == std::vector<int>{1, 0, 1, 0, 1});
+    CHECK(fake.request_count() == 3); // each checked at the API ("check it yourself")
+    CHECK(v->stats().checks_in_flight == 2);
+    delete ioc; // token-1 and token-3 are abandoned: their checks end, their room is given back
+    CHECK(v->stats().checks_in_flight == 0);
+    CHECK(answered == std::vector<int>{1, 0, 1, 0, 1});
+    v.reset();
+    cache.reset(); // answers the abandoned lookups, late: dropped
+    CHECK(answered == std::vector<int>{1, 0, 1, 0, 1});
 }
 
 TEST_CASE("async shared cache: async_delete_tokens_me through a client that has it revokes the token")
