@@ -215,13 +215,22 @@ inline bool get_u64(reader& r, std::uint64_t& v) noexcept
     return true;
 }
 
-inline bool get(reader& r, std::string& s)
+/// The next string's bytes (a view into the input), for the callers to construct or assign from.
+inline bool get_bytes(reader& r, std::string_view& bytes) noexcept
 {
     std::size_t n = 0;
     if (!get_count(r, n))
         return false;
-    s.assign(r.p, n);
+    bytes = std::string_view(r.p, n);
     r.p += n;
+    return true;
+}
+inline bool get(reader& r, std::string& s)
+{
+    std::string_view bytes;
+    if (!get_bytes(r, bytes))
+        return false;
+    s.assign(bytes);
     return true;
 }
 inline bool get(reader& r, bool& b) noexcept
@@ -286,7 +295,15 @@ bool get(reader& r, std::optional<T>& o)
         o.reset();
         return true;
     }
-    return get(r, o.emplace());
+    if constexpr (std::is_same_v<T, std::string>) { // constructed from the bytes, not assigned
+        std::string_view bytes;
+        if (!get_bytes(r, bytes))
+            return false;
+        o.emplace(bytes);
+        return true;
+    } else {
+        return get(r, o.emplace());
+    }
 }
 
 template <class T>
@@ -297,9 +314,16 @@ bool get(reader& r, std::vector<T>& v)
         return false;
     v.clear();
     v.reserve(n);
-    for (std::size_t i = 0; i < n; ++i)
-        if (!get(r, v.emplace_back()))
+    for (std::size_t i = 0; i < n; ++i) {
+        if constexpr (std::is_same_v<T, std::string>) { // constructed from the bytes, not assigned
+            std::string_view bytes;
+            if (!get_bytes(r, bytes))
+                return false;
+            v.emplace_back(bytes);
+        } else if (!get(r, v.emplace_back())) {
             return false;
+        }
+    }
     return true;
 }
 

@@ -9,20 +9,31 @@
 #include <genesys/detail/sha256.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <initializer_list>
 #include <string_view>
 
 namespace genesys::detail {
 
-/// Overwrites `size` bytes at `p` with zeros through a volatile pointer, so that the compiler
-/// cannot drop the writes as dead stores before a free (best effort: copies the optimizer made
-/// in registers or elsewhere are out of reach).
+/// Overwrites `size` bytes at `p` with zeros that the compiler cannot drop as dead stores before
+/// a free (best effort: copies the optimizer made in registers or elsewhere are out of reach).
+/// With GCC and Clang, `memset` then an empty assembly statement that takes `p` and clobbers
+/// memory, so the zeros must be written (BoringSSL's `OPENSSL_cleanse`): as fast as `memset`,
+/// where a byte-by-byte volatile loop cost about 3 instructions a byte (this runs on every HMAC).
+/// Elsewhere, through a volatile pointer.
 inline void secure_zero(void* p, std::size_t size) noexcept
 {
+#if defined(__GNUC__) || defined(__clang__)
+    if (size == 0)
+        return;
+    std::memset(p, 0, size);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+#else
     auto* v = static_cast<volatile unsigned char*>(p);
     for (std::size_t i = 0; i < size; ++i)
         v[i] = 0;
+#endif
 }
 
 /** An HMAC-SHA-256 key, prepared once: the SHA-256 states after the inner and outer padded keys,
