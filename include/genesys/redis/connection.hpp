@@ -200,13 +200,6 @@ inline bool redis_format(const std::vector<redis_command>& commands, std::string
     return redis_format_range(commands, out);
 }
 
-/// Commands already in RESP (`redis_format_range`'s), and how many: what the shared cache's hot
-/// path sends without building a `redis_command` (<genesys/redis/shared_cache.hpp>).
-struct redis_wire {
-    std::string bytes;
-    std::size_t count = 0;
-};
-
 /// A hiredis reply as a `redis_reply`.
 inline redis_reply redis_convert(const ::redisReply* r)
 {
@@ -621,6 +614,15 @@ private:
 
     void start_execute(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count)
     {
+        execute_on_strand(std::move(op), id, wire, count);
+        secure_zero(wire.data(), wire.size());
+    }
+
+public:
+    /// `start_execute` of commands formatted in the caller's buffer (copied into the outgoing
+    /// bytes, not kept), on the strand only (`redis_connection::execute_on_strand`).
+    void execute_on_strand(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string_view wire, std::size_t count)
+    {
         if (state_ != state::ready)
             return op->complete(make_error_code(redis_errc::not_connected), {});
         entry& e = pending_.emplace_back();
@@ -629,8 +631,12 @@ private:
         e.op = std::move(op);
         e.deadline = clock::now() + options_.command_timeout;
         arm_watchdog(*e.deadline);
-        queue_write(std::move(wire));
+        outgoing_ += wire;
+        if (!writing_)
+            start_write(generation_);
     }
+
+private:
 
     /// SUBSCRIBE (one command per channel, each answered by one confirmation or one error):
     /// from here, messages go to `on_message`. A refusal (`-NOPERM`) closes the connection.
@@ -932,19 +938,6 @@ struct redis_execute_initiation {
         impl->post_execute(std::move(op), id, std::move(wire), commands.size());
     }
 
-    /// Commands formatted already (`redis_wire`, at least one).
-    template <class Handler>
-    void operator()(Handler&& handler, redis_wire wire) const
-    {
-        auto op = std::make_shared<redis_handler_op<std::decay_t<Handler>, true>>(std::forward<Handler>(handler), executor);
-        if (!impl)
-            return op->complete(boost::system::errc::make_error_code(boost::system::errc::operation_not_permitted), {});
-        if (wire.count == 0)
-            return op->complete(make_error_code(errc::invalid_argument), {});
-        const std::uint64_t id = impl->next_id();
-        op->install_cancellation(impl, id);
-        impl->post_execute(std::move(op), id, std::move(wire.bytes), wire.count);
-    }
 };
 
 struct redis_subscribe_initiation {
@@ -1170,12 +1163,13 @@ private:
     {
     }
 
-    /// `async_execute` of commands the shared cache formatted itself (its GET, on every lookup).
-    template <class CompletionToken>
-    auto async_execute_wire(detail::redis_wire wire, CompletionToken&& token)
+    /// The shared cache's hot path (its GET, on every lookup), called on this connection's strand
+    /// only: sends the `count` commands formatted in `wire` (copied, not kept) with `op` as their
+    /// completion, which the cache implements itself (no handler, no executor to keep busy:
+    /// `complete_on` runs on this strand, from the read that brought the replies).
+    void execute_on_strand(std::shared_ptr<detail::redis_op_base> op, std::string_view wire, std::size_t count)
     {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, std::vector<redis_reply>)>(
-            detail::redis_execute_initiation{impl_, executor_}, token, std::move(wire));
+        impl_->execute_on_strand(std::move(op), impl_->next_id(), wire, count);
     }
 
     executor_type executor_;

@@ -44,7 +44,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -231,14 +230,8 @@ public:
             self->sub_timer_.cancel();
             self->heartbeat_.cancel();
             self->connected_ = false;
-            auto ops = std::move(self->ops_);
-            self->ops_.clear();
-            for (auto& [id, op] : ops) {
-                if (op->timer)
-                    op->timer->cancel();
-                if (auto done = std::exchange(op->done, nullptr))
-                    done(shared_lookup{});
-            }
+            while (self->ops_head_ != nullptr)
+                self->finish(*self->ops_head_, {});
             self->cmd_.reset(); // closes them (their state lives until their operations ended)
             self->sub_.reset();
             {
@@ -249,13 +242,34 @@ public:
     }
 
 private:
-    struct lookup_op {
+    /** A lookup, and the completion of its `GET` (sent with `redis_connection::execute_on_strand`:
+        no Asio handler, executor binder or work to track for it; it holds the state weakly, as
+        `on_replies`' handlers do). */
+    struct lookup_op final : redis_op_base, std::enable_shared_from_this<lookup_op> {
+        /// Not from a read (a failure, or no connection): maybe inside `start_lookup`, so posted.
+        void complete(boost::system::error_code ec, std::vector<redis_reply>) override
+        {
+            if (auto s = state.lock())
+                boost::asio::post(s->strand_, [s, op = shared_from_this(), ec] { s->got_entry(*op, ec, {}); });
+        }
+        /// From the read that brought the reply, on the strand (the connection's is the cache's),
+        /// which holds this operation meanwhile.
+        void complete_on(const redis_strand&, boost::system::error_code ec, std::vector<redis_reply> replies) override
+        {
+            if (auto s = state.lock())
+                s->got_entry(*this, ec, replies);
+        }
+
+        std::weak_ptr<redis_shared_cache_state> state{};
         sha256::digest_type digest{};
         std::array<char, shared_entry_key_size> key{}; ///< entry_key(digest), computed once per lookup
 
         std::string_view rkey() const noexcept { return {key.data(), key.size()}; }
         std::function<void(shared_lookup)> done{};
-        std::uint64_t id = 0;
+        // The state's list of the lookups under way, on the strand: `owner` holds this while linked.
+        lookup_op* prev = nullptr;
+        lookup_op* next = nullptr;
+        std::shared_ptr<lookup_op> owner{};
         bool waiting = false;
         bool rejected = false; ///< a refused entry was counted
         clock::time_point wait_start{};
@@ -357,13 +371,6 @@ private:
         cmd_->async_execute(commands, on_replies(std::move(then)));
     }
 
-    /// `send` of commands formatted already (the lookup's GET: no `redis_command` to build).
-    template <class Then>
-    void send_wire(redis_wire wire, Then then)
-    {
-        cmd_->async_execute_wire(std::move(wire), on_replies(std::move(then)));
-    }
-
     /// The replies' handler, bound to the strand itself: the connection calls it at once, from
     /// the read that brought the replies.
     template <class Then>
@@ -420,16 +427,34 @@ private:
 
     // ---- lookups ----
 
-    void finish(std::uint64_t id, shared_lookup&& result)
+    /// Puts `op` in the list of the lookups under way (which owns it until `finish`).
+    void link(std::shared_ptr<lookup_op> op) noexcept
     {
-        const auto it = ops_.find(id);
-        if (it == ops_.end())
+        lookup_op* o = op.get();
+        o->owner = std::move(op);
+        o->prev = nullptr;
+        o->next = ops_head_;
+        if (ops_head_ != nullptr)
+            ops_head_->prev = o;
+        ops_head_ = o;
+    }
+
+    /// Ends `op` with `result`, once: nothing when it has ended already.
+    void finish(lookup_op& op, shared_lookup&& result)
+    {
+        if (!op.owner)
             return;
-        auto op = std::move(it->second);
-        ops_.erase(it);
-        if (op->timer)
-            op->timer->cancel();
-        if (auto done = std::exchange(op->done, nullptr))
+        if (op.prev != nullptr)
+            op.prev->next = op.next;
+        else
+            ops_head_ = op.next;
+        if (op.next != nullptr)
+            op.next->prev = op.prev;
+        op.prev = op.next = nullptr;
+        const auto owned = std::move(op.owner); // (alive until the handler returned)
+        if (op.timer)
+            op.timer->cancel();
+        if (auto done = std::exchange(op.done, nullptr))
             done(std::move(result));
     }
 
@@ -443,63 +468,66 @@ private:
             });
             return;
         }
-        op->id = ++next_id_;
-        const std::uint64_t id = op->id;
-        ops_.emplace(id, op);
+        link(op);
         if (!usable()) {
             ++counters_.unavailable;
-            boost::asio::post(strand_, [self = shared_from_this(), id] { self->finish(id, {}); });
+            boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op)] { self->finish(*op, {}); });
             return;
         }
         shared_entry_key_to(op->digest, op->key.data());
-        redis_wire get{{}, 1};
+        op->state = weak_from_this();
+        wire_.clear(); // (its capacity stays: formatting the GET allocates nothing)
         const std::array<std::array<std::string_view, 2>, 1> command{{{"GET", op->rkey()}}};
-        (void)redis_format_range(command, get.bytes); // (a command of two arguments: never refused)
-        send_wire(std::move(get), [id](const auto& self, bool ok, const std::vector<redis_reply>& r) {
-            const auto it = self->ops_.find(id);
-            if (it == self->ops_.end())
-                return;
-            if (!ok)
-                return self->finish(id, {});
-            shared_lookup found;
-            if (self->read_entry(it->second->rkey(), r.at(0), it->second->rejected, found)) {
-                ++self->counters_.hits;
-                return self->finish(id, std::move(found));
-            }
-            self->try_lock(id);
-        });
+        (void)redis_format_range(command, wire_); // (a command of two arguments: never refused)
+        cmd_->execute_on_strand(std::move(op), wire_, 1);
+    }
+
+    /// The lookup's `GET` answered (or failed): the entry, else the lock (`try_lock`).
+    void got_entry(lookup_op& op, boost::system::error_code ec, const std::vector<redis_reply>& r)
+    {
+        if (shut_)
+            return;
+        const bool ok = command_ok(ec, r);
+        if (!op.owner) // ended meanwhile
+            return;
+        if (!ok)
+            return finish(op, {});
+        shared_lookup found;
+        if (read_entry(op.rkey(), r.at(0), op.rejected, found)) {
+            ++counters_.hits;
+            return finish(op, std::move(found));
+        }
+        try_lock(op.shared_from_this());
     }
 
     /// `SET lock nonce NX PX lock_ttl` + `GET key`: the answer, the lock, or a wait.
-    void try_lock(std::uint64_t id)
+    void try_lock(std::shared_ptr<lookup_op> lookup)
     {
-        const auto it = ops_.find(id);
-        if (it == ops_.end())
+        if (!lookup->owner) // ended meanwhile
             return;
         if (!usable())
-            return finish(id, {});
-        const auto digest = it->second->digest;
+            return finish(*lookup, {});
+        const auto digest = lookup->digest;
         std::string nonce = new_nonce();
-        send({{"SET", lock_key(digest), nonce, "NX", "PX", std::to_string(options_.lock_ttl.count())},
-              {"GET", std::string(it->second->rkey())}},
-             [id, nonce](const auto& self, bool ok, const std::vector<redis_reply>& r) {
-                 const auto it = self->ops_.find(id);
-                 if (it == self->ops_.end())
+        const std::string rkey(lookup->rkey());
+        send({{"SET", lock_key(digest), nonce, "NX", "PX", std::to_string(options_.lock_ttl.count())}, {"GET", rkey}},
+             [lookup = std::move(lookup), nonce](const auto& self, bool ok, const std::vector<redis_reply>& r) {
+                 auto& op = *lookup;
+                 if (!op.owner)
                      return;
                  if (!ok)
-                     return self->finish(id, {});
-                 auto& op = *it->second;
+                     return self->finish(op, {});
                  const bool taken = r.at(0).kind == redis_reply_kind::status;
                  shared_lookup found;
                  if (self->read_entry(op.rkey(), r.at(1), op.rejected, found)) {
                      ++self->counters_.hits;
                      if (taken)
                          self->send({release_command(op.digest, nonce)}, [](const auto&, bool, const std::vector<redis_reply>&) {});
-                     return self->finish(id, std::move(found));
+                     return self->finish(op, std::move(found));
                  }
                  if (taken) {
                      ++self->counters_.misses;
-                     return self->finish(id, {std::nullopt, nonce});
+                     return self->finish(op, {std::nullopt, nonce});
                  }
                  // Another instance holds the lock: wait for its answer, bounded by lock_ttl. A
                  // lock released without an answer (its check failed) is taken by the next poll.
@@ -511,15 +539,15 @@ private:
                  } else if (now - op.wait_start >= self->options_.lock_ttl) {
                      ++self->counters_.lock_timeouts;
                      ++self->counters_.misses;
-                     return self->finish(id, {});
+                     return self->finish(op, {});
                  }
                  if (!op.timer)
                      op.timer.emplace(self->strand_);
                  op.timer->expires_after(op.delay);
                  op.delay = std::min(op.delay * 2, std::chrono::milliseconds(25));
-                 op.timer->async_wait([self = std::shared_ptr<redis_shared_cache_state>(self), id](boost::system::error_code ec) {
+                 op.timer->async_wait([self = std::shared_ptr<redis_shared_cache_state>(self), lookup](boost::system::error_code ec) {
                      if (!ec && !self->shut_)
-                         self->try_lock(id);
+                         self->try_lock(lookup);
                  });
              });
     }
@@ -686,6 +714,7 @@ private:
     }
 
     redis_strand strand_; // shared with `cmd_` (a typed strand inside: see `redis_strand`)
+    std::string wire_{};  // on the strand: the lookup's GET, formatted
     const fleet_key key_;
     const redis_shared_cache_options options_;
     counters counters_{};
@@ -710,8 +739,7 @@ private:
     bool subscribed_ = false;
     bool was_subscribed_ = false;
     bool shut_ = false;
-    std::uint64_t next_id_ = 0;
-    std::unordered_map<std::uint64_t, std::shared_ptr<lookup_op>> ops_{};
+    lookup_op* ops_head_ = nullptr; ///< the lookups under way (`link`, `finish`)
 };
 
 } // namespace detail
