@@ -76,11 +76,11 @@ public:
         }
     }
 
-    void deliver(const result<validated_token>& r) noexcept override
+    void deliver(result<validated_token> r) noexcept override
     {
         try {
             post_to_handler(io_ex_, work_.get_executor(),
-                            [self = this->shared_from_this(), r]() mutable { self->complete(std::move(r)); });
+                            [self = this->shared_from_this(), r = std::move(r)]() mutable { self->complete(std::move(r)); });
         } catch (...) {
             // Out of memory posting the answer: nothing can deliver it.
         }
@@ -372,10 +372,8 @@ public:
 
     ~shared_lookup_step()
     {
-        {
-            std::lock_guard lock(reg_->mutex); // (the registry no longer holds it)
-            ex_.reset();
-        }
+        // No lock: whoever could read `ex_` (`answered`, `abandon`) holds a reference to this.
+        ex_.reset();
         end_abandoned();
     }
 
@@ -427,7 +425,7 @@ private:
         {
             std::unique_lock lock(reg->mutex);
             if (!self->abandoned_ && !reg->down && self->ex_) {
-                const Executor ex = *self->ex_;
+                const Executor& ex = *self->ex_; // (read under the lock)
                 if (runs_inline_on(ex)) {
                     // This thread runs the io_context: it cannot be going away meanwhile.
                     const auto owned = reg->unlink(*self); // (dropped after the lock)
@@ -555,7 +553,7 @@ private:
         auto w = std::allocate_shared<waiter>(boost::asio::recycling_allocator<waiter>(), std::move(handler), ex, sh,
                                               sh->core.cache(), refresh ? nullptr : flight);
         if (answer) { // never inline: posted like every other answer
-            w->deliver(*answer);
+            w->deliver(std::move(*answer));
             if (refresh) { // refresh_ahead: the re-check goes on on its own (its room taken)
                 check_room room(sh->core.cache().limiter());
                 if (sh->core.cache().shared()) // no lookup (the fleet's answer is as old): its answer is shared
@@ -568,7 +566,7 @@ private:
         // flight and complete the waiter at any moment.
         w->arm_cancellation();
         if (!sh->core.cache().join(*flight, w, answer)) {
-            w->deliver(*answer);
+            w->deliver(std::move(*answer));
             return;
         }
         if (leader)

@@ -44,7 +44,7 @@ inline constexpr std::string_view validate_operation = "validateToken";
 class flight_waiter {
 public:
     /// Called once, with the final answer (policy applied), under no lock; must not throw.
-    virtual void deliver(const result<validated_token>& r) noexcept = 0;
+    virtual void deliver(result<validated_token> r) noexcept = 0;
 
 protected:
     ~flight_waiter() = default;
