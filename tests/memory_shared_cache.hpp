@@ -64,7 +64,7 @@ public:
         return k;
     }
 
-    void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) override
+    void async_lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done) override
     {
         post([this, key, done = std::move(done)]() mutable { lookup(key, std::move(done)); });
     }
@@ -210,7 +210,7 @@ private:
     struct waiter {
         digest key;
         steady::time_point until;
-        std::function<void(shared_lookup)> done;
+        std::function<void(shared_lookup&&)> done;
     };
 
     void post(std::function<void()> task)
@@ -225,7 +225,7 @@ private:
     // Everything below runs on the cache's thread, with `mutex_` held (handlers are called
     // with it released).
 
-    void lookup(const shared_token_key& key, std::function<void(shared_lookup)> done)
+    void lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done)
     {
         ++lookups_;
         if (unavailable_) {
@@ -317,7 +317,7 @@ private:
         lock_.lock();
     }
 
-    void call(std::function<void(shared_lookup)> done, shared_lookup found)
+    void call(std::function<void(shared_lookup&&)> done, shared_lookup found)
     {
         lock_.unlock();
         done(std::move(found));
@@ -378,7 +378,7 @@ private:
     std::map<digest, shared_answer> entries_;
     std::map<digest, lock_state> locks_;
     std::vector<waiter> waiters_;
-    std::vector<std::function<void(shared_lookup)>> silenced_;
+    std::vector<std::function<void(shared_lookup&&)>> silenced_;
     std::vector<std::weak_ptr<shared_token_cache_listener>> listeners_;
     std::vector<shared_token_key> revoked_;
     shared_token_cache_stats st_{};

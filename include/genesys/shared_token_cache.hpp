@@ -115,9 +115,10 @@ public:
     /** Looks `key` up, and if the fleet has no answer, takes the fleet's lock on its check, or
         waits (bounded by the lock's time) for the answer of the instance holding it.
         @param key the token's entry name (`key_of`).
-        @param done called once with what was found, on the cache's own thread.
+        @param done called once with what was found (an rvalue, for the handler to take without
+        a copy), on the cache's own thread.
     */
-    virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) = 0;
+    virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done) = 0;
 
     /// Shares `answer` for `key` (until its `expires_at`) and hands back `lock` (if not empty).
     /// A 401 replacing a valid answer is published as a revocation. Does not wait.

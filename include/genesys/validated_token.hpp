@@ -24,7 +24,11 @@ namespace detail {
 /// One remembered answer of the validator's cache (`detail::validator_cache`): a valid token's
 /// info, or the 401 it got.
 struct validator_entry {
-    hash128 key;
+    validator_entry() = default;
+    /// An entry of `i`, moved in (not default-made then assigned: this runs on every answer cached).
+    explicit validator_entry(token_info&& i) noexcept : info(std::move(i)) {}
+
+    hash128 key{};
     token_info info;
     std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
     std::chrono::system_clock::time_point fetched_at;

@@ -4425,9 +4425,10 @@ public:
     /** Looks `key` up, and if the fleet has no answer, takes the fleet's lock on its check, or
         waits (bounded by the lock's time) for the answer of the instance holding it.
         @param key the token's entry name (`key_of`).
-        @param done called once with what was found, on the cache's own thread.
+        @param done called once with what was found (an rvalue, for the handler to take without
+        a copy), on the cache's own thread.
     */
-    virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) = 0;
+    virtual void async_lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done) = 0;
 
     /// Shares `answer` for `key` (until its `expires_at`) and hands back `lock` (if not empty).
     /// A 401 replacing a valid answer is published as a revocation. Does not wait.
@@ -8759,7 +8760,11 @@ namespace detail {
 /// One remembered answer of the validator's cache (`detail::validator_cache`): a valid token's
 /// info, or the 401 it got.
 struct validator_entry {
-    hash128 key;
+    validator_entry() = default;
+    /// An entry of `i`, moved in (not default-made then assigned: this runs on every answer cached).
+    explicit validator_entry(token_info&& i) noexcept : info(std::move(i)) {}
+
+    hash128 key{};
     token_info info;
     std::unique_ptr<const error> rejected; // the API's 401 (a pointer: most entries are valid ones)
     std::chrono::system_clock::time_point fetched_at;
@@ -8865,7 +8870,7 @@ inline constexpr std::string_view validate_operation = "validateToken";
 class flight_waiter {
 public:
     /// Called once, with the final answer (policy applied), under no lock; must not throw.
-    virtual void deliver(const result<validated_token>& r) noexcept = 0;
+    virtual void deliver(result<validated_token> r) noexcept = 0;
 
 protected:
     ~flight_waiter() = default;
@@ -8878,6 +8883,9 @@ struct validator_flight {
     std::mutex mutex;
     std::condition_variable done_cv;
     std::optional<result<validated_token>> outcome; // before the policy
+    /// The asynchronous waiters, in the order they joined: the first apart (most flights have
+    /// one: no vector to allocate for it).
+    std::shared_ptr<flight_waiter> first_waiter;
     std::vector<std::shared_ptr<flight_waiter>> waiters;
     /// With a shared cache (`token_validator_options::shared_cache`): the token's key there
     /// (set by the leader before its lookup: the fleet's revocation of it revokes this flight),
@@ -9023,10 +9031,10 @@ public:
         and its `fetched_at` plus `negative_ttl`; a 429 remembered until `a.expires_at` (at most
         its `fetched_at` plus `rate_limit_ttl_max`). Returns the answer without the policy, or
         nothing, the flight going on, when under this validator's lifetimes `a` holds no more
-        (the caller then checks the token). */
+        (the caller then checks the token). `sk`: the token's shared key (the flight's). */
     GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
                                                                       const std::shared_ptr<validator_flight>& f,
-                                                                      shared_answer&& a);
+                                                                      const shared_token_key& sk, shared_answer&& a);
 
     /** What a leader does with the shared cache's answer `found` to its lookup of `sk`, for the
         blocking and the asynchronous validator alike: ends `key`'s flight from the fleet's
@@ -9450,9 +9458,8 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     std::optional<error> failure;
     std::optional<shared_answer> to_share; // what the fleet may learn of this answer
     if (fetched) {
-        auto e = std::make_shared<validator_entry>();
+        auto e = std::make_shared<validator_entry>(std::move(fetched->data));
         e->key = key;
-        e->info = std::move(fetched->data);
         e->fetched_at = t;
         e->trusted_until = t + opts_.max_age;
         if (e->info.date_token_idles)
@@ -9554,13 +9561,17 @@ GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& 
         }
     }
     dropped.reset();
+    std::shared_ptr<flight_waiter> first;
     std::vector<std::shared_ptr<flight_waiter>> waiters;
     {
         std::lock_guard lock(f->mutex);
         f->outcome = r;
+        first = std::move(f->first_waiter);
         waiters.swap(f->waiters);
     }
     f->done_cv.notify_all();
+    if (first)
+        first->deliver(apply_policy(result<validated_token>(r)));
     for (auto& w : waiters)
         w->deliver(apply_policy(result<validated_token>(r)));
     return r;
@@ -9579,14 +9590,9 @@ GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::str
 }
 
 GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
-    const hash128& key, const std::shared_ptr<validator_flight>& f, shared_answer&& a)
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_answer&& a)
 {
     const time_point t = now();
-    std::optional<shared_token_key> sk;
-    {
-        std::lock_guard lock(f->mutex);
-        sk = f->shared_key;
-    }
     // The fleet's 401 or 429, as an error of the API's (no response was received here).
     const auto fleet_error = [&](int status, std::optional<std::chrono::seconds> retry_after) {
         http_response res;
@@ -9602,9 +9608,8 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     std::optional<time_point> fleet_limit;
     switch (a.kind) {
     case shared_answer_kind::valid: {
-        auto e = std::make_shared<validator_entry>();
+        auto e = std::make_shared<validator_entry>(std::move(a.info)); // (`a` is the caller's to drop: a fallback check does not read it)
         e->key = key;
-        e->info = std::move(a.info); // (`a` is the caller's to drop: a fallback check does not read it)
         e->fetched_at = a.fetched_at;
         e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
         if (e->info.date_token_idles)
@@ -9650,7 +9655,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::settle_look
     const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_lookup&& found)
 {
     if (found.answer) {
-        if (auto r = finish_shared(key, f, std::move(*found.answer))) {
+        if (auto r = finish_shared(key, f, sk, std::move(*found.answer))) {
             if (!found.lock.empty())
                 shared()->release(sk, std::move(found.lock));
             return r;
@@ -9726,13 +9731,20 @@ GENESYS_DECL bool validator_cache::join(validator_flight& f, std::shared_ptr<fli
         answer.emplace(apply_policy(std::move(r)));
         return false;
     }
-    f.waiters.push_back(std::move(w));
+    if (!f.first_waiter && f.waiters.empty())
+        f.first_waiter = std::move(w);
+    else
+        f.waiters.push_back(std::move(w));
     return true;
 }
 
 GENESYS_DECL bool validator_cache::withdraw(validator_flight& f, const flight_waiter* w)
 {
     std::lock_guard lock(f.mutex);
+    if (f.first_waiter.get() == w) {
+        f.first_waiter.reset();
+        return true;
+    }
     auto it = std::find_if(f.waiters.begin(), f.waiters.end(), [&](const auto& p) { return p.get() == w; });
     if (it == f.waiters.end())
         return false;
@@ -10570,7 +10582,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
     try {
         auto p = std::make_shared<pending>();
         std::weak_ptr<shared_token_cache> weak_cache = cache_.options().shared_cache;
-        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup found) {
+        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup&& found) {
             std::unique_lock lock(p->mutex);
             if (p->abandoned) {
                 lock.unlock();

@@ -50,6 +50,15 @@ genesys::token_validator_config config() { return {.base_url = std::string(base_
 
 using validator = genesys::token_validator<async_fake_transport>;
 
+/// A shared key made of the token's first bytes (for the test caches below: no HMAC needed).
+genesys::shared_token_key key_of_token(std::string_view token)
+{
+    genesys::shared_token_key k;
+    for (std::size_t i = 0; i < token.size() && i < k.digest.size(); ++i)
+        k.digest[i] = static_cast<unsigned char>(token[i]);
+    return k;
+}
+
 /// Runs `ioc` (bounded) until `done()`: the shared cache answers on its own thread, so the
 /// io_context may have no work for a while.
 bool run_until(asio::io_context& ioc, const std::function<bool()>& done)
@@ -208,12 +217,9 @@ public:
 
     genesys::shared_token_key key_of(std::string_view, bool, std::string_view token) const override
     {
-        genesys::shared_token_key k;
-        for (std::size_t i = 0; i < token.size() && i < k.digest.size(); ++i)
-            k.digest[i] = static_cast<unsigned char>(token[i]);
-        return k;
+        return key_of_token(token);
     }
-    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup)> done) override
+    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup&&)> done) override
     {
         std::lock_guard lock(mutex_);
         pending_.push_back(std::move(done));
@@ -233,7 +239,7 @@ public:
     /// Calls the `i`-th lookup's handler (nothing if called already).
     void answer(std::size_t i)
     {
-        std::function<void(genesys::shared_lookup)> done;
+        std::function<void(genesys::shared_lookup&&)> done;
         {
             std::lock_guard lock(mutex_);
             done = std::exchange(pending_.at(i), nullptr);
@@ -244,7 +250,7 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    std::vector<std::function<void(genesys::shared_lookup)>> pending_;
+    std::vector<std::function<void(genesys::shared_lookup&&)>> pending_;
 };
 
 } // namespace
@@ -373,15 +379,12 @@ struct executor_shared_cache final : genesys::shared_token_cache {
 
     genesys::shared_token_key key_of(std::string_view, bool, std::string_view token) const override
     {
-        genesys::shared_token_key k;
-        for (std::size_t i = 0; i < token.size() && i < k.digest.size(); ++i)
-            k.digest[i] = static_cast<unsigned char>(token[i]);
-        return k;
+        return key_of_token(token);
     }
-    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup)> done) override
+    void async_lookup(const genesys::shared_token_key&, std::function<void(genesys::shared_lookup&&)> done) override
     {
         asio::post(ex, [this, done = std::move(done)] {
-            done(reply);
+            done(genesys::shared_lookup(reply));
             if (after_answer)
                 after_answer();
         });

@@ -57,6 +57,9 @@ struct validator_flight {
     std::mutex mutex;
     std::condition_variable done_cv;
     std::optional<result<validated_token>> outcome; // before the policy
+    /// The asynchronous waiters, in the order they joined: the first apart (most flights have
+    /// one: no vector to allocate for it).
+    std::shared_ptr<flight_waiter> first_waiter;
     std::vector<std::shared_ptr<flight_waiter>> waiters;
     /// With a shared cache (`token_validator_options::shared_cache`): the token's key there
     /// (set by the leader before its lookup: the fleet's revocation of it revokes this flight),
@@ -202,10 +205,10 @@ public:
         and its `fetched_at` plus `negative_ttl`; a 429 remembered until `a.expires_at` (at most
         its `fetched_at` plus `rate_limit_ttl_max`). Returns the answer without the policy, or
         nothing, the flight going on, when under this validator's lifetimes `a` holds no more
-        (the caller then checks the token). */
+        (the caller then checks the token). `sk`: the token's shared key (the flight's). */
     GENESYS_DECL std::optional<result<validated_token>> finish_shared(const hash128& key,
                                                                       const std::shared_ptr<validator_flight>& f,
-                                                                      shared_answer&& a);
+                                                                      const shared_token_key& sk, shared_answer&& a);
 
     /** What a leader does with the shared cache's answer `found` to its lookup of `sk`, for the
         blocking and the asynchronous validator alike: ends `key`'s flight from the fleet's

@@ -142,7 +142,7 @@ public:
         });
     }
 
-    void lookup(const shared_token_key& key, std::function<void(shared_lookup)> done)
+    void lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done)
     {
         auto op = std::make_shared<lookup_op>();
         op->digest = key.digest;
@@ -265,7 +265,7 @@ private:
         std::array<char, shared_entry_key_size> key{}; ///< entry_key(digest), computed once per lookup
 
         std::string_view rkey() const noexcept { return {key.data(), key.size()}; }
-        std::function<void(shared_lookup)> done{};
+        std::function<void(shared_lookup&&)> done{};
         // The state's list of the lookups under way, on the strand: `owner` holds this while linked.
         lookup_op* prev = nullptr;
         lookup_op* next = nullptr;
@@ -866,7 +866,7 @@ public:
         return k;
     }
 
-    void async_lookup(const shared_token_key& key, std::function<void(shared_lookup)> done) override
+    void async_lookup(const shared_token_key& key, std::function<void(shared_lookup&&)> done) override
     {
         state_->lookup(key, std::move(done));
     }

@@ -244,9 +244,8 @@ GENESYS_DECL result<validated_token> validator_cache::finish(const hash128& key,
     std::optional<error> failure;
     std::optional<shared_answer> to_share; // what the fleet may learn of this answer
     if (fetched) {
-        auto e = std::make_shared<validator_entry>();
+        auto e = std::make_shared<validator_entry>(std::move(fetched->data));
         e->key = key;
-        e->info = std::move(fetched->data);
         e->fetched_at = t;
         e->trusted_until = t + opts_.max_age;
         if (e->info.date_token_idles)
@@ -348,13 +347,17 @@ GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& 
         }
     }
     dropped.reset();
+    std::shared_ptr<flight_waiter> first;
     std::vector<std::shared_ptr<flight_waiter>> waiters;
     {
         std::lock_guard lock(f->mutex);
         f->outcome = r;
+        first = std::move(f->first_waiter);
         waiters.swap(f->waiters);
     }
     f->done_cv.notify_all();
+    if (first)
+        first->deliver(apply_policy(result<validated_token>(r)));
     for (auto& w : waiters)
         w->deliver(apply_policy(result<validated_token>(r)));
     return r;
@@ -373,14 +376,9 @@ GENESYS_DECL void validator_cache::set_shared_lock(validator_flight& f, std::str
 }
 
 GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shared(
-    const hash128& key, const std::shared_ptr<validator_flight>& f, shared_answer&& a)
+    const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_answer&& a)
 {
     const time_point t = now();
-    std::optional<shared_token_key> sk;
-    {
-        std::lock_guard lock(f->mutex);
-        sk = f->shared_key;
-    }
     // The fleet's 401 or 429, as an error of the API's (no response was received here).
     const auto fleet_error = [&](int status, std::optional<std::chrono::seconds> retry_after) {
         http_response res;
@@ -396,9 +394,8 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::finish_shar
     std::optional<time_point> fleet_limit;
     switch (a.kind) {
     case shared_answer_kind::valid: {
-        auto e = std::make_shared<validator_entry>();
+        auto e = std::make_shared<validator_entry>(std::move(a.info)); // (`a` is the caller's to drop: a fallback check does not read it)
         e->key = key;
-        e->info = std::move(a.info); // (`a` is the caller's to drop: a fallback check does not read it)
         e->fetched_at = a.fetched_at;
         e->trusted_until = std::min(a.expires_at, a.fetched_at + opts_.max_age);
         if (e->info.date_token_idles)
@@ -444,7 +441,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_cache::settle_look
     const hash128& key, const std::shared_ptr<validator_flight>& f, const shared_token_key& sk, shared_lookup&& found)
 {
     if (found.answer) {
-        if (auto r = finish_shared(key, f, std::move(*found.answer))) {
+        if (auto r = finish_shared(key, f, sk, std::move(*found.answer))) {
             if (!found.lock.empty())
                 shared()->release(sk, std::move(found.lock));
             return r;
@@ -520,13 +517,20 @@ GENESYS_DECL bool validator_cache::join(validator_flight& f, std::shared_ptr<fli
         answer.emplace(apply_policy(std::move(r)));
         return false;
     }
-    f.waiters.push_back(std::move(w));
+    if (!f.first_waiter && f.waiters.empty())
+        f.first_waiter = std::move(w);
+    else
+        f.waiters.push_back(std::move(w));
     return true;
 }
 
 GENESYS_DECL bool validator_cache::withdraw(validator_flight& f, const flight_waiter* w)
 {
     std::lock_guard lock(f.mutex);
+    if (f.first_waiter.get() == w) {
+        f.first_waiter.reset();
+        return true;
+    }
     auto it = std::find_if(f.waiters.begin(), f.waiters.end(), [&](const auto& p) { return p.get() == w; });
     if (it == f.waiters.end())
         return false;

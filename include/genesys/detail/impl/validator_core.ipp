@@ -240,7 +240,7 @@ GENESYS_DECL std::optional<result<validated_token>> validator_core::ask_fleet(st
     try {
         auto p = std::make_shared<pending>();
         std::weak_ptr<shared_token_cache> weak_cache = cache_.options().shared_cache;
-        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup found) {
+        cache_.shared()->async_lookup(sk, [p, weak_cache, sk](shared_lookup&& found) {
             std::unique_lock lock(p->mutex);
             if (p->abandoned) {
                 lock.unlock();
