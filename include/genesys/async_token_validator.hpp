@@ -419,20 +419,27 @@ private:
     static void answered(std::shared_ptr<shared_lookup_step> self, shared_lookup&& found,
                          const std::weak_ptr<shared_token_cache>& cache)
     {
-        const shared_token_key sk = self->sk_;
-        const std::shared_ptr<shared_lookup_registry> reg = self->reg_;
-        std::string lock_taken = found.lock; // (handed back if the answer cannot go on)
+        shared_lookup_registry& reg = *self->reg_;
+        // Kept only when the answer may not go on here: the registry, alive after `self` is
+        // posted away until the lock is released; the key and the lock to hand back if the
+        // answer cannot go on at all.
+        std::shared_ptr<shared_lookup_registry> keep_registry;
+        shared_token_key sk{};
+        std::string lock_taken;
         {
-            std::unique_lock lock(reg->mutex);
-            if (!self->abandoned_ && !reg->down && self->ex_) {
+            std::unique_lock lock(reg.mutex);
+            if (!self->abandoned_ && !reg.down && self->ex_) {
                 const Executor& ex = *self->ex_; // (read under the lock)
                 if (runs_inline_on(ex)) {
                     // This thread runs the io_context: it cannot be going away meanwhile.
-                    const auto owned = reg->unlink(*self); // (dropped after the lock)
+                    const auto owned = reg.unlink(*self); // (dropped after the lock)
                     lock.unlock();
                     self->go_on(std::move(found));
                     return;
                 }
+                keep_registry = self->reg_;
+                sk = self->sk_;
+                lock_taken = found.lock;
                 try {
                     boost::asio::post(ex, [self = std::move(self), found = std::move(found)]() mutable {
                         self->resume(std::move(found));
@@ -440,6 +447,9 @@ private:
                     return;
                 } catch (...) { // out of memory: the io_context's end ends the flight
                 }
+            } else {
+                sk = self->sk_;
+                lock_taken = found.lock;
             }
         }
         self.reset(); // (abandoned: its flight has ended)
