@@ -13,6 +13,7 @@
 #include <genesys/detail/client_core.hpp>
 #include <genesys/detail/failure.hpp>
 #include <genesys/detail/handler_work.hpp>
+#include <genesys/detail/owning_list.hpp>
 #include <genesys/detail/validator_cache.hpp>
 #include <genesys/detail/validator_core.hpp>
 #include <genesys/routes.hpp>
@@ -232,24 +233,15 @@ private:
     bool has_room_ = false; // granted, and not yet handed to the check
 };
 
-struct shared_lookup_registry;
-
 /// A shared-cache lookup whose answer is to go on on an io_context's executor (below): a node of
-/// its io_context's registry, which owns it while it waits.
-class pending_shared_lookup {
+/// its io_context's registry, which holds it while it waits.
+class pending_shared_lookup : public owning_list_node<pending_shared_lookup> {
 public:
     /// The io_context is going away: end the flight now, and never touch its executor again.
     virtual void abandon() noexcept = 0;
 
 protected:
     ~pending_shared_lookup() = default;
-
-private:
-    friend struct shared_lookup_registry;
-    // Under the registry's mutex.
-    pending_shared_lookup* prev_ = nullptr;
-    pending_shared_lookup* next_ = nullptr;
-    std::shared_ptr<pending_shared_lookup> owner_{}; ///< the registry's reference, while linked
 };
 
 /** The shared-cache lookups waiting for their answer, per io_context (execution context). The
@@ -258,58 +250,25 @@ private:
     io_context's scheduler, and abandons every lookup still waiting then: their flights end, and
     their late answers are dropped. It owns the lookups waiting: the shared cache's handler holds
     them weakly, so that the cache's thread never holds the last reference to a validator (nor,
-    through its options, to the cache itself). The lookups form an intrusive list: linking and
-    unlinking one allocates nothing (this runs on every lookup). */
+    through its options, to the cache itself). */
 struct shared_lookup_registry {
     std::mutex mutex;
-    bool down = false; // the io_context is going away: post nothing
-    pending_shared_lookup* head = nullptr;
-
-    /// Owns `p` until `unlink`. Under `mutex`.
-    void link(std::shared_ptr<pending_shared_lookup> p) noexcept
-    {
-        pending_shared_lookup* n = p.get();
-        n->owner_ = std::move(p);
-        n->prev_ = nullptr;
-        n->next_ = head;
-        if (head != nullptr)
-            head->prev_ = n;
-        head = n;
-    }
-
-    /// Takes `p` out: returns the registry's reference to it (empty when it was not linked).
-    /// Under `mutex`.
-    std::shared_ptr<pending_shared_lookup> unlink(pending_shared_lookup& p) noexcept
-    {
-        if (!p.owner_)
-            return {};
-        if (p.prev_ != nullptr)
-            p.prev_->next_ = p.next_;
-        else
-            head = p.next_;
-        if (p.next_ != nullptr)
-            p.next_->prev_ = p.prev_;
-        p.prev_ = p.next_ = nullptr;
-        return std::move(p.owner_);
-    }
+    bool down = false;                           // the io_context is going away: post nothing
+    owning_list<pending_shared_lookup> pending{}; // under `mutex`
 
     void shut_down() noexcept
     {
-        pending_shared_lookup* list = nullptr;
-        {
+        auto abandoned = [this] {
             std::lock_guard lock(mutex);
             down = true;
-            list = std::exchange(head, nullptr);
-        }
-        // Outside the lock (ending a flight may free a lookup). Nothing else walks or unlinks
-        // these now: a lookup resumes on the io_context's thread, and the io_context is being
-        // destroyed; a late answer sees `down`.
-        while (list != nullptr) {
-            pending_shared_lookup* next = list->next_;
-            list->prev_ = list->next_ = nullptr;
-            const auto owned = std::move(list->owner_);
+            return owning_list<pending_shared_lookup>(std::move(pending));
+        }();
+        // Outside the lock (ending a flight may free a lookup). Nothing else unlinks these now: a
+        // lookup resumes on the io_context's thread, and the io_context is being destroyed; a
+        // late answer sees `down`.
+        while (auto* l = abandoned.front()) {
+            const auto owned = abandoned.erase(*l);
             owned->abandon();
-            list = next;
         }
     }
 };
@@ -385,7 +344,7 @@ public:
             std::lock_guard lock(reg_->mutex);
             if (reg_->down)
                 return; // the io_context is going away: the destructor ends the flight
-            reg_->link(this->shared_from_this());
+            reg_->pending.push_front(this->shared_from_this());
         }
         std::weak_ptr<shared_token_cache> cache = sh_->core.cache().options().shared_cache;
         sh_->core.cache().shared()->async_lookup(
@@ -432,7 +391,7 @@ private:
                 const Executor& ex = *self->ex_; // (read under the lock)
                 if (runs_inline_on(ex)) {
                     // This thread runs the io_context: it cannot be going away meanwhile.
-                    const auto owned = reg.unlink(*self); // (dropped after the lock)
+                    const auto owned = reg.pending.erase(*self); // (dropped after the lock)
                     lock.unlock();
                     self->go_on(std::move(found));
                     return;
@@ -468,7 +427,7 @@ private:
             std::lock_guard lock(reg_->mutex);
             if (abandoned_)
                 return;
-            owned = reg_->unlink(*this);
+            owned = reg_->pending.erase(*this);
         }
         go_on(std::move(found));
     }

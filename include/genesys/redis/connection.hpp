@@ -637,7 +637,6 @@ public:
     }
 
 private:
-
     /// SUBSCRIBE (one command per channel, each answered by one confirmation or one error):
     /// from here, messages go to `on_message`. A refusal (`-NOPERM`) closes the connection.
     void start_subscribe(std::shared_ptr<redis_op_base> op, std::uint64_t id, std::string wire, std::size_t count,
@@ -937,7 +936,6 @@ struct redis_execute_initiation {
         op->install_cancellation(impl, id);
         impl->post_execute(std::move(op), id, std::move(wire), commands.size());
     }
-
 };
 
 struct redis_subscribe_initiation {

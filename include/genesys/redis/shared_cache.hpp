@@ -10,6 +10,7 @@
 
 #include <genesys/detail/ascii.hpp>
 #include <genesys/detail/hmac.hpp>
+#include <genesys/detail/owning_list.hpp>
 #include <genesys/detail/shared_entry.hpp>
 #include <genesys/error.hpp>
 #include <genesys/error_code.hpp>
@@ -230,8 +231,8 @@ public:
             self->sub_timer_.cancel();
             self->heartbeat_.cancel();
             self->connected_ = false;
-            while (self->ops_head_ != nullptr)
-                self->finish(*self->ops_head_, {});
+            while (auto* op = self->ops_.front())
+                self->finish(*op, {});
             self->cmd_.reset(); // closes them (their state lives until their operations ended)
             self->sub_.reset();
             {
@@ -245,7 +246,7 @@ private:
     /** A lookup, and the completion of its `GET` (sent with `redis_connection::execute_on_strand`:
         no Asio handler, executor binder or work to track for it; it holds the state weakly, as
         `on_replies`' handlers do). */
-    struct lookup_op final : redis_op_base, std::enable_shared_from_this<lookup_op> {
+    struct lookup_op final : redis_op_base, owning_list_node<lookup_op>, std::enable_shared_from_this<lookup_op> {
         /// Not from a read (a failure, or no connection): maybe inside `start_lookup`, so posted.
         void complete(boost::system::error_code ec, std::vector<redis_reply>) override
         {
@@ -266,10 +267,6 @@ private:
 
         std::string_view rkey() const noexcept { return {key.data(), key.size()}; }
         std::function<void(shared_lookup&&)> done{};
-        // The state's list of the lookups under way, on the strand: `owner` holds this while linked.
-        lookup_op* prev = nullptr;
-        lookup_op* next = nullptr;
-        std::shared_ptr<lookup_op> owner{};
         bool waiting = false;
         bool rejected = false; ///< a refused entry was counted
         clock::time_point wait_start{};
@@ -427,31 +424,12 @@ private:
 
     // ---- lookups ----
 
-    /// Puts `op` in the list of the lookups under way (which owns it until `finish`).
-    void link(std::shared_ptr<lookup_op> op) noexcept
-    {
-        lookup_op* o = op.get();
-        o->owner = std::move(op);
-        o->prev = nullptr;
-        o->next = ops_head_;
-        if (ops_head_ != nullptr)
-            ops_head_->prev = o;
-        ops_head_ = o;
-    }
-
     /// Ends `op` with `result`, once: nothing when it has ended already.
     void finish(lookup_op& op, shared_lookup&& result)
     {
-        if (!op.owner)
+        const auto owned = ops_.erase(op); // (alive until the handler returned)
+        if (!owned)
             return;
-        if (op.prev != nullptr)
-            op.prev->next = op.next;
-        else
-            ops_head_ = op.next;
-        if (op.next != nullptr)
-            op.next->prev = op.prev;
-        op.prev = op.next = nullptr;
-        const auto owned = std::move(op.owner); // (alive until the handler returned)
         if (op.timer)
             op.timer->cancel();
         if (auto done = std::exchange(op.done, nullptr))
@@ -468,7 +446,7 @@ private:
             });
             return;
         }
-        link(op);
+        ops_.push_front(op);
         if (!usable()) {
             ++counters_.unavailable;
             boost::asio::post(strand_, [self = shared_from_this(), op = std::move(op)] { self->finish(*op, {}); });
@@ -488,7 +466,7 @@ private:
         if (shut_)
             return;
         const bool ok = command_ok(ec, r);
-        if (!op.owner) // ended meanwhile
+        if (!op.linked()) // ended meanwhile
             return;
         if (!ok)
             return finish(op, {});
@@ -503,7 +481,7 @@ private:
     /// `SET lock nonce NX PX lock_ttl` + `GET key`: the answer, the lock, or a wait.
     void try_lock(std::shared_ptr<lookup_op> lookup)
     {
-        if (!lookup->owner) // ended meanwhile
+        if (!lookup->linked()) // ended meanwhile
             return;
         if (!usable())
             return finish(*lookup, {});
@@ -513,7 +491,7 @@ private:
         send({{"SET", lock_key(digest), nonce, "NX", "PX", std::to_string(options_.lock_ttl.count())}, {"GET", rkey}},
              [lookup = std::move(lookup), nonce](const auto& self, bool ok, const std::vector<redis_reply>& r) {
                  auto& op = *lookup;
-                 if (!op.owner)
+                 if (!op.linked())
                      return;
                  if (!ok)
                      return self->finish(op, {});
@@ -739,7 +717,7 @@ private:
     bool subscribed_ = false;
     bool was_subscribed_ = false;
     bool shut_ = false;
-    lookup_op* ops_head_ = nullptr; ///< the lookups under way (`link`, `finish`)
+    owning_list<lookup_op> ops_{}; ///< the lookups under way (until `finish`)
 };
 
 } // namespace detail
