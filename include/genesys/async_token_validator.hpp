@@ -387,28 +387,26 @@ private:
         std::string lock_taken;
         {
             std::unique_lock lock(reg.mutex);
-            if (!self->abandoned_ && !reg.down && self->ex_) {
-                const Executor& ex = *self->ex_; // (read under the lock)
-                if (runs_inline_on(ex)) {
-                    // This thread runs the io_context: it cannot be going away meanwhile.
-                    const auto owned = reg.pending.erase(*self); // (dropped after the lock)
-                    lock.unlock();
-                    self->go_on(std::move(found));
-                    return;
-                }
+            const bool live = !self->abandoned_ && !reg.down && self->ex_; // (`ex_` read under the lock)
+            if (live && runs_inline_on(*self->ex_)) {
+                // This thread runs the io_context: it cannot be going away meanwhile.
+                const auto owned = reg.pending.erase(*self); // (dropped after the lock)
+                lock.unlock();
+                self->go_on(std::move(found));
+                return;
+            }
+            sk = self->sk_;
+            lock_taken = found.lock;
+            if (live) {
                 keep_registry = self->reg_;
-                sk = self->sk_;
-                lock_taken = found.lock;
                 try {
+                    const Executor& ex = *self->ex_;
                     boost::asio::post(ex, [self = std::move(self), found = std::move(found)]() mutable {
                         self->resume(std::move(found));
                     });
                     return;
                 } catch (...) { // out of memory: the io_context's end ends the flight
                 }
-            } else {
-                sk = self->sk_;
-                lock_taken = found.lock;
             }
         }
         self.reset(); // (abandoned: its flight has ended)

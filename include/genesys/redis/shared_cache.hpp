@@ -245,7 +245,7 @@ public:
 private:
     /** A lookup, and the completion of its `GET` (sent with `redis_connection::execute_on_strand`:
         no Asio handler, executor binder or work to track for it; it holds the state weakly, as
-        `on_replies`' handlers do). */
+        `send`'s handlers do). */
     struct lookup_op final : redis_op_base, owning_list_node<lookup_op>, std::enable_shared_from_this<lookup_op> {
         /// Not from a read (a failure, or no connection): maybe inside `start_lookup`, so posted.
         void complete(boost::system::error_code ec, std::vector<redis_reply>) override
@@ -365,22 +365,17 @@ private:
     template <class Then>
     void send(std::vector<redis_command> commands, Then then)
     {
-        cmd_->async_execute(commands, on_replies(std::move(then)));
-    }
-
-    /// The replies' handler, bound to the strand itself: the connection calls it at once, from
-    /// the read that brought the replies.
-    template <class Then>
-    auto on_replies(Then then)
-    {
-        return boost::asio::bind_executor(strand_, [weak = weak_from_this(), then = std::move(then)](
-                                                          boost::system::error_code ec, std::vector<redis_reply> r) mutable {
+        // Bound to the strand itself: the connection calls it at once, from the read that
+        // brought the replies.
+        cmd_->async_execute(commands, boost::asio::bind_executor(strand_, [weak = weak_from_this(), then = std::move(then)](
+                                                                              boost::system::error_code ec,
+                                                                              std::vector<redis_reply> r) mutable {
             const auto self = weak.lock();
             if (!self || self->shut_)
                 return;
             const bool ok = self->command_ok(ec, r);
             then(self, ok, r);
-        });
+        }));
     }
 
     bool command_ok(boost::system::error_code ec, const std::vector<redis_reply>& replies)
