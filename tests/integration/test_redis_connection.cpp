@@ -201,6 +201,33 @@ TEST_CASE("redis_connection: connect with AUTH, SET NX PX and GET round trip, bi
     CHECK(r[5].text.find("unknown command") != std::string::npos);
     CHECK(c.is_connected());
 
+    // The same replies to commands sent one at a time (a lone reply is read in place, not
+    // converted with the others: every kind must come out the same).
+    const auto one = [&](genesys::redis_command command) {
+        auto [e, replies] = execute(ioc, c, {std::move(command)});
+        REQUIRE_FALSE(e);
+        REQUIRE(replies.size() == 1);
+        return replies[0];
+    };
+    CHECK(one({"SET", "k2", binary}).text == "OK");
+    CHECK(one({"SET", "k2", binary}).kind == redis_reply_kind::status);
+    const auto got = one({"GET", "k2"});
+    CHECK(got.kind == redis_reply_kind::string);
+    CHECK(got.text == binary);
+    CHECK(one({"GET", "missing"}).is_nil());
+    const auto count = one({"INCRBY", "n", "-7"});
+    CHECK(count.kind == redis_reply_kind::integer);
+    CHECK(count.integer == -7);
+    const auto refused = one({"NOSUCHCOMMAND"});
+    CHECK(refused.is_error());
+    CHECK(refused.text.find("unknown command") != std::string::npos);
+    const auto array = one({"MGET", "k2", "missing"});
+    REQUIRE(array.kind == redis_reply_kind::array);
+    REQUIRE(array.elements.size() == 2);
+    CHECK(array.elements[0].text == binary);
+    CHECK(array.elements[1].is_nil());
+    CHECK(c.is_connected());
+
     // An empty list of commands completes at once, with no reply; an empty command is refused:
     // both without I/O, and still never from inside the call.
     int early = 0;
