@@ -9133,6 +9133,9 @@ private:
         std::vector<std::size_t> free; // slots emptied by forget(), an expired entry or an eviction
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
+        /// The node of the last flight ended, empty: the next one goes in it (a miss allocates
+        /// its flight, not a node as well).
+        decltype(flights)::node_type spare_flight;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
             evictions{0}, errors{0}, policy_rejections{0}, rate_limited{0}, refreshes{0};
     };
@@ -9148,6 +9151,10 @@ private:
     /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.
     GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t,
                                                                    bool* refresh = nullptr) const;
+
+    /// Maps `key`, which has no flight, to a new one (in `s.spare_flight` when there is one);
+    /// with the shard locked. @return the flight.
+    GENESYS_DECL static std::shared_ptr<validator_flight> add_flight(shard& s, const hash128& key);
 
     /// Registers a `refresh_ahead` re-check of `key` (its room taken), or gives it up.
     GENESYS_DECL lookup start_refresh(shard& s, const hash128& key, result<validated_token> answer);
@@ -9345,6 +9352,19 @@ GENESYS_DECL error validator_cache::overloaded_error(std::chrono::milliseconds w
                            {});
 }
 
+GENESYS_DECL std::shared_ptr<validator_flight> validator_cache::add_flight(shard& s, const hash128& key)
+{
+    auto f = std::make_shared<validator_flight>();
+    if (s.spare_flight.empty()) {
+        s.flights.emplace(key, f);
+    } else {
+        s.spare_flight.key() = key;
+        s.spare_flight.mapped() = f;
+        s.flights.insert(std::move(s.spare_flight)); // (`key` has no flight: inserted)
+    }
+    return f;
+}
+
 GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, const hash128& key,
                                                                    result<validated_token> answer)
 {
@@ -9354,8 +9374,7 @@ GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, co
         limiter_.release();
         return {std::move(answer), {}, false};
     }
-    auto f = std::make_shared<validator_flight>();
-    s.flights.emplace(key, f);
+    auto f = add_flight(s, key);
     s.refreshes.fetch_add(1, std::memory_order_relaxed);
     return {std::move(answer), std::move(f), true, true};
 }
@@ -9432,8 +9451,7 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
     }
     if (auto limited = rate_limited_answer(s, key, t)) // a 429 remembered: no API call
         return {std::move(limited), {}, false};
-    auto f = std::make_shared<validator_flight>();
-    s.flights.emplace(key, f);
+    auto f = add_flight(s, key);
     s.misses.fetch_add(1, std::memory_order_relaxed);
     return {std::nullopt, std::move(f), true};
 }
@@ -9533,7 +9551,8 @@ GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& 
         if (!revoked) {
             if (auto it = s.index.find(key); it != s.index.end())
                 held_valid = !s.slots[it->second].entry->rejected;
-            s.flights.erase(current);
+            s.spare_flight = s.flights.extract(current);
+            s.spare_flight.mapped().reset();
             if (keep && keep->trusted_until > t) {
                 dropped = store(s, key, keep);
             } else if (!failure || rejected) {

@@ -307,6 +307,9 @@ private:
         std::vector<std::size_t> free; // slots emptied by forget(), an expired entry or an eviction
         std::size_t hand = 0; // CLOCK
         std::unordered_map<hash128, std::shared_ptr<validator_flight>, key_hash> flights;
+        /// The node of the last flight ended, empty: the next one goes in it (a miss allocates
+        /// its flight, not a node as well).
+        decltype(flights)::node_type spare_flight;
         mutable std::atomic<std::uint64_t> hits{0}, negative_hits{0}, stale_hits{0}, misses{0}, coalesced{0},
             evictions{0}, errors{0}, policy_rejections{0}, rate_limited{0}, refreshes{0};
     };
@@ -322,6 +325,10 @@ private:
     /// `refresh` (if given) is set when this caller claimed the entry's `refresh_ahead` re-check.
     GENESYS_DECL std::shared_ptr<const validator_entry> find_fresh(shard& s, const hash128& key, time_point t,
                                                                    bool* refresh = nullptr) const;
+
+    /// Maps `key`, which has no flight, to a new one (in `s.spare_flight` when there is one);
+    /// with the shard locked. @return the flight.
+    GENESYS_DECL static std::shared_ptr<validator_flight> add_flight(shard& s, const hash128& key);
 
     /// Registers a `refresh_ahead` re-check of `key` (its room taken), or gives it up.
     GENESYS_DECL lookup start_refresh(shard& s, const hash128& key, result<validated_token> answer);

@@ -131,6 +131,19 @@ GENESYS_DECL error validator_cache::overloaded_error(std::chrono::milliseconds w
                            {});
 }
 
+GENESYS_DECL std::shared_ptr<validator_flight> validator_cache::add_flight(shard& s, const hash128& key)
+{
+    auto f = std::make_shared<validator_flight>();
+    if (s.spare_flight.empty()) {
+        s.flights.emplace(key, f);
+    } else {
+        s.spare_flight.key() = key;
+        s.spare_flight.mapped() = f;
+        s.flights.insert(std::move(s.spare_flight)); // (`key` has no flight: inserted)
+    }
+    return f;
+}
+
 GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, const hash128& key,
                                                                    result<validated_token> answer)
 {
@@ -140,8 +153,7 @@ GENESYS_DECL validator_cache::lookup validator_cache::start_refresh(shard& s, co
         limiter_.release();
         return {std::move(answer), {}, false};
     }
-    auto f = std::make_shared<validator_flight>();
-    s.flights.emplace(key, f);
+    auto f = add_flight(s, key);
     s.refreshes.fetch_add(1, std::memory_order_relaxed);
     return {std::move(answer), std::move(f), true, true};
 }
@@ -218,8 +230,7 @@ GENESYS_DECL validator_cache::lookup validator_cache::begin(const hash128& key)
     }
     if (auto limited = rate_limited_answer(s, key, t)) // a 429 remembered: no API call
         return {std::move(limited), {}, false};
-    auto f = std::make_shared<validator_flight>();
-    s.flights.emplace(key, f);
+    auto f = add_flight(s, key);
     s.misses.fetch_add(1, std::memory_order_relaxed);
     return {std::nullopt, std::move(f), true};
 }
@@ -319,7 +330,8 @@ GENESYS_DECL result<validated_token> validator_cache::end_flight(const hash128& 
         if (!revoked) {
             if (auto it = s.index.find(key); it != s.index.end())
                 held_valid = !s.slots[it->second].entry->rejected;
-            s.flights.erase(current);
+            s.spare_flight = s.flights.extract(current);
+            s.spare_flight.mapped().reset();
             if (keep && keep->trusted_until > t) {
                 dropped = store(s, key, keep);
             } else if (!failure || rejected) {
