@@ -130,25 +130,6 @@ struct on_redis_strand_t {
 };
 inline constexpr on_redis_strand_t on_redis_strand{};
 
-/// A reply that is not an array, viewed where it was parsed (valid during the call it is given to).
-struct redis_reply_view {
-    redis_reply_kind kind = redis_reply_kind::nil;
-    std::string_view text{}; ///< a bulk string's bytes, a status' text or an error's message
-    std::int64_t integer = 0;
-
-    bool is_error() const noexcept { return kind == redis_reply_kind::error; }
-};
-
-/// The reply `v` views, copied.
-inline redis_reply redis_copy(const redis_reply_view& v)
-{
-    redis_reply out;
-    out.kind = v.kind;
-    out.text.assign(v.text);
-    out.integer = v.integer;
-    return out;
-}
-
 /// A pending operation's completion, called once on the connection's strand.
 class redis_op_base {
 public:
@@ -159,11 +140,6 @@ public:
     /// call): calls the handler at once when its associated executor is that very strand (it is
     /// where the handler would be posted to), else as `complete`.
     virtual void complete_on(const redis_strand& strand, boost::system::error_code ec, std::vector<redis_reply> replies) = 0;
-    /// Completes an operation of one command from its reply, when that reply is not an array:
-    /// as `complete_on`, with a view valid during the call only. By default, as `complete_on`
-    /// with the reply copied; an operation that reads the reply in place overrides it (the shared
-    /// cache's `GET`: its 334-byte entry is neither copied nor put in a vector).
-    virtual void complete_view_on(const redis_strand& strand, const redis_reply_view& reply);
 };
 
 class redis_shared_cache_state; // <genesys/redis/shared_cache.hpp>: sends its GET formatted
@@ -224,39 +200,36 @@ inline bool redis_format(const std::vector<redis_command>& commands, std::string
     return redis_format_range(commands, out);
 }
 
-/// A hiredis reply that is not an array, as a view (valid as long as the reply).
-inline redis_reply_view redis_view(const ::redisReply& r) noexcept
-{
-    switch (r.type) {
-    case REDIS_REPLY_STRING: return {redis_reply_kind::string, {r.str, r.len}, 0};
-    case REDIS_REPLY_STATUS: return {redis_reply_kind::status, {r.str, r.len}, 0};
-    case REDIS_REPLY_ERROR: return {redis_reply_kind::error, {r.str, r.len}, 0};
-    case REDIS_REPLY_INTEGER: return {redis_reply_kind::integer, {}, r.integer};
-    default: return {}; // nil (an array is not viewed)
-    }
-}
-
-/// A `redis_reply` that is not an array, as a view (valid as long as the reply).
-inline redis_reply_view redis_view(const redis_reply& r) noexcept { return {r.kind, r.text, r.integer}; }
-
 /// A hiredis reply as a `redis_reply`.
 inline redis_reply redis_convert(const ::redisReply* r)
 {
     redis_reply out;
-    if (r->type != REDIS_REPLY_ARRAY)
-        return redis_copy(redis_view(*r));
-    out.kind = redis_reply_kind::array;
-    out.elements.reserve(r->elements);
-    for (std::size_t i = 0; i < r->elements; ++i)
-        out.elements.push_back(redis_convert(r->element[i]));
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+        out.kind = redis_reply_kind::string;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_STATUS:
+        out.kind = redis_reply_kind::status;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_ERROR:
+        out.kind = redis_reply_kind::error;
+        out.text.assign(r->str, r->len);
+        break;
+    case REDIS_REPLY_INTEGER:
+        out.kind = redis_reply_kind::integer;
+        out.integer = r->integer;
+        break;
+    case REDIS_REPLY_ARRAY:
+        out.kind = redis_reply_kind::array;
+        out.elements.reserve(r->elements);
+        for (std::size_t i = 0; i < r->elements; ++i)
+            out.elements.push_back(redis_convert(r->element[i]));
+        break;
+    default: out.kind = redis_reply_kind::nil; break;
+    }
     return out;
-}
-
-inline void redis_op_base::complete_view_on(const redis_strand& strand, const redis_reply_view& reply)
-{
-    std::vector<redis_reply> replies;
-    replies.push_back(redis_copy(reply));
-    complete_on(strand, {}, std::move(replies));
 }
 
 /// The callback of a subscription: each message (`{}`, its channel, its payload), then once the
@@ -782,9 +755,11 @@ private:
                             "read from " + where() + ": not the Redis protocol (" + std::string(reader_->errstr) + ")");
             if (raw == nullptr)
                 break;
-            const std::unique_ptr<::redisReply, reply_free> reply(static_cast<::redisReply*>(raw));
+            auto* reply = static_cast<::redisReply*>(raw);
+            redis_reply converted = redis_convert(reply);
+            ::freeReplyObject(reply);
             bytes_since_reply_ = 0;
-            deliver(*reply);
+            deliver(std::move(converted));
             if (gen != generation_)
                 return; // a reply ended the connection (AUTH refused)
         }
@@ -795,46 +770,29 @@ private:
         start_read(gen);
     }
 
-    struct reply_free {
-        void operator()(::redisReply* r) const noexcept { ::freeReplyObject(r); }
-    };
-
-    /// Hands `reply` to the subscription, or to the command it answers: converted, except the
-    /// one reply of a one-command operation, viewed in place (`complete_view_on`).
-    void deliver(const ::redisReply& reply)
+    void deliver(redis_reply reply)
     {
-        if (push_ && reply.type == REDIS_REPLY_ARRAY && reply.elements == 3 &&
-            reply.element[0]->type == REDIS_REPLY_STRING &&
-            std::string_view(reply.element[0]->str, reply.element[0]->len) == "message") {
+        if (push_ && reply.kind == redis_reply_kind::array && reply.elements.size() == 3 &&
+            reply.elements[0].kind == redis_reply_kind::string && reply.elements[0].text == "message") {
             auto push = push_; // a copy: the callback may end the subscription
-            return push({}, std::string(redis_view(*reply.element[1]).text), std::string(redis_view(*reply.element[2]).text));
+            return push({}, std::move(reply.elements[1].text), std::move(reply.elements[2].text));
         }
         if (pending_.empty())
             return fail(make_error_code(redis_errc::protocol_error), "read from " + where() + ": a reply nothing asked for");
         auto& front = pending_.front();
-        if (front.expected == 1 && front.op && reply.type != REDIS_REPLY_ARRAY) {
-            const auto op = std::move(front.op);
-            pending_.pop_front();
-            return call_at_once([&] { op->complete_view_on(strand_, redis_view(reply)); });
-        }
-        front.replies.push_back(redis_convert(&reply));
+        front.replies.push_back(std::move(reply));
         if (front.replies.size() < front.expected)
             return;
         entry done = std::move(front);
         pending_.pop_front();
-        if (done.waiting())
-            call_at_once([&] { done.end({}, std::move(done.replies), true, strand_); });
-    }
-
-    /// Runs `f`, which may call a handler at once: should it throw, the exception leaves the
-    /// context's run() as if the handler had been posted, while this read goes on.
-    template <class F>
-    void call_at_once(F&& f)
-    {
-        try {
-            f();
-        } catch (...) {
-            boost::asio::post(io_, [e = std::current_exception()] { std::rethrow_exception(e); });
+        if (done.waiting()) {
+            try {
+                done.end({}, std::move(done.replies), true, strand_);
+            } catch (...) {
+                // A handler called at once threw: out of the context's run(), as if it had been
+                // posted, while this read goes on.
+                boost::asio::post(io_, [e = std::current_exception()] { std::rethrow_exception(e); });
+            }
         }
     }
 

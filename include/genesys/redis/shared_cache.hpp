@@ -251,22 +251,14 @@ private:
         void complete(boost::system::error_code ec, std::vector<redis_reply>) override
         {
             if (auto s = state.lock())
-                boost::asio::post(s->strand_, [s, op = shared_from_this(), ec] { s->got_entry(*op, ec, nullptr); });
+                boost::asio::post(s->strand_, [s, op = shared_from_this(), ec] { s->got_entry(*op, ec, {}); });
         }
         /// From the read that brought the reply, on the strand (the connection's is the cache's),
-        /// which holds this operation meanwhile: the reply read where it was parsed.
-        void complete_view_on(const redis_strand&, const redis_reply_view& reply) override
-        {
-            if (auto s = state.lock())
-                s->got_entry(*this, {}, &reply);
-        }
-        /// (Not called: a `GET`'s reply is never an array.)
+        /// which holds this operation meanwhile.
         void complete_on(const redis_strand&, boost::system::error_code ec, std::vector<redis_reply> replies) override
         {
-            if (auto s = state.lock()) {
-                const auto reply = replies.size() == 1 ? redis_view(replies[0]) : redis_reply_view{};
-                s->got_entry(*this, ec, ec ? nullptr : &reply);
-            }
+            if (auto s = state.lock())
+                s->got_entry(*this, ec, replies);
         }
 
         std::weak_ptr<redis_shared_cache_state> state{};
@@ -388,22 +380,18 @@ private:
 
     bool command_ok(boost::system::error_code ec, const std::vector<redis_reply>& replies)
     {
-        return command_ok(ec, std::any_of(replies.begin(), replies.end(), [](const auto& r) { return r.is_error(); }));
-    }
-
-    /// `command_ok` of a command whose replies were (`error_reply`) or were not an error.
-    bool command_ok(boost::system::error_code ec, bool error_reply)
-    {
         if (ec) {
             ++counters_.errors;
             connection_lost();
             return false;
         }
-        if (error_reply) {
-            ++counters_.errors;
-            if (++failures_ >= options_.breaker_failures)
-                connection_lost();
-            return false;
+        for (const auto& r : replies) {
+            if (r.is_error()) {
+                ++counters_.errors;
+                if (++failures_ >= options_.breaker_failures)
+                    connection_lost();
+                return false;
+            }
         }
         failures_ = 0;
         return true;
@@ -413,7 +401,7 @@ private:
     /// place (a token's info is moved through the layers above, not here). Counts what is
     /// refused, once per lookup (`counted`: a lookup reads the same entry again after its first `GET`).
     /// @return false, `found.answer` empty, when the entry is absent or not usable.
-    bool read_entry(std::string_view rkey, const redis_reply_view& reply, bool& counted, shared_lookup& found)
+    bool read_entry(std::string_view rkey, const redis_reply& reply, bool& counted, shared_lookup& found)
     {
         if (reply.kind != redis_reply_kind::string)
             return false;
@@ -468,18 +456,17 @@ private:
     }
 
     /// The lookup's `GET` answered (or failed): the entry, else the lock (`try_lock`).
-    /// `reply`: null when it failed (`ec`).
-    void got_entry(lookup_op& op, boost::system::error_code ec, const redis_reply_view* reply)
+    void got_entry(lookup_op& op, boost::system::error_code ec, const std::vector<redis_reply>& r)
     {
         if (shut_)
             return;
-        const bool ok = command_ok(ec, reply != nullptr && reply->is_error());
+        const bool ok = command_ok(ec, r);
         if (!op.linked()) // ended meanwhile
             return;
-        if (!ok || reply == nullptr)
+        if (!ok)
             return finish(op, {});
         shared_lookup found;
-        if (read_entry(op.rkey(), *reply, op.rejected, found)) {
+        if (read_entry(op.rkey(), r.at(0), op.rejected, found)) {
             ++counters_.hits;
             return finish(op, std::move(found));
         }
@@ -505,7 +492,7 @@ private:
                      return self->finish(op, {});
                  const bool taken = r.at(0).kind == redis_reply_kind::status;
                  shared_lookup found;
-                 if (self->read_entry(op.rkey(), redis_view(r.at(1)), op.rejected, found)) {
+                 if (self->read_entry(op.rkey(), r.at(1), op.rejected, found)) {
                      ++self->counters_.hits;
                      if (taken)
                          self->send({release_command(op.digest, nonce)}, [](const auto&, bool, const std::vector<redis_reply>&) {});
