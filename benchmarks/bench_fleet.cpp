@@ -72,6 +72,25 @@ double median(std::vector<double> v)
     return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+/// `a[i] / b[i]` for each repetition: a and b measured in the same seconds, so the machine's
+/// drift (a round trip here costs 13 to 35 µs from one minute to the next) cancels in each ratio.
+std::vector<double> ratios(const std::vector<double>& a, const std::vector<double>& b)
+{
+    std::vector<double> r;
+    for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+        r.push_back(a[i] / b[i]);
+    return r;
+}
+
+/// The median of `a[i] / b[i]`, and its smallest and largest, as `<name>`, `<name>_min`, `<name>_max`.
+void ratio_lines(const std::string& name, const std::vector<double>& a, const std::vector<double>& b)
+{
+    const auto r = ratios(a, b);
+    line(name.c_str(), median(r));
+    line((name + "_min").c_str(), r.empty() ? 0.0 : *std::min_element(r.begin(), r.end()));
+    line((name + "_max").c_str(), r.empty() ? 0.0 : *std::max_element(r.begin(), r.end()));
+}
+
 double percentile(std::vector<double> v, double p)
 {
     std::sort(v.begin(), v.end());
@@ -355,7 +374,7 @@ void shared_hit_against_raw_get(testproc::emulator_process& emu, const testredis
     chain_validations(inst, token, n / 10); // warm up
     raw_gets(c, redis_key, n / 10);
     asio_gets(inst, redis.port(), redis_key, n / 10);
-    for (int rep = 0; rep < (quick ? 3 : 7); ++rep) { // interleaved, medians
+    for (int rep = 0; rep < (quick ? 3 : 11); ++rep) { // interleaved, medians
         raw.push_back(raw_gets(c, redis_key, n));
         floor.push_back(asio_gets(inst, redis.port(), redis_key, n));
         hit.push_back(chain_validations(inst, token, n));
@@ -366,6 +385,7 @@ void shared_hit_against_raw_get(testproc::emulator_process& emu, const testredis
     line("asio_get_ns", median(floor));
     line("shared_hit_ns", median(hit));
     line("shared_lookup_ns", median(lookup));
+    ratio_lines("shared_hit_ratio", hit, floor); // the target's ratio, paired per repetition
 
     // Heap allocations and bytes per shared hit (the io thread's included: one process).
     const int m = 1000;
@@ -416,6 +436,7 @@ void in_process_hit(const testredis::redis_process& redis)
     }
     line("in_process_hit_shared_ns", median(a));
     line("in_process_hit_plain_ns", median(b));
+    ratio_lines("in_process_hit_ratio", a, b);
 }
 
 /// API calls per token when `count` instances ask the same new tokens at once.

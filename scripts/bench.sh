@@ -286,16 +286,21 @@ if [[ -x $build/benchmarks/bench_fleet ]]; then
         END {
             printf "\n%-46s %12s %12s %9s %8s %5s\n", "fleet validator (Redis shared cache)", "library", "floor",
                 "ratio", "target", "met"
-            r = v["shared_hit_ns"] / v["asio_get_ns"]
-            printf "%-46s %12.0f %12.0f %9.2f %8s %5s\n", "shared hit vs raw hiredis GET on Asio: ns", v["shared_hit_ns"],
-                v["asio_get_ns"], r, "<= 1.5", (r <= 1.5 ? "yes" : "NO")
+            # The ratios are the medians of each repetition's own (the two measured in the same
+            # seconds), with their range: the machine drifts between repetitions.
+            r = v["shared_hit_ratio"]
+            printf "%-46s %12.0f %12.0f %9.2f %8s %5s  (repetitions: %.2f to %.2f)\n",
+                "shared hit vs raw hiredis GET on Asio: ns", v["shared_hit_ns"], v["asio_get_ns"], r, "<= 1.5",
+                (r <= 1.5 ? "yes" : "NO"), v["shared_hit_ratio_min"], v["shared_hit_ratio_max"]
             printf "%-46s %12.0f %12.0f %9.2f\n", "shared lookup alone vs the same: ns", v["shared_lookup_ns"],
                 v["asio_get_ns"], v["shared_lookup_ns"] / v["asio_get_ns"]
             printf "%-46s %12.0f %12.0f %9.2f\n", "shared hit vs blocking hiredis GET: ns", v["shared_hit_ns"],
                 v["raw_get_ns"], v["shared_hit_ns"] / v["raw_get_ns"]
-            r = v["in_process_hit_shared_ns"] / v["in_process_hit_plain_ns"]
-            printf "%-46s %12.1f %12.1f %9.2f %8s %5s\n", "in-process hit, shared cache set vs not: ns",
-                v["in_process_hit_shared_ns"], v["in_process_hit_plain_ns"], r, "<= 1.05", (r <= 1.05 ? "yes" : "NO")
+            r = v["in_process_hit_ratio"]
+            printf "%-46s %12.1f %12.1f %9.2f %8s %5s  (repetitions: %.2f to %.2f)\n",
+                "in-process hit, shared cache set vs not: ns", v["in_process_hit_shared_ns"],
+                v["in_process_hit_plain_ns"], r, "<= 1.05", (r <= 1.05 ? "yes" : "NO"), v["in_process_hit_ratio_min"],
+                v["in_process_hit_ratio_max"]
             printf "%-46s %12.1f %12.0f (entry %d bytes)\n", "heap allocations, bytes per shared hit",
                 v["shared_hit_allocs"], v["shared_hit_bytes"], v["entry_bytes"]
             printf "API calls per token, instances asking at once:  "
