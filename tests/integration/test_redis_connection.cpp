@@ -201,8 +201,8 @@ TEST_CASE("redis_connection: connect with AUTH, SET NX PX and GET round trip, bi
     CHECK(r[5].text.find("unknown command") != std::string::npos);
     CHECK(c.is_connected());
 
-    // The same replies to commands sent one at a time (a lone reply is read in place, not
-    // converted with the others: every kind must come out the same).
+    // The same replies to commands sent one at a time: every kind of reply comes out of a
+    // pipeline of one as it does out of a longer one.
     const auto one = [&](genesys::redis_command command) {
         auto [e, replies] = execute(ioc, c, {std::move(command)});
         REQUIRE_FALSE(e);
