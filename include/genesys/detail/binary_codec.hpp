@@ -285,6 +285,23 @@ bool get(reader& r, std::vector<T>& v);
 template <model T>
 bool get(reader& r, T& m);
 
+/// Reads the next `T` into the element `emplace` makes: a string constructed from its bytes
+/// (`emplace(bytes)`, not made empty and then assigned: this runs for every string of an entry),
+/// anything else default-made (`emplace()`) and then read.
+template <class T, class Emplace>
+bool get_emplaced(reader& r, Emplace&& emplace)
+{
+    if constexpr (std::is_same_v<T, std::string>) {
+        std::string_view bytes;
+        if (!get_bytes(r, bytes))
+            return false;
+        emplace(bytes);
+        return true;
+    } else {
+        return get(r, emplace());
+    }
+}
+
 template <class T>
 bool get(reader& r, std::optional<T>& o)
 {
@@ -295,15 +312,7 @@ bool get(reader& r, std::optional<T>& o)
         o.reset();
         return true;
     }
-    if constexpr (std::is_same_v<T, std::string>) { // constructed from the bytes, not assigned
-        std::string_view bytes;
-        if (!get_bytes(r, bytes))
-            return false;
-        o.emplace(bytes);
-        return true;
-    } else {
-        return get(r, o.emplace());
-    }
+    return get_emplaced<T>(r, [&](const auto&... bytes) -> T& { return o.emplace(bytes...); });
 }
 
 template <class T>
@@ -314,16 +323,9 @@ bool get(reader& r, std::vector<T>& v)
         return false;
     v.clear();
     v.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        if constexpr (std::is_same_v<T, std::string>) { // constructed from the bytes, not assigned
-            std::string_view bytes;
-            if (!get_bytes(r, bytes))
-                return false;
-            v.emplace_back(bytes);
-        } else if (!get(r, v.emplace_back())) {
+    for (std::size_t i = 0; i < n; ++i)
+        if (!get_emplaced<T>(r, [&](const auto&... bytes) -> T& { return v.emplace_back(bytes...); }))
             return false;
-        }
-    }
     return true;
 }
 

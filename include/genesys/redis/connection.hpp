@@ -631,9 +631,7 @@ public:
         e.op = std::move(op);
         e.deadline = clock::now() + options_.command_timeout;
         arm_watchdog(*e.deadline);
-        outgoing_ += wire;
-        if (!writing_)
-            start_write(generation_);
+        write_bytes(wire);
     }
 
 private:
@@ -687,10 +685,17 @@ private:
         }
     }
 
+    /// `write_bytes` of `wire`, whose own copy is then wiped (it may hold a password or a key).
     void queue_write(std::string wire)
     {
-        outgoing_ += wire;
+        write_bytes(wire);
         secure_zero(wire.data(), wire.size());
+    }
+
+    /// Appends `bytes` to what goes out, and starts writing unless a write is under way.
+    void write_bytes(std::string_view bytes)
+    {
+        outgoing_ += bytes;
         if (!writing_)
             start_write(generation_);
     }
