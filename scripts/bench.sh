@@ -286,7 +286,7 @@ if [[ -x $build/benchmarks/bench_fleet ]]; then
         END {
             printf "\n%-46s %12s %12s %9s %8s %5s\n", "fleet validator (Redis shared cache)", "library", "floor",
                 "ratio", "target", "met"
-            # The ratios are the medians of each repetition's own (the two measured in the same
+            # The ratios are the medians of the ratios of each repetition (the two measured in the same
             # seconds), with their range: the machine drifts between repetitions.
             r = v["shared_hit_ratio"]
             printf "%-46s %12.0f %12.0f %9.2f %8s %5s  (repetitions: %.2f to %.2f)\n",
