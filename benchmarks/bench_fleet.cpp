@@ -11,6 +11,8 @@
 //   5. heap allocations and bytes per shared-cache hit.
 // Starts its own redis-server and emulator on loopback ports (tests/integration's fixtures).
 // Prints "fleet KEY VALUE" lines; scripts/bench.sh makes the table. `--quick`: fewer rounds.
+// `--shared-hit`: part 1 alone (scripts/bench.sh runs it again under `taskset -c 0`: Redis and
+// the client on one core, where a round trip costs less and the ratio is harder to meet).
 // `--only raw|floor|lookup|hit N`: N of those alone, for `strace -c` (system calls per operation).
 
 #include "alloc_counter.hpp"
@@ -55,6 +57,7 @@ using genesys::http_method;
 namespace seed = genesys_emulator::seed;
 
 bool quick = false;
+bool shared_hit_only = false; // --shared-hit
 std::string only_kind; // --only KIND N
 int only_count = 0;
 
@@ -523,6 +526,8 @@ try {
     for (int i = 1; i < argc; ++i)
         if (std::strcmp(argv[i], "--quick") == 0)
             quick = true;
+        else if (std::strcmp(argv[i], "--shared-hit") == 0)
+            shared_hit_only = true;
     // Allocations are counted only where they are measured (below): counting costs two locked
     // additions per allocation, which the floor's mallocs do not pay.
     bench::count_allocations(false);
@@ -536,6 +541,8 @@ try {
         return 0;
     }
     shared_hit_against_raw_get(emu, redis);
+    if (shared_hit_only)
+        return 0;
     in_process_hit(redis);
     calls_per_token(emu, redis);
     revocation(emu, redis);
