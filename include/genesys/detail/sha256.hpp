@@ -8,8 +8,11 @@
 // Whole 64-byte blocks are compressed straight from the input; only a partial tail is buffered.
 // On x86-64 with GCC or Clang, the compression uses the SHA extensions (SHA-NI) when CPUID
 // reports them with SSE4.1, detected once at run time; the functions using them are compiled with
-// a target attribute, so the rest of the build needs no -msha. Elsewhere, and on CPUs without
-// them, a portable compression runs. Neither is constant-time with respect to the message length.
+// a target attribute, so the rest of the build needs no -msha. With GCC, where AVX is usable
+// too, the same code is compiled a second time for it (VEX encodings: three-operand forms, fewer
+// moves): measured with GCC 12, 55 ns a block instead of 65, as Clang 14 compiles the SSE form;
+// Clang 14's AVX form took 65, so Clang keeps to the SSE one. Elsewhere, and on CPUs without
+// them, a portable compression runs. None is constant-time with respect to the message length.
 
 #include <array>
 #include <cstddef>
@@ -20,6 +23,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GENESYS_DETAIL_SHA256_SHANI 1
+#if !defined(__clang__)
+#define GENESYS_DETAIL_SHA256_SHANI_AVX 1
+#endif
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
@@ -100,6 +106,28 @@ inline bool shani_available() noexcept
     return available;
 }
 
+/// Whether the SHA-NI compression may use AVX encodings too: shani_available(), and CPUID
+/// reports AVX and OSXSAVE, and the operating system saves the XMM and YMM state (XCR0 bits 1
+/// and 2; without them AVX instructions fault). Asked once; thread-safe.
+inline bool shani_avx_available() noexcept
+{
+    static const bool available = [] {
+        if (!shani_available())
+            return false;
+        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+        if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0)
+            return false;
+        const bool osxsave = (ecx & (1u << 27)) != 0;
+        const bool avx = (ecx & (1u << 28)) != 0;
+        if (!osxsave || !avx)
+            return false;
+        unsigned xcr0_low = 0, xcr0_high = 0;
+        __asm__("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+        return (xcr0_low & 6u) == 6u;
+    }();
+    return available;
+}
+
 /// Four rounds (group `I` of 16) of the SHA-NI compression, with the message schedule kept in
 /// `m[I % 4]` (the words of this group) and the three vectors ahead of it.
 template <int I>
@@ -126,10 +154,10 @@ shani_all_rounds(__m128i& state0, __m128i& state1, __m128i (&m)[4], std::integer
     (shani_rounds<I>(state0, state1, m), ...);
 }
 
-/// Compresses `blocks` 64-byte blocks at `p` into `state` with the SHA extensions. Call only
-/// when shani_available().
-__attribute__((target("sha,sse4.1"))) inline void compress_shani(std::uint32_t (&state)[8], const unsigned char* p,
-                                                                 std::size_t blocks) noexcept
+/// The SHA-NI compression, inlined into compress_shani and compress_shani_avx (each compiles it
+/// for its own target).
+__attribute__((target("sha,sse4.1"), always_inline)) inline void
+compress_shani_body(std::uint32_t (&state)[8], const unsigned char* p, std::size_t blocks) noexcept
 {
     const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
     // The state as the instructions want it: ABEF and CDGH.
@@ -158,6 +186,23 @@ __attribute__((target("sha,sse4.1"))) inline void compress_shani(std::uint32_t (
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), state0);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), state1);
 }
+
+/// Compresses `blocks` 64-byte blocks at `p` into `state` with the SHA extensions. Call only
+/// when shani_available().
+__attribute__((target("sha,sse4.1"))) inline void compress_shani(std::uint32_t (&state)[8], const unsigned char* p,
+                                                                 std::size_t blocks) noexcept
+{
+    compress_shani_body(state, p, blocks);
+}
+
+#ifdef GENESYS_DETAIL_SHA256_SHANI_AVX
+/// compress_shani with AVX encodings. Call only when shani_avx_available().
+__attribute__((target("sha,avx"))) inline void compress_shani_avx(std::uint32_t (&state)[8], const unsigned char* p,
+                                                                  std::size_t blocks) noexcept
+{
+    compress_shani_body(state, p, blocks);
+}
+#endif
 
 #endif // GENESYS_DETAIL_SHA256_SHANI
 
@@ -245,6 +290,12 @@ private:
     {
 #ifdef GENESYS_DETAIL_SHA256_SHANI
         if constexpr (Accelerate) {
+#ifdef GENESYS_DETAIL_SHA256_SHANI_AVX
+            if (sha256_impl::shani_avx_available()) {
+                sha256_impl::compress_shani_avx(state_, p, blocks);
+                return;
+            }
+#endif
             if (sha256_impl::shani_available()) {
                 sha256_impl::compress_shani(state_, p, blocks);
                 return;
