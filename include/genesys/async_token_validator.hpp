@@ -347,7 +347,7 @@ public:
         }
         std::weak_ptr<shared_token_cache> cache = sh_->core.cache().options().shared_cache;
         sh_->core.cache().shared()->async_lookup(
-            sk_, [weak = this->weak_from_this(), cache, sk = sk_](shared_lookup&& found) mutable {
+            sk_, [weak = this->weak_from_this(), cache = std::move(cache), sk = sk_](shared_lookup&& found) mutable {
                 if (auto self = weak.lock())
                     answered(std::move(self), std::move(found), cache);
                 else if (!found.lock.empty()) // abandoned and gone

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -1017,6 +1018,108 @@ TEST_CASE("token_validator: remembered 429s count against max_entries, and never
     CHECK(f.fake.request_count() == 20);
     CHECK_FALSE(v.validate("bogus-19")); // among the four kept
     CHECK(f.fake.request_count() == 20);
+}
+
+// The limiter behind max_concurrent_checks, directly: room taken and given back without its
+// mutex while no one waits, passed first come, first served once someone does.
+namespace {
+struct limiter_test_ticket final : genesys::detail::check_ticket {
+    std::atomic<int> grants{0};
+    void granted() noexcept override { grants.fetch_add(1); }
+};
+} // namespace
+
+TEST_CASE("check_limiter: room, the queue, passing room on and withdrawing, in order")
+{
+    genesys::detail::check_limiter l(2);
+    REQUIRE(l.try_acquire());
+    REQUIRE(l.try_acquire());
+    CHECK(l.in_flight() == 2);
+    CHECK_FALSE(l.try_acquire()); // full
+    auto first = std::make_shared<limiter_test_ticket>();
+    auto second = std::make_shared<limiter_test_ticket>();
+    CHECK_FALSE(l.acquire_or_queue(first));
+    CHECK_FALSE(l.acquire_or_queue(second));
+    l.release(); // passes to `first`: the count stays
+    CHECK(first->grants == 1);
+    CHECK(second->grants == 0);
+    CHECK(l.in_flight() == 2);
+    CHECK_FALSE(l.withdraw(first.get())); // holds room now
+    CHECK(l.withdraw(second.get()));      // still queued: taken out
+    CHECK_FALSE(l.acquire(0ms));          // full, and a zero wait gives up
+    l.release();
+    CHECK(second->grants == 0); // withdrawn: gets nothing
+    CHECK(l.in_flight() == 1);
+    CHECK(l.try_acquire()); // no one queued: room at once
+    auto third = std::make_shared<limiter_test_ticket>();
+    CHECK_FALSE(l.acquire_or_queue(third));
+    CHECK_FALSE(l.try_acquire()); // someone queued: first come, first served, even with room freed
+    third.reset();                // its owner gone: the queue holds it weakly
+    l.release();                  // nothing to pass on: the room is freed
+    CHECK(l.in_flight() == 1);
+    CHECK(l.try_acquire());
+    l.release();
+    l.release();
+    CHECK(l.in_flight() == 0);
+    CHECK(l.acquire(0ms));
+    l.release();
+    CHECK(l.in_flight() == 0);
+}
+
+TEST_CASE("check_limiter: four threads taking, queueing, waiting and giving back never exceed the bound (TSan)")
+{
+    constexpr std::size_t bound = 3;
+    genesys::detail::check_limiter l(bound);
+    std::atomic<int> holding{0}, most{0};
+    auto hold = [&] {
+        const int now = holding.fetch_add(1) + 1;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::yield();
+        holding.fetch_sub(1);
+        l.release();
+    };
+    std::vector<std::thread> threads;
+    std::atomic<int> gave_up{0};
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 3000; ++i) {
+                switch ((i + t) % 3) {
+                case 0:
+                    if (l.try_acquire())
+                        hold();
+                    break;
+                case 1:
+                    if (l.acquire(5s))
+                        hold();
+                    else
+                        gave_up.fetch_add(1);
+                    break;
+                default: {
+                    auto ticket = std::make_shared<limiter_test_ticket>();
+                    if (!l.acquire_or_queue(ticket)) {
+                        const auto until = std::chrono::steady_clock::now() + 5s;
+                        while (ticket->grants == 0 && std::chrono::steady_clock::now() < until)
+                            std::this_thread::yield();
+                        if (ticket->grants == 0 && l.withdraw(ticket.get())) {
+                            gave_up.fetch_add(1);
+                            break;
+                        }
+                    }
+                    hold();
+                }
+                }
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    CHECK(most.load() <= static_cast<int>(bound));
+    CHECK(most.load() >= 1);
+    CHECK(gave_up.load() == 0); // room always came within 5 s: none was lost
+    CHECK(l.in_flight() == 0);
+    CHECK(l.try_acquire());
+    l.release();
 }
 
 TEST_CASE("token_validator: max_concurrent_checks: beyond it a check waits for room, then fails as overloaded")

@@ -86,7 +86,13 @@ private:
 };
 
 /** Bounds the checks in flight (`max_concurrent_checks`, 0: no bound, only counted). Room passes
-    first come, first served, to blocking and asynchronous checks alike. Thread-safe. */
+    first come, first served, to blocking and asynchronous checks alike. Thread-safe.
+
+    The checks holding room and the tickets queued are one atomic word, so that taking room
+    while no one waits, and giving it back while no one waits (every shared-cache hit does both),
+    is one compare-and-swap each, without the mutex. The queue itself, and each change of the
+    queued count with it, is under the mutex: a release that finds someone queued takes the slow
+    path and passes its room on. */
 class check_limiter {
 public:
     explicit check_limiter(std::size_t max) noexcept : max_(max) {}
@@ -109,18 +115,31 @@ public:
     GENESYS_DECL void release() noexcept;
 
     /// The checks holding room now.
-    std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
+    std::size_t in_flight() const noexcept
+    {
+        return static_cast<std::size_t>(state_.load(std::memory_order_relaxed) & in_flight_mask);
+    }
 
     std::size_t max() const noexcept { return max_; }
 
 private:
     struct blocked_ticket; // a blocking `acquire`'s place in the queue
 
+    /// Queues `t` (under `mutex_`), unless room can be taken at once. @return true: room taken.
+    GENESYS_DECL bool take_or_queue(const std::weak_ptr<check_ticket>& t);
+    /// Takes `t` out of the queue (under `mutex_`), if it is there.
+    GENESYS_DECL void unqueue(const check_ticket* t);
+
+    static constexpr std::uint64_t in_flight_mask = 0xffffffffu;
+    static constexpr std::uint64_t one_queued = std::uint64_t{1} << 32;
+
     std::mutex mutex_;
     std::condition_variable room_cv_;
     const std::size_t max_;
-    std::atomic<std::size_t> in_flight_{0}; // written under mutex_ when max_ > 0
-    std::deque<std::weak_ptr<check_ticket>> queue_;
+    /// The checks holding room (low 32 bits) and the tickets in `queue_` (high 32 bits, changed
+    /// only under `mutex_`, with the queue).
+    std::atomic<std::uint64_t> state_{0};
+    std::deque<std::weak_ptr<check_ticket>> queue_; // under mutex_
 };
 
 /// One check's room under a `check_limiter`, given back when destroyed (or by `reset`).
