@@ -8963,7 +8963,13 @@ private:
 };
 
 /** Bounds the checks in flight (`max_concurrent_checks`, 0: no bound, only counted). Room passes
-    first come, first served, to blocking and asynchronous checks alike. Thread-safe. */
+    first come, first served, to blocking and asynchronous checks alike. Thread-safe.
+
+    The checks holding room and the tickets queued are one atomic word, so that taking room
+    while no one waits, and giving it back while no one waits (every shared-cache hit does both),
+    is one compare-and-swap each, without the mutex. The queue itself, and each change of the
+    queued count with it, is under the mutex: a release that finds someone queued takes the slow
+    path and passes its room on. */
 class check_limiter {
 public:
     explicit check_limiter(std::size_t max) noexcept : max_(max) {}
@@ -8986,18 +8992,31 @@ public:
     GENESYS_DECL void release() noexcept;
 
     /// The checks holding room now.
-    std::size_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
+    std::size_t in_flight() const noexcept
+    {
+        return static_cast<std::size_t>(state_.load(std::memory_order_relaxed) & in_flight_mask);
+    }
 
     std::size_t max() const noexcept { return max_; }
 
 private:
     struct blocked_ticket; // a blocking `acquire`'s place in the queue
 
+    /// Queues `t` (under `mutex_`), unless room can be taken at once. @return true: room taken.
+    GENESYS_DECL bool take_or_queue(const std::weak_ptr<check_ticket>& t);
+    /// Takes `t` out of the queue (under `mutex_`), if it is there.
+    GENESYS_DECL void unqueue(const check_ticket* t);
+
+    static constexpr std::uint64_t in_flight_mask = 0xffffffffu;
+    static constexpr std::uint64_t one_queued = std::uint64_t{1} << 32;
+
     std::mutex mutex_;
     std::condition_variable room_cv_;
     const std::size_t max_;
-    std::atomic<std::size_t> in_flight_{0}; // written under mutex_ when max_ > 0
-    std::deque<std::weak_ptr<check_ticket>> queue_;
+    /// The checks holding room (low 32 bits) and the tickets in `queue_` (high 32 bits, changed
+    /// only under `mutex_`, with the queue).
+    std::atomic<std::uint64_t> state_{0};
+    std::deque<std::weak_ptr<check_ticket>> queue_; // under mutex_
 };
 
 /// One check's room under a `check_limiter`, given back when destroyed (or by `reset`).
@@ -9305,14 +9324,40 @@ struct check_limiter::blocked_ticket final : check_ticket {
 GENESYS_DECL bool check_limiter::try_acquire()
 {
     if (max_ == 0) {
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        state_.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
-    std::lock_guard lock(mutex_);
-    if (!queue_.empty() || in_flight_.load(std::memory_order_relaxed) >= max_)
-        return false;
-    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    auto s = state_.load(std::memory_order_relaxed);
+    do {
+        if (s >= one_queued || (s & in_flight_mask) >= max_)
+            return false; // someone waits (first come, first served), or no room
+    } while (!state_.compare_exchange_weak(s, s + 1, std::memory_order_relaxed));
     return true;
+}
+
+GENESYS_DECL bool check_limiter::take_or_queue(const std::weak_ptr<check_ticket>& t)
+{
+    // Queued first (it may throw: nothing else has changed then). No one reads the queue
+    // meanwhile: a release that sees it counted waits for this lock.
+    queue_.push_back(t);
+    auto s = state_.load(std::memory_order_relaxed);
+    for (;;) {
+        const bool room = s < one_queued && (s & in_flight_mask) < max_;
+        if (state_.compare_exchange_weak(s, room ? s + 1 : s + one_queued, std::memory_order_relaxed)) {
+            if (room)
+                queue_.pop_back();
+            return room;
+        }
+    }
+}
+
+GENESYS_DECL void check_limiter::unqueue(const check_ticket* t)
+{
+    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock().get() == t; });
+    if (it != queue_.end()) {
+        queue_.erase(it);
+        state_.fetch_sub(one_queued, std::memory_order_relaxed);
+    }
 }
 
 GENESYS_DECL bool check_limiter::acquire(std::chrono::milliseconds timeout)
@@ -9321,20 +9366,15 @@ GENESYS_DECL bool check_limiter::acquire(std::chrono::milliseconds timeout)
         return true;
     auto t = std::make_shared<blocked_ticket>(&room_cv_);
     std::unique_lock lock(mutex_);
-    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) { // freed meanwhile
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+    if (take_or_queue(t)) // freed meanwhile
         return true;
-    }
-    queue_.push_back(t);
     // (bounded as `validator_cache::wait` is: a bound too long for a deadline is no bound)
     constexpr std::chrono::milliseconds unbounded = std::chrono::hours(24 * 365 * 100);
     const auto done = [&] { return t->granted_; };
     if (timeout >= unbounded)
         room_cv_.wait(lock, done);
     else if (!room_cv_.wait_for(lock, std::max(timeout, std::chrono::milliseconds(0)), done)) {
-        const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock() == t; });
-        if (it != queue_.end())
-            queue_.erase(it);
+        unqueue(t.get());
         return false;
     }
     return true;
@@ -9343,16 +9383,14 @@ GENESYS_DECL bool check_limiter::acquire(std::chrono::milliseconds timeout)
 GENESYS_DECL bool check_limiter::acquire_or_queue(const std::shared_ptr<check_ticket>& t)
 {
     if (max_ == 0) {
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        state_.fetch_add(1, std::memory_order_relaxed);
         return true;
     }
     std::lock_guard lock(mutex_);
-    if (queue_.empty() && in_flight_.load(std::memory_order_relaxed) < max_) {
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+    if (take_or_queue(t)) {
         t->granted_ = true; // (a `withdraw` now finds it holding room)
         return true;
     }
-    queue_.push_back(t);
     return false;
 }
 
@@ -9361,29 +9399,32 @@ GENESYS_DECL bool check_limiter::withdraw(const check_ticket* t)
     std::lock_guard lock(mutex_);
     if (t->granted_)
         return false;
-    const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& w) { return w.lock().get() == t; });
-    if (it != queue_.end())
-        queue_.erase(it);
+    unqueue(t);
     return true;
 }
 
 GENESYS_DECL void check_limiter::release() noexcept
 {
     if (max_ == 0) {
-        in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        state_.fetch_sub(1, std::memory_order_relaxed);
         return;
     }
+    auto s = state_.load(std::memory_order_relaxed);
+    while (s < one_queued) // no one queued: give the room back
+        if (state_.compare_exchange_weak(s, s - 1, std::memory_order_relaxed))
+            return;
     std::shared_ptr<check_ticket> next;
     {
         std::lock_guard lock(mutex_);
         while (!queue_.empty() && !next) {
             next = queue_.front().lock(); // a ticket whose owner is gone gets nothing
             queue_.pop_front();
+            state_.fetch_sub(one_queued, std::memory_order_relaxed);
         }
         if (next)
-            next->granted_ = true; // the room passes on: in_flight_ stays
+            next->granted_ = true; // the room passes on: the count of checks holding room stays
         else
-            in_flight_.fetch_sub(1, std::memory_order_relaxed);
+            state_.fetch_sub(1, std::memory_order_relaxed); // (withdrawn meanwhile)
     }
     if (next)
         next->granted();
